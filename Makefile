@@ -1,0 +1,37 @@
+# Every target installs the project into .venv first when it is missing or older than pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Only for the one-machine demo: a real deployment sets its own secret (see README).
+DEMO_SECRET := demo-only-pseudonym-secret-change-me-in-production
+
+.PHONY: run test lint bench schemas clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	SAATTAJA_PSEUDONYM_SECRET=$${SAATTAJA_PSEUDONYM_SECRET:-$(DEMO_SECRET)} $(BIN)/saattaja up
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/saattaja schemas check schemas/jsonschema
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+schemas: $(STAMP)
+	$(BIN)/saattaja schemas export schemas/jsonschema
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

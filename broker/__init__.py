@@ -1,0 +1,1 @@
+"""The Saattaja runtime: where transport (Kafka) meets policy (consent)."""

@@ -1,0 +1,44 @@
+"""The ``saattaja`` command line: one module per command group, each adding its sub-parser."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from broker.errors import SaattajaBrokerError
+from schemas import ContractError
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every command group registered."""
+    # Imported here so that `saattaja --help` does not pay for what a command needs.
+    from broker.cli import schemas_command
+
+    parser = argparse.ArgumentParser(
+        prog="saattaja",
+        description="Consent-aware interoperability broker for work-ability support.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    schemas_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit 2 with usage on a bad argument, 1 on a reported error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_usage(sys.stderr)
+        return 2
+    try:
+        code: int = run(args)
+    except (SaattajaBrokerError, ContractError) as exc:
+        print(f"saattaja: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code

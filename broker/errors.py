@@ -1,0 +1,47 @@
+"""Errors raised by the broker runtime.
+
+SaattajaBrokerError
+├── ConfigurationError (ValueError)    a setting or the registry file is missing or wrong
+├── UnknownOrganisationError (LookupError) no organisation of the registry has that id or OID
+├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
+├── KafkaUnavailableError (ConnectionError) the configured Kafka cluster does not answer
+└── TopicError (RuntimeError)          the cluster refused to create or describe a topic
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "EmbeddedBrokerError",
+    "KafkaUnavailableError",
+    "SaattajaBrokerError",
+    "TopicError",
+    "UnknownOrganisationError",
+]
+
+
+class SaattajaBrokerError(Exception):
+    """Root of every error the broker runtime raises."""
+
+
+class ConfigurationError(SaattajaBrokerError, ValueError):
+    """A setting, or the organisation registry, is missing or invalid."""
+
+
+class UnknownOrganisationError(SaattajaBrokerError, LookupError):
+    """An organisation id or OID that the registry does not list.
+
+    LookupError rather than KeyError: KeyError quotes its message when printed.
+    """
+
+
+class EmbeddedBrokerError(SaattajaBrokerError, RuntimeError):
+    """The embedded broker could not be started, reached or stopped."""
+
+
+class KafkaUnavailableError(SaattajaBrokerError, ConnectionError):
+    """The Kafka cluster named in the settings cannot be reached."""
+
+
+class TopicError(SaattajaBrokerError, RuntimeError):
+    """The cluster answered but refused to create or describe a topic."""

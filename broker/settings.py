@@ -1,0 +1,108 @@
+"""Runtime settings, read once at start from ``SAATTAJA_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from broker.errors import ConfigurationError
+
+__all__ = ["SaattajaSettings", "load_settings"]
+
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+_MIN_SECRET_LENGTH = 32
+
+
+class SaattajaSettings(BaseSettings):
+    """Everything a Saattaja process needs to know about its surroundings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAATTAJA_", frozen=True, extra="ignore", validate_default=True
+    )
+
+    kafka_bootstrap: str = Field(
+        default="",
+        description="Comma-separated host:port list of a Kafka cluster; empty starts the "
+        "embedded broker.",
+    )
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", description="How to reach the Kafka cluster."
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        default=None, description="SASL mechanism when the protocol is SASL_*."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle that signed the cluster's TLS certificates."
+    )
+    embedded_host: str = Field(
+        default="127.0.0.1", description="Address the embedded broker listens on."
+    )
+    embedded_port: int = Field(
+        default=9092, ge=1, le=65535, description="Port the embedded broker listens on."
+    )
+    topic_partitions: int = Field(
+        default=3, ge=1, le=1000, description="Partitions per topic created by Saattaja."
+    )
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///var/saattaja.db",
+        description="SQLAlchemy URL of the consent and audit stores.",
+    )
+    registry_file: Path = Field(
+        default=Path("deploy/organisations.yaml"),
+        description="YAML file listing the organisations that take part.",
+    )
+    pseudonym_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC that turns identity codes into client pseudonyms "
+        f"(at least {_MIN_SECRET_LENGTH} characters).",
+    )
+    max_event_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest event value accepted, in bytes."
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="console for a terminal, json for log collectors."
+    )
+
+    @field_validator("pseudonym_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < _MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {_MIN_SECRET_LENGTH} characters of random data; "
+                "a short key lets anyone recompute pseudonyms"
+            )
+        return value
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        """True when no cluster is configured and Saattaja runs its own broker."""
+        return not self.kafka_bootstrap.strip()
+
+    def require_pseudonym_secret(self) -> bytes:
+        """The pseudonym key, or a ConfigurationError saying how to set it."""
+        if self.pseudonym_secret is None:
+            raise ConfigurationError(
+                "SAATTAJA_PSEUDONYM_SECRET is not set: set it to at least "
+                f"{_MIN_SECRET_LENGTH} characters of random data shared by every Saattaja "
+                "process of the region (for example: openssl rand -hex 32)"
+            )
+        return self.pseudonym_secret.get_secret_value().encode()
+
+
+def load_settings() -> SaattajaSettings:
+    """Read the settings from the environment, naming the variable that is wrong."""
+    try:
+        return SaattajaSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"SAATTAJA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

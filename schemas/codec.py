@@ -1,0 +1,170 @@
+"""Events to Kafka records and back: CloudEvents headers, pseudonym key, FHIR Bundle value."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.errors import (
+    InvalidBundleError,
+    InvalidHeadersError,
+    PayloadTooLargeError,
+)
+from schemas.events import Envelope, Event, event_class_for
+from schemas.fhir import build_message_bundle, parse_message_bundle
+from schemas.headers import EventHeaders, KafkaHeaders
+from schemas.identifiers import Pseudonymiser, oid_urn
+
+__all__ = ["EventCodec", "KafkaRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecord:
+    """One Kafka record as it travels: key, headers and value bytes."""
+
+    key: bytes
+    headers: KafkaHeaders
+    value: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The documentation form: ``{"key": ..., "headers": {...}, "value": <Bundle>}``."""
+        return {
+            "key": self.key.decode(),
+            "headers": {name: value.decode() for name, value in self.headers},
+            "value": json.loads(self.value),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KafkaRecord:
+        """Read the documentation form back into the bytes that travel."""
+        try:
+            key, headers, value = data["key"], data["headers"], data["value"]
+        except KeyError as exc:
+            raise InvalidHeadersError(
+                f"an event record has keys key, headers and value; {exc.args[0]!r} is missing"
+            ) from exc
+        if not isinstance(key, str) or not isinstance(headers, Mapping):
+            raise InvalidHeadersError("key must be a string and headers an object of strings")
+        return cls(
+            key=key.encode(),
+            headers=tuple((str(name), str(text).encode()) for name, text in headers.items()),
+            value=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventCodec:
+    """Encodes events for the wire and decodes them, checking every part against the others."""
+
+    pseudonymiser: Pseudonymiser
+    max_event_bytes: int = 1_048_576
+
+    def encode(self, event: Event) -> KafkaRecord:
+        """The Kafka record of an event; its Bundle is validated before it leaves."""
+        value = build_message_bundle(
+            event_id=event.event_id,
+            event_code=event.event_code,
+            timestamp=event.occurred_at,
+            source_oid=event.sender,
+            destinations=event.destinations(),
+            resources=event.fhir_resources(),
+        )
+        self._check_size(value)
+        pseudonym = self.pseudonymiser.pseudonym(event.client)
+        headers = EventHeaders(
+            id=event.event_id,
+            source=oid_urn(event.sender),
+            type=event.ce_type(),
+            subject=pseudonym,
+            time=event.occurred_at,
+            category=event.category,
+        )
+        return KafkaRecord(key=pseudonym.encode(), headers=headers.to_kafka(), value=value)
+
+    def read_headers(self, record: KafkaRecord) -> EventHeaders:
+        """What routing needs, read without parsing the payload."""
+        self._check_size(record.value)
+        headers = EventHeaders.from_kafka(record.headers)
+        event_class_for(headers.type)
+        if record.key != headers.subject.encode():
+            raise InvalidHeadersError(
+                "the Kafka key differs from ce_subject: both must be the client pseudonym"
+            )
+        return headers
+
+    def decode(self, record: KafkaRecord) -> Event:
+        """The event of a record; ContractError naming the first thing that is wrong."""
+        headers = self.read_headers(record)
+        event_class = event_class_for(headers.type)
+        bundle = parse_message_bundle(record.value)
+        if bundle.event_code != event_class.event_code:
+            raise InvalidBundleError(
+                f"MessageHeader.eventCoding is {bundle.event_code!r} but ce_type is "
+                f"{headers.type!r}: they must name the same event"
+            )
+        if bundle.event_id != headers.id:
+            raise InvalidBundleError(
+                f"Bundle.identifier names event {bundle.event_id} but ce_id is {headers.id}"
+            )
+        if bundle.timestamp != headers.time:
+            raise InvalidBundleError(
+                f"Bundle.timestamp {bundle.timestamp.isoformat()} differs from ce_time "
+                f"{headers.time.isoformat()}"
+            )
+        if bundle.source.text("endpoint") != headers.source:
+            raise InvalidBundleError(
+                f"MessageHeader.source.endpoint {bundle.source.text('endpoint')!r} differs from "
+                f"ce_source {headers.source!r}"
+            )
+        event_class.check_focal_types(bundle.resources)
+        envelope = Envelope(
+            event_id=headers.id,
+            occurred_at=headers.time,
+            sender=headers.source_oid,
+            destinations=bundle.destinations,
+        )
+        try:
+            event = event_class.from_fhir(envelope, bundle.resources)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
+                for error in exc.errors()[:5]
+            )
+            raise InvalidBundleError(f"{headers.type}: {problems}") from exc
+        self._check_agrees(event, headers, bundle.destinations)
+        return event
+
+    def _check_agrees(
+        self, event: Event, headers: EventHeaders, destinations: tuple[str, ...]
+    ) -> None:
+        if event.sender != headers.source_oid:
+            raise InvalidBundleError(
+                f"the focal resources name {event.sender} as the sending organisation "
+                f"but ce_source is {headers.source}"
+            )
+        if event.category != headers.category:
+            raise InvalidHeadersError(
+                f"header saattaja_category is {headers.category.value!r} but the event is "
+                f"{event.category.value!r}"
+            )
+        if self.pseudonymiser.pseudonym(event.client) != headers.subject:
+            raise InvalidHeadersError(
+                "ce_subject is not the pseudonym of the client in the Bundle: the sender used "
+                "another pseudonym secret or another client"
+            )
+        if destinations != event.destinations():
+            raise InvalidBundleError(
+                f"MessageHeader.destination names {', '.join(destinations) or 'nobody'} but the "
+                f"focal resources address {', '.join(event.destinations()) or 'nobody'}"
+            )
+
+    def _check_size(self, value: bytes) -> None:
+        if len(value) > self.max_event_bytes:
+            raise PayloadTooLargeError(
+                f"event value is {len(value)} bytes, over the limit of {self.max_event_bytes} "
+                "(SAATTAJA_MAX_EVENT_BYTES); send large documents by reference instead"
+            )

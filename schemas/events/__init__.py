@@ -1,0 +1,47 @@
+"""The event catalogue v1: one typed model per event, building and reading its FHIR Bundle."""
+
+from schemas.events.assessment import (
+    AssessmentKind,
+    AssessmentRecorded,
+    KykyviisariResult,
+    ProfessionalAssessment,
+)
+from schemas.events.base import Envelope, Event, ce_type_of
+from schemas.events.case import CaseManagerAssigned, CaseManagerRole, EpisodeClosed, EpisodeOutcome
+from schemas.events.catalogue import EVENT_TYPES, event_class_for
+from schemas.events.consent import ConsentGranted, ConsentRevoked, ConsentRule, Recipient
+from schemas.events.plan import PlanActivity, PlanCreated, PlanType, PlanUpdated
+from schemas.events.referral import (
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralRejected,
+    ReferralRequested,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "AssessmentKind",
+    "AssessmentRecorded",
+    "CaseManagerAssigned",
+    "CaseManagerRole",
+    "ConsentGranted",
+    "ConsentRevoked",
+    "ConsentRule",
+    "Envelope",
+    "EpisodeClosed",
+    "EpisodeOutcome",
+    "Event",
+    "KykyviisariResult",
+    "PlanActivity",
+    "PlanCreated",
+    "PlanType",
+    "PlanUpdated",
+    "ProfessionalAssessment",
+    "Recipient",
+    "ReferralAccepted",
+    "ReferralCompleted",
+    "ReferralRejected",
+    "ReferralRequested",
+    "ce_type_of",
+    "event_class_for",
+]

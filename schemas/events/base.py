@@ -1,0 +1,89 @@
+"""The base of every event of the catalogue: what all events share and how they become FHIR."""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.categories import DataCategory
+from schemas.errors import InvalidBundleError
+from schemas.fhir import ElementView, FhirJson
+from schemas.identifiers import IdentityCode, Oid
+
+__all__ = ["Envelope", "Event", "ce_type_of"]
+
+
+def ce_type_of(event_code: str) -> str:
+    """The CloudEvents type of ``<kind>.<action>``: ``fi.saattaja.<kind>.<action>.v1``."""
+    return f"fi.saattaja.{event_code}.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What the Bundle and headers say about an event, outside its focal resources."""
+
+    event_id: uuid.UUID
+    occurred_at: datetime
+    sender: str
+    destinations: tuple[str, ...]
+
+
+class Event(BaseModel, ABC):
+    """One event about one client, sent by one organisation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_code: ClassVar[str]
+    """``<kind>.<action>``; also the MessageHeader event code."""
+    focal_types: ClassVar[tuple[str, ...]]
+    """The FHIR resource types of the focal resources, in order."""
+    default_category: ClassVar[DataCategory]
+
+    event_id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        description="Unique id; the idempotency key from outbox to inbox (ce_id).",
+    )
+    occurred_at: AwareDatetime = Field(description="When it happened at the sender (ce_time).")
+    sender: Oid = Field(description="OID of the sending organisation (ce_source).")
+    client: IdentityCode = Field(
+        description="The client's personal identity code; only its pseudonym reaches the headers."
+    )
+
+    @classmethod
+    def ce_type(cls) -> str:
+        """The CloudEvents type, ``fi.saattaja.<kind>.<action>.v1``."""
+        return ce_type_of(cls.event_code)
+
+    @property
+    def category(self) -> DataCategory:
+        """The data category consent decisions use for this event."""
+        return self.default_category
+
+    def destinations(self) -> tuple[str, ...]:
+        """Organisations the event names as its receivers (MessageHeader.destination)."""
+        return ()
+
+    @abstractmethod
+    def fhir_resources(self) -> list[FhirJson]:
+        """The focal resources, as FHIR JSON, in the order of focal_types."""
+
+    @classmethod
+    @abstractmethod
+    def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
+        """Rebuild the event from its envelope and focal resources (already type-checked)."""
+
+    @classmethod
+    def check_focal_types(cls, resources: Sequence[ElementView]) -> None:
+        """Raise InvalidBundleError unless the focal resources are of the expected types."""
+        found = tuple(resource.optional_text("resourceType") or "?" for resource in resources)
+        if found != cls.focal_types:
+            raise InvalidBundleError(
+                f"{cls.ce_type()} carries focal resources {', '.join(cls.focal_types)}; "
+                f"this Bundle's MessageHeader.focus names {', '.join(found) or 'none'}"
+            )

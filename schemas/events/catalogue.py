@@ -1,0 +1,52 @@
+"""The event catalogue v1: every event type, found by its CloudEvents type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from schemas.errors import UnknownEventTypeError
+from schemas.events.assessment import AssessmentRecorded
+from schemas.events.base import Event
+from schemas.events.case import CaseManagerAssigned, EpisodeClosed
+from schemas.events.consent import ConsentGranted, ConsentRevoked
+from schemas.events.plan import PlanCreated, PlanUpdated
+from schemas.events.referral import (
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralRejected,
+    ReferralRequested,
+)
+
+__all__ = ["EVENT_TYPES", "event_class_for"]
+
+_CATALOGUE: Final[tuple[type[Event], ...]] = (
+    ReferralRequested,
+    ReferralAccepted,
+    ReferralRejected,
+    ReferralCompleted,
+    AssessmentRecorded,
+    PlanCreated,
+    PlanUpdated,
+    CaseManagerAssigned,
+    EpisodeClosed,
+    ConsentGranted,
+    ConsentRevoked,
+)
+
+EVENT_TYPES: Final[Mapping[str, type[Event]]] = MappingProxyType(
+    {event_class.ce_type(): event_class for event_class in _CATALOGUE}
+)
+"""ce_type -> event model, for every event of the catalogue v1."""
+
+
+def event_class_for(ce_type: str) -> type[Event]:
+    """The model of a CloudEvents type; UnknownEventTypeError lists the known ones."""
+    try:
+        return EVENT_TYPES[ce_type]
+    except KeyError as exc:
+        raise UnknownEventTypeError(
+            f"ce_type {ce_type!r} is not in the Saattaja event catalogue v1; known types: "
+            f"{', '.join(EVENT_TYPES)}"
+        ) from exc

@@ -1,0 +1,10 @@
+"""Example events of one client's journey, exactly as they travel on Kafka."""
+
+from schemas.examples.journey import (
+    EXAMPLE_ORGANISATIONS,
+    EXAMPLE_PSEUDONYM_SECRET,
+    example_codec,
+    journey_events,
+)
+
+__all__ = ["EXAMPLE_ORGANISATIONS", "EXAMPLE_PSEUDONYM_SECRET", "example_codec", "journey_events"]

@@ -1,0 +1,314 @@
+"""One client's work-ability journey in South Karelia, as the seed documents describe it.
+
+A 37-year-old long-term unemployed client has an unemployed person's health check at
+the health centre and fills in Kykyviisari. They consent to share with Kela and the
+employment services, but not with the NGO. The health centre refers them to Kela's
+vocational rehabilitation and Kela takes the catch. The TYP joint service names an
+asiakasvastaava and draws up a shared multi-sectoral employment plan. Rehabilitative
+work activity at the NGO needs a separate consent. In the end the client starts
+vocational education.
+
+The files in this folder are generated from these events by
+``saattaja schemas examples schemas/examples`` and checked by the tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Final
+
+from schemas.categories import DataCategory
+from schemas.codec import EventCodec
+from schemas.events import (
+    AssessmentKind,
+    AssessmentRecorded,
+    CaseManagerAssigned,
+    CaseManagerRole,
+    ConsentGranted,
+    ConsentRule,
+    EpisodeClosed,
+    EpisodeOutcome,
+    Event,
+    KykyviisariResult,
+    PlanActivity,
+    PlanCreated,
+    PlanType,
+    PlanUpdated,
+    ProfessionalAssessment,
+    Recipient,
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralRequested,
+)
+from schemas.identifiers import OrganisationKind, Pseudonymiser
+
+__all__ = [
+    "EXAMPLE_ORGANISATIONS",
+    "EXAMPLE_PSEUDONYM_SECRET",
+    "example_codec",
+    "journey_events",
+]
+
+# Documentation only: every real deployment sets its own SAATTAJA_PSEUDONYM_SECRET.
+EXAMPLE_PSEUDONYM_SECRET: Final = b"saattaja-example-pseudonym-secret-documentation-only"
+
+# The same OIDs as deploy/organisations.yaml.
+SOTE: Final = "1.2.246.10.32213524.10.1"
+KELA: Final = "1.2.246.10.2462460"
+TYOLLISYYS: Final = "1.2.246.10.1621932"
+TYP: Final = "1.2.246.10.1621932.10.7"
+JARJESTO: Final = "1.2.246.10.31234568"
+EXAMPLE_ORGANISATIONS: Final = {
+    OrganisationKind.SOTE: SOTE,
+    OrganisationKind.KELA: KELA,
+    OrganisationKind.TYOLLISYYS: TYOLLISYYS,
+    OrganisationKind.TYP: TYP,
+    OrganisationKind.JARJESTO: JARJESTO,
+}
+
+_CLIENT: Final = "150388-9127"  # a test identity code: individual number 9xx
+_WINTER: Final = timezone(timedelta(hours=2))
+_SUMMER: Final = timezone(timedelta(hours=3))
+_IDS: Final = uuid.UUID("6f1c2a5e-5b7d-4a43-9a39-2f3d5c0e8b10")
+
+
+def example_codec() -> EventCodec:
+    """The codec the examples were encoded with."""
+    return EventCodec(Pseudonymiser(EXAMPLE_PSEUDONYM_SECRET))
+
+
+def _id(name: str) -> uuid.UUID:
+    # Stable ids, so that regenerating the examples changes no file.
+    return uuid.uuid5(_IDS, name)
+
+
+def journey_events() -> list[tuple[str, Event]]:
+    """The journey as (file name, event), in the order it happens."""
+    referral = "EKHVA-LAH-2026-00412"
+    plan = "TYP-EK-2026-0077"
+    episode = "TYP-EK-EPI-2026-0031"
+    work_activity_start = datetime(2026, 4, 13, 8, 0, tzinfo=_SUMMER)
+    events: list[tuple[str, Event]] = [
+        (
+            "01-health-check.json",
+            AssessmentRecorded(
+                event_id=_id("health-check"),
+                occurred_at=datetime(2026, 2, 3, 10, 15, tzinfo=_WINTER),
+                sender=SOTE,
+                client=_CLIENT,
+                assessment_id="EKHVA-TT-2026-1188",
+                assessment=ProfessionalAssessment(
+                    domain="health",
+                    kind=AssessmentKind.HEALTH_CHECK,
+                    title="Työttömän terveystarkastus",
+                    conclusion="Selkävaivat ja uupumus rajoittavat fyysisesti raskasta työtä. "
+                    "Suositellaan kuntoutustarpeen arviota ja ammatillista kuntoutusta.",
+                    work_ability=5,
+                ),
+            ),
+        ),
+        (
+            "02-kykyviisari.json",
+            AssessmentRecorded(
+                event_id=_id("kykyviisari"),
+                occurred_at=datetime(2026, 2, 3, 11, 0, tzinfo=_WINTER),
+                sender=SOTE,
+                client=_CLIENT,
+                assessment_id="EKHVA-KV-2026-0533",
+                assessment=KykyviisariResult(
+                    overall=5,
+                    mental_wellbeing=4,
+                    social_participation=6,
+                    physical_functioning=4,
+                    competence=7,
+                    everyday_life=6,
+                ),
+            ),
+        ),
+        (
+            "03-consent-kela-employment.json",
+            ConsentGranted(
+                event_id=_id("consent-1"),
+                occurred_at=datetime(2026, 2, 3, 11, 20, tzinfo=_WINTER),
+                sender=SOTE,
+                client=_CLIENT,
+                consent_id="EKHVA-SUO-2026-0904",
+                scope=ConsentRule(
+                    recipients=(
+                        Recipient(kind=OrganisationKind.KELA),
+                        Recipient(kind=OrganisationKind.TYOLLISYYS),
+                        Recipient(kind=OrganisationKind.TYP),
+                    ),
+                    categories=(
+                        DataCategory.REFERRAL,
+                        DataCategory.ASSESSMENT_HEALTH,
+                        DataCategory.ASSESSMENT_SELF,
+                        DataCategory.PLAN,
+                        DataCategory.CASE,
+                        DataCategory.OUTCOME,
+                    ),
+                ),
+                exceptions=(
+                    # The client does not want the health check shown to the employment services.
+                    ConsentRule(
+                        recipients=(Recipient(kind=OrganisationKind.TYOLLISYYS),),
+                        categories=(DataCategory.ASSESSMENT_HEALTH,),
+                    ),
+                ),
+                valid_from=datetime(2026, 2, 3, 11, 20, tzinfo=_WINTER),
+                valid_until=datetime(2027, 2, 3, 0, 0, tzinfo=_WINTER),
+            ),
+        ),
+        (
+            "04-referral-to-kela.json",
+            ReferralRequested(
+                event_id=_id("referral"),
+                occurred_at=datetime(2026, 2, 4, 9, 5, tzinfo=_WINTER),
+                sender=SOTE,
+                client=_CLIENT,
+                referral_id=referral,
+                receiver=KELA,
+                service="Kelan ammatillinen kuntoutus: kuntoutustarpeen selvitys",
+                reason="Työkyky heikentynyt, pitkäaikaistyöttömyys; työttömän terveystarkastuksen "
+                "suositus",
+                note="Asiakas toivoo yhteydenottoa puhelimitse aamupäivisin.",
+            ),
+        ),
+        (
+            "05-referral-accepted.json",
+            ReferralAccepted(
+                event_id=_id("referral-accepted"),
+                occurred_at=datetime(2026, 2, 9, 13, 40, tzinfo=_WINTER),
+                sender=KELA,
+                client=_CLIENT,
+                referral_id=referral,
+                requester=SOTE,
+                note="Kuntoutusasiantuntija ottaa yhteyttä viikolla 8.",
+            ),
+        ),
+        (
+            "06-case-manager.json",
+            CaseManagerAssigned(
+                event_id=_id("case-manager"),
+                occurred_at=datetime(2026, 2, 16, 10, 0, tzinfo=_WINTER),
+                sender=TYP,
+                client=_CLIENT,
+                episode_id=episode,
+                case_manager_name="Sanna Esimerkki",
+                case_manager_role=CaseManagerRole.ASIAKASVASTAAVA,
+                case_manager_organisation=TYP,
+                team=(SOTE, KELA, TYOLLISYYS),
+            ),
+        ),
+        (
+            "07-shared-plan.json",
+            PlanCreated(
+                event_id=_id("shared-plan"),
+                occurred_at=datetime(2026, 3, 2, 14, 30, tzinfo=_WINTER),
+                sender=TYP,
+                client=_CLIENT,
+                plan_id=plan,
+                plan_type=PlanType.MULTI_SECTORAL_EMPLOYMENT,
+                title="Monialainen työllistymissuunnitelma",
+                description="Tavoite: koulutukseen tai työhön, jossa selän kuormitus on vähäistä.",
+                start=datetime(2026, 3, 2, 0, 0, tzinfo=_WINTER),
+                end=datetime(2026, 12, 31, 0, 0, tzinfo=_WINTER),
+                activities=(
+                    PlanActivity(
+                        description="Kuntoutustarpeen selvitys ja ammatillinen kuntoutus",
+                        performer=KELA,
+                        status="in-progress",
+                    ),
+                    PlanActivity(
+                        description="Uravalmennus ja koulutusvaihtoehtojen kartoitus",
+                        performer=TYOLLISYYS,
+                        status="scheduled",
+                        start=datetime(2026, 3, 16, 9, 0, tzinfo=_WINTER),
+                    ),
+                    PlanActivity(
+                        description="Fysioterapeutin ohjaus selkävaivoihin",
+                        performer=SOTE,
+                        status="scheduled",
+                    ),
+                ),
+            ),
+        ),
+        (
+            "08-consent-work-activity.json",
+            ConsentGranted(
+                event_id=_id("consent-2"),
+                occurred_at=datetime(2026, 4, 7, 9, 45, tzinfo=_SUMMER),
+                sender=TYOLLISYYS,
+                client=_CLIENT,
+                consent_id="LPR-TYO-SUO-2026-0219",
+                scope=ConsentRule(
+                    recipients=(Recipient(organisation=JARJESTO),),
+                    categories=(DataCategory.PLAN,),
+                ),
+                valid_from=datetime(2026, 4, 7, 9, 45, tzinfo=_SUMMER),
+                valid_until=datetime(2026, 10, 31, 0, 0, tzinfo=_SUMMER),
+            ),
+        ),
+        (
+            "09-work-activity-period.json",
+            PlanUpdated(
+                event_id=_id("work-activity"),
+                occurred_at=datetime(2026, 4, 7, 10, 0, tzinfo=_SUMMER),
+                sender=TYP,
+                client=_CLIENT,
+                plan_id=plan,
+                plan_type=PlanType.MULTI_SECTORAL_EMPLOYMENT,
+                title="Monialainen työllistymissuunnitelma",
+                description="Tavoite: koulutukseen tai työhön, jossa selän kuormitus on vähäistä.",
+                start=datetime(2026, 3, 2, 0, 0, tzinfo=_WINTER),
+                end=datetime(2026, 12, 31, 0, 0, tzinfo=_WINTER),
+                activities=(
+                    PlanActivity(
+                        description="Kuntoutustarpeen selvitys ja ammatillinen kuntoutus",
+                        performer=KELA,
+                        status="in-progress",
+                    ),
+                    PlanActivity(
+                        description="Uravalmennus ja koulutusvaihtoehtojen kartoitus",
+                        performer=TYOLLISYYS,
+                        status="completed",
+                        start=datetime(2026, 3, 16, 9, 0, tzinfo=_WINTER),
+                        end=datetime(2026, 4, 3, 15, 0, tzinfo=_SUMMER),
+                    ),
+                    PlanActivity(
+                        description="Kuntouttava työtoiminta, 3 päivää viikossa",
+                        performer=JARJESTO,
+                        status="scheduled",
+                        start=work_activity_start,
+                        end=work_activity_start + timedelta(weeks=12),
+                    ),
+                ),
+            ),
+        ),
+        (
+            "10-referral-completed.json",
+            ReferralCompleted(
+                event_id=_id("referral-completed"),
+                occurred_at=datetime(2026, 6, 22, 12, 0, tzinfo=_SUMMER),
+                sender=KELA,
+                client=_CLIENT,
+                referral_id=referral,
+                requester=SOTE,
+                note="Ammatillinen kuntoutus myönnetty koulutuksena.",
+            ),
+        ),
+        (
+            "11-outcome.json",
+            EpisodeClosed(
+                event_id=_id("outcome"),
+                occurred_at=datetime(2026, 8, 14, 15, 0, tzinfo=_SUMMER),
+                sender=TYP,
+                client=_CLIENT,
+                episode_id=episode,
+                outcome=EpisodeOutcome.EDUCATION,
+                note="Aloittaa logistiikan ammattitutkinnon elokuussa.",
+            ),
+        ),
+    ]
+    return events

@@ -1,0 +1,148 @@
+"""The FHIR R4 message Bundle: MessageHeader first, then the focal resources."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError
+
+from schemas.codesystems import EVENT_TYPE_SYSTEM
+from schemas.errors import InvalidBundleError
+from schemas.fhir.elements import FhirJson, coding, instant, organisation_reference
+from schemas.fhir.reader import ElementView
+from schemas.identifiers import oid_urn
+
+__all__ = ["MessageBundle", "build_message_bundle", "parse_message_bundle"]
+
+_URN_UUID = "urn:uuid:"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageBundle:
+    """What a parsed, validated message Bundle says, with its focal resources in order."""
+
+    event_id: uuid.UUID
+    event_code: str
+    timestamp: datetime
+    source: ElementView
+    destinations: tuple[str, ...]
+    resources: tuple[ElementView, ...]
+
+
+def _full_url(event_id: uuid.UUID, index: int) -> str:
+    # Derived from the event id so that encoding one event always gives the same bytes.
+    return f"{_URN_UUID}{uuid.uuid5(event_id, str(index))}"
+
+
+def build_message_bundle(
+    *,
+    event_id: uuid.UUID,
+    event_code: str,
+    timestamp: datetime,
+    source_oid: str,
+    destinations: Sequence[str],
+    resources: Sequence[FhirJson],
+) -> bytes:
+    """Serialise a message Bundle, validated by fhir.resources before it leaves."""
+    resource_urls = [_full_url(event_id, index + 1) for index in range(len(resources))]
+    header: FhirJson = {
+        "resourceType": "MessageHeader",
+        "eventCoding": coding(EVENT_TYPE_SYSTEM, event_code),
+        "source": {"endpoint": oid_urn(source_oid)},
+        "sender": organisation_reference(source_oid),
+        "focus": [{"reference": url} for url in resource_urls],
+    }
+    if destinations:
+        header["destination"] = [
+            {"endpoint": oid_urn(oid), "receiver": organisation_reference(oid)}
+            for oid in destinations
+        ]
+    bundle: FhirJson = {
+        "resourceType": "Bundle",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"{_URN_UUID}{event_id}"},
+        "type": "message",
+        "timestamp": instant(timestamp),
+        "entry": [
+            {"fullUrl": _full_url(event_id, 0), "resource": header},
+            *(
+                {"fullUrl": url, "resource": resource}
+                for url, resource in zip(resource_urls, resources, strict=True)
+            ),
+        ],
+    }
+    _validate_fhir(bundle)
+    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _validate_fhir(bundle: FhirJson) -> None:
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()[:5]
+        )
+        raise InvalidBundleError(f"value is not a valid FHIR R4 Bundle: {problems}") from exc
+
+
+def parse_message_bundle(value: bytes) -> MessageBundle:
+    """Parse and validate a message Bundle; raise InvalidBundleError naming what is wrong."""
+    try:
+        data: Any = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidBundleError(f"value is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or "resourceType" not in data:
+        raise InvalidBundleError(
+            "value is JSON but not a FHIR resource: it has no resourceType "
+            "(expected a FHIR R4 Bundle of type message)"
+        )
+    if data["resourceType"] != "Bundle":
+        raise InvalidBundleError(
+            f"value is a FHIR {data['resourceType']}, expected a Bundle of type message"
+        )
+    _validate_fhir(data)
+    bundle = ElementView(data, "Bundle")
+    if bundle.text("type") != "message":
+        raise InvalidBundleError(f"Bundle.type is {bundle.text('type')!r}, expected 'message'")
+    entries = bundle.elements("entry")
+    if not entries or entries[0].optional_text("resource.resourceType") != "MessageHeader":
+        found = entries[0].optional_text("resource.resourceType") if entries else "nothing"
+        raise InvalidBundleError(
+            f"Bundle.entry[0] is {found}: a message Bundle must start with its MessageHeader"
+        )
+    header = entries[0].element("resource")
+    by_url = {entry.optional_text("fullUrl"): entry.element("resource") for entry in entries[1:]}
+    resources = []
+    for focus in header.elements("focus"):
+        url = focus.text("reference")
+        if url not in by_url:
+            raise InvalidBundleError(
+                f"{focus.where}.reference {url!r} names no entry of the Bundle"
+            )
+        resources.append(by_url[url])
+    return MessageBundle(
+        event_id=_event_id(bundle),
+        event_code=header.code("eventCoding", EVENT_TYPE_SYSTEM),
+        timestamp=bundle.moment("timestamp"),
+        source=header.element("source"),
+        destinations=tuple(
+            destination.organisation("receiver") for destination in header.elements("destination")
+        ),
+        resources=tuple(resources),
+    )
+
+
+def _event_id(bundle: ElementView) -> uuid.UUID:
+    value = bundle.text("identifier.value")
+    try:
+        return uuid.UUID(value.removeprefix(_URN_UUID))
+    except ValueError as exc:
+        raise InvalidBundleError(
+            f"Bundle.identifier.value is {value!r}: expected 'urn:uuid:' and the event id"
+        ) from exc

@@ -1,0 +1,205 @@
+"""Typed reading of validated FHIR JSON, with errors that name the element at fault."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import AwareDatetime, TypeAdapter, ValidationError
+
+from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
+from schemas.errors import InvalidBundleError, InvalidIdentifierError
+from schemas.identifiers import IDENTITY_CODE_SYSTEM, check_identity_code, oid_from_urn
+
+__all__ = ["ElementView"]
+
+_CodeT = TypeVar("_CodeT", bound=StrEnum)
+
+_AWARE_DATETIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+
+
+class ElementView:
+    """A FHIR element (a resource or a part of one) read by dotted paths.
+
+    Every missing or mistyped element raises InvalidBundleError naming the full path,
+    such as ``Task.owner.identifier.value``, so the sender can find it.
+    """
+
+    __slots__ = ("_data", "_where")
+
+    def __init__(self, data: Mapping[str, Any], where: str) -> None:
+        self._data = data
+        self._where = where
+
+    @property
+    def where(self) -> str:
+        """The path of this element from its resource, e.g. ``CarePlan.activity[1]``."""
+        return self._where
+
+    def _lookup(self, path: str) -> Any:
+        node: Any = self._data
+        if not path:
+            return node
+        for key in path.split("."):
+            if not isinstance(node, Mapping):
+                return None
+            node = node.get(key)
+        return node
+
+    def _missing(self, path: str, expected: str) -> InvalidBundleError:
+        return InvalidBundleError(f"{self._where}.{path} is missing or is not {expected}")
+
+    def has(self, path: str) -> bool:
+        """Whether the element at path is present."""
+        return self._lookup(path) is not None
+
+    def text(self, path: str) -> str:
+        """A required string element."""
+        value = self._lookup(path)
+        if not isinstance(value, str) or not value:
+            raise self._missing(path, "a non-empty string")
+        return value
+
+    def optional_text(self, path: str) -> str | None:
+        """A string element that may be absent."""
+        return self.text(path) if self.has(path) else None
+
+    def integer(self, path: str) -> int:
+        """A required integer element."""
+        value = self._lookup(path)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._missing(path, "an integer")
+        return value
+
+    def optional_integer(self, path: str) -> int | None:
+        """An integer element that may be absent."""
+        return self.integer(path) if self.has(path) else None
+
+    def moment(self, path: str) -> datetime:
+        """A required dateTime with a time zone."""
+        value = self.text(path)
+        try:
+            return _AWARE_DATETIME.validate_python(value)
+        except ValidationError as exc:
+            raise InvalidBundleError(
+                f"{self._where}.{path} is {value!r}: expected a date and time with a time zone"
+            ) from exc
+
+    def optional_moment(self, path: str) -> datetime | None:
+        """A dateTime with a time zone that may be absent."""
+        return self.moment(path) if self.has(path) else None
+
+    def element(self, path: str) -> ElementView:
+        """A required complex element; the empty path is this element itself."""
+        if not path:
+            return self
+        value = self._lookup(path)
+        if not isinstance(value, Mapping):
+            raise self._missing(path, "an element")
+        return ElementView(value, f"{self._where}.{path}")
+
+    def elements(self, path: str) -> list[ElementView]:
+        """The items of a repeating element; empty when absent."""
+        value = self._lookup(path)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._missing(path, "a list")
+        return [
+            ElementView(item, f"{self._where}.{path}[{index}]")
+            for index, item in enumerate(value)
+            if isinstance(item, Mapping)
+        ]
+
+    def first(self, path: str) -> ElementView:
+        """The first item of a required repeating element."""
+        items = self.elements(path)
+        if not items:
+            raise self._missing(path, "a list with at least one item")
+        return items[0]
+
+    def first_text(self, path: str) -> str:
+        """The ``text`` of the first item of a repeating element such as note or reasonCode."""
+        return self.first(path).text("text")
+
+    def optional_first_text(self, path: str) -> str | None:
+        """Like first_text(), or None when the repeating element is absent."""
+        return self.first_text(path) if self.elements(path) else None
+
+    def code(self, path: str, system: str) -> str:
+        """The code of the first coding of ``system`` in a CodeableConcept or Coding at path."""
+        found = self.optional_code(path, system)
+        if found is None:
+            raise self._missing(path, f"coded in {system}")
+        return found
+
+    def optional_code(self, path: str, system: str) -> str | None:
+        """Like code(), or None when the element has no coding of that system."""
+        node = self._lookup(path)
+        codings: list[Any]
+        if isinstance(node, Mapping) and "coding" in node:
+            codings = list(node["coding"])
+        elif isinstance(node, Mapping):
+            codings = [node]
+        elif isinstance(node, list):
+            codings = [
+                c for item in node if isinstance(item, Mapping) for c in item.get("coding", [item])
+            ]
+        else:
+            return None
+        for candidate in codings:
+            if isinstance(candidate, Mapping) and candidate.get("system") == system:
+                code = candidate.get("code")
+                if isinstance(code, str):
+                    return code
+        return None
+
+    def coded(self, path: str, system: str, codes: type[_CodeT]) -> _CodeT:
+        """A code of ``system`` at path that must be one of the values of enum ``codes``."""
+        code = self.code(path, system)
+        try:
+            return codes(code)
+        except ValueError as exc:
+            allowed = ", ".join(member.value for member in codes)
+            raise InvalidBundleError(
+                f"{self._where}.{path} has code {code!r} of {system}; expected one of {allowed}"
+            ) from exc
+
+    def organisation(self, path: str) -> str:
+        """The OID of an organisation referenced by identifier at path."""
+        reference = self.element(path)
+        if reference.optional_text("identifier.system") != URI_IDENTIFIER_SYSTEM:
+            raise InvalidBundleError(
+                f"{reference.where}.identifier.system must be {URI_IDENTIFIER_SYSTEM!r} "
+                "with the organisation's 'urn:oid:<OID>' as value"
+            )
+        try:
+            return oid_from_urn(reference.text("identifier.value"))
+        except InvalidIdentifierError as exc:
+            raise InvalidBundleError(f"{reference.where}.identifier.value: {exc}") from exc
+
+    def client(self, path: str) -> str:
+        """The personal identity code of the client referenced at path."""
+        reference = self.element(path)
+        if reference.optional_text("identifier.system") != IDENTITY_CODE_SYSTEM:
+            raise InvalidBundleError(
+                f"{reference.where}.identifier.system must be {IDENTITY_CODE_SYSTEM!r} "
+                "(the personal identity code)"
+            )
+        try:
+            return check_identity_code(reference.text("identifier.value"))
+        except InvalidIdentifierError as exc:
+            raise InvalidBundleError(f"{reference.where}.identifier.value: {exc}") from exc
+
+    def business_id(self, path: str) -> str:
+        """The value of the Saattaja business identifier at path (an Identifier or a list)."""
+        node = self._lookup(path)
+        candidates = node if isinstance(node, list) else [node]
+        for candidate in candidates:
+            if isinstance(candidate, Mapping) and candidate.get("system") == RESOURCE_ID_SYSTEM:
+                value = candidate.get("value")
+                if isinstance(value, str) and value:
+                    return value
+        raise self._missing(path, f"an identifier of system {RESOURCE_ID_SYSTEM}")

@@ -1,0 +1,121 @@
+"""CloudEvents 1.0 attributes in the Kafka protocol binding, binary content mode.
+
+Routing reads only these headers: the payload need not be parsed to know who sent what
+about which client, and of which data category.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from typing import Final, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from schemas.categories import DataCategory
+from schemas.errors import InvalidHeadersError
+from schemas.identifiers import ClientPseudonym, oid_from_urn
+
+__all__ = [
+    "CATEGORY_HEADER",
+    "CONTENT_TYPE",
+    "CONTENT_TYPE_HEADER",
+    "EVENT_TYPE_PATTERN",
+    "EventHeaders",
+    "KafkaHeaders",
+]
+
+KafkaHeaders = tuple[tuple[str, bytes], ...]
+
+CONTENT_TYPE: Final = "application/fhir+json"
+CONTENT_TYPE_HEADER: Final = "content-type"
+CATEGORY_HEADER: Final = "saattaja_category"
+EVENT_TYPE_PATTERN: Final = re.compile(r"^fi\.saattaja\.[a-z]+\.[a-z]+\.v[1-9][0-9]*$")
+
+# Kafka header name -> EventHeaders field, in the order they are written.
+_HEADER_FIELDS: Final = {
+    "ce_specversion": "specversion",
+    "ce_id": "id",
+    "ce_source": "source",
+    "ce_type": "type",
+    "ce_subject": "subject",
+    "ce_time": "time",
+    CONTENT_TYPE_HEADER: "datacontenttype",
+    CATEGORY_HEADER: "category",
+}
+
+
+class EventHeaders(BaseModel):
+    """The Kafka headers of one event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: uuid.UUID = Field(description="Event id: the idempotency key from outbox to inbox.")
+    source: str = Field(description="The sending organisation as urn:oid:<OID>.")
+    type: str = Field(description="fi.saattaja.<kind>.<action>.v1")
+    subject: ClientPseudonym = Field(description="Client pseudonym; also the Kafka key.")
+    time: AwareDatetime = Field(description="When the event happened at the sender.")
+    datacontenttype: Literal["application/fhir+json"] = CONTENT_TYPE
+    category: DataCategory = Field(description="Data category that consent decisions use.")
+
+    @field_validator("source")
+    @classmethod
+    def _source_is_oid_urn(cls, value: str) -> str:
+        oid_from_urn(value)
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_saattaja_type(cls, value: str) -> str:
+        if not EVENT_TYPE_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not of the form fi.saattaja.<kind>.<action>.v<N>")
+        return value
+
+    @property
+    def source_oid(self) -> str:
+        """The sending organisation's OID without the urn:oid: prefix."""
+        return oid_from_urn(self.source)
+
+    def to_kafka(self) -> KafkaHeaders:
+        """Kafka headers, UTF-8 encoded."""
+        values = {
+            "specversion": self.specversion,
+            "id": str(self.id),
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": self.time.isoformat(),
+            "datacontenttype": self.datacontenttype,
+            "category": self.category.value,
+        }
+        return tuple((header, values[field].encode()) for header, field in _HEADER_FIELDS.items())
+
+    @classmethod
+    def from_kafka(cls, headers: Iterable[tuple[str, bytes]]) -> EventHeaders:
+        """Read the headers of a consumed record; raise InvalidHeadersError naming the header."""
+        raw: dict[str, str] = {}
+        for name, value in headers:
+            if name not in _HEADER_FIELDS:
+                continue
+            try:
+                raw[_HEADER_FIELDS[name]] = value.decode()
+            except UnicodeDecodeError as exc:
+                raise InvalidHeadersError(f"header {name} is not UTF-8 text") from exc
+        missing = [name for name, field in _HEADER_FIELDS.items() if field not in raw]
+        if missing:
+            raise InvalidHeadersError(
+                f"missing header(s) {', '.join(missing)}: every event carries the CloudEvents "
+                "attributes in binary mode and its data category"
+            )
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            field_to_header = {field: header for header, field in _HEADER_FIELDS.items()}
+            problems = "; ".join(
+                f"header {field_to_header.get(str(error['loc'][0]), error['loc'][0])} "
+                f"is {error['input']!r}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise InvalidHeadersError(problems) from exc

@@ -1,0 +1,162 @@
+"""Finnish identifiers: personal identity codes, organisation OIDs and client pseudonyms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, Field
+
+from schemas.errors import InvalidIdentifierError
+
+__all__ = [
+    "IDENTITY_CODE_SYSTEM",
+    "OID_URN_PREFIX",
+    "ClientPseudonym",
+    "IdentityCode",
+    "Oid",
+    "OrganisationKind",
+    "Pseudonymiser",
+    "check_identity_code",
+    "check_oid",
+    "check_pseudonym",
+    "is_test_identity_code",
+    "oid_from_urn",
+    "oid_urn",
+]
+
+IDENTITY_CODE_SYSTEM: Final = "urn:oid:1.2.246.21"
+OID_URN_PREFIX: Final = "urn:oid:"
+
+_CHECK_ALPHABET: Final = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+# Century signs: '+' 1800s; '-' and U-Y 1900s; A-F 2000s (the 2023 reform added U-Y, B-F).
+_CENTURY_SIGNS: Final = "+-UVWXYABCDEF"
+_IDENTITY_CODE: Final = re.compile(
+    r"^(?P<day>\d{2})(?P<month>\d{2})(?P<year>\d{2})(?P<century>[-+A-FU-Y])"
+    r"(?P<individual>\d{3})(?P<check>[0-9A-Y])$"
+)
+_OID: Final = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
+_PSEUDONYM: Final = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check_identity_code(value: str) -> str:
+    """Return a valid henkilötunnus unchanged; raise naming what is wrong otherwise."""
+    match = _IDENTITY_CODE.match(value)
+    if match is None:
+        raise InvalidIdentifierError(
+            f"identity code {value!r} is not of the form DDMMYYCNNNT "
+            "(date, century sign, individual number, check character)"
+        )
+    if match["century"] not in _CENTURY_SIGNS:
+        raise InvalidIdentifierError(
+            f"identity code has an unknown century sign {match['century']!r}"
+        )
+    day, month = int(match["day"]), int(match["month"])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        raise InvalidIdentifierError(f"identity code {value!r} has no valid birth date")
+    expected = _CHECK_ALPHABET[
+        int(match["day"] + match["month"] + match["year"] + match["individual"]) % 31
+    ]
+    if match["check"] != expected:
+        raise InvalidIdentifierError(
+            f"identity code {value!r} has check character {match['check']!r}, "
+            f"but its digits give {expected!r}: the code is mistyped"
+        )
+    return value
+
+
+def is_test_identity_code(value: str) -> bool:
+    """Test codes have an individual number from 900 to 999 and belong to nobody."""
+    return check_identity_code(value)[7] == "9"
+
+
+def check_oid(value: str) -> str:
+    """Return a dotted-decimal OID unchanged; raise naming what is wrong otherwise."""
+    if not _OID.match(value):
+        raise InvalidIdentifierError(
+            f"{value!r} is not an OID: expected dotted decimal such as 1.2.246.10.2336601.10"
+        )
+    return value
+
+
+def check_pseudonym(value: str) -> str:
+    """Return a client pseudonym (64 lowercase hex digits) unchanged."""
+    if not _PSEUDONYM.match(value):
+        raise InvalidIdentifierError(
+            f"{value!r} is not a client pseudonym: expected 64 lowercase hexadecimal digits "
+            "(HMAC-SHA256 of the identity code)"
+        )
+    return value
+
+
+def oid_urn(oid: str) -> str:
+    """The ``urn:oid:`` form used in ce_source and FHIR identifiers."""
+    return OID_URN_PREFIX + oid
+
+
+def oid_from_urn(urn: str) -> str:
+    """The bare OID of a ``urn:oid:`` URI."""
+    if not urn.startswith(OID_URN_PREFIX):
+        raise InvalidIdentifierError(f"{urn!r} is not an OID URI: expected 'urn:oid:<OID>'")
+    return check_oid(urn.removeprefix(OID_URN_PREFIX))
+
+
+IdentityCode = Annotated[
+    str,
+    AfterValidator(check_identity_code),
+    Field(
+        json_schema_extra={"pattern": _IDENTITY_CODE.pattern},
+        description="Finnish personal identity code (henkilötunnus), urn:oid:1.2.246.21.",
+    ),
+]
+Oid = Annotated[
+    str,
+    AfterValidator(check_oid),
+    Field(json_schema_extra={"pattern": _OID.pattern}, description="Dotted-decimal OID."),
+]
+ClientPseudonym = Annotated[
+    str,
+    AfterValidator(check_pseudonym),
+    Field(
+        json_schema_extra={"pattern": _PSEUDONYM.pattern},
+        description="HMAC-SHA256 of the identity code, 64 hex digits.",
+    ),
+]
+
+
+class OrganisationKind(StrEnum):
+    """The kinds of organisation that take part in work-ability support."""
+
+    SOTE = "sote"
+    """Wellbeing services county: social services, health centre, rehabilitation clinic."""
+    KELA = "kela"
+    """Social Insurance Institution: rehabilitation, work-ability advisers."""
+    TYOLLISYYS = "tyollisyys"
+    """Municipal employment services."""
+    TYP = "typ"
+    """Multi-sectoral joint service promoting employment."""
+    JARJESTO = "jarjesto"
+    """NGO or foundation: rehabilitative work activity, job coaching."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pseudonymiser:
+    """Keyed HMAC-SHA256 of identity codes.
+
+    A bare hash would not do: the space of identity codes is small enough to enumerate.
+    """
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < 32:
+            raise InvalidIdentifierError("the pseudonym secret must be at least 32 bytes long")
+
+    def pseudonym(self, identity_code: str) -> str:
+        """The client pseudonym used as Kafka key and ce_subject."""
+        code = check_identity_code(identity_code)
+        return hmac.new(self.secret, code.encode("ascii"), hashlib.sha256).hexdigest()
