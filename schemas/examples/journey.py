@@ -54,11 +54,11 @@ __all__ = [
 EXAMPLE_PSEUDONYM_SECRET: Final = b"saattaja-example-pseudonym-secret-documentation-only"
 
 # The same OIDs as deploy/organisations.yaml.
-SOTE: Final = "1.2.246.10.32213524.10.1"
+SOTE: Final = "1.2.246.10.32213051.10.1"
 KELA: Final = "1.2.246.10.2462460"
-TYOLLISYYS: Final = "1.2.246.10.1621932"
-TYP: Final = "1.2.246.10.1621932.10.7"
-JARJESTO: Final = "1.2.246.10.31234568"
+TYOLLISYYS: Final = "1.2.246.10.1621933"
+TYP: Final = "1.2.246.10.28645177"
+JARJESTO: Final = "1.2.246.10.10274806"
 EXAMPLE_ORGANISATIONS: Final = {
     OrganisationKind.SOTE: SOTE,
     OrganisationKind.KELA: KELA,
