@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/saattaja schemas check schemas/jsonschema
+	$(BIN)/saattaja schemas check schemas/jsonschema --examples schemas/examples
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Final
 
@@ -33,37 +34,44 @@ IDENTITY_CODE_SYSTEM: Final = "urn:oid:1.2.246.21"
 OID_URN_PREFIX: Final = "urn:oid:"
 
 _CHECK_ALPHABET: Final = "0123456789ABCDEFHJKLMNPRSTUVWXY"
-# Century signs: '+' 1800s; '-' and U-Y 1900s; A-F 2000s (the 2023 reform added U-Y, B-F).
-_CENTURY_SIGNS: Final = "+-UVWXYABCDEF"
+# Century sign -> century: '+' 1800s; '-' and U-Y 1900s; A-F 2000s (the 2023 reform
+# added U-Y and B-F).
+_CENTURIES: Final = {"+": 1800} | dict.fromkeys("-UVWXY", 1900) | dict.fromkeys("ABCDEF", 2000)
 _IDENTITY_CODE: Final = re.compile(
     r"^(?P<day>\d{2})(?P<month>\d{2})(?P<year>\d{2})(?P<century>[-+A-FU-Y])"
     r"(?P<individual>\d{3})(?P<check>[0-9A-Y])$"
 )
+# The same shape for JSON Schema, whose ECMA-262 regular expressions have no (?P<name>...).
+_IDENTITY_CODE_JSON_PATTERN: Final = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
 _OID: Final = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
 _PSEUDONYM: Final = re.compile(r"^[0-9a-f]{64}$")
 
 
 def check_identity_code(value: str) -> str:
     """Return a valid henkilötunnus unchanged; raise naming what is wrong otherwise."""
-    match = _IDENTITY_CODE.match(value)
+    # fullmatch, not match: '$' also matches before a trailing newline, and '150388-9127\n'
+    # would give the same client a second pseudonym.
+    match = _IDENTITY_CODE.fullmatch(value)
     if match is None:
         raise InvalidIdentifierError(
-            f"identity code {value!r} is not of the form DDMMYYCNNNT "
+            "an identity code is not of the form DDMMYYCNNNT "
             "(date, century sign, individual number, check character)"
         )
-    if match["century"] not in _CENTURY_SIGNS:
+    if match["century"] not in _CENTURIES:
         raise InvalidIdentifierError(
             f"identity code has an unknown century sign {match['century']!r}"
         )
-    day, month = int(match["day"]), int(match["month"])
-    if not (1 <= month <= 12 and 1 <= day <= 31):
-        raise InvalidIdentifierError(f"identity code {value!r} has no valid birth date")
+    year = _CENTURIES[match["century"]] + int(match["year"])
+    try:
+        date(year, int(match["month"]), int(match["day"]))
+    except ValueError as exc:
+        raise InvalidIdentifierError(f"an identity code has no valid birth date: {exc}") from exc
     expected = _CHECK_ALPHABET[
         int(match["day"] + match["month"] + match["year"] + match["individual"]) % 31
     ]
     if match["check"] != expected:
         raise InvalidIdentifierError(
-            f"identity code {value!r} has check character {match['check']!r}, "
+            f"an identity code has check character {match['check']!r}, "
             f"but its digits give {expected!r}: the code is mistyped"
         )
     return value
@@ -76,7 +84,7 @@ def is_test_identity_code(value: str) -> bool:
 
 def check_oid(value: str) -> str:
     """Return a dotted-decimal OID unchanged; raise naming what is wrong otherwise."""
-    if not _OID.match(value):
+    if not _OID.fullmatch(value):
         raise InvalidIdentifierError(
             f"{value!r} is not an OID: expected dotted decimal such as 1.2.246.10.2336601.10"
         )
@@ -85,9 +93,9 @@ def check_oid(value: str) -> str:
 
 def check_pseudonym(value: str) -> str:
     """Return a client pseudonym (64 lowercase hex digits) unchanged."""
-    if not _PSEUDONYM.match(value):
+    if not _PSEUDONYM.fullmatch(value):
         raise InvalidIdentifierError(
-            f"{value!r} is not a client pseudonym: expected 64 lowercase hexadecimal digits "
+            "not a client pseudonym: expected 64 lowercase hexadecimal digits "
             "(HMAC-SHA256 of the identity code)"
         )
     return value
@@ -109,7 +117,7 @@ IdentityCode = Annotated[
     str,
     AfterValidator(check_identity_code),
     Field(
-        json_schema_extra={"pattern": _IDENTITY_CODE.pattern},
+        json_schema_extra={"pattern": _IDENTITY_CODE_JSON_PATTERN},
         description="Finnish personal identity code (henkilötunnus), urn:oid:1.2.246.21.",
     ),
 ]

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from broker.errors import SaattajaBrokerError
+from broker.logging import configure_logging
 from schemas import ContractError
 
 __all__ = ["build_parser", "main"]
@@ -15,7 +16,7 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command group registered."""
     # Imported here so that `saattaja --help` does not pay for what a command needs.
-    from broker.cli import schemas_command
+    from broker.cli import schemas_command, topics_command, up_command  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(
         prog="saattaja",
@@ -23,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     schemas_command.register(commands)
+    topics_command.register(commands)
+    up_command.register(commands)
     return parser
 
 
@@ -30,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; exit 2 with usage on a bad argument, 1 on a reported error."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_logging()
     run = getattr(args, "run", None)
     if run is None:
         parser.print_usage(sys.stderr)

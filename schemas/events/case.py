@@ -157,7 +157,9 @@ class EpisodeClosed(Event):
 
     episode_id: str = Field(min_length=1, max_length=64, description="The episode that ended.")
     outcome: EpisodeOutcome
-    note: str | None = Field(default=None, max_length=2_000, description="Free-text detail.")
+    note: str | None = Field(
+        default=None, min_length=1, max_length=2_000, description="Free-text detail."
+    )
 
     def fhir_resources(self) -> list[FhirJson]:
         outcome = codeable_concept(EPISODE_OUTCOME_SYSTEM, self.outcome.value, text=self.note)

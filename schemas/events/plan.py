@@ -58,7 +58,7 @@ class _PlanEvent(Event):
     plan_id: str = Field(min_length=1, max_length=64, description="Sender-assigned plan id.")
     plan_type: PlanType
     title: str = Field(min_length=1, max_length=500)
-    description: str | None = Field(default=None, max_length=10_000)
+    description: str | None = Field(default=None, min_length=1, max_length=10_000)
     status: Literal["active", "completed", "revoked"] = "active"
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None

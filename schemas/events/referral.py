@@ -42,7 +42,9 @@ class ReferralRequested(Event):
     receiver: Oid = Field(description="OID of the organisation asked to take over.")
     service: str = Field(min_length=1, max_length=500, description="The service requested.")
     reason: str = Field(min_length=1, max_length=2_000, description="Why the client is referred.")
-    note: str | None = Field(default=None, max_length=10_000, description="Free-text note.")
+    note: str | None = Field(
+        default=None, min_length=1, max_length=10_000, description="Free-text note."
+    )
 
     def destinations(self) -> tuple[str, ...]:
         return (self.receiver,)
@@ -100,7 +102,9 @@ class _ReferralAnswer(Event):
 
     referral_id: str = Field(min_length=1, max_length=64, description="The referral answered.")
     requester: Oid = Field(description="OID of the organisation that sent the referral.")
-    note: str | None = Field(default=None, max_length=10_000, description="Free-text note.")
+    note: str | None = Field(
+        default=None, min_length=1, max_length=10_000, description="Free-text note."
+    )
 
     def destinations(self) -> tuple[str, ...]:
         return (self.requester,)

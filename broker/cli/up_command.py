@@ -1,0 +1,140 @@
+"""``saattaja up``: the one-machine start: broker, topics, then wait for Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from broker.cli.topics_command import format_creation
+from broker.embedded import EmbeddedBroker
+from broker.kafka import KafkaConnection
+from broker.logging import configure_logging
+from broker.registry import OrganisationRegistry
+from broker.settings import SaattajaSettings, load_settings
+from broker.topics import create_topics
+
+__all__ = ["register"]
+
+_PORT_MAX = 65535
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``up`` to the ``saattaja`` parser."""
+    parser = commands.add_parser(
+        "up",
+        help="start the embedded Kafka-protocol broker (or use the cluster) and create topics",
+        description="Without SAATTAJA_KAFKA_BOOTSTRAP: start the embedded broker, create the "
+        "registry's topics and run until Ctrl-C (everything is in memory and lost on stop). "
+        "With it: create the topics on that cluster and exit.",
+    )
+    parser.add_argument(
+        "--host", default=None, help="address to listen on (default: SAATTAJA_EMBEDDED_HOST)"
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=None,
+        help="port to listen on, 0 for any free one (default: SAATTAJA_EMBEDDED_PORT)",
+    )
+    parser.set_defaults(run=run_up)
+
+
+def port_number(text: str) -> int:
+    """argparse type for a TCP port, 0 meaning 'any free port'."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= _PORT_MAX:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (0-{_PORT_MAX})")
+    return value
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """Start what one machine needs and keep it running until SIGINT or SIGTERM."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    if not settings.uses_embedded_broker:
+        return asyncio.run(_provision_cluster(settings, registry, args))
+    return asyncio.run(_run_embedded(settings, registry, args))
+
+
+async def _provision_cluster(
+    settings: SaattajaSettings, registry: OrganisationRegistry, args: argparse.Namespace
+) -> int:
+    connection = KafkaConnection.from_settings(settings)
+    if args.host is not None or args.port is not None:
+        print("--host and --port apply to the embedded broker only; ignoring them.")
+    creation = await create_topics(connection, registry, settings.topic_partitions)
+    print(
+        f"Using the Kafka cluster at {connection.bootstrap} (SAATTAJA_KAFKA_BOOTSTRAP); "
+        "no embedded broker started."
+    )
+    print(
+        format_creation(
+            creation, bootstrap=connection.bootstrap, partitions=settings.topic_partitions
+        )
+    )
+    return 0
+
+
+async def _run_embedded(
+    settings: SaattajaSettings, registry: OrganisationRegistry, args: argparse.Namespace
+) -> int:
+    with _shutdown_requested() as shutdown:
+        broker = EmbeddedBroker.from_settings(settings, host=args.host, port=args.port)
+        async with broker:
+            print(
+                f"Kafka-protocol broker listening on {broker.bootstrap} — connect kcat or any "
+                "Kafka client",
+                flush=True,
+            )
+            connection = KafkaConnection.from_settings(settings, bootstrap=broker.bootstrap)
+            creation = await create_topics(connection, registry, settings.topic_partitions)
+            print(
+                format_creation(
+                    creation, bootstrap=broker.bootstrap, partitions=settings.topic_partitions
+                ),
+                flush=True,
+            )
+            print(
+                "Running until Ctrl-C. The broker keeps everything in memory: stopping it "
+                "loses every topic and record.",
+                flush=True,
+            )
+            await _until_shutdown_or_crash(shutdown, broker)
+            print("Stopping the embedded broker.", flush=True)
+    return 0
+
+
+async def _until_shutdown_or_crash(shutdown: asyncio.Event, broker: EmbeddedBroker) -> None:
+    """Return on SIGINT/SIGTERM; raise EmbeddedBrokerError if the broker dies first."""
+    waiting = asyncio.create_task(shutdown.wait())
+    watching = asyncio.create_task(broker.watch())
+    try:
+        await asyncio.wait({waiting, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+        watching.cancel()
+        await asyncio.gather(waiting, watching, return_exceptions=True)
+    if not watching.cancelled():
+        watching.result()  # re-raises the broker's EmbeddedBrokerError
+
+
+@contextmanager
+def _shutdown_requested() -> Iterator[asyncio.Event]:
+    """An event set by SIGINT or SIGTERM, so that both end in an orderly stop."""
+    loop = asyncio.get_running_loop()
+    event = asyncio.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, event.set)
+    try:
+        yield event
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)

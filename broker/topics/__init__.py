@@ -1,0 +1,27 @@
+"""Saattaja's Kafka topics: their names, their creation and what they hold."""
+
+from broker.topics.inspection import TopicDescription, describe_topics
+from broker.topics.naming import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    TOPIC_PREFIX,
+    inbox_topic,
+    is_saattaja_topic,
+    outbox_topic,
+    topic_plan,
+)
+from broker.topics.provisioning import TopicCreation, create_topics
+
+__all__ = [
+    "AUDIT_TOPIC",
+    "DLQ_TOPIC",
+    "TOPIC_PREFIX",
+    "TopicCreation",
+    "TopicDescription",
+    "create_topics",
+    "describe_topics",
+    "inbox_topic",
+    "is_saattaja_topic",
+    "outbox_topic",
+    "topic_plan",
+]

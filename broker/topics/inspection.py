@@ -1,0 +1,100 @@
+"""What each Saattaja topic holds: its partitions and how far each has been written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError, for_code
+
+from broker.errors import TopicError
+from broker.kafka import KafkaConnection, open_admin, open_consumer
+from broker.registry import OrganisationRegistry
+from broker.topics.naming import is_saattaja_topic, topic_plan
+
+__all__ = ["TopicDescription", "describe_topics"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicDescription:
+    """One topic: its end offset per partition (index = partition number).
+
+    ``exists`` is False for a planned topic that has not been created; ``planned`` is False
+    for a Saattaja topic the registry no longer asks for (an organisation that left).
+    """
+
+    name: str
+    end_offsets: tuple[int, ...]
+    exists: bool = True
+    planned: bool = True
+
+    @property
+    def partitions(self) -> int:
+        """How many partitions the topic has."""
+        return len(self.end_offsets)
+
+    @property
+    def total(self) -> int:
+        """Sum of the end offsets: records ever written, for topics that are not compacted."""
+        return sum(self.end_offsets)
+
+
+async def describe_topics(
+    connection: KafkaConnection, registry: OrganisationRegistry
+) -> tuple[TopicDescription, ...]:
+    """The registry's topics in plan order, then any other ``saattaja.*`` topic of the cluster.
+
+    End offsets come from a consumer's ``end_offsets``; the admin client's offset calls are
+    avoided because the embedded broker drops the connection on some of them.
+    """
+    plan = topic_plan(registry)
+    async with open_admin(connection) as admin:
+        existing = set(await admin.list_topics())
+        leftovers = sorted(t for t in existing - set(plan) if is_saattaja_topic(t))
+        present = [topic for topic in (*plan, *leftovers) if topic in existing]
+        partitions = await _partitions(admin, present)
+    offsets = await _end_offsets(connection, partitions)
+    return tuple(
+        TopicDescription(
+            name=topic,
+            end_offsets=tuple(offsets[topic, p] for p in range(partitions.get(topic, 0))),
+            exists=topic in existing,
+            planned=topic in plan,
+        )
+        for topic in (*plan, *leftovers)
+    )
+
+
+async def _partitions(admin: Any, topics: list[str]) -> dict[str, int]:
+    if not topics:
+        return {}
+    try:
+        described = await admin.describe_topics(topics)
+    except KafkaError as exc:
+        raise TopicError(f"describing topics {', '.join(topics)} failed ({exc})") from exc
+    counts: dict[str, int] = {}
+    for topic in described:
+        if topic["error_code"]:
+            code = topic["error_code"]
+            raise TopicError(
+                f"Kafka would not describe topic {topic['topic']!r}: "
+                f"{for_code(code).__name__} (error {code}); check that this Kafka user may "
+                "describe it"
+            )
+        counts[topic["topic"]] = len(topic["partitions"])
+    return counts
+
+
+async def _end_offsets(
+    connection: KafkaConnection, partitions: dict[str, int]
+) -> dict[tuple[str, int], int]:
+    wanted = [TopicPartition(t, p) for t, count in partitions.items() for p in range(count)]
+    if not wanted:
+        return {}
+    async with open_consumer(connection) as consumer:
+        try:
+            offsets = await consumer.end_offsets(wanted)
+        except KafkaError as exc:
+            raise TopicError(f"reading end offsets failed ({exc})") from exc
+    return {(tp.topic, tp.partition): int(offset) for tp, offset in offsets.items()}

@@ -1,0 +1,245 @@
+"""The ``saattaja topics`` and ``saattaja up`` commands, in-process and as real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from broker.cli import main
+from broker.embedded import free_port
+from broker.kafka import KafkaConnection
+from broker.registry import OrganisationRegistry
+from broker.topics import topic_plan
+from tests.broker.conditions import children_of, process_alive
+
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+_RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
+
+
+@pytest.fixture
+def cli_environment(
+    clean_environment: pytest.MonkeyPatch, registry_file: Path
+) -> pytest.MonkeyPatch:
+    """Settings for an in-process main(): the shipped registry, wherever the tests run from."""
+    clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    return clean_environment
+
+
+def test_bad_argument_exits_2_and_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["topics", "create", "--partitions", "none"])
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja topics create" in error
+    assert "'none' is not a whole number" in error
+
+
+def test_up_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["up", "--port", "70000"])
+    assert caught.value.code == 2
+    assert "usage: saattaja up" in capsys.readouterr().err
+
+
+def test_topics_without_a_subcommand_prints_its_usage_and_returns_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["topics"]) == 2
+    assert capsys.readouterr().err.startswith("usage: saattaja topics")
+
+
+def test_bad_setting_is_reported_by_name_and_returns_1(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment.setenv("SAATTAJA_TOPIC_PARTITIONS", "many")
+    assert main(["topics", "list"]) == 1
+    assert "SAATTAJA_TOPIC_PARTITIONS" in capsys.readouterr().err
+
+
+def test_topics_list_without_a_broker_says_to_start_one(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment.setenv("SAATTAJA_EMBEDDED_PORT", str(free_port("127.0.0.1")))
+    assert main(["topics", "list"]) == 1
+    assert "start the embedded broker with `saattaja up`" in capsys.readouterr().err
+
+
+@pytest.mark.kafka
+def test_topics_create_then_list_prints_every_topic(
+    kafka_bootstrap: str,
+    cli_environment: pytest.MonkeyPatch,
+    registry: OrganisationRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    assert main(["topics", "create", "--partitions", "2"]) == 0
+    created = capsys.readouterr().out
+    assert f"Topics at {kafka_bootstrap}" in created
+    assert all(
+        re.search(rf"(created|exists) +{re.escape(t)}$", created, re.M)
+        for t in topic_plan(registry)
+    )
+
+    assert main(["topics", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert re.search(r"^TOPIC +PARTITIONS +END OFFSETS +TOTAL$", listing, re.M)
+    for topic in topic_plan(registry):
+        assert re.search(rf"^{re.escape(topic)} +\d+ +(\d+:\d+ ?)+ +\d+$", listing, re.M)
+
+
+@pytest.mark.kafka
+def test_up_with_a_cluster_configured_only_provisions_topics(
+    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    assert main(["up"]) == 0
+    output = capsys.readouterr().out
+    assert f"Using the Kafka cluster at {kafka_bootstrap}" in output
+    assert "saattaja.kela.outbox" in output
+
+
+@pytest.mark.kafka
+def test_up_on_a_taken_port_reports_it_and_returns_1(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        assert main(["up", "--host", "127.0.0.1", "--port", str(port)]) == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+
+
+@linux_only
+@pytest.mark.kafka
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+async def test_up_serves_a_second_process_and_stops_cleanly_on_a_signal(
+    registry_file: Path, registry: OrganisationRegistry, stop_signal: signal.Signals
+) -> None:
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SAATTAJA_")},
+        "SAATTAJA_REGISTRY_FILE": str(registry_file),
+    }
+    up = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _RUN_MAIN,
+        "up",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environment,
+    )
+    try:
+        assert up.stdout is not None
+        banner = await asyncio.wait_for(read_until(up.stdout, "Running until Ctrl-C"), 20)
+        address = re.search(
+            r"Kafka-protocol broker listening on (127\.0\.0\.1:\d+) — connect kcat", banner
+        )
+        assert address, banner
+        brokers = children_of(up.pid)
+        assert len(brokers) == 1
+
+        lister = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _RUN_MAIN,
+            "topics",
+            "list",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={**environment, "SAATTAJA_KAFKA_BOOTSTRAP": address[1]},
+        )
+        listing, errors = await asyncio.wait_for(lister.communicate(), 20)
+        assert lister.returncode == 0, errors.decode()
+        for topic in topic_plan(registry):
+            assert topic in listing.decode()
+
+        up.send_signal(stop_signal)
+        returncode = await asyncio.wait_for(up.wait(), 20)
+        assert up.stderr is not None
+        assert returncode == 0, (await up.stderr.read()).decode()
+        assert not process_alive(brokers[0])
+    finally:
+        if up.returncode is None:
+            up.kill()
+            await up.wait()
+
+
+async def read_until(output: asyncio.StreamReader, marker: str) -> str:
+    """Everything the process printed up to and including the line containing ``marker``."""
+    lines: list[str] = []
+    while line := (await output.readline()).decode():
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    raise AssertionError(f"output ended before {marker!r}:\n{''.join(lines)}")
+
+
+@pytest.mark.kafka
+def test_topics_list_shows_the_end_offsets_grow_after_producing(
+    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    assert main(["topics", "create"]) == 0
+    capsys.readouterr()
+
+    def listed_total(topic: str) -> int:
+        assert main(["topics", "list"]) == 0
+        row = re.search(rf"^{re.escape(topic)} .* (\d+)$", capsys.readouterr().out, re.M)
+        assert row, f"{topic} is not listed"
+        return int(row[1])
+
+    before = listed_total("saattaja.kela.outbox")
+    asyncio.run(produce(kafka_bootstrap, "saattaja.kela.outbox", records=3))
+    deadline = time.monotonic() + 10
+    while (after := listed_total("saattaja.kela.outbox")) < before + 3:
+        assert time.monotonic() < deadline, f"total stayed at {after}, expected {before + 3}"
+    assert after == before + 3
+
+
+async def produce(bootstrap: str, topic: str, *, records: int) -> None:
+    producer = AIOKafkaProducer(**KafkaConnection(bootstrap).client_kwargs())
+    await producer.start()
+    try:
+        for number in range(records):
+            await producer.send_and_wait(topic, b"event", key=f"client-{number}".encode())
+    finally:
+        await producer.stop()
+
+
+@linux_only
+@pytest.mark.kafka
+async def test_up_exits_1_when_the_broker_dies_under_it(registry_file: Path) -> None:
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SAATTAJA_")},
+        "SAATTAJA_REGISTRY_FILE": str(registry_file),
+    }
+    up = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", _RUN_MAIN, "up", "--host", "127.0.0.1", "--port", "0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environment,
+    )
+    try:
+        assert up.stdout is not None
+        assert up.stderr is not None
+        await asyncio.wait_for(read_until(up.stdout, "Running until Ctrl-C"), 20)
+        (broker_pid,) = children_of(up.pid)
+        os.kill(broker_pid, signal.SIGKILL)
+        assert await asyncio.wait_for(up.wait(), 20) == 1
+        assert "exited unexpectedly with status -9" in (await up.stderr.read()).decode()
+    finally:
+        if up.returncode is None:
+            up.kill()
+            await up.wait()

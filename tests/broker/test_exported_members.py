@@ -1,0 +1,53 @@
+"""Each broker package's public names, pinned: a change to them is a deliberate change."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC_NAMES = {
+    "broker.registry": [
+        "ORGANISATION_ID_PATTERN",
+        "Organisation",
+        "OrganisationRegistry",
+        "check_organisation_id",
+    ],
+    "broker.kafka": ["KafkaConnection", "open_admin", "open_consumer"],
+    "broker.topics": [
+        "AUDIT_TOPIC",
+        "DLQ_TOPIC",
+        "TOPIC_PREFIX",
+        "TopicCreation",
+        "TopicDescription",
+        "create_topics",
+        "describe_topics",
+        "inbox_topic",
+        "is_saattaja_topic",
+        "outbox_topic",
+        "topic_plan",
+    ],
+    "broker.embedded": ["EmbeddedBroker", "ensure_port_free", "free_port"],
+    "broker.errors": [
+        "ConfigurationError",
+        "EmbeddedBrokerError",
+        "KafkaUnavailableError",
+        "SaattajaBrokerError",
+        "TopicError",
+        "UnknownOrganisationError",
+    ],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC_NAMES))
+def test_package_exports_exactly_its_public_names(package: str) -> None:
+    module = importlib.import_module(package)
+    assert sorted(module.__all__) == PUBLIC_NAMES[package]
+    assert all(hasattr(module, name) for name in module.__all__)
+
+
+def test_every_broker_error_has_the_common_root() -> None:
+    errors = importlib.import_module("broker.errors")
+    assert all(
+        issubclass(getattr(errors, name), errors.SaattajaBrokerError) for name in errors.__all__
+    )

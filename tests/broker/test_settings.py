@@ -1,0 +1,46 @@
+"""Settings: a wrong SAATTAJA_* variable is reported by its name."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.errors import ConfigurationError
+from broker.settings import load_settings
+
+
+def test_defaults_start_the_embedded_broker(clean_environment: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert settings.uses_embedded_broker
+    assert (settings.embedded_host, settings.embedded_port) == ("127.0.0.1", 9092)
+    assert settings.topic_partitions == 3
+
+
+@pytest.mark.parametrize("value", ["99999", "0", "kafka"])
+def test_bad_embedded_port_fails_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch, value: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_EMBEDDED_PORT", value)
+    with pytest.raises(ConfigurationError, match="SAATTAJA_EMBEDDED_PORT"):
+        load_settings()
+
+
+def test_short_pseudonym_secret_fails_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", "too-short")
+    with pytest.raises(ConfigurationError, match=r"SAATTAJA_PSEUDONYM_SECRET.*at least 32"):
+        load_settings()
+
+
+def test_missing_pseudonym_secret_says_how_to_make_one(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ConfigurationError, match=r"SAATTAJA_PSEUDONYM_SECRET.*openssl rand"):
+        load_settings().require_pseudonym_secret()
+
+
+def test_configured_bootstrap_turns_the_embedded_broker_off(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", "kafka-1:9093,kafka-2:9093")
+    assert not load_settings().uses_embedded_broker

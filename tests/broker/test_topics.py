@@ -1,0 +1,153 @@
+"""Topic names, idempotent creation and end offsets."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from broker.embedded import free_port
+from broker.errors import ConfigurationError, KafkaUnavailableError
+from broker.kafka import KafkaConnection
+from broker.registry import Organisation, OrganisationRegistry
+from broker.topics import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    TopicDescription,
+    create_topics,
+    describe_topics,
+    inbox_topic,
+    outbox_topic,
+    topic_plan,
+)
+from schemas import OrganisationKind
+from tests.broker.conditions import eventually
+
+
+@pytest.fixture
+def fresh_registry() -> OrganisationRegistry:
+    """Two organisations whose topics no other test has created, on any broker."""
+    suffix = uuid.uuid4().hex[:8]
+    arc = int(suffix, 16)
+    return OrganisationRegistry(
+        [
+            Organisation(
+                id=f"a{suffix}", name="A", oid=f"1.2.246.10.{arc}", kind=OrganisationKind.KELA
+            ),
+            Organisation(
+                id=f"b{suffix}", name="B", oid=f"1.2.246.10.{arc + 1}", kind=OrganisationKind.TYP
+            ),
+        ],
+        source="test",
+    )
+
+
+def test_each_organisation_has_an_outbox_and_an_inbox() -> None:
+    assert outbox_topic("kela") == "saattaja.kela.outbox"
+    assert inbox_topic("kela") == "saattaja.kela.inbox"
+    assert (DLQ_TOPIC, AUDIT_TOPIC) == ("saattaja.dlq", "saattaja.audit")
+
+
+def test_topic_plan_lists_every_topic_of_the_registry(registry: OrganisationRegistry) -> None:
+    plan = topic_plan(registry)
+    assert plan[:2] == ("saattaja.sote.outbox", "saattaja.sote.inbox")
+    assert plan[-2:] == (DLQ_TOPIC, AUDIT_TOPIC)
+    assert len(plan) == len(set(plan)) == 2 * len(registry) + 2
+
+
+def test_an_id_that_cannot_name_a_topic_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="cannot name a topic"):
+        outbox_topic("../kela")
+
+
+async def test_zero_partitions_is_refused_before_connecting(
+    fresh_registry: OrganisationRegistry,
+) -> None:
+    connection = KafkaConnection(f"127.0.0.1:{free_port('127.0.0.1')}")
+    with pytest.raises(ConfigurationError, match="0 partitions"):
+        await create_topics(connection, fresh_registry, 0)
+
+
+async def test_creating_topics_without_a_broker_raises_kafka_unavailable(
+    fresh_registry: OrganisationRegistry,
+) -> None:
+    connection = KafkaConnection(f"127.0.0.1:{free_port('127.0.0.1')}")
+    with pytest.raises(KafkaUnavailableError, match="SAATTAJA_KAFKA_BOOTSTRAP"):
+        await create_topics(connection, fresh_registry, 1)
+
+
+@pytest.mark.kafka
+async def test_create_makes_outbox_and_inbox_per_organisation_plus_dlq_and_audit(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    creation = await create_topics(connection, fresh_registry, 2)
+    organisation_topics = topic_plan(fresh_registry)[:-2]
+    assert set(organisation_topics) <= set(creation.created)
+    # Other tests share the session's broker, so dlq and audit may exist already.
+    assert set(creation.created) | set(creation.existing) == set(topic_plan(fresh_registry))
+    described = {d.name: d for d in await describe_topics(connection, fresh_registry)}
+    assert {described[topic].partitions for topic in organisation_topics} == {2}
+    assert described[DLQ_TOPIC].exists
+    assert described[AUDIT_TOPIC].exists
+
+
+@pytest.mark.kafka
+async def test_creating_twice_finds_everything_existing_the_second_time(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    first = await create_topics(connection, fresh_registry, 1)
+    second = await create_topics(connection, fresh_registry, 1)
+    assert second.created == ()
+    assert second.existing == topic_plan(fresh_registry)
+    assert set(first.created) | set(first.existing) == set(second.existing)
+
+
+@pytest.mark.kafka
+async def test_planned_topics_not_yet_created_are_described_as_missing(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    described = await describe_topics(KafkaConnection(kafka_bootstrap), fresh_registry)
+    outbox = next(d for d in described if d.name == outbox_topic(fresh_registry.ids[0]))
+    assert outbox == TopicDescription(name=outbox.name, end_offsets=(), exists=False)
+
+
+@pytest.mark.kafka
+async def test_end_offsets_grow_after_producing(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    await create_topics(connection, fresh_registry, 3)
+    topic = outbox_topic(fresh_registry.ids[0])
+
+    async def outbox() -> TopicDescription:
+        return next(d for d in await describe_topics(connection, fresh_registry) if d.name == topic)
+
+    assert (await outbox()).end_offsets == (0, 0, 0)
+    producer = AIOKafkaProducer(**connection.client_kwargs())
+    await producer.start()
+    try:
+        for _ in range(2):
+            await producer.send_and_wait(topic, b"event", key=b"client", partition=1)
+    finally:
+        await producer.stop()
+
+    async def two_records_on_partition_1() -> bool:
+        return (await outbox()).end_offsets == (0, 2, 0)
+
+    await eventually(two_records_on_partition_1, within=10, what="end offsets did not grow")
+    assert (await outbox()).total == 2
+
+
+@pytest.mark.kafka
+async def test_saattaja_topics_the_registry_no_longer_lists_are_described_too(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry, registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    await create_topics(connection, fresh_registry, 1)
+    described = {d.name: d for d in await describe_topics(connection, registry)}
+    leftover = described[outbox_topic(fresh_registry.ids[0])]
+    assert leftover.exists
+    assert not leftover.planned

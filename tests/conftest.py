@@ -1,0 +1,77 @@
+"""Fixtures shared by every test: a Kafka-protocol broker and the shipped organisation registry.
+
+Which broker ``kafka_bootstrap`` gives:
+- ``SAATTAJA_KAFKA_BOOTSTRAP`` set: that cluster, as it is;
+- ``SAATTAJA_TEST_KAFKA=container``: Apache Kafka (KRaft) in a testcontainers container,
+  failing clearly when no Docker engine answers rather than quietly testing something else;
+- otherwise the embedded broker on a free port of 127.0.0.1, stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from broker.embedded import EmbeddedBroker
+from broker.registry import OrganisationRegistry
+
+REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+SHIPPED_REGISTRY: Final = REPO_ROOT / "deploy" / "organisations.yaml"
+_TEST_KAFKA_ENV: Final = "SAATTAJA_TEST_KAFKA"
+_KAFKA_IMAGE_ENV: Final = "SAATTAJA_TEST_KAFKA_IMAGE"
+_KAFKA_IMAGE: Final = "confluentinc/cp-kafka:7.6.0"
+
+
+@pytest.fixture(scope="session")
+async def kafka_bootstrap() -> AsyncIterator[str]:
+    """``host:port`` of the Kafka-protocol broker the Kafka tests use."""
+    configured = os.environ.get("SAATTAJA_KAFKA_BOOTSTRAP", "").strip()
+    choice = os.environ.get(_TEST_KAFKA_ENV, "embedded").strip() or "embedded"
+    if configured:
+        yield configured
+    elif choice == "container":
+        with _kafka_container() as bootstrap:
+            yield bootstrap
+    elif choice == "embedded":
+        async with EmbeddedBroker("127.0.0.1", 0) as broker:
+            yield broker.bootstrap
+    else:
+        pytest.fail(f"{_TEST_KAFKA_ENV}={choice!r}: use 'embedded' or 'container'", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def registry_file() -> Path:
+    """The registry file shipped in deploy/."""
+    return SHIPPED_REGISTRY
+
+
+@pytest.fixture(scope="session")
+def registry(registry_file: Path) -> OrganisationRegistry:
+    """The five example organisations of the shipped registry."""
+    return OrganisationRegistry.from_file(registry_file)
+
+
+@contextmanager
+def _kafka_container() -> Iterator[str]:
+    # Imported only on this path: the Docker client is slow to import and absent engines
+    # must not matter to the default run.
+    import docker.errors  # noqa: PLC0415
+    from testcontainers.community.kafka import KafkaContainer  # noqa: PLC0415
+    from testcontainers.core.docker_client import DockerClient  # noqa: PLC0415
+
+    try:
+        DockerClient().client.ping()
+    except docker.errors.DockerException as exc:
+        pytest.fail(
+            f"{_TEST_KAFKA_ENV}=container, but no Docker engine answers ({exc}): start Docker, "
+            f"or unset {_TEST_KAFKA_ENV} to test against the embedded broker",
+            pytrace=False,
+        )
+    image = os.environ.get(_KAFKA_IMAGE_ENV, _KAFKA_IMAGE)
+    with KafkaContainer(image).with_kraft() as kafka:
+        yield kafka.get_bootstrap_server()

@@ -1,0 +1,383 @@
+"""A record that breaks the contract is refused with a typed error naming what is wrong."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import pytest
+from pydantic import ValidationError
+
+from schemas import (
+    EVENT_TYPES,
+    ConsentGranted,
+    ConsentRule,
+    ContractError,
+    DataCategory,
+    EventCodec,
+    InvalidBundleError,
+    InvalidHeadersError,
+    KafkaRecord,
+    OrganisationKind,
+    PayloadTooLargeError,
+    PlanActivity,
+    PlanCreated,
+    PlanType,
+    Pseudonymiser,
+    Recipient,
+    UnknownEventTypeError,
+)
+from schemas.examples import example_codec, journey_events
+
+EVENTS: Final = dict(journey_events())
+CODEC: Final = example_codec()
+REFERRAL: Final = CODEC.encode(EVENTS["04-referral-to-kela.json"])
+ACCEPTANCE: Final = CODEC.encode(EVENTS["05-referral-accepted.json"])
+HEALTH_CHECK: Final = CODEC.encode(EVENTS["01-health-check.json"])
+AT: Final = datetime(2026, 2, 3, 11, 20, tzinfo=UTC)
+
+
+def with_bundle(record: KafkaRecord, edit: Callable[[dict[str, Any]], None]) -> KafkaRecord:
+    bundle = json.loads(record.value)
+    edit(bundle)
+    return dataclasses.replace(record, value=json.dumps(bundle).encode())
+
+
+def with_header(record: KafkaRecord, name: str, value: str) -> KafkaRecord:
+    headers = tuple((h, value.encode() if h == name else v) for h, v in record.headers)
+    return dataclasses.replace(record, headers=headers)
+
+
+def without_header(record: KafkaRecord, name: str) -> KafkaRecord:
+    return dataclasses.replace(record, headers=tuple(h for h in record.headers if h[0] != name))
+
+
+def test_every_contract_error_is_one_catchable_value_error() -> None:
+    for error in (InvalidBundleError, InvalidHeadersError, PayloadTooLargeError):
+        assert issubclass(error, ContractError)
+    assert issubclass(UnknownEventTypeError, InvalidHeadersError)
+    assert issubclass(ContractError, ValueError)
+
+
+# The value: a FHIR R4 message Bundle of the shape the event type needs.
+
+
+def test_mistyped_identity_code_in_the_bundle_is_refused_naming_element_and_check_character() -> (
+    None
+):
+    mistyped = dataclasses.replace(
+        REFERRAL, value=REFERRAL.value.replace(b"150388-9127", b"150388-9128")
+    )
+    with pytest.raises(
+        InvalidBundleError,
+        match=r"subject\.identifier\.value: an identity code has check character "
+        r"'8', but its digits give '7'",
+    ):
+        CODEC.decode(mistyped)
+
+
+def test_subject_header_error_does_not_echo_what_may_be_an_identity_code() -> None:
+    headers = tuple(
+        (name, b"150388-9127" if name == "ce_subject" else value)
+        for name, value in REFERRAL.headers
+    )
+    with pytest.raises(InvalidHeadersError, match="ce_subject") as caught:
+        CODEC.decode(dataclasses.replace(REFERRAL, headers=headers))
+    assert "150388-9127" not in str(caught.value)
+
+
+def test_bundle_not_starting_with_its_message_header_is_refused() -> None:
+    def swap_first_entries(bundle: dict[str, Any]) -> None:
+        entries = bundle["entry"]
+        entries[0], entries[1] = entries[1], entries[0]
+
+    with pytest.raises(
+        InvalidBundleError,
+        match=re.escape(
+            "Bundle.entry[0] is ServiceRequest: a message Bundle must start with its MessageHeader"
+        ),
+    ):
+        CODEC.decode(with_bundle(REFERRAL, swap_first_entries))
+
+
+def test_focal_resource_of_the_wrong_type_is_refused_naming_expected_and_found() -> None:
+    def observation_for_service_request(bundle: dict[str, Any]) -> None:
+        bundle["entry"][1]["resource"] = {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"text": "Kelan ammatillinen kuntoutus"},
+        }
+
+    with pytest.raises(
+        InvalidBundleError,
+        match=re.escape(
+            "fi.saattaja.referral.requested.v1 carries focal resources ServiceRequest, Task; "
+            "this Bundle's MessageHeader.focus names Observation, Task"
+        ),
+    ):
+        CODEC.decode(with_bundle(REFERRAL, observation_for_service_request))
+
+
+def test_focus_naming_no_entry_is_refused() -> None:
+    def dangling_focus(bundle: dict[str, Any]) -> None:
+        bundle["entry"][0]["resource"]["focus"][0]["reference"] = "urn:uuid:nowhere"
+
+    with pytest.raises(InvalidBundleError, match="'urn:uuid:nowhere' names no entry"):
+        CODEC.decode(with_bundle(REFERRAL, dangling_focus))
+
+
+def test_json_that_is_not_fhir_is_refused() -> None:
+    with pytest.raises(InvalidBundleError, match="not a FHIR resource: it has no resourceType"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=b'{"hello": 1}'))
+
+
+def test_fhir_resource_that_is_not_a_bundle_is_refused() -> None:
+    with pytest.raises(InvalidBundleError, match="value is a FHIR Patient, expected a Bundle"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=b'{"resourceType": "Patient"}'))
+
+
+def test_bundle_that_fhir_does_not_allow_is_refused_naming_the_element() -> None:
+    def unknown_element(bundle: dict[str, Any]) -> None:
+        bundle["entry"][1]["resource"]["colour"] = "red"
+
+    with pytest.raises(InvalidBundleError, match=r"not a valid FHIR R4 Bundle: entry\.1.*colour"):
+        CODEC.decode(with_bundle(REFERRAL, unknown_element))
+
+
+def test_bundle_of_another_type_than_message_is_refused() -> None:
+    def collection(bundle: dict[str, Any]) -> None:
+        bundle["type"] = "collection"
+
+    with pytest.raises(
+        InvalidBundleError, match=re.escape("Bundle.type is 'collection', expected 'message'")
+    ):
+        CODEC.decode(with_bundle(REFERRAL, collection))
+
+
+@pytest.mark.parametrize("value", [b"\xff\xfe\x00", b"{", b"Bundle"], ids=["binary", "cut", "text"])
+def test_bytes_that_are_not_json_are_refused(value: bytes) -> None:
+    with pytest.raises(InvalidBundleError, match="value is not JSON"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=value))
+
+
+def test_event_over_the_size_limit_is_not_encoded() -> None:
+    small = EventCodec(CODEC.pseudonymiser, max_event_bytes=1_000)
+    with pytest.raises(PayloadTooLargeError, match=r"\d+ bytes, over the limit of 1000"):
+        small.encode(EVENTS["04-referral-to-kela.json"])
+
+
+def test_record_over_the_size_limit_is_refused_before_its_value_is_parsed() -> None:
+    small = EventCodec(CODEC.pseudonymiser, max_event_bytes=1_000)
+    with pytest.raises(PayloadTooLargeError, match="1001 bytes, over the limit of 1000"):
+        small.decode(dataclasses.replace(REFERRAL, value=b"x" * 1_001))
+
+
+def test_record_at_the_size_limit_is_accepted() -> None:
+    exact = EventCodec(CODEC.pseudonymiser, max_event_bytes=len(REFERRAL.value))
+    assert exact.decode(REFERRAL) == EVENTS["04-referral-to-kela.json"]
+
+
+def test_text_that_fhir_cannot_carry_is_refused_at_encoding_naming_the_element() -> None:
+    plan = PlanCreated(
+        occurred_at=AT,
+        sender="1.2.246.10.1621932.10.7",
+        client="150388-9127",
+        plan_id="P-1",
+        plan_type=PlanType.ACTIVATION,
+        title="Aktivointisuunnitelma",
+        activities=(PlanActivity(description="\xa0", performer="1.2.246.10.2462460"),),
+    )
+    with pytest.raises(InvalidBundleError, match=r"activity\.0\.detail\.description"):
+        CODEC.encode(plan)
+
+
+# The headers, and how they agree with the key and the value.
+
+
+def test_unknown_event_type_is_refused_listing_the_known_ones() -> None:
+    with pytest.raises(
+        UnknownEventTypeError, match=re.escape("'fi.saattaja.referral.forwarded.v1'")
+    ) as info:
+        CODEC.decode(with_header(REFERRAL, "ce_type", "fi.saattaja.referral.forwarded.v1"))
+    assert all(ce_type in str(info.value) for ce_type in EVENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_subject",
+        "ce_time",
+        "content-type",
+        "saattaja_category",
+    ],
+)
+def test_missing_header_is_refused_naming_it(header: str) -> None:
+    with pytest.raises(InvalidHeadersError, match=f"missing header\\(s\\) {header}:"):
+        CODEC.decode(without_header(REFERRAL, header))
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("ce_specversion", "0.3"),
+        ("ce_id", "event-1"),
+        ("ce_source", "kela"),
+        ("ce_type", "referral.requested"),
+        ("ce_time", "2026-02-04T09:05:00"),
+        ("content-type", "application/json"),
+        ("saattaja_category", "gossip"),
+    ],
+)
+def test_malformed_header_is_refused_naming_it_and_its_value(header: str, value: str) -> None:
+    with pytest.raises(InvalidHeadersError, match=f"header {header} is '{value}'"):
+        CODEC.decode(with_header(REFERRAL, header, value))
+
+
+def test_header_that_is_not_utf8_is_refused_naming_it() -> None:
+    headers = tuple((h, b"\xff" if h == "ce_id" else v) for h, v in REFERRAL.headers)
+    with pytest.raises(InvalidHeadersError, match="header ce_id is not UTF-8"):
+        CODEC.decode(dataclasses.replace(REFERRAL, headers=headers))
+
+
+def test_kafka_key_differing_from_the_subject_is_refused() -> None:
+    other_client = CODEC.pseudonymiser.pseudonym("020516C903K").encode()
+    with pytest.raises(InvalidHeadersError, match="Kafka key differs from ce_subject"):
+        CODEC.decode(dataclasses.replace(REFERRAL, key=other_client))
+
+
+def test_subject_made_with_another_secret_is_refused() -> None:
+    foreign = EventCodec(Pseudonymiser(b"another-organisations-secret-0123456789"))
+    with pytest.raises(
+        InvalidHeadersError, match="ce_subject is not the pseudonym of the client in the Bundle"
+    ):
+        CODEC.decode(foreign.encode(EVENTS["04-referral-to-kela.json"]))
+
+
+def test_subject_of_another_client_is_refused() -> None:
+    other_client = CODEC.pseudonymiser.pseudonym("020516C903K")
+    record = with_header(REFERRAL, "ce_subject", other_client)
+    with pytest.raises(InvalidHeadersError, match="ce_subject is not the pseudonym"):
+        CODEC.decode(dataclasses.replace(record, key=other_client.encode()))
+
+
+def test_type_disagreeing_with_the_message_header_event_is_refused() -> None:
+    with pytest.raises(
+        InvalidBundleError,
+        match=re.escape(
+            "MessageHeader.eventCoding is 'referral.accepted' but ce_type is "
+            "'fi.saattaja.referral.completed.v1'"
+        ),
+    ):
+        CODEC.decode(with_header(ACCEPTANCE, "ce_type", "fi.saattaja.referral.completed.v1"))
+
+
+def test_health_assessment_labelled_as_self_assessment_is_refused() -> None:
+    # A wrong category would let consent decisions for assessment:self release health data.
+    with pytest.raises(
+        InvalidHeadersError,
+        match="saattaja_category is 'assessment:self' but the event is 'assessment:health'",
+    ):
+        CODEC.decode(with_header(HEALTH_CHECK, "saattaja_category", "assessment:self"))
+
+
+def test_id_disagreeing_with_the_bundle_identifier_is_refused() -> None:
+    record = with_header(REFERRAL, "ce_id", "00000000-0000-4000-8000-000000000000")
+    with pytest.raises(InvalidBundleError, match="but ce_id is 00000000-0000-4000-8000-"):
+        CODEC.decode(record)
+
+
+def test_time_disagreeing_with_the_bundle_timestamp_is_refused() -> None:
+    record = with_header(REFERRAL, "ce_time", "2026-02-04T09:06:00+02:00")
+    with pytest.raises(InvalidBundleError, match=r"Bundle\.timestamp .* differs from ce_time"):
+        CODEC.decode(record)
+
+
+def test_source_disagreeing_with_the_message_header_is_refused() -> None:
+    record = with_header(REFERRAL, "ce_source", "urn:oid:1.2.246.10.2462460")
+    with pytest.raises(
+        InvalidBundleError, match=r"MessageHeader\.source\.endpoint .* differs from ce_source"
+    ):
+        CODEC.decode(record)
+
+
+def test_same_time_in_another_offset_is_the_same_moment() -> None:
+    record = with_header(REFERRAL, "ce_time", "2026-02-04T07:05:00+00:00")
+    assert CODEC.decode(record) == EVENTS["04-referral-to-kela.json"]
+
+
+# Models: what cannot be said on the wire cannot be built either.
+
+
+def test_consent_without_recipients_is_not_specific() -> None:
+    with pytest.raises(ValidationError, match="a consent must be specific"):
+        ConsentGranted(
+            occurred_at=AT,
+            sender="1.2.246.10.32213051.10.1",
+            client="150388-9127",
+            consent_id="S-1",
+            scope=ConsentRule(categories=(DataCategory.PLAN,)),
+        )
+
+
+def test_consent_without_data_categories_is_not_specific() -> None:
+    with pytest.raises(ValidationError, match="a consent must be specific"):
+        ConsentGranted(
+            occurred_at=AT,
+            sender="1.2.246.10.32213051.10.1",
+            client="150388-9127",
+            consent_id="S-1",
+            scope=ConsentRule(recipients=(Recipient(kind=OrganisationKind.KELA),)),
+        )
+
+
+def test_refusal_naming_nothing_is_refused() -> None:
+    with pytest.raises(ValidationError, match="a refusal must name what it refuses"):
+        ConsentGranted(
+            occurred_at=AT,
+            sender="1.2.246.10.32213051.10.1",
+            client="150388-9127",
+            consent_id="K-1",
+            decision="deny",
+            scope=ConsentRule(),
+        )
+
+
+def test_consent_ending_before_it_begins_is_refused() -> None:
+    with pytest.raises(ValidationError, match="valid_until must be after valid_from"):
+        ConsentGranted(
+            occurred_at=AT,
+            sender="1.2.246.10.32213051.10.1",
+            client="150388-9127",
+            consent_id="S-1",
+            scope=ConsentRule(
+                recipients=(Recipient(kind=OrganisationKind.KELA),),
+                categories=(DataCategory.PLAN,),
+            ),
+            valid_from=AT,
+            valid_until=AT,
+        )
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [{}, {"organisation": "1.2.246.10.2462460", "kind": "kela"}],
+    ids=["neither", "both"],
+)
+def test_recipient_names_exactly_one_organisation_or_kind(recipient: dict[str, str]) -> None:
+    with pytest.raises(ValidationError, match="exactly one of organisation"):
+        Recipient.model_validate(recipient)
+
+
+@pytest.mark.parametrize("field", ["note", "description"])
+def test_empty_optional_text_is_refused_because_fhir_cannot_carry_it(field: str) -> None:
+    event = EVENTS["04-referral-to-kela.json"] if field == "note" else EVENTS["07-shared-plan.json"]
+    with pytest.raises(ValidationError, match=f"{field}\n.*at least 1 character"):
+        type(event).model_validate(event.model_dump() | {field: ""})

@@ -1,0 +1,203 @@
+"""Finnish identifiers: identity codes, test codes, client pseudonyms and organisation OIDs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from schemas import (
+    InvalidIdentifierError,
+    Pseudonymiser,
+    ReferralAccepted,
+    check_identity_code,
+    check_oid,
+    check_pseudonym,
+    is_test_identity_code,
+    oid_from_urn,
+    oid_urn,
+)
+
+SECRET = b"tests-pseudonym-secret-0123456789abcdef"
+OTHER_SECRET = b"another-pseudonym-secret-0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "150388+9127",  # 1888
+        "150388-9127",  # 1988
+        "150388U9127",  # 1988, signs added in 2023
+        "150388V9127",
+        "150388W9127",
+        "150388X9127",
+        "150388Y9127",
+        "020516A903K",  # 2016
+        "020516B903K",  # 2016, signs added in 2023
+        "020516C903K",
+        "020516D903K",
+        "020516E903K",
+        "020516F903K",
+    ],
+)
+def test_valid_code_of_every_century_sign_is_accepted(code: str) -> None:
+    assert check_identity_code(code) == code
+
+
+def test_wrong_check_character_is_rejected_naming_the_expected_one() -> None:
+    with pytest.raises(
+        InvalidIdentifierError, match=r"check character '8', but its digits give '7'"
+    ):
+        check_identity_code("150388-9128")
+
+
+def test_identity_code_errors_do_not_repeat_the_code() -> None:
+    # Errors end up in dead-letter reasons and logs, which must not identify the client.
+    with pytest.raises(InvalidIdentifierError) as caught:
+        check_identity_code("150388-9128")
+    assert "150388-912" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "150388-912",  # individual number too short
+        "150388-91277",  # one character too many
+        "150388G9127",  # G is no century sign
+        "15O388-9127",  # letter O for zero
+        "020516c903k",  # lower case
+        " 150388-9127",
+        "150388-9127\n",  # would give the client a second pseudonym
+    ],
+)
+def test_malformed_code_is_rejected_naming_the_expected_form(code: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match="not of the form DDMMYYCNNNT"):
+        check_identity_code(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "300288-9123",  # 30 February
+        "320188-912K",  # 32 January
+        "000188-912X",  # day 0
+        "011388-9128",  # month 13
+        "290223A912N",  # 29 February 2023, not a leap year
+        "290200-912R",  # 29 February 1900: divisible by 100, not a leap year
+    ],
+)
+def test_code_with_impossible_birth_date_is_rejected(code: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match="has no valid birth date"):
+        check_identity_code(code)
+
+
+@pytest.mark.parametrize("code", ["290224A912X", "290200A912R"])
+def test_leap_day_is_accepted_in_a_leap_year_that_the_century_sign_decides(code: str) -> None:
+    assert check_identity_code(code) == code
+
+
+@pytest.mark.parametrize("code", ["150388-9127", "020516C903K", "010199-9001", "311299Y999E"])
+def test_individual_number_from_900_to_999_is_a_test_code(code: str) -> None:
+    assert is_test_identity_code(code)
+
+
+def test_individual_number_below_900_is_not_a_test_code() -> None:
+    assert not is_test_identity_code("150388-123S")
+
+
+def test_test_code_check_rejects_an_invalid_code_rather_than_answering() -> None:
+    with pytest.raises(InvalidIdentifierError, match="check character"):
+        is_test_identity_code("150388-9128")
+
+
+def test_model_rejects_a_mistyped_identity_code_with_the_same_explanation() -> None:
+    with pytest.raises(ValidationError, match=r"client\n.*check character '8'"):
+        ReferralAccepted(
+            occurred_at=datetime(2026, 2, 9, 13, 40, tzinfo=UTC),
+            sender="1.2.246.10.2462460",
+            client="150388-9128",
+            referral_id="R-1",
+            requester="1.2.246.10.32213051.10.1",
+        )
+
+
+def test_pseudonym_is_the_same_for_the_same_code_and_secret() -> None:
+    assert Pseudonymiser(SECRET).pseudonym("150388-9127") == Pseudonymiser(SECRET).pseudonym(
+        "150388-9127"
+    )
+
+
+def test_pseudonym_differs_by_secret() -> None:
+    assert Pseudonymiser(SECRET).pseudonym("150388-9127") != Pseudonymiser(OTHER_SECRET).pseudonym(
+        "150388-9127"
+    )
+
+
+def test_pseudonym_differs_by_client() -> None:
+    pseudonymiser = Pseudonymiser(SECRET)
+    assert pseudonymiser.pseudonym("150388-9127") != pseudonymiser.pseudonym("020516C903K")
+
+
+def test_pseudonym_is_a_valid_client_pseudonym() -> None:
+    pseudonym = Pseudonymiser(SECRET).pseudonym("150388-9127")
+    assert check_pseudonym(pseudonym) == pseudonym
+
+
+def test_pseudonymiser_refuses_to_pseudonymise_an_invalid_code() -> None:
+    with pytest.raises(InvalidIdentifierError, match="check character"):
+        Pseudonymiser(SECRET).pseudonym("150388-9128")
+
+
+def test_secret_shorter_than_32_bytes_is_rejected() -> None:
+    with pytest.raises(InvalidIdentifierError, match="at least 32 bytes"):
+        Pseudonymiser(b"x" * 31)
+
+
+def test_secret_of_exactly_32_bytes_is_accepted() -> None:
+    assert Pseudonymiser(b"x" * 32).pseudonym("150388-9127")
+
+
+def test_pseudonymiser_repr_does_not_reveal_the_secret() -> None:
+    pseudonymiser = Pseudonymiser(SECRET)
+    assert SECRET.decode() not in repr(pseudonymiser)
+    assert SECRET.decode() not in str(pseudonymiser)
+
+
+@pytest.mark.parametrize(
+    "pseudonym", ["A" * 64, "a" * 63, "g" * 64, "a" * 64 + "\n", "150388-9127"]
+)
+def test_anything_but_64_lowercase_hex_digits_is_not_a_pseudonym(pseudonym: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match="not a client pseudonym"):
+        check_pseudonym(pseudonym)
+
+
+@pytest.mark.parametrize(
+    "oid", ["1.2.246.10.2462460", "1.2.246.537.6.202.2008", "1.2.246.10.32213051.10.1", "2.0"]
+)
+def test_dotted_decimal_oid_is_accepted(oid: str) -> None:
+    assert check_oid(oid) == oid
+
+
+@pytest.mark.parametrize(
+    "oid", ["", "1", "3.1", "1.2.246.010", "1..2", "1.2.", "1.2.246\n", "urn:oid:1.2.246", "1.2.x"]
+)
+def test_anything_but_a_dotted_decimal_oid_is_rejected(oid: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match="is not an OID: expected dotted decimal"):
+        check_oid(oid)
+
+
+def test_oid_round_trips_through_its_urn() -> None:
+    assert oid_urn("1.2.246.10.2462460") == "urn:oid:1.2.246.10.2462460"
+    assert oid_from_urn(oid_urn("1.2.246.10.2462460")) == "1.2.246.10.2462460"
+
+
+def test_urn_without_the_oid_prefix_is_rejected() -> None:
+    with pytest.raises(InvalidIdentifierError, match="is not an OID URI: expected 'urn:oid:<OID>'"):
+        oid_from_urn("1.2.246.10.2462460")
+
+
+def test_urn_with_a_malformed_oid_is_rejected() -> None:
+    with pytest.raises(InvalidIdentifierError, match=r"'1\.2\.x' is not an OID"):
+        oid_from_urn("urn:oid:1.2.x")
