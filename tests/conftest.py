@@ -10,6 +10,7 @@ Which broker ``kafka_bootstrap`` gives:
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,3 +76,52 @@ def _kafka_container() -> Iterator[str]:
     image = os.environ.get(_KAFKA_IMAGE_ENV, _KAFKA_IMAGE)
     with KafkaContainer(image).with_kraft() as kafka:
         yield kafka.get_bootstrap_server()
+
+
+# --- SQL databases -----------------------------------------------------------------------
+
+_POSTGRES_ADMIN_URL_ENV: Final = "SAATTAJA_TEST_POSTGRES_URL"
+_POSTGRES_ADMIN_URL: Final = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+async def _postgres_database(admin_url: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    import asyncpg  # noqa: PLC0415  # only the PostgreSQL runs need it
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    admin = make_url(admin_url)
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        connection = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        reason = f"no PostgreSQL server at {admin.host}:{admin.port} ({exc})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must test PostgreSQL, so this fails", pytrace=False)
+        pytest.skip(f"{reason}; set {_POSTGRES_ADMIN_URL_ENV} to a server to run these tests")
+    name = f"saattaja_test_{uuid.uuid4().hex[:16]}"
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database, once SQLite in a file and once PostgreSQL; not yet migrated."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+        return
+    admin_url = os.environ.get(_POSTGRES_ADMIN_URL_ENV, _POSTGRES_ADMIN_URL)
+    async for url in _postgres_database(admin_url):
+        yield url
+
+
+@pytest.fixture
+async def migrated_database_url(database_url: str) -> str:
+    """Like database_url, with every migration applied."""
+    from consent.database import upgrade_database  # noqa: PLC0415
+
+    await upgrade_database(database_url)
+    return database_url

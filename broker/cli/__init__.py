@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from broker.errors import SaattajaBrokerError
 from broker.logging import configure_logging
+from consent.errors import SaattajaConsentError
 from schemas import ContractError
 
 __all__ = ["build_parser", "main"]
@@ -16,7 +17,12 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command group registered."""
     # Imported here so that `saattaja --help` does not pay for what a command needs.
-    from broker.cli import schemas_command, topics_command, up_command  # noqa: PLC0415
+    from broker.cli import (  # noqa: PLC0415
+        db_command,
+        schemas_command,
+        topics_command,
+        up_command,
+    )
 
     parser = argparse.ArgumentParser(
         prog="saattaja",
@@ -26,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_command.register(commands)
     topics_command.register(commands)
     up_command.register(commands)
+    db_command.register(commands)
     return parser
 
 
@@ -40,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = run(args)
-    except (SaattajaBrokerError, ContractError) as exc:
+    except (SaattajaBrokerError, SaattajaConsentError, ContractError) as exc:
         print(f"saattaja: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,0 +1,44 @@
+"""``saattaja db``: create or migrate the consent, audit and care-network tables."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+from broker.settings import load_settings
+from consent.database import upgrade_database
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``db`` command group."""
+    group: argparse.ArgumentParser = commands.add_parser(
+        "db", help="create or migrate the database of the consent and audit stores"
+    )
+    group.set_defaults(run=lambda _args: _usage(group))
+    actions = group.add_subparsers(title="actions", metavar="ACTION")
+    upgrade = actions.add_parser(
+        "upgrade", help="create or migrate every table to this version (safe to repeat)"
+    )
+    upgrade.set_defaults(run=_upgrade)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+def _upgrade(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    asyncio.run(upgrade_database(settings.database_url))
+    print(f"database at this version's schema: {_display(settings.database_url)}")
+    return 0
+
+
+def _display(url: str) -> str:
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    return make_url(url).render_as_string(hide_password=True)

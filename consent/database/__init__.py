@@ -1,0 +1,13 @@
+"""The SQL database behind the consent store, the audit log and the care network."""
+
+from consent.database.engine import create_database_engine, translate_database_errors
+from consent.database.metadata import metadata
+from consent.database.migrate import check_database_schema, upgrade_database
+
+__all__ = [
+    "check_database_schema",
+    "create_database_engine",
+    "metadata",
+    "translate_database_errors",
+    "upgrade_database",
+]

@@ -1,0 +1,56 @@
+"""Schema migrations (Alembic), run by ``saattaja db upgrade`` or at start of the router."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consent.database.engine import create_database_engine, translate_database_errors
+from consent.errors import SchemaOutOfDateError
+
+__all__ = ["check_database_schema", "upgrade_database"]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def _upgrade(connection: Connection, config: Config) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "heads")
+
+
+async def upgrade_database(url: str) -> None:
+    """Create or migrate every table to this version's schema; safe to run again."""
+    engine = create_database_engine(url)
+    try:
+        async with translate_database_errors("migrating the schema"), engine.begin() as conn:
+            await conn.run_sync(_upgrade, _config())
+    finally:
+        await engine.dispose()
+
+
+def _current_heads(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+async def check_database_schema(engine: AsyncEngine) -> None:
+    """Raise SchemaOutOfDateError unless the database is at this version's schema."""
+    expected = set(ScriptDirectory.from_config(_config()).get_heads())
+    async with translate_database_errors("reading the schema version"), engine.connect() as conn:
+        current = await conn.run_sync(_current_heads)
+    if current != expected:
+        raise SchemaOutOfDateError(
+            f"the database schema is at {sorted(current) or 'nothing'}, this version needs "
+            f"{sorted(expected)}: run `saattaja db upgrade` (SAATTAJA_DATABASE_URL names it)"
+        )

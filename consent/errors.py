@@ -1,0 +1,38 @@
+"""Errors raised by the consent store, the decisions and the audit log.
+
+SaattajaConsentError
+├── StoreUnavailableError (ConnectionError)  the database does not answer; callers fail closed
+├── SchemaOutOfDateError (RuntimeError)      the database is not migrated: run `saattaja db upgrade`
+├── LegalBasisConfigurationError (ValueError) the legal-bases file is missing or wrong
+└── AuditChainBrokenError (ValueError)       verify found a record that does not match its hash
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditChainBrokenError",
+    "LegalBasisConfigurationError",
+    "SaattajaConsentError",
+    "SchemaOutOfDateError",
+    "StoreUnavailableError",
+]
+
+
+class SaattajaConsentError(Exception):
+    """Root of every error the consent package raises."""
+
+
+class StoreUnavailableError(SaattajaConsentError, ConnectionError):
+    """The consent or audit database cannot be reached; nothing may be routed until it can."""
+
+
+class SchemaOutOfDateError(SaattajaConsentError, RuntimeError):
+    """The database has not been migrated to the schema this version needs."""
+
+
+class LegalBasisConfigurationError(SaattajaConsentError, ValueError):
+    """The file of statutory bases is missing or invalid."""
+
+
+class AuditChainBrokenError(SaattajaConsentError, ValueError):
+    """An audit record was changed, removed or reordered."""

@@ -1,0 +1,38 @@
+"""The database fixtures give every test an empty, migratable database of each kind."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from consent.database import check_database_schema, create_database_engine, upgrade_database
+from consent.errors import SchemaOutOfDateError
+
+
+async def test_migrated_database_is_at_the_current_schema(migrated_database_url: str) -> None:
+    engine = create_database_engine(migrated_database_url)
+    try:
+        await check_database_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_twice_changes_nothing(migrated_database_url: str) -> None:
+    await upgrade_database(migrated_database_url)
+    engine = create_database_engine(migrated_database_url)
+    try:
+        async with engine.connect() as connection:
+            versions = (await connection.execute(text("SELECT * FROM alembic_version"))).all()
+        await check_database_schema(engine)
+    finally:
+        await engine.dispose()
+    assert len(versions) >= 1
+
+
+async def test_unmigrated_database_is_refused_with_the_command_to_run(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    try:
+        with pytest.raises(SchemaOutOfDateError, match="saattaja db upgrade"):
+            await check_database_schema(engine)
+    finally:
+        await engine.dispose()
