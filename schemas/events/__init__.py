@@ -6,11 +6,11 @@ from schemas.events.assessment import (
     KykyviisariResult,
     ProfessionalAssessment,
 )
-from schemas.events.base import Envelope, Event, ce_type_of
+from schemas.events.base import DocumentPart, Envelope, Event, ce_type_of
 from schemas.events.case import CaseManagerAssigned, CaseManagerRole, EpisodeClosed, EpisodeOutcome
 from schemas.events.catalogue import EVENT_TYPES, event_class_for
 from schemas.events.consent import ConsentGranted, ConsentRevoked, ConsentRule, Recipient
-from schemas.events.plan import PlanActivity, PlanCreated, PlanType, PlanUpdated
+from schemas.events.plan import PlanActivity, PlanBasis, PlanCreated, PlanType, PlanUpdated
 from schemas.events.referral import (
     ReferralAccepted,
     ReferralCompleted,
@@ -27,12 +27,14 @@ __all__ = [
     "ConsentGranted",
     "ConsentRevoked",
     "ConsentRule",
+    "DocumentPart",
     "Envelope",
     "EpisodeClosed",
     "EpisodeOutcome",
     "Event",
     "KykyviisariResult",
     "PlanActivity",
+    "PlanBasis",
     "PlanCreated",
     "PlanType",
     "PlanUpdated",

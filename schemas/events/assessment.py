@@ -8,6 +8,7 @@ system can chart change between repeats without knowing the questionnaire.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Final, Literal, Self
 
@@ -39,6 +40,8 @@ __all__ = [
     "AssessmentRecorded",
     "KykyviisariResult",
     "ProfessionalAssessment",
+    "professional_observation",
+    "read_professional_assessment",
 ]
 
 Score = Annotated[int, Field(ge=0, le=10)]
@@ -93,6 +96,61 @@ class ProfessionalAssessment(BaseModel):
         default=None, description="The professional's estimate of work ability, 0-10."
     )
 
+    @property
+    def category(self) -> DataCategory:
+        """Health and social data are separate categories: consents name them separately."""
+        if self.domain == "social":
+            return DataCategory.ASSESSMENT_SOCIAL
+        return DataCategory.ASSESSMENT_HEALTH
+
+
+def professional_observation(
+    *,
+    assessment_id: str,
+    client: str,
+    performer: str,
+    at: datetime,
+    assessment: ProfessionalAssessment,
+) -> FhirJson:
+    """The Observation of a professional assessment, also used as a plan's supporting data."""
+    observation: FhirJson = {
+        "resourceType": "Observation",
+        "identifier": [business_identifier(assessment_id)],
+        "status": "final",
+        "category": [codeable_concept(DATA_CATEGORY_SYSTEM, assessment.category.value)],
+        "code": codeable_concept(
+            ASSESSMENT_KIND_SYSTEM, assessment.kind.value, text=assessment.title
+        ),
+        "subject": patient_reference(client),
+        "effectiveDateTime": instant(at),
+        "performer": [organisation_reference(performer)],
+        "valueString": assessment.conclusion,
+    }
+    if assessment.work_ability is not None:
+        observation["component"] = [
+            {
+                "code": codeable_concept(ASSESSMENT_AREA_SYSTEM, _OVERALL),
+                "valueInteger": assessment.work_ability,
+            }
+        ]
+    return observation
+
+
+def read_professional_assessment(observation: ElementView) -> ProfessionalAssessment:
+    """The professional assessment an Observation built by professional_observation() holds."""
+    category = observation.code("category", DATA_CATEGORY_SYSTEM)
+    components = {
+        component.code("code", ASSESSMENT_AREA_SYSTEM): component.integer("valueInteger")
+        for component in observation.elements("component")
+    }
+    return ProfessionalAssessment(
+        domain="social" if category == DataCategory.ASSESSMENT_SOCIAL else "health",
+        kind=observation.coded("code", ASSESSMENT_KIND_SYSTEM, AssessmentKind),
+        title=observation.text("code.text"),
+        conclusion=observation.text("valueString"),
+        work_ability=components.get(_OVERALL),
+    )
+
 
 class AssessmentRecorded(Event):
     """An assessment was recorded about the client."""
@@ -108,24 +166,24 @@ class AssessmentRecorded(Event):
     def category(self) -> DataCategory:
         if isinstance(self.assessment, KykyviisariResult):
             return DataCategory.ASSESSMENT_SELF
-        if self.assessment.domain == "social":
-            return DataCategory.ASSESSMENT_SOCIAL
-        return DataCategory.ASSESSMENT_HEALTH
+        return self.assessment.category
+
+    @property
+    def document_id(self) -> str:
+        return self.assessment_id
 
     def fhir_resources(self) -> list[FhirJson]:
         if isinstance(self.assessment, KykyviisariResult):
             return self._kykyviisari(self.assessment)
-        return [self._professional(self.assessment)]
-
-    def _observation(self) -> FhirJson:
-        return {
-            "resourceType": "Observation",
-            "identifier": [business_identifier(self.assessment_id)],
-            "status": "final",
-            "subject": patient_reference(self.client),
-            "effectiveDateTime": instant(self.occurred_at),
-            "performer": [organisation_reference(self.sender)],
-        }
+        return [
+            professional_observation(
+                assessment_id=self.assessment_id,
+                client=self.client,
+                performer=self.sender,
+                at=self.occurred_at,
+                assessment=self.assessment,
+            )
+        ]
 
     def _kykyviisari(self, result: KykyviisariResult) -> list[FhirJson]:
         scores = {_OVERALL: result.overall} | {
@@ -145,7 +203,13 @@ class AssessmentRecorded(Event):
                 for code, score in scores.items()
             ],
         }
-        observation = self._observation() | {
+        observation: FhirJson = {
+            "resourceType": "Observation",
+            "identifier": [business_identifier(self.assessment_id)],
+            "status": "final",
+            "subject": patient_reference(self.client),
+            "effectiveDateTime": instant(self.occurred_at),
+            "performer": [organisation_reference(self.sender)],
             "category": [
                 codeable_concept(OBSERVATION_CATEGORY_SYSTEM, "survey"),
                 codeable_concept(DATA_CATEGORY_SYSTEM, self.category.value),
@@ -162,23 +226,6 @@ class AssessmentRecorded(Event):
             "derivedFrom": [resource_reference("QuestionnaireResponse", self.assessment_id)],
         }
         return [response, observation]
-
-    def _professional(self, assessment: ProfessionalAssessment) -> FhirJson:
-        observation = self._observation() | {
-            "category": [codeable_concept(DATA_CATEGORY_SYSTEM, self.category.value)],
-            "code": codeable_concept(
-                ASSESSMENT_KIND_SYSTEM, assessment.kind.value, text=assessment.title
-            ),
-            "valueString": assessment.conclusion,
-        }
-        if assessment.work_ability is not None:
-            observation["component"] = [
-                {
-                    "code": codeable_concept(ASSESSMENT_AREA_SYSTEM, _OVERALL),
-                    "valueInteger": assessment.work_ability,
-                }
-            ]
-        return observation
 
     @classmethod
     def check_focal_types(cls, resources: Sequence[ElementView]) -> None:
@@ -209,18 +256,7 @@ class AssessmentRecorded(Event):
                 | {field: answers[code] for field, code in _AREAS.items()}
             )
         else:
-            category = observation.code("category", DATA_CATEGORY_SYSTEM)
-            components = {
-                component.code("code", ASSESSMENT_AREA_SYSTEM): component.integer("valueInteger")
-                for component in observation.elements("component")
-            }
-            assessment = ProfessionalAssessment(
-                domain="social" if category == DataCategory.ASSESSMENT_SOCIAL else "health",
-                kind=observation.coded("code", ASSESSMENT_KIND_SYSTEM, AssessmentKind),
-                title=observation.text("code.text"),
-                conclusion=observation.text("valueString"),
-                work_ability=components.get(_OVERALL),
-            )
+            assessment = read_professional_assessment(observation)
         return cls(
             event_id=envelope.event_id,
             occurred_at=envelope.occurred_at,

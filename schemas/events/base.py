@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Self
@@ -16,7 +16,7 @@ from schemas.errors import InvalidBundleError
 from schemas.fhir import ElementView, FhirJson
 from schemas.identifiers import IdentityCode, Oid
 
-__all__ = ["Envelope", "Event", "ce_type_of"]
+__all__ = ["DocumentPart", "Envelope", "Event", "ce_type_of"]
 
 
 def ce_type_of(event_code: str) -> str:
@@ -32,6 +32,14 @@ class Envelope:
     occurred_at: datetime
     sender: str
     destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """A supporting document inside an event that can be removed for one recipient."""
+
+    document_id: str
+    category: DataCategory
 
 
 class Event(BaseModel, ABC):
@@ -64,6 +72,20 @@ class Event(BaseModel, ABC):
     def category(self) -> DataCategory:
         """The data category consent decisions use for this event."""
         return self.default_category
+
+    @property
+    @abstractmethod
+    def document_id(self) -> str:
+        """The sender's business id of the event's main document (referral, plan, ...)."""
+
+    def parts(self) -> tuple[DocumentPart, ...]:
+        """Supporting documents of other categories that minimisation may remove."""
+        return ()
+
+    def without_parts(self, document_ids: Collection[str]) -> Self:
+        """This event without the named supporting documents (data minimisation)."""
+        del document_ids  # events without parts have nothing to remove
+        return self
 
     def destinations(self) -> tuple[str, ...]:
         """Organisations the event names as its receivers (MessageHeader.destination)."""

@@ -79,6 +79,10 @@ class CaseManagerAssigned(Event):
         default=(), description="OIDs of the other organisations working with the client."
     )
 
+    @property
+    def document_id(self) -> str:
+        return self.episode_id
+
     def destinations(self) -> tuple[str, ...]:
         organisations = dict.fromkeys((self.case_manager_organisation, *self.team))
         organisations.pop(self.sender, None)
@@ -160,6 +164,10 @@ class EpisodeClosed(Event):
     note: str | None = Field(
         default=None, min_length=1, max_length=2_000, description="Free-text detail."
     )
+
+    @property
+    def document_id(self) -> str:
+        return self.episode_id
 
     def fhir_resources(self) -> list[FhirJson]:
         outcome = codeable_concept(EPISODE_OUTCOME_SYSTEM, self.outcome.value, text=self.note)

@@ -205,6 +205,10 @@ class ConsentGranted(Event):
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
 
+    @property
+    def document_id(self) -> str:
+        return self.consent_id
+
     @model_validator(mode="after")
     def _specific(self) -> Self:
         if self.decision == "permit" and not (self.scope.recipients and self.scope.categories):
@@ -272,6 +276,10 @@ class ConsentRevoked(Event):
     default_category: ClassVar[DataCategory] = DataCategory.CONSENT
 
     consent_id: str = Field(min_length=1, max_length=64, description="The consent withdrawn.")
+
+    @property
+    def document_id(self) -> str:
+        return self.consent_id
 
     def fhir_resources(self) -> list[FhirJson]:
         return [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from enum import StrEnum
 from typing import ClassVar, Literal, Self
 
@@ -10,7 +10,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.categories import DataCategory
 from schemas.codesystems import PLAN_TYPE_SYSTEM
-from schemas.events.base import Envelope, Event
+from schemas.errors import InvalidBundleError
+from schemas.events.assessment import (
+    ProfessionalAssessment,
+    professional_observation,
+    read_professional_assessment,
+)
+from schemas.events.base import DocumentPart, Envelope, Event
 from schemas.fhir import (
     ElementView,
     FhirJson,
@@ -20,10 +26,11 @@ from schemas.fhir import (
     organisation_reference,
     patient_reference,
     period,
+    resource_reference,
 )
 from schemas.identifiers import Oid
 
-__all__ = ["PlanActivity", "PlanCreated", "PlanType", "PlanUpdated"]
+__all__ = ["PlanActivity", "PlanBasis", "PlanCreated", "PlanType", "PlanUpdated"]
 
 ActivityStatus = Literal["not-started", "scheduled", "in-progress", "completed", "cancelled"]
 
@@ -51,6 +58,21 @@ class PlanActivity(BaseModel):
     end: AwareDatetime | None = None
 
 
+class PlanBasis(BaseModel):
+    """An assessment the plan rests on, carried with it so the performers need not reassess.
+
+    It keeps its own data category (health or social), so that a recipient whose consent
+    covers plans but not that category receives the plan without it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    assessment_id: str = Field(min_length=1, max_length=64)
+    recorded_by: Oid = Field(description="OID of the organisation that made the assessment.")
+    recorded_at: AwareDatetime
+    assessment: ProfessionalAssessment
+
+
 class _PlanEvent(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("CarePlan",)
     default_category: ClassVar[DataCategory] = DataCategory.PLAN
@@ -63,6 +85,33 @@ class _PlanEvent(Event):
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     activities: tuple[PlanActivity, ...] = ()
+    basis: tuple[PlanBasis, ...] = Field(
+        default=(), description="Assessments the plan rests on (CarePlan.supportingInfo)."
+    )
+
+    @property
+    def document_id(self) -> str:
+        return self.plan_id
+
+    def parts(self) -> tuple[DocumentPart, ...]:
+        return tuple(
+            DocumentPart(item.assessment_id, item.assessment.category) for item in self.basis
+        )
+
+    def without_parts(self, document_ids: Collection[str]) -> Self:
+        if not document_ids:
+            return self
+        kept = tuple(item for item in self.basis if item.assessment_id not in document_ids)
+        return self.model_copy(update={"basis": kept})
+
+    @classmethod
+    def check_focal_types(cls, resources: Sequence[ElementView]) -> None:
+        found = tuple(resource.optional_text("resourceType") or "?" for resource in resources)
+        if not found or found[0] != "CarePlan" or any(t != "Observation" for t in found[1:]):
+            raise InvalidBundleError(
+                f"{cls.ce_type()} carries a CarePlan, then an Observation per assessment it "
+                f"rests on; this Bundle's MessageHeader.focus names {', '.join(found) or 'none'}"
+            )
 
     def destinations(self) -> tuple[str, ...]:
         performers = dict.fromkeys(activity.performer for activity in self.activities)
@@ -87,11 +136,27 @@ class _PlanEvent(Event):
             plan["period"] = period(self.start, self.end)
         if self.activities:
             plan["activity"] = [{"detail": _activity_detail(a)} for a in self.activities]
-        return [plan]
+        if self.basis:
+            plan["supportingInfo"] = [
+                resource_reference("Observation", item.assessment_id) for item in self.basis
+            ]
+        return [
+            plan,
+            *(
+                professional_observation(
+                    assessment_id=item.assessment_id,
+                    client=self.client,
+                    performer=item.recorded_by,
+                    at=item.recorded_at,
+                    assessment=item.assessment,
+                )
+                for item in self.basis
+            ),
+        ]
 
     @classmethod
     def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
-        plan = resources[0]
+        plan, *observations = resources
         return cls(
             event_id=envelope.event_id,
             occurred_at=envelope.occurred_at,
@@ -106,6 +171,15 @@ class _PlanEvent(Event):
             end=plan.optional_moment("period.end"),
             activities=tuple(
                 _activity_from(activity.element("detail")) for activity in plan.elements("activity")
+            ),
+            basis=tuple(
+                PlanBasis(
+                    assessment_id=observation.business_id("identifier"),
+                    recorded_by=observation.first("performer").organisation(""),
+                    recorded_at=observation.moment("effectiveDateTime"),
+                    assessment=read_professional_assessment(observation),
+                )
+                for observation in observations
             ),
         )
 

@@ -46,6 +46,10 @@ class ReferralRequested(Event):
         default=None, min_length=1, max_length=10_000, description="Free-text note."
     )
 
+    @property
+    def document_id(self) -> str:
+        return self.referral_id
+
     def destinations(self) -> tuple[str, ...]:
         return (self.receiver,)
 
@@ -105,6 +109,10 @@ class _ReferralAnswer(Event):
     note: str | None = Field(
         default=None, min_length=1, max_length=10_000, description="Free-text note."
     )
+
+    @property
+    def document_id(self) -> str:
+        return self.referral_id
 
     def destinations(self) -> tuple[str, ...]:
         return (self.requester,)

@@ -32,6 +32,7 @@ from schemas.events import (
     Event,
     KykyviisariResult,
     PlanActivity,
+    PlanBasis,
     PlanCreated,
     PlanType,
     PlanUpdated,
@@ -89,23 +90,26 @@ def journey_events() -> list[tuple[str, Event]]:
     plan = "TYP-EK-2026-0077"
     episode = "TYP-EK-EPI-2026-0031"
     work_activity_start = datetime(2026, 4, 13, 8, 0, tzinfo=_SUMMER)
+    health_check_id = "EKHVA-TT-2026-1188"
+    health_check_at = datetime(2026, 2, 3, 10, 15, tzinfo=_WINTER)
+    health_check = ProfessionalAssessment(
+        domain="health",
+        kind=AssessmentKind.HEALTH_CHECK,
+        title="Työttömän terveystarkastus",
+        conclusion="Selkävaivat ja uupumus rajoittavat fyysisesti raskasta työtä. "
+        "Suositellaan kuntoutustarpeen arviota ja ammatillista kuntoutusta.",
+        work_ability=5,
+    )
     events: list[tuple[str, Event]] = [
         (
             "01-health-check.json",
             AssessmentRecorded(
                 event_id=_id("health-check"),
-                occurred_at=datetime(2026, 2, 3, 10, 15, tzinfo=_WINTER),
+                occurred_at=health_check_at,
                 sender=SOTE,
                 client=_CLIENT,
-                assessment_id="EKHVA-TT-2026-1188",
-                assessment=ProfessionalAssessment(
-                    domain="health",
-                    kind=AssessmentKind.HEALTH_CHECK,
-                    title="Työttömän terveystarkastus",
-                    conclusion="Selkävaivat ja uupumus rajoittavat fyysisesti raskasta työtä. "
-                    "Suositellaan kuntoutustarpeen arviota ja ammatillista kuntoutusta.",
-                    work_ability=5,
-                ),
+                assessment_id=health_check_id,
+                assessment=health_check,
             ),
         ),
         (
@@ -214,6 +218,16 @@ def journey_events() -> list[tuple[str, Event]]:
                 description="Tavoite: koulutukseen tai työhön, jossa selän kuormitus on vähäistä.",
                 start=datetime(2026, 3, 2, 0, 0, tzinfo=_WINTER),
                 end=datetime(2026, 12, 31, 0, 0, tzinfo=_WINTER),
+                # The health check travels with the plan; minimisation removes it for a
+                # recipient whose consent does not cover health data.
+                basis=(
+                    PlanBasis(
+                        assessment_id=health_check_id,
+                        recorded_by=SOTE,
+                        recorded_at=health_check_at,
+                        assessment=health_check,
+                    ),
+                ),
                 activities=(
                     PlanActivity(
                         description="Kuntoutustarpeen selvitys ja ammatillinen kuntoutus",

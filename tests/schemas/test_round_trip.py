@@ -28,6 +28,7 @@ from schemas import (
     KykyviisariResult,
     OrganisationKind,
     PlanActivity,
+    PlanBasis,
     PlanCreated,
     PlanType,
     PlanUpdated,
@@ -60,6 +61,31 @@ KYKYVIISARI: Final = KykyviisariResult(
     physical_functioning=0,
     competence=10,
     everyday_life=6,
+)
+BASIS: Final = (
+    PlanBasis(
+        assessment_id="EKHVA-TT-2026-1188",
+        recorded_by=SOTE,
+        recorded_at=datetime(2026, 2, 3, 10, 15, tzinfo=WINTER),
+        assessment=ProfessionalAssessment(
+            domain="health",
+            kind=AssessmentKind.HEALTH_CHECK,
+            title="Työttömän terveystarkastus",
+            conclusion="Selkävaivat rajoittavat raskasta työtä.",
+            work_ability=5,
+        ),
+    ),
+    PlanBasis(
+        assessment_id="EKHVA-PTA-2026-0042",
+        recorded_by=SOTE,
+        recorded_at=datetime(2026, 2, 5, 9, 0, tzinfo=WINTER),
+        assessment=ProfessionalAssessment(
+            domain="social",
+            kind=AssessmentKind.SERVICE_NEED,
+            title="Palvelutarpeen arvio",
+            conclusion="Tarvitsee tukea asumiseen.",
+        ),
+    ),
 )
 ACTIVITIES: Final = (
     PlanActivity(description="Kuntoutustarpeen selvitys", performer=KELA, status="in-progress"),
@@ -163,6 +189,16 @@ CASES: Final[dict[str, Event]] = {
         start=datetime(2026, 3, 2, tzinfo=WINTER),
         end=datetime(2026, 12, 31, tzinfo=WINTER),
         activities=ACTIVITIES,
+    ),
+    "plan resting on a health and a social assessment": PlanCreated(
+        occurred_at=AT,
+        sender=TYP,
+        client=CLIENT,
+        plan_id="TYP-EK-2026-0078",
+        plan_type=PlanType.MULTI_SECTORAL_EMPLOYMENT,
+        title="Monialainen työllistymissuunnitelma",
+        activities=ACTIVITIES,
+        basis=BASIS,
     ),
     "plan created without period, description or activities": PlanCreated(
         occurred_at=AT,
