@@ -53,6 +53,7 @@ from schemas.identifiers import (
     oid_from_urn,
     oid_urn,
 )
+from schemas.notices import REJECTION_NOTICE_TYPE, ROUTER_SOURCE, RejectionNotice
 
 __all__ = [
     "CATEGORY_HEADER",
@@ -60,6 +61,8 @@ __all__ = [
     "EVENT_TYPES",
     "IDENTITY_CODE_SYSTEM",
     "OID_URN_PREFIX",
+    "REJECTION_NOTICE_TYPE",
+    "ROUTER_SOURCE",
     "AssessmentKind",
     "AssessmentRecorded",
     "CaseManagerAssigned",
@@ -98,6 +101,7 @@ __all__ = [
     "ReferralCompleted",
     "ReferralRejected",
     "ReferralRequested",
+    "RejectionNotice",
     "UnknownEventTypeError",
     "check_identity_code",
     "check_oid",

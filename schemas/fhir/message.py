@@ -33,6 +33,7 @@ class MessageBundle:
     source: ElementView
     destinations: tuple[str, ...]
     resources: tuple[ElementView, ...]
+    response: ElementView | None = None
 
 
 def _full_url(event_id: uuid.UUID, index: int) -> str:
@@ -45,19 +46,24 @@ def build_message_bundle(
     event_id: uuid.UUID,
     event_code: str,
     timestamp: datetime,
-    source_oid: str,
+    source_oid: str | None,
     destinations: Sequence[str],
     resources: Sequence[FhirJson],
+    source_endpoint: str | None = None,
+    response: FhirJson | None = None,
 ) -> bytes:
     """Serialise a message Bundle, validated by fhir.resources before it leaves."""
     resource_urls = [_full_url(event_id, index + 1) for index in range(len(resources))]
     header: FhirJson = {
         "resourceType": "MessageHeader",
         "eventCoding": coding(EVENT_TYPE_SYSTEM, event_code),
-        "source": {"endpoint": oid_urn(source_oid)},
-        "sender": organisation_reference(source_oid),
+        "source": {"endpoint": source_endpoint or oid_urn(_required(source_oid))},
         "focus": [{"reference": url} for url in resource_urls],
     }
+    if source_oid is not None:
+        header["sender"] = organisation_reference(source_oid)
+    if response is not None:
+        header["response"] = response
     if destinations:
         header["destination"] = [
             {"endpoint": oid_urn(oid), "receiver": organisation_reference(oid)}
@@ -78,6 +84,12 @@ def build_message_bundle(
     }
     _validate_fhir(bundle)
     return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _required(source_oid: str | None) -> str:
+    if source_oid is None:
+        raise InvalidBundleError("a message Bundle needs a source organisation or endpoint")
+    return source_oid
 
 
 def _validate_fhir(bundle: FhirJson) -> None:
@@ -135,6 +147,7 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
             destination.organisation("receiver") for destination in header.elements("destination")
         ),
         resources=tuple(resources),
+        response=header.element("response") if header.has("response") else None,
     )
 
 

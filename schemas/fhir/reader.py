@@ -113,6 +113,15 @@ class ElementView:
             if isinstance(item, Mapping)
         ]
 
+    def strings(self, path: str) -> list[str]:
+        """A repeating string element; empty when absent."""
+        value = self._lookup(path)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self._missing(path, "a list of strings")
+        return list(value)
+
     def first(self, path: str) -> ElementView:
         """The first item of a required repeating element."""
         items = self.elements(path)
