@@ -21,6 +21,9 @@ LogFormat = Literal["console", "json"]
 _HANDLER_NAME: Final = "saattaja"
 
 
+_CHATTY_LIBRARIES = ("alembic", "aiokafka")
+
+
 def configure_logging(
     log_format: LogFormat = "console", *, level: int = logging.INFO, stream: TextIO | None = None
 ) -> None:
@@ -61,6 +64,10 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Their INFO lines narrate routine steps (a migration context opened, a consumer group
+    # joined); warnings and errors still show.
+    for chatty in _CHATTY_LIBRARIES:
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
 
 
 def _is_terminal(stream: TextIO) -> bool:

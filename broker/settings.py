@@ -58,6 +58,28 @@ class SaattajaSettings(BaseSettings):
         default=Path("deploy/organisations.yaml"),
         description="YAML file listing the organisations that take part.",
     )
+    legal_bases_file: Path | None = Field(
+        default=None,
+        description="YAML file of statutory bases that permit a disclosure without consent; "
+        "none when unset.",
+    )
+    router_group_id: str = Field(
+        default="saattaja-router",
+        min_length=1,
+        description="Consumer group the router processes share.",
+    )
+    router_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        le=300_000,
+        description="How long a router process may be silent before its partitions move.",
+    )
+    store_retry_max_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3_600,
+        description="Longest pause between retries while the consent or audit store is down.",
+    )
     pseudonym_secret: SecretStr | None = Field(
         default=None,
         description="Key of the HMAC that turns identity codes into client pseudonyms "

@@ -4,13 +4,15 @@ SaattajaConsentError
 ├── StoreUnavailableError (ConnectionError)  the database does not answer; callers fail closed
 ├── SchemaOutOfDateError (RuntimeError)      the database is not migrated: run `saattaja db upgrade`
 ├── LegalBasisConfigurationError (ValueError) the legal-bases file is missing or wrong
-└── AuditChainBrokenError (ValueError)       verify found a record that does not match its hash
+├── AuditChainBrokenError (ValueError)       verify found a record that does not match its hash
+└── InvalidAuditEntryError (ValueError)      an audit entry or filter that cannot be right
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AuditChainBrokenError",
+    "InvalidAuditEntryError",
     "LegalBasisConfigurationError",
     "SaattajaConsentError",
     "SchemaOutOfDateError",
@@ -36,3 +38,10 @@ class LegalBasisConfigurationError(SaattajaConsentError, ValueError):
 
 class AuditChainBrokenError(SaattajaConsentError, ValueError):
     """An audit record was changed, removed or reordered."""
+
+
+class InvalidAuditEntryError(SaattajaConsentError, ValueError):
+    """An audit entry, record or filter with a value the log must not hold or cannot match.
+
+    For example an identity code where the client's pseudonym belongs.
+    """

@@ -113,9 +113,20 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
         return
-    admin_url = os.environ.get(_POSTGRES_ADMIN_URL_ENV, _POSTGRES_ADMIN_URL)
-    async for url in _postgres_database(admin_url):
+    async for url in _postgres_database(postgres_admin_url()):
         yield url
+
+
+@pytest.fixture
+async def postgres_database_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL database of its own; not yet migrated."""
+    async for url in _postgres_database(postgres_admin_url()):
+        yield url
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL server the tests create their databases on."""
+    return os.environ.get(_POSTGRES_ADMIN_URL_ENV, _POSTGRES_ADMIN_URL)
 
 
 @pytest.fixture

@@ -18,7 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command group registered."""
     # Imported here so that `saattaja --help` does not pay for what a command needs.
     from broker.cli import (  # noqa: PLC0415
+        audit_command,
+        consent_command,
         db_command,
+        router_command,
         schemas_command,
         topics_command,
         up_command,
@@ -33,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     topics_command.register(commands)
     up_command.register(commands)
     db_command.register(commands)
+    router_command.register(commands)
+    consent_command.register(commands)
+    audit_command.register(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
+from broker.cli.lifecycle import display_url
 from broker.settings import load_settings
 from consent.database import upgrade_database
 
@@ -34,11 +35,5 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def _upgrade(_args: argparse.Namespace) -> int:
     settings = load_settings()
     asyncio.run(upgrade_database(settings.database_url))
-    print(f"database at this version's schema: {_display(settings.database_url)}")
+    print(f"database at this version's schema: {display_url(settings)}")
     return 0
-
-
-def _display(url: str) -> str:
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
-    return make_url(url).render_as_string(hide_password=True)

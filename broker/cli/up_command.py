@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from broker.cli.lifecycle import display_url, shutdown_requested
 from broker.cli.topics_command import format_creation
 from broker.embedded import EmbeddedBroker
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
+from broker.router import RouterService
 from broker.settings import SaattajaSettings, load_settings
 from broker.topics import create_topics
+from consent.database import upgrade_database
 
 __all__ = ["register"]
 
@@ -85,7 +85,7 @@ async def _provision_cluster(
 async def _run_embedded(
     settings: SaattajaSettings, registry: OrganisationRegistry, args: argparse.Namespace
 ) -> int:
-    with _shutdown_requested() as shutdown:
+    with shutdown_requested() as shutdown:
         broker = EmbeddedBroker.from_settings(settings, host=args.host, port=args.port)
         async with broker:
             print(
@@ -101,13 +101,19 @@ async def _run_embedded(
                 ),
                 flush=True,
             )
-            print(
-                "Running until Ctrl-C. The broker keeps everything in memory: stopping it "
-                "loses every topic and record.",
-                flush=True,
-            )
-            await _until_shutdown_or_crash(shutdown, broker)
-            print("Stopping the embedded broker.", flush=True)
+            await upgrade_database(settings.database_url)
+            async with RouterService(settings, registry, connection):
+                print(
+                    f"Router running (consent and audit stores: {display_url(settings)}).",
+                    flush=True,
+                )
+                print(
+                    "Running until Ctrl-C. The broker keeps everything in memory: stopping it "
+                    "loses every topic and record.",
+                    flush=True,
+                )
+                await _until_shutdown_or_crash(shutdown, broker)
+                print("Stopping the router and the embedded broker.", flush=True)
     return 0
 
 
@@ -123,18 +129,3 @@ async def _until_shutdown_or_crash(shutdown: asyncio.Event, broker: EmbeddedBrok
         await asyncio.gather(waiting, watching, return_exceptions=True)
     if not watching.cancelled():
         watching.result()  # re-raises the broker's EmbeddedBrokerError
-
-
-@contextmanager
-def _shutdown_requested() -> Iterator[asyncio.Event]:
-    """An event set by SIGINT or SIGTERM, so that both end in an orderly stop."""
-    loop = asyncio.get_running_loop()
-    event = asyncio.Event()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for signum in signals:
-        loop.add_signal_handler(signum, event.set)
-    try:
-        yield event
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)

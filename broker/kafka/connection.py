@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import SecretStr
 
 from broker.errors import ConfigurationError, KafkaUnavailableError
@@ -101,6 +102,26 @@ class KafkaConnection:
             kwargs["sasl_plain_username"] = self.sasl_username
             kwargs["sasl_plain_password"] = self.sasl_password.get_secret_value()
         return kwargs
+
+    def faststream_security(self) -> BaseSecurity | None:
+        """The same security settings in the form FastStream's KafkaBroker takes."""
+        use_ssl = self.security_protocol in ("SSL", "SASL_SSL")
+        context = self._ssl_context() if use_ssl else None
+        if not self.security_protocol.startswith("SASL_"):
+            return BaseSecurity(ssl_context=context, use_ssl=use_ssl) if use_ssl else None
+        assert self.sasl_password is not None  # noqa: S101 - checked in __post_init__
+        assert self.sasl_username is not None  # noqa: S101 - checked in __post_init__
+        sasl = {
+            "PLAIN": SASLPlaintext,
+            "SCRAM-SHA-256": SASLScram256,
+            "SCRAM-SHA-512": SASLScram512,
+        }[self.sasl_mechanism or "PLAIN"]
+        return sasl(
+            username=self.sasl_username,
+            password=self.sasl_password.get_secret_value(),
+            ssl_context=context,
+            use_ssl=use_ssl,
+        )
 
     def unavailable(self, cause: BaseException) -> KafkaUnavailableError:
         """The error to raise ``from cause`` when no broker answers at the bootstrap address."""

@@ -27,10 +27,14 @@ _RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
 
 @pytest.fixture
 def cli_environment(
-    clean_environment: pytest.MonkeyPatch, registry_file: Path
+    clean_environment: pytest.MonkeyPatch, registry_file: Path, tmp_path: Path
 ) -> pytest.MonkeyPatch:
-    """Settings for an in-process main(): the shipped registry, wherever the tests run from."""
+    """Settings for main(): the shipped registry, and a database and secret of the test's own."""
     clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    clean_environment.setenv(
+        "SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    )
+    clean_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", "cli-tests-pseudonym-secret-0123456789ab")
     return clean_environment
 
 
@@ -117,16 +121,26 @@ def test_up_on_a_taken_port_reports_it_and_returns_1(
     assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
 
 
+def _up_environment(registry_file: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `saattaja up` child: no SAATTAJA_* of the caller's shell."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SAATTAJA_")},
+        "SAATTAJA_REGISTRY_FILE": str(registry_file),
+        "SAATTAJA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'up.sqlite'}",
+        "SAATTAJA_PSEUDONYM_SECRET": "cli-tests-pseudonym-secret-0123456789ab",
+    }
+
+
 @linux_only
 @pytest.mark.kafka
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 async def test_up_serves_a_second_process_and_stops_cleanly_on_a_signal(
-    registry_file: Path, registry: OrganisationRegistry, stop_signal: signal.Signals
+    registry_file: Path,
+    registry: OrganisationRegistry,
+    stop_signal: signal.Signals,
+    tmp_path: Path,
 ) -> None:
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SAATTAJA_")},
-        "SAATTAJA_REGISTRY_FILE": str(registry_file),
-    }
+    environment = _up_environment(registry_file, tmp_path)
     up = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -220,11 +234,10 @@ async def produce(bootstrap: str, topic: str, *, records: int) -> None:
 
 @linux_only
 @pytest.mark.kafka
-async def test_up_exits_1_when_the_broker_dies_under_it(registry_file: Path) -> None:
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SAATTAJA_")},
-        "SAATTAJA_REGISTRY_FILE": str(registry_file),
-    }
+async def test_up_exits_1_when_the_broker_dies_under_it(
+    registry_file: Path, tmp_path: Path
+) -> None:
+    environment = _up_environment(registry_file, tmp_path)
     up = await asyncio.create_subprocess_exec(
         *(sys.executable, "-c", _RUN_MAIN, "up", "--host", "127.0.0.1", "--port", "0"),
         stdout=asyncio.subprocess.PIPE,

@@ -1,0 +1,337 @@
+"""``saattaja audit``: verify the chain, query, export and report the log of consent decisions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TextIO, TypeVar
+
+from broker.errors import UnknownOrganisationError
+from broker.registry import OrganisationRegistry
+from broker.settings import SaattajaSettings, load_settings
+from consent.audit import (
+    DENY,
+    PERMIT,
+    AuditFilter,
+    AuditLog,
+    AuditRecord,
+    ExportFormat,
+    disclosure_report,
+    export_records,
+)
+from consent.database import check_database_schema, create_database_engine
+from consent.legal_bases import load_legal_bases
+from schemas import (
+    OID_URN_PREFIX,
+    InvalidIdentifierError,
+    Pseudonymiser,
+    check_identity_code,
+    check_oid,
+)
+
+__all__ = ["register"]
+
+_T = TypeVar("_T")
+_PSEUDONYM: Final = re.compile(r"^[0-9a-fA-F]{64}$")
+_EVENT_TYPE_PREFIX: Final = "fi.saattaja."
+_TABLE_ROW: Final = (
+    "{sequence:>6}  {decided:<19}  {decision:<8}  {reason:<33}  {sender:<12}  {recipient:<12}  "
+    "{event_type:<26}  {category:<17}  {client:<13}  {basis:<14}  {removed}"
+)
+
+
+def register(commands: Any) -> None:
+    """Add the ``audit`` command group."""
+    group: argparse.ArgumentParser = commands.add_parser(
+        "audit", help="verify, query, export and report the audit log of consent decisions"
+    )
+    group.set_defaults(run=lambda _args: _usage(group))
+    actions = group.add_subparsers(title="actions", metavar="ACTION")
+
+    verify = actions.add_parser(
+        "verify",
+        help="check that no audit record was changed, removed or reordered",
+        description="Recomputes the hash chain from the first record. Exits 0 when it is "
+        "whole, 1 naming the first record that does not match and how.",
+    )
+    verify.set_defaults(run=_verify)
+
+    query = actions.add_parser(
+        "query",
+        help="list audit records: a table for a person, JSON lines for a program",
+        description="Lists the decisions that pass every filter given, oldest first.",
+    )
+    _add_filters(query)
+    query.add_argument(
+        "--format",
+        choices=("table", "jsonl"),
+        default="table",
+        help="table (default) for a person; jsonl, one record per line, for a program",
+    )
+    query.set_defaults(run=_query)
+
+    export = actions.add_parser(
+        "export",
+        help="write audit records as FHIR AuditEvents, CSV or JSON lines",
+        description="fhir: one FHIR R4 AuditEvent per line (NDJSON, IHE BALP style); "
+        "csv: a header and one row per record; jsonl: one record per line with the "
+        "fields its hash covers, so that the chain can be checked from the export.",
+    )
+    export.add_argument(
+        "--format", required=True, choices=[choice.value for choice in ExportFormat]
+    )
+    export.add_argument(
+        "--output", type=Path, metavar="FILE", help="write here instead of standard output"
+    )
+    _add_filters(export)
+    export.set_defaults(run=_export)
+
+    report = actions.add_parser(
+        "report",
+        help="a client's disclosure report: who received what about them, and what was refused",
+        description="What a client asking for their data (GDPR art. 15) or an auditor needs: "
+        "every organisation that received information about the client through Saattaja, "
+        "when, on what basis and what was removed, and every disclosure refused and why. "
+        "The identity code is turned into the client's pseudonym and not printed.",
+    )
+    report.add_argument(
+        "--client",
+        required=True,
+        type=_client_argument,
+        metavar="IDENTITY_CODE",
+        help="the client's personal identity code (henkilötunnus), or their pseudonym",
+    )
+    report.set_defaults(run=_report)
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--client",
+        type=_client_argument,
+        metavar="CODE_OR_PSEUDONYM",
+        help="a personal identity code (turned into the pseudonym with "
+        "SAATTAJA_PSEUDONYM_SECRET) or a client pseudonym (64 hex digits)",
+    )
+    parser.add_argument(
+        "--organisation",
+        metavar="ID_OR_OID",
+        help="an organisation of the registry by id (e.g. kela) or OID, as sender or recipient",
+    )
+    parser.add_argument(
+        "--since",
+        type=_moment_argument,
+        metavar="ISO",
+        help="decided at or after this date or time (ISO 8601; without an offset, UTC)",
+    )
+    parser.add_argument(
+        "--until",
+        type=_moment_argument,
+        metavar="ISO",
+        help="decided before this date or time (ISO 8601; without an offset, UTC)",
+    )
+    parser.add_argument("--decision", choices=(PERMIT, DENY))
+    parser.add_argument(
+        "--event-type", metavar="TYPE", help="a ce_type, e.g. fi.saattaja.referral.requested.v1"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Client:
+    """A client as given on the command line; the identity code is never printed."""
+
+    value: str
+    is_pseudonym: bool
+
+    def pseudonym(self, settings: SaattajaSettings) -> str:
+        if self.is_pseudonym:
+            return self.value
+        return Pseudonymiser(settings.require_pseudonym_secret()).pseudonym(self.value)
+
+
+def _client_argument(value: str) -> _Client:
+    if _PSEUDONYM.fullmatch(value):
+        return _Client(value.lower(), is_pseudonym=True)
+    try:
+        return _Client(check_identity_code(value), is_pseudonym=False)
+    except InvalidIdentifierError as exc:
+        # The value is not echoed: a mistyped identity code is still personal data.
+        raise argparse.ArgumentTypeError(
+            "expected a personal identity code (DDMMYYCNNNT) or a client pseudonym "
+            f"(64 hexadecimal digits): {exc}"
+        ) from exc
+
+
+def _moment_argument(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date or time, e.g. 2025-05-01 or 2025-05-01T09:00+03:00"
+        ) from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+def _verify(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    result = _run(settings, lambda log: log.verify())
+    result.raise_if_broken()
+    print(result.describe())
+    print(f"last hash: {result.last_hash}")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    filters = _filters(args, settings, registry)
+    if args.format == "jsonl":
+        _run(settings, lambda log: _write_jsonl(log.query(filters), sys.stdout))
+        return 0
+    count = _run(settings, lambda log: _write_table(log.query(filters), registry, sys.stdout))
+    print(f"{count} record{'' if count == 1 else 's'}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    filters = _filters(args, settings, registry)
+    export_format = ExportFormat(args.format)
+    names = {organisation.oid: organisation.name for organisation in registry}
+    with ExitStack() as stack:
+        out: TextIO = sys.stdout
+        if args.output is not None:
+            out = stack.enter_context(args.output.open("w", encoding="utf-8", newline=""))
+        count = _run(
+            settings,
+            lambda log: export_records(log.query(filters), out, export_format, organisations=names),
+        )
+    if args.output is not None:
+        print(f"exported {count} audit records to {args.output} ({export_format})")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    pseudonym = args.client.pseudonym(settings)
+    laws: dict[str, str] = {}
+    if settings.legal_bases_file is not None:
+        laws = {basis.id: basis.law for basis in load_legal_bases(settings.legal_bases_file)}
+    records = _run(settings, lambda log: _collect(log.query(AuditFilter(client=pseudonym))))
+    report = disclosure_report(
+        records,
+        client=pseudonym,
+        organisations={organisation.oid: organisation.name for organisation in registry},
+        legal_bases=laws,
+        generated_at=datetime.now(UTC),
+    )
+    print(report, end="")
+    return 0
+
+
+def _filters(
+    args: argparse.Namespace, settings: SaattajaSettings, registry: OrganisationRegistry
+) -> AuditFilter:
+    return AuditFilter(
+        client=None if args.client is None else args.client.pseudonym(settings),
+        organisation=None
+        if args.organisation is None
+        else _organisation_oid(args.organisation, registry),
+        since=args.since,
+        until=args.until,
+        decision=args.decision,
+        event_type=args.event_type,
+    )
+
+
+def _organisation_oid(value: str, registry: OrganisationRegistry) -> str:
+    if value in registry:
+        return registry.get(value).oid
+    oid = value.removeprefix(OID_URN_PREFIX)
+    try:
+        # An OID the registry no longer lists is still asked for: the log outlives members.
+        return check_oid(oid)
+    except InvalidIdentifierError as exc:
+        raise UnknownOrganisationError(
+            f"--organisation {value!r}: neither an organisation id of {registry.source} "
+            f"(known: {', '.join(registry.ids)}) nor an OID"
+        ) from exc
+
+
+def _run(settings: SaattajaSettings, work: Callable[[AuditLog], Coroutine[Any, Any, _T]]) -> _T:
+    async def run() -> _T:
+        async with _audit_log(settings.database_url) as log:
+            return await work(log)
+
+    return asyncio.run(run())
+
+
+@asynccontextmanager
+async def _audit_log(database_url: str) -> AsyncIterator[AuditLog]:
+    engine = create_database_engine(database_url)
+    try:
+        await check_database_schema(engine)
+        yield AuditLog(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _collect(records: AsyncIterator[AuditRecord]) -> list[AuditRecord]:
+    return [record async for record in records]
+
+
+async def _write_jsonl(records: AsyncIterator[AuditRecord], out: TextIO) -> int:
+    return await export_records(records, out, ExportFormat.JSONL)
+
+
+async def _write_table(
+    records: AsyncIterator[AuditRecord], registry: OrganisationRegistry, out: TextIO
+) -> int:
+    ids = {organisation.oid: organisation.id for organisation in registry}
+    out.write(
+        _TABLE_ROW.format(
+            sequence="SEQ",
+            decided="DECIDED (UTC)",
+            decision="DECISION",
+            reason="REASON",
+            sender="FROM",
+            recipient="TO",
+            event_type="EVENT TYPE",
+            category="CATEGORY",
+            client="CLIENT",
+            basis="BASIS",
+            removed="REMOVED",
+        ).rstrip()
+        + "\n"
+    )
+    count = 0
+    async for record in records:
+        row = _TABLE_ROW.format(
+            sequence=record.sequence,
+            decided=record.decided_at.strftime("%Y-%m-%d %H:%M:%S"),
+            decision=record.decision,
+            reason=record.reason,
+            sender=ids.get(record.sender, record.sender),
+            recipient=ids.get(record.recipient, record.recipient),
+            event_type=record.event_type.removeprefix(_EVENT_TYPE_PREFIX),
+            category=record.category.value,
+            client=record.client[:12] + "…",
+            basis=record.basis or "-",
+            removed=", ".join(record.removed) or "-",
+        )
+        out.write(row.rstrip() + "\n")
+        count += 1
+    return count

@@ -1,0 +1,182 @@
+"""``saattaja consent show``: a client's consents and refusals, current and past, for a person."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from broker.registry import OrganisationRegistry
+from broker.settings import load_settings
+from consent.database import check_database_schema, create_database_engine
+from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
+from consent.store import ConsentStore
+from schemas import ConsentRule, Pseudonymiser
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the ``consent`` command group."""
+    group: argparse.ArgumentParser = commands.add_parser(
+        "consent", help="show what a client has consented to or refused"
+    )
+    group.set_defaults(run=lambda _args: _usage(group))
+    actions = group.add_subparsers(title="actions", metavar="ACTION")
+    show = actions.add_parser(
+        "show",
+        help="list a client's consents and refusals, current and past",
+        description="Lists every consent and refusal of the client the consent store holds, "
+        "with what it covers, who recorded it, and where it stands now. The identity code "
+        "is turned into the client's pseudonym (SAATTAJA_PSEUDONYM_SECRET) and not shown.",
+    )
+    show.add_argument(
+        "--client",
+        required=True,
+        metavar="IDENTITY_CODE",
+        help="the client's personal identity code (henkilötunnus)",
+    )
+    show.set_defaults(run=_show)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+def _show(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    pseudonym = Pseudonymiser(settings.require_pseudonym_secret()).pseudonym(args.client)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    consents = asyncio.run(_consents(settings.database_url, pseudonym))
+    print(_Report(registry, datetime.now(UTC)).render(consents))
+    return 0
+
+
+async def _consents(database_url: str, pseudonym: str) -> ClientConsents:
+    engine = create_database_engine(database_url)
+    try:
+        await check_database_schema(engine)
+        return await ConsentStore(engine).consents_for(pseudonym)
+    finally:
+        await engine.dispose()
+
+
+class _Report:
+    """Renders a client's consents for a person: organisations by name, times in UTC."""
+
+    def __init__(self, registry: OrganisationRegistry, now: datetime) -> None:
+        self._names = {organisation.oid: organisation.name for organisation in registry}
+        self._now = now
+
+    def render(self, consents: ClientConsents) -> str:
+        states = consents.at(self._now)
+        orphans = consents.unmatched_revocations()
+        if not states and not orphans:
+            return "No consents or refusals on record for this client."
+        refusals = sum(state.grant.is_refusal for state in states)
+        lines = [
+            f"{_counted(len(states) - refusals, 'consent')} and "
+            f"{_counted(refusals, 'refusal')} on record for this client; "
+            f"status as of {_moment(self._now)} (times in UTC).",
+        ]
+        for state in states:
+            lines.append("")
+            lines.extend(self._consent(consents, state.grant.consent_id))
+        for revocation in orphans:
+            lines.append("")
+            lines.append(
+                f"{revocation.consent_id}  revocation of a consent this store never received"
+            )
+            lines.append(f"  {self._recorded(revocation)}")
+        return "\n".join(lines)
+
+    def _consent(self, consents: ClientConsents, consent_id: str) -> list[str]:
+        state = consents.state_of(consent_id, self._now)
+        assert state is not None  # noqa: S101  # consent_id comes from consents.at(now)
+        grant = state.grant
+        kind = "refusal (kielto)" if grant.is_refusal else "consent (suostumus)"
+        lines = [
+            f"{consent_id}  {kind} — {self._status(state.status, grant, state.revocation)}",
+            f"  {'refuses' if grant.is_refusal else 'permits'}: {self._rule(grant.scope)}",
+        ]
+        for rule in grant.exceptions:
+            carve_out = "but permits" if grant.is_refusal else "except (refused)"
+            lines.append(f"  {carve_out}: {self._rule(rule)}")
+        lines.append(f"  purpose: {grant.purpose}")
+        lines.append(f"  valid: {_period(grant)}")
+        lines.append(f"  {self._recorded(grant)}")
+        earlier = [
+            version
+            for version in consents.versions
+            if isinstance(version, ConsentGrant)
+            and version.consent_id == consent_id
+            and version is not grant
+        ]
+        lines.extend(f"  earlier version: {self._recorded(version)}" for version in earlier)
+        if state.revocation is not None:
+            lines.append(f"  revoked: {self._recorded(state.revocation)}")
+        return lines
+
+    def _status(
+        self, status: ConsentStatus, grant: ConsentGrant, revocation: ConsentRevocation | None
+    ) -> str:
+        if revocation is not None:
+            return (
+                f"revoked at {_moment(revocation.applied_at)} by "
+                f"{self._organisation(revocation.recorded_by)}"
+            )
+        if status is ConsentStatus.EXPIRED and grant.valid_until is not None:
+            return f"expired at {_moment(grant.valid_until)}"
+        if status is ConsentStatus.NOT_YET_VALID and grant.valid_from is not None:
+            return f"not yet valid (from {_moment(grant.valid_from)})"
+        return status.value
+
+    def _recorded(self, version: ConsentGrant | ConsentRevocation) -> str:
+        return (
+            f"recorded by {self._organisation(version.recorded_by)} at "
+            f"{_moment(version.occurred_at)}, applied at {_moment(version.applied_at)}"
+        )
+
+    def _rule(self, rule: ConsentRule) -> str:
+        recipients = [
+            self._organisation(recipient.organisation)
+            if recipient.organisation is not None
+            else f"every {recipient.kind} organisation"
+            for recipient in rule.recipients
+        ]
+        parts = [
+            ("recipients", recipients),
+            ("categories", [category.value for category in rule.categories]),
+            ("data from", [self._organisation(oid) for oid in rule.sources]),
+            ("documents", list(rule.documents)),
+            ("service tasks", list(rule.service_tasks)),
+        ]
+        return "; ".join(f"{name} {_listed(values)}" for name, values in parts if values) or (
+            "everything"
+        )
+
+    def _organisation(self, oid: str) -> str:
+        name = self._names.get(oid)
+        return f"{name} ({oid})" if name else oid
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _period(grant: ConsentGrant) -> str:
+    start = f"from {_moment(grant.valid_from)}" if grant.valid_from else "from when recorded"
+    end = f"until {_moment(grant.valid_until)}" if grant.valid_until else "no end date"
+    return f"{start}, {end}"
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join(values)

@@ -1,0 +1,34 @@
+"""The consent-aware router: outboxes in, decided and audited deliveries to inboxes out."""
+
+from broker.router.candidates import candidate_recipients
+from broker.router.dead_letter import (
+    DLQ_OFFSET_HEADER,
+    DLQ_PARTITION_HEADER,
+    DLQ_REASON_HEADER,
+    DLQ_REJECTED_AT_HEADER,
+    DLQ_TOPIC_HEADER,
+    dead_letter_record,
+    rejection_notice,
+)
+from broker.router.incoming import IncomingRecord
+from broker.router.ledger import DeliveryLedger
+from broker.router.routing import Outbound, Router, RoutingOutcome
+from broker.router.service import RouterService, RouterStatus
+
+__all__ = [
+    "DLQ_OFFSET_HEADER",
+    "DLQ_PARTITION_HEADER",
+    "DLQ_REASON_HEADER",
+    "DLQ_REJECTED_AT_HEADER",
+    "DLQ_TOPIC_HEADER",
+    "DeliveryLedger",
+    "IncomingRecord",
+    "Outbound",
+    "Router",
+    "RouterService",
+    "RouterStatus",
+    "RoutingOutcome",
+    "candidate_recipients",
+    "dead_letter_record",
+    "rejection_notice",
+]

@@ -1,0 +1,63 @@
+"""Rejected events: kept unchanged in the dead-letter topic, and the sender told why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from broker.router.incoming import IncomingRecord
+from schemas import KafkaRecord, RejectionNotice
+
+__all__ = [
+    "DLQ_OFFSET_HEADER",
+    "DLQ_PARTITION_HEADER",
+    "DLQ_REASON_HEADER",
+    "DLQ_REJECTED_AT_HEADER",
+    "DLQ_TOPIC_HEADER",
+    "dead_letter_record",
+    "rejection_notice",
+]
+
+DLQ_REASON_HEADER: Final = "saattaja_dlq_reason"
+DLQ_TOPIC_HEADER: Final = "saattaja_dlq_topic"
+DLQ_PARTITION_HEADER: Final = "saattaja_dlq_partition"
+DLQ_OFFSET_HEADER: Final = "saattaja_dlq_offset"
+DLQ_REJECTED_AT_HEADER: Final = "saattaja_dlq_rejected_at"
+
+
+def dead_letter_record(incoming: IncomingRecord, reason: str, at: datetime) -> KafkaRecord:
+    """The rejected record unchanged, with headers giving the reason and where it came from."""
+    record = incoming.record
+    return KafkaRecord(
+        key=record.key,
+        headers=(
+            *record.headers,
+            (DLQ_REASON_HEADER, reason.encode()),
+            (DLQ_TOPIC_HEADER, incoming.topic.encode()),
+            (DLQ_PARTITION_HEADER, str(incoming.partition).encode()),
+            (DLQ_OFFSET_HEADER, str(incoming.offset).encode()),
+            (DLQ_REJECTED_AT_HEADER, at.isoformat().encode()),
+        ),
+        value=record.value,
+    )
+
+
+def rejection_notice(
+    incoming: IncomingRecord, reason: str, at: datetime, sender_oid: str
+) -> KafkaRecord:
+    """The notice for the sender's inbox, naming its event where the event had a readable id."""
+    ids = [value for name, value in incoming.record.headers if name == "ce_id"]
+    try:
+        event_id = ids[0].decode() if ids else None
+    except UnicodeDecodeError:
+        event_id = None
+    notice = RejectionNotice(
+        rejected_at=at,
+        recipient=sender_oid,
+        rejected_event_id=event_id if event_id and len(event_id) <= 64 else None,
+        reason=reason,
+        source_topic=incoming.topic,
+        source_partition=incoming.partition,
+        source_offset=incoming.offset,
+    )
+    return notice.encode(incoming.record.key or None)

@@ -1,0 +1,58 @@
+"""Which (event, recipient) deliveries have been acknowledged by Kafka.
+
+Consulted when an event is routed again after a crash, so that an inbox receives it once
+as far as Kafka allows: only a crash between Kafka's acknowledgement and the ledger write
+can still deliver it twice, and the adapters drop such duplicates by event id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consent.database import metadata, translate_database_errors
+
+__all__ = ["DeliveryLedger", "deliveries"]
+
+deliveries = Table(
+    "router_deliveries",
+    metadata,
+    Column("event_id", String(36), nullable=False),
+    Column("recipient", String(128), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("event_id", "recipient"),
+)
+
+
+class DeliveryLedger:
+    """Delivered (event id, recipient OID) pairs, in the shared database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def delivered_to(self, event_id: uuid.UUID) -> frozenset[str]:
+        """Recipients that already have this event in their inbox."""
+        query = select(deliveries.c.recipient).where(deliveries.c.event_id == str(event_id))
+        async with (
+            translate_database_errors("reading the delivery ledger"),
+            self._engine.connect() as connection,
+        ):
+            rows = (await connection.execute(query)).scalars().all()
+        return frozenset(rows)
+
+    async def record(self, event_id: uuid.UUID, recipient: str, at: datetime) -> None:
+        """Note a delivery Kafka has acknowledged; recording it twice is harmless."""
+        values = {"event_id": str(event_id), "recipient": recipient, "delivered_at": at}
+        dialect = self._engine.dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(deliveries).values(values).on_conflict_do_nothing()
+        async with (
+            translate_database_errors("writing the delivery ledger"),
+            self._engine.begin() as connection,
+        ):
+            await connection.execute(statement)

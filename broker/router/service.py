@@ -1,0 +1,179 @@
+"""The router as a running service: a FastStream consumer of every outbox, in one group.
+
+Several router processes share the work through the consumer group. Offsets are
+committed by hand, after a record is fully routed; while the consent or audit store (or
+Kafka) is unavailable the handler waits and retries, so nothing further is consumed and
+nothing is committed: the router fails closed and resumes by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broker.kafka import KafkaConnection
+from broker.registry import OrganisationRegistry
+from broker.router.incoming import IncomingRecord
+from broker.router.ledger import DeliveryLedger
+from broker.router.routing import Router, RoutingOutcome
+from broker.settings import SaattajaSettings
+from broker.topics import outbox_topic
+from consent.audit import AuditLog
+from consent.database import check_database_schema, create_database_engine
+from consent.errors import StoreUnavailableError
+from consent.legal_bases import LegalBases, load_legal_bases
+from consent.network import CareNetwork
+from consent.store import ConsentStore
+from schemas import EventCodec, KafkaRecord, Pseudonymiser
+
+__all__ = ["RouterService", "RouterStatus"]
+
+_log = structlog.get_logger(__name__)
+_FIRST_RETRY_SECONDS = 0.2
+
+
+@dataclass(slots=True)
+class RouterStatus:
+    """What integration staff want to know about a router process."""
+
+    paused_reason: str | None = None
+    """Why routing waits, while a store or Kafka is unavailable."""
+    outcomes: dict[str, int] = field(default_factory=dict)
+    """Records handled since start, by outcome (routed, applied, rejected)."""
+
+
+class _ProducerOutbound:
+    """Produces with aiokafka directly, so that the headers go out exactly as they came."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def send(self, topic: str, record: KafkaRecord) -> None:
+        await self._producer.send_and_wait(
+            topic, record.value, key=record.key or None, headers=list(record.headers)
+        )
+
+
+class RouterService:
+    """Start, run and stop one router process."""
+
+    def __init__(
+        self,
+        settings: SaattajaSettings,
+        registry: OrganisationRegistry,
+        connection: KafkaConnection,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._connection = connection
+        self.status = RouterStatus()
+        self._engine: AsyncEngine | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._broker: KafkaBroker | None = None
+        self._router: Router | None = None
+
+    async def start(self) -> None:
+        """Check the database schema, connect to Kafka and begin consuming."""
+        settings = self._settings
+        legal_bases = (
+            load_legal_bases(settings.legal_bases_file)
+            if settings.legal_bases_file is not None
+            else LegalBases.none()
+        )
+        codec = EventCodec(
+            Pseudonymiser(settings.require_pseudonym_secret()), settings.max_event_bytes
+        )
+        self._engine = create_database_engine(settings.database_url)
+        await check_database_schema(self._engine)
+        # Idempotence stays off: the embedded broker cannot do it, and the event id is the
+        # idempotency key end to end anyway.
+        self._producer = AIOKafkaProducer(
+            **self._connection.client_kwargs(), acks="all", enable_idempotence=False
+        )
+        try:
+            await self._producer.start()
+        except (KafkaError, OSError) as exc:
+            await self._producer.stop()
+            raise self._connection.unavailable(exc) from exc
+        self._router = Router(
+            codec=codec,
+            registry=self._registry,
+            consents=ConsentStore(self._engine),
+            network=CareNetwork(self._engine),
+            audit=AuditLog(self._engine),
+            ledger=DeliveryLedger(self._engine),
+            legal_bases=legal_bases,
+            outbound=_ProducerOutbound(self._producer),
+        )
+        self._broker = KafkaBroker(
+            self._connection.bootstrap_servers,
+            security=self._connection.faststream_security(),
+            logger=None,
+        )
+        subscriber = self._broker.subscriber(
+            *(outbox_topic(organisation.id) for organisation in self._registry),
+            group_id=settings.router_group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            session_timeout_ms=settings.router_session_timeout_ms,
+            heartbeat_interval_ms=max(settings.router_session_timeout_ms // 3, 100),
+        )
+        subscriber(self._handle)
+        await self._broker.start()
+        _log.info(
+            "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
+        )
+
+    async def stop(self) -> None:
+        """Leave the group, flush the producer and close the database pool."""
+        if self._broker is not None:
+            await self._broker.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._engine is not None:
+            await self._engine.dispose()
+        _log.info("router_stopped")
+
+    async def __aenter__(self) -> RouterService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def _handle(self, message: KafkaMessage) -> None:
+        incoming = IncomingRecord.from_consumer_record(message.raw_message)
+        outcome = await self._route_until_done(incoming)
+        await message.ack()
+        self.status.outcomes[outcome.value] = self.status.outcomes.get(outcome.value, 0) + 1
+
+    async def _route_until_done(self, incoming: IncomingRecord) -> RoutingOutcome:
+        assert self._router is not None  # noqa: S101 - set in start()
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                outcome = await self._router.route(incoming)
+            except (StoreUnavailableError, KafkaError) as exc:
+                self.status.paused_reason = str(exc)
+                _log.warning(
+                    "routing_paused",
+                    reason=str(exc),
+                    retry_in_seconds=delay,
+                    topic=incoming.topic,
+                    offset=incoming.offset,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.store_retry_max_seconds)
+            else:
+                if self.status.paused_reason is not None:
+                    _log.info("routing_resumed")
+                    self.status.paused_reason = None
+                return outcome

@@ -1,0 +1,42 @@
+"""The tamper-evident audit log: every consent decision, hash-chained, exportable, reportable.
+
+The router appends an ``AuditEntry`` per (event, recipient) before it delivers anything;
+``AuditLog.verify`` finds any record changed, removed or moved since; ``export_records``
+writes FHIR AuditEvents (IHE BALP style), CSV or JSON lines; ``disclosure_report`` tells one
+client (GDPR art. 15) or an auditor who received what about them, and what was refused.
+"""
+
+from consent.audit.chain import GENESIS_HASH, canonical_encoding, chain_hash
+from consent.audit.export import EXPORT_COLUMNS, ExportFormat, export_records, record_json
+from consent.audit.fhir import CLIENT_PSEUDONYM_SYSTEM, LEGAL_BASIS_SYSTEM, audit_event
+from consent.audit.filters import AuditFilter
+from consent.audit.log import AuditLog
+from consent.audit.records import DENY, PERMIT, AuditEntry, AuditRecord
+from consent.audit.report import disclosure_report
+from consent.audit.tables import audit_chain_head, audit_records
+from consent.audit.verification import ChainProblem, ChainProblemKind, VerificationResult
+
+__all__ = [
+    "CLIENT_PSEUDONYM_SYSTEM",
+    "DENY",
+    "EXPORT_COLUMNS",
+    "GENESIS_HASH",
+    "LEGAL_BASIS_SYSTEM",
+    "PERMIT",
+    "AuditEntry",
+    "AuditFilter",
+    "AuditLog",
+    "AuditRecord",
+    "ChainProblem",
+    "ChainProblemKind",
+    "ExportFormat",
+    "VerificationResult",
+    "audit_chain_head",
+    "audit_event",
+    "audit_records",
+    "canonical_encoding",
+    "chain_hash",
+    "disclosure_report",
+    "export_records",
+    "record_json",
+]

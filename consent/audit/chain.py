@@ -1,0 +1,63 @@
+"""The hash chain: the canonical encoding of a record and the SHA-256 over it.
+
+Each record's ``hash`` is the lowercase hex SHA-256 of this encoding of its fields,
+``sequence`` and ``previous_hash`` included, so that changing, removing or reordering
+any record breaks the chain from that record on:
+
+- a JSON object of exactly the keys of ``ChainFields``, keys sorted, no whitespace
+  (separators ``,`` and ``:``), non-ASCII characters as themselves, encoded as UTF-8;
+- ``sequence`` a JSON number; ``basis`` a string or ``null``; ``removed`` a list of strings
+  in the order the decision gave them; every other value a string;
+- ``event_id`` in the canonical lowercase, hyphenated UUID form;
+- ``decided_at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six fraction digits);
+- ``category`` the data category's code, e.g. ``assessment:health``.
+
+The first record's ``previous_hash`` is ``GENESIS_HASH`` (64 zeros). Anyone can recompute
+the chain from an export with these rules and any JSON library that sorts keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Final, TypedDict
+
+__all__ = ["GENESIS_HASH", "ChainFields", "canonical_encoding", "canonical_time", "chain_hash"]
+
+GENESIS_HASH: Final = "0" * 64
+
+
+class ChainFields(TypedDict):
+    """Every value a record's hash covers, as plain JSON values."""
+
+    sequence: int
+    previous_hash: str
+    event_id: str
+    event_type: str
+    category: str
+    client: str
+    sender: str
+    recipient: str
+    decision: str
+    reason: str
+    basis: str | None
+    removed: list[str]
+    decided_at: str
+
+
+def canonical_time(moment: datetime) -> str:
+    """``moment`` in UTC with microseconds, the one form the hash accepts."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_encoding(fields: ChainFields) -> bytes:
+    """The bytes that are hashed (see the module docstring)."""
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
+
+
+def chain_hash(fields: ChainFields) -> str:
+    """SHA-256 of the canonical encoding, as 64 lowercase hex digits."""
+    return hashlib.sha256(canonical_encoding(fields)).hexdigest()

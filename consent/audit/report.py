@@ -1,0 +1,181 @@
+"""The disclosure report: what a client (GDPR art. 15) or an auditor reads about one client.
+
+Plain English that a Finnish reader without legal training can follow: short sentences,
+organisations by their registered (Finnish) names, the Finnish term beside the legal one
+where clients know it (suostumus, kielto). It names the client only by pseudonym.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Final
+
+from consent.audit.fhir import rests_on_legal_basis
+from consent.audit.records import AuditRecord
+from consent.decisions import ReasonCode
+from consent.errors import InvalidAuditEntryError
+from schemas import DataCategory
+
+__all__ = ["disclosure_report"]
+
+_CATEGORIES: Final = {
+    DataCategory.REFERRAL: "referral",
+    DataCategory.ASSESSMENT_HEALTH: "health assessment",
+    DataCategory.ASSESSMENT_SOCIAL: "social assessment",
+    DataCategory.ASSESSMENT_SELF: "self-assessment",
+    DataCategory.PLAN: "plan",
+    DataCategory.CASE: "case management",
+    DataCategory.OUTCOME: "outcome of a service",
+    DataCategory.CONSENT: "consent",
+}
+
+# Why an event was not sent, for the client to read; the consent or refusal it rests on
+# follows in brackets when the decision names one.
+_REFUSALS: Final[dict[str, str]] = {
+    ReasonCode.REFUSED: "the client refused this disclosure (kielto)",
+    ReasonCode.EXCLUDED_BY_CONSENT: "the client's consent leaves this out",
+    ReasonCode.CONSENT_REVOKED: "the client had revoked the consent",
+    ReasonCode.CONSENT_EXPIRED: "the consent had expired",
+    ReasonCode.CONSENT_NOT_YET_VALID: "the consent was not yet valid",
+    ReasonCode.PURPOSE_NOT_COVERED: "the consent is for another purpose",
+    ReasonCode.CATEGORY_NOT_COVERED: "the consent does not cover this kind of information",
+    ReasonCode.SOURCE_NOT_COVERED: "the consent does not cover information from this sender",
+    ReasonCode.DOCUMENT_NOT_COVERED: "the consent covers other documents only",
+    ReasonCode.SERVICE_TASK_NOT_COVERED: "the consent covers other services only",
+    ReasonCode.RECIPIENT_NOT_COVERED: "the client's consents name other organisations only",
+    ReasonCode.NO_CONSENT: "there was no consent from the client and no law that allows it",
+}
+_TIME_FORMAT: Final = "%Y-%m-%d %H:%M"
+
+
+def disclosure_report(
+    records: Iterable[AuditRecord],
+    *,
+    client: str,
+    organisations: Mapping[str, str],
+    legal_bases: Mapping[str, str] | None = None,
+    generated_at: datetime,
+) -> str:
+    """Who received what about ``client`` (a pseudonym), when and why; what was refused.
+
+    Grouped by receiving organisation. ``organisations`` maps OIDs to names (an OID
+    without a name is shown as it is); ``legal_bases`` maps basis ids to the law they cite.
+    Refuses records about anyone else, so that one client's report never shows another.
+    """
+    ordered = sorted(records, key=lambda record: record.sequence)
+    for record in ordered:
+        if record.client != client:
+            raise InvalidAuditEntryError(
+                f"audit record {record.sequence} is about another client; a disclosure "
+                "report covers one client only"
+            )
+    writer = _Writer(organisations, legal_bases or {})
+    return writer.render(ordered, client, generated_at)
+
+
+class _Writer:
+    __slots__ = ("_bases", "_names")
+
+    def __init__(self, names: Mapping[str, str], bases: Mapping[str, str]) -> None:
+        self._names = names
+        self._bases = bases
+
+    def render(self, records: list[AuditRecord], client: str, generated_at: datetime) -> str:
+        lines = [
+            "Disclosure report: what Saattaja has passed on about one client",
+            f"Client (pseudonym): {client}",
+            f"Produced {_moment(generated_at)} UTC from the Saattaja audit log. Times are in UTC.",
+            "",
+        ]
+        if not records:
+            lines.append(
+                "Nothing is on record: Saattaja has passed no information about this client "
+                "to any organisation, and has refused none."
+            )
+            return "\n".join(lines) + "\n"
+        sent = [record for record in records if record.permitted]
+        refused = [record for record in records if not record.permitted]
+        lines.append(
+            f"In short: {_count(len(sent), 'event')} sent to "
+            f"{_count(len({r.recipient for r in sent}), 'organisation')}; "
+            f"{_count(len(refused), 'event')} not sent to "
+            f"{_count(len({r.recipient for r in refused}), 'organisation')}."
+        )
+        by_recipient: dict[str, list[AuditRecord]] = {}
+        for record in records:
+            by_recipient.setdefault(record.recipient, []).append(record)
+        for recipient in sorted(by_recipient, key=self._organisation):
+            lines.append("")
+            lines.extend(self._organisation_section(recipient, by_recipient[recipient]))
+        return "\n".join(lines) + "\n"
+
+    def _organisation_section(self, recipient: str, records: list[AuditRecord]) -> list[str]:
+        lines = [self._organisation(recipient), "=" * len(self._organisation(recipient))]
+        received = [record for record in records if record.permitted]
+        refused = [record for record in records if not record.permitted]
+        if received:
+            lines.append(f"Received {_count(len(received), 'event')} about the client:")
+            for record in received:
+                lines.extend(self._event(record))
+                lines.append(f"      on the basis of: {self._basis(record)}")
+                if record.removed:
+                    lines.append("      removed before it was sent: " + ", ".join(record.removed))
+        if refused:
+            lines.append(f"Not sent {_count(len(refused), 'event')}:")
+            for record in refused:
+                lines.extend(self._event(record))
+                lines.append(f"      why not: {self._refusal(record)}")
+        return lines
+
+    def _event(self, record: AuditRecord) -> list[str]:
+        return [
+            f"  - {_moment(record.decided_at)}  {_event_type(record.event_type)} "
+            f"({_CATEGORIES.get(record.category, record.category.value)}), "
+            f"from {self._names.get(record.sender, record.sender)}",
+            f"      event {record.event_id}, audit record {record.sequence}",
+        ]
+
+    def _basis(self, record: AuditRecord) -> str:
+        if record.basis is None:
+            return f"no basis recorded (reason: {record.reason})"
+        if rests_on_legal_basis(record):
+            law = self._bases.get(record.basis)
+            text = "the law, without consent: " + (
+                f"{law} (statutory basis {record.basis})"
+                if law
+                else f"statutory basis {record.basis}"
+            )
+            if record.reason == ReasonCode.STATUTORY_BASIS_OVERRIDES_REFUSAL:
+                text += ", which applies even though the client had refused (kielto)"
+            return text
+        if record.reason == ReasonCode.CONSENT:
+            return f"the client's consent (suostumus) {record.basis}"
+        return f"{record.reason} {record.basis}"
+
+    def _refusal(self, record: AuditRecord) -> str:
+        reason = _REFUSALS.get(record.reason, f"reason {record.reason!r}")
+        if record.basis is None:
+            return reason
+        noun = "refusal" if record.reason == ReasonCode.REFUSED else "consent"
+        return f"{reason}; see {noun} {record.basis}"
+
+    def _organisation(self, oid: str) -> str:
+        name = self._names.get(oid)
+        return f"{name} ({oid})" if name else oid
+
+
+def _event_type(ce_type: str) -> str:
+    """``fi.saattaja.referral.requested.v1`` as ``referral requested``."""
+    words = ce_type.removeprefix("fi.saattaja.").split(".")
+    if len(words) > 1 and words[-1].startswith("v") and words[-1][1:].isdigit():
+        words = words[:-1]
+    return " ".join(words).replace("casemanager", "case manager") or ce_type
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,80 @@
+"""The audit log's tables: the records, and the one-row head that appends lock and advance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from consent.audit.records import DENY, PERMIT
+from consent.database import metadata
+
+__all__ = ["CHAIN_HEAD_ID", "audit_chain_head", "audit_records"]
+
+CHAIN_HEAD_ID: Final = 1
+"""The id of the chain head's only row."""
+
+_SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class _UtcDateTime(sa.TypeDecorator[datetime]):
+    """A moment stored in UTC and read back aware: SQLite keeps no offset, and the hash
+    covers the time to the microsecond, so it must come back exactly as written."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a stored time must carry a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Text for values the contract does not bound (OIDs, event types, reason codes, bases): a
+# value too long for a column would fail on PostgreSQL alone, and the router would retry
+# that event for ever.
+audit_records = sa.Table(
+    "audit_records",
+    metadata,
+    sa.Column("sequence", _SEQUENCE, primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("event_type", sa.Text(), nullable=False),
+    sa.Column("category", sa.Text(), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("sender", sa.Text(), nullable=False),
+    sa.Column("recipient", sa.Text(), nullable=False),
+    sa.Column("decision", sa.String(8), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("basis", sa.Text(), nullable=True),
+    sa.Column("removed", sa.JSON(), nullable=False),
+    sa.Column("decided_at", _UtcDateTime(), nullable=False),
+    sa.Column("previous_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("event_id", "recipient", name="uq_audit_records_event_id"),
+    sa.CheckConstraint(f"decision IN ('{PERMIT}', '{DENY}')", name="decision"),
+    sa.Index("ix_audit_records_client", "client"),
+    sa.Index("ix_audit_records_decided_at", "decided_at"),
+)
+
+# One row: the sequence and hash of the last record. Appends lock it first, so that the
+# appends of several router processes take their turns and the chain never forks; verify
+# compares the log's end with it, so that records removed from the end are found too.
+audit_chain_head = sa.Table(
+    "audit_chain_head",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("sequence", _SEQUENCE, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.CheckConstraint(f"id = {CHAIN_HEAD_ID}", name="one_row"),
+)

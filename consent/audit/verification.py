@@ -1,0 +1,146 @@
+"""Checking the chain: every record in place, unchanged, and the log's end where the head says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from consent.audit.chain import GENESIS_HASH, ChainFields, chain_hash
+from consent.errors import AuditChainBrokenError
+
+__all__ = ["ChainProblem", "ChainProblemKind", "ChainWalk", "VerificationResult"]
+
+
+class ChainProblemKind(StrEnum):
+    """What verify found wrong at the first record that does not match."""
+
+    ALTERED = "altered"
+    """The record's fields do not give its hash: a value was changed after it was written."""
+    DELETED = "deleted"
+    """A sequence number is missing: records were removed (in the middle or from the end)."""
+    REORDERED = "reordered"
+    """The record does not name the one before it as its predecessor: records were moved,
+    or one was replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    """The first place where the chain breaks."""
+
+    sequence: int
+    """The first sequence number that does not match (for DELETED, the first missing one)."""
+    kind: ChainProblemKind
+    detail: str
+    """What was found, in words an auditor can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """The outcome of verify: how far the chain held, and where it broke if it did."""
+
+    checked: int
+    """Records that matched before the first problem (all of them when whole)."""
+    last_hash: str
+    """Hash of the last record that matched; note it to detect later removal of the end."""
+    problem: ChainProblem | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every record matched and the log ends where the chain head says."""
+        return self.problem is None
+
+    def describe(self) -> str:
+        """One line for a person."""
+        if self.problem is None:
+            return f"audit chain whole: {self.checked} records"
+        return (
+            f"audit chain broken at record {self.problem.sequence} ({self.problem.kind}): "
+            f"{self.problem.detail}; the {self.checked} records before it match"
+        )
+
+    def raise_if_broken(self) -> None:
+        """Raise AuditChainBrokenError naming the first record that does not match."""
+        if self.problem is not None:
+            raise AuditChainBrokenError(self.describe())
+
+
+class ChainWalk:
+    """Follows the records in sequence order; stops at the first that does not match.
+
+    Kept apart from the database so that the rules can be read, and tested, on their own.
+    """
+
+    __slots__ = ("_checked", "_expected", "_previous", "_problem")
+
+    def __init__(self) -> None:
+        self._expected = 1
+        self._previous = GENESIS_HASH
+        self._checked = 0
+        self._problem: ChainProblem | None = None
+
+    @property
+    def broken(self) -> bool:
+        """True once a problem was found; later records are not looked at."""
+        return self._problem is not None
+
+    def step(self, fields: ChainFields, stored_hash: str) -> bool:
+        """Check the next record; False (and the walk stops) when it does not match."""
+        if self._problem is not None:
+            return False
+        sequence = fields["sequence"]
+        expected = self._expected
+        if sequence != expected:
+            before = f"record {expected - 1}" if expected > 1 else "the start of the chain"
+            return self._fail(
+                expected,
+                ChainProblemKind.DELETED,
+                f"record {sequence} follows {before}; {_missing(expected, sequence - 1)}",
+            )
+        if fields["previous_hash"] != self._previous:
+            before = f"record {expected - 1}" if expected > 1 else "the start of the chain"
+            return self._fail(
+                sequence,
+                ChainProblemKind.REORDERED,
+                f"its previous hash is not the hash of {before}; records were moved, or "
+                "one was removed and the rest renumbered",
+            )
+        if chain_hash(fields) != stored_hash:
+            return self._fail(
+                sequence,
+                ChainProblemKind.ALTERED,
+                "its fields do not give its stored hash; a value was changed after it was written",
+            )
+        self._previous = stored_hash
+        self._expected += 1
+        self._checked += 1
+        return True
+
+    def finish(self, head_sequence: int, head_hash: str) -> VerificationResult:
+        """The result, after the last record, given what the chain head says was appended."""
+        if self._problem is None and self._checked != head_sequence:
+            self._fail(
+                self._expected,
+                ChainProblemKind.DELETED,
+                f"the log ends at record {self._checked}, but {head_sequence} records were "
+                f"appended; {_missing(self._expected, head_sequence)} from the end",
+            )
+        elif self._problem is None and self._previous != head_hash:
+            self._fail(
+                head_sequence,
+                ChainProblemKind.ALTERED,
+                "it is not the record that was appended last: its hash differs from the "
+                "chain head's",
+            )
+        return VerificationResult(
+            checked=self._checked, last_hash=self._previous, problem=self._problem
+        )
+
+    def _fail(self, sequence: int, kind: ChainProblemKind, detail: str) -> bool:
+        self._problem = ChainProblem(sequence, kind, detail)
+        return False
+
+
+def _missing(first: int, last: int) -> str:
+    if first == last:
+        return f"record {first} is missing"
+    return f"records {first}-{last} are missing"

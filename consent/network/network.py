@@ -1,0 +1,129 @@
+"""The client's care network: the organisations working with the client now.
+
+The router adds it to an event's candidate recipients, so that assessments and plans follow
+the client to the organisations now responsible. It changes with three events:
+
+- referral.accepted: the accepting organisation (the event's sender) joins, and the
+  requester stays or joins (saattaen vaihtaen: the sender stays until the catch is taken);
+- casemanager.assigned: the case manager's organisation and every team organisation join;
+- episode.closed: the whole network of the client ends.
+
+Being in the network makes an organisation a candidate only: every delivery still needs a
+consent or a statutory basis.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from consent.database import translate_database_errors
+from consent.network.tables import care_network_events, care_network_members
+from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted, check_pseudonym
+
+__all__ = ["NETWORK_EVENTS", "CareNetwork"]
+
+NETWORK_EVENTS: Final = (ReferralAccepted, CaseManagerAssigned, EpisodeClosed)
+"""The event classes that change a care network; ``record`` ignores every other."""
+
+
+class CareNetwork:
+    """Care networks of every client, by pseudonym, kept from the events the router routes."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, event: Event, *, pseudonym: str) -> bool:
+        """Apply ``event`` to the client's network; False when it was seen or changes nothing."""
+        if not isinstance(event, NETWORK_EVENTS):
+            return False  # no database round trip for the events that change no network
+        check_pseudonym(pseudonym)
+        what = f"recording {event.ce_type()} {event.event_id} in the care network"
+        try:
+            async with translate_database_errors(what), self._engine.begin() as connection:
+                await connection.execute(
+                    care_network_events.insert().values(
+                        event_id=str(event.event_id),
+                        client=pseudonym,
+                        event_type=event.ce_type(),
+                        occurred_at=event.occurred_at,
+                    )
+                )
+                await _change(connection, event, pseudonym)
+        except IntegrityError:
+            # The event id is the primary key: a second delivery fails here and changes nothing.
+            if await self._seen(event.event_id):
+                return False
+            raise
+        return True
+
+    async def members(self, pseudonym: str) -> frozenset[str]:
+        """OIDs of the organisations currently in the client's network."""
+        query = sa.select(care_network_members.c.organisation).where(
+            care_network_members.c.client == pseudonym,
+            care_network_members.c.ended_event_id.is_(None),
+        )
+        async with (
+            translate_database_errors("reading a client's care network"),
+            self._engine.connect() as connection,
+        ):
+            return frozenset((await connection.execute(query)).scalars())
+
+    async def _seen(self, event_id: uuid.UUID) -> bool:
+        query = sa.select(care_network_events.c.event_id).where(
+            care_network_events.c.event_id == str(event_id)
+        )
+        async with (
+            translate_database_errors("checking for a care-network event already recorded"),
+            self._engine.connect() as connection,
+        ):
+            return (await connection.execute(query)).first() is not None
+
+
+async def _change(
+    connection: AsyncConnection,
+    event: ReferralAccepted | CaseManagerAssigned | EpisodeClosed,
+    pseudonym: str,
+) -> None:
+    members = care_network_members.c
+    if isinstance(event, EpisodeClosed):
+        await connection.execute(
+            care_network_members.update()
+            .where(members.client == pseudonym, members.ended_event_id.is_(None))
+            .values(ended_event_id=str(event.event_id), ended_at=event.occurred_at)
+        )
+        return
+    joining: tuple[str, ...]
+    if isinstance(event, ReferralAccepted):
+        joining = (event.sender, event.requester)
+    else:
+        joining = (event.case_manager_organisation, *event.team)
+    current = set(
+        (
+            await connection.execute(
+                sa.select(members.organisation).where(
+                    members.client == pseudonym, members.ended_event_id.is_(None)
+                )
+            )
+        ).scalars()
+    )
+    new = [oid for oid in dict.fromkeys(joining) if oid not in current]
+    if new:
+        await connection.execute(
+            care_network_members.insert(),
+            [
+                {
+                    "client": pseudonym,
+                    "organisation": oid,
+                    "joined_event_id": str(event.event_id),
+                    "joined_at": event.occurred_at,
+                }
+                for oid in new
+            ],
+        )

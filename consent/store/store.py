@@ -1,0 +1,125 @@
+"""The consent store: every consent event the router applies, kept as an append-only history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consent.database import translate_database_errors
+from consent.decisions import (
+    ClientConsents,
+    ConsentGrant,
+    ConsentRevocation,
+    ConsentVersion,
+    consent_version,
+)
+from consent.store.tables import GRANTED, REVOKED, consent_versions
+from schemas import ConsentGranted, ConsentRevoked, ConsentRule, check_pseudonym
+
+__all__ = ["ConsentStore"]
+
+
+class ConsentStore:
+    """Consents and refusals of every client, by pseudonym; rows are only ever added.
+
+    Every call raises StoreUnavailableError when the database does not answer, so that the
+    router stops routing rather than decide without the client's consents.
+    """
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def apply(
+        self, event: ConsentGranted | ConsentRevoked, *, pseudonym: str, applied_at: datetime
+    ) -> bool:
+        """Record the event from ``applied_at`` on; False when it was already recorded."""
+        check_pseudonym(pseudonym)  # an identity code must never reach the table
+        row = _row(consent_version(event, applied_at=applied_at), pseudonym)
+        what = f"recording {event.ce_type()} {event.event_id}"
+        try:
+            async with translate_database_errors(what), self._engine.begin() as connection:
+                await connection.execute(consent_versions.insert().values(row))
+        except IntegrityError:
+            # The unique event id makes a second apply fail; anything else is a real error.
+            if await self._recorded(event.event_id):
+                return False
+            raise
+        return True
+
+    async def consents_for(self, pseudonym: str) -> ClientConsents:
+        """The client's whole history, from which ``decide`` judges any moment."""
+        return ClientConsents.of(pseudonym, await self.history(pseudonym))
+
+    async def history(self, pseudonym: str) -> list[ConsentVersion]:
+        """Every grant and revocation of the client, in the order applied."""
+        query = (
+            sa.select(consent_versions)
+            .where(consent_versions.c.client == pseudonym)
+            .order_by(consent_versions.c.applied_at, consent_versions.c.sequence)
+        )
+        async with (
+            translate_database_errors("reading a client's consents"),
+            self._engine.connect() as connection,
+        ):
+            rows = (await connection.execute(query)).mappings().all()
+        return [_version(row) for row in rows]
+
+    async def _recorded(self, event_id: uuid.UUID) -> bool:
+        query = sa.select(consent_versions.c.sequence).where(
+            consent_versions.c.event_id == str(event_id)
+        )
+        async with (
+            translate_database_errors("checking for a consent event already recorded"),
+            self._engine.connect() as connection,
+        ):
+            return (await connection.execute(query)).first() is not None
+
+
+def _row(version: ConsentVersion, pseudonym: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "event_id": str(version.event_id),
+        "client": pseudonym,
+        "consent_id": version.consent_id,
+        "recorded_by": version.recorded_by,
+        "occurred_at": version.occurred_at,
+        "applied_at": version.applied_at,
+    }
+    if isinstance(version, ConsentRevocation):
+        return row | {"action": REVOKED}
+    return row | {
+        "action": GRANTED,
+        "decision": version.decision,
+        "valid_from": version.valid_from,
+        "valid_until": version.valid_until,
+        "purpose": version.purpose,
+        "scope": version.scope.model_dump(mode="json"),
+        "exceptions": [rule.model_dump(mode="json") for rule in version.exceptions],
+    }
+
+
+def _version(row: sa.RowMapping) -> ConsentVersion:
+    common = {
+        "consent_id": row["consent_id"],
+        "event_id": uuid.UUID(row["event_id"]),
+        "recorded_by": row["recorded_by"],
+        "occurred_at": row["occurred_at"],
+        "applied_at": row["applied_at"],
+    }
+    if row["action"] == REVOKED:
+        return ConsentRevocation(**common)
+    return ConsentGrant(
+        **common,
+        decision=row["decision"],
+        scope=ConsentRule.model_validate(row["scope"]),
+        exceptions=tuple(ConsentRule.model_validate(rule) for rule in row["exceptions"] or ()),
+        purpose=row["purpose"],
+        valid_from=row["valid_from"],
+        valid_until=row["valid_until"],
+    )

@@ -1,0 +1,71 @@
+"""The consent store's table: one row per grant or revocation, never updated or deleted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from consent.database import metadata
+
+__all__ = ["GRANTED", "REVOKED", "UtcDateTime", "consent_versions"]
+
+GRANTED: Final = "granted"
+REVOKED: Final = "revoked"
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A moment stored in UTC and read back time-zone aware, on SQLite as on PostgreSQL.
+
+    SQLite keeps no offset: without this, a time written as +02:00 would come back as
+    naive wall-clock time, and consent periods would shift by the offset.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("a stored time must carry a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Text for identifiers the contract does not bound (OIDs, purposes): a value too long for a
+# column would fail on PostgreSQL alone, and the router would retry that event for ever.
+consent_versions = sa.Table(
+    "consent_versions",
+    metadata,
+    sa.Column(
+        "sequence",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("consent_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),
+    sa.Column("decision", sa.String(8), nullable=True),
+    sa.Column("recorded_by", sa.Text(), nullable=False),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("applied_at", UtcDateTime(), nullable=False),
+    sa.Column("valid_from", UtcDateTime(), nullable=True),
+    sa.Column("valid_until", UtcDateTime(), nullable=True),
+    sa.Column("purpose", sa.Text(), nullable=True),
+    sa.Column("scope", sa.JSON(), nullable=True),
+    sa.Column("exceptions", sa.JSON(), nullable=True),
+    sa.UniqueConstraint("event_id", name="uq_consent_versions_event_id"),
+    sa.CheckConstraint(f"action IN ('{GRANTED}', '{REVOKED}')", name="action"),
+    sa.Index("ix_consent_versions_client", "client"),
+)

@@ -1,0 +1,94 @@
+"""Audit entries for the audit tests: one client (and one other), the example organisations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consent.audit import AuditEntry
+from schemas import DataCategory, OrganisationKind, Pseudonymiser
+from schemas.examples import EXAMPLE_ORGANISATIONS
+
+SOTE: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.SOTE]
+KELA: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.KELA]
+TYOLLISYYS: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.TYOLLISYYS]
+TYP: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.TYP]
+JARJESTO: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.JARJESTO]
+
+SECRET: Final = "audit-tests-pseudonym-secret-0123456789abcdef"
+PSEUDONYMS: Final = Pseudonymiser(SECRET.encode())
+CLIENT: Final = "020516C903K"
+OTHER_CLIENT: Final = "150388-9127"
+PSEUDONYM: Final = PSEUDONYMS.pseudonym(CLIENT)
+OTHER_PSEUDONYM: Final = PSEUDONYMS.pseudonym(OTHER_CLIENT)
+
+T0: Final = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
+HOUR: Final = timedelta(hours=1)
+REFERRAL: Final = "fi.saattaja.referral.requested.v1"
+PLAN: Final = "fi.saattaja.plan.created.v1"
+
+
+def entry(
+    *,
+    event_id: uuid.UUID | None = None,
+    recipient: str = KELA,
+    sender: str = SOTE,
+    decision: str = "permit",
+    reason: str = "consent",
+    basis: str | None = "C-1",
+    removed: tuple[str, ...] = (),
+    event_type: str = REFERRAL,
+    category: DataCategory = DataCategory.REFERRAL,
+    client: str = PSEUDONYM,
+    decided_at: datetime = T0,
+) -> AuditEntry:
+    """One decision; a new event id unless one is given."""
+    return AuditEntry(
+        event_id=event_id or uuid.uuid4(),
+        event_type=event_type,
+        category=category,
+        client=client,
+        sender=sender,
+        recipient=recipient,
+        decision=decision,
+        reason=reason,
+        basis=basis,
+        removed=removed,
+        decided_at=decided_at,
+    )
+
+
+def refusal(
+    *,
+    event_id: uuid.UUID | None = None,
+    recipient: str = KELA,
+    sender: str = SOTE,
+    event_type: str = REFERRAL,
+    category: DataCategory = DataCategory.REFERRAL,
+    client: str = PSEUDONYM,
+    decided_at: datetime = T0,
+) -> AuditEntry:
+    """A decision denied by the client's refusal (kielto) K-1."""
+    return entry(
+        event_id=event_id,
+        recipient=recipient,
+        sender=sender,
+        decision="deny",
+        reason="refused",
+        basis="K-1",
+        event_type=event_type,
+        category=category,
+        client=client,
+        decided_at=decided_at,
+    )
+
+
+async def execute(engine: AsyncEngine, *statements: str, **parameters: object) -> None:
+    """Run raw SQL behind the log's back, as someone tampering with the database would."""
+    async with engine.begin() as connection:
+        for statement in statements:
+            await connection.execute(sa.text(statement), parameters)

@@ -1,0 +1,214 @@
+"""``saattaja audit verify|query|export|report``, end to end in-process on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+from fhir.resources.R4B.auditevent import AuditEvent
+
+from broker.cli import main
+from consent.audit import AuditEntry, AuditLog
+from consent.database import create_database_engine
+from tests.consent.audit.entries import (
+    CLIENT,
+    HOUR,
+    KELA,
+    OTHER_PSEUDONYM,
+    PSEUDONYM,
+    SECRET,
+    SOTE,
+    T0,
+    TYOLLISYYS,
+    TYP,
+    entry,
+    execute,
+    refusal,
+)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures structlog and the root logger; undo it so tests stay independent."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def database(
+    monkeypatch: pytest.MonkeyPatch, registry_file: Path, migrated_database_url: str
+) -> str:
+    """The command's settings, and a log of four decisions (three about the client)."""
+    for name in list(os.environ):
+        if name.startswith("SAATTAJA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", migrated_database_url)
+    monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    monkeypatch.setenv("SAATTAJA_PSEUDONYM_SECRET", SECRET)
+    event = uuid.uuid4()
+    append(
+        migrated_database_url,
+        entry(event_id=event, recipient=KELA, removed=("EKHVA-TT-1",)),
+        refusal(event_id=event, recipient=TYOLLISYYS, decided_at=T0 + HOUR),
+        entry(client=OTHER_PSEUDONYM, recipient=TYP, decided_at=T0 + 2 * HOUR),
+        entry(sender=TYOLLISYYS, recipient=KELA, decided_at=T0 + 3 * HOUR),
+    )
+    return migrated_database_url
+
+
+def append(url: str, *entries: AuditEntry) -> None:
+    async def run() -> None:
+        engine = create_database_engine(url)
+        try:
+            for decision in entries:
+                await AuditLog(engine).append([decision])
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def tamper(url: str, statement: str) -> None:
+    async def run() -> None:
+        engine = create_database_engine(url)
+        try:
+            await execute(engine, statement)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_verify_reports_a_whole_chain(database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "verify"]) == 0
+
+    assert capsys.readouterr().out.splitlines()[0] == "audit chain whole: 4 records"
+
+
+def test_verify_fails_naming_the_first_record_that_does_not_match(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tamper(database, "UPDATE audit_records SET recipient = sender WHERE sequence = 3")
+
+    assert main(["audit", "verify"]) == 1
+
+    error = capsys.readouterr().err
+    assert "audit chain broken at record 3 (altered)" in error
+    assert "the 2 records before it match" in error
+
+
+def test_query_by_identity_code_prints_a_table_of_the_clients_records(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "query", "--client", CLIENT]) == 0
+
+    header, *rows, total = capsys.readouterr().out.splitlines()
+    assert header.split()[:4] == ["SEQ", "DECIDED", "(UTC)", "DECISION"]
+    assert [row.split()[0] for row in rows] == ["1", "2", "4"]
+    assert rows[0].split()[3:7] == ["permit", "consent", "sote", "kela"]
+    assert rows[1].split()[3:5] == ["deny", "refused"]
+    assert total == "3 records"
+    assert CLIENT not in header + "".join(rows)
+
+
+def test_query_by_organisation_id_writes_json_lines(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "query", "--organisation", "tyollisyys", "--format", "jsonl"]) == 0
+
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [record["sequence"] for record in records] == [2, 4]
+    assert all(TYOLLISYYS in (record["sender"], record["recipient"]) for record in records)
+
+
+def test_query_by_pseudonym_decision_and_time(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["--client", PSEUDONYM, "--decision", "permit", "--since", "2026-03-02T10:00Z"]
+
+    assert main(["audit", "query", *arguments, "--format", "jsonl"]) == 0
+
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (record["sequence"], record["sender"]) == (4, TYOLLISYYS)
+
+
+def test_query_refuses_a_client_that_is_neither_identity_code_nor_pseudonym(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "query", "--client", "020516C903X"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "expected a personal identity code" in error
+    assert "020516C903X" not in error
+
+
+def test_query_refuses_an_unknown_organisation(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "query", "--organisation", "nowhere"]) == 1
+
+    assert "known: sote, kela" in capsys.readouterr().err
+
+
+def test_export_writes_fhir_audit_events_to_a_file(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "audit.ndjson"
+
+    assert main(["audit", "export", "--format", "fhir", "--output", str(output)]) == 0
+
+    events = [AuditEvent.model_validate_json(line) for line in output.read_text().splitlines()]
+    assert [event.outcome for event in events] == ["0", "4", "0", "0"]
+    assert "exported 4 audit records" in capsys.readouterr().out
+
+
+def test_export_writes_filtered_csv_to_standard_output(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "export", "--format", "csv", "--decision", "deny"]) == 0
+
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.startswith("sequence,decided_at,event_id")
+    assert row.startswith("2,2026-03-02T10:00:00.123456Z,")
+
+
+def test_report_prints_the_clients_disclosures_without_the_identity_code(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "report", "--client", CLIENT]) == 0
+
+    report = capsys.readouterr().out
+    assert "Kansaneläkelaitos (Kela)" in report
+    assert "Etelä-Karjalan hyvinvointialue" in report
+    assert "why not: the client refused this disclosure (kielto); see refusal K-1" in report
+    assert "In short: 2 events sent to 1 organisation; 1 event not sent" in report
+    assert CLIENT not in report
+    assert OTHER_PSEUDONYM not in report
+    assert SOTE not in report.split("=")[0]  # senders by name
+
+
+def test_commands_on_an_unmigrated_database_say_to_run_the_upgrade(
+    monkeypatch: pytest.MonkeyPatch,
+    registry_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+
+    assert main(["audit", "verify"]) == 1
+
+    assert "saattaja db upgrade" in capsys.readouterr().err

@@ -1,0 +1,203 @@
+"""Appending to the audit log on SQLite and PostgreSQL: gapless, chained, idempotent, serialised."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broker.embedded import free_port
+from consent.audit import (
+    GENESIS_HASH,
+    AuditLog,
+    AuditRecord,
+    audit_chain_head,
+    audit_records,
+    chain_hash,
+)
+from consent.database import create_database_engine, metadata
+from consent.errors import InvalidAuditEntryError, StoreUnavailableError
+from tests.consent.audit.entries import (
+    CLIENT,
+    HOUR,
+    JARJESTO,
+    KELA,
+    T0,
+    TYOLLISYYS,
+    TYP,
+    entry,
+    refusal,
+)
+
+OUR_TABLES = {audit_records.name, audit_chain_head.name}
+PROCESSES = 4
+APPENDS_PER_PROCESS = 8
+
+
+@pytest.fixture
+async def engines(migrated_database_url: str) -> AsyncIterator[list[AsyncEngine]]:
+    """One engine per simulated router process, each with its own connection pool."""
+    engines = [create_database_engine(migrated_database_url) for _ in range(PROCESSES)]
+    try:
+        yield engines
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def all_records(log: AuditLog) -> list[AuditRecord]:
+    return [record async for record in log.query()]
+
+
+async def test_migration_creates_exactly_the_tables_of_the_audit_log(
+    engine: AsyncEngine,
+) -> None:
+    def only_ours(_object: object, name: str | None, kind: str, *_: object) -> bool:
+        return kind != "table" or name in OUR_TABLES
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": only_ours}
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_append_assigns_gapless_sequence_numbers_and_chains_the_hashes(
+    engine: AsyncEngine,
+) -> None:
+    log = AuditLog(engine)
+    event = uuid.uuid4()
+    first = await log.append(
+        [entry(event_id=event, recipient=KELA), refusal(event_id=event, recipient=TYOLLISYYS)]
+    )
+    second = await log.append([entry(recipient=TYP, decided_at=T0 + HOUR)])
+
+    records = [*first, *second]
+    assert [record.sequence for record in records] == [1, 2, 3]
+    assert records[0].previous_hash == GENESIS_HASH
+    assert [record.previous_hash for record in records[1:]] == [r.hash for r in records[:-1]]
+    assert all(record.matches_hash() for record in records)
+    assert await all_records(log) == records
+
+
+async def test_append_returns_one_record_per_entry_in_entry_order(engine: AsyncEngine) -> None:
+    event = uuid.uuid4()
+    entries = [entry(event_id=event, recipient=oid) for oid in (TYP, KELA, JARJESTO)]
+
+    records = await AuditLog(engine).append(entries)
+
+    assert [record.entry for record in records] == entries
+
+
+async def test_append_of_a_recorded_decision_returns_the_record_on_file_and_adds_nothing(
+    engine: AsyncEngine,
+) -> None:
+    log = AuditLog(engine)
+    event = uuid.uuid4()
+    [kept] = await log.append([entry(event_id=event, recipient=KELA, decision="permit")])
+
+    # After a crash the router decides again, perhaps differently; the first decision holds.
+    again = await log.append(
+        [
+            refusal(event_id=event, recipient=KELA, decided_at=T0 + HOUR),
+            entry(event_id=event, recipient=TYOLLISYYS, decided_at=T0 + HOUR),
+        ]
+    )
+
+    assert again[0] == kept
+    assert again[1].sequence == 2
+    assert await all_records(log) == [kept, again[1]]
+
+
+async def test_the_same_decision_twice_in_one_append_is_recorded_once(
+    engine: AsyncEngine,
+) -> None:
+    log = AuditLog(engine)
+    twice = entry(recipient=KELA)
+
+    first, second = await log.append([twice, twice])
+
+    assert first == second
+    assert len(await all_records(log)) == 1
+
+
+async def test_append_of_nothing_records_nothing(engine: AsyncEngine) -> None:
+    log = AuditLog(engine)
+    assert await log.append([]) == []
+    assert (await log.verify()).checked == 0
+
+
+async def test_concurrent_appends_from_several_processes_keep_one_valid_chain(
+    engines: list[AsyncEngine],
+) -> None:
+    async def process(engine: AsyncEngine) -> None:
+        log = AuditLog(engine)
+        for _ in range(APPENDS_PER_PROCESS):
+            event = uuid.uuid4()
+            await log.append(
+                [
+                    entry(event_id=event, recipient=KELA),
+                    refusal(event_id=event, recipient=TYOLLISYYS),
+                ]
+            )
+
+    await asyncio.gather(*(process(engine) for engine in engines))
+
+    log = AuditLog(engines[0])
+    result = await log.verify()
+    assert result.ok, result.describe()
+    assert result.checked == PROCESSES * APPENDS_PER_PROCESS * 2
+    records = await all_records(log)
+    assert [record.sequence for record in records] == list(range(1, result.checked + 1))
+
+
+async def test_concurrent_appends_of_the_same_decision_record_it_once(
+    engines: list[AsyncEngine],
+) -> None:
+    same = entry(recipient=KELA)
+
+    results = await asyncio.gather(*(AuditLog(engine).append([same]) for engine in engines))
+
+    assert {records[0].sequence for records in results} == {1}
+    assert len(await all_records(AuditLog(engines[0]))) == 1
+
+
+async def test_record_hash_covers_its_place_in_the_chain() -> None:
+    decision = entry()
+    at_one = AuditRecord.chained(decision, sequence=1, previous_hash=GENESIS_HASH)
+    at_two = AuditRecord.chained(decision, sequence=2, previous_hash=GENESIS_HASH)
+    after_other = AuditRecord.chained(decision, sequence=1, previous_hash="f" * 64)
+
+    assert len({at_one.hash, at_two.hash, after_other.hash}) == 3
+    fields = decision.chain_fields(sequence=1, previous_hash=GENESIS_HASH)
+    assert chain_hash(fields) == at_one.hash
+
+
+def test_an_identity_code_is_refused_where_the_pseudonym_belongs() -> None:
+    with pytest.raises(InvalidAuditEntryError, match="pseudonym"):
+        entry(client=CLIENT)
+
+
+async def test_unreachable_database_raises_store_unavailable() -> None:
+    engine = create_database_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port('127.0.0.1')}/test"
+    )
+    log = AuditLog(engine)
+    try:
+        with pytest.raises(StoreUnavailableError, match="appending decisions"):
+            await log.append([entry()])
+        with pytest.raises(StoreUnavailableError, match="audit"):
+            await log.verify()
+        with pytest.raises(StoreUnavailableError, match="querying the audit log"):
+            await all_records(log)
+    finally:
+        await engine.dispose()

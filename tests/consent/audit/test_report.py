@@ -1,0 +1,123 @@
+"""The disclosure report tells one client who received what about them, and what was refused."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Final
+
+import pytest
+
+from consent.audit import GENESIS_HASH, AuditEntry, AuditRecord, disclosure_report
+from consent.errors import InvalidAuditEntryError
+from schemas import DataCategory
+from tests.consent.audit.entries import (
+    CLIENT,
+    HOUR,
+    KELA,
+    OTHER_PSEUDONYM,
+    PLAN,
+    PSEUDONYM,
+    SOTE,
+    T0,
+    TYOLLISYYS,
+    TYP,
+    entry,
+    refusal,
+)
+
+NAMES: Final = {
+    SOTE: "Etelä-Karjalan hyvinvointialue",
+    KELA: "Kansaneläkelaitos (Kela)",
+    TYOLLISYYS: "Lappeenrannan työllisyysalue",
+}
+LAWS: Final = {"typ-381-2023": "Laki työllistymistä edistävästä monialaisesta yhteispalvelusta"}
+NOW: Final = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+
+def chained(*entries: AuditEntry) -> list[AuditRecord]:
+    records: list[AuditRecord] = []
+    previous = GENESIS_HASH
+    for sequence, decision in enumerate(entries, start=1):
+        records.append(AuditRecord.chained(decision, sequence=sequence, previous_hash=previous))
+        previous = records[-1].hash
+    return records
+
+
+def report(records: list[AuditRecord]) -> str:
+    return disclosure_report(
+        records, client=PSEUDONYM, organisations=NAMES, legal_bases=LAWS, generated_at=NOW
+    )
+
+
+@pytest.fixture
+def records() -> list[AuditRecord]:
+    """A referral to Kela (consent, a document removed), a refused plan, a statutory one."""
+    referral = uuid.uuid4()
+    return chained(
+        entry(event_id=referral, recipient=KELA, removed=("EKHVA-TT-1",)),
+        refusal(
+            recipient=TYOLLISYYS,
+            event_type=PLAN,
+            category=DataCategory.PLAN,
+            decided_at=T0 + HOUR,
+        ),
+        entry(
+            recipient=TYP,
+            reason="statutory-basis",
+            basis="typ-381-2023",
+            decided_at=T0 + 2 * HOUR,
+        ),
+    )
+
+
+def test_report_names_each_recipient_with_what_it_received_and_on_what_basis(
+    records: list[AuditRecord],
+) -> None:
+    text = report(records)
+
+    kela = text.index(f"Kansaneläkelaitos (Kela) ({KELA})")
+    assert "Received 1 event about the client" in text[kela:]
+    assert "2026-03-02 09:00  referral requested (referral), from Etelä-Karjalan" in text
+    assert "on the basis of: the client's consent (suostumus) C-1" in text
+    assert "removed before it was sent: EKHVA-TT-1" in text
+
+
+def test_report_names_a_statutory_basis_with_its_law(records: list[AuditRecord]) -> None:
+    text = report(records)
+
+    assert f"{TYP}\n" in text  # no name in the mapping: the OID stands in
+    assert f"the law, without consent: {LAWS['typ-381-2023']} (statutory basis typ-381" in text
+
+
+def test_report_names_refusals_and_why(records: list[AuditRecord]) -> None:
+    text = report(records)
+
+    employment = text.index(f"Lappeenrannan työllisyysalue ({TYOLLISYYS})")
+    assert "Not sent 1 event:" in text[employment:]
+    assert "plan created (plan)" in text[employment:]
+    assert "why not: the client refused this disclosure (kielto); see refusal K-1" in text
+
+
+def test_report_sums_up_what_was_sent_and_refused(records: list[AuditRecord]) -> None:
+    assert "In short: 2 events sent to 2 organisations; 1 event not sent to 1 organisation." in (
+        report(records)
+    )
+
+
+def test_report_contains_no_identity_code(records: list[AuditRecord]) -> None:
+    text = report(records)
+
+    assert CLIENT not in text
+    assert PSEUDONYM in text
+
+
+def test_report_of_a_client_without_records_says_nothing_was_passed_on() -> None:
+    assert "Nothing is on record" in report([])
+
+
+def test_report_refuses_records_about_another_client(records: list[AuditRecord]) -> None:
+    other = chained(entry(client=OTHER_PSEUDONYM))
+
+    with pytest.raises(InvalidAuditEntryError, match="another client"):
+        report([*records, *other])

@@ -1,0 +1,151 @@
+"""verify finds any record changed, removed or moved behind the log's back, and names it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consent.audit import GENESIS_HASH, AuditLog, ChainProblemKind, canonical_encoding
+from consent.errors import AuditChainBrokenError
+from tests.consent.audit.entries import HOUR, KELA, T0, TYOLLISYYS, entry, execute, refusal
+
+RECORDS = 5
+
+
+@pytest.fixture
+async def log(engine: AsyncEngine) -> AuditLog:
+    """A log of five records: permits and refusals of two events and more."""
+    log = AuditLog(engine)
+    for number in range(RECORDS):
+        at = T0 + number * HOUR
+        if number % 2:
+            await log.append([refusal(recipient=TYOLLISYYS, decided_at=at)])
+        else:
+            await log.append([entry(recipient=KELA, decided_at=at, removed=("EKHVA-TT-1",))])
+    return log
+
+
+async def test_verify_of_an_empty_log_is_ok(engine: AsyncEngine) -> None:
+    result = await AuditLog(engine).verify()
+
+    assert result.ok
+    assert (result.checked, result.last_hash) == (0, GENESIS_HASH)
+    assert result.describe() == "audit chain whole: 0 records"
+
+
+async def test_verify_of_an_untouched_log_is_ok(log: AuditLog) -> None:
+    result = await log.verify(batch_size=2)  # several pages
+
+    assert result.ok
+    assert result.checked == RECORDS
+    assert result.describe() == f"audit chain whole: {RECORDS} records"
+
+
+async def test_verify_finds_a_changed_field_and_names_the_record(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "UPDATE audit_records SET decision = 'permit' WHERE sequence = 2")
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (2, ChainProblemKind.ALTERED)
+    assert result.checked == 1
+
+
+async def test_verify_finds_a_changed_time(engine: AsyncEngine, log: AuditLog) -> None:
+    # One microsecond is enough: the hash covers the time to the microsecond.
+    changed = T0 + 3 * HOUR + timedelta(microseconds=1)
+    await execute(
+        engine, "UPDATE audit_records SET decided_at = :at WHERE sequence = 4", at=changed
+    )
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (4, ChainProblemKind.ALTERED)
+
+
+async def test_verify_finds_a_deleted_record(engine: AsyncEngine, log: AuditLog) -> None:
+    await execute(engine, "DELETE FROM audit_records WHERE sequence = 3")
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (3, ChainProblemKind.DELETED)
+    assert "record 4 follows record 2" in result.problem.detail
+
+
+async def test_verify_finds_records_deleted_from_the_end(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "DELETE FROM audit_records WHERE sequence >= 4")
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (4, ChainProblemKind.DELETED)
+    assert "records 4-5 are missing" in result.problem.detail
+
+
+async def test_verify_finds_a_reordered_pair(engine: AsyncEngine, log: AuditLog) -> None:
+    await execute(
+        engine,
+        "UPDATE audit_records SET sequence = -1 WHERE sequence = 2",
+        "UPDATE audit_records SET sequence = 2 WHERE sequence = 3",
+        "UPDATE audit_records SET sequence = 3 WHERE sequence = -1",
+    )
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (2, ChainProblemKind.REORDERED)
+
+
+async def test_verify_finds_a_replaced_hash(engine: AsyncEngine, log: AuditLog) -> None:
+    await execute(
+        engine, "UPDATE audit_records SET hash = :forged WHERE sequence = 2", forged="a" * 64
+    )
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (2, ChainProblemKind.ALTERED)
+
+
+async def test_broken_chain_raises_naming_the_first_record_and_how(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "UPDATE audit_records SET basis = 'C-9' WHERE sequence = 2")
+    await execute(engine, "DELETE FROM audit_records WHERE sequence = 4")
+
+    result = await log.verify()
+
+    with pytest.raises(AuditChainBrokenError, match=r"record 2 \(altered\)"):
+        result.raise_if_broken()
+
+
+async def test_records_appended_after_a_whole_chain_still_verify(log: AuditLog) -> None:
+    await log.append([entry(event_id=uuid.uuid4(), decided_at=T0 + 10 * HOUR)])
+
+    assert (await log.verify()).checked == RECORDS + 1
+
+
+def test_canonical_encoding_is_sorted_compact_json_with_utc_microseconds() -> None:
+    fields = entry(
+        event_id=uuid.UUID("3F2504E0-4F89-11D3-9A0C-0305E82C3301"), removed=("D-2", "D-1")
+    ).chain_fields(sequence=7, previous_hash=GENESIS_HASH)
+
+    encoded = canonical_encoding(fields).decode()
+
+    assert encoded.startswith('{"basis":"C-1","category":"referral","client":"')
+    assert '"decided_at":"2026-03-02T09:00:00.123456Z"' in encoded
+    assert '"event_id":"3f2504e0-4f89-11d3-9a0c-0305e82c3301"' in encoded
+    assert encoded.endswith(
+        '"reason":"consent","recipient":"1.2.246.10.2462460","removed":["D-2","D-1"],'
+        '"sender":"1.2.246.10.32213051.10.1","sequence":7}'
+    )
+    assert " " not in encoded

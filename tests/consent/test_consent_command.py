@@ -1,0 +1,197 @@
+"""``saattaja consent show``, end to end in-process: settings from the environment, a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import pytest
+import structlog
+
+from broker.cli import main
+from consent.database import create_database_engine, upgrade_database
+from consent.store import ConsentStore
+from schemas import (
+    ConsentGranted,
+    ConsentRevoked,
+    ConsentRule,
+    DataCategory,
+    OrganisationKind,
+    Pseudonymiser,
+    Recipient,
+)
+from tests.consent.builders import (
+    CLIENT,
+    JARJESTO,
+    KELA,
+    OTHER_CLIENT,
+    SOTE,
+    TYOLLISYYS,
+    grant,
+    refusal,
+    revocation,
+)
+
+SECRET: Final = "consent-command-tests-secret-0123456789abcdef"
+PSEUDONYMS: Final = Pseudonymiser(SECRET.encode())
+PSEUDONYM: Final = PSEUDONYMS.pseudonym(CLIENT)
+MAY: Final = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+JUNE: Final = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures structlog and the root logger; undo it so tests stay independent."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def database_file(monkeypatch: pytest.MonkeyPatch, registry_file: Path, tmp_path: Path) -> str:
+    """Settings of the command: the shipped registry, a SQLite file and a pseudonym secret."""
+    for name in list(os.environ):
+        if name.startswith("SAATTAJA_"):
+            monkeypatch.delenv(name)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", url)
+    monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    monkeypatch.setenv("SAATTAJA_PSEUDONYM_SECRET", SECRET)
+    return url
+
+
+def record(url: str, *applied: tuple[ConsentGranted | ConsentRevoked, datetime]) -> None:
+    """Migrate the database and apply the events, as the router would have."""
+
+    async def run() -> None:
+        await upgrade_database(url)
+        engine = create_database_engine(url)
+        try:
+            store = ConsentStore(engine)
+            for event, at in applied:
+                pseudonym = PSEUDONYMS.pseudonym(event.client)
+                await store.apply(event, pseudonym=pseudonym, applied_at=at)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def show(capsys: pytest.CaptureFixture[str], client: str = CLIENT) -> tuple[int, str, str]:
+    code = main(["consent", "show", "--client", client])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_lists_consents_and_refusals_current_and_past_with_who_recorded_them(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record(
+        database_file,
+        (
+            grant(
+                "C-KELA",
+                recipients=(Recipient(organisation=KELA),),
+                categories=(DataCategory.PLAN, DataCategory.REFERRAL),
+                exceptions=(ConsentRule(categories=(DataCategory.ASSESSMENT_HEALTH,)),),
+                valid_from=MAY,
+                occurred_at=MAY,
+            ),
+            MAY,
+        ),
+        (
+            refusal("R-NGO", ConsentRule(recipients=(Recipient(kind=OrganisationKind.JARJESTO),))),
+            MAY,
+        ),
+        (
+            grant(
+                "C-TE", recipients=(Recipient(kind=OrganisationKind.TYOLLISYYS),), occurred_at=MAY
+            ),
+            MAY,
+        ),
+        (revocation("C-TE", sender=KELA, occurred_at=JUNE), JUNE),
+        (grant("C-OLD", sender=TYOLLISYYS, valid_until=JUNE, occurred_at=MAY), MAY),
+    )
+    code, out, _err = show(capsys)
+    assert code == 0
+    assert "3 consents and 1 refusal on record" in out
+    lines = [line.strip() for line in out.splitlines()]
+    assert "C-KELA  consent (suostumus) — active" in lines
+    assert (
+        f"permits: recipients Kansaneläkelaitos (Kela) ({KELA}); categories plan, referral" in lines
+    )
+    assert "except (refused): categories assessment:health" in lines
+    assert "valid: from 2025-05-01 09:00, no end date" in lines
+    assert "R-NGO  refusal (kielto) — active" in lines
+    assert "refuses: recipients every jarjesto organisation" in lines
+    assert (
+        "C-TE  consent (suostumus) — revoked at 2025-06-01 09:00 by "
+        f"Kansaneläkelaitos (Kela) ({KELA})" in lines
+    )
+    assert "C-OLD  consent (suostumus) — expired at 2025-06-01 09:00" in lines
+    assert (
+        f"recorded by Lappeenrannan työllisyysalue ({TYOLLISYYS}) at 2025-05-01 09:00, "
+        "applied at 2025-05-01 09:00" in lines
+    )
+    assert f"Etelä-Karjalan hyvinvointialue ({SOTE})" in out
+    assert CLIENT not in out
+    assert PSEUDONYM not in out
+    assert JARJESTO not in out  # refused by kind, so no organisation is named
+
+
+def test_client_without_consents_is_told_so(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record(database_file, (grant("C-1", client=OTHER_CLIENT), MAY))
+    code, out, _err = show(capsys)
+    assert (code, out) == (0, "No consents or refusals on record for this client.\n")
+
+
+def test_invalid_identity_code_is_an_error_that_does_not_echo_it(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = show(capsys, client="150388-912X")
+    assert (code, out) == (1, "")
+    assert err.startswith("saattaja: error: an identity code has check character 'X'")
+    assert "150388" not in err
+
+
+def test_missing_client_argument_prints_usage_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["consent", "show"])
+    assert caught.value.code == 2
+    assert "usage: saattaja consent show" in capsys.readouterr().err
+
+
+def test_consent_without_an_action_prints_its_usage_and_returns_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["consent"]) == 2
+    assert capsys.readouterr().err.startswith("usage: saattaja consent")
+
+
+def test_unmigrated_database_is_reported_with_the_command_to_run(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = show(capsys)
+    assert code == 1
+    assert "saattaja db upgrade" in err
+
+
+def test_missing_pseudonym_secret_is_reported_by_name(
+    database_file: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SAATTAJA_PSEUDONYM_SECRET")
+    code, _out, err = show(capsys)
+    assert code == 1
+    assert "SAATTAJA_PSEUDONYM_SECRET" in err

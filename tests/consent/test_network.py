@@ -1,0 +1,148 @@
+"""The care network on SQLite and PostgreSQL: who works with the client now."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broker.embedded import free_port
+from consent.database import create_database_engine
+from consent.errors import StoreUnavailableError
+from consent.network import CareNetwork, care_network_members
+from schemas import (
+    CaseManagerAssigned,
+    CaseManagerRole,
+    EpisodeClosed,
+    EpisodeOutcome,
+    ReferralAccepted,
+    ReferralRequested,
+)
+from tests.consent.builders import (
+    CLIENT,
+    HOUR,
+    JARJESTO,
+    KELA,
+    OTHER_CLIENT,
+    PSEUDONYM,
+    PSEUDONYMS,
+    SOTE,
+    T0,
+    TYOLLISYYS,
+    TYP,
+)
+
+
+def accepted(by: str = KELA, requester: str = SOTE, client: str = CLIENT) -> ReferralAccepted:
+    return ReferralAccepted(
+        occurred_at=T0, sender=by, client=client, referral_id="R-1", requester=requester
+    )
+
+
+def assigned() -> CaseManagerAssigned:
+    return CaseManagerAssigned(
+        occurred_at=T0 + HOUR,
+        sender=TYP,
+        client=CLIENT,
+        episode_id="E-1",
+        case_manager_name="Maija Meikäläinen",
+        case_manager_role=CaseManagerRole.TYOKYKYKOORDINAATTORI,
+        case_manager_organisation=TYP,
+        team=(TYOLLISYYS, JARJESTO),
+    )
+
+
+def closed() -> EpisodeClosed:
+    return EpisodeClosed(
+        occurred_at=T0 + 2 * HOUR,
+        sender=TYP,
+        client=CLIENT,
+        episode_id="E-1",
+        outcome=EpisodeOutcome.WORK,
+    )
+
+
+async def test_accepted_referral_adds_the_acceptor_and_keeps_the_requester(
+    engine: AsyncEngine,
+) -> None:
+    network = CareNetwork(engine)
+    assert await network.record(accepted(), pseudonym=PSEUDONYM) is True
+    assert await network.members(PSEUDONYM) == {KELA, SOTE}
+
+
+async def test_assigned_case_manager_adds_their_organisation_and_the_team(
+    engine: AsyncEngine,
+) -> None:
+    network = CareNetwork(engine)
+    await network.record(accepted(), pseudonym=PSEUDONYM)
+    await network.record(assigned(), pseudonym=PSEUDONYM)
+    assert await network.members(PSEUDONYM) == {KELA, SOTE, TYP, TYOLLISYYS, JARJESTO}
+
+
+async def test_closed_episode_ends_the_network_and_keeps_its_rows(engine: AsyncEngine) -> None:
+    network = CareNetwork(engine)
+    closing = closed()
+    await network.record(assigned(), pseudonym=PSEUDONYM)
+    await network.record(closing, pseudonym=PSEUDONYM)
+    assert await network.members(PSEUDONYM) == frozenset()
+    async with engine.connect() as connection:
+        rows = (await connection.execute(sa.select(care_network_members))).mappings().all()
+    assert {row["organisation"] for row in rows} == {TYP, TYOLLISYYS, JARJESTO}
+    assert {row["ended_event_id"] for row in rows} == {str(closing.event_id)}
+    assert all(row["ended_at"] is not None for row in rows)
+
+
+async def test_recording_an_event_again_changes_nothing(engine: AsyncEngine) -> None:
+    network = CareNetwork(engine)
+    acceptance = accepted()
+    await network.record(acceptance, pseudonym=PSEUDONYM)
+    await network.record(closed(), pseudonym=PSEUDONYM)
+    # Redelivered after the episode closed: it must not bring the old network back.
+    assert await network.record(acceptance, pseudonym=PSEUDONYM) is False
+    assert await network.members(PSEUDONYM) == frozenset()
+
+
+async def test_network_starts_again_after_an_episode_closed(engine: AsyncEngine) -> None:
+    network = CareNetwork(engine)
+    await network.record(accepted(), pseudonym=PSEUDONYM)
+    await network.record(closed(), pseudonym=PSEUDONYM)
+    await network.record(accepted(by=TYOLLISYYS), pseudonym=PSEUDONYM)
+    assert await network.members(PSEUDONYM) == {TYOLLISYYS, SOTE}
+
+
+async def test_events_that_change_no_network_are_ignored(engine: AsyncEngine) -> None:
+    network = CareNetwork(engine)
+    requested = ReferralRequested(
+        occurred_at=T0,
+        sender=SOTE,
+        client=CLIENT,
+        referral_id="R-1",
+        receiver=KELA,
+        service="Ammatillinen kuntoutus",
+        reason="Työkyky heikentynyt",
+    )
+    assert await network.record(requested, pseudonym=PSEUDONYM) is False
+    assert await network.members(PSEUDONYM) == frozenset()
+
+
+async def test_each_client_has_a_network_of_their_own(engine: AsyncEngine) -> None:
+    network = CareNetwork(engine)
+    other = PSEUDONYMS.pseudonym(OTHER_CLIENT)
+    await network.record(accepted(), pseudonym=PSEUDONYM)
+    await network.record(accepted(by=TYP, client=OTHER_CLIENT), pseudonym=other)
+    assert await network.members(PSEUDONYM) == {KELA, SOTE}
+    assert await network.members(other) == {TYP, SOTE}
+
+
+async def test_unreachable_database_raises_store_unavailable() -> None:
+    engine = create_database_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port('127.0.0.1')}/test"
+    )
+    network = CareNetwork(engine)
+    try:
+        with pytest.raises(StoreUnavailableError, match="care network"):
+            await network.record(accepted(), pseudonym=PSEUDONYM)
+        with pytest.raises(StoreUnavailableError, match="care network"):
+            await network.members(PSEUDONYM)
+    finally:
+        await engine.dispose()

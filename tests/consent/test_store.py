@@ -1,0 +1,170 @@
+"""The consent store on SQLite and PostgreSQL: append-only, idempotent, faithful to decide()."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broker.embedded import free_port
+from consent.database import create_database_engine, metadata
+from consent.decisions import (
+    ConsentGrant,
+    ConsentRevocation,
+    DisclosurePart,
+    decide,
+)
+from consent.errors import StoreUnavailableError
+from consent.legal_bases import LegalBases
+from consent.network import care_network_events, care_network_members
+from consent.store import ConsentStore, consent_versions
+from schemas import ConsentRule, DataCategory, InvalidIdentifierError, OrganisationKind, Recipient
+from tests.consent.builders import (
+    CLIENT,
+    DAY,
+    HOUR,
+    JARJESTO,
+    KELA,
+    PSEUDONYM,
+    SOTE,
+    T0,
+    TYOLLISYYS,
+    TYP,
+    Applied,
+    consents,
+    disclosure,
+    grant,
+    refusal,
+    revocation,
+)
+
+HELSINKI = timezone(timedelta(hours=2))
+OUR_TABLES = {table.name for table in (consent_versions, care_network_events, care_network_members)}
+
+
+async def test_migration_creates_exactly_the_tables_of_the_store_and_the_network(
+    engine: AsyncEngine,
+) -> None:
+    def only_ours(_object: object, name: str | None, kind: str, *_: object) -> bool:
+        return kind != "table" or name in OUR_TABLES
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": only_ours}
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_applying_the_same_event_twice_records_it_once(engine: AsyncEngine) -> None:
+    store = ConsentStore(engine)
+    granted = grant("C-1")
+    assert await store.apply(granted, pseudonym=PSEUDONYM, applied_at=T0) is True
+    assert await store.apply(granted, pseudonym=PSEUDONYM, applied_at=T0 + HOUR) is False
+    history = await store.history(PSEUDONYM)
+    assert len(history) == 1
+    assert history[0].applied_at == T0
+
+
+async def test_revocation_adds_a_version_and_keeps_the_consent(engine: AsyncEngine) -> None:
+    store = ConsentStore(engine)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+    await store.apply(revocation("C-1", sender=KELA), pseudonym=PSEUDONYM, applied_at=T0 + DAY)
+    first, second = await store.history(PSEUDONYM)
+    assert isinstance(first, ConsentGrant)
+    assert (first.consent_id, first.applied_at, first.scope) == ("C-1", T0, grant("C-1").scope)
+    assert isinstance(second, ConsentRevocation)
+    assert (second.consent_id, second.recorded_by, second.applied_at) == ("C-1", KELA, T0 + DAY)
+    # Was it permitted before the revocation? The store can still say.
+    recorded = await store.consents_for(PSEUDONYM)
+    assert decide(disclosure(KELA, at=T0 + HOUR), recorded, LegalBases.none()).permitted
+    assert not decide(disclosure(KELA, at=T0 + 2 * DAY), recorded, LegalBases.none()).permitted
+
+
+async def test_consents_read_back_give_the_same_decisions_as_in_memory(engine: AsyncEngine) -> None:
+    applied: list[Applied] = [
+        (
+            grant(
+                "C-1",
+                recipients=(Recipient(kind=OrganisationKind.KELA), Recipient(organisation=TYP)),
+            ),
+            T0,
+        ),
+        (
+            grant(
+                "C-2",
+                recipients=(Recipient(kind=OrganisationKind.TYOLLISYYS),),
+                categories=(DataCategory.PLAN, DataCategory.ASSESSMENT_HEALTH),
+                exceptions=(ConsentRule(sources=(JARJESTO,)),),
+                valid_from=(T0 + HOUR).astimezone(HELSINKI),
+                valid_until=(T0 + 3 * DAY).astimezone(HELSINKI),
+            ),
+            T0,
+        ),
+        (
+            refusal(
+                "R-1", ConsentRule(documents=("HEALTH-1",), service_tasks=("terveydenhuolto",))
+            ),
+            T0,
+        ),
+        (revocation("C-1", sender=TYOLLISYYS), T0 + DAY),
+        (grant("C-3", categories=(DataCategory.REFERRAL,), purpose="HRESCH"), T0 + DAY),
+    ]
+    store = ConsentStore(engine)
+    for event, at in applied:
+        await store.apply(event, pseudonym=PSEUDONYM, applied_at=at.astimezone(HELSINKI))
+    recorded = await store.consents_for(PSEUDONYM)
+    in_memory = consents(*applied)
+    assert recorded == in_memory
+    questions = [
+        disclosure(recipient, category, sender=sender, at=at, parts=parts)
+        for recipient in (KELA, TYOLLISYYS, TYP)
+        for category in (DataCategory.PLAN, DataCategory.REFERRAL, DataCategory.ASSESSMENT_HEALTH)
+        for sender in (SOTE, JARJESTO)
+        for at in (T0 - HOUR, T0 + 2 * HOUR, T0 + 2 * DAY, T0 + 4 * DAY)
+        for parts in ((), (DisclosurePart("HEALTH-1", DataCategory.ASSESSMENT_HEALTH),))
+    ]
+    bases = LegalBases.none()
+    assert [decide(q, recorded, bases) for q in questions] == [
+        decide(q, in_memory, bases) for q in questions
+    ]
+    assert all(version.applied_at.tzinfo is not None for version in recorded.versions)
+
+
+async def test_clients_see_only_their_own_consents(engine: AsyncEngine) -> None:
+    store = ConsentStore(engine)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+    other = "0" * 64
+    assert (await store.consents_for(other)).versions == ()
+    assert (await store.consents_for(other)).client == other
+
+
+async def test_identity_code_is_never_stored(engine: AsyncEngine) -> None:
+    store = ConsentStore(engine)
+    with pytest.raises(InvalidIdentifierError, match="pseudonym"):
+        await store.apply(grant("C-1"), pseudonym=CLIENT, applied_at=T0)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(sa.select(consent_versions))).all()
+    assert all(CLIENT not in str(tuple(row)) for row in rows)
+
+
+async def test_unreachable_database_raises_store_unavailable() -> None:
+    engine = create_database_engine(
+        f"postgresql+asyncpg://postgres@127.0.0.1:{free_port('127.0.0.1')}/test"
+    )
+    store = ConsentStore(engine)
+    try:
+        with pytest.raises(StoreUnavailableError, match="consent"):
+            await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+        with pytest.raises(StoreUnavailableError, match="consents"):
+            await store.consents_for(PSEUDONYM)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,203 @@
+"""A router under test: its own organisations' topics, database and consumer group.
+
+Each harness suffixes the example organisations' ids, so that tests sharing the session's
+broker never read each other's topics.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+from pydantic import SecretStr
+
+from broker.kafka import KafkaConnection
+from broker.registry import Organisation, OrganisationRegistry
+from broker.router import RouterService
+from broker.settings import SaattajaSettings
+from broker.topics import DLQ_TOPIC, create_topics, inbox_topic, outbox_topic
+from consent.audit import AuditLog, AuditRecord
+from consent.database import create_database_engine
+from schemas import Event, EventCodec, KafkaRecord, Pseudonymiser
+from tests.broker.conditions import eventually
+
+SECRET: Final = b"router-tests-pseudonym-secret-0123456789"
+CODEC: Final = EventCodec(Pseudonymiser(SECRET))
+_WITHIN: Final = 60.0
+
+
+def suffixed_registry(shipped: OrganisationRegistry) -> OrganisationRegistry:
+    """The shipped organisations under ids of their own, for topics no other test uses."""
+    suffix = uuid.uuid4().hex[:8]
+    return OrganisationRegistry(
+        Organisation(id=f"{org.id}-{suffix}", name=org.name, oid=org.oid, kind=org.kind)
+        for org in shipped
+    )
+
+
+def router_settings(
+    bootstrap: str, database_url: str, *, legal_bases_file: Path | None = None, **extra: Any
+) -> SaattajaSettings:
+    """Settings of a router under test."""
+    return SaattajaSettings(
+        kafka_bootstrap=bootstrap,
+        database_url=database_url,
+        pseudonym_secret=SecretStr(SECRET.decode()),
+        legal_bases_file=legal_bases_file,
+        router_group_id=f"router-test-{uuid.uuid4().hex[:8]}",
+        router_session_timeout_ms=6_000,
+        store_retry_max_seconds=0.5,
+        topic_partitions=2,
+        **extra,
+    )
+
+
+class Harness:
+    """Publishes to outboxes and reads inboxes, the dead-letter topic and the audit log."""
+
+    def __init__(
+        self, settings: SaattajaSettings, registry: OrganisationRegistry, producer: AIOKafkaProducer
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.connection = KafkaConnection(settings.kafka_bootstrap)
+        self._producer = producer
+
+    def org(self, kind_or_id: str) -> Organisation:
+        """The organisation of this id, or whose id starts with ``kind_or_id`` (sote, kela...)."""
+        if kind_or_id in self.registry:
+            return self.registry.get(kind_or_id)
+        return next(org for org in self.registry if org.id.startswith(f"{kind_or_id}-"))
+
+    async def publish(self, event: Event) -> KafkaRecord:
+        """Publish an event to its sender's outbox, as that sender's adapter would."""
+        record = CODEC.encode(event)
+        await self.publish_raw(self.registry.by_oid(event.sender).id, record)
+        return record
+
+    async def publish_raw(self, organisation_id: str, record: KafkaRecord) -> None:
+        """Publish any bytes to an organisation's outbox."""
+        await self._producer.send_and_wait(
+            outbox_topic(organisation_id),
+            record.value,
+            key=record.key or None,
+            headers=list(record.headers),
+        )
+
+    async def read(self, topic: str) -> list[Any]:
+        """Every record now in a topic, from the start, without joining a group."""
+        consumer = AIOKafkaConsumer(**self.connection.client_kwargs(), enable_auto_commit=False)
+        await consumer.start()
+        try:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await consumer._client.force_metadata_update()
+                partitions = consumer.partitions_for_topic(topic) or set()
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            if not assigned:
+                return []
+            consumer.assign(assigned)
+            ends = await consumer.end_offsets(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            records: list[Any] = []
+            while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
+                batch = await consumer.getmany(timeout_ms=500)
+                for messages in batch.values():
+                    records.extend(messages)
+            return records
+        finally:
+            await consumer.stop()
+
+    async def inbox(self, kind_or_id: str) -> list[Any]:
+        """Records in an organisation's inbox."""
+        return await self.read(inbox_topic(self.org(kind_or_id).id))
+
+    async def inbox_event_ids(self, kind_or_id: str) -> list[str]:
+        """ce_id of each record in an organisation's inbox, in order."""
+        return [dict(r.headers)["ce_id"].decode() for r in await self.inbox(kind_or_id)]
+
+    async def dead_letters(self) -> list[Any]:
+        """Records of the dead-letter topic that came from this harness's outboxes."""
+        ours = {outbox_topic(org.id).encode() for org in self.registry}
+        return [
+            r
+            for r in await self.read(DLQ_TOPIC)
+            if dict(r.headers).get("saattaja_dlq_topic") in ours
+        ]
+
+    async def wait_for_dead_letters(self, count: int) -> list[Any]:
+        """Wait until this harness's outboxes have ``count`` records in the dead-letter topic."""
+        holder: list[Any] = []
+
+        async def enough() -> bool:
+            holder[:] = await self.dead_letters()
+            return len(holder) >= count
+
+        await eventually(enough, within=_WITHIN, what=f"{count} dead letters")
+        return holder
+
+    async def wait_for_inbox(self, kind_or_id: str, count: int) -> list[Any]:
+        """Wait until an inbox holds at least ``count`` records; return them."""
+        holder: list[Any] = []
+
+        async def enough() -> bool:
+            holder[:] = await self.inbox(kind_or_id)
+            return len(holder) >= count
+
+        await eventually(enough, within=_WITHIN, what=f"{count} records in {kind_or_id}'s inbox")
+        return holder
+
+    async def audit_records(self) -> list[AuditRecord]:
+        """The whole audit log, in order."""
+        engine = create_database_engine(self.settings.database_url)
+        try:
+            log = AuditLog(engine)
+            return [record async for record in log.query()]
+        finally:
+            await engine.dispose()
+
+
+@asynccontextmanager
+async def running_router(
+    bootstrap: str,
+    database_url: str,
+    shipped: OrganisationRegistry,
+    *,
+    legal_bases_file: Path | None = None,
+    start_router: bool = True,
+) -> AsyncIterator[tuple[Harness, RouterService]]:
+    """A harness and a started router over fresh topics."""
+    registry = suffixed_registry(shipped)
+    settings = router_settings(bootstrap, database_url, legal_bases_file=legal_bases_file)
+    connection = KafkaConnection(bootstrap)
+    await create_topics(connection, registry, settings.topic_partitions)
+    producer = AIOKafkaProducer(**connection.client_kwargs(), enable_idempotence=False)
+    await producer.start()
+    service = RouterService(settings, registry, connection)
+    try:
+        if start_router:
+            await service.start()
+        yield Harness(settings, registry, producer), service
+    finally:
+        if start_router:
+            await service.stop()
+        await producer.stop()
+
+
+async def wait_until_handled(service: RouterService, count: int) -> None:
+    """Wait until the router has handled ``count`` records since it started."""
+    await eventually(
+        lambda: sum(service.status.outcomes.values()) >= count,
+        within=_WITHIN,
+        what=f"router handled {count} records",
+    )
+
+
+def ids(events: Sequence[Event]) -> list[str]:
+    """The event ids as they appear in ce_id."""
+    return [str(event.event_id) for event in events]

@@ -1,0 +1,196 @@
+"""Events reach exactly the organisations that may receive them, minimised, and on record."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.router import RouterService
+from schemas import (
+    DataCategory,
+    KafkaRecord,
+    OrganisationKind,
+    PlanCreated,
+    Recipient,
+    RejectionNotice,
+)
+from tests.router.events import (
+    KELA,
+    SOTE,
+    TYOLLISYYS,
+    acceptance,
+    consent,
+    kykyviisari,
+    referral,
+    revocation,
+    shared_plan,
+)
+from tests.router.harness import CODEC, Harness, wait_until_handled
+
+pytestmark = pytest.mark.kafka
+
+Routed = tuple[Harness, RouterService]
+KELA_KIND = Recipient(kind=OrganisationKind.KELA)
+
+
+async def test_permitted_referral_reaches_the_receiver_with_its_headers_intact(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    await harness.publish(consent("C-1", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    sent = await harness.publish(referral("R-1"))
+
+    [delivered] = await harness.wait_for_inbox("kela", 1)
+
+    assert tuple(delivered.headers) == sent.headers
+    assert delivered.key == sent.key
+    assert delivered.value == sent.value
+
+
+async def test_referral_without_consent_is_not_delivered_and_the_denial_is_audited(
+    routed: Routed,
+) -> None:
+    harness, service = routed
+    event = referral("R-2")
+    await harness.publish(event)
+    await wait_until_handled(service, 1)
+
+    assert await harness.inbox("kela") == []
+    [record] = await harness.audit_records()
+    assert (record.event_id, record.recipient, record.decision) == (event.event_id, KELA, "deny")
+    assert record.reason
+
+
+async def test_consent_events_change_the_store_and_go_to_no_inbox(routed: Routed) -> None:
+    harness, service = routed
+    await harness.publish(consent("C-3", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await wait_until_handled(service, 1)
+
+    for organisation in harness.registry:
+        assert await harness.read(f"saattaja.{organisation.id}.inbox") == []
+    assert await harness.audit_records() == []
+
+
+async def test_revoked_consent_no_longer_permits(routed: Routed) -> None:
+    harness, service = routed
+    await harness.publish(consent("C-4", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    # Given to the employment services, it travels through their outbox: it holds for every
+    # event routed after it is applied.
+    await harness.publish(revocation("C-4", sender=TYOLLISYYS))
+    await wait_until_handled(service, 2)
+    await harness.publish(referral("R-4"))
+    await wait_until_handled(service, 3)
+
+    assert await harness.inbox("kela") == []
+    [record] = await harness.audit_records()
+    assert record.decision == "deny"
+
+
+async def test_assessment_follows_the_client_to_the_organisation_that_took_the_catch(
+    routed: Routed,
+) -> None:
+    harness, service = routed
+    await harness.publish(
+        consent(
+            "C-5",
+            (KELA_KIND, Recipient(organisation=TYOLLISYYS)),
+            (DataCategory.REFERRAL, DataCategory.ASSESSMENT_SELF),
+        )
+    )
+    await harness.publish(referral("R-5"))
+    await harness.publish(acceptance("R-5"))
+    # Kela's acceptance travels through Kela's outbox: only once it is routed has Kela
+    # joined the client's care network.
+    await wait_until_handled(service, 3)
+    assessment = await harness.publish(kykyviisari("KV-5"))
+
+    delivered = await harness.wait_for_inbox("kela", 2)
+
+    assert [dict(r.headers)["ce_type"] for r in delivered] == [
+        b"fi.saattaja.referral.requested.v1",
+        b"fi.saattaja.assessment.recorded.v1",
+    ]
+    assert delivered[1].value == assessment.value
+    # Employment services are not in the client's care network: nothing goes there.
+    assert await harness.inbox("tyollisyys") == []
+
+
+async def test_recipient_without_the_health_category_gets_the_plan_but_not_the_health_check(
+    routed: Routed,
+) -> None:
+    harness, service = routed
+    await harness.publish(
+        consent(
+            "C-6",
+            (KELA_KIND,),
+            (DataCategory.PLAN, DataCategory.ASSESSMENT_HEALTH),
+        )
+    )
+    await harness.publish(
+        consent("C-7", (Recipient(organisation=TYOLLISYYS),), (DataCategory.PLAN,))
+    )
+    # The plan comes through the TYP's outbox, in no order with the health centre's.
+    await wait_until_handled(service, 2)
+    await harness.publish(shared_plan("P-6", (KELA, TYOLLISYYS)))
+
+    [to_kela] = await harness.wait_for_inbox("kela", 1)
+    [to_employment] = await harness.wait_for_inbox("tyollisyys", 1)
+
+    kela_plan = CODEC.decode(KafkaRecord(to_kela.key, tuple(to_kela.headers), to_kela.value))
+    employment_plan = CODEC.decode(
+        KafkaRecord(to_employment.key, tuple(to_employment.headers), to_employment.value)
+    )
+    assert isinstance(kela_plan, PlanCreated)
+    assert isinstance(employment_plan, PlanCreated)
+    assert [item.assessment_id for item in kela_plan.basis] == ["EKHVA-TT-1"]
+    assert employment_plan.basis == ()
+    assert "Selkävaivat".encode() not in to_employment.value
+    removed = {r.recipient: r.removed for r in await harness.audit_records()}
+    assert removed == {KELA: (), TYOLLISYYS: ("EKHVA-TT-1",)}
+
+
+async def test_malformed_event_goes_to_the_dead_letter_topic_and_routing_goes_on(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    await harness.publish_raw(
+        harness.org("sote").id,
+        KafkaRecord(key=b"k", headers=(("ce_id", b"broken-1"),), value=b"{not json"),
+    )
+    await harness.publish(consent("C-8", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(referral("R-8"))
+
+    await harness.wait_for_inbox("kela", 1)
+    [dead] = await harness.dead_letters()
+    headers = dict(dead.headers)
+    assert dead.value == b"{not json"
+    assert b"missing header" in headers["saattaja_dlq_reason"]
+    assert headers["saattaja_dlq_topic"] == f"saattaja.{harness.org('sote').id}.outbox".encode()
+    assert headers["saattaja_dlq_offset"] == b"0"
+    assert "saattaja_dlq_partition" in headers
+
+
+async def test_sender_of_a_malformed_event_receives_a_rejection_notice(routed: Routed) -> None:
+    harness, _ = routed
+    await harness.publish_raw(
+        harness.org("sote").id,
+        KafkaRecord(key=b"k", headers=(("ce_id", b"broken-2"),), value=b"{not json"),
+    )
+
+    [notice_record] = await harness.wait_for_inbox("sote", 1)
+
+    notice = RejectionNotice.decode(
+        KafkaRecord(notice_record.key, tuple(notice_record.headers), notice_record.value)
+    )
+    assert notice.rejected_event_id == "broken-2"
+    assert notice.recipient == SOTE
+    assert "missing header" in notice.reason
+
+
+async def test_event_published_in_another_organisations_name_is_rejected(routed: Routed) -> None:
+    harness, _ = routed
+    spoofed = CODEC.encode(acceptance("R-9", by=KELA))
+    await harness.publish_raw(harness.org("sote").id, spoofed)
+
+    [dead] = await harness.wait_for_dead_letters(1)
+
+    assert b"publishes only as itself" in dict(dead.headers)["saattaja_dlq_reason"]

@@ -1,0 +1,89 @@
+"""The router fails closed while its database is unreachable, and resumes by itself."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+from sqlalchemy.engine import make_url
+
+from broker.registry import OrganisationRegistry
+from broker.topics import outbox_topic
+from consent.database import upgrade_database
+from schemas import DataCategory, OrganisationKind, Recipient
+from tests.broker.conditions import eventually
+from tests.router.events import consent, referral
+from tests.router.harness import Harness, running_router
+from tests.router.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+@pytest.fixture
+async def proxy(postgres_database_url: str) -> AsyncIterator[TcpProxy]:
+    """A cuttable path to the test's PostgreSQL database."""
+    url = make_url(postgres_database_url)
+    tcp_proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await tcp_proxy.start()
+    yield tcp_proxy
+    await tcp_proxy.cut()
+
+
+async def _committed(harness: Harness) -> int:
+    topic = outbox_topic(harness.org("sote").id)
+    consumer = AIOKafkaConsumer(
+        **harness.connection.client_kwargs(),
+        group_id=harness.settings.router_group_id,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        total = 0
+        for partition in range(harness.settings.topic_partitions):
+            total += await consumer.committed(TopicPartition(topic, partition)) or 0
+        return total
+    finally:
+        await consumer.stop()
+
+
+async def test_nothing_is_delivered_or_committed_while_the_store_is_gone_and_all_flows_after(
+    kafka_bootstrap: str,
+    postgres_database_url: str,
+    proxy: TcpProxy,
+    registry: OrganisationRegistry,
+) -> None:
+    await upgrade_database(postgres_database_url)
+    via_proxy = (
+        make_url(postgres_database_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
+    async with running_router(kafka_bootstrap, via_proxy, registry) as (harness, service):
+        await harness.publish(
+            consent("C-1", (Recipient(kind=OrganisationKind.KELA),), (DataCategory.REFERRAL,))
+        )
+        await harness.publish(referral("R-1"))
+        await harness.wait_for_inbox("kela", 1)
+        await eventually(lambda: _is(harness, 2), within=30, what="offsets of 2 records committed")
+
+        await proxy.cut()
+        await harness.publish(referral("R-2"))
+        await eventually(
+            lambda: service.status.paused_reason is not None,
+            within=30,
+            what="the router pauses routing",
+        )
+
+        assert len(await harness.inbox("kela")) == 1
+        assert await _committed(harness) == 2
+
+        await proxy.start()
+        await harness.wait_for_inbox("kela", 2)
+        await eventually(lambda: _is(harness, 3), within=30, what="offset of R-2 committed")
+        assert service.status.paused_reason is None
+
+
+async def _is(harness: Harness, expected: int) -> bool:
+    return await _committed(harness) == expected
