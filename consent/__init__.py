@@ -1,7 +1,30 @@
-"""Consent store, consent decisions and the tamper-evident audit log.
+"""Consent store, consent decisions, the care network and the tamper-evident audit log.
 
-Not built yet (issue 3): ``consent`` uses ``schemas`` only, so that decisions never
-depend on the transport or on an organisation's system.
+``consent`` uses ``schemas`` only, so that decisions never depend on the transport or on an
+organisation's system. Its parts, each a subpackage:
+
+- ``decisions``: ``decide(disclosure, consents, legal_bases) -> Decision``, pure and default deny;
+- ``store``: the append-only consent store (``ConsentStore``);
+- ``network``: the client's care network, the router's standing candidates (``CareNetwork``);
+- ``legal_bases``: statutory bases that permit without consent, configuration only;
+- ``audit``: the hash-chained audit log (``AuditLog``), its FHIR export and reports;
+- ``database``: engines, shared table metadata and the migrations of every table.
 """
 
-__all__: list[str] = []
+from consent.errors import (
+    AuditChainBrokenError,
+    InvalidAuditEntryError,
+    LegalBasisConfigurationError,
+    SaattajaConsentError,
+    SchemaOutOfDateError,
+    StoreUnavailableError,
+)
+
+__all__ = [
+    "AuditChainBrokenError",
+    "InvalidAuditEntryError",
+    "LegalBasisConfigurationError",
+    "SaattajaConsentError",
+    "SchemaOutOfDateError",
+    "StoreUnavailableError",
+]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import metadata, translate_database_errors
+from consent.database import UtcDateTime, metadata, translate_database_errors
 
 __all__ = ["DeliveryLedger", "deliveries"]
 
@@ -24,7 +24,7 @@ deliveries = Table(
     metadata,
     Column("event_id", String(36), nullable=False),
     Column("recipient", String(128), nullable=False),
-    Column("delivered_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("event_id", "recipient"),
 )
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 
 from consent.audit.records import DENY, PERMIT
-from consent.database import metadata
+from consent.database import UtcDateTime, metadata
 
 __all__ = ["CHAIN_HEAD_ID", "audit_chain_head", "audit_records"]
 
@@ -17,28 +15,6 @@ CHAIN_HEAD_ID: Final = 1
 """The id of the chain head's only row."""
 
 _SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-class _UtcDateTime(sa.TypeDecorator[datetime]):
-    """A moment stored in UTC and read back aware: SQLite keeps no offset, and the hash
-    covers the time to the microsecond, so it must come back exactly as written."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("a stored time must carry a time zone")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
 
 
 # Text for values the contract does not bound (OIDs, event types, reason codes, bases): a
@@ -58,7 +34,7 @@ audit_records = sa.Table(
     sa.Column("reason", sa.Text(), nullable=False),
     sa.Column("basis", sa.Text(), nullable=True),
     sa.Column("removed", sa.JSON(), nullable=False),
-    sa.Column("decided_at", _UtcDateTime(), nullable=False),
+    sa.Column("decided_at", UtcDateTime(), nullable=False),
     sa.Column("previous_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.UniqueConstraint("event_id", "recipient", name="uq_audit_records_event_id"),

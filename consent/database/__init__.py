@@ -3,8 +3,10 @@
 from consent.database.engine import create_database_engine, translate_database_errors
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
+from consent.database.types import UtcDateTime
 
 __all__ = [
+    "UtcDateTime",
     "check_database_schema",
     "create_database_engine",
     "metadata",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from consent.database import metadata
-from consent.store.tables import UtcDateTime
+from consent.database import UtcDateTime, metadata
 
 __all__ = ["care_network_events", "care_network_members"]
 
