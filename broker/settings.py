@@ -74,6 +74,13 @@ class SaattajaSettings(BaseSettings):
         le=300_000,
         description="How long a router process may be silent before its partitions move.",
     )
+    router_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Most outbox records a router process routes together, with one read "
+        "and one write of each store.",
+    )
     store_retry_max_seconds: float = Field(
         default=30.0,
         gt=0,

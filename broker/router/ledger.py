@@ -8,6 +8,7 @@ can still deliver it twice, and the adapters drop such duplicates by event id.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, select
@@ -35,24 +36,31 @@ class DeliveryLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def delivered_to(self, event_id: uuid.UUID) -> frozenset[str]:
-        """Recipients that already have this event in their inbox."""
-        query = select(deliveries.c.recipient).where(deliveries.c.event_id == str(event_id))
+    async def delivered(self, event_ids: Iterable[uuid.UUID]) -> frozenset[tuple[uuid.UUID, str]]:
+        """The (event id, recipient OID) pairs among these events already in an inbox."""
+        query = select(deliveries.c.event_id, deliveries.c.recipient).where(
+            deliveries.c.event_id.in_(sorted({str(event_id) for event_id in event_ids}))
+        )
         async with (
             translate_database_errors("reading the delivery ledger"),
             self._engine.connect() as connection,
         ):
-            rows = (await connection.execute(query)).scalars().all()
-        return frozenset(rows)
+            rows = (await connection.execute(query)).all()
+        return frozenset((uuid.UUID(event_id), recipient) for event_id, recipient in rows)
 
-    async def record(self, event_id: uuid.UUID, recipient: str, at: datetime) -> None:
-        """Note a delivery Kafka has acknowledged; recording it twice is harmless."""
-        values = {"event_id": str(event_id), "recipient": recipient, "delivered_at": at}
+    async def record(self, pairs: Sequence[tuple[uuid.UUID, str]], at: datetime) -> None:
+        """Note deliveries Kafka has acknowledged; recording one twice is harmless."""
+        if not pairs:
+            return
+        rows = [
+            {"event_id": str(event_id), "recipient": recipient, "delivered_at": at}
+            for event_id, recipient in pairs
+        ]
         dialect = self._engine.dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(deliveries).values(values).on_conflict_do_nothing()
+        statement = insert(deliveries).on_conflict_do_nothing()
         async with (
             translate_database_errors("writing the delivery ledger"),
             self._engine.begin() as connection,
         ):
-            await connection.execute(statement)
+            await connection.execute(statement, rows)

@@ -1,14 +1,21 @@
-"""The router's work for one outbox record: validate, decide per recipient, audit, deliver.
+"""The router's work for a batch of outbox records: validate, decide per recipient, audit, deliver.
 
 Order matters for the guarantees ARCHITECTURE.md gives: the decisions are durably in the
 audit log before anything is delivered, deliveries are acknowledged by Kafka before the
-caller commits the offset, and a record routed again after a crash reuses the decisions
+caller commits the offsets, and a record routed again after a crash reuses the decisions
 on record and skips the deliveries the ledger has seen.
+
+A batch is routed in runs, so that the stores are read and written once per run instead of
+once per event, with the result an event-by-event router would give: a run ends before a
+consent event (applied before anything after it is decided) and after an event that
+changes a care network (so that the events after it see the new network).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -22,9 +29,9 @@ from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
-from consent.decisions import Decision, Disclosure, DisclosurePart, Party, decide
+from consent.decisions import ClientConsents, Decision, Disclosure, DisclosurePart, Party, decide
 from consent.legal_bases import LegalBases
-from consent.network import CareNetwork
+from consent.network import NETWORK_EVENTS, CareNetwork
 from consent.store import ConsentStore
 from schemas import (
     ConsentGranted,
@@ -41,10 +48,10 @@ _log = structlog.get_logger(__name__)
 
 
 class Outbound(Protocol):
-    """Sends a record and returns once Kafka has acknowledged it."""
+    """Sends records and returns once Kafka has acknowledged every one of them."""
 
-    async def send(self, topic: str, record: KafkaRecord) -> None:
-        """Produce ``record`` to ``topic`` and wait for the acknowledgement."""
+    async def send_all(self, deliveries: Sequence[tuple[str, KafkaRecord]]) -> None:
+        """Produce each ``(topic, record)``, in order, and wait for the acknowledgements."""
 
 
 class RoutingOutcome(StrEnum):
@@ -53,6 +60,19 @@ class RoutingOutcome(StrEnum):
     ROUTED = "routed"
     APPLIED = "applied"  # a consent or revocation, applied to the consent store
     REJECTED = "rejected"  # sent to the dead-letter topic
+
+
+@dataclass(frozen=True, slots=True)
+class _Routable:
+    """A valid event on its way to the inboxes, with the record it came in."""
+
+    incoming: IncomingRecord
+    event: Event
+    sender: Organisation
+
+    @property
+    def pseudonym(self) -> str:
+        return self.incoming.record.key.decode()
 
 
 class Router:
@@ -84,32 +104,111 @@ class Router:
 
     async def route(self, incoming: IncomingRecord) -> RoutingOutcome:
         """Route one record; raises StoreUnavailableError or a Kafka error to be retried."""
+        (outcome,) = await self.route_batch([incoming])
+        return outcome
+
+    async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
+        """Route records in the order consumed; the outcome of each, in the same order.
+
+        Raises StoreUnavailableError or a Kafka error; routing the same batch again is
+        safe, because every step is idempotent by event id.
+        """
+        outcomes: list[RoutingOutcome] = []
+        run: list[_Routable] = []
+        rejected: list[tuple[str, KafkaRecord]] = []
+        for incoming in batch:
+            routable = self._validate(incoming, rejected)
+            if routable is None:
+                outcomes.append(RoutingOutcome.REJECTED)
+            elif isinstance(routable.event, ConsentGranted | ConsentRevoked):
+                await self._route_run(run)
+                run = []
+                await self._consents.apply(
+                    routable.event, pseudonym=routable.pseudonym, applied_at=self._clock()
+                )
+                _log.info(
+                    "consent_applied",
+                    event_id=str(routable.event.event_id),
+                    type=routable.event.ce_type(),
+                )
+                outcomes.append(RoutingOutcome.APPLIED)
+            else:
+                run.append(routable)
+                outcomes.append(RoutingOutcome.ROUTED)
+                if isinstance(routable.event, NETWORK_EVENTS):
+                    await self._route_run(run)
+                    run = []
+        await self._route_run(run)
+        await self._outbound.send_all(rejected)
+        return outcomes
+
+    def _validate(
+        self, incoming: IncomingRecord, rejected: list[tuple[str, KafkaRecord]]
+    ) -> _Routable | None:
+        """The event of a record, or None once its dead letter and notice are in ``rejected``."""
         sender = self._outboxes.get(incoming.topic)
         if sender is None:
             reason = f"{incoming.topic} is not the outbox of a registered organisation"
-            return await self._reject(incoming, reason, notify=None)
+            self._reject(incoming, reason, None, rejected)
+            return None
         try:
             event = self._codec.decode(incoming.record)
         except ContractError as exc:
-            return await self._reject(incoming, str(exc), notify=sender)
+            self._reject(incoming, str(exc), sender, rejected)
+            return None
         if event.sender != sender.oid:
             reason = (
                 f"ce_source names {event.sender}, but the event came from the outbox of "
                 f"{sender.id} ({sender.oid}): an organisation publishes only as itself"
             )
-            return await self._reject(incoming, reason, notify=sender)
-        pseudonym = incoming.record.key.decode()
-        if isinstance(event, ConsentGranted | ConsentRevoked):
-            await self._consents.apply(event, pseudonym=pseudonym, applied_at=self._clock())
-            _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
-            return RoutingOutcome.APPLIED
-        await self._deliver(event, sender, pseudonym)
-        await self._network.record(event, pseudonym=pseudonym)
-        return RoutingOutcome.ROUTED
+            self._reject(incoming, reason, sender, rejected)
+            return None
+        return _Routable(incoming, event, sender)
 
-    async def _deliver(self, event: Event, sender: Organisation, pseudonym: str) -> None:
-        members = await self._network.members(pseudonym)
-        recipients = candidate_recipients(event, self._by_oid, members)
+    async def _route_run(self, run: Sequence[_Routable]) -> None:
+        """Decide, audit and deliver a run of events, reading and writing each store once."""
+        if not run:
+            return
+        clients = {routable.pseudonym for routable in run}
+        networks = await self._network.members_of(clients)
+        consents = await self._consents.consents_of(clients)
+        now = self._clock()
+        entries: list[AuditEntry] = []
+        for routable in run:
+            entries.extend(self._decisions(routable, networks[routable.pseudonym], consents, now))
+        # Durable before anything leaves: a record routed again gets the decisions on record.
+        records = await self._audit.append(entries)
+        delivered = await self._ledger.delivered(routable.event.event_id for routable in run)
+        by_event: dict[uuid.UUID, list[AuditRecord]] = {}
+        for record in records:
+            by_event.setdefault(record.event_id, []).append(record)
+        deliveries: list[tuple[str, KafkaRecord]] = []
+        pairs: list[tuple[uuid.UUID, str]] = []
+        for routable in run:
+            decided = by_event.get(routable.event.event_id, [])
+            for recipient, delivery in self._deliveries(routable, decided, delivered):
+                deliveries.append((inbox_topic(recipient.id), delivery))
+                pairs.append((routable.event.event_id, recipient.oid))
+            _log.info(
+                "event_routed",
+                event_id=str(routable.event.event_id),
+                type=routable.event.ce_type(),
+                permitted=sorted(_recipients(decided, "permit")),
+                denied=sorted(_recipients(decided, "deny")),
+            )
+        await self._outbound.send_all(deliveries)
+        await self._ledger.record(pairs, self._clock())
+        for routable in run:
+            await self._network.record(routable.event, pseudonym=routable.pseudonym)
+
+    def _decisions(
+        self,
+        routable: _Routable,
+        network: frozenset[str],
+        consents: Mapping[str, ClientConsents],
+        now: datetime,
+    ) -> list[AuditEntry]:
+        event, sender, pseudonym = routable.event, routable.sender, routable.pseudonym
         unknown = set(event.destinations()) - self._by_oid.keys()
         if unknown:
             _log.warning(
@@ -117,13 +216,9 @@ class Router:
                 event_id=str(event.event_id),
                 destinations=sorted(unknown),
             )
-        if not recipients:
-            return
-        consents = await self._consents.consents_for(pseudonym)
-        now = self._clock()
         parts = tuple(DisclosurePart(part.document_id, part.category) for part in event.parts())
         entries = []
-        for recipient in recipients:
+        for recipient in candidate_recipients(event, self._by_oid, network):
             decision = decide(
                 Disclosure(
                     event_id=event.event_id,
@@ -136,39 +231,43 @@ class Router:
                     parts=parts,
                     at=now,
                 ),
-                consents,
+                consents[pseudonym],
                 self._legal_bases,
             )
             entries.append(_audit_entry(event, pseudonym, recipient, decision, now))
-        # Durable before anything leaves: a record routed again gets the decisions on record.
-        records = await self._audit.append(entries)
-        delivered = await self._ledger.delivered_to(event.event_id)
-        encoded: dict[tuple[str, ...], KafkaRecord] = {}
-        for record in records:
-            if record.decision != "permit" or record.recipient in delivered:
+        return entries
+
+    def _deliveries(
+        self,
+        routable: _Routable,
+        decided: Sequence[AuditRecord],
+        delivered: frozenset[tuple[uuid.UUID, str]],
+    ) -> list[tuple[Organisation, KafkaRecord]]:
+        """What each permitted recipient still waits for: the record as it came, or minimised."""
+        event = routable.event
+        encoded: dict[tuple[str, ...], KafkaRecord] = {(): routable.incoming.record}
+        deliveries = []
+        for record in decided:
+            if record.decision != "permit" or (event.event_id, record.recipient) in delivered:
                 continue
             removed = tuple(sorted(record.removed))
             if removed not in encoded:  # serialise once per distinct redaction
                 encoded[removed] = self._codec.encode(event.without_parts(removed))
-            recipient = self._by_oid[record.recipient]
-            await self._outbound.send(inbox_topic(recipient.id), encoded[removed])
-            await self._ledger.record(event.event_id, record.recipient, self._clock())
-        _log.info(
-            "event_routed",
-            event_id=str(event.event_id),
-            type=event.ce_type(),
-            permitted=sorted(_recipients(records, "permit")),
-            denied=sorted(_recipients(records, "deny")),
-        )
+            deliveries.append((self._by_oid[record.recipient], encoded[removed]))
+        return deliveries
 
-    async def _reject(
-        self, incoming: IncomingRecord, reason: str, notify: Organisation | None
-    ) -> RoutingOutcome:
+    def _reject(
+        self,
+        incoming: IncomingRecord,
+        reason: str,
+        notify: Organisation | None,
+        rejected: list[tuple[str, KafkaRecord]],
+    ) -> None:
         now = self._clock()
-        await self._outbound.send(DLQ_TOPIC, dead_letter_record(incoming, reason, now))
+        rejected.append((DLQ_TOPIC, dead_letter_record(incoming, reason, now)))
         if notify is not None:
             notice = rejection_notice(incoming, reason, now, notify.oid)
-            await self._outbound.send(inbox_topic(notify.id), notice)
+            rejected.append((inbox_topic(notify.id), notice))
         _log.warning(
             "event_rejected",
             topic=incoming.topic,
@@ -176,7 +275,6 @@ class Router:
             offset=incoming.offset,
             reason=reason,
         )
-        return RoutingOutcome.REJECTED
 
 
 def _audit_entry(
@@ -197,5 +295,5 @@ def _audit_entry(
     )
 
 
-def _recipients(records: list[AuditRecord], decision: str) -> set[str]:
+def _recipients(records: Sequence[AuditRecord], decision: str) -> set[str]:
     return {record.recipient for record in records if record.decision == decision}

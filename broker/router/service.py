@@ -9,6 +9,7 @@ nothing is committed: the router fails closed and resumes by itself.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -56,10 +57,17 @@ class _ProducerOutbound:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
 
-    async def send(self, topic: str, record: KafkaRecord) -> None:
-        await self._producer.send_and_wait(
-            topic, record.value, key=record.key or None, headers=list(record.headers)
-        )
+    async def send_all(self, deliveries: Sequence[tuple[str, KafkaRecord]]) -> None:
+        # Queue everything first so that aiokafka batches it, then wait for every
+        # acknowledgement; records with one key go to one partition in the order queued.
+        pending = [
+            await self._producer.send(
+                topic, record.value, key=record.key or None, headers=list(record.headers)
+            )
+            for topic, record in deliveries
+        ]
+        if pending:
+            await asyncio.gather(*pending)
 
 
 class RouterService:
@@ -123,6 +131,8 @@ class RouterService:
             group_id=settings.router_group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
+            batch=True,
+            max_records=settings.router_batch_size,
             session_timeout_ms=settings.router_session_timeout_ms,
             heartbeat_interval_ms=max(settings.router_session_timeout_ms // 3, 100),
         )
@@ -150,25 +160,31 @@ class RouterService:
         await self.stop()
 
     async def _handle(self, message: KafkaMessage) -> None:
-        incoming = IncomingRecord.from_consumer_record(message.raw_message)
-        outcome = await self._route_until_done(incoming)
+        consumed = message.raw_message
+        batch = [
+            IncomingRecord.from_consumer_record(record)
+            for record in (consumed if isinstance(consumed, tuple) else (consumed,))
+        ]
+        outcomes = await self._route_until_done(batch)
         await message.ack()
-        self.status.outcomes[outcome.value] = self.status.outcomes.get(outcome.value, 0) + 1
+        for outcome in outcomes:
+            self.status.outcomes[outcome.value] = self.status.outcomes.get(outcome.value, 0) + 1
 
-    async def _route_until_done(self, incoming: IncomingRecord) -> RoutingOutcome:
+    async def _route_until_done(self, batch: list[IncomingRecord]) -> list[RoutingOutcome]:
         assert self._router is not None  # noqa: S101 - set in start()
         delay = _FIRST_RETRY_SECONDS
         while True:
             try:
-                outcome = await self._router.route(incoming)
+                outcomes = await self._router.route_batch(batch)
             except (StoreUnavailableError, KafkaError) as exc:
                 self.status.paused_reason = str(exc)
                 _log.warning(
                     "routing_paused",
                     reason=str(exc),
                     retry_in_seconds=delay,
-                    topic=incoming.topic,
-                    offset=incoming.offset,
+                    records=len(batch),
+                    first_topic=batch[0].topic if batch else None,
+                    first_offset=batch[0].offset if batch else None,
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.store_retry_max_seconds)
@@ -176,4 +192,4 @@ class RouterService:
                 if self.status.paused_reason is not None:
                     _log.info("routing_resumed")
                     self.status.paused_reason = None
-                return outcome
+                return outcomes

@@ -15,6 +15,7 @@ consent or a statutory basis.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Final
 
 import sqlalchemy as sa
@@ -65,15 +66,23 @@ class CareNetwork:
 
     async def members(self, pseudonym: str) -> frozenset[str]:
         """OIDs of the organisations currently in the client's network."""
-        query = sa.select(care_network_members.c.organisation).where(
-            care_network_members.c.client == pseudonym,
+        return (await self.members_of([pseudonym]))[pseudonym]
+
+    async def members_of(self, pseudonyms: Collection[str]) -> dict[str, frozenset[str]]:
+        """The current network of each client, in one query; empty for a client without one."""
+        query = sa.select(care_network_members.c.client, care_network_members.c.organisation).where(
+            care_network_members.c.client.in_(sorted(pseudonyms)),
             care_network_members.c.ended_event_id.is_(None),
         )
         async with (
-            translate_database_errors("reading a client's care network"),
+            translate_database_errors("reading clients' care networks"),
             self._engine.connect() as connection,
         ):
-            return frozenset((await connection.execute(query)).scalars())
+            rows = (await connection.execute(query)).all()
+        found: dict[str, set[str]] = {pseudonym: set() for pseudonym in pseudonyms}
+        for client, organisation in rows:
+            found[client].add(organisation)
+        return {client: frozenset(members) for client, members in found.items()}
 
     async def _seen(self, event_id: uuid.UUID) -> bool:
         query = sa.select(care_network_events.c.event_id).where(

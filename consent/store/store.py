@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -57,19 +58,35 @@ class ConsentStore:
         """The client's whole history, from which ``decide`` judges any moment."""
         return ClientConsents.of(pseudonym, await self.history(pseudonym))
 
+    async def consents_of(self, pseudonyms: Collection[str]) -> dict[str, ClientConsents]:
+        """The consents of each client, read in one query."""
+        versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
+        for client, version in await self._versions(
+            consent_versions.c.client.in_(sorted(pseudonyms))
+        ):
+            versions[client].append(version)
+        return {client: ClientConsents.of(client, found) for client, found in versions.items()}
+
     async def history(self, pseudonym: str) -> list[ConsentVersion]:
         """Every grant and revocation of the client, in the order applied."""
+        return [
+            version for _, version in await self._versions(consent_versions.c.client == pseudonym)
+        ]
+
+    async def _versions(
+        self, condition: sa.ColumnElement[bool]
+    ) -> list[tuple[str, ConsentVersion]]:
         query = (
             sa.select(consent_versions)
-            .where(consent_versions.c.client == pseudonym)
+            .where(condition)
             .order_by(consent_versions.c.applied_at, consent_versions.c.sequence)
         )
         async with (
-            translate_database_errors("reading a client's consents"),
+            translate_database_errors("reading clients' consents"),
             self._engine.connect() as connection,
         ):
             rows = (await connection.execute(query)).mappings().all()
-        return [_version(row) for row in rows]
+        return [(row["client"], _version(row)) for row in rows]
 
     async def _recorded(self, event_id: uuid.UUID) -> bool:
         query = sa.select(consent_versions.c.sequence).where(

@@ -184,8 +184,7 @@ async def running_router(
             await service.start()
         yield Harness(settings, registry, producer), service
     finally:
-        if start_router:
-            await service.stop()
+        await service.stop()  # also a router the test started itself; a no-op otherwise
         await producer.stop()
 
 

@@ -25,7 +25,9 @@ from tests.router.harness import SECRET, Harness, running_router
 
 pytestmark = pytest.mark.kafka
 
-_EVENTS: Final = 300
+_EVENTS: Final = 1000
+# Small batches, so that the kill lands in the middle of the stream and of a batch.
+_BATCH_SIZE: Final = "7"
 _OTHER_CLIENT: Final = "240795-934S"  # no consent: every referral of theirs is denied
 
 
@@ -47,6 +49,7 @@ def _router_process(harness: Harness, registry_file: Path) -> Iterator[subproces
         "SAATTAJA_REGISTRY_FILE": str(registry_file),
         "SAATTAJA_ROUTER_GROUP_ID": harness.settings.router_group_id,
         "SAATTAJA_ROUTER_SESSION_TIMEOUT_MS": "6000",
+        "SAATTAJA_ROUTER_BATCH_SIZE": _BATCH_SIZE,
         "SAATTAJA_LOG_FORMAT": "json",
     }
     process = subprocess.Popen(

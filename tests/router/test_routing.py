@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from schemas import (
     DataCategory,
@@ -24,7 +25,7 @@ from tests.router.events import (
     revocation,
     shared_plan,
 )
-from tests.router.harness import CODEC, Harness, wait_until_handled
+from tests.router.harness import CODEC, Harness, ids, running_router, wait_until_handled
 
 pytestmark = pytest.mark.kafka
 
@@ -194,3 +195,29 @@ async def test_event_published_in_another_organisations_name_is_rejected(routed:
     [dead] = await harness.wait_for_dead_letters(1)
 
     assert b"publishes only as itself" in dict(dead.headers)["saattaja_dlq_reason"]
+
+
+async def test_a_batch_is_routed_as_event_by_event_routing_would_route_it(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, start_router=False
+    ) as (harness, service):
+        # One outbox and one client: one partition, so the router reads them in this order,
+        # and, published before it starts, in one batch.
+        before, during, after = referral("R-10"), referral("R-11"), referral("R-12")
+        await harness.publish(before)
+        await harness.publish(consent("C-10", (KELA_KIND,), (DataCategory.REFERRAL,)))
+        await harness.publish(during)
+        await harness.publish(revocation("C-10"))
+        await harness.publish(after)
+        await service.start()
+        await wait_until_handled(service, 5)
+
+        assert await harness.inbox_event_ids("kela") == ids([during])
+        decisions = {record.event_id: record.decision for record in await harness.audit_records()}
+        assert decisions == {
+            before.event_id: "deny",
+            during.event_id: "permit",
+            after.event_id: "deny",
+        }
