@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every command group registered."""
     # Imported here so that `saattaja --help` does not pay for what a command needs.
     from broker.cli import (  # noqa: PLC0415
+        adapter_command,
         audit_command,
         consent_command,
         db_command,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     router_command.register(commands)
     consent_command.register(commands)
     audit_command.register(commands)
+    adapter_command.register(commands)
     return parser
 
 

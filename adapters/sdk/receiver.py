@@ -1,0 +1,260 @@
+"""Receiving: the organisation's inbox, to its system, each event once, failures parked.
+
+Plain aiokafka rather than a FastStream subscriber: the receiver needs the raw record
+(headers and bytes, to decode or park as they are), one explicit commit after each
+partition's records are handled or parked, and its own retry loop; a bare consumer says
+all three in a few lines, without a framework's ack policy between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from adapters.sdk.errors import RejectEvent
+from adapters.sdk.parking import ReceivedEvents
+from adapters.sdk.retry import RetryPolicy
+from broker.kafka import KafkaConnection
+from schemas import (
+    REJECTION_NOTICE_TYPE,
+    ContractError,
+    Event,
+    EventCodec,
+    KafkaRecord,
+    RejectionNotice,
+)
+
+__all__ = ["EventHandler", "Receiver", "ReceiverStatus", "RejectionHandler"]
+
+EventHandler = Callable[[Event], Awaitable[None]]
+"""Hands one event to the organisation's system; raising means "not taken"."""
+RejectionHandler = Callable[[RejectionNotice], Awaitable[None]]
+"""Tells the organisation's system that one of its own events was dead-lettered."""
+
+_log = structlog.get_logger(__name__)
+_POLL_MS = 1_000
+
+
+@dataclass(slots=True)
+class ReceiverStatus:
+    """What the receiver has done since start, for the health output."""
+
+    handled: int = 0
+    duplicates: int = 0
+    parked: int = 0
+    rejections: int = 0
+    last_error: str | None = None
+    """Why receiving waits, while Kafka is unreachable."""
+
+
+class Receiver:
+    """Consumes one inbox in the adapter's consumer group and hands each event on.
+
+    Per record: a rejection notice goes to ``on_rejection``; a record that is not a valid
+    event is parked with the contract error; an event id handled or parked before is
+    dropped; otherwise ``handler`` is called, retried with back-off, and the event is
+    parked when every attempt failed (or at once on RejectEvent). The partition's offset
+    is committed after its records are handled or parked, never before: a crash means a
+    record is read again, and the seen-set drops it if it was handled.
+    """
+
+    def __init__(
+        self,
+        received: ReceivedEvents,
+        connection: KafkaConnection,
+        topic: str,
+        *,
+        group_id: str,
+        codec: EventCodec,
+        handler: EventHandler,
+        on_rejection: RejectionHandler | None = None,
+        retry: RetryPolicy,
+        session_timeout_ms: int = 10_000,
+    ) -> None:
+        self._received = received
+        self._connection = connection
+        self._topic = topic
+        self._group_id = group_id
+        self._codec = codec
+        self._handler = handler
+        self._on_rejection = on_rejection
+        self._retry = retry
+        self._reconnect = RetryPolicy(None, retry.first_delay, retry.max_delay)
+        self._session_timeout_ms = session_timeout_ms
+        self._task: asyncio.Task[None] | None = None
+        self.status = ReceiverStatus()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The running receiver, to watch for a failure of the state file."""
+        return self._task
+
+    def start(self) -> None:
+        """Begin consuming in the background; it connects to Kafka when it can."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"receiver {self._topic}")
+
+    async def stop(self) -> None:
+        """Stop consuming and leave the group; what was not committed is read again later."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        delays = None
+        while True:
+            consumer = AIOKafkaConsumer(
+                self._topic,
+                **self._connection.client_kwargs(),
+                group_id=self._group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                session_timeout_ms=self._session_timeout_ms,
+                heartbeat_interval_ms=max(self._session_timeout_ms // 3, 100),
+            )
+            try:
+                await consumer.start()
+                if self.status.last_error is not None:
+                    _log.info("receiver_resumed", topic=self._topic)
+                    self.status.last_error = None
+                delays = None
+                await self._consume(consumer)
+            except (KafkaError, OSError) as exc:
+                failure: BaseException = exc
+            finally:
+                await _stop_quietly(consumer)
+            # Kafka is retried forever, at the handler's pace: there is nothing else to do.
+            delays = delays or self._reconnect.delays()
+            delay = next(delays)
+            self.status.last_error = str(self._connection.unavailable(failure))
+            _log.warning(
+                "receiver_paused", topic=self._topic, reason=str(failure), retry_in_seconds=delay
+            )
+            await asyncio.sleep(delay)
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=_POLL_MS)
+            for partition, messages in batches.items():
+                for message in messages:
+                    await self._receive(message)
+                await consumer.commit({partition: messages[-1].offset + 1})
+
+    async def _receive(self, message: Any) -> None:
+        record = KafkaRecord(
+            key=message.key or b"", headers=tuple(message.headers), value=message.value or b""
+        )
+        position = {
+            "topic": message.topic,
+            "partition": message.partition,
+            "offset": message.offset,
+        }
+        ce_type = _header(record, "ce_type")
+        if ce_type == REJECTION_NOTICE_TYPE:
+            await self._notice(record, position)
+            return
+        try:
+            event = self._codec.decode(record)
+        except ContractError as exc:
+            reason = f"not a valid event: {exc}"
+            await self._park(_header(record, "ce_id"), record, position, reason)
+            return
+        event_id = str(event.event_id)
+        if await self._received.outcome(event_id) is not None:
+            self.status.duplicates += 1
+            _log.info("duplicate_dropped", event_id=event_id, **position)
+            return
+        not_taken = await self._hand_over(event)
+        if not_taken is None:
+            await self._received.mark_handled(event_id)
+            self.status.handled += 1
+        else:
+            await self._park(event_id, record, position, not_taken)
+
+    async def _hand_over(self, event: Event) -> str | None:
+        """None once the handler took the event; otherwise why it was not taken."""
+        delays = self._retry.delays()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._handler(event)
+            except RejectEvent as signal:
+                return f"rejected by the handler: {signal.reason}"
+            # The handler is the organisation's code: any failure of it is a reason to retry
+            # and then park, never to stop receiving. The reason is kept with the event.
+            except Exception as exc:
+                reason = f"handler failed {attempt} time(s); last: {type(exc).__name__}: {exc}"
+                delay = next(delays, None)
+                _log.warning(
+                    "handler_failed",
+                    event_id=str(event.event_id),
+                    attempt=attempt,
+                    error=f"{type(exc).__name__}: {exc}",
+                    retry_in_seconds=delay,
+                )
+                if delay is None:
+                    return reason
+                await asyncio.sleep(delay)
+            else:
+                return None
+
+    async def _notice(self, record: KafkaRecord, position: dict[str, Any]) -> None:
+        try:
+            notice = RejectionNotice.decode(record)
+        except (ContractError, ValueError, IndexError) as exc:
+            await self._park(
+                _header(record, "ce_id"), record, position, f"unreadable rejection notice: {exc}"
+            )
+            return
+        notice_id = str(notice.notice_id)
+        if await self._received.outcome(notice_id) is not None:
+            self.status.duplicates += 1
+            return
+        self.status.rejections += 1
+        # Logged always: the IT team must see it even when the system takes it too.
+        _log.warning(
+            "event_rejected_by_router",
+            rejected_event_id=notice.rejected_event_id,
+            reason=notice.reason,
+            rejected_at=notice.rejected_at.isoformat(),
+        )
+        if self._on_rejection is None:
+            await self._received.mark_handled(notice_id)
+            return
+        try:
+            await self._on_rejection(notice)
+        # The organisation's code again: its failure is parked with the reason.
+        except Exception as exc:
+            reason = f"rejection handler failed: {type(exc).__name__}: {exc}"
+            await self._park(notice_id, record, position, reason)
+            return
+        await self._received.mark_handled(notice_id)
+
+    async def _park(
+        self, event_id: str | None, record: KafkaRecord, position: dict[str, Any], reason: str
+    ) -> None:
+        await self._received.park(event_id=event_id, record=record, reason=reason, **position)
+        self.status.parked += 1
+        _log.error("event_parked", event_id=event_id, reason=reason, **position)
+
+
+def _header(record: KafkaRecord, name: str) -> str | None:
+    for key, value in record.headers:
+        if key == name:
+            return value.decode("utf-8", errors="replace")
+    return None
+
+
+async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    with contextlib.suppress(KafkaError, OSError):
+        await consumer.stop()

@@ -1,0 +1,143 @@
+"""The adapter's private SQLite file: local outbox, seen events and parked events.
+
+One file per adapter, beside it, never the consent database: it holds what this
+organisation's adapter has accepted but not yet handed to Kafka, and what it has received.
+The tables are created when the file is opened; there is nothing to migrate yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from adapters.sdk.errors import LocalStoreError
+from schemas import KafkaHeaders
+
+__all__ = ["AdapterStore", "dump_headers", "load_headers"]
+
+# Times are Unix seconds (REAL): the ages in the health output are differences of them, and
+# SQLite has no time zone-aware column type to round-trip.
+metadata = MetaData()
+
+outbox_records = Table(
+    "adapter_outbox",
+    metadata,
+    # The sequence is the order of acceptance, which is the order of sending.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False),
+    Column("record_key", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("accepted_at", Float, nullable=False),
+    Column("sent_at", Float, nullable=True),
+    Index("ix_adapter_outbox_unsent", "sent_at", "seq"),
+)
+
+seen_events = Table(
+    "adapter_seen_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("outcome", String(16), nullable=False),
+    Column("recorded_at", Float, nullable=False),
+)
+
+parked_events = Table(
+    "adapter_parked_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=True),
+    Column("topic", String(255), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("record_key", LargeBinary, nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("parked_at", Float, nullable=False),
+    # A record read again after a crash is parked once.
+    UniqueConstraint("topic", "partition", "offset", name="uq_adapter_parked_position"),
+)
+
+
+class AdapterStore:
+    """The open SQLite file; ``open()`` creates the folder and the tables when missing."""
+
+    def __init__(self, path: Path, engine: AsyncEngine) -> None:
+        self.path = path
+        self._engine = engine
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        """Open (or create) the file at ``path`` with its tables."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LocalStoreError(
+                f"cannot create the folder of the adapter's state file {path} ({exc}): set "
+                "SAATTAJA_ADAPTER_STATE_FILE to a path this process may write"
+            ) from exc
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(path, engine)
+        try:
+            async with store.transaction("creating its tables") as connection:
+                await connection.run_sync(metadata.create_all)
+        except LocalStoreError:
+            await engine.dispose()
+            raise
+        return store
+
+    async def close(self) -> None:
+        """Close every connection to the file."""
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self, what: str) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on success; LocalStoreError naming ``what``."""
+        try:
+            async with self._engine.begin() as connection:
+                yield connection
+        except SQLAlchemyError as exc:
+            raise LocalStoreError(
+                f"the adapter's state file {self.path} failed while {what} ({exc}): check "
+                "that the disk is not full and that only one adapter process uses the file"
+            ) from exc
+
+
+def dump_headers(headers: KafkaHeaders) -> str:
+    """Headers as JSON text, values base64 so that every byte comes back as it was."""
+    return json.dumps([[name, base64.b64encode(value).decode()] for name, value in headers])
+
+
+def load_headers(text: str) -> KafkaHeaders:
+    """The headers ``dump_headers`` wrote."""
+    return tuple((str(name), base64.b64decode(value)) for name, value in json.loads(text))
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    # synchronous=FULL: an accepted record must survive a power cut, not only a crash.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

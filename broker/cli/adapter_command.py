@@ -1,0 +1,231 @@
+"""``saattaja adapter run|check|list NAME``: run any installed adapter, or check it can run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from adapters.sdk import (
+    Adapter,
+    AdapterRegistry,
+    AdapterRuntime,
+    AdapterSettings,
+    AdapterStore,
+    LocalOutbox,
+    ReceivedEvents,
+    SaattajaAdapterError,
+    installed_adapters,
+    load_adapter_settings,
+    organisation_of,
+)
+from broker.cli.lifecycle import shutdown_requested
+from broker.errors import SaattajaBrokerError
+from broker.kafka import KafkaConnection, open_admin
+from broker.logging import configure_logging
+from broker.registry import Organisation, OrganisationRegistry
+from broker.settings import SaattajaSettings, load_settings
+from broker.topics import inbox_topic, outbox_topic
+
+__all__ = ["register"]
+
+T = TypeVar("T")
+
+# Long enough for a remote cluster to answer, short enough for a person waiting on a check.
+_CHECK_TIMEOUT_MS: Final = 10_000
+
+
+def register(commands: Any) -> None:
+    """Add ``adapter`` and its sub-commands."""
+    group: argparse.ArgumentParser = commands.add_parser(
+        "adapter",
+        help="run or check an organisation's adapter",
+        description="Run an installed adapter (entry point group saattaja.adapters) beside "
+        "an organisation's system, or check its configuration and both ends it connects.",
+    )
+    group.set_defaults(run=lambda _args: _usage(group))
+    subcommands = group.add_subparsers(title="adapter commands", metavar="COMMAND")
+
+    run = subcommands.add_parser(
+        "run",
+        help="run an adapter until Ctrl-C or SIGTERM",
+        description="Publish what the organisation's system produces to its outbox (through "
+        "a durable local outbox, SAATTAJA_ADAPTER_STATE_FILE) and hand what arrives in its "
+        "inbox to the system. Settings: SAATTAJA_ADAPTER_* and SAATTAJA_*.",
+    )
+    run.add_argument("name", help="the adapter's name, as `saattaja adapter list` shows it")
+    run.set_defaults(run=lambda args: _run(run, args.name))
+
+    check = subcommands.add_parser(
+        "check",
+        help="check an adapter's configuration and that it reaches Kafka and its system",
+        description="Exit 0 printing what is ok, or 1 printing each problem in words.",
+    )
+    check.add_argument("name", help="the adapter's name, as `saattaja adapter list` shows it")
+    check.set_defaults(run=lambda args: _check(check, args.name))
+
+    listing = subcommands.add_parser("list", help="the installed adapters")
+    listing.set_defaults(run=lambda _args: _list())
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+def _unknown(parser: argparse.ArgumentParser, name: str, registry: AdapterRegistry) -> int:
+    known = ", ".join(registry.names) or "none is installed"
+    parser.print_usage(sys.stderr)
+    print(
+        f"{parser.prog}: error: unknown adapter {name!r}; known adapters: {known}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _list() -> int:
+    names = installed_adapters().names
+    print("\n".join(names) if names else "No adapter is installed.")
+    return 0
+
+
+def _run(parser: argparse.ArgumentParser, name: str) -> int:
+    registry = installed_adapters()
+    if name not in registry:
+        return _unknown(parser, name, registry)
+    saattaja = load_settings()
+    configure_logging(saattaja.log_format)
+    try:
+        settings = load_adapter_settings()
+        adapter = registry.create(name)
+        runtime = AdapterRuntime.from_settings(adapter, settings, saattaja)
+        asyncio.run(_serve(runtime, name))
+    except SaattajaAdapterError as exc:
+        print(f"saattaja: error: adapter {name}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(runtime: AdapterRuntime, name: str) -> None:
+    with shutdown_requested() as shutdown:
+        async with runtime:
+            context = runtime.context
+            print(
+                f"Adapter {name} for {context.organisation.id} running; local outbox "
+                f"{context.settings.state_path}. Ctrl-C stops it.",
+                flush=True,
+            )
+            await runtime.wait(shutdown)
+
+
+@dataclass(slots=True)
+class _Report:
+    ok: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def attempt(self, what: str, error: Exception) -> None:
+        self.problems.append(f"{what}: {error}")
+
+
+def _check(parser: argparse.ArgumentParser, name: str) -> int:
+    registry = installed_adapters()
+    if name not in registry:
+        return _unknown(parser, name, registry)
+    report = asyncio.run(_checked(registry, name))
+    for line in report.ok:
+        print(f"ok       {line}")
+    for line in report.problems:
+        print(f"problem  {line}")
+    return 1 if report.problems else 0
+
+
+async def _checked(registry: AdapterRegistry, name: str) -> _Report:
+    report = _Report()
+    saattaja = _attempt(report, "Saattaja settings", load_settings)
+    settings = _attempt(report, "adapter settings", load_adapter_settings)
+    adapter = _attempt(report, f"adapter {name} settings", lambda: registry.create(name))
+    if saattaja is not None:
+        configure_logging(saattaja.log_format)
+        if _attempt(report, "pseudonym secret", saattaja.require_pseudonym_secret) is not None:
+            report.ok.append("settings: pseudonym secret is set")
+        if settings is not None:
+            organisation = _attempt(
+                report, "organisation", lambda: _organisation(saattaja, settings)
+            )
+            if organisation is not None:
+                report.ok.append(f"organisation: {organisation.id} ({organisation.name})")
+                await _check_kafka(report, saattaja, organisation)
+    if settings is not None:
+        await _check_state_file(report, settings)
+    if adapter is not None:
+        await _check_adapter(report, name, adapter)
+    return report
+
+
+def _attempt(report: _Report, what: str, step: Callable[[], T]) -> T | None:
+    try:
+        result = step()
+    except (SaattajaAdapterError, SaattajaBrokerError) as exc:
+        report.attempt(what, exc)
+        return None
+    return result
+
+
+def _organisation(saattaja: SaattajaSettings, settings: AdapterSettings) -> Organisation:
+    registry = OrganisationRegistry.from_file(saattaja.registry_file)
+    return organisation_of(settings, registry)
+
+
+async def _check_kafka(
+    report: _Report, saattaja: SaattajaSettings, organisation: Organisation
+) -> None:
+    try:
+        connection = KafkaConnection.from_settings(saattaja)
+        async with open_admin(connection, request_timeout_ms=_CHECK_TIMEOUT_MS) as admin:
+            topics = set(await admin.list_topics())
+    except SaattajaBrokerError as exc:
+        report.attempt("kafka", exc)
+        return
+    report.ok.append(f"kafka: {connection.bootstrap} answers")
+    for topic in (outbox_topic(organisation.id), inbox_topic(organisation.id)):
+        if topic in topics:
+            report.ok.append(f"kafka: topic {topic} exists")
+        else:
+            report.problems.append(
+                f"kafka: topic {topic} does not exist: create it with `saattaja topics create`"
+            )
+
+
+async def _check_state_file(report: _Report, settings: AdapterSettings) -> None:
+    try:
+        store = await AdapterStore.open(settings.state_path)
+    except SaattajaAdapterError as exc:
+        report.attempt("state file", exc)
+        return
+    try:
+        depth = await LocalOutbox(store).depth()
+        parked = await ReceivedEvents(store).parked_count()
+    except SaattajaAdapterError as exc:
+        report.attempt("state file", exc)
+        return
+    finally:
+        await store.close()
+    report.ok.append(
+        f"state file {settings.state_path}: {depth.unsent} unsent (oldest waiting "
+        f"{depth.oldest_age_seconds:.0f} s), {parked} parked"
+    )
+
+
+async def _check_adapter(report: _Report, name: str, adapter: Adapter[Any]) -> None:
+    try:
+        problems = await adapter.check()
+    except SaattajaAdapterError as exc:
+        report.attempt(f"adapter {name}", exc)
+        return
+    if problems:
+        report.problems.extend(f"adapter {name}: {problem}" for problem in problems)
+    else:
+        report.ok.append(f"adapter {name}: its system answers")
