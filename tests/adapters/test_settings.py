@@ -1,0 +1,51 @@
+"""AdapterSettings: read once from SAATTAJA_ADAPTER_*, a wrong value named by its variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.sdk import AdapterConfigurationError, AdapterSettings, load_adapter_settings
+
+
+def test_defaults_derive_from_the_organisation(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SAATTAJA_ADAPTER_ORGANISATION", "kela")
+    settings = load_adapter_settings()
+    assert settings.state_path == Path("var/adapters/kela/adapter.db")
+    assert settings.consumer_group == "saattaja-adapter-kela"
+
+
+def test_a_missing_organisation_is_named(clean_environment: pytest.MonkeyPatch) -> None:
+    with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_ORGANISATION"):
+        load_adapter_settings()
+
+
+def test_a_bad_value_is_named_by_its_variable(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SAATTAJA_ADAPTER_ORGANISATION", "kela")
+    clean_environment.setenv("SAATTAJA_ADAPTER_HANDLER_ATTEMPTS", "0")
+    with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_HANDLER_ATTEMPTS"):
+        load_adapter_settings()
+
+
+def test_an_organisation_id_that_cannot_name_a_topic_is_refused(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_ADAPTER_ORGANISATION", "Kela Oy")
+    with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_ORGANISATION"):
+        load_adapter_settings()
+
+
+def test_a_first_delay_longer_than_the_longest_is_refused(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_ADAPTER_ORGANISATION", "kela")
+    clean_environment.setenv("SAATTAJA_ADAPTER_RELAY_FIRST_DELAY_SECONDS", "60")
+    with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_RELAY_FIRST_DELAY"):
+        load_adapter_settings()
+
+
+def test_settings_are_frozen() -> None:
+    settings = AdapterSettings(organisation="kela")
+    with pytest.raises(ValueError, match="frozen"):
+        settings.organisation = "sote"  # type: ignore[misc]
