@@ -52,6 +52,7 @@ from schemas.identifiers import (
     is_test_identity_code,
     oid_from_urn,
     oid_urn,
+    synthetic_identity_code,
 )
 from schemas.notices import REJECTION_NOTICE_TYPE, ROUTER_SOURCE, RejectionNotice
 
@@ -110,4 +111,5 @@ __all__ = [
     "is_test_identity_code",
     "oid_from_urn",
     "oid_urn",
+    "synthetic_identity_code",
 ]

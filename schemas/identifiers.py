@@ -28,6 +28,7 @@ __all__ = [
     "is_test_identity_code",
     "oid_from_urn",
     "oid_urn",
+    "synthetic_identity_code",
 ]
 
 IDENTITY_CODE_SYSTEM: Final = "urn:oid:1.2.246.21"
@@ -80,6 +81,23 @@ def check_identity_code(value: str) -> str:
 def is_test_identity_code(value: str) -> bool:
     """Test codes have an individual number from 900 to 999 and belong to nobody."""
     return check_identity_code(value)[7] == "9"
+
+
+def synthetic_identity_code(born: date, individual: int, century_sign: str | None = None) -> str:
+    """A valid test identity code (individual number 900-999) for demos, tests and benchmarks.
+
+    ``century_sign`` defaults to the classic sign of the birth century ('+', '-' or 'A').
+    """
+    if not 900 <= individual <= 999:
+        raise InvalidIdentifierError(
+            f"individual number {individual} is not a test number: use 900 to 999, which "
+            "belong to nobody"
+        )
+    sign = century_sign or {1800: "+", 1900: "-", 2000: "A"}.get(born.year // 100 * 100, "")
+    if _CENTURIES.get(sign) != born.year // 100 * 100:
+        raise InvalidIdentifierError(f"century sign {sign!r} does not fit birth year {born.year}")
+    digits = f"{born:%d%m}{born.year % 100:02d}{individual}"
+    return f"{digits[:6]}{sign}{digits[6:]}{_CHECK_ALPHABET[int(digits) % 31]}"
 
 
 def check_oid(value: str) -> str:

@@ -6,9 +6,11 @@ caller commits the offsets, and a record routed again after a crash reuses the d
 on record and skips the deliveries the ledger has seen.
 
 A batch is routed in runs, so that the stores are read and written once per run instead of
-once per event, with the result an event-by-event router would give: a run ends before a
-consent event (applied before anything after it is decided) and after an event that
-changes a care network (so that the events after it see the new network).
+once per event, with the result an event-by-event router would give. A decision depends
+only on the client's own consents and care network, so a run ends only where one client's
+events depend on each other: before a consent event of a client with events in the run
+(the consent applies to what comes after it), and before an event of a client whose care
+network an event in the run changes (the network changes once that event is routed).
 """
 
 from __future__ import annotations
@@ -115,29 +117,31 @@ class Router:
         """
         outcomes: list[RoutingOutcome] = []
         run: list[_Routable] = []
+        in_run: set[str] = set()  # clients with events in the run
+        changing: set[str] = set()  # clients whose care network an event in the run changes
         rejected: list[tuple[str, KafkaRecord]] = []
         for incoming in batch:
             routable = self._validate(incoming, rejected)
             if routable is None:
                 outcomes.append(RoutingOutcome.REJECTED)
-            elif isinstance(routable.event, ConsentGranted | ConsentRevoked):
+                continue
+            event, client = routable.event, routable.pseudonym
+            consent_event = isinstance(event, ConsentGranted | ConsentRevoked)
+            # A client's events are decided on the state their earlier events left; other
+            # clients' events share the run whatever happens to this client.
+            if client in changing or (consent_event and client in in_run):
                 await self._route_run(run)
-                run = []
-                await self._consents.apply(
-                    routable.event, pseudonym=routable.pseudonym, applied_at=self._clock()
-                )
-                _log.info(
-                    "consent_applied",
-                    event_id=str(routable.event.event_id),
-                    type=routable.event.ce_type(),
-                )
+                run, in_run, changing = [], set(), set()
+            if isinstance(event, ConsentGranted | ConsentRevoked):
+                await self._consents.apply(event, pseudonym=client, applied_at=self._clock())
+                _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
                 outcomes.append(RoutingOutcome.APPLIED)
-            else:
-                run.append(routable)
-                outcomes.append(RoutingOutcome.ROUTED)
-                if isinstance(routable.event, NETWORK_EVENTS):
-                    await self._route_run(run)
-                    run = []
+                continue
+            run.append(routable)
+            in_run.add(client)
+            outcomes.append(RoutingOutcome.ROUTED)
+            if isinstance(event, NETWORK_EVENTS):
+                changing.add(client)
         await self._route_run(run)
         await self._outbound.send_all(rejected)
         return outcomes

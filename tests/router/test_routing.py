@@ -221,3 +221,28 @@ async def test_a_batch_is_routed_as_event_by_event_routing_would_route_it(
             during.event_id: "permit",
             after.event_id: "deny",
         }
+
+
+async def test_in_a_batch_one_clients_consent_changes_nothing_for_another_client(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, start_router=False
+    ) as (harness, service):
+        other = "240795-934S"
+        first, second = referral("R-20", client=other), referral("R-21", client=other)
+        mine = referral("R-22")
+        await harness.publish(first)
+        await harness.publish(consent("C-20", (KELA_KIND,), (DataCategory.REFERRAL,)))
+        await harness.publish(mine)
+        await harness.publish(second)
+        await service.start()
+        await wait_until_handled(service, 4)
+
+        assert await harness.inbox_event_ids("kela") == ids([mine])
+        decisions = {record.event_id: record.decision for record in await harness.audit_records()}
+        assert decisions == {
+            first.event_id: "deny",
+            mine.event_id: "permit",
+            second.event_id: "deny",
+        }

@@ -71,6 +71,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "is_test_identity_code",
         "oid_from_urn",
         "oid_urn",
+        "synthetic_identity_code",
     ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ from schemas import (
     is_test_identity_code,
     oid_from_urn,
     oid_urn,
+    synthetic_identity_code,
 )
 
 SECRET = b"tests-pseudonym-secret-0123456789abcdef"
@@ -201,3 +202,15 @@ def test_urn_without_the_oid_prefix_is_rejected() -> None:
 def test_urn_with_a_malformed_oid_is_rejected() -> None:
     with pytest.raises(InvalidIdentifierError, match=r"'1\.2\.x' is not an OID"):
         oid_from_urn("urn:oid:1.2.x")
+
+
+def test_synthetic_identity_code_is_a_valid_test_code() -> None:
+    code = synthetic_identity_code(date(1988, 3, 15), 912)
+
+    assert code == "150388-912" + code[-1]
+    assert is_test_identity_code(code)
+
+
+def test_synthetic_identity_code_refuses_an_individual_number_a_real_person_may_have() -> None:
+    with pytest.raises(InvalidIdentifierError, match="900 to 999"):
+        synthetic_identity_code(date(1988, 3, 15), 123)
