@@ -1,0 +1,154 @@
+"""``saattaja adapter``: unknown names are a usage error; check says what is wrong, in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from broker.cli import main
+from broker.kafka import KafkaConnection
+from broker.registry import Organisation
+from tests.adapters.kafka import create_organisation_topics, fresh_organisation
+from tests.adapters.memory_adapter import memory_adapter_registered
+
+
+@pytest.fixture
+def adapter_name() -> Iterator[str]:
+    """The test-only adapter, registered for one test."""
+    with memory_adapter_registered() as name:
+        yield name
+
+
+@pytest.fixture
+def organisation() -> Organisation:
+    """An organisation of the test's own."""
+    return fresh_organisation()
+
+
+@pytest.fixture
+def adapter_environment(
+    clean_environment: pytest.MonkeyPatch, tmp_path: Path, organisation: Organisation
+) -> pytest.MonkeyPatch:
+    """Every setting an adapter needs, right; a test spoils the one it is about."""
+    registry_file = tmp_path / "organisations.yaml"
+    registry_file.write_text(
+        "organisations:\n"
+        f"  - id: {organisation.id}\n"
+        f"    name: {organisation.name}\n"
+        f'    oid: "{organisation.oid}"\n'
+        f"    kind: {organisation.kind.value}\n",
+        encoding="utf-8",
+    )
+    env = clean_environment
+    env.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    env.setenv("SAATTAJA_PSEUDONYM_SECRET", "adapter-cli-tests-pseudonym-secret-012345")
+    env.setenv("SAATTAJA_ADAPTER_ORGANISATION", organisation.id)
+    env.setenv("SAATTAJA_ADAPTER_STATE_FILE", str(tmp_path / "state.db"))
+    env.setenv("SAATTAJA_MEMORY_TEST_SOURCE_NAME", "queue")
+    return env
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_an_unknown_adapter_prints_usage_and_the_known_names_and_exits_2(
+    command: str, adapter_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["adapter", command, "nosuch"]) == 2
+    error = capsys.readouterr().err
+    assert f"usage: saattaja adapter {command}" in error
+    assert "unknown adapter 'nosuch'; known adapters: " in error
+    assert adapter_name in error
+
+
+def test_adapter_without_a_subcommand_prints_its_usage_and_exits_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["adapter"]) == 2
+    assert "usage: saattaja adapter" in capsys.readouterr().err
+
+
+def test_list_names_the_registered_adapters(
+    adapter_name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["adapter", "list"]) == 0
+    assert adapter_name in capsys.readouterr().out.splitlines()
+
+
+def test_check_names_each_missing_or_wrong_variable_and_exits_1(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    adapter_environment.setenv("SAATTAJA_ADAPTER_HANDLER_ATTEMPTS", "none")
+    adapter_environment.delenv("SAATTAJA_MEMORY_TEST_SOURCE_NAME")
+    assert main(["adapter", "check", adapter_name]) == 1
+    problems = [line for line in capsys.readouterr().out.splitlines() if line.startswith("problem")]
+    assert any("SAATTAJA_ADAPTER_HANDLER_ATTEMPTS" in line for line in problems)
+    assert any("SAATTAJA_MEMORY_TEST_SOURCE_NAME" in line for line in problems)
+
+
+def test_check_names_a_wrong_saattaja_setting(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    adapter_environment.setenv("SAATTAJA_MAX_EVENT_BYTES", "12")
+    assert main(["adapter", "check", adapter_name]) == 1
+    assert "SAATTAJA_MAX_EVENT_BYTES" in capsys.readouterr().out
+
+
+def test_check_names_an_organisation_missing_from_the_registry(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    adapter_environment.setenv("SAATTAJA_ADAPTER_ORGANISATION", "nobody")
+    assert main(["adapter", "check", adapter_name]) == 1
+    assert "SAATTAJA_ADAPTER_ORGANISATION=nobody is not in the registry" in capsys.readouterr().out
+
+
+@pytest.mark.kafka
+async def test_check_passes_when_kafka_topics_state_file_and_source_are_fine(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    organisation: Organisation,
+    kafka_bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await create_organisation_topics(KafkaConnection(kafka_bootstrap), organisation)
+    adapter_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    code = await _in_thread(["adapter", "check", adapter_name])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.splitlines()
+    assert not [line for line in lines if line.startswith("problem")]
+    assert f"ok       kafka: topic saattaja.{organisation.id}.outbox exists" in lines
+    assert f"ok       kafka: topic saattaja.{organisation.id}.inbox exists" in lines
+    assert f"ok       adapter {adapter_name}: its system answers" in lines
+
+
+@pytest.mark.kafka
+async def test_check_reports_missing_topics_and_the_adapters_own_problems(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    organisation: Organisation,
+    kafka_bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    adapter_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    adapter_environment.setenv("SAATTAJA_MEMORY_TEST_REACHABLE", "false")
+    assert await _in_thread(["adapter", "check", adapter_name]) == 1
+    out = capsys.readouterr().out
+    assert (
+        f"problem  kafka: topic saattaja.{organisation.id}.outbox does not exist: create it "
+        "with `saattaja topics create`"
+    ) in out
+    assert f"problem  adapter {adapter_name}: source queue does not answer" in out
+
+
+async def _in_thread(argv: list[str]) -> int:
+    # main() runs its own event loop (asyncio.run), which cannot nest in the test's loop.
+    import asyncio  # noqa: PLC0415
+
+    return await asyncio.to_thread(main, argv)

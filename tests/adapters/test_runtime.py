@@ -1,0 +1,91 @@
+"""An adapter with the SDK around it: its records reach the outbox, the inbox reaches it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Final
+
+import pytest
+from pydantic import SecretStr
+
+from adapters.sdk import AdapterRuntime, AdapterSettings, InvalidEventError
+from broker.kafka import KafkaConnection
+from broker.registry import Organisation
+from broker.settings import SaattajaSettings
+from broker.topics import outbox_topic
+from tests.adapters.events import CODEC, KELA_OID, SECRET, client_code, referral
+from tests.adapters.kafka import (
+    create_organisation_topics,
+    deliver_to_inbox,
+    fresh_organisation,
+    read_topic,
+)
+from tests.adapters.memory_adapter import MemoryAdapter, MemorySettings
+from tests.broker.conditions import eventually
+
+pytestmark = pytest.mark.kafka
+
+_WITHIN: Final = 60.0
+
+
+@asynccontextmanager
+async def running(
+    kafka_bootstrap: str, state_file: Path
+) -> AsyncIterator[tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]]:
+    connection = KafkaConnection(kafka_bootstrap)
+    organisation = fresh_organisation()
+    await create_organisation_topics(connection, organisation)
+    adapter = MemoryAdapter(MemorySettings(source_name="queue"))
+    runtime = AdapterRuntime(
+        adapter,
+        settings=AdapterSettings(
+            organisation=organisation.id,
+            state_file=state_file,
+            relay_first_delay_seconds=0.1,
+            relay_max_delay_seconds=0.5,
+            session_timeout_ms=6_000,
+        ),
+        saattaja=SaattajaSettings(
+            kafka_bootstrap=kafka_bootstrap, pseudonym_secret=SecretStr(SECRET.decode())
+        ),
+        organisation=organisation,
+        connection=connection,
+    )
+    async with runtime:
+        yield runtime, adapter, connection, organisation
+
+
+async def test_the_adapters_records_reach_its_outbox_and_its_inbox_reaches_it(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    outgoing, incoming = referral(client_code(20)), referral(client_code(21))
+    async with running(kafka_bootstrap, state_file) as (runtime, adapter, connection, org):
+        await adapter.source.put(outgoing)
+        await deliver_to_inbox(connection, org, CODEC.encode(incoming))
+
+        async def published() -> bool:
+            return len(await read_topic(connection, outbox_topic(org.id))) == 1
+
+        await eventually(published, within=_WITHIN, what="the record in the outbox topic")
+        await eventually(lambda: adapter.delivered == [incoming], within=_WITHIN, what="handled")
+
+        async def drained() -> bool:
+            return (await runtime.health()).outbox_unsent == 0
+
+        await eventually(drained, within=_WITHIN, what="the local outbox drained")
+        health = await runtime.health()
+    assert (health.outbox_unsent, health.outbox_oldest_age_seconds, health.parked) == (0, 0.0, 0)
+    assert health.healthy
+
+
+async def test_an_adapter_whose_loop_fails_stops_the_runtime_with_the_reason(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    async with running(kafka_bootstrap, state_file) as (runtime, adapter, _, _):
+        await adapter.source.put(referral(client_code(22), sender=KELA_OID))
+        with pytest.raises(InvalidEventError, match=re.escape(f"names {KELA_OID} as its sender")):
+            await runtime.wait(asyncio.Event())
