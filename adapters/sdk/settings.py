@@ -74,6 +74,13 @@ class AdapterSettings(BaseSettings):
         le=24 * 365,
         description="How long records Kafka acknowledged stay in the state file, for inspection.",
     )
+    health_log_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="How often `saattaja adapter run` logs the outbox depth and age and the "
+        "parked count.",
+    )
     session_timeout_ms: int = Field(
         default=10_000,
         ge=1_000,

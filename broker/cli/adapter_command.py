@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
+import structlog
+
 from adapters.sdk import (
     Adapter,
     AdapterRegistry,
@@ -31,6 +33,8 @@ from broker.settings import SaattajaSettings, load_settings
 from broker.topics import inbox_topic, outbox_topic
 
 __all__ = ["register"]
+
+_log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
@@ -118,7 +122,26 @@ async def _serve(runtime: AdapterRuntime, name: str) -> None:
                 f"{context.settings.state_path}. Ctrl-C stops it.",
                 flush=True,
             )
-            await runtime.wait(shutdown)
+            reporting = asyncio.create_task(_log_health(runtime, context.settings))
+            try:
+                await runtime.wait(shutdown)
+            finally:
+                reporting.cancel()
+
+
+async def _log_health(runtime: AdapterRuntime, settings: AdapterSettings) -> None:
+    """Integration staff watch the logs: the outbox depth and age, now and then."""
+    while True:
+        await asyncio.sleep(settings.health_log_seconds)
+        health = await runtime.health()
+        _log.info(
+            "adapter_health",
+            outbox_unsent=health.outbox_unsent,
+            outbox_oldest_age_seconds=round(health.outbox_oldest_age_seconds, 1),
+            parked=health.parked,
+            relay_error=health.relay_error,
+            receiver_error=health.receiver_error,
+        )
 
 
 @dataclass(slots=True)
