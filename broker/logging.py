@@ -45,7 +45,13 @@ def configure_logging(
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=_is_terminal(stream))
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # Below-level events are dropped before any processor runs: a busy router's info
+        # lines cost nothing when the level is warning.
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         # Not cached: tests swap the configuration (structlog.testing.capture_logs).

@@ -12,11 +12,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import UtcDateTime, metadata, translate_database_errors
+from consent.database import (
+    UtcDateTime,
+    insert_unless_present,
+    metadata,
+    translate_database_errors,
+)
 
 __all__ = ["DeliveryLedger", "deliveries"]
 
@@ -56,9 +59,7 @@ class DeliveryLedger:
             {"event_id": str(event_id), "recipient": recipient, "delivered_at": at}
             for event_id, recipient in pairs
         ]
-        dialect = self._engine.dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(deliveries).on_conflict_do_nothing()
+        statement = insert_unless_present(deliveries, self._engine.dialect.name)
         async with (
             translate_database_errors("writing the delivery ledger"),
             self._engine.begin() as connection,

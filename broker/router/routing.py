@@ -5,19 +5,19 @@ audit log before anything is delivered, deliveries are acknowledged by Kafka bef
 caller commits the offsets, and a record routed again after a crash reuses the decisions
 on record and skips the deliveries the ledger has seen.
 
-A batch is routed in runs, so that the stores are read and written once per run instead of
-once per event, with the result an event-by-event router would give. A decision depends
-only on the client's own consents and care network, so a run ends only where one client's
-events depend on each other: before a consent event of a client with events in the run
-(the consent applies to what comes after it), and before an event of a client whose care
-network an event in the run changes (the network changes once that event is routed).
+A batch is routed in waves, so that the stores are read and written once per wave instead
+of once per event, with the result an event-by-event router would give. A decision depends
+only on the client's own consents and care network, so each client's events are cut into
+steps where they depend on each other (a consent applies to the events after it; an event
+that changes the care network changes it for the events after it), and wave n routes
+every client's n-th step together.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -77,6 +77,14 @@ class _Routable:
         return self.incoming.record.key.decode()
 
 
+@dataclass(slots=True)
+class _Step:
+    """A client's consents to apply, then the events decided on the state they leave."""
+
+    consents: list[tuple[ConsentGranted | ConsentRevoked, str]] = field(default_factory=list)
+    events: list[_Routable] = field(default_factory=list)
+
+
 class Router:
     """Routes outbox records; every store or Kafka failure propagates so the caller can retry."""
 
@@ -116,33 +124,33 @@ class Router:
         safe, because every step is idempotent by event id.
         """
         outcomes: list[RoutingOutcome] = []
-        run: list[_Routable] = []
-        in_run: set[str] = set()  # clients with events in the run
-        changing: set[str] = set()  # clients whose care network an event in the run changes
+        steps: dict[str, list[_Step]] = {}  # each client's events, cut where they depend
         rejected: list[tuple[str, KafkaRecord]] = []
         for incoming in batch:
             routable = self._validate(incoming, rejected)
             if routable is None:
                 outcomes.append(RoutingOutcome.REJECTED)
                 continue
-            event, client = routable.event, routable.pseudonym
-            consent_event = isinstance(event, ConsentGranted | ConsentRevoked)
-            # A client's events are decided on the state their earlier events left; other
-            # clients' events share the run whatever happens to this client.
-            if client in changing or (consent_event and client in in_run):
-                await self._route_run(run)
-                run, in_run, changing = [], set(), set()
+            event = routable.event
+            client_steps = steps.setdefault(routable.pseudonym, [_Step()])
             if isinstance(event, ConsentGranted | ConsentRevoked):
-                await self._consents.apply(event, pseudonym=client, applied_at=self._clock())
-                _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
+                if client_steps[-1].events:  # it applies to what comes after it
+                    client_steps.append(_Step())
+                client_steps[-1].consents.append((event, routable.pseudonym))
                 outcomes.append(RoutingOutcome.APPLIED)
                 continue
-            run.append(routable)
-            in_run.add(client)
+            client_steps[-1].events.append(routable)
             outcomes.append(RoutingOutcome.ROUTED)
-            if isinstance(event, NETWORK_EVENTS):
-                changing.add(client)
-        await self._route_run(run)
+            if isinstance(event, NETWORK_EVENTS):  # the network changes once it is routed
+                client_steps.append(_Step())
+        for wave in range(max((len(s) for s in steps.values()), default=0)):
+            now_due = [s[wave] for s in steps.values() if wave < len(s)]
+            consents = [consent for step in now_due for consent in step.consents]
+            if consents:
+                await self._consents.apply_all(consents, applied_at=self._clock())
+                for event, _ in consents:
+                    _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
+            await self._route_run([routable for step in now_due for routable in step.events])
         await self._outbound.send_all(rejected)
         return outcomes
 
@@ -202,8 +210,7 @@ class Router:
             )
         await self._outbound.send_all(deliveries)
         await self._ledger.record(pairs, self._clock())
-        for routable in run:
-            await self._network.record(routable.event, pseudonym=routable.pseudonym)
+        await self._network.record_all([(r.event, r.pseudonym) for r in run])
 
     def _decisions(
         self,

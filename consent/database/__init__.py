@@ -3,12 +3,14 @@
 from consent.database.engine import create_database_engine, translate_database_errors
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
+from consent.database.statements import insert_unless_present
 from consent.database.types import UtcDateTime
 
 __all__ = [
     "UtcDateTime",
     "check_database_schema",
     "create_database_engine",
+    "insert_unless_present",
     "metadata",
     "translate_database_errors",
     "upgrade_database",

@@ -14,15 +14,13 @@ consent or a statutory basis.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent.database import translate_database_errors
+from consent.database import insert_unless_present, translate_database_errors
 from consent.network.tables import care_network_events, care_network_members
 from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted, check_pseudonym
 
@@ -42,27 +40,38 @@ class CareNetwork:
 
     async def record(self, event: Event, *, pseudonym: str) -> bool:
         """Apply ``event`` to the client's network; False when it was seen or changes nothing."""
-        if not isinstance(event, NETWORK_EVENTS):
-            return False  # no database round trip for the events that change no network
-        check_pseudonym(pseudonym)
-        what = f"recording {event.ce_type()} {event.event_id} in the care network"
-        try:
-            async with translate_database_errors(what), self._engine.begin() as connection:
-                await connection.execute(
-                    care_network_events.insert().values(
-                        event_id=str(event.event_id),
-                        client=pseudonym,
-                        event_type=event.ce_type(),
-                        occurred_at=event.occurred_at,
-                    )
+        return await self.record_all([(event, pseudonym)]) == 1
+
+    async def record_all(self, events: Sequence[tuple[Event, str]]) -> int:
+        """Apply each (event, client pseudonym) in order, in one transaction; how many were new.
+
+        Events that change no network are skipped, and so is an event already recorded
+        (the event id is the key), so recording the same events again changes nothing.
+        """
+        changing = [(e, p) for e, p in events if isinstance(e, NETWORK_EVENTS)]
+        if not changing:
+            return 0  # no database round trip for the events that change no network
+        for _, pseudonym in changing:
+            check_pseudonym(pseudonym)
+        statement = insert_unless_present(care_network_events, self._engine.dialect.name)
+        what = f"recording {len(changing)} event(s) in the care network"
+        recorded = 0
+        async with translate_database_errors(what), self._engine.begin() as connection:
+            for event, pseudonym in changing:
+                seen = await connection.execute(
+                    statement,
+                    {
+                        "event_id": str(event.event_id),
+                        "client": pseudonym,
+                        "event_type": event.ce_type(),
+                        "occurred_at": event.occurred_at,
+                    },
                 )
-                await _change(connection, event, pseudonym)
-        except IntegrityError:
-            # The event id is the primary key: a second delivery fails here and changes nothing.
-            if await self._seen(event.event_id):
-                return False
-            raise
-        return True
+                if seen.rowcount == 1:
+                    assert isinstance(event, NETWORK_EVENTS)  # noqa: S101 - filtered above
+                    await _change(connection, event, pseudonym)
+                    recorded += 1
+        return recorded
 
     async def members(self, pseudonym: str) -> frozenset[str]:
         """OIDs of the organisations currently in the client's network."""
@@ -83,16 +92,6 @@ class CareNetwork:
         for client, organisation in rows:
             found[client].add(organisation)
         return {client: frozenset(members) for client, members in found.items()}
-
-    async def _seen(self, event_id: uuid.UUID) -> bool:
-        query = sa.select(care_network_events.c.event_id).where(
-            care_network_events.c.event_id == str(event_id)
-        )
-        async with (
-            translate_database_errors("checking for a care-network event already recorded"),
-            self._engine.connect() as connection,
-        ):
-            return (await connection.execute(query)).first() is not None
 
 
 async def _change(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import translate_database_errors
+from consent.database import insert_unless_present, translate_database_errors
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -41,18 +40,32 @@ class ConsentStore:
         self, event: ConsentGranted | ConsentRevoked, *, pseudonym: str, applied_at: datetime
     ) -> bool:
         """Record the event from ``applied_at`` on; False when it was already recorded."""
-        check_pseudonym(pseudonym)  # an identity code must never reach the table
-        row = _row(consent_version(event, applied_at=applied_at), pseudonym)
-        what = f"recording {event.ce_type()} {event.event_id}"
-        try:
-            async with translate_database_errors(what), self._engine.begin() as connection:
-                await connection.execute(consent_versions.insert().values(row))
-        except IntegrityError:
-            # The unique event id makes a second apply fail; anything else is a real error.
-            if await self._recorded(event.event_id):
-                return False
-            raise
-        return True
+        return await self.apply_all([(event, pseudonym)], applied_at=applied_at) == 1
+
+    async def apply_all(
+        self,
+        events: Sequence[tuple[ConsentGranted | ConsentRevoked, str]],
+        *,
+        applied_at: datetime,
+    ) -> int:
+        """Record each (event, client pseudonym) in one transaction; how many were new.
+
+        The event id is unique: an event already recorded is skipped, so applying the
+        same events again changes nothing.
+        """
+        if not events:
+            return 0
+        rows = []
+        for event, pseudonym in events:
+            check_pseudonym(pseudonym)  # an identity code must never reach the table
+            rows.append(_row(consent_version(event, applied_at=applied_at), pseudonym))
+        statement = insert_unless_present(consent_versions, self._engine.dialect.name)
+        what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
+        applied = 0
+        async with translate_database_errors(what), self._engine.begin() as connection:
+            for row in rows:  # one statement a row: rowcount says whether it was new
+                applied += (await connection.execute(statement, row)).rowcount
+        return applied
 
     async def consents_for(self, pseudonym: str) -> ClientConsents:
         """The client's whole history, from which ``decide`` judges any moment."""
@@ -87,16 +100,6 @@ class ConsentStore:
         ):
             rows = (await connection.execute(query)).mappings().all()
         return [(row["client"], _version(row)) for row in rows]
-
-    async def _recorded(self, event_id: uuid.UUID) -> bool:
-        query = sa.select(consent_versions.c.sequence).where(
-            consent_versions.c.event_id == str(event_id)
-        )
-        async with (
-            translate_database_errors("checking for a consent event already recorded"),
-            self._engine.connect() as connection,
-        ):
-            return (await connection.execute(query)).first() is not None
 
 
 def _row(version: ConsentVersion, pseudonym: str) -> dict[str, Any]:
