@@ -1,0 +1,178 @@
+"""The adapter's FHIR server: the organisation's system POSTs resources, events are published."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Final
+
+import structlog
+from aiohttp import web
+
+from adapters.fhir_rest.errors import FhirInputError, MalformedFhirError, UnacceptableFhirError
+from adapters.fhir_rest.mapping import event_from_submission
+from adapters.fhir_rest.resources import read_submission
+from adapters.fhir_rest.settings import FhirRestSettings
+from adapters.fhir_rest.sink import EVENT_ID_HEADER, EVENT_TYPE_HEADER
+from adapters.sdk import AdapterContext, InvalidEventError, LocalStoreError
+from schemas import CONTENT_TYPE
+from schemas.fhir import FhirJson
+
+__all__ = ["FhirIntake", "operation_outcome"]
+
+_log = structlog.get_logger(__name__)
+_JSON_TYPES: Final = frozenset({CONTENT_TYPE, "application/json"})
+_TAKES: Final = (
+    "ServiceRequest",
+    "Task",
+    "CarePlan",
+    "EpisodeOfCare",
+    "CareTeam",
+    "Consent",
+    "Observation",
+    "QuestionnaireResponse",
+)
+
+
+def operation_outcome(severity: str, code: str, diagnostics: str) -> FhirJson:
+    """A FHIR OperationOutcome of one issue, the answer to every POST."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+    }
+
+
+def _answer(status: int, outcome: FhirJson, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=json.dumps(outcome, ensure_ascii=False).encode(),
+        content_type=CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+class FhirIntake:
+    """Turns each POSTed resource or Bundle into one event and publishes it.
+
+    202 Accepted once the event is durably in the adapter's local outbox (the SDK sends it
+    on to Kafka, also after an outage); 400 or 422 with an OperationOutcome saying what is
+    wrong, and nothing published; 503 when the local outbox cannot be written.
+    """
+
+    def __init__(self, context: AdapterContext, settings: FhirRestSettings) -> None:
+        self._context = context
+        self._settings = settings
+
+    def application(self) -> web.Application:
+        """The aiohttp application: POST <prefix>[/<type>], PUT <prefix>/<type>[/<id>]."""
+        prefix = self._settings.path_prefix
+        app = web.Application(client_max_size=self._settings.max_body_bytes)
+        app.add_routes(
+            [
+                web.post("/", self._receive),
+                web.post(prefix, self._receive),
+                web.post(f"{prefix}/{{type}}", self._receive),
+                web.put(f"{prefix}/{{type}}", self._receive),
+                web.put(f"{prefix}/{{type}}/{{id}}", self._receive),
+                web.get(f"{prefix}/metadata", self._metadata),
+            ]
+        )
+        return app
+
+    @asynccontextmanager
+    async def serving(self) -> AsyncIterator[int]:
+        """Listen on the configured address for as long as the block runs; yields the port."""
+        runner = web.AppRunner(self.application(), access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._settings.listen_host, self._settings.listen_port)
+            await site.start()
+            port: int = runner.addresses[0][1]
+            _log.info("fhir_intake_listening", host=self._settings.listen_host, port=port)
+            yield port
+        finally:
+            await runner.cleanup()
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        try:
+            return await self._publish(request)
+        except FhirInputError as exc:
+            _log.warning("fhir_refused", status=exc.status, path=request.path, reason=str(exc))
+            return _answer(exc.status, operation_outcome("error", exc.issue_code, str(exc)))
+
+    async def _publish(self, request: web.Request) -> web.Response:
+        if request.content_type not in _JSON_TYPES:
+            raise MalformedFhirError(
+                f"Content-Type is {request.content_type or 'missing'}: send {CONTENT_TYPE}"
+            )
+        submission = read_submission(
+            await request.read(), method=request.method, url_type=request.match_info.get("type")
+        )
+        event = event_from_submission(
+            submission,
+            sender_oid=self._context.organisation.oid,
+            event_id=_event_id(request),
+            received_at=datetime.now(UTC),
+        )
+        try:
+            await self._context.publish(event)
+        except InvalidEventError as exc:
+            raise UnacceptableFhirError(str(exc)) from exc
+        except LocalStoreError as exc:
+            _log.error("fhir_not_stored", event_id=str(event.event_id), reason=str(exc))
+            return _answer(
+                503,
+                operation_outcome(
+                    "fatal", "transient", f"not accepted, the adapter cannot store it: {exc}"
+                ),
+                {"Retry-After": "30"},
+            )
+        _log.info("fhir_published", event_id=str(event.event_id), type=event.ce_type())
+        return _answer(
+            202,
+            operation_outcome(
+                "information",
+                "informational",
+                f"accepted as {event.ce_type()} event {event.event_id}; it is stored and will "
+                "reach Saattaja",
+            ),
+            {EVENT_ID_HEADER: str(event.event_id), EVENT_TYPE_HEADER: event.ce_type()},
+        )
+
+    async def _metadata(self, _request: web.Request) -> web.Response:
+        """A CapabilityStatement naming what this server takes, for the system's developers."""
+        statement: FhirJson = {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": datetime.now(UTC).date().isoformat(),
+            "kind": "instance",
+            "fhirVersion": "4.0.1",
+            "format": [CONTENT_TYPE],
+            "rest": [
+                {
+                    "mode": "server",
+                    "resource": [
+                        {"type": name, "interaction": [{"code": "create"}, {"code": "update"}]}
+                        for name in _TAKES
+                    ],
+                    "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                }
+            ],
+        }
+        return _answer(200, statement)
+
+
+def _event_id(request: web.Request) -> uuid.UUID:
+    """The caller's event id when it sends one, so that a retried POST makes the same event."""
+    given = request.headers.get(EVENT_ID_HEADER)
+    if given is None:
+        return uuid.uuid4()
+    try:
+        return uuid.UUID(given)
+    except ValueError as exc:
+        raise MalformedFhirError(
+            f"{EVENT_ID_HEADER} is {given!r}: leave it out or send a UUID"
+        ) from exc
