@@ -1,0 +1,98 @@
+"""Delivery: each received event reaches the organisation's FHIR server as a transaction Bundle."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import SecretStr
+
+from adapters.fhir_rest import (
+    EVENT_ID_HEADER,
+    DemoFhirServer,
+    FhirEndpointError,
+    FhirRestAdapter,
+)
+from adapters.sdk import RejectEvent
+from schemas import RejectionNotice
+from tests.adapters.events import KELA_OID, client_code, referral
+from tests.adapters.fhir_rest.conftest import settings_for
+
+
+async def test_an_event_is_posted_as_a_transaction_of_its_focal_resources(
+    demo_server: DemoFhirServer,
+) -> None:
+    event = referral(client_code(30))
+
+    await FhirRestAdapter(settings_for(demo_server.base_url)).handle(event)
+
+    [received] = demo_server.transactions
+    assert received.body["type"] == "transaction"
+    assert received.event_type == "fi.saattaja.referral.requested.v1"
+    assert received.headers[EVENT_ID_HEADER] == str(event.event_id)
+    assert [entry["request"]["method"] for entry in received.body["entry"]] == ["PUT", "PUT"]
+    [task] = demo_server.resources("Task")
+    assert task["owner"]["identifier"]["value"] == f"urn:oid:{KELA_OID}"
+
+
+async def test_a_redelivered_event_replaces_rather_than_duplicates(
+    demo_server: DemoFhirServer,
+) -> None:
+    adapter, event = FhirRestAdapter(settings_for(demo_server.base_url)), referral(client_code(31))
+
+    await adapter.handle(event)
+    await adapter.handle(event)
+
+    assert len(demo_server.transactions) == 2
+    assert len(demo_server.resources("ServiceRequest")) == 1
+
+
+async def test_the_bearer_token_is_sent(demo_server: DemoFhirServer) -> None:
+    settings = settings_for(demo_server.base_url, bearer_token=SecretStr("kela-token"))
+
+    await FhirRestAdapter(settings).handle(referral(client_code(32)))
+
+    assert demo_server.requests[0].headers["Authorization"] == "Bearer kela-token"
+
+
+async def test_a_server_error_raises_so_that_the_sdk_retries(demo_server: DemoFhirServer) -> None:
+    demo_server.fail_next(500, "database is restarting")
+
+    with pytest.raises(FhirEndpointError, match="answered 500: database is restarting"):
+        await FhirRestAdapter(settings_for(demo_server.base_url)).handle(referral(client_code(33)))
+
+
+async def test_a_422_rejects_the_event_with_the_servers_words(demo_server: DemoFhirServer) -> None:
+    demo_server.fail_next(422, "Task.owner is not an organisation we know")
+
+    with pytest.raises(RejectEvent, match=re.escape("Task.owner is not an organisation we know")):
+        await FhirRestAdapter(settings_for(demo_server.base_url)).handle(referral(client_code(34)))
+
+
+async def test_an_unreachable_server_raises_so_that_the_sdk_retries() -> None:
+    adapter = FhirRestAdapter(settings_for("http://127.0.0.1:9/fhir", timeout_seconds=5))
+
+    with pytest.raises(FhirEndpointError, match="does not answer"):
+        await adapter.handle(referral(client_code(35)))
+
+
+async def test_a_rejection_notice_is_posted_to_the_bundle_endpoint(
+    demo_server: DemoFhirServer,
+) -> None:
+    notice = RejectionNotice(
+        rejected_at=datetime(2026, 3, 1, tzinfo=UTC),
+        recipient=KELA_OID,
+        rejected_event_id="0b8f4a52-1d7e-4c1e-9d8c-3f7b1c2a9e10",
+        reason="the plan names no performer",
+        source_topic="saattaja.kela.outbox",
+        source_partition=0,
+        source_offset=7,
+    )
+
+    await FhirRestAdapter(settings_for(demo_server.base_url)).on_rejection(notice)
+
+    [posted] = demo_server.notices
+    assert posted.body["type"] == "message"
+    outcome = posted.body["entry"][1]["resource"]
+    assert outcome["issue"][0]["diagnostics"] == "the plan names no performer"
