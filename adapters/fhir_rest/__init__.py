@@ -2,8 +2,9 @@
 
 Their system POSTs a FHIR resource or a transaction Bundle to the adapter's server, which
 publishes the matching Saattaja event; events for the organisation are POSTed to its FHIR
-server as transaction Bundles. ``DemoFhirServer`` is a small receiving FHIR server for
-tests and the one-machine demo, not part of the adapter.
+server as transaction Bundles. ``adapters.fhir_rest.receiving_server.DemoFhirServer`` is
+a small receiving FHIR server for tests and the one-machine demo, not part of the adapter
+(and so not imported here: ``python -m adapters.fhir_rest.receiving_server`` runs it).
 """
 
 from adapters.fhir_rest.adapter import FhirRestAdapter
@@ -15,7 +16,6 @@ from adapters.fhir_rest.errors import (
     UnacceptableFhirError,
 )
 from adapters.fhir_rest.mapping import event_class_for, event_from_submission, transaction_bundle
-from adapters.fhir_rest.receiving_server import DemoFhirServer, ReceivedRequest
 from adapters.fhir_rest.resources import Submission, read_submission
 from adapters.fhir_rest.settings import FhirRestSettings
 from adapters.fhir_rest.sink import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SENDER_HEADER, FhirEndpoint
@@ -25,7 +25,6 @@ __all__ = [
     "EVENT_ID_HEADER",
     "EVENT_TYPE_HEADER",
     "SENDER_HEADER",
-    "DemoFhirServer",
     "FhirEndpoint",
     "FhirEndpointError",
     "FhirInputError",
@@ -34,7 +33,6 @@ __all__ = [
     "FhirRestError",
     "FhirRestSettings",
     "MalformedFhirError",
-    "ReceivedRequest",
     "Submission",
     "UnacceptableFhirError",
     "event_class_for",

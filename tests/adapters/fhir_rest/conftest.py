@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
-from adapters.fhir_rest import DemoFhirServer, FhirIntake, FhirRestSettings
+from adapters.fhir_rest import FhirIntake, FhirRestSettings
+from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.sdk import (
     AdapterContext,
     AdapterHealth,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from adapters.fhir_rest import DemoFhirServer, FhirRestAdapter
+from adapters.fhir_rest import FhirRestAdapter
+from adapters.fhir_rest.receiving_server import DemoFhirServer
 from tests.adapters.fhir_rest.conftest import settings_for
 
 

@@ -10,10 +10,10 @@ from pydantic import SecretStr
 
 from adapters.fhir_rest import (
     EVENT_ID_HEADER,
-    DemoFhirServer,
     FhirEndpointError,
     FhirRestAdapter,
 )
+from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.sdk import RejectEvent
 from schemas import RejectionNotice
 from tests.adapters.events import KELA_OID, client_code, referral

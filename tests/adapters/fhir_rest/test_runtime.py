@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from adapters.fhir_rest import DemoFhirServer, FhirRestAdapter
+from adapters.fhir_rest import FhirRestAdapter
+from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.sdk import AdapterRuntime, AdapterSettings, AdapterStore, ReceivedEvents
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
