@@ -1,0 +1,73 @@
+"""Connecting to the organisation's database, and saying in words when it does not answer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.sdk import AdapterConfigurationError
+from adapters.sql_outbox.errors import SourceUnavailableError
+
+__all__ = ["create_source_engine", "unavailable"]
+
+_SUPPORTED = ("postgresql", "sqlite")
+
+
+def create_source_engine(url: str) -> AsyncEngine:
+    """An engine for the organisation's database; connects only when first used."""
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend not in _SUPPORTED:
+            raise AdapterConfigurationError(
+                f"SAATTAJA_SQL_OUTBOX_DATABASE_URL names a {backend} database; this adapter "
+                "speaks PostgreSQL (postgresql+asyncpg://user@host/db) and SQLite "
+                "(sqlite+aiosqlite:///path/to/file.db)"
+            )
+        # pool_pre_ping: a database restart must not leave dead connections in the pool.
+        engine = create_async_engine(parsed, pool_pre_ping=backend == "postgresql")
+    except (ArgumentError, ImportError) as exc:
+        raise AdapterConfigurationError(
+            f"SAATTAJA_SQL_OUTBOX_DATABASE_URL is not a usable async URL ({exc}): use "
+            "postgresql+asyncpg://user@host/db or sqlite+aiosqlite:///path/to/file.db"
+        ) from exc
+    if backend == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_busy_timeout)
+    return engine
+
+
+def _sqlite_busy_timeout(connection: Any, _record: Any) -> None:
+    # The organisation's system writes the same file: wait for its lock rather than fail.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+@asynccontextmanager
+async def unavailable(what: str, url: str) -> AsyncIterator[None]:
+    """Turn a database that does not answer into SourceUnavailableError naming ``what``."""
+    where = make_url(url).render_as_string(hide_password=True)
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise SourceUnavailableError(
+            f"the database {where} did not answer while {what}: {exc.orig or exc}; check "
+            "SAATTAJA_SQL_OUTBOX_DATABASE_URL and that the server is running"
+        ) from exc
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise SourceUnavailableError(
+            f"the connection to {where} was lost while {what}; it is retried"
+        ) from exc
+    except OSError as exc:
+        raise SourceUnavailableError(
+            f"the database {where} could not be reached while {what}: {exc}; check "
+            "SAATTAJA_SQL_OUTBOX_DATABASE_URL and that the server is running"
+        ) from exc

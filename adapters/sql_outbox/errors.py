@@ -1,0 +1,28 @@
+"""Errors of the SQL outbox adapter.
+
+SaattajaAdapterError (adapters.sdk)
+└── SqlOutboxError
+    ├── SourceUnavailableError (RuntimeError)  the organisation's database does not answer
+    └── InvalidRowError (ValueError)           an outbox row cannot become an event
+
+InvalidRowError never leaves the adapter: its message is written into the row's ``error``
+column, where the organisation's IT team sees it.
+"""
+
+from __future__ import annotations
+
+from adapters.sdk import SaattajaAdapterError
+
+__all__ = ["InvalidRowError", "SourceUnavailableError", "SqlOutboxError"]
+
+
+class SqlOutboxError(SaattajaAdapterError):
+    """Root of the SQL outbox adapter's errors."""
+
+
+class SourceUnavailableError(SqlOutboxError, RuntimeError):
+    """The organisation's database cannot be reached or refused a statement."""
+
+
+class InvalidRowError(SqlOutboxError, ValueError):
+    """An outbox row names an unknown event type or its payload breaks the event's model."""

@@ -1,0 +1,114 @@
+"""An outbox row becomes an event of the contract; a received event becomes an inbox row."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from adapters.sql_outbox.errors import InvalidRowError
+from schemas import EVENT_TYPES, REJECTION_NOTICE_TYPE, ROUTER_SOURCE, Event, RejectionNotice
+from schemas.events import ce_type_of
+
+__all__ = ["EVENT_ID_NAMESPACE", "InboxRow", "OutboxRow", "event_from_row", "row_event_id"]
+
+EVENT_ID_NAMESPACE: Final = uuid.UUID("2b0f6c6e-8f8e-5d1e-9a55-5a4f7e0c0b71")
+"""uuid5 namespace of event ids derived from outbox rows; never change it."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One row of the outbox table, as read."""
+
+    id: int
+    event_type: str
+    payload: Any
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    """What is written into the inbox table for one received event or notice."""
+
+    event_id: str
+    event_type: str
+    client: str | None
+    sender: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def of_event(cls, event: Event) -> InboxRow:
+        """The event as the receiving organisation's system reads it."""
+        return cls(
+            event_id=str(event.event_id),
+            event_type=event.ce_type(),
+            client=event.client,
+            sender=event.sender,
+            payload=event.model_dump(mode="json"),
+        )
+
+    @classmethod
+    def of_notice(cls, notice: RejectionNotice) -> InboxRow:
+        """A rejection notice: no client, the router as sender, the reason in the payload."""
+        return cls(
+            event_id=str(notice.notice_id),
+            event_type=REJECTION_NOTICE_TYPE,
+            client=None,
+            sender=ROUTER_SOURCE,
+            payload=notice.model_dump(mode="json"),
+        )
+
+
+def row_event_id(sender_oid: str, table: str, row_id: int) -> uuid.UUID:
+    """The event id of a row without one: the same every time the row is read."""
+    return uuid.uuid5(EVENT_ID_NAMESPACE, f"{sender_oid}/{table}/{row_id}")
+
+
+def event_from_row(row: OutboxRow, *, sender_oid: str, table: str) -> Event:
+    """The row's event; InvalidRowError says what is wrong with the row, for its error column."""
+    event_class = _event_class(row.event_type)
+    fields = _payload(row.payload)
+    # The row's own values win, so a system may send its own ids and times; the defaults
+    # make the minimal row (just the domain record) enough.
+    fields.setdefault("sender", sender_oid)
+    fields.setdefault("event_id", str(row_event_id(sender_oid, table, row.id)))
+    fields.setdefault("occurred_at", row.created_at.isoformat())
+    try:
+        return event_class.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise InvalidRowError(
+            f"payload is not a valid {event_class.ce_type()}: {problems}"
+        ) from exc
+
+
+def _event_class(event_type: str) -> type[Event]:
+    for candidate in (event_type, ce_type_of(event_type)):
+        if candidate in EVENT_TYPES:
+            return EVENT_TYPES[candidate]
+    known = ", ".join(sorted(cls.event_code for cls in EVENT_TYPES.values()))
+    raise InvalidRowError(
+        f"event_type {event_type!r} is not in the Saattaja event catalogue v1: use one of "
+        f"{known} (or its full type fi.saattaja.<type>.v1)"
+    )
+
+
+def _payload(payload: Any) -> dict[str, Any]:
+    # A system that stores JSON as text (or a driver that returns it so) is accepted too.
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError as exc:
+            raise InvalidRowError(f"payload is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise InvalidRowError(
+            f"payload is a JSON {type(payload).__name__}, not an object with the event's fields"
+        )
+    return dict(payload)

@@ -1,0 +1,41 @@
+"""The one-machine demo path: the same tables in a SQLite file, without PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.sql_outbox import add_outbox_row, create_tables, inbox_rows, outbox_rows
+from tests.adapters.events import CODEC, client_code, referral
+from tests.adapters.kafka import deliver_to_inbox
+from tests.adapters.sql_outbox.harness import WITHIN, domain_record, published, running
+from tests.broker.conditions import eventually
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_a_sqlite_outbox_row_is_published_and_a_received_event_written(
+    kafka_bootstrap: str, state_file: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sote.db'}"
+    await create_tables(url)
+    outgoing, incoming = referral(client_code(60)), referral(client_code(61))
+    await add_outbox_row(url, "referral.requested", domain_record(outgoing))
+
+    async def sent() -> bool:
+        return [row["sent_at"] is not None for row in await outbox_rows(url)] == [True]
+
+    async def received() -> bool:
+        return len(await inbox_rows(url)) == 1
+
+    async with running(kafka_bootstrap, state_file, url) as run:
+        await deliver_to_inbox(run.connection, run.organisation, CODEC.encode(incoming))
+        [event] = await published(run, 1)
+        await eventually(sent, within=WITHIN, what="the row marked sent")
+        await eventually(received, within=WITHIN, what="the received event's row")
+        assert await run.adapter.check() == []
+    assert event.document_id == outgoing.document_id
+    assert event.occurred_at == (await outbox_rows(url))[0]["created_at"]
+    [row] = await inbox_rows(url)
+    assert (row["event_id"], row["client"]) == (str(incoming.event_id), incoming.client)
