@@ -81,6 +81,20 @@ class SaattajaSettings(BaseSettings):
         description="Most outbox records a router process routes together, with one read "
         "and one write of each store.",
     )
+    router_fetch_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Longest a router's fetch waits at the broker for new records: the "
+        "floor of outbox-to-inbox latency when traffic is light.",
+    )
+    router_validation_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Worker processes that validate FHIR for a router process; 0 validates "
+        "in the router process itself.",
+    )
     store_retry_max_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ from broker.router.candidates import candidate_recipients
 from broker.router.dead_letter import dead_letter_record, rejection_notice
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
+from broker.router.validation import FhirValidationPool
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
 from consent.decisions import ClientConsents, Decision, Disclosure, DisclosurePart, Party, decide
@@ -43,6 +45,7 @@ from schemas import (
     EventCodec,
     KafkaRecord,
 )
+from schemas.fhir import FhirVerdict
 
 __all__ = ["Outbound", "Router", "RoutingOutcome"]
 
@@ -99,6 +102,7 @@ class Router:
         ledger: DeliveryLedger,
         legal_bases: LegalBases,
         outbound: Outbound,
+        validation: FhirValidationPool | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._codec = codec
@@ -108,6 +112,7 @@ class Router:
         self._ledger = ledger
         self._legal_bases = legal_bases
         self._outbound = outbound
+        self._validation = validation or FhirValidationPool(0)
         self._clock = clock
         self._outboxes = {outbox_topic(org.id): org for org in registry}
         self._by_oid = {org.oid: org for org in registry}
@@ -124,25 +129,8 @@ class Router:
         safe, because every step is idempotent by event id.
         """
         outcomes: list[RoutingOutcome] = []
-        steps: dict[str, list[_Step]] = {}  # each client's events, cut where they depend
         rejected: list[tuple[str, KafkaRecord]] = []
-        for incoming in batch:
-            routable = self._validate(incoming, rejected)
-            if routable is None:
-                outcomes.append(RoutingOutcome.REJECTED)
-                continue
-            event = routable.event
-            client_steps = steps.setdefault(routable.pseudonym, [_Step()])
-            if isinstance(event, ConsentGranted | ConsentRevoked):
-                if client_steps[-1].events:  # it applies to what comes after it
-                    client_steps.append(_Step())
-                client_steps[-1].consents.append((event, routable.pseudonym))
-                outcomes.append(RoutingOutcome.APPLIED)
-                continue
-            client_steps[-1].events.append(routable)
-            outcomes.append(RoutingOutcome.ROUTED)
-            if isinstance(event, NETWORK_EVENTS):  # the network changes once it is routed
-                client_steps.append(_Step())
+        steps = await self._steps(batch, outcomes, rejected)
         for wave in range(max((len(s) for s in steps.values()), default=0)):
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
@@ -154,8 +142,41 @@ class Router:
         await self._outbound.send_all(rejected)
         return outcomes
 
+    async def _steps(
+        self,
+        batch: Sequence[IncomingRecord],
+        outcomes: list[RoutingOutcome],
+        rejected: list[tuple[str, KafkaRecord]],
+    ) -> dict[str, list[_Step]]:
+        """Validate the batch and cut each client's events where they depend on each other."""
+        steps: dict[str, list[_Step]] = {}
+        async with aclosing(
+            self._validation.verdicts([incoming.record.value for incoming in batch])
+        ) as verdicts:
+            for incoming in batch:
+                routable = self._validate(incoming, await anext(verdicts), rejected)
+                if routable is None:
+                    outcomes.append(RoutingOutcome.REJECTED)
+                    continue
+                event = routable.event
+                client_steps = steps.setdefault(routable.pseudonym, [_Step()])
+                if isinstance(event, ConsentGranted | ConsentRevoked):
+                    if client_steps[-1].events:  # it applies to what comes after it
+                        client_steps.append(_Step())
+                    client_steps[-1].consents.append((event, routable.pseudonym))
+                    outcomes.append(RoutingOutcome.APPLIED)
+                    continue
+                client_steps[-1].events.append(routable)
+                outcomes.append(RoutingOutcome.ROUTED)
+                if isinstance(event, NETWORK_EVENTS):  # the network changes once it is routed
+                    client_steps.append(_Step())
+        return steps
+
     def _validate(
-        self, incoming: IncomingRecord, rejected: list[tuple[str, KafkaRecord]]
+        self,
+        incoming: IncomingRecord,
+        verdict: FhirVerdict | None,
+        rejected: list[tuple[str, KafkaRecord]],
     ) -> _Routable | None:
         """The event of a record, or None once its dead letter and notice are in ``rejected``."""
         sender = self._outboxes.get(incoming.topic)
@@ -164,7 +185,7 @@ class Router:
             self._reject(incoming, reason, None, rejected)
             return None
         try:
-            event = self._codec.decode(incoming.record)
+            event = self._codec.decode(incoming.record, verdict)
         except ContractError as exc:
             self._reject(incoming, str(exc), sender, rejected)
             return None

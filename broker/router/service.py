@@ -25,6 +25,7 @@ from broker.registry import OrganisationRegistry
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.router.routing import Router, RoutingOutcome
+from broker.router.validation import FhirValidationPool
 from broker.settings import SaattajaSettings
 from broker.topics import outbox_topic
 from consent.audit import AuditLog
@@ -87,6 +88,7 @@ class RouterService:
         self._producer: AIOKafkaProducer | None = None
         self._broker: KafkaBroker | None = None
         self._router: Router | None = None
+        self._validation = FhirValidationPool(settings.router_validation_workers)
 
     async def start(self) -> None:
         """Check the database schema, connect to Kafka and begin consuming."""
@@ -101,6 +103,7 @@ class RouterService:
         )
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
+        await self._validation.start()
         # Idempotence stays off: the embedded broker cannot do it, and the event id is the
         # idempotency key end to end anyway.
         self._producer = AIOKafkaProducer(
@@ -120,6 +123,7 @@ class RouterService:
             ledger=DeliveryLedger(self._engine),
             legal_bases=legal_bases,
             outbound=_ProducerOutbound(self._producer),
+            validation=self._validation,
         )
         self._broker = KafkaBroker(
             self._connection.bootstrap_servers,
@@ -133,6 +137,7 @@ class RouterService:
             ack_policy=AckPolicy.MANUAL,
             batch=True,
             max_records=settings.router_batch_size,
+            fetch_max_wait_ms=settings.router_fetch_wait_ms,
             session_timeout_ms=settings.router_session_timeout_ms,
             heartbeat_interval_ms=max(settings.router_session_timeout_ms // 3, 100),
         )
@@ -150,6 +155,7 @@ class RouterService:
             await self._producer.stop()
         if self._engine is not None:
             await self._engine.dispose()
+        self._validation.stop()
         _log.info("router_stopped")
 
     async def __aenter__(self) -> RouterService:
@@ -165,7 +171,13 @@ class RouterService:
             IncomingRecord.from_consumer_record(record)
             for record in (consumed if isinstance(consumed, tuple) else (consumed,))
         ]
-        outcomes = await self._route_until_done(batch)
+        try:
+            outcomes = await self._route_until_done(batch)
+        except Exception:
+            # FastStream runs without a logger here; without this line a bug would only
+            # show as a router that stops making progress.
+            _log.exception("routing_failed", records=len(batch), first_offset=batch[0].offset)
+            raise
         await message.ack()
         for outcome in outcomes:
             self.status.outcomes[outcome.value] = self.status.outcomes.get(outcome.value, 0) + 1

@@ -15,7 +15,7 @@ consent or a statutory basis.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,6 +26,7 @@ from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted,
 
 __all__ = ["NETWORK_EVENTS", "CareNetwork"]
 
+NetworkEvent = ReferralAccepted | CaseManagerAssigned | EpisodeClosed
 NETWORK_EVENTS: Final = (ReferralAccepted, CaseManagerAssigned, EpisodeClosed)
 """The event classes that change a care network; ``record`` ignores every other."""
 
@@ -48,30 +49,42 @@ class CareNetwork:
         Events that change no network are skipped, and so is an event already recorded
         (the event id is the key), so recording the same events again changes nothing.
         """
-        changing = [(e, p) for e, p in events if isinstance(e, NETWORK_EVENTS)]
+        changing: dict[str, tuple[NetworkEvent, str]] = {}
+        for event, pseudonym in events:
+            if isinstance(event, NETWORK_EVENTS):
+                changing.setdefault(str(event.event_id), (event, check_pseudonym(pseudonym)))
         if not changing:
             return 0  # no database round trip for the events that change no network
-        for _, pseudonym in changing:
-            check_pseudonym(pseudonym)
-        statement = insert_unless_present(care_network_events, self._engine.dialect.name)
         what = f"recording {len(changing)} event(s) in the care network"
-        recorded = 0
         async with translate_database_errors(what), self._engine.begin() as connection:
-            for event, pseudonym in changing:
-                seen = await connection.execute(
-                    statement,
+            seen = set(
+                (
+                    await connection.execute(
+                        sa.select(care_network_events.c.event_id).where(
+                            care_network_events.c.event_id.in_(sorted(changing))
+                        )
+                    )
+                ).scalars()
+            )
+            new = [pair for event_id, pair in changing.items() if event_id not in seen]
+            if not new:
+                return 0
+            # Unless-present: a second router process racing on the same event after a
+            # rebalance must not fail the batch; the joins it repeats are read as a set.
+            await connection.execute(
+                insert_unless_present(care_network_events, connection.dialect.name),
+                [
                     {
                         "event_id": str(event.event_id),
                         "client": pseudonym,
                         "event_type": event.ce_type(),
                         "occurred_at": event.occurred_at,
-                    },
-                )
-                if seen.rowcount == 1:
-                    assert isinstance(event, NETWORK_EVENTS)  # noqa: S101 - filtered above
-                    await _change(connection, event, pseudonym)
-                    recorded += 1
-        return recorded
+                    }
+                    for event, pseudonym in new
+                ],
+            )
+            await _change(connection, new)
+        return len(new)
 
     async def members(self, pseudonym: str) -> frozenset[str]:
         """OIDs of the organisations currently in the client's network."""
@@ -94,44 +107,46 @@ class CareNetwork:
         return {client: frozenset(members) for client, members in found.items()}
 
 
-async def _change(
-    connection: AsyncConnection,
-    event: ReferralAccepted | CaseManagerAssigned | EpisodeClosed,
-    pseudonym: str,
-) -> None:
+async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEvent, str]]) -> None:
+    """Apply the events in order: joins gathered into one insert, a closing episode at once."""
     members = care_network_members.c
-    if isinstance(event, EpisodeClosed):
-        await connection.execute(
-            care_network_members.update()
-            .where(members.client == pseudonym, members.ended_event_id.is_(None))
-            .values(ended_event_id=str(event.event_id), ended_at=event.occurred_at)
+    clients = sorted({pseudonym for _, pseudonym in events})
+    current: dict[str, set[str]] = {client: set() for client in clients}
+    rows = await connection.execute(
+        sa.select(members.client, members.organisation).where(
+            members.client.in_(clients), members.ended_event_id.is_(None)
         )
-        return
-    joining: tuple[str, ...]
-    if isinstance(event, ReferralAccepted):
-        joining = (event.sender, event.requester)
-    else:
-        joining = (event.case_manager_organisation, *event.team)
-    current = set(
-        (
-            await connection.execute(
-                sa.select(members.organisation).where(
-                    members.client == pseudonym, members.ended_event_id.is_(None)
-                )
-            )
-        ).scalars()
     )
-    new = [oid for oid in dict.fromkeys(joining) if oid not in current]
-    if new:
-        await connection.execute(
-            care_network_members.insert(),
-            [
-                {
-                    "client": pseudonym,
-                    "organisation": oid,
-                    "joined_event_id": str(event.event_id),
-                    "joined_at": event.occurred_at,
-                }
-                for oid in new
-            ],
+    for client, organisation in rows:
+        current[client].add(organisation)
+    joins: list[dict[str, Any]] = []
+    for event, pseudonym in events:
+        if isinstance(event, EpisodeClosed):
+            if joins:  # the joins before it must exist to be ended
+                await connection.execute(care_network_members.insert(), joins)
+                joins = []
+            await connection.execute(
+                care_network_members.update()
+                .where(members.client == pseudonym, members.ended_event_id.is_(None))
+                .values(ended_event_id=str(event.event_id), ended_at=event.occurred_at)
+            )
+            current[pseudonym].clear()
+            continue
+        joining = (
+            (event.sender, event.requester)
+            if isinstance(event, ReferralAccepted)
+            else (event.case_manager_organisation, *event.team)
         )
+        for oid in dict.fromkeys(joining):
+            if oid not in current[pseudonym]:
+                current[pseudonym].add(oid)
+                joins.append(
+                    {
+                        "client": pseudonym,
+                        "organisation": oid,
+                        "joined_event_id": str(event.event_id),
+                        "joined_at": event.occurred_at,
+                    }
+                )
+    if joins:
+        await connection.execute(care_network_members.insert(), joins)

@@ -1,0 +1,415 @@
+"""The router on the embedded broker: throughput against plain aiokafka, latency, decision time.
+
+(a) Baseline: plain aiokafka consuming the same records from a topic and producing them to
+    another, no validation: the most any router on this broker and machine could do.
+(b) The router's sustained throughput over a backlog of the example journey played for
+    many clients (every event validated, decided per recipient, minimised, audited).
+(c) Outbox-to-inbox latency at a fixed offered load of 200 events/s.
+(d) Decision time (reading one client's consents from the store and deciding) with 10^3
+    and with 10^6 consents in the store.
+
+Targets (issue 3): router >= 1,500 events/s and >= 0.10 of the baseline; p99 <= 50 ms at
+200 events/s; decision time at 10^6 consents within 1.5x of 10^3.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+from pydantic import SecretStr
+
+from broker.embedded import EmbeddedBroker
+from broker.kafka import KafkaConnection
+from broker.logging import configure_logging
+from broker.registry import Organisation, OrganisationRegistry
+from broker.router import RouterService
+from broker.settings import SaattajaSettings
+from broker.topics import create_topics, inbox_topic, outbox_topic
+from consent.database import create_database_engine, upgrade_database
+from consent.decisions import Disclosure, Party, decide
+from consent.legal_bases import LegalBases
+from consent.store import ConsentStore, consent_versions
+from schemas import (
+    ConsentGranted,
+    DataCategory,
+    Event,
+    EventCodec,
+    KafkaRecord,
+    OrganisationKind,
+    Pseudonymiser,
+    ReferralRequested,
+    synthetic_identity_code,
+)
+from schemas.examples import EXAMPLE_ORGANISATIONS, journey_events
+
+_SECRET: Final = "benchmark-pseudonym-secret-0123456789abcdef"  # noqa: S105 - test data
+_THROUGHPUT_CLIENTS: Final = 600
+_LATENCY_RATE: Final = 200
+_LATENCY_SECONDS: Final = 10
+_PARTITIONS: Final = 3
+_SMALL_STORE: Final = 1_000
+_LARGE_STORE: Final = 1_000_000
+_DECISION_SAMPLES: Final = 2_000
+
+_ROUTER_TARGET: Final = 1_500.0
+_RATIO_TARGET: Final = 0.10
+_P99_TARGET_MS: Final = 50.0
+_DECISION_GROWTH_TARGET: Final = 1.5
+_POLL_SECONDS: Final = 0.005
+# FHIR validation is most of a router's work: two worker processes take it off the event loop.
+_VALIDATION_WORKERS: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Workload:
+    """Encoded records of the example journey played for many clients, by sender outbox."""
+
+    records: list[tuple[str, KafkaRecord]]
+
+    @property
+    def event_ids(self) -> set[str]:
+        return {dict(record.headers)["ce_id"].decode() for _, record in self.records}
+
+
+def _clients(count: int, first: int) -> list[str]:
+    born = date(1960, 1, 1)
+    return [
+        synthetic_identity_code(born + timedelta(days=(first + n) // 100), 900 + (first + n) % 100)
+        for n in range(count)
+    ]
+
+
+def _journey_for(
+    codec: EventCodec, clients: Sequence[str], registry: OrganisationRegistry
+) -> _Workload:
+    """Each client's journey as the example tells it, each event with an id of its own."""
+    journey = [event for _, event in journey_events()]
+    records = []
+    for client in clients:
+        for event in journey:
+            copy = event.model_copy(update={"client": client, "event_id": uuid.uuid4()})
+            records.append((_outbox_of(registry, copy), codec.encode(copy)))
+    return _Workload(records)
+
+
+def _outbox_of(registry: OrganisationRegistry, event: Event) -> str:
+    return outbox_topic(registry.by_oid(event.sender).id)
+
+
+async def _publish(connection: KafkaConnection, records: Sequence[tuple[str, KafkaRecord]]) -> None:
+    producer = AIOKafkaProducer(**connection.client_kwargs(), linger_ms=5)
+    await producer.start()
+    try:
+        pending = [
+            await producer.send(topic, r.value, key=r.key, headers=list(r.headers))
+            for topic, r in records
+        ]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def _baseline(connection: KafkaConnection, records: Sequence[KafkaRecord]) -> float:
+    """(a): events/s of plain aiokafka from one topic to another, no validation."""
+    source, target = f"bench-raw-in-{uuid.uuid4().hex[:8]}", f"bench-raw-out-{uuid.uuid4().hex[:8]}"
+    await _publish(connection, [(source, record) for record in records])
+    consumer = AIOKafkaConsumer(**connection.client_kwargs(), enable_auto_commit=False)
+    producer = AIOKafkaProducer(**connection.client_kwargs(), enable_idempotence=False)
+    await consumer.start()
+    await producer.start()
+    try:
+        await consumer._client.force_metadata_update()  # see the topic just made
+        partitions = [TopicPartition(source, p) for p in consumer.partitions_for_topic(source)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        moved = 0
+        started = time.perf_counter()
+        while moved < len(records):
+            batch = await consumer.getmany(timeout_ms=500, max_records=500)
+            pending = [
+                await producer.send(target, m.value, key=m.key, headers=list(m.headers))
+                for messages in batch.values()
+                for m in messages
+            ]
+            await asyncio.gather(*pending)
+            moved += len(pending)
+        return len(records) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def _handled(service: RouterService) -> int:
+    return sum(service.status.outcomes.values())
+
+
+async def _router_throughput(service: RouterService, total: int) -> float:
+    """(b): events/s from the first record the router handles to the last of the backlog."""
+    await service.start()
+    await _wait_until(lambda: _handled(service) > 0)
+    started, first = time.perf_counter(), _handled(service)
+    await _wait_until(lambda: _handled(service) >= total)
+    return (total - first) / (time.perf_counter() - started)
+
+
+async def _latency(
+    connection: KafkaConnection,
+    registry: OrganisationRegistry,
+    workload: _Workload,
+    service: RouterService,
+) -> list[float]:
+    """(c): outbox-to-inbox seconds of every delivered event, offered at a fixed rate."""
+    inboxes = [inbox_topic(org.id) for org in registry]
+    # A short fetch wait, so that the measuring consumer adds little to what it measures.
+    consumer = AIOKafkaConsumer(
+        **connection.client_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=5
+    )
+    await consumer.start()
+    await consumer._client.force_metadata_update()  # see the topics just made
+    assigned = [
+        TopicPartition(topic, p) for topic in inboxes for p in consumer.partitions_for_topic(topic)
+    ]
+    consumer.assign(assigned)
+    await consumer.seek_to_end(*assigned)
+    # Resolve the ends before anything is sent: what arrives later is what we measure.
+    next_offsets = {tp: await consumer.position(tp) for tp in assigned}
+    sent: dict[str, float] = {}
+    arrived: dict[str, float] = {}
+
+    async def receive() -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=100)
+            now = time.perf_counter()
+            for partition, messages in batch.items():
+                for message in messages:
+                    arrived.setdefault(dict(message.headers)["ce_id"].decode(), now)
+                next_offsets[partition] = messages[-1].offset + 1
+
+    receiving = asyncio.create_task(receive())
+    producer = AIOKafkaProducer(**connection.client_kwargs())
+    await producer.start()
+    try:
+        handled_before = _handled(service)
+        started = time.perf_counter()
+        for n, (topic, record) in enumerate(workload.records):
+            await asyncio.sleep(max(0.0, started + n / _LATENCY_RATE - time.perf_counter()))
+            sent[dict(record.headers)["ce_id"].decode()] = time.perf_counter()
+            await producer.send(topic, record.value, key=record.key, headers=list(record.headers))
+        await producer.flush()
+        expected = handled_before + len(workload.records)
+        await _wait_until(lambda: _handled(service) >= expected)
+        # Every delivery is acknowledged now: read the inboxes to their ends.
+        ends = await consumer.end_offsets(assigned)
+        await _wait_until(lambda: all(next_offsets[tp] >= ends[tp] for tp in assigned))
+    finally:
+        receiving.cancel()
+        await producer.stop()
+        await consumer.stop()
+    return [arrived[event_id] - sent[event_id] for event_id in arrived if event_id in sent]
+
+
+async def _wait_until(condition: Callable[[], bool]) -> None:
+    # The router has no completion signal to wait on; polling its counters costs little.
+    while True:
+        if condition():
+            return
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+async def _decision_seconds(database_url: str, clients: Sequence[str]) -> float:
+    """(d): mean seconds to read one client's consents and decide one disclosure."""
+    engine = create_database_engine(database_url)
+    store = ConsentStore(engine)
+    pseudonymiser = Pseudonymiser(_SECRET.encode())
+    sote, kela = (
+        EXAMPLE_ORGANISATIONS[OrganisationKind.SOTE],
+        EXAMPLE_ORGANISATIONS[OrganisationKind.KELA],
+    )
+    now = datetime.now(UTC)
+    try:
+        timings = []
+        for client in clients:
+            pseudonym = pseudonymiser.pseudonym(client)
+            started = time.perf_counter()
+            consents = (await store.consents_of([pseudonym]))[pseudonym]
+            decide(
+                Disclosure(
+                    event_id=uuid.uuid4(),
+                    event_type=ReferralRequested.ce_type(),
+                    client=pseudonym,
+                    sender=Party(sote, OrganisationKind.SOTE),
+                    recipient=Party(kela, OrganisationKind.KELA),
+                    category=DataCategory.REFERRAL,
+                    document_id="R-1",
+                    parts=(),
+                    at=now,
+                ),
+                consents,
+                LegalBases.none(),
+            )
+            timings.append(time.perf_counter() - started)
+        return statistics.fmean(timings)
+    finally:
+        await engine.dispose()
+
+
+async def _fill_consent_store(database_url: str, clients: Sequence[str], total: int) -> None:
+    """One real consent per sampled client, then copies of it under other pseudonyms."""
+    engine = create_database_engine(database_url)
+    store = ConsentStore(engine)
+    codec = EventCodec(Pseudonymiser(_SECRET.encode()))
+    consent = next(e for _, e in journey_events() if isinstance(e, ConsentGranted))
+    try:
+        for client in clients:
+            event = consent.model_copy(update={"client": client, "event_id": uuid.uuid4()})
+            await store.apply(
+                event,
+                pseudonym=codec.pseudonymiser.pseudonym(client),
+                applied_at=datetime.now(UTC),
+            )
+        async with engine.begin() as connection:
+            template = dict(
+                (await connection.execute(sa.select(consent_versions).limit(1))).mappings().one()
+            )
+        template.pop("sequence")
+        filler = total - len(clients)
+        chunk = 20_000
+        for start in range(0, filler, chunk):
+            rows = [
+                template | {"event_id": str(uuid.uuid4()), "client": f"{start + n:064x}"}
+                for n in range(min(chunk, filler - start))
+            ]
+            async with engine.begin() as connection:
+                await connection.execute(consent_versions.insert(), rows)
+    finally:
+        await engine.dispose()
+
+
+async def _decision_figures(workdir: Path) -> tuple[float, float]:
+    sampled = _clients(_DECISION_SAMPLES // 2, first=50_000)
+    figures = []
+    for size in (_SMALL_STORE, _LARGE_STORE):
+        url = f"sqlite+aiosqlite:///{workdir / f'consents-{size}.db'}"
+        await upgrade_database(url)
+        await _fill_consent_store(url, sampled[: min(len(sampled), size)], size)
+        probe = [*sampled, *_clients(_DECISION_SAMPLES // 2, first=90_000)]  # half unknown
+        await _decision_seconds(url, probe[:50])  # warm the connection pool and caches
+        figures.append(await _decision_seconds(url, probe))
+    return figures[0], figures[1]
+
+
+def _suffixed(shipped: OrganisationRegistry) -> OrganisationRegistry:
+    suffix = uuid.uuid4().hex[:8]
+    return OrganisationRegistry(
+        Organisation(id=f"{org.id}-{suffix}", name=org.name, oid=org.oid, kind=org.kind)
+        for org in shipped
+    )
+
+
+async def _measure(workdir: Path) -> dict[str, Any]:
+    codec = EventCodec(Pseudonymiser(_SECRET.encode()))
+    async with EmbeddedBroker("127.0.0.1", 0) as embedded:
+        connection = KafkaConnection(embedded.bootstrap)
+        registry = _suffixed(OrganisationRegistry.from_file(Path("deploy/organisations.yaml")))
+        await create_topics(connection, registry, _PARTITIONS)
+        backlog = _journey_for(codec, _clients(_THROUGHPUT_CLIENTS, first=0), registry)
+        paced = _journey_for(
+            codec, _clients(_LATENCY_RATE * _LATENCY_SECONDS // 11, first=10_000), registry
+        )
+
+        baseline = await _baseline(connection, [record for _, record in backlog.records])
+
+        database_url = f"sqlite+aiosqlite:///{workdir / 'router.db'}"
+        await upgrade_database(database_url)
+        settings = SaattajaSettings(
+            kafka_bootstrap=embedded.bootstrap,
+            database_url=database_url,
+            pseudonym_secret=SecretStr(_SECRET),
+            router_group_id=f"bench-router-{uuid.uuid4().hex[:8]}",
+            topic_partitions=_PARTITIONS,
+            router_validation_workers=_VALIDATION_WORKERS,
+        )
+        await _publish(connection, backlog.records)
+        service = RouterService(settings, registry, connection)
+        try:
+            router = await _router_throughput(service, len(backlog.records))
+            latencies = await _latency(connection, registry, paced, service)
+        finally:
+            await service.stop()
+    small, large = await _decision_figures(workdir)
+    latencies_ms = sorted(seconds * 1000 for seconds in latencies)
+    return {
+        "events": len(backlog.records),
+        "baseline_events_per_s": round(baseline),
+        "router_events_per_s": round(router),
+        "router_to_baseline": round(router / baseline, 3),
+        "latency_offered_events_per_s": _LATENCY_RATE,
+        "latency_samples": len(latencies_ms),
+        "latency_p50_ms": round(_percentile(latencies_ms, 50), 2),
+        "latency_p99_ms": round(_percentile(latencies_ms, 99), 2),
+        "decision_us_1e3_consents": round(small * 1e6, 1),
+        "decision_us_1e6_consents": round(large * 1e6, 1),
+        "decision_growth": round(large / small, 3),
+        "router_validation_workers": _VALIDATION_WORKERS,
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip()
+        + f", {_cpus()} CPUs, Python {platform.python_version()}",
+    }
+
+
+def _percentile(ordered: Sequence[float], percent: int) -> float:
+    if not ordered:
+        return float("nan")
+    return statistics.quantiles(ordered, n=100, method="inclusive")[percent - 1]
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
+def run() -> tuple[dict[str, Any], bool]:
+    """Print the figures; return them and whether every target was met."""
+    # A router under load logs at warning: its info line per event would be measured too.
+    configure_logging("json", level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="saattaja-bench-") as workdir:
+        figures = asyncio.run(_measure(Path(workdir)))
+    checks = {
+        "router >= 1,500 events/s": figures["router_events_per_s"] >= _ROUTER_TARGET,
+        "router >= 0.10 of the baseline": figures["router_to_baseline"] >= _RATIO_TARGET,
+        "p99 <= 50 ms at 200 events/s": figures["latency_p99_ms"] <= _P99_TARGET_MS,
+        "decision at 10^6 within 1.5x of 10^3": figures["decision_growth"]
+        <= _DECISION_GROWTH_TARGET,
+    }
+    print(f"\nrouter on the embedded broker ({figures['machine']})")
+    print(f"events: {figures['events']:,} (the example journey for {_THROUGHPUT_CLIENTS} clients)")
+    print(f"router: one process, {_VALIDATION_WORKERS} FHIR validation workers, SQLite stores")
+    print(f"(a) baseline aiokafka topic->topic : {figures['baseline_events_per_s']:>9,} events/s")
+    print(
+        f"(b) router (validate, decide, audit): {figures['router_events_per_s']:>9,} events/s  "
+        f"= {figures['router_to_baseline']:.3f} of the baseline"
+    )
+    print(
+        f"(c) latency at {_LATENCY_RATE} events/s       : p50 {figures['latency_p50_ms']} ms, "
+        f"p99 {figures['latency_p99_ms']} ms over {figures['latency_samples']} deliveries"
+    )
+    print(
+        f"(d) decision with 10^3 consents    : {figures['decision_us_1e3_consents']} us; with "
+        f"10^6: {figures['decision_us_1e6_consents']} us ({figures['decision_growth']}x)"
+    )
+    for target, met in checks.items():
+        print(f"    {'met   ' if met else 'MISSED'} {target}")
+    return figures, all(checks.values())
