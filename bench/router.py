@@ -3,7 +3,8 @@
 (a) Baseline: plain aiokafka consuming the same records from a topic and producing them to
     another, no validation: the most any router on this broker and machine could do.
 (b) The router's sustained throughput over a backlog of the example journey played for
-    many clients (every event validated, decided per recipient, minimised, audited).
+    many clients, interleaved (every event validated, decided per recipient, minimised,
+    audited).
 (c) Outbox-to-inbox latency at a fixed offered load of 200 events/s.
 (d) Decision time (reading one client's consents from the store and deciding) with 10^3
     and with 10^6 consents in the store.
@@ -97,11 +98,15 @@ def _clients(count: int, first: int) -> list[str]:
 def _journey_for(
     codec: EventCodec, clients: Sequence[str], registry: OrganisationRegistry
 ) -> _Workload:
-    """Each client's journey as the example tells it, each event with an id of its own."""
+    """Each client's journey as the example tells it, each event with an id of its own.
+
+    Interleaved as a region's traffic is: many clients, each with an event now and then,
+    so that a client's next event comes after one event of every other client.
+    """
     journey = [event for _, event in journey_events()]
     records = []
-    for client in clients:
-        for event in journey:
+    for event in journey:
+        for client in clients:
             copy = event.model_copy(update={"client": client, "event_id": uuid.uuid4()})
             records.append((_outbox_of(registry, copy), codec.encode(copy)))
     return _Workload(records)

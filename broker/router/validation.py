@@ -18,6 +18,9 @@ __all__ = ["FhirValidationPool"]
 
 # Small enough that the router starts decoding soon, large enough to keep pickling cheap.
 _CHUNK = 50
+# A few records validate in the router process sooner than a worker's round trip: under
+# light traffic, latency matters more than the cores.
+_INLINE_UP_TO = 8
 
 
 def _verdicts(values: Sequence[bytes]) -> list[FhirVerdict]:
@@ -50,10 +53,12 @@ class FhirValidationPool:
     async def verdicts(self, values: Sequence[bytes]) -> AsyncGenerator[FhirVerdict | None]:
         """A verdict per value, in order; None for each when decoding is to validate.
 
+        A small batch is left to decoding: it validates faster than a worker round trip.
+
         Every chunk is handed to the workers at once and the verdicts come back chunk by
         chunk, so the router decodes the first records while the workers validate the rest.
         """
-        if self._executor is None:
+        if self._executor is None or len(values) <= _INLINE_UP_TO:
             for _ in values:
                 yield None
             return

@@ -13,6 +13,8 @@ from schemas.fhir import FhirVerdict
 from tests.router.events import referral
 from tests.router.harness import CODEC
 
+_ENOUGH = 20  # more than a batch the pool leaves to decoding
+
 
 @pytest.fixture(scope="module")
 async def pool() -> AsyncIterator[FhirValidationPool]:
@@ -39,7 +41,7 @@ async def test_a_valid_event_decodes_the_same_with_a_verdict_from_a_worker(
 ) -> None:
     record = CODEC.encode(referral("R-V1"))
 
-    [verdict] = await _verdicts(pool, [record])
+    verdict, *_ = await _verdicts(pool, [record] * _ENOUGH)
 
     assert verdict.problem is None
     assert CODEC.decode(record, verdict) == CODEC.decode(record)
@@ -50,7 +52,7 @@ async def test_an_invalid_bundle_is_refused_with_the_reason_decoding_itself_give
 ) -> None:
     record = _not_fhir(CODEC.encode(referral("R-V2")))
 
-    [verdict] = await _verdicts(pool, [record])
+    verdict, *_ = await _verdicts(pool, [record] * _ENOUGH)
 
     with pytest.raises(ContractError) as inline:
         CODEC.decode(record)
@@ -67,6 +69,14 @@ async def test_verdicts_come_back_in_the_order_of_the_values(pool: FhirValidatio
     verdicts = await _verdicts(pool, records)
 
     assert [v.problem is None for v in verdicts] == [bool(n % 3) for n in range(120)]
+
+
+async def test_a_few_records_are_left_to_decoding_even_with_workers(
+    pool: FhirValidationPool,
+) -> None:
+    values = [CODEC.encode(referral("R-V4")).value] * 3
+
+    assert [v async for v in pool.verdicts(values)] == [None, None, None]
 
 
 async def test_without_workers_decoding_is_left_to_validate() -> None:
