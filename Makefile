@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	SAATTAJA_PSEUDONYM_SECRET=$${SAATTAJA_PSEUDONYM_SECRET:-$(DEMO_SECRET)} $(BIN)/saattaja up
+	SAATTAJA_PSEUDONYM_SECRET=$${SAATTAJA_PSEUDONYM_SECRET:-$(DEMO_SECRET)} $(BIN)/saattaja demo
 
 test: $(STAMP)
 	$(BIN)/pytest

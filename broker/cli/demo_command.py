@@ -1,0 +1,81 @@
+"""``saattaja demo``: everything on one machine, one client's journey, then live until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from broker.cli.lifecycle import shutdown_requested
+from broker.demo import DecisionWatch, DemoStack, JourneyPlayer, Narrator, journey_steps
+from broker.logging import configure_logging
+from broker.registry import OrganisationRegistry
+from broker.settings import load_settings
+
+__all__ = ["register"]
+
+_WATCH_SECONDS: Final = 0.5
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``demo`` to the ``saattaja`` parser."""
+    parser = commands.add_parser(
+        "demo",
+        help="run broker, router and the five reference adapters; play one client's journey",
+        description="Start the embedded broker (or use SAATTAJA_KAFKA_BOOTSTRAP), the router "
+        "and the five organisations' reference adapters with example source systems, play a "
+        "client's journey through them and print who received what and what was refused; "
+        "then keep running until Ctrl-C, narrating the decisions on records you feed.",
+    )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=Path("var/demo"),
+        help="where the demo keeps its files; removed at each start (default: var/demo)",
+    )
+    parser.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Start, play, watch, stop."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    # The adapters' and the router's own logs stay on stderr; the story goes to stdout.
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    settings.require_pseudonym_secret()
+    return asyncio.run(_demo(DemoStack(settings, registry, args.folder)))
+
+
+async def _demo(stack: DemoStack) -> int:
+    narrator = Narrator(stack.registry)
+    with shutdown_requested() as shutdown:
+        narrator.say(f"Starting the demo (files under {stack.folder}/, removed at each start)…")
+        async with stack:
+            narrator.started(stack)
+            narrator.say()
+            narrator.say("One client's journey between the five organisations:")
+            player = JourneyPlayer(stack)
+            steps = journey_steps(stack.registry, start=datetime.now(UTC))
+            for number, step in enumerate(steps, start=1):
+                if shutdown.is_set():
+                    break
+                narrator.step(number, await player.play(step))
+            narrator.say()
+            narrator.say(
+                "The journey is done. Everything keeps running until Ctrl-C: feed new records "
+                "where shown above, and each decision is printed here as it is made."
+            )
+            narrator.started(stack)
+            watch = DecisionWatch(stack)
+            await watch.skip_seen()
+            while not shutdown.is_set():
+                for records in await watch.new_decisions():
+                    narrator.decisions(records)
+                try:
+                    await asyncio.wait_for(shutdown.wait(), _WATCH_SECONDS)
+                except TimeoutError:
+                    continue
+            narrator.say("Stopping the adapters, the router and the broker.")
+    return 0
