@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         audit_command,
         consent_command,
         db_command,
+        demo_command,
         router_command,
         schemas_command,
         topics_command,
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     schemas_command.register(commands)
     topics_command.register(commands)
     up_command.register(commands)
+    demo_command.register(commands)
     db_command.register(commands)
     router_command.register(commands)
     consent_command.register(commands)

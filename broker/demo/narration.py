@@ -105,7 +105,8 @@ class Narrator:
         self.say(f"Step {number}. {step.title}")
         what = event_in_words(event.ce_type())
         article = "an" if what[0] in "aeiou" else "a"
-        self.say(f"  {self.organisation(step.source.oid)} sends {article} {what} ({outcome.fed_as})")
+        sender = self.organisation(step.source.oid)
+        self.say(f"  {sender} sends {article} {what} ({outcome.fed_as})")
         if outcome.rejected:
             self.say("  ✗ rejected by the router (dead-letter topic); a notice went to the sender")
         if outcome.applied:
