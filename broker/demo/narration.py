@@ -8,7 +8,7 @@ from typing import Final
 
 from broker.demo.player import StepOutcome
 from broker.demo.sources import feeding_address
-from broker.demo.stack import DemoStack
+from broker.demo.stack import DemoStack, FhirSystem, FolderSystem, SqlSystem
 from broker.registry import OrganisationRegistry
 from consent.audit import PERMIT, AuditRecord
 from consent.decisions import ReasonCode
@@ -16,6 +16,11 @@ from schemas import ConsentGranted
 
 __all__ = ["Narrator"]
 
+_ADAPTERS: Final[dict[type, str]] = {
+    SqlSystem: "sql_outbox",
+    FhirSystem: "fhir_rest",
+    FolderSystem: "file_drop",
+}
 _EVENTS: Final = {
     "fi.saattaja.referral.requested.v1": "referral",
     "fi.saattaja.referral.accepted.v1": "referral accepted",
@@ -95,7 +100,7 @@ class Narrator:
         for organisation in stack.registry:
             system = stack.systems[organisation.id]
             self.say(
-                f"  {organisation.id:<11} {type(system).__name__:<12} {feeding_address(system)}"
+                f"  {organisation.id:<11} {_ADAPTERS[type(system)]:<11} {feeding_address(system)}"
             )
 
     def step(self, number: int, outcome: StepOutcome) -> None:
