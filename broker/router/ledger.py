@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consent.database import (
     UtcDateTime,
+    in_connection,
     insert_unless_present,
     metadata,
     translate_database_errors,
@@ -39,19 +40,27 @@ class DeliveryLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def delivered(self, event_ids: Iterable[uuid.UUID]) -> frozenset[tuple[uuid.UUID, str]]:
+    async def delivered(
+        self, event_ids: Iterable[uuid.UUID], *, shared: AsyncConnection | None = None
+    ) -> frozenset[tuple[uuid.UUID, str]]:
         """The (event id, recipient OID) pairs among these events already in an inbox."""
         query = select(deliveries.c.event_id, deliveries.c.recipient).where(
             deliveries.c.event_id.in_(sorted({str(event_id) for event_id in event_ids}))
         )
         async with (
             translate_database_errors("reading the delivery ledger"),
-            self._engine.connect() as connection,
+            in_connection(self._engine, shared) as connection,
         ):
             rows = (await connection.execute(query)).all()
         return frozenset((uuid.UUID(event_id), recipient) for event_id, recipient in rows)
 
-    async def record(self, pairs: Sequence[tuple[uuid.UUID, str]], at: datetime) -> None:
+    async def record(
+        self,
+        pairs: Sequence[tuple[uuid.UUID, str]],
+        at: datetime,
+        *,
+        shared: AsyncConnection | None = None,
+    ) -> None:
         """Note deliveries Kafka has acknowledged; recording one twice is harmless."""
         if not pairs:
             return
@@ -62,6 +71,6 @@ class DeliveryLedger:
         statement = insert_unless_present(deliveries, self._engine.dialect.name)
         async with (
             translate_database_errors("writing the delivery ledger"),
-            self._engine.begin() as connection,
+            in_connection(self._engine, shared, write=True) as connection,
         ):
             await connection.execute(statement, rows)

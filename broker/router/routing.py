@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Protocol
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
@@ -33,6 +34,7 @@ from broker.router.ledger import DeliveryLedger
 from broker.router.validation import FhirValidationPool
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
+from consent.database import translate_database_errors
 from consent.decisions import ClientConsents, Decision, Disclosure, DisclosurePart, Party, decide
 from consent.legal_bases import LegalBases
 from consent.network import NETWORK_EVENTS, CareNetwork
@@ -94,6 +96,7 @@ class Router:
     def __init__(
         self,
         *,
+        database: AsyncEngine,
         codec: EventCodec,
         registry: OrganisationRegistry,
         consents: ConsentStore,
@@ -105,6 +108,7 @@ class Router:
         validation: FhirValidationPool | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._database = database  # the stores' own, for reads and writes they share
         self._codec = codec
         self._consents = consents
         self._network = network
@@ -203,15 +207,20 @@ class Router:
         if not run:
             return
         clients = {routable.pseudonym for routable in run}
-        networks = await self._network.members_of(clients)
-        consents = await self._consents.consents_of(clients)
+        event_ids = [routable.event.event_id for routable in run]
+        async with (
+            translate_database_errors("reading consents, care networks and deliveries"),
+            self._database.connect() as reading,
+        ):
+            networks = await self._network.members_of(clients, shared=reading)
+            consents = await self._consents.consents_of(clients, shared=reading)
+            delivered = await self._ledger.delivered(event_ids, shared=reading)
         now = self._clock()
         entries: list[AuditEntry] = []
         for routable in run:
             entries.extend(self._decisions(routable, networks[routable.pseudonym], consents, now))
         # Durable before anything leaves: a record routed again gets the decisions on record.
         records = await self._audit.append(entries)
-        delivered = await self._ledger.delivered(routable.event.event_id for routable in run)
         by_event: dict[uuid.UUID, list[AuditRecord]] = {}
         for record in records:
             by_event.setdefault(record.event_id, []).append(record)
@@ -230,8 +239,12 @@ class Router:
                 denied=sorted(_recipients(decided, "deny")),
             )
         await self._outbound.send_all(deliveries)
-        await self._ledger.record(pairs, self._clock())
-        await self._network.record_all([(r.event, r.pseudonym) for r in run])
+        async with (
+            translate_database_errors("recording deliveries and care-network changes"),
+            self._database.begin() as writing,
+        ):
+            await self._ledger.record(pairs, self._clock(), shared=writing)
+            await self._network.record_all([(r.event, r.pseudonym) for r in run], shared=writing)
 
     def _decisions(
         self,

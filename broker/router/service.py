@@ -115,6 +115,7 @@ class RouterService:
             await self._producer.stop()
             raise self._connection.unavailable(exc) from exc
         self._router = Router(
+            database=self._engine,
             codec=codec,
             registry=self._registry,
             consents=ConsentStore(self._engine),

@@ -1,6 +1,10 @@
 """The SQL database behind the consent store, the audit log and the care network."""
 
-from consent.database.engine import create_database_engine, translate_database_errors
+from consent.database.engine import (
+    create_database_engine,
+    in_connection,
+    translate_database_errors,
+)
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
 from consent.database.statements import insert_unless_present
@@ -10,6 +14,7 @@ __all__ = [
     "UtcDateTime",
     "check_database_schema",
     "create_database_engine",
+    "in_connection",
     "insert_unless_present",
     "metadata",
     "translate_database_errors",

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from consent.errors import StoreUnavailableError
 
-__all__ = ["create_database_engine", "translate_database_errors"]
+__all__ = ["create_database_engine", "in_connection", "translate_database_errors"]
 
 
 def create_database_engine(url: str) -> AsyncEngine:
@@ -62,3 +62,19 @@ async def translate_database_errors(what: str) -> AsyncIterator[None]:
             f"the database could not be reached while {what}: {exc}; check "
             "SAATTAJA_DATABASE_URL and that the server is running"
         ) from exc
+
+
+@asynccontextmanager
+async def in_connection(
+    engine: AsyncEngine, shared: AsyncConnection | None, *, write: bool = False
+) -> AsyncIterator[AsyncConnection]:
+    """The caller's connection when it shares one, else a connection (a transaction to write).
+
+    Sharing lets the router read several stores, or write them in one transaction,
+    with one round of checkout and commit.
+    """
+    if shared is not None:
+        yield shared
+        return
+    async with engine.begin() if write else engine.connect() as connection:
+        yield connection

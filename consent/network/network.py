@@ -20,7 +20,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent.database import insert_unless_present, translate_database_errors
+from consent.database import in_connection, insert_unless_present, translate_database_errors
 from consent.network.tables import care_network_events, care_network_members
 from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted, check_pseudonym
 
@@ -43,11 +43,14 @@ class CareNetwork:
         """Apply ``event`` to the client's network; False when it was seen or changes nothing."""
         return await self.record_all([(event, pseudonym)]) == 1
 
-    async def record_all(self, events: Sequence[tuple[Event, str]]) -> int:
+    async def record_all(
+        self, events: Sequence[tuple[Event, str]], *, shared: AsyncConnection | None = None
+    ) -> int:
         """Apply each (event, client pseudonym) in order, in one transaction; how many were new.
 
         Events that change no network are skipped, and so is an event already recorded
         (the event id is the key), so recording the same events again changes nothing.
+        With ``shared``, the work joins the caller's transaction.
         """
         changing: dict[str, tuple[NetworkEvent, str]] = {}
         for event, pseudonym in events:
@@ -56,7 +59,10 @@ class CareNetwork:
         if not changing:
             return 0  # no database round trip for the events that change no network
         what = f"recording {len(changing)} event(s) in the care network"
-        async with translate_database_errors(what), self._engine.begin() as connection:
+        async with (
+            translate_database_errors(what),
+            in_connection(self._engine, shared, write=True) as connection,
+        ):
             seen = set(
                 (
                     await connection.execute(
@@ -90,7 +96,9 @@ class CareNetwork:
         """OIDs of the organisations currently in the client's network."""
         return (await self.members_of([pseudonym]))[pseudonym]
 
-    async def members_of(self, pseudonyms: Collection[str]) -> dict[str, frozenset[str]]:
+    async def members_of(
+        self, pseudonyms: Collection[str], *, shared: AsyncConnection | None = None
+    ) -> dict[str, frozenset[str]]:
         """The current network of each client, in one query; empty for a client without one."""
         query = sa.select(care_network_members.c.client, care_network_members.c.organisation).where(
             care_network_members.c.client.in_(sorted(pseudonyms)),
@@ -98,7 +106,7 @@ class CareNetwork:
         )
         async with (
             translate_database_errors("reading clients' care networks"),
-            self._engine.connect() as connection,
+            in_connection(self._engine, shared) as connection,
         ):
             rows = (await connection.execute(query)).all()
         found: dict[str, set[str]] = {pseudonym: set() for pseudonym in pseudonyms}
