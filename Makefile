@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Only for the one-machine demo: a real deployment sets its own secret (see README).
 DEMO_SECRET := demo-only-pseudonym-secret-change-me-in-production
 
-.PHONY: run test lint bench schemas clean
+.PHONY: run test lint bench schemas docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,12 +26,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/saattaja schemas check schemas/jsonschema --examples schemas/examples
+	$(BIN)/python -m docs.generate_settings_reference --check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 schemas: $(STAMP)
 	$(BIN)/saattaja schemas export schemas/jsonschema
+
+docs: $(STAMP)
+	$(BIN)/python -m docs.generate_settings_reference --write
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
