@@ -67,7 +67,7 @@ async def _demo(stack: DemoStack) -> int:
                 "The journey is done. Everything keeps running until Ctrl-C: feed new records "
                 "where shown above, and each decision is printed here as it is made."
             )
-            narrator.started(stack)
+            narrator.addresses(stack)
             watch = DecisionWatch(stack)
             await watch.skip_seen()
             while not shutdown.is_set():

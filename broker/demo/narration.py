@@ -95,6 +95,10 @@ class Narrator:
             self.say(
                 f"Removed the previous demo's files under {stack.folder}/: each run starts fresh."
             )
+        self.addresses(stack)
+
+    def addresses(self, stack: DemoStack) -> None:
+        """Where everything listens, and where each organisation's records are fed."""
         self.say(f"Kafka-protocol broker: {stack.bootstrap}")
         self.say(f"Router running; consent and audit stores: {stack.folder / 'saattaja.db'}")
         for organisation in stack.registry:
