@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -35,14 +36,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=Path("var/demo"),
         help="where the demo keeps its files; removed at each start (default: var/demo)",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also show the router's and the adapters' info logs (on stderr) between the steps",
+    )
     parser.set_defaults(run=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Start, play, watch, stop."""
     settings = load_settings()
-    configure_logging(settings.log_format)
-    # The adapters' and the router's own logs stay on stderr; the story goes to stdout.
+    # The adapters' and the router's own logs stay on stderr, and only warnings unless asked
+    # for: on a terminal their info lines would break up the story printed on stdout.
+    configure_logging(settings.log_format, level=logging.INFO if args.verbose else logging.WARNING)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     settings.require_pseudonym_secret()
     return asyncio.run(_demo(DemoStack(settings, registry, args.folder)))
