@@ -9,6 +9,7 @@ Which broker ``kafka_bootstrap`` gives:
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 import pytest
+import structlog
 
 from broker.embedded import EmbeddedBroker
 from broker.registry import OrganisationRegistry
@@ -136,3 +138,23 @@ async def migrated_database_url(database_url: str) -> str:
 
     await upgrade_database(database_url)
     return database_url
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures structlog and the root logger; undo it so tests stay independent."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No SAATTAJA_* variable from the caller's shell leaks into the settings under test."""
+    for name in list(os.environ):
+        if name.startswith("SAATTAJA_"):
+            monkeypatch.delenv(name)
+    return monkeypatch

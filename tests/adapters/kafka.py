@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation, OrganisationRegistry
@@ -30,29 +28,6 @@ async def create_organisation_topics(
 ) -> None:
     """The organisation's outbox and inbox (and the shared topics), two partitions each."""
     await create_topics(connection, OrganisationRegistry([organisation]), 2)
-
-
-async def read_topic(connection: KafkaConnection, topic: str) -> list[Any]:
-    """Every record now in a topic, from the start, without joining a group."""
-    consumer = AIOKafkaConsumer(**connection.client_kwargs(), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = consumer.partitions_for_topic(topic) or set()
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not assigned:
-            return []
-        consumer.assign(assigned)
-        ends = await consumer.end_offsets(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        records: list[Any] = []
-        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
-            for messages in batch.values():
-                records.extend(messages)
-        return records
-    finally:
-        await consumer.stop()
 
 
 async def deliver_to_inbox(

@@ -19,8 +19,9 @@ from broker.registry import Organisation
 from broker.topics import outbox_topic
 from schemas import OrganisationKind
 from schemas.examples import EXAMPLE_ORGANISATIONS
-from tests.adapters.kafka import create_organisation_topics, read_topic
+from tests.adapters.kafka import create_organisation_topics
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 
 pytestmark = pytest.mark.kafka
 

@@ -17,8 +17,9 @@ from broker.registry import Organisation
 from broker.topics import outbox_topic
 from schemas import CONTENT_TYPE, Event, oid_urn
 from tests.adapters.events import CODEC, SOTE_OID, client_code, referral
-from tests.adapters.kafka import create_organisation_topics, fresh_organisation, read_topic
+from tests.adapters.kafka import create_organisation_topics, fresh_organisation
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 
 pytestmark = pytest.mark.kafka
 

@@ -22,10 +22,10 @@ from tests.adapters.kafka import (
     create_organisation_topics,
     deliver_to_inbox,
     fresh_organisation,
-    read_topic,
 )
 from tests.adapters.memory_adapter import MemoryAdapter, MemorySettings
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 
 pytestmark = pytest.mark.kafka
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 import pytest
-import structlog
 
 from broker.cli import main
 from consent.database import create_database_engine, upgrade_database
@@ -42,17 +39,6 @@ PSEUDONYMS: Final = Pseudonymiser(SECRET.encode())
 PSEUDONYM: Final = PSEUDONYMS.pseudonym(CLIENT)
 MAY: Final = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 JUNE: Final = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """main() configures structlog and the root logger; undo it so tests stay independent."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.fixture

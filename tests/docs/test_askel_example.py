@@ -32,8 +32,9 @@ from schemas import (
 )
 from schemas.examples import EXAMPLE_ORGANISATIONS
 from tests.adapters.events import CODEC, SECRET, client_code
-from tests.adapters.kafka import create_organisation_topics, deliver_to_inbox, read_topic
+from tests.adapters.kafka import create_organisation_topics, deliver_to_inbox
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 from tests.docs.askel import Askel, serving, unused_url
 
 _WITHIN: Final = 60.0

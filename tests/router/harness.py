@@ -12,8 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import TopicPartition
+from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from broker.kafka import KafkaConnection
@@ -25,6 +24,7 @@ from consent.audit import AuditLog, AuditRecord
 from consent.database import create_database_engine
 from schemas import Event, EventCodec, KafkaRecord, Pseudonymiser
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 
 SECRET: Final = b"router-tests-pseudonym-secret-0123456789"
 CODEC: Final = EventCodec(Pseudonymiser(SECRET))
@@ -91,27 +91,7 @@ class Harness:
 
     async def read(self, topic: str) -> list[Any]:
         """Every record now in a topic, from the start, without joining a group."""
-        consumer = AIOKafkaConsumer(**self.connection.client_kwargs(), enable_auto_commit=False)
-        await consumer.start()
-        try:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            if not partitions:
-                await consumer._client.force_metadata_update()
-                partitions = consumer.partitions_for_topic(topic) or set()
-            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-            if not assigned:
-                return []
-            consumer.assign(assigned)
-            ends = await consumer.end_offsets(assigned)
-            await consumer.seek_to_beginning(*assigned)
-            records: list[Any] = []
-            while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
-                batch = await consumer.getmany(timeout_ms=500)
-                for messages in batch.values():
-                    records.extend(messages)
-            return records
-        finally:
-            await consumer.stop()
+        return await read_topic(self.connection, topic)
 
     async def inbox(self, kind_or_id: str) -> list[Any]:
         """Records in an organisation's inbox."""

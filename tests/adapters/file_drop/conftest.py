@@ -19,7 +19,8 @@ from broker.topics import outbox_topic
 from schemas import Event, KafkaRecord, OrganisationKind
 from schemas.examples import EXAMPLE_ORGANISATIONS
 from tests.adapters.events import CODEC, SECRET
-from tests.adapters.kafka import create_organisation_topics, read_topic
+from tests.adapters.kafka import create_organisation_topics
+from tests.broker.reading import read_topic
 
 TYOLLISYYS_OID = EXAMPLE_ORGANISATIONS[OrganisationKind.TYOLLISYYS]
 

@@ -18,8 +18,9 @@ from broker.settings import SaattajaSettings
 from broker.topics import outbox_topic
 from schemas import Event, KafkaRecord
 from tests.adapters.events import CODEC, SECRET
-from tests.adapters.kafka import create_organisation_topics, fresh_organisation, read_topic
+from tests.adapters.kafka import create_organisation_topics, fresh_organisation
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 
 WITHIN: Final = 60.0
 _ENVELOPE: Final = ("event_id", "sender", "occurred_at")

@@ -12,9 +12,10 @@ from broker.kafka import KafkaConnection
 from broker.topics import outbox_topic
 from schemas import ReferralRequested
 from tests.adapters.events import client_code, referral
-from tests.adapters.kafka import create_organisation_topics, fresh_organisation, read_topic
+from tests.adapters.kafka import create_organisation_topics, fresh_organisation
 from tests.adapters.sql_outbox.harness import WITHIN, domain_record, published, running
 from tests.broker.conditions import eventually
+from tests.broker.reading import read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from fhir.resources.R4B.auditevent import AuditEvent
 
 from broker.cli import main
@@ -32,17 +29,6 @@ from tests.consent.audit.entries import (
     execute,
     refusal,
 )
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """main() configures structlog and the root logger; undo it so tests stay independent."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.fixture
