@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from broker.kafka import KafkaConnection
+from tests.broker.conditions import eventually
 
 __all__ = ["read_topic"]
 
@@ -17,11 +18,17 @@ async def read_topic(connection: KafkaConnection, topic: str) -> list[Any]:
     consumer = AIOKafkaConsumer(**connection.client_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
-        partitions = consumer.partitions_for_topic(topic) or set()
+        partitions: set[int] = set()
+
+        async def known() -> bool:
+            # A loaded broker may answer one metadata request without the topic; asking
+            # again is what a client does, and an empty answer would read as "no records".
+            await consumer._client.force_metadata_update()
+            partitions.update(consumer.partitions_for_topic(topic) or ())
+            return bool(partitions)
+
+        await eventually(known, within=15, what=f"topic {topic} in the broker's metadata")
         assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not assigned:
-            return []
         consumer.assign(assigned)
         ends = await consumer.end_offsets(assigned)
         await consumer.seek_to_beginning(*assigned)
