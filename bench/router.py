@@ -72,7 +72,7 @@ _RATIO_TARGET: Final = 0.10
 _P99_TARGET_MS: Final = 50.0
 _DECISION_GROWTH_TARGET: Final = 1.5
 _POLL_SECONDS: Final = 0.005
-# FHIR validation is most of a router's work: two worker processes take it off the event loop.
+# Decoding (FHIR validation) is most of a router's work: two workers take it off the event loop.
 _VALIDATION_WORKERS: Final = 2
 
 
@@ -401,7 +401,7 @@ def run() -> tuple[dict[str, Any], bool]:
     }
     print(f"\nrouter on the embedded broker ({figures['machine']})")
     print(f"events: {figures['events']:,} (the example journey for {_THROUGHPUT_CLIENTS} clients)")
-    print(f"router: one process, {_VALIDATION_WORKERS} FHIR validation workers, SQLite stores")
+    print(f"router: one process, {_VALIDATION_WORKERS} decoding workers, SQLite stores")
     print(f"(a) baseline aiokafka topic->topic : {figures['baseline_events_per_s']:>9,} events/s")
     print(
         f"(b) router (validate, decide, audit): {figures['router_events_per_s']:>9,} events/s  "

@@ -92,8 +92,8 @@ class SaattajaSettings(BaseSettings):
         default=0,
         ge=0,
         le=64,
-        description="Worker processes that validate FHIR for a router process; 0 validates "
-        "in the router process itself.",
+        description="Worker processes that decode and FHIR-validate events for a router "
+        "process; 0 decodes in the router process itself.",
     )
     store_retry_max_seconds: float = Field(
         default=30.0,

@@ -15,7 +15,7 @@ from schemas.errors import (
     PayloadTooLargeError,
 )
 from schemas.events import Envelope, Event, event_class_for
-from schemas.fhir import FhirVerdict, build_message_bundle, parse_message_bundle
+from schemas.fhir import build_message_bundle, parse_message_bundle
 from schemas.headers import EventHeaders, KafkaHeaders
 from schemas.identifiers import Pseudonymiser, oid_urn
 
@@ -96,15 +96,11 @@ class EventCodec:
             )
         return headers
 
-    def decode(self, record: KafkaRecord, verdict: FhirVerdict | None = None) -> Event:
-        """The event of a record; ContractError naming the first thing that is wrong.
-
-        ``verdict``: the record's value already validated by ``fhir_verdict`` (in a worker
-        process), so that decoding does not validate it again.
-        """
+    def decode(self, record: KafkaRecord) -> Event:
+        """The event of a record; ContractError naming the first thing that is wrong."""
         headers = self.read_headers(record)
         event_class = event_class_for(headers.type)
-        bundle = parse_message_bundle(record.value, verdict)
+        bundle = parse_message_bundle(record.value)
         if bundle.event_code != event_class.event_code:
             raise InvalidBundleError(
                 f"MessageHeader.eventCoding is {bundle.event_code!r} but ce_type is "

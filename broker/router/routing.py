@@ -30,9 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
 from broker.router.dead_letter import dead_letter_record, rejection_notice
+from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
-from broker.router.validation import FhirValidationPool
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
 from consent.database import translate_database_errors
@@ -48,7 +48,6 @@ from schemas import (
     EventCodec,
     KafkaRecord,
 )
-from schemas.fhir import FhirVerdict
 
 __all__ = ["Outbound", "Router", "RoutingOutcome"]
 
@@ -106,7 +105,7 @@ class Router:
         ledger: DeliveryLedger,
         legal_bases: LegalBases,
         outbound: Outbound,
-        validation: FhirValidationPool | None = None,
+        decoding: DecodingPool | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._database = database  # the stores' own, for reads and writes they share
@@ -117,7 +116,7 @@ class Router:
         self._ledger = ledger
         self._legal_bases = legal_bases
         self._outbound = outbound
-        self._validation = validation or FhirValidationPool(0)
+        self._decoding = decoding or DecodingPool(0, codec)
         self._clock = clock
         self._outboxes = {outbox_topic(org.id): org for org in registry}
         self._by_oid = {org.oid: org for org in registry}
@@ -156,10 +155,10 @@ class Router:
         """Validate the batch and cut each client's events where they depend on each other."""
         steps: dict[str, list[_Step]] = {}
         async with aclosing(
-            self._validation.verdicts([incoming.record.value for incoming in batch])
-        ) as verdicts:
+            self._decoding.decoded([incoming.record for incoming in batch])
+        ) as decoded:
             for incoming in batch:
-                routable = self._validate(incoming, await anext(verdicts), rejected)
+                routable = self._validate(incoming, await anext(decoded), rejected)
                 if routable is None:
                     outcomes.append(RoutingOutcome.REJECTED)
                     continue
@@ -180,7 +179,7 @@ class Router:
     def _validate(
         self,
         incoming: IncomingRecord,
-        verdict: FhirVerdict | None,
+        decoded: Decoded | None,
         rejected: list[tuple[str, KafkaRecord]],
     ) -> _Routable | None:
         """The event of a record, or None once its dead letter and notice are in ``rejected``."""
@@ -190,7 +189,9 @@ class Router:
             self._reject(incoming, reason, None, rejected)
             return None
         try:
-            event = self._codec.decode(incoming.record, verdict)
+            event = self._codec.decode(incoming.record) if decoded is None else decoded
+            if isinstance(event, ContractError):
+                raise event
         except ContractError as exc:
             self._reject(incoming, str(exc), sender, rejected)
             return None

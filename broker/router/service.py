@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
+from broker.router.decoding import DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.router.routing import Router, RoutingOutcome
-from broker.router.validation import FhirValidationPool
 from broker.settings import SaattajaSettings
 from broker.topics import outbox_topic
 from consent.audit import AuditLog
@@ -88,7 +88,7 @@ class RouterService:
         self._producer: AIOKafkaProducer | None = None
         self._broker: KafkaBroker | None = None
         self._router: Router | None = None
-        self._validation = FhirValidationPool(settings.router_validation_workers)
+        self._decoding: DecodingPool | None = None
 
     async def start(self) -> None:
         """Check the database schema, connect to Kafka and begin consuming."""
@@ -103,7 +103,8 @@ class RouterService:
         )
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
-        await self._validation.start()
+        self._decoding = DecodingPool(settings.router_validation_workers, codec)
+        await self._decoding.start()
         # Idempotence stays off: the embedded broker cannot do it, and the event id is the
         # idempotency key end to end anyway.
         self._producer = AIOKafkaProducer(
@@ -124,7 +125,7 @@ class RouterService:
             ledger=DeliveryLedger(self._engine),
             legal_bases=legal_bases,
             outbound=_ProducerOutbound(self._producer),
-            validation=self._validation,
+            decoding=self._decoding,
         )
         self._broker = KafkaBroker(
             self._connection.bootstrap_servers,
@@ -156,7 +157,8 @@ class RouterService:
             await self._producer.stop()
         if self._engine is not None:
             await self._engine.dispose()
-        self._validation.stop()
+        if self._decoding is not None:
+            self._decoding.stop()
         _log.info("router_stopped")
 
     async def __aenter__(self) -> RouterService:

@@ -11,25 +11,17 @@ from schemas.fhir.elements import (
     period,
     resource_reference,
 )
-from schemas.fhir.message import (
-    FhirVerdict,
-    MessageBundle,
-    build_message_bundle,
-    fhir_verdict,
-    parse_message_bundle,
-)
+from schemas.fhir.message import MessageBundle, build_message_bundle, parse_message_bundle
 from schemas.fhir.reader import ElementView
 
 __all__ = [
     "ElementView",
     "FhirJson",
-    "FhirVerdict",
     "MessageBundle",
     "build_message_bundle",
     "business_identifier",
     "codeable_concept",
     "coding",
-    "fhir_verdict",
     "instant",
     "organisation_reference",
     "parse_message_bundle",

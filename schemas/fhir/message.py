@@ -18,13 +18,7 @@ from schemas.fhir.elements import FhirJson, coding, instant, organisation_refere
 from schemas.fhir.reader import ElementView
 from schemas.identifiers import oid_urn
 
-__all__ = [
-    "FhirVerdict",
-    "MessageBundle",
-    "build_message_bundle",
-    "fhir_verdict",
-    "parse_message_bundle",
-]
+__all__ = ["MessageBundle", "build_message_bundle", "parse_message_bundle"]
 
 _URN_UUID = "urn:uuid:"
 
@@ -109,38 +103,8 @@ def _validate_fhir(bundle: FhirJson) -> None:
         raise InvalidBundleError(f"value is not a valid FHIR R4 Bundle: {problems}") from exc
 
 
-@dataclass(frozen=True, slots=True)
-class FhirVerdict:
-    """The outcome of validating a value against the FHIR R4 Bundle model, done beforehand."""
-
-    problem: str | None
-    """Why the value is not a valid FHIR R4 Bundle; None when it is, or is not FHIR at all."""
-
-
-def fhir_verdict(value: bytes) -> FhirVerdict:
-    """Validate ``value`` as a FHIR R4 Bundle, the costly step of decoding, on its own.
-
-    A value that is not JSON or not a Bundle gets no problem here: parsing names that.
-    Module-level and picklable, so that a pool of worker processes can run it.
-    """
-    try:
-        data: Any = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return FhirVerdict(None)
-    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
-        return FhirVerdict(None)
-    try:
-        _validate_fhir(data)
-    except InvalidBundleError as exc:
-        return FhirVerdict(str(exc))
-    return FhirVerdict(None)
-
-
-def parse_message_bundle(value: bytes, verdict: FhirVerdict | None = None) -> MessageBundle:
-    """Parse and validate a message Bundle; raise InvalidBundleError naming what is wrong.
-
-    ``verdict`` is the outcome of ``fhir_verdict`` on the same value, when that ran already.
-    """
+def parse_message_bundle(value: bytes) -> MessageBundle:
+    """Parse and validate a message Bundle; raise InvalidBundleError naming what is wrong."""
     try:
         data: Any = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -154,10 +118,7 @@ def parse_message_bundle(value: bytes, verdict: FhirVerdict | None = None) -> Me
         raise InvalidBundleError(
             f"value is a FHIR {data['resourceType']}, expected a Bundle of type message"
         )
-    if verdict is None:
-        _validate_fhir(data)
-    elif verdict.problem is not None:
-        raise InvalidBundleError(verdict.problem)
+    _validate_fhir(data)
     bundle = ElementView(data, "Bundle")
     if bundle.text("type") != "message":
         raise InvalidBundleError(f"Bundle.type is {bundle.text('type')!r}, expected 'message'")

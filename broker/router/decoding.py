@@ -1,0 +1,100 @@
+"""Decoding a batch, FHIR validation included, in worker processes.
+
+fhir.resources validates in Python and decoding is most of a router's work; a pool of
+worker processes lets one router process use more cores while its event loop waits on
+Kafka and the stores. The workers send back the typed events (or the contract error that
+refuses a record). With no workers, the router decodes in its own process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import AsyncGenerator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from schemas import ContractError, Event, EventCodec, KafkaRecord
+
+__all__ = ["Decoded", "DecodingPool"]
+
+Decoded = Event | ContractError
+"""What a worker makes of a record: its event, or the error that refuses it."""
+
+# Small enough that the router starts routing soon, large enough to keep pickling cheap.
+_CHUNK = 50
+# A few records decode in the router process sooner than a worker's round trip: under
+# light traffic, latency matters more than the cores.
+_INLINE_UP_TO = 8
+
+_worker_codec: EventCodec | None = None  # a worker process's own, set once at its start
+
+
+def _start_worker(codec: EventCodec) -> None:
+    global _worker_codec  # noqa: PLW0603 - the pool's way of giving each worker its state
+    _worker_codec = codec
+
+
+def _decode_all(records: Sequence[KafkaRecord]) -> list[Decoded]:
+    assert _worker_codec is not None  # noqa: S101 - set by the pool's initializer
+    decoded: list[Decoded] = []
+    for record in records:
+        try:
+            decoded.append(_worker_codec.decode(record))
+        except ContractError as exc:
+            decoded.append(exc)
+    return decoded
+
+
+class DecodingPool:
+    """Decodes records in ``workers`` processes; with none, leaves decoding to the router."""
+
+    def __init__(self, workers: int, codec: EventCodec) -> None:
+        self._workers = workers
+        self._codec = codec
+        self._executor: ProcessPoolExecutor | None = None
+
+    async def start(self) -> None:
+        """Start the workers and wait until each has imported the FHIR models."""
+        if self._workers == 0:
+            return
+        # spawn, not fork: the router process has threads (aiokafka, aiosqlite) by now.
+        self._executor = ProcessPoolExecutor(
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self._codec,),
+        )
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._executor, _decode_all, []) for _ in range(self._workers))
+        )
+
+    async def decoded(self, records: Sequence[KafkaRecord]) -> AsyncGenerator[Decoded | None]:
+        """What each record decodes to, in order; None for each when the router is to decode.
+
+        Every chunk is handed to the workers at once and the results come back chunk by
+        chunk, so the router works on the first records while the workers decode the rest.
+        A small batch is left to the router: it decodes faster than a worker round trip.
+        """
+        if self._executor is None or len(records) <= _INLINE_UP_TO:
+            for _ in records:
+                yield None
+            return
+        loop = asyncio.get_running_loop()
+        pending = [
+            loop.run_in_executor(self._executor, _decode_all, records[start : start + _CHUNK])
+            for start in range(0, len(records), _CHUNK)
+        ]
+        try:
+            for chunk in pending:
+                for outcome in await chunk:
+                    yield outcome
+        finally:
+            for chunk in pending:
+                chunk.cancel()
+
+    def stop(self) -> None:
+        """Stop the workers."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

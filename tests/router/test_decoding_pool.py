@@ -1,0 +1,80 @@
+"""Decoding in worker processes gives exactly what decoding in the router process gives."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Final
+
+import pytest
+
+from broker.router.decoding import Decoded, DecodingPool
+from schemas import ContractError, KafkaRecord
+from tests.router.events import referral
+from tests.router.harness import CODEC
+
+_ENOUGH: Final = 20  # more than a batch the pool leaves to the router
+
+
+@pytest.fixture(scope="module")
+async def pool() -> AsyncIterator[DecodingPool]:
+    started = DecodingPool(1, CODEC)
+    await started.start()
+    yield started
+    started.stop()
+
+
+def _not_fhir(record: KafkaRecord) -> KafkaRecord:
+    bundle = json.loads(record.value)
+    bundle["timestamp"] = "not a time"
+    return KafkaRecord(record.key, record.headers, json.dumps(bundle).encode())
+
+
+async def _decoded(pool: DecodingPool, records: list[KafkaRecord]) -> list[Decoded]:
+    found = [outcome async for outcome in pool.decoded(records)]
+    assert all(outcome is not None for outcome in found)
+    return [outcome for outcome in found if outcome is not None]
+
+
+async def test_a_valid_event_decodes_in_a_worker_as_in_the_router(pool: DecodingPool) -> None:
+    record = CODEC.encode(referral("R-V1"))
+
+    outcome, *_ = await _decoded(pool, [record] * _ENOUGH)
+
+    assert outcome == CODEC.decode(record)
+
+
+async def test_an_invalid_bundle_is_refused_with_the_reason_the_router_would_give(
+    pool: DecodingPool,
+) -> None:
+    record = _not_fhir(CODEC.encode(referral("R-V2")))
+
+    outcome, *_ = await _decoded(pool, [record] * _ENOUGH)
+
+    with pytest.raises(ContractError) as inline:
+        CODEC.decode(record)
+    assert isinstance(outcome, ContractError)
+    assert str(outcome) == str(inline.value)
+
+
+async def test_outcomes_come_back_in_the_order_of_the_records(pool: DecodingPool) -> None:
+    valid = CODEC.encode(referral("R-V3"))
+    records = [valid if n % 3 else _not_fhir(valid) for n in range(120)]
+
+    outcomes = await _decoded(pool, records)
+
+    assert [not isinstance(o, ContractError) for o in outcomes] == [bool(n % 3) for n in range(120)]
+
+
+async def test_a_few_records_are_left_to_the_router_even_with_workers(pool: DecodingPool) -> None:
+    records = [CODEC.encode(referral("R-V4"))] * 3
+
+    assert [o async for o in pool.decoded(records)] == [None, None, None]
+
+
+async def test_without_workers_the_router_decodes() -> None:
+    idle = DecodingPool(0, CODEC)
+    await idle.start()
+    record = CODEC.encode(referral("R-V5"))
+
+    assert [o async for o in idle.decoded([record] * _ENOUGH)] == [None] * _ENOUGH
