@@ -3,7 +3,8 @@
 fhir.resources validates in Python and decoding is most of a router's work; a pool of
 worker processes lets one router process use more cores while its event loop waits on
 Kafka and the stores. The workers send back the typed events (or the contract error that
-refuses a record). With no workers, the router decodes in its own process.
+refuses a record). With no workers, or for a batch too small to be worth a round trip,
+the pool decodes in the router process: either way the router gets the same outcomes.
 """
 
 from __future__ import annotations
@@ -34,19 +35,20 @@ def _start_worker(codec: EventCodec) -> None:
     _worker_codec = codec
 
 
+def _decode(codec: EventCodec, record: KafkaRecord) -> Decoded:
+    try:
+        return codec.decode(record)
+    except ContractError as exc:
+        return exc
+
+
 def _decode_all(records: Sequence[KafkaRecord]) -> list[Decoded]:
     assert _worker_codec is not None  # noqa: S101 - set by the pool's initializer
-    decoded: list[Decoded] = []
-    for record in records:
-        try:
-            decoded.append(_worker_codec.decode(record))
-        except ContractError as exc:
-            decoded.append(exc)
-    return decoded
+    return [_decode(_worker_codec, record) for record in records]
 
 
 class DecodingPool:
-    """Decodes records in ``workers`` processes; with none, leaves decoding to the router."""
+    """Decodes records in ``workers`` processes, or in this one when there are none."""
 
     def __init__(self, workers: int, codec: EventCodec) -> None:
         self._workers = workers
@@ -69,16 +71,16 @@ class DecodingPool:
             *(loop.run_in_executor(self._executor, _decode_all, []) for _ in range(self._workers))
         )
 
-    async def decoded(self, records: Sequence[KafkaRecord]) -> AsyncGenerator[Decoded | None]:
-        """What each record decodes to, in order; None for each when the router is to decode.
+    async def decoded(self, records: Sequence[KafkaRecord]) -> AsyncGenerator[Decoded]:
+        """What each record decodes to, in order.
 
         Every chunk is handed to the workers at once and the results come back chunk by
         chunk, so the router works on the first records while the workers decode the rest.
-        A small batch is left to the router: it decodes faster than a worker round trip.
+        A small batch is decoded here: faster than a worker round trip.
         """
         if self._executor is None or len(records) <= _INLINE_UP_TO:
-            for _ in records:
-                yield None
+            for record in records:
+                yield _decode(self._codec, record)
             return
         loop = asyncio.get_running_loop()
         pending = [

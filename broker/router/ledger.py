@@ -40,16 +40,14 @@ class DeliveryLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def delivered(
-        self, event_ids: Iterable[uuid.UUID], *, shared: AsyncConnection | None = None
-    ) -> frozenset[tuple[uuid.UUID, str]]:
+    async def delivered(self, event_ids: Iterable[uuid.UUID]) -> frozenset[tuple[uuid.UUID, str]]:
         """The (event id, recipient OID) pairs among these events already in an inbox."""
         query = select(deliveries.c.event_id, deliveries.c.recipient).where(
             deliveries.c.event_id.in_(sorted({str(event_id) for event_id in event_ids}))
         )
         async with (
             translate_database_errors("reading the delivery ledger"),
-            in_connection(self._engine, shared) as connection,
+            self._engine.connect() as connection,
         ):
             rows = (await connection.execute(query)).all()
         return frozenset((uuid.UUID(event_id), recipient) for event_id, recipient in rows)
@@ -71,6 +69,6 @@ class DeliveryLedger:
         statement = insert_unless_present(deliveries, self._engine.dialect.name)
         async with (
             translate_database_errors("writing the delivery ledger"),
-            in_connection(self._engine, shared, write=True) as connection,
+            in_connection(self._engine, shared) as connection,
         ):
             await connection.execute(statement, rows)

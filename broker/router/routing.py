@@ -121,11 +121,6 @@ class Router:
         self._outboxes = {outbox_topic(org.id): org for org in registry}
         self._by_oid = {org.oid: org for org in registry}
 
-    async def route(self, incoming: IncomingRecord) -> RoutingOutcome:
-        """Route one record; raises StoreUnavailableError or a Kafka error to be retried."""
-        (outcome,) = await self.route_batch([incoming])
-        return outcome
-
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         """Route records in the order consumed; the outcome of each, in the same order.
 
@@ -179,7 +174,7 @@ class Router:
     def _validate(
         self,
         incoming: IncomingRecord,
-        decoded: Decoded | None,
+        decoded: Decoded,
         rejected: list[tuple[str, KafkaRecord]],
     ) -> _Routable | None:
         """The event of a record, or None once its dead letter and notice are in ``rejected``."""
@@ -188,13 +183,10 @@ class Router:
             reason = f"{incoming.topic} is not the outbox of a registered organisation"
             self._reject(incoming, reason, None, rejected)
             return None
-        try:
-            event = self._codec.decode(incoming.record) if decoded is None else decoded
-            if isinstance(event, ContractError):
-                raise event
-        except ContractError as exc:
-            self._reject(incoming, str(exc), sender, rejected)
+        if isinstance(decoded, ContractError):
+            self._reject(incoming, str(decoded), sender, rejected)
             return None
+        event = decoded
         if event.sender != sender.oid:
             reason = (
                 f"ce_source names {event.sender}, but the event came from the outbox of "

@@ -66,15 +66,14 @@ async def translate_database_errors(what: str) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def in_connection(
-    engine: AsyncEngine, shared: AsyncConnection | None, *, write: bool = False
+    engine: AsyncEngine, shared: AsyncConnection | None
 ) -> AsyncIterator[AsyncConnection]:
-    """The caller's connection when it shares one, else a connection (a transaction to write).
+    """The caller's transaction when it shares one, else a transaction of its own.
 
-    Sharing lets the router read several stores, or write them in one transaction,
-    with one round of checkout and commit.
+    Sharing lets the router write several stores in one transaction, with one commit.
     """
     if shared is not None:
         yield shared
         return
-    async with engine.begin() if write else engine.connect() as connection:
+    async with engine.begin() as connection:
         yield connection

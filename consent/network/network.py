@@ -61,7 +61,7 @@ class CareNetwork:
         what = f"recording {len(changing)} event(s) in the care network"
         async with (
             translate_database_errors(what),
-            in_connection(self._engine, shared, write=True) as connection,
+            in_connection(self._engine, shared) as connection,
         ):
             seen = set(
                 (
@@ -96,9 +96,7 @@ class CareNetwork:
         """OIDs of the organisations currently in the client's network."""
         return (await self.members_of([pseudonym]))[pseudonym]
 
-    async def members_of(
-        self, pseudonyms: Collection[str], *, shared: AsyncConnection | None = None
-    ) -> dict[str, frozenset[str]]:
+    async def members_of(self, pseudonyms: Collection[str]) -> dict[str, frozenset[str]]:
         """The current network of each client, in one query; empty for a client without one."""
         query = sa.select(care_network_members.c.client, care_network_members.c.organisation).where(
             care_network_members.c.client.in_(sorted(pseudonyms)),
@@ -106,7 +104,7 @@ class CareNetwork:
         )
         async with (
             translate_database_errors("reading clients' care networks"),
-            in_connection(self._engine, shared) as connection,
+            self._engine.connect() as connection,
         ):
             rows = (await connection.execute(query)).all()
         found: dict[str, set[str]] = {pseudonym: set() for pseudonym in pseudonyms}

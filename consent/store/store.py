@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import in_connection, insert_unless_present, translate_database_errors
+from consent.database import insert_unless_present, translate_database_errors
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -71,13 +71,11 @@ class ConsentStore:
         """The client's whole history, from which ``decide`` judges any moment."""
         return ClientConsents.of(pseudonym, await self.history(pseudonym))
 
-    async def consents_of(
-        self, pseudonyms: Collection[str], *, shared: AsyncConnection | None = None
-    ) -> dict[str, ClientConsents]:
+    async def consents_of(self, pseudonyms: Collection[str]) -> dict[str, ClientConsents]:
         """The consents of each client, read in one query."""
         versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
         for client, version in await self._versions(
-            consent_versions.c.client.in_(sorted(pseudonyms)), shared
+            consent_versions.c.client.in_(sorted(pseudonyms))
         ):
             versions[client].append(version)
         return {client: ClientConsents.of(client, found) for client, found in versions.items()}
@@ -89,7 +87,7 @@ class ConsentStore:
         ]
 
     async def _versions(
-        self, condition: sa.ColumnElement[bool], shared: AsyncConnection | None = None
+        self, condition: sa.ColumnElement[bool]
     ) -> list[tuple[str, ConsentVersion]]:
         query = (
             sa.select(consent_versions)
@@ -98,7 +96,7 @@ class ConsentStore:
         )
         async with (
             translate_database_errors("reading clients' consents"),
-            in_connection(self._engine, shared) as connection,
+            self._engine.connect() as connection,
         ):
             rows = (await connection.execute(query)).mappings().all()
         return [(row["client"], _version(row)) for row in rows]

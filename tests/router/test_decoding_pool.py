@@ -31,9 +31,7 @@ def _not_fhir(record: KafkaRecord) -> KafkaRecord:
 
 
 async def _decoded(pool: DecodingPool, records: list[KafkaRecord]) -> list[Decoded]:
-    found = [outcome async for outcome in pool.decoded(records)]
-    assert all(outcome is not None for outcome in found)
-    return [outcome for outcome in found if outcome is not None]
+    return [outcome async for outcome in pool.decoded(records)]
 
 
 async def test_a_valid_event_decodes_in_a_worker_as_in_the_router(pool: DecodingPool) -> None:
@@ -66,15 +64,23 @@ async def test_outcomes_come_back_in_the_order_of_the_records(pool: DecodingPool
     assert [not isinstance(o, ContractError) for o in outcomes] == [bool(n % 3) for n in range(120)]
 
 
-async def test_a_few_records_are_left_to_the_router_even_with_workers(pool: DecodingPool) -> None:
-    records = [CODEC.encode(referral("R-V4"))] * 3
+async def test_a_few_records_decode_in_the_router_process_as_in_a_worker(
+    pool: DecodingPool,
+) -> None:
+    valid = CODEC.encode(referral("R-V4"))
+    invalid = _not_fhir(valid)
 
-    assert [o async for o in pool.decoded(records)] == [None, None, None]
+    few = await _decoded(pool, [valid, invalid])
+    many = await _decoded(pool, [valid, invalid] * _ENOUGH)
+
+    assert few[0] == many[0] == CODEC.decode(valid)
+    assert isinstance(few[1], ContractError)
+    assert str(few[1]) == str(many[1])
 
 
-async def test_without_workers_the_router_decodes() -> None:
+async def test_without_workers_the_router_process_decodes_every_batch() -> None:
     idle = DecodingPool(0, CODEC)
     await idle.start()
     record = CODEC.encode(referral("R-V5"))
 
-    assert [o async for o in idle.decoded([record] * _ENOUGH)] == [None] * _ENOUGH
+    assert await _decoded(idle, [record] * _ENOUGH) == [CODEC.decode(record)] * _ENOUGH
