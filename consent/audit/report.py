@@ -45,6 +45,7 @@ _REFUSALS: Final[dict[str, str]] = {
     ReasonCode.SERVICE_TASK_NOT_COVERED: "the consent covers other services only",
     ReasonCode.RECIPIENT_NOT_COVERED: "the client's consents name other organisations only",
     ReasonCode.NO_CONSENT: "there was no consent from the client and no law that allows it",
+    ReasonCode.INVALID_TRANSITION: "the referral was not in a state that allowed this answer",
 }
 _TIME_FORMAT: Final = "%Y-%m-%d %H:%M"
 

@@ -3,6 +3,7 @@
 Pure and deterministic: the answer depends only on the arguments. The order of the rules
 follows the law (ARCHITECTURE.md, "Consent decision"):
 
+0. Data going back to the organisation it came from is not a disclosure: permit.
 1. A refusal (kielto) of the client that is active and covers the disclosure denies,
    unless a statutory basis that overrides refusals applies.
 2. A statutory basis permits.
@@ -83,6 +84,14 @@ def decide(disclosure: Disclosure, consents: ClientConsents, legal_bases: LegalB
         raise ValueError(
             "decide() was given the consents of another client than the disclosure's: "
             "the caller mixed up pseudonyms"
+        )
+    if disclosure.recipient.oid == disclosure.sender.oid:
+        # The broker telling an organisation about its own referral (an overdue notice).
+        return Decision(
+            Verdict.PERMIT,
+            ReasonCode.OWN_DATA,
+            f"{disclosure.recipient.describe()} is the organisation the "
+            f"{disclosure.category.value} came from.",
         )
     states = consents.at(disclosure.at)
     main = _judge(

@@ -18,6 +18,8 @@ class Verdict(StrEnum):
 class ReasonCode(StrEnum):
     """Why, in a code an auditor can read; the deny codes say what would have to change."""
 
+    OWN_DATA = "own-data"
+    """The recipient is the organisation the data came from: nothing is disclosed."""
     CONSENT = "consent"
     """Permitted by a consent of the client."""
     STATUTORY_BASIS = "statutory-basis"
@@ -48,6 +50,10 @@ class ReasonCode(StrEnum):
     """The client's consents name other recipients only."""
     NO_CONSENT = "no-consent"
     """No consent and no statutory basis: the default, deny."""
+    HANDOVER = "handover"
+    """A handover package that lists only items this recipient was permitted."""
+    INVALID_TRANSITION = "invalid-transition"
+    """The event would change a referral in a way its state does not allow: refused."""
 
 
 @dataclass(frozen=True, slots=True)
