@@ -411,3 +411,9 @@ def test_service_task_follows_the_sender_kind_and_category(
     sender_kind: OrganisationKind, category: DataCategory, task: str
 ) -> None:
     assert service_task_of(sender_kind, category) == task
+
+
+def test_data_going_back_to_the_organisation_it_came_from_is_permitted_as_own_data() -> None:
+    decision = decide(disclosure(sender=SOTE, recipient=SOTE), consents(), LegalBases.none())
+    assert decision.permitted
+    assert decision.reason is ReasonCode.OWN_DATA
