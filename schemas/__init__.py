@@ -11,7 +11,9 @@ from schemas.errors import (
     UnknownEventTypeError,
 )
 from schemas.events import (
+    ASSESSMENT_CATEGORIES,
     EVENT_TYPES,
+    AssessmentAvailable,
     AssessmentKind,
     AssessmentRecorded,
     CaseManagerAssigned,
@@ -23,6 +25,10 @@ from schemas.events import (
     EpisodeClosed,
     EpisodeOutcome,
     Event,
+    HandoverItem,
+    HandoverPackage,
+    HandoverTrigger,
+    HintMoment,
     KykyviisariResult,
     PlanActivity,
     PlanBasis,
@@ -33,8 +39,11 @@ from schemas.events import (
     Recipient,
     ReferralAccepted,
     ReferralCompleted,
+    ReferralExpired,
+    ReferralOverdue,
     ReferralRejected,
     ReferralRequested,
+    assessment_kind_of,
     event_class_for,
 )
 from schemas.headers import CATEGORY_HEADER, CONTENT_TYPE, EventHeaders, KafkaHeaders
@@ -57,6 +66,7 @@ from schemas.identifiers import (
 from schemas.notices import REJECTION_NOTICE_TYPE, ROUTER_SOURCE, RejectionNotice
 
 __all__ = [
+    "ASSESSMENT_CATEGORIES",
     "CATEGORY_HEADER",
     "CONTENT_TYPE",
     "EVENT_TYPES",
@@ -64,6 +74,7 @@ __all__ = [
     "OID_URN_PREFIX",
     "REJECTION_NOTICE_TYPE",
     "ROUTER_SOURCE",
+    "AssessmentAvailable",
     "AssessmentKind",
     "AssessmentRecorded",
     "CaseManagerAssigned",
@@ -80,6 +91,10 @@ __all__ = [
     "Event",
     "EventCodec",
     "EventHeaders",
+    "HandoverItem",
+    "HandoverPackage",
+    "HandoverTrigger",
+    "HintMoment",
     "IdentityCode",
     "InvalidBundleError",
     "InvalidHeadersError",
@@ -100,10 +115,13 @@ __all__ = [
     "Recipient",
     "ReferralAccepted",
     "ReferralCompleted",
+    "ReferralExpired",
+    "ReferralOverdue",
     "ReferralRejected",
     "ReferralRequested",
     "RejectionNotice",
     "UnknownEventTypeError",
+    "assessment_kind_of",
     "check_identity_code",
     "check_oid",
     "check_pseudonym",

@@ -10,8 +10,10 @@ from typing import Final
 
 __all__ = [
     "ASSESSMENT_AREA_SYSTEM",
+    "ASSESSMENT_HINT_EXTENSION",
     "ASSESSMENT_KIND_SYSTEM",
     "CARE_TEAM_ROLE_SYSTEM",
+    "CASE_MANAGER_ORGANISATION_EXTENSION",
     "CONSENT_ACTOR_ROLE_SYSTEM",
     "CONSENT_POLICY_SYSTEM",
     "CONSENT_SCOPE_SYSTEM",
@@ -20,12 +22,20 @@ __all__ = [
     "EPISODE_OUTCOME_SYSTEM",
     "EPISODE_TYPE_SYSTEM",
     "EVENT_TYPE_SYSTEM",
+    "HANDOVER_EXTENSION",
+    "HANDOVER_ITEM_EXTENSION",
+    "HANDOVER_ITEM_STATUS_SYSTEM",
+    "HANDOVER_TRIGGER_SYSTEM",
+    "HINT_MOMENT_SYSTEM",
     "KYKYVIISARI_QUESTIONNAIRE",
     "LOINC_SYSTEM",
     "OBSERVATION_CATEGORY_SYSTEM",
     "ORGANISATION_KIND_SYSTEM",
+    "PATHWAY_NOTICE_SYSTEM",
     "PLAN_TYPE_SYSTEM",
     "PURPOSE_OF_USE_SYSTEM",
+    "REFERRAL_BUSINESS_STATUS_SYSTEM",
+    "REFERRAL_ESCALATION_EXTENSION",
     "RESOURCE_ID_SYSTEM",
     "SAATTAJA_FHIR_BASE",
     "SERVICE_TASK_SYSTEM",
@@ -45,6 +55,21 @@ CARE_TEAM_ROLE_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/care-team-role"
 ASSESSMENT_KIND_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/assessment-kind"
 ASSESSMENT_AREA_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/kykyviisari-area"
 SERVICE_TASK_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/service-task"
+# The router's own events (schemas.events.pathway): what it says on an organisation's behalf.
+REFERRAL_BUSINESS_STATUS_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/referral-business-status"
+REFERRAL_ESCALATION_EXTENSION: Final = (
+    f"{SAATTAJA_FHIR_BASE}/StructureDefinition/referral-escalation"
+)
+CASE_MANAGER_ORGANISATION_EXTENSION: Final = (
+    f"{SAATTAJA_FHIR_BASE}/StructureDefinition/case-manager-organisation"
+)
+PATHWAY_NOTICE_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/pathway-notice"
+HANDOVER_TRIGGER_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/handover-trigger"
+HANDOVER_ITEM_STATUS_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/handover-item-status"
+HANDOVER_EXTENSION: Final = f"{SAATTAJA_FHIR_BASE}/StructureDefinition/handover"
+HANDOVER_ITEM_EXTENSION: Final = f"{SAATTAJA_FHIR_BASE}/StructureDefinition/handover-item"
+HINT_MOMENT_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/assessment-hint-moment"
+ASSESSMENT_HINT_EXTENSION: Final = f"{SAATTAJA_FHIR_BASE}/StructureDefinition/assessment-hint"
 KYKYVIISARI_QUESTIONNAIRE: Final = f"{SAATTAJA_FHIR_BASE}/Questionnaire/kykyviisari"
 # One identifier system for the business ids that senders give referrals, assessments,
 # plans, episodes and consents, so that a refusal can name any one document.

@@ -14,7 +14,7 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from schemas.events import EVENT_TYPES
-from schemas.examples import example_codec, journey_events
+from schemas.examples import example_codec, example_events
 from schemas.headers import EventHeaders
 
 __all__ = [
@@ -48,7 +48,7 @@ def json_schema_documents() -> dict[str, str]:
 def example_documents() -> dict[str, str]:
     """File name -> example record text, for every event of the example journey."""
     codec = example_codec()
-    return {name: _render(codec.encode(event).to_json()) for name, event in journey_events()}
+    return {name: _render(codec.encode(event).to_json()) for name, event in example_events()}
 
 
 def write_documents(directory: Path, documents: Mapping[str, str]) -> list[Path]:

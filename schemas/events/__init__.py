@@ -10,6 +10,17 @@ from schemas.events.base import DocumentPart, Envelope, Event, ce_type_of
 from schemas.events.case import CaseManagerAssigned, CaseManagerRole, EpisodeClosed, EpisodeOutcome
 from schemas.events.catalogue import EVENT_TYPES, event_class_for
 from schemas.events.consent import ConsentGranted, ConsentRevoked, ConsentRule, Recipient
+from schemas.events.pathway import (
+    ASSESSMENT_CATEGORIES,
+    AssessmentAvailable,
+    HandoverItem,
+    HandoverPackage,
+    HandoverTrigger,
+    HintMoment,
+    ReferralExpired,
+    ReferralOverdue,
+    assessment_kind_of,
+)
 from schemas.events.plan import PlanActivity, PlanBasis, PlanCreated, PlanType, PlanUpdated
 from schemas.events.referral import (
     ReferralAccepted,
@@ -19,7 +30,9 @@ from schemas.events.referral import (
 )
 
 __all__ = [
+    "ASSESSMENT_CATEGORIES",
     "EVENT_TYPES",
+    "AssessmentAvailable",
     "AssessmentKind",
     "AssessmentRecorded",
     "CaseManagerAssigned",
@@ -32,6 +45,10 @@ __all__ = [
     "EpisodeClosed",
     "EpisodeOutcome",
     "Event",
+    "HandoverItem",
+    "HandoverPackage",
+    "HandoverTrigger",
+    "HintMoment",
     "KykyviisariResult",
     "PlanActivity",
     "PlanBasis",
@@ -42,8 +59,11 @@ __all__ = [
     "Recipient",
     "ReferralAccepted",
     "ReferralCompleted",
+    "ReferralExpired",
+    "ReferralOverdue",
     "ReferralRejected",
     "ReferralRequested",
+    "assessment_kind_of",
     "ce_type_of",
     "event_class_for",
 ]

@@ -52,6 +52,8 @@ class Event(BaseModel, ABC):
     focal_types: ClassVar[tuple[str, ...]]
     """The FHIR resource types of the focal resources, in order."""
     default_category: ClassVar[DataCategory]
+    issued_by_router: ClassVar[bool] = False
+    """The router issues these itself; an organisation publishing one to its outbox is rejected."""
 
     event_id: uuid.UUID = Field(
         default_factory=uuid.uuid4,

@@ -11,6 +11,12 @@ from schemas.events.assessment import AssessmentRecorded
 from schemas.events.base import Event
 from schemas.events.case import CaseManagerAssigned, EpisodeClosed
 from schemas.events.consent import ConsentGranted, ConsentRevoked
+from schemas.events.pathway import (
+    AssessmentAvailable,
+    HandoverPackage,
+    ReferralExpired,
+    ReferralOverdue,
+)
 from schemas.events.plan import PlanCreated, PlanUpdated
 from schemas.events.referral import (
     ReferralAccepted,
@@ -33,6 +39,10 @@ _CATALOGUE: Final[tuple[type[Event], ...]] = (
     EpisodeClosed,
     ConsentGranted,
     ConsentRevoked,
+    ReferralOverdue,
+    ReferralExpired,
+    HandoverPackage,
+    AssessmentAvailable,
 )
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = MappingProxyType(

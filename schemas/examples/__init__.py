@@ -4,7 +4,16 @@ from schemas.examples.journey import (
     EXAMPLE_ORGANISATIONS,
     EXAMPLE_PSEUDONYM_SECRET,
     example_codec,
+    example_events,
     journey_events,
+    router_events,
 )
 
-__all__ = ["EXAMPLE_ORGANISATIONS", "EXAMPLE_PSEUDONYM_SECRET", "example_codec", "journey_events"]
+__all__ = [
+    "EXAMPLE_ORGANISATIONS",
+    "EXAMPLE_PSEUDONYM_SECRET",
+    "example_codec",
+    "example_events",
+    "journey_events",
+    "router_events",
+]

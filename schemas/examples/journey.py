@@ -8,6 +8,11 @@ asiakasvastaava and draws up a shared multi-sectoral employment plan. Rehabilita
 work activity at the NGO needs a separate consent. In the end the client starts
 vocational education.
 
+The router speaks up along the way: it hands the health centre's earlier records to Kela
+when Kela takes the catch, tells the TYP joint service that a Kykyviisari already exists,
+and, when the employment services leave the TYP's career-guidance referral unanswered,
+reminds the TYP and finally lets the referral expire.
+
 The files in this folder are generated from these events by
 ``saattaja schemas examples schemas/examples`` and checked by the tests.
 """
@@ -21,6 +26,7 @@ from typing import Final
 from schemas.categories import DataCategory
 from schemas.codec import EventCodec
 from schemas.events import (
+    AssessmentAvailable,
     AssessmentKind,
     AssessmentRecorded,
     CaseManagerAssigned,
@@ -30,6 +36,10 @@ from schemas.events import (
     EpisodeClosed,
     EpisodeOutcome,
     Event,
+    HandoverItem,
+    HandoverPackage,
+    HandoverTrigger,
+    HintMoment,
     KykyviisariResult,
     PlanActivity,
     PlanBasis,
@@ -40,6 +50,8 @@ from schemas.events import (
     Recipient,
     ReferralAccepted,
     ReferralCompleted,
+    ReferralExpired,
+    ReferralOverdue,
     ReferralRequested,
 )
 from schemas.identifiers import OrganisationKind, Pseudonymiser
@@ -48,7 +60,9 @@ __all__ = [
     "EXAMPLE_ORGANISATIONS",
     "EXAMPLE_PSEUDONYM_SECRET",
     "example_codec",
+    "example_events",
     "journey_events",
+    "router_events",
 ]
 
 # Documentation only: every real deployment sets its own SAATTAJA_PSEUDONYM_SECRET.
@@ -85,13 +99,32 @@ def _id(name: str) -> uuid.UUID:
 
 
 def journey_events() -> list[tuple[str, Event]]:
-    """The journey as (file name, event), in the order it happens."""
+    """What the organisations publish, as (file name, event), in the order it happens.
+
+    The router's own events are left out: an organisation may not publish them, so tests
+    and benchmarks that play the journey through outboxes use exactly this.
+    """
+    return [(name, event) for name, event in example_events() if not event.issued_by_router]
+
+
+def router_events() -> list[tuple[str, Event]]:
+    """The events the router issues itself along the journey, in the order they happen."""
+    return [(name, event) for name, event in example_events() if event.issued_by_router]
+
+
+def example_events() -> list[tuple[str, Event]]:
+    """The whole journey as it travels, the router's events included: schemas/examples."""
     referral = "EKHVA-LAH-2026-00412"
     plan = "TYP-EK-2026-0077"
     episode = "TYP-EK-EPI-2026-0031"
     work_activity_start = datetime(2026, 4, 13, 8, 0, tzinfo=_SUMMER)
     health_check_id = "EKHVA-TT-2026-1188"
     health_check_at = datetime(2026, 2, 3, 10, 15, tzinfo=_WINTER)
+    kykyviisari_id = "EKHVA-KV-2026-0533"
+    kykyviisari_at = datetime(2026, 2, 3, 11, 0, tzinfo=_WINTER)
+    referral_at = datetime(2026, 2, 4, 9, 5, tzinfo=_WINTER)
+    guidance = "TYP-EK-LAH-2026-0112"
+    guidance_at = datetime(2026, 4, 20, 10, 0, tzinfo=_SUMMER)
     health_check = ProfessionalAssessment(
         domain="health",
         kind=AssessmentKind.HEALTH_CHECK,
@@ -116,10 +149,10 @@ def journey_events() -> list[tuple[str, Event]]:
             "02-kykyviisari.json",
             AssessmentRecorded(
                 event_id=_id("kykyviisari"),
-                occurred_at=datetime(2026, 2, 3, 11, 0, tzinfo=_WINTER),
+                occurred_at=kykyviisari_at,
                 sender=SOTE,
                 client=_CLIENT,
-                assessment_id="EKHVA-KV-2026-0533",
+                assessment_id=kykyviisari_id,
                 assessment=KykyviisariResult(
                     overall=5,
                     mental_wellbeing=4,
@@ -168,7 +201,7 @@ def journey_events() -> list[tuple[str, Event]]:
             "04-referral-to-kela.json",
             ReferralRequested(
                 event_id=_id("referral"),
-                occurred_at=datetime(2026, 2, 4, 9, 5, tzinfo=_WINTER),
+                occurred_at=referral_at,
                 sender=SOTE,
                 client=_CLIENT,
                 referral_id=referral,
@@ -192,6 +225,49 @@ def journey_events() -> list[tuple[str, Event]]:
             ),
         ),
         (
+            "05a-handover-to-kela.json",
+            # Kela took the catch: the health centre's earlier records follow it. Kela
+            # already has the referral itself, so only the assessments are sent again.
+            HandoverPackage(
+                event_id=_id("handover-to-kela"),
+                occurred_at=datetime(2026, 2, 9, 13, 40, 5, tzinfo=_WINTER),
+                sender=SOTE,
+                client=_CLIENT,
+                recipient=KELA,
+                trigger=HandoverTrigger.REFERRAL_ACCEPTED,
+                trigger_document_id=referral,
+                items=(
+                    HandoverItem(
+                        event_id=_id("health-check"),
+                        event_type=AssessmentRecorded.ce_type(),
+                        sender=SOTE,
+                        category=DataCategory.ASSESSMENT_HEALTH,
+                        document_id=health_check_id,
+                        occurred_at=health_check_at,
+                        included=True,
+                    ),
+                    HandoverItem(
+                        event_id=_id("kykyviisari"),
+                        event_type=AssessmentRecorded.ce_type(),
+                        sender=SOTE,
+                        category=DataCategory.ASSESSMENT_SELF,
+                        document_id=kykyviisari_id,
+                        occurred_at=kykyviisari_at,
+                        included=True,
+                    ),
+                    HandoverItem(
+                        event_id=_id("referral"),
+                        event_type=ReferralRequested.ce_type(),
+                        sender=SOTE,
+                        category=DataCategory.REFERRAL,
+                        document_id=referral,
+                        occurred_at=referral_at,
+                        included=False,
+                    ),
+                ),
+            ),
+        ),
+        (
             "06-case-manager.json",
             CaseManagerAssigned(
                 event_id=_id("case-manager"),
@@ -203,6 +279,24 @@ def journey_events() -> list[tuple[str, Event]]:
                 case_manager_role=CaseManagerRole.ASIAKASVASTAAVA,
                 case_manager_organisation=TYP,
                 team=(SOTE, KELA, TYOLLISYYS),
+            ),
+        ),
+        (
+            "06a-kykyviisari-available.json",
+            # The TYP's multi-sectoral assessment is next: the client need not fill in
+            # Kykyviisari a second time.
+            AssessmentAvailable(
+                event_id=_id("kykyviisari-available"),
+                occurred_at=datetime(2026, 2, 16, 10, 0, 5, tzinfo=_WINTER),
+                sender=SOTE,
+                client=_CLIENT,
+                recipient=TYP,
+                assessment_event_id=_id("kykyviisari"),
+                assessment_id=kykyviisari_id,
+                assessment_kind="kykyviisari",
+                assessment_category=DataCategory.ASSESSMENT_SELF,
+                recorded_at=kykyviisari_at,
+                moment=HintMoment.BEFORE_ASSESSING,
             ),
         ),
         (
@@ -298,6 +392,48 @@ def journey_events() -> list[tuple[str, Event]]:
                         end=work_activity_start + timedelta(weeks=12),
                     ),
                 ),
+            ),
+        ),
+        (
+            "09a-referral-to-career-guidance.json",
+            ReferralRequested(
+                event_id=_id("guidance-referral"),
+                occurred_at=guidance_at,
+                sender=TYP,
+                client=_CLIENT,
+                referral_id=guidance,
+                receiver=TYOLLISYYS,
+                service="Ammatinvalinta- ja uraohjaus",
+                reason="Koulutusvaihtoehtojen selvittäminen ennen ammatillista koulutusta",
+            ),
+        ),
+        (
+            "09b-referral-overdue.json",
+            # Five working days without an answer: the TYP, still responsible, is reminded.
+            ReferralOverdue(
+                event_id=_id("guidance-overdue-1"),
+                occurred_at=datetime(2026, 4, 27, 10, 0, tzinfo=_SUMMER),
+                sender=TYP,
+                client=_CLIENT,
+                referral_id=guidance,
+                receiver=TYOLLISYYS,
+                requested_at=guidance_at,
+                due_at=datetime(2026, 4, 27, 10, 0, tzinfo=_SUMMER),
+                escalation=1,
+                case_manager_organisation=TYP,
+            ),
+        ),
+        (
+            "09c-referral-expired.json",
+            ReferralExpired(
+                event_id=_id("guidance-expired"),
+                occurred_at=datetime(2026, 5, 12, 10, 0, tzinfo=_SUMMER),
+                sender=TYP,
+                client=_CLIENT,
+                referral_id=guidance,
+                receiver=TYOLLISYYS,
+                requested_at=guidance_at,
+                case_manager_organisation=TYP,
             ),
         ),
         (

@@ -176,6 +176,20 @@ class ElementView:
                 f"{self._where}.{path} has code {code!r} of {system}; expected one of {allowed}"
             ) from exc
 
+    def optional_extension(self, url: str) -> ElementView | None:
+        """This element's extension of ``url``, or None when it has none."""
+        return next(
+            (item for item in self.elements("extension") if item.optional_text("url") == url),
+            None,
+        )
+
+    def extension(self, url: str) -> ElementView:
+        """This element's required extension of ``url``."""
+        found = self.optional_extension(url)
+        if found is None:
+            raise InvalidBundleError(f"{self._where}.extension lacks the extension {url}")
+        return found
+
     def organisation(self, path: str) -> str:
         """The OID of an organisation referenced by identifier at path."""
         reference = self.element(path)

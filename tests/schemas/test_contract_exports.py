@@ -17,6 +17,8 @@ MODULES = sorted(
 
 def test_schemas_exports_exactly_the_contract() -> None:
     assert sorted(schemas.__all__) == [
+        "ASSESSMENT_CATEGORIES",
+        "AssessmentAvailable",
         "AssessmentKind",
         "AssessmentRecorded",
         "CATEGORY_HEADER",
@@ -36,6 +38,10 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "Event",
         "EventCodec",
         "EventHeaders",
+        "HandoverItem",
+        "HandoverPackage",
+        "HandoverTrigger",
+        "HintMoment",
         "IDENTITY_CODE_SYSTEM",
         "IdentityCode",
         "InvalidBundleError",
@@ -60,10 +66,13 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "Recipient",
         "ReferralAccepted",
         "ReferralCompleted",
+        "ReferralExpired",
+        "ReferralOverdue",
         "ReferralRejected",
         "ReferralRequested",
         "RejectionNotice",
         "UnknownEventTypeError",
+        "assessment_kind_of",
         "check_identity_code",
         "check_oid",
         "check_pseudonym",

@@ -16,6 +16,7 @@ from schemas import (
     ConsentGranted,
     EpisodeClosed,
     Event,
+    HandoverPackage,
     KafkaRecord,
     KykyviisariResult,
     OrganisationKind,
@@ -28,13 +29,19 @@ from schemas import (
     check_identity_code,
     is_test_identity_code,
 )
-from schemas.examples import EXAMPLE_ORGANISATIONS, example_codec, journey_events
+from schemas.examples import (
+    EXAMPLE_ORGANISATIONS,
+    example_codec,
+    example_events,
+    journey_events,
+    router_events,
+)
 from schemas.export import example_documents, stale_documents
 
 EXAMPLES_DIR: Final = Path(schemas.__file__).parent / "examples"
 EXAMPLE_FILES: Final = sorted(path.name for path in EXAMPLES_DIR.glob("*.json"))
-EVENTS: Final = dict(journey_events())
-JOURNEY: Final = [event for _, event in journey_events()]
+EVENTS: Final = dict(example_events())
+JOURNEY: Final = [event for _, event in example_events()]
 KELA: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.KELA]
 JARJESTO: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.JARJESTO]
 # Anything shaped like a henkilötunnus, standing alone.
@@ -156,6 +163,30 @@ def test_journey_has_an_ngo_work_activity_period_after_a_consent_naming_the_ngo(
         and event.occurred_at <= plan.occurred_at
         for event in JOURNEY
     )
+
+
+def test_journey_events_are_what_organisations_may_publish() -> None:
+    assert [event.issued_by_router for _, event in journey_events()] == [False] * len(
+        journey_events()
+    )
+
+
+def test_router_events_are_the_journeys_router_issued_ones() -> None:
+    assert [name for name, _ in router_events()] == [
+        "05a-handover-to-kela.json",
+        "06a-kykyviisari-available.json",
+        "09b-referral-overdue.json",
+        "09c-referral-expired.json",
+    ]
+
+
+def test_journey_hands_kelas_referral_history_over_to_kela() -> None:
+    referral = referral_to_kela()
+    handovers = [event for event in JOURNEY if isinstance(event, HandoverPackage)]
+    assert [(h.recipient, h.trigger_document_id, h.sender) for h in handovers] == [
+        (KELA, referral.referral_id, referral.sender)
+    ]
+    assert {item.event_id: item.included for item in handovers[0].items}[referral.event_id] is False
 
 
 def test_journey_ends_with_an_outcome() -> None:

@@ -8,9 +8,9 @@ import pytest
 from cloudevents.v1.kafka import KafkaMessage, from_binary
 
 from schemas import CONTENT_TYPE, Event, EventHeaders, KafkaRecord, Pseudonymiser
-from schemas.examples import EXAMPLE_PSEUDONYM_SECRET, example_codec, journey_events
+from schemas.examples import EXAMPLE_PSEUDONYM_SECRET, example_codec, example_events
 
-EVENTS: Final = dict(journey_events())
+EVENTS: Final = dict(example_events())
 CODEC: Final = example_codec()
 
 

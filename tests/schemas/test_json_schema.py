@@ -12,12 +12,13 @@ import pytest
 
 import schemas
 from schemas import EVENT_TYPES, Event
-from schemas.examples import example_codec, journey_events
+from schemas.examples import example_codec, example_events
 from schemas.export import json_schema_documents, stale_documents
 
 SCHEMA_DIR: Final = Path(schemas.__file__).parent / "jsonschema"
 SCHEMA_FILES: Final = sorted(path.name for path in SCHEMA_DIR.glob("*.json"))
-EVENTS: Final = [event for _, event in journey_events()]
+EVENTS: Final = [event for _, event in example_events()]
+EVENT_NAMES: Final = [name for name, _ in example_events()]
 
 
 def schema_of(name: str) -> dict[str, Any]:
@@ -72,12 +73,12 @@ def test_schema_patterns_use_no_python_only_syntax(name: str) -> None:
     assert [pattern for pattern in patterns(schema_of(name)) if "(?P" in pattern] == []
 
 
-@pytest.mark.parametrize("event", EVENTS, ids=[name for name, _ in journey_events()])
+@pytest.mark.parametrize("event", EVENTS, ids=EVENT_NAMES)
 def test_example_event_validates_against_its_types_schema(event: Event) -> None:
     validator_for(event).validate(event.model_dump(mode="json"))
 
 
-@pytest.mark.parametrize("event", EVENTS, ids=[name for name, _ in journey_events()])
+@pytest.mark.parametrize("event", EVENTS, ids=EVENT_NAMES)
 def test_example_headers_validate_against_the_headers_schema(event: Event) -> None:
     headers = example_codec().read_headers(example_codec().encode(event))
     jsonschema.Draft202012Validator(schema_of("headers.schema.json")).validate(

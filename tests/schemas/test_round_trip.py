@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Final
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from schemas import (
     EVENT_TYPES,
+    AssessmentAvailable,
     AssessmentKind,
     AssessmentRecorded,
     CaseManagerAssigned,
@@ -24,6 +26,10 @@ from schemas import (
     EpisodeOutcome,
     Event,
     EventCodec,
+    HandoverItem,
+    HandoverPackage,
+    HandoverTrigger,
+    HintMoment,
     KafkaRecord,
     KykyviisariResult,
     OrganisationKind,
@@ -37,6 +43,8 @@ from schemas import (
     Recipient,
     ReferralAccepted,
     ReferralCompleted,
+    ReferralExpired,
+    ReferralOverdue,
     ReferralRejected,
     ReferralRequested,
     synthetic_identity_code,
@@ -323,6 +331,116 @@ CASES: Final[dict[str, Event]] = {
     ),
     "consent revoked": ConsentRevoked(
         occurred_at=AT, sender=KELA, client=CLIENT, consent_id="EKHVA-SUO-2026-0904"
+    ),
+    "referral overdue, second notice, with a case manager": ReferralOverdue(
+        occurred_at=AT,
+        sender=SOTE,
+        client=CLIENT,
+        referral_id="EKHVA-LAH-2026-00412",
+        receiver=KELA,
+        requested_at=datetime(2026, 2, 20, 9, 5, tzinfo=WINTER),
+        due_at=datetime(2026, 2, 27, 9, 5, tzinfo=WINTER),
+        escalation=2,
+        case_manager_organisation=TYP,
+    ),
+    "referral overdue, first notice, without a case manager": ReferralOverdue(
+        occurred_at=AT,
+        sender=TYOLLISYYS,
+        client=CLIENT,
+        referral_id="R-1",
+        receiver=TYP,
+        requested_at=datetime(2026, 2, 20, 9, 5, tzinfo=WINTER),
+        due_at=datetime(2026, 2, 27, 9, 5, tzinfo=WINTER),
+        escalation=1,
+    ),
+    "referral expired with a case manager": ReferralExpired(
+        occurred_at=AT,
+        sender=SOTE,
+        client=CLIENT,
+        referral_id="EKHVA-LAH-2026-00412",
+        receiver=KELA,
+        requested_at=datetime(2026, 2, 2, 9, 5, tzinfo=WINTER),
+        case_manager_organisation=TYP,
+    ),
+    "referral expired without a case manager": ReferralExpired(
+        occurred_at=AT,
+        sender=SOTE,
+        client=CLIENT,
+        referral_id="R-1",
+        receiver=KELA,
+        requested_at=datetime(2026, 2, 2, 9, 5, tzinfo=WINTER),
+    ),
+    "handover package of records included and delivered earlier": HandoverPackage(
+        occurred_at=AT,
+        sender=SOTE,
+        client=CLIENT,
+        recipient=KELA,
+        trigger=HandoverTrigger.REFERRAL_ACCEPTED,
+        trigger_document_id="EKHVA-LAH-2026-00412",
+        items=(
+            HandoverItem(
+                event_id=uuid.UUID("0b7a4f64-5d0f-4a53-9a3e-1f2a3b4c5d6e"),
+                event_type=AssessmentRecorded.ce_type(),
+                sender=SOTE,
+                category=DataCategory.ASSESSMENT_HEALTH,
+                document_id="EKHVA-TT-2026-1188",
+                occurred_at=datetime(2026, 2, 3, 10, 15, tzinfo=WINTER),
+                included=True,
+            ),
+            HandoverItem(
+                event_id=uuid.UUID("5c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"),
+                event_type=ReferralRequested.ce_type(),
+                sender=SOTE,
+                category=DataCategory.REFERRAL,
+                document_id="EKHVA-LAH-2026-00412",
+                occurred_at=datetime(2026, 2, 4, 9, 5, tzinfo=WINTER),
+                included=False,
+            ),
+        ),
+    ),
+    "handover package to a care team member": HandoverPackage(
+        occurred_at=AT,
+        sender=TYP,
+        client=CLIENT,
+        recipient=TYOLLISYYS,
+        trigger=HandoverTrigger.CARE_TEAM_JOINED,
+        trigger_document_id="TYP-EK-EPI-2026-0031",
+        items=(
+            HandoverItem(
+                event_id=uuid.UUID("7e8f9a0b-1c2d-4e3f-8a5b-6c7d8e9f0a1b"),
+                event_type=PlanCreated.ce_type(),
+                sender=TYP,
+                category=DataCategory.PLAN,
+                document_id="TYP-EK-2026-0077",
+                occurred_at=datetime(2026, 3, 2, 14, 30, tzinfo=WINTER),
+                included=True,
+            ),
+        ),
+    ),
+    "kykyviisari available before assessing": AssessmentAvailable(
+        occurred_at=AT,
+        sender=SOTE,
+        client=CLIENT,
+        recipient=TYP,
+        assessment_event_id=uuid.UUID("2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"),
+        assessment_id="EKHVA-KV-2026-0533",
+        assessment_kind="kykyviisari",
+        assessment_category=DataCategory.ASSESSMENT_SELF,
+        recorded_at=datetime(2026, 2, 3, 11, 0, tzinfo=WINTER),
+        moment=HintMoment.BEFORE_ASSESSING,
+    ),
+    "health check available after assessing again": AssessmentAvailable(
+        occurred_at=AT,
+        sender=SOTE,
+        client=CLIENT,
+        recipient=KELA,
+        assessment_event_id=uuid.UUID("3b4c5d6e-7f8a-4b9c-8d1e-2f3a4b5c6d7e"),
+        assessment_id="EKHVA-TT-2026-1188",
+        assessment_kind=AssessmentKind.HEALTH_CHECK.value,
+        assessment_category=DataCategory.ASSESSMENT_HEALTH,
+        recorded_at=datetime(2026, 2, 3, 10, 15, tzinfo=WINTER),
+        moment=HintMoment.AFTER_ASSESSING,
+        duplicate_assessment_id="KELA-TT-2026-0099",
     ),
 }
 

@@ -1,0 +1,575 @@
+"""Pathway events the router issues itself, on behalf of the organisation that owns the matter.
+
+"Saattaen vaihtaen": the sender stays responsible until the receiver takes the catch. The
+router watches the catch and speaks up when it does not happen (ReferralOverdue,
+ReferralExpired), hands the client's history over when it does (HandoverPackage), and tells
+an organisation about to assess again that an assessment already exists (AssessmentAvailable).
+No organisation may publish these: ``issued_by_router`` marks them, and the router rejects
+one found in an outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import ClassVar, Final, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from schemas.categories import DataCategory
+from schemas.codesystems import (
+    ASSESSMENT_HINT_EXTENSION,
+    ASSESSMENT_KIND_SYSTEM,
+    CASE_MANAGER_ORGANISATION_EXTENSION,
+    DATA_CATEGORY_SYSTEM,
+    HANDOVER_EXTENSION,
+    HANDOVER_ITEM_EXTENSION,
+    HANDOVER_ITEM_STATUS_SYSTEM,
+    HANDOVER_TRIGGER_SYSTEM,
+    HINT_MOMENT_SYSTEM,
+    PATHWAY_NOTICE_SYSTEM,
+    REFERRAL_BUSINESS_STATUS_SYSTEM,
+    REFERRAL_ESCALATION_EXTENSION,
+    URI_IDENTIFIER_SYSTEM,
+)
+from schemas.errors import InvalidBundleError
+from schemas.events.assessment import AssessmentRecorded, KykyviisariResult
+from schemas.events.base import Envelope, Event
+from schemas.fhir import (
+    ElementView,
+    FhirJson,
+    business_identifier,
+    codeable_concept,
+    coding,
+    instant,
+    organisation_reference,
+    patient_reference,
+    resource_reference,
+)
+from schemas.identifiers import Oid
+
+__all__ = [
+    "ASSESSMENT_CATEGORIES",
+    "AssessmentAvailable",
+    "HandoverItem",
+    "HandoverPackage",
+    "HandoverTrigger",
+    "HintMoment",
+    "ReferralExpired",
+    "ReferralOverdue",
+    "assessment_kind_of",
+]
+
+ASSESSMENT_CATEGORIES: Final = frozenset(
+    {DataCategory.ASSESSMENT_HEALTH, DataCategory.ASSESSMENT_SOCIAL, DataCategory.ASSESSMENT_SELF}
+)
+"""The data categories of assessments."""
+
+_KYKYVIISARI: Final = "kykyviisari"
+_URN_UUID: Final = "urn:uuid:"
+_HANDOVER_PACKAGE: Final = "handover-package"
+_ASSESSMENT_AVAILABLE: Final = "assessment-available"
+_INCLUDED: Final = "included"
+_DELIVERED_EARLIER: Final = "delivered-earlier"
+_EXPIRED_REASON: Final = (
+    "Lähete vanheni vastaamatta; vastuu asiakkaasta säilyy lähettäjällä. "
+    "The referral expired unanswered; responsibility stays with the requester."
+)
+
+
+def assessment_kind_of(event: AssessmentRecorded) -> str:
+    """``kykyviisari`` or the professional AssessmentKind value: what counts as the same kind."""
+    if isinstance(event.assessment, KykyviisariResult):
+        return _KYKYVIISARI
+    return event.assessment.kind.value
+
+
+def _event_reference(event_id: uuid.UUID, display: str | None = None) -> FhirJson:
+    # An event is a message Bundle whose identifier is urn:uuid:<event id> (schemas.fhir.message).
+    reference: FhirJson = {
+        "type": "Bundle",
+        "identifier": {"system": URI_IDENTIFIER_SYSTEM, "value": f"{_URN_UUID}{event_id}"},
+    }
+    if display is not None:
+        reference["display"] = display
+    return reference
+
+
+def _read_event_id(reference: ElementView) -> uuid.UUID:
+    value = reference.text("identifier.value")
+    if reference.optional_text("identifier.system") != URI_IDENTIFIER_SYSTEM or not (
+        value.startswith(_URN_UUID)
+    ):
+        raise InvalidBundleError(
+            f"{reference.where}.identifier must be of system {URI_IDENTIFIER_SYSTEM!r} with "
+            f"'urn:uuid:<event id>' as value; found {value!r}"
+        )
+    try:
+        return uuid.UUID(value.removeprefix(_URN_UUID))
+    except ValueError as exc:
+        raise InvalidBundleError(
+            f"{reference.where}.identifier.value {value!r} is not 'urn:uuid:<event id>'"
+        ) from exc
+
+
+def _sub_extension(name: str, value_type: str, value: object) -> FhirJson:
+    return {"url": name, f"value{value_type}": value}
+
+
+# Referral notices: the referral's Task, still the requester's, with a business status.
+
+
+class _ReferralNotice(Event):
+    """The router's word about an unanswered referral, on behalf of its requester (sender)."""
+
+    focal_types: ClassVar[tuple[str, ...]] = ("Task",)
+    default_category: ClassVar[DataCategory] = DataCategory.REFERRAL
+    issued_by_router: ClassVar[bool] = True
+    task_status: ClassVar[str]
+    business_status: ClassVar[str]
+
+    referral_id: str = Field(min_length=1, max_length=64, description="The referral unanswered.")
+    receiver: Oid = Field(description="OID of the organisation that has not answered.")
+    requested_at: AwareDatetime = Field(description="When the referral was sent.")
+    case_manager_organisation: Oid | None = Field(
+        default=None, description="OID of the client's case manager's organisation, if any."
+    )
+
+    @property
+    def document_id(self) -> str:
+        return self.referral_id
+
+    def _task(self) -> FhirJson:
+        extensions: list[FhirJson] = []
+        if self.case_manager_organisation is not None:
+            extensions.append(
+                {
+                    "url": CASE_MANAGER_ORGANISATION_EXTENSION,
+                    "valueReference": organisation_reference(self.case_manager_organisation),
+                }
+            )
+        task: FhirJson = {
+            "resourceType": "Task",
+            "identifier": [business_identifier(self.referral_id)],
+            "status": self.task_status,
+            "businessStatus": codeable_concept(
+                REFERRAL_BUSINESS_STATUS_SYSTEM, self.business_status
+            ),
+            "intent": "order",
+            "focus": resource_reference("ServiceRequest", self.referral_id),
+            "for": patient_reference(self.client),
+            "authoredOn": instant(self.requested_at),
+            "lastModified": instant(self.occurred_at),
+            "requester": organisation_reference(self.sender),
+            "owner": organisation_reference(self.receiver),
+        }
+        if extensions:
+            task["extension"] = extensions
+        return task
+
+    @classmethod
+    def _fields(cls, envelope: Envelope, task: ElementView) -> dict[str, object]:
+        if task.text("status") != cls.task_status:
+            raise InvalidBundleError(
+                f"Task.status is {task.text('status')!r}; {cls.ce_type()} needs {cls.task_status!r}"
+            )
+        business_status = task.code("businessStatus", REFERRAL_BUSINESS_STATUS_SYSTEM)
+        if business_status != cls.business_status:
+            raise InvalidBundleError(
+                f"Task.businessStatus is {business_status!r}; {cls.ce_type()} needs "
+                f"{cls.business_status!r}"
+            )
+        case_manager = task.optional_extension(CASE_MANAGER_ORGANISATION_EXTENSION)
+        return {
+            "event_id": envelope.event_id,
+            "occurred_at": envelope.occurred_at,
+            "sender": task.organisation("requester"),
+            "client": task.client("for"),
+            "referral_id": task.business_id("identifier"),
+            "receiver": task.organisation("owner"),
+            "requested_at": task.moment("authoredOn"),
+            "case_manager_organisation": (
+                None if case_manager is None else case_manager.organisation("valueReference")
+            ),
+        }
+
+
+class ReferralOverdue(_ReferralNotice):
+    """The receiver has neither accepted nor rejected in time; repeated until someone acts.
+
+    ``sender`` is the requester, who still owns the responsibility; it is also a destination,
+    since the notice is its reminder to chase the receiver or refer elsewhere.
+    """
+
+    event_code: ClassVar[str] = "referral.overdue"
+    task_status: ClassVar[str] = "requested"
+    business_status: ClassVar[str] = "overdue"
+
+    due_at: AwareDatetime = Field(description="When an answer was due.")
+    escalation: int = Field(ge=1, description="1 for the first notice, 2 for the second, ...")
+
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(filter(None, (self.sender, self.case_manager_organisation))))
+
+    def fhir_resources(self) -> list[FhirJson]:
+        task = self._task()
+        task["restriction"] = {"period": {"end": instant(self.due_at)}}
+        task["extension"] = [
+            {"url": REFERRAL_ESCALATION_EXTENSION, "valuePositiveInt": self.escalation},
+            *task.get("extension", []),
+        ]
+        return [task]
+
+    @classmethod
+    def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
+        task = resources[0]
+        return cls.model_validate(
+            {
+                **cls._fields(envelope, task),
+                "due_at": task.moment("restriction.period.end"),
+                "escalation": task.extension(REFERRAL_ESCALATION_EXTENSION).integer(
+                    "valuePositiveInt"
+                ),
+            }
+        )
+
+
+class ReferralExpired(_ReferralNotice):
+    """The referral expired unanswered; the Task is cancelled and the requester keeps the client.
+
+    ``sender`` is the requester. The receiver hears it too, so that a late answer is not given
+    to a referral that no longer stands.
+    """
+
+    event_code: ClassVar[str] = "referral.expired"
+    task_status: ClassVar[str] = "cancelled"
+    business_status: ClassVar[str] = "expired"
+
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(
+                filter(None, (self.sender, self.receiver, self.case_manager_organisation))
+            )
+        )
+
+    def fhir_resources(self) -> list[FhirJson]:
+        task = self._task()
+        task["statusReason"] = {"text": _EXPIRED_REASON}
+        return [task]
+
+    @classmethod
+    def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
+        return cls.model_validate(cls._fields(envelope, resources[0]))
+
+
+# Handover: the client's earlier records, listed for the organisation that takes over.
+
+
+class HandoverTrigger(StrEnum):
+    """Why an organisation receives the client's history."""
+
+    REFERRAL_ACCEPTED = "referral-accepted"
+    """It accepted a referral (took the catch)."""
+    CARE_TEAM_JOINED = "care-team-joined"
+    """It was named in the client's care team (casemanager.assigned)."""
+
+
+class HandoverItem(BaseModel):
+    """One earlier event handed over: which it is, whose, and whether it follows the package."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID = Field(description="ce_id of the earlier event.")
+    event_type: str = Field(min_length=1, max_length=200, description="Its ce_type.")
+    sender: Oid = Field(description="OID of the organisation that sent it.")
+    category: DataCategory
+    document_id: str = Field(min_length=1, max_length=64, description="Its main document's id.")
+    occurred_at: AwareDatetime
+    included: bool = Field(
+        description="True: the record follows this package; False: the recipient already has it."
+    )
+
+
+class HandoverPackage(Event):
+    """The client's earlier relevant events, listed for the organisation that takes over.
+
+    "Saattaen vaihtaen": what the others know follows the client, without anyone moving
+    documents by hand.
+
+    ``sender`` is the organisation handing over: the referral's requester, or the sender of
+    casemanager.assigned. The items themselves follow as their own records.
+    """
+
+    event_code: ClassVar[str] = "handover.package"
+    focal_types: ClassVar[tuple[str, ...]] = ("List",)
+    default_category: ClassVar[DataCategory] = DataCategory.CASE
+    issued_by_router: ClassVar[bool] = True
+
+    recipient: Oid = Field(description="OID of the organisation receiving the history.")
+    trigger: HandoverTrigger
+    trigger_document_id: str = Field(
+        min_length=1, max_length=64, description="The referral id or the episode id."
+    )
+    items: tuple[HandoverItem, ...] = Field(min_length=1)
+
+    @property
+    def document_id(self) -> str:
+        return self.trigger_document_id
+
+    def destinations(self) -> tuple[str, ...]:
+        return (self.recipient,)
+
+    def _trigger_reference(self) -> FhirJson:
+        resource_type = "Task" if self.trigger is HandoverTrigger.REFERRAL_ACCEPTED else "CareTeam"
+        return resource_reference(resource_type, self.trigger_document_id)
+
+    def fhir_resources(self) -> list[FhirJson]:
+        # R4 List.source may not reference an Organization, so the organisation handing over
+        # travels in the handover extension beside the recipient, which List has no place for.
+        handover: FhirJson = {
+            "url": HANDOVER_EXTENSION,
+            "extension": [
+                _sub_extension("from", "Reference", organisation_reference(self.sender)),
+                _sub_extension("recipient", "Reference", organisation_reference(self.recipient)),
+                _sub_extension(
+                    "trigger", "Coding", coding(HANDOVER_TRIGGER_SYSTEM, self.trigger.value)
+                ),
+                _sub_extension("document", "Reference", self._trigger_reference()),
+            ],
+        }
+        return [
+            {
+                "resourceType": "List",
+                "extension": [handover],
+                "status": "current",
+                "mode": "snapshot",
+                "code": codeable_concept(
+                    PATHWAY_NOTICE_SYSTEM, _HANDOVER_PACKAGE, "Saattaen vaihtaen"
+                ),
+                "subject": patient_reference(self.client),
+                "date": instant(self.occurred_at),
+                "entry": [_handover_entry(item) for item in self.items],
+            }
+        ]
+
+    @classmethod
+    def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
+        handover_list = resources[0]
+        code = handover_list.code("code", PATHWAY_NOTICE_SYSTEM)
+        if code != _HANDOVER_PACKAGE:
+            raise InvalidBundleError(
+                f"List.code is {code!r} of {PATHWAY_NOTICE_SYSTEM}; {cls.ce_type()} needs "
+                f"{_HANDOVER_PACKAGE!r}"
+            )
+        handover = handover_list.extension(HANDOVER_EXTENSION)
+        return cls(
+            event_id=envelope.event_id,
+            occurred_at=envelope.occurred_at,
+            sender=handover.extension("from").organisation("valueReference"),
+            client=handover_list.client("subject"),
+            recipient=handover.extension("recipient").organisation("valueReference"),
+            trigger=handover.extension("trigger").coded(
+                "valueCoding", HANDOVER_TRIGGER_SYSTEM, HandoverTrigger
+            ),
+            trigger_document_id=handover.extension("document").business_id(
+                "valueReference.identifier"
+            ),
+            items=tuple(_read_handover_entry(entry) for entry in handover_list.elements("entry")),
+        )
+
+
+def _handover_entry(item: HandoverItem) -> FhirJson:
+    # Whether the record follows is workflow information about the entry: List.entry.flag.
+    status = _INCLUDED if item.included else _DELIVERED_EARLIER
+    return {
+        "extension": [
+            {
+                "url": HANDOVER_ITEM_EXTENSION,
+                "extension": [
+                    _sub_extension("event-type", "String", item.event_type),
+                    _sub_extension("sender", "Reference", organisation_reference(item.sender)),
+                    _sub_extension(
+                        "category", "Coding", coding(DATA_CATEGORY_SYSTEM, item.category.value)
+                    ),
+                    _sub_extension("document", "Identifier", business_identifier(item.document_id)),
+                ],
+            }
+        ],
+        "flag": codeable_concept(HANDOVER_ITEM_STATUS_SYSTEM, status),
+        "date": instant(item.occurred_at),
+        "item": _event_reference(item.event_id, f"{item.event_type} {item.document_id}"),
+    }
+
+
+def _read_handover_entry(entry: ElementView) -> HandoverItem:
+    details = entry.extension(HANDOVER_ITEM_EXTENSION)
+    status = entry.code("flag", HANDOVER_ITEM_STATUS_SYSTEM)
+    if status not in (_INCLUDED, _DELIVERED_EARLIER):
+        raise InvalidBundleError(
+            f"{entry.where}.flag has code {status!r} of {HANDOVER_ITEM_STATUS_SYSTEM}; "
+            f"expected {_INCLUDED} or {_DELIVERED_EARLIER}"
+        )
+    return HandoverItem(
+        event_id=_read_event_id(entry.element("item")),
+        event_type=details.extension("event-type").text("valueString"),
+        sender=details.extension("sender").organisation("valueReference"),
+        category=details.extension("category").coded(
+            "valueCoding", DATA_CATEGORY_SYSTEM, DataCategory
+        ),
+        document_id=details.extension("document").business_id("valueIdentifier"),
+        occurred_at=entry.moment("date"),
+        included=status == _INCLUDED,
+    )
+
+
+# The duplicate-assessment hint.
+
+
+class HintMoment(StrEnum):
+    """When the router gives the hint."""
+
+    BEFORE_ASSESSING = "before-assessing"
+    """The recipient is about to assess."""
+    AFTER_ASSESSING = "after-assessing"
+    """The recipient has just assessed again."""
+
+
+class AssessmentAvailable(Event):
+    """An assessment of the same kind already exists elsewhere: the client need not repeat it.
+
+    ``sender`` is the organisation that recorded the earlier assessment (its data owner), and
+    the hint's category is the assessment's, so that consent decides the hint like the
+    assessment itself.
+    """
+
+    event_code: ClassVar[str] = "assessment.available"
+    focal_types: ClassVar[tuple[str, ...]] = ("Communication",)
+    default_category: ClassVar[DataCategory] = DataCategory.ASSESSMENT_HEALTH
+    issued_by_router: ClassVar[bool] = True
+
+    recipient: Oid = Field(description="OID of the organisation told about the assessment.")
+    assessment_event_id: uuid.UUID = Field(description="ce_id of the earlier assessment event.")
+    assessment_id: str = Field(
+        min_length=1, max_length=64, description="The earlier assessment's document id."
+    )
+    assessment_kind: str = Field(
+        min_length=1, max_length=64, description="kykyviisari, or the AssessmentKind value."
+    )
+    assessment_category: DataCategory = Field(description="One of the assessment categories.")
+    recorded_at: AwareDatetime = Field(description="When the earlier assessment was recorded.")
+    moment: HintMoment
+    duplicate_assessment_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The recipient's new assessment, when the hint comes after assessing.",
+    )
+
+    @field_validator("assessment_category")
+    @classmethod
+    def _is_an_assessment_category(cls, value: DataCategory) -> DataCategory:
+        if value not in ASSESSMENT_CATEGORIES:
+            allowed = ", ".join(sorted(category.value for category in ASSESSMENT_CATEGORIES))
+            raise ValueError(f"{value.value!r} is not an assessment category ({allowed})")
+        return value
+
+    @property
+    def category(self) -> DataCategory:
+        return self.assessment_category
+
+    @property
+    def document_id(self) -> str:
+        return self.assessment_id
+
+    def destinations(self) -> tuple[str, ...]:
+        return (self.recipient,)
+
+    def fhir_resources(self) -> list[FhirJson]:
+        hint: list[FhirJson] = [
+            _sub_extension("kind", "Coding", coding(ASSESSMENT_KIND_SYSTEM, self.assessment_kind)),
+            _sub_extension(
+                "category",
+                "Coding",
+                coding(DATA_CATEGORY_SYSTEM, self.assessment_category.value),
+            ),
+            _sub_extension("recorded", "DateTime", instant(self.recorded_at)),
+            _sub_extension("moment", "Coding", coding(HINT_MOMENT_SYSTEM, self.moment.value)),
+        ]
+        if self.duplicate_assessment_id is not None:
+            hint.append(
+                _sub_extension(
+                    "duplicate",
+                    "Reference",
+                    resource_reference("Observation", self.duplicate_assessment_id),
+                )
+            )
+        return [
+            {
+                "resourceType": "Communication",
+                "extension": [{"url": ASSESSMENT_HINT_EXTENSION, "extension": hint}],
+                "status": "completed",
+                "category": [
+                    codeable_concept(
+                        PATHWAY_NOTICE_SYSTEM, _ASSESSMENT_AVAILABLE, "Arvio on jo tehty"
+                    )
+                ],
+                "subject": patient_reference(self.client),
+                "about": [
+                    resource_reference("Observation", self.assessment_id),
+                    _event_reference(self.assessment_event_id),
+                ],
+                "sent": instant(self.occurred_at),
+                "recipient": [organisation_reference(self.recipient)],
+                "sender": organisation_reference(self.sender),
+                "payload": [{"contentString": self._sentence()}],
+            }
+        ]
+
+    def _sentence(self) -> str:
+        return (
+            f"Asiakkaasta on jo arvio ({self.assessment_kind}, "
+            f"{self.recorded_at.date().isoformat()}); arviota ei tarvitse tehdä uudelleen. "
+            f"An assessment of this kind already exists ({self.assessment_kind}, "
+            f"{self.recorded_at.date().isoformat()}); it need not be repeated."
+        )
+
+    @classmethod
+    def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
+        communication = resources[0]
+        category = communication.code("category", PATHWAY_NOTICE_SYSTEM)
+        if category != _ASSESSMENT_AVAILABLE:
+            raise InvalidBundleError(
+                f"Communication.category is {category!r} of {PATHWAY_NOTICE_SYSTEM}; "
+                f"{cls.ce_type()} needs {_ASSESSMENT_AVAILABLE!r}"
+            )
+        hint = communication.extension(ASSESSMENT_HINT_EXTENSION)
+        about = communication.elements("about")
+        observation = next(
+            (item for item in about if item.optional_text("type") == "Observation"), None
+        )
+        message = next((item for item in about if item.optional_text("type") == "Bundle"), None)
+        if observation is None or message is None:
+            raise InvalidBundleError(
+                "Communication.about must reference the earlier assessment's Observation and "
+                "its event's Bundle"
+            )
+        duplicate = hint.optional_extension("duplicate")
+        return cls(
+            event_id=envelope.event_id,
+            occurred_at=envelope.occurred_at,
+            sender=communication.organisation("sender"),
+            client=communication.client("subject"),
+            recipient=communication.first("recipient").organisation(""),
+            assessment_event_id=_read_event_id(message),
+            assessment_id=observation.business_id("identifier"),
+            assessment_kind=hint.extension("kind").code("valueCoding", ASSESSMENT_KIND_SYSTEM),
+            assessment_category=hint.extension("category").coded(
+                "valueCoding", DATA_CATEGORY_SYSTEM, DataCategory
+            ),
+            recorded_at=hint.extension("recorded").moment("valueDateTime"),
+            moment=hint.extension("moment").coded("valueCoding", HINT_MOMENT_SYSTEM, HintMoment),
+            duplicate_assessment_id=(
+                None if duplicate is None else duplicate.business_id("valueReference.identifier")
+            ),
+        )
