@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         consent_command,
         db_command,
         demo_command,
+        indicators_command,
         router_command,
         schemas_command,
         topics_command,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     router_command.register(commands)
     consent_command.register(commands)
     audit_command.register(commands)
+    indicators_command.register(commands)
     adapter_command.register(commands)
     return parser
 
