@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broker.errors import ConfigurationError
@@ -95,6 +95,44 @@ class SaattajaSettings(BaseSettings):
         description="Worker processes that decode and FHIR-validate events for a router "
         "process; 0 decodes in the router process itself.",
     )
+    referral_due_working_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Working days (Finnish public holidays excluded) a receiver has to accept "
+        "or reject a referral before it is overdue.",
+    )
+    referral_overdue_repeat_working_days: int = Field(
+        default=1,
+        ge=1,
+        le=60,
+        description="Working days between repeated overdue notices while nobody acts.",
+    )
+    referral_expiry_working_days: int = Field(
+        default=20,
+        ge=1,
+        le=250,
+        description="Working days after which an unanswered referral expires and its "
+        "responsibility stays with the requester; more than the due days.",
+    )
+    overdue_scan_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="How often a router process looks for overdue referrals.",
+    )
+    duplicate_assessment_window_days: int = Field(
+        default=183,
+        ge=0,
+        le=3_650,
+        description="An assessment of the same kind recorded by another organisation less "
+        "than this many days earlier makes a new one a duplicate.",
+    )
+    duplicate_assessment_windows: dict[str, int] = Field(
+        default_factory=dict,
+        description='Windows in days per assessment kind, as JSON, e.g. {"kykyviisari": 183}; '
+        "kinds not named use duplicate_assessment_window_days.",
+    )
     store_retry_max_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -123,6 +161,16 @@ class SaattajaSettings(BaseSettings):
             )
         return value
 
+    @model_validator(mode="after")
+    def _expiry_after_due(self) -> SaattajaSettings:
+        if self.referral_expiry_working_days <= self.referral_due_working_days:
+            raise ValueError(
+                "referral_expiry_working_days must be more than referral_due_working_days "
+                f"({self.referral_expiry_working_days} <= {self.referral_due_working_days}): "
+                "a referral cannot expire before it is overdue"
+            )
+        return self
+
     @property
     def uses_embedded_broker(self) -> bool:
         """True when no cluster is configured and Saattaja runs its own broker."""
@@ -146,6 +194,8 @@ def load_settings() -> SaattajaSettings:
     except ValidationError as exc:
         problems = "; ".join(
             f"SAATTAJA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
+            if error["loc"]
+            else error["msg"]  # a rule over several settings names them in its message
             for error in exc.errors()
         )
         raise ConfigurationError(f"invalid settings: {problems}") from exc

@@ -27,26 +27,55 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.pathway import (
+    ClientPathway,
+    HandoverDue,
+    HandoverFact,
+    HintFact,
+    PathwayChanges,
+    PathwayRules,
+    PathwayStore,
+    Referral,
+    StepOutcome,
+    apply_event,
+    derived_id,
+    escalate,
+    referral_slot,
+)
 from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
 from broker.router.dead_letter import dead_letter_record, rejection_notice
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
+from broker.router.pathway_effects import Disclosed, PathwayEffects, audit_entry
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
 from consent.database import translate_database_errors
-from consent.decisions import ClientConsents, Decision, Disclosure, DisclosurePart, Party, decide
+from consent.decisions import (
+    ClientConsents,
+    Decision,
+    Disclosure,
+    DisclosurePart,
+    Party,
+    ReasonCode,
+    Verdict,
+    decide,
+)
 from consent.legal_bases import LegalBases
 from consent.network import NETWORK_EVENTS, CareNetwork
 from consent.store import ConsentStore
 from schemas import (
+    AssessmentAvailable,
     ConsentGranted,
     ConsentRevoked,
     ContractError,
     Event,
     EventCodec,
     KafkaRecord,
+    ReferralExpired,
+    ReferralOverdue,
+    ReferralRequested,
 )
 
 __all__ = ["Outbound", "Router", "RoutingOutcome"]
@@ -90,6 +119,17 @@ class _Step:
     events: list[_Routable] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class _Wave:
+    """What routing one wave decides before anything is written."""
+
+    changes: PathwayChanges = field(default_factory=PathwayChanges)
+    entries: list[AuditEntry] = field(default_factory=list)
+    refused: dict[uuid.UUID, str] = field(default_factory=dict)
+    newly_refused: list[_Routable] = field(default_factory=list)
+    effects: list[tuple[_Routable, StepOutcome]] = field(default_factory=list)
+
+
 class Router:
     """Routes outbox records; every store or Kafka failure propagates so the caller can retry."""
 
@@ -105,6 +145,8 @@ class Router:
         ledger: DeliveryLedger,
         legal_bases: LegalBases,
         outbound: Outbound,
+        pathway: PathwayStore,
+        rules: PathwayRules,
         decoding: DecodingPool | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -118,8 +160,14 @@ class Router:
         self._outbound = outbound
         self._decoding = decoding or DecodingPool(0, codec)
         self._clock = clock
+        self._pathway = pathway
+        self._rules = rules
         self._outboxes = {outbox_topic(org.id): org for org in registry}
         self._by_oid = {org.oid: org for org in registry}
+        self._effects = PathwayEffects(codec, self._by_oid, legal_bases)
+        # Routing and the overdue watch take turns, so that a referral's state is changed
+        # by one of them at a time within a process.
+        self._turn = asyncio.Lock()
 
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         """Route records in the order consumed; the outcome of each, in the same order.
@@ -127,9 +175,16 @@ class Router:
         Raises StoreUnavailableError or a Kafka error; routing the same batch again is
         safe, because every step is idempotent by event id.
         """
+        async with self._turn:
+            return await self._route_batch(batch)
+
+    async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
         rejected: list[tuple[str, KafkaRecord]] = []
         steps = await self._steps(batch, outcomes, rejected)
+        # The dead letters first: they depend on nothing, and a sender hears of its mistake
+        # before the events after it arrive anywhere.
+        await self._outbound.send_all(rejected)
         for wave in range(max((len(s) for s in steps.values()), default=0)):
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
@@ -138,7 +193,6 @@ class Router:
                 for event, _ in consents:
                     _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
             await self._route_run([routable for step in now_due for routable in step.events])
-        await self._outbound.send_all(rejected)
         return outcomes
 
     async def _steps(
@@ -187,6 +241,13 @@ class Router:
             self._reject(incoming, str(decoded), sender, rejected)
             return None
         event = decoded
+        if event.issued_by_router:
+            reason = (
+                f"{event.ce_type()} is issued by the Saattaja router itself; an organisation "
+                "cannot publish it"
+            )
+            self._reject(incoming, reason, sender, rejected)
+            return None
         if event.sender != sender.oid:
             reason = (
                 f"ce_source names {event.sender}, but the event came from the outbox of "
@@ -202,25 +263,41 @@ class Router:
             return
         clients = {routable.pseudonym for routable in run}
         event_ids = [routable.event.event_id for routable in run]
-        # Three connections at once: the reads wait on the database, not on each other.
-        networks, consents, delivered = await asyncio.gather(
+        # The reads wait on the database, not on each other.
+        networks, consents, delivered, (pathways, applied) = await asyncio.gather(
             self._network.members_of(clients),
             self._consents.consents_of(clients),
             self._ledger.delivered(event_ids),
+            self._pathway.load(clients, event_ids),
         )
         now = self._clock()
-        entries: list[AuditEntry] = []
+        wave = _Wave()
         for routable in run:
-            entries.extend(self._decisions(routable, networks[routable.pseudonym], consents, now))
+            self._apply(
+                routable,
+                pathways=pathways,
+                applied=applied,
+                networks=networks,
+                consents=consents,
+                now=now,
+                wave=wave,
+            )
+        refused, effects, entries = wave.refused, wave.effects, wave.entries
+        items, hints = self._pathway_disclosures(effects, consents, now)
+        derived = [*(item for _, decided in items for item in decided), *hints]
         # Durable before anything leaves: a record routed again gets the decisions on record.
-        records = await self._audit.append(entries)
+        records = await self._audit.append([*entries, *(d.entry for d in derived)])
+        for disclosed, record in zip(derived, records[len(entries) :], strict=True):
+            disclosed.record_of = record
         by_event: dict[uuid.UUID, list[AuditRecord]] = {}
-        for record in records:
+        for record in records[: len(entries)]:
             by_event.setdefault(record.event_id, []).append(record)
         deliveries: list[tuple[str, KafkaRecord]] = []
         pairs: list[tuple[uuid.UUID, str]] = []
         for routable in run:
             decided = by_event.get(routable.event.event_id, [])
+            if routable.event.event_id in refused:
+                continue
             for recipient, delivery in self._deliveries(routable, decided, delivered):
                 deliveries.append((inbox_topic(recipient.id), delivery))
                 pairs.append((routable.event.event_id, recipient.oid))
@@ -231,13 +308,283 @@ class Router:
                 permitted=sorted(_recipients(decided, "permit")),
                 denied=sorted(_recipients(decided, "deny")),
             )
+        for routable in wave.newly_refused:
+            self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
+        handovers = await self._handovers(items, pairs, now, deliveries)
+        hint_facts = self._hints(hints, now, deliveries, pairs, delivered)
         await self._outbound.send_all(deliveries)
+        routed = [(r.event, r.pseudonym) for r in run if r.event.event_id not in refused]
         async with (
-            translate_database_errors("recording deliveries and care-network changes"),
+            translate_database_errors("recording deliveries and pathway changes"),
             self._database.begin() as writing,
         ):
             await self._ledger.record(pairs, self._clock(), shared=writing)
-            await self._network.record_all([(r.event, r.pseudonym) for r in run], shared=writing)
+            await self._network.record_all(routed, shared=writing)
+            await self._pathway.save(wave.changes, hint_facts, handovers, shared=writing)
+
+    def _apply(
+        self,
+        routable: _Routable,
+        *,
+        pathways: Mapping[str, ClientPathway],
+        applied: Mapping[uuid.UUID, str | None],
+        networks: Mapping[str, frozenset[str]],
+        consents: Mapping[str, ClientConsents],
+        now: datetime,
+        wave: _Wave,
+    ) -> None:
+        """Apply an event to the client's pathway, then decide it or refuse it."""
+        event, pseudonym = routable.event, routable.pseudonym
+        if event.event_id in applied:  # routed before a crash: its effects went with it
+            reason = applied[event.event_id]
+        else:
+            outcome = apply_event(
+                event,
+                routable.incoming.record,
+                pathways[pseudonym],
+                networks[pseudonym],
+                rules=self._rules,
+                changes=wave.changes,
+            )
+            reason = outcome.refused
+            if reason is not None:
+                wave.newly_refused.append(routable)
+            elif outcome.handovers or outcome.hints:
+                wave.effects.append((routable, outcome))
+        if reason is None:
+            wave.entries.extend(self._decisions(routable, networks[pseudonym], consents, now))
+        else:
+            wave.refused[event.event_id] = reason
+            wave.entries.extend(self._refusals(routable, now))
+
+    def _pathway_disclosures(
+        self,
+        effects: Sequence[tuple[_Routable, StepOutcome]],
+        consents: Mapping[str, ClientConsents],
+        now: datetime,
+    ) -> tuple[list[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]], list[Disclosed]]:
+        """The handover items and hints the pathway asks for, each decided for its recipient."""
+        items = []
+        hints = []
+        for routable, outcome in effects:
+            pseudonym = routable.pseudonym
+            for due in outcome.handovers:
+                decided = self._effects.handover_items(due, pseudonym, consents[pseudonym], now)
+                items.append(((routable, due), decided))
+            for hint_due in outcome.hints:
+                hint = self._effects.hint(
+                    hint_due, routable.event.client, pseudonym, consents[pseudonym], now
+                )
+                if hint is not None:
+                    hints.append(hint)
+        return items, hints
+
+    async def _handovers(
+        self,
+        items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
+        pairs: list[tuple[uuid.UUID, str]],
+        now: datetime,
+        deliveries: list[tuple[str, KafkaRecord]],
+    ) -> list[HandoverFact]:
+        """Each package, then the items that follow it; nothing an inbox already has."""
+        if not items:
+            return []
+        item_ids = [d.event.event_id for _, decided in items for d in decided]
+        had = set(await self._ledger.delivered(item_ids)) | set(pairs)
+        packages: list[tuple[Disclosed, list[Disclosed], HandoverDue, _Routable]] = []
+        for (routable, due), decided in items:
+            permitted = [d for d in decided if self._effects.delivery(d) is not None]
+            listed = [(d, d.key not in had) for d in permitted]
+            package = self._effects.package(
+                due, routable.event.client, routable.pseudonym, listed, now
+            )
+            if package is not None:
+                packages.append((package, [d for d, new in listed if new], due, routable))
+                had.update(d.key for d in permitted)
+        records = await self._audit.append([package.entry for package, *_ in packages])
+        facts = []
+        for (package, follow, due, routable), record in zip(packages, records, strict=True):
+            package.record_of = record
+            for disclosed in (package, *follow):
+                delivery = self._effects.delivery(disclosed)
+                if delivery is not None and disclosed.key not in pairs:
+                    deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
+                    pairs.append(disclosed.key)
+            facts.append(
+                HandoverFact(
+                    event_id=due.event_id,
+                    client=routable.pseudonym,
+                    sender=due.handed_over_by,
+                    recipient=due.recipient,
+                    trigger=due.trigger.value,
+                    items=len(follow),
+                    handed_over_at=now,
+                )
+            )
+            _log.info(
+                "handover_sent",
+                package=str(due.event_id),
+                recipient=due.recipient,
+                trigger=due.trigger.value,
+                items=len(follow),
+            )
+        return facts
+
+    def _hints(
+        self,
+        hints: Sequence[Disclosed],
+        now: datetime,
+        deliveries: list[tuple[str, KafkaRecord]],
+        pairs: list[tuple[uuid.UUID, str]],
+        delivered: frozenset[tuple[uuid.UUID, str]],
+    ) -> list[HintFact]:
+        facts = []
+        for hint in hints:
+            delivery = self._effects.delivery(hint)
+            if delivery is None or hint.key in delivered or hint.key in pairs:
+                continue
+            deliveries.append((inbox_topic(hint.recipient.id), delivery))
+            pairs.append(hint.key)
+            event = hint.event
+            assert isinstance(event, AssessmentAvailable)  # noqa: S101 - built by _effects.hint
+            facts.append(
+                HintFact(
+                    event_id=event.event_id,
+                    client=hint.entry.client,
+                    recipient=hint.recipient.oid,
+                    assessment_event_id=event.assessment_event_id,
+                    kind=event.assessment_kind,
+                    moment=event.moment.value,
+                    sent_at=now,
+                )
+            )
+        return facts
+
+    def _refusals(self, routable: _Routable, now: datetime) -> list[AuditEntry]:
+        """A refused transition, on record as a denial for each organisation it names."""
+        event = routable.event
+        decision = Decision(
+            Verdict.DENY,
+            ReasonCode.INVALID_TRANSITION,
+            f"{event.ce_type()} refused: the referral's state does not allow it.",
+        )
+        return [
+            audit_entry(event, routable.pseudonym, self._by_oid[oid], decision, now)
+            for oid in dict.fromkeys(event.destinations())
+            if oid in self._by_oid and oid != event.sender
+        ]
+
+    def _notify_refusal(
+        self,
+        routable: _Routable,
+        reason: str,
+        now: datetime,
+        deliveries: list[tuple[str, KafkaRecord]],
+    ) -> None:
+        notice = rejection_notice(routable.incoming, reason, now, routable.sender.oid)
+        deliveries.append((inbox_topic(routable.sender.id), notice))
+        _log.warning(
+            "transition_refused",
+            event_id=str(routable.event.event_id),
+            type=routable.event.ce_type(),
+            reason=reason,
+        )
+
+    async def escalate_overdue(self, *, limit: int = 100) -> int:
+        """Send the overdue notices and expiries due now; how many referrals were escalated."""
+        async with self._turn:
+            now = self._clock()
+            escalated = 0
+            for referral in await self._pathway.due_referrals(now, limit):
+                escalated += await self._escalate(referral, now)
+            return escalated
+
+    async def _escalate(self, referral: Referral, now: datetime) -> int:
+        step = escalate(referral, now, self._rules.clock)
+        if step is None:
+            return 0
+        slot = referral_slot(referral.requester, referral.referral_id)
+        pathways, _ = await self._pathway.load([referral.client], [])
+        pathway = pathways[referral.client]
+        document = pathway.documents.get(slot)
+        request = None if document is None else self._codec.decode(document.record)
+        if not isinstance(request, ReferralRequested):
+            # Without the request the client is unknown: move on rather than retry for ever.
+            _log.error("overdue_referral_without_request", referral=referral.describe())
+            async with (
+                translate_database_errors("recording an overdue referral"),
+                self._database.begin() as writing,
+            ):
+                await self._pathway.escalated(
+                    referral, step.referral, remove_slot=None, shared=writing
+                )
+            return 0
+        manager = pathway.case_manager.organisation if pathway.case_manager else None
+        notice: ReferralOverdue | ReferralExpired
+        if step.expired:
+            notice = ReferralExpired(
+                event_id=derived_id("expired", referral.requested_event_id),
+                occurred_at=now,
+                sender=referral.requester,
+                client=request.client,
+                referral_id=referral.referral_id,
+                receiver=referral.receiver,
+                requested_at=referral.requested_at,
+                case_manager_organisation=manager,
+            )
+        else:
+            notice = ReferralOverdue(
+                event_id=derived_id(
+                    "overdue", referral.requested_event_id, step.referral.escalations
+                ),
+                occurred_at=now,
+                sender=referral.requester,
+                client=request.client,
+                referral_id=referral.referral_id,
+                receiver=referral.receiver,
+                requested_at=referral.requested_at,
+                due_at=referral.due_at,
+                escalation=step.referral.escalations,
+                case_manager_organisation=manager,
+            )
+        consents = (await self._consents.consents_of([referral.client]))[referral.client]
+        decided = [
+            disclosed
+            for oid in notice.destinations()
+            if oid in self._by_oid
+            and (
+                disclosed := self._effects.decided(
+                    notice, self._by_oid[oid], referral.client, consents, now
+                )
+            )
+            is not None
+        ]
+        records = await self._audit.append([d.entry for d in decided])
+        delivered = await self._ledger.delivered([notice.event_id])
+        deliveries: list[tuple[str, KafkaRecord]] = []
+        pairs: list[tuple[uuid.UUID, str]] = []
+        for disclosed, record in zip(decided, records, strict=True):
+            disclosed.record_of = record
+            delivery = self._effects.delivery(disclosed)
+            if delivery is not None and disclosed.key not in delivered:
+                deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
+                pairs.append(disclosed.key)
+        await self._outbound.send_all(deliveries)
+        async with (
+            translate_database_errors("recording an overdue referral"),
+            self._database.begin() as writing,
+        ):
+            await self._ledger.record(pairs, now, shared=writing)
+            await self._pathway.escalated(
+                referral, step.referral, remove_slot=slot if step.expired else None, shared=writing
+            )
+        _log.info(
+            "referral_expired" if step.expired else "referral_overdue",
+            referral=referral.describe(),
+            escalation=step.referral.escalations,
+            notified=sorted(oid for _, oid in pairs),
+        )
+        return 1
 
     def _decisions(
         self,
@@ -272,7 +619,7 @@ class Router:
                 consents[pseudonym],
                 self._legal_bases,
             )
-            entries.append(_audit_entry(event, pseudonym, recipient, decision, now))
+            entries.append(audit_entry(event, pseudonym, recipient, decision, now))
         return entries
 
     def _deliveries(
@@ -313,24 +660,6 @@ class Router:
             offset=incoming.offset,
             reason=reason,
         )
-
-
-def _audit_entry(
-    event: Event, pseudonym: str, recipient: Organisation, decision: Decision, at: datetime
-) -> AuditEntry:
-    return AuditEntry(
-        event_id=event.event_id,
-        event_type=event.ce_type(),
-        category=event.category,
-        client=pseudonym,
-        sender=event.sender,
-        recipient=recipient.oid,
-        decision=decision.verdict.value,
-        reason=decision.reason.value,
-        basis=decision.basis,
-        removed=decision.removed,
-        decided_at=at,
-    )
 
 
 def _recipients(records: Sequence[AuditRecord], decision: str) -> set[str]:

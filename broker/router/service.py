@@ -9,8 +9,10 @@ nothing is committed: the router fails closed and resumes by itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -21,6 +23,7 @@ from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.kafka import KafkaConnection
+from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
 from broker.router.decoding import DecodingPool
 from broker.router.incoming import IncomingRecord
@@ -79,8 +82,12 @@ class RouterService:
         settings: SaattajaSettings,
         registry: OrganisationRegistry,
         connection: KafkaConnection,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
+        self._clock = clock
+        self._overdue_watch: asyncio.Task[None] | None = None
         self._registry = registry
         self._connection = connection
         self.status = RouterStatus()
@@ -125,7 +132,10 @@ class RouterService:
             ledger=DeliveryLedger(self._engine),
             legal_bases=legal_bases,
             outbound=_ProducerOutbound(self._producer),
+            pathway=PathwayStore(self._engine),
+            rules=pathway_rules(settings),
             decoding=self._decoding,
+            clock=self._clock,
         )
         self._broker = KafkaBroker(
             self._connection.bootstrap_servers,
@@ -145,12 +155,17 @@ class RouterService:
         )
         subscriber(self._handle)
         await self._broker.start()
+        self._overdue_watch = asyncio.create_task(self._watch_overdue())
         _log.info(
             "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
         )
 
     async def stop(self) -> None:
         """Leave the group, flush the producer and close the database pool."""
+        if self._overdue_watch is not None:
+            self._overdue_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._overdue_watch
         if self._broker is not None:
             await self._broker.stop()
         if self._producer is not None:
@@ -167,6 +182,24 @@ class RouterService:
 
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
+
+    async def escalate_overdue(self) -> int:
+        """Send the overdue notices due now (the watch does this every overdue_scan_seconds)."""
+        assert self._router is not None  # noqa: S101 - set in start()
+        return await self._router.escalate_overdue()
+
+    async def _watch_overdue(self) -> None:
+        # Every router process watches; the store lets one of them send each notice. The
+        # first look comes after one interval, once the backlog has had a chance to bring
+        # the answers that would make a notice needless.
+        while True:
+            await asyncio.sleep(self._settings.overdue_scan_seconds)
+            try:
+                await self.escalate_overdue()
+            except (StoreUnavailableError, KafkaError) as exc:
+                _log.warning("overdue_watch_paused", reason=str(exc))
+            except Exception:
+                _log.exception("overdue_watch_failed")
 
     async def _handle(self, message: KafkaMessage) -> None:
         consumed = message.raw_message

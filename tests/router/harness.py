@@ -44,6 +44,8 @@ def router_settings(
     bootstrap: str, database_url: str, *, legal_bases_file: Path | None = None, **extra: Any
 ) -> SaattajaSettings:
     """Settings of a router under test."""
+    # Tests that want overdue notices ask the service for them with a clock of their own.
+    extra.setdefault("overdue_scan_seconds", 86_400)
     return SaattajaSettings(
         kafka_bootstrap=bootstrap,
         database_url=database_url,

@@ -51,6 +51,8 @@ def _router_process(harness: Harness, registry_file: Path) -> Iterator[subproces
         "SAATTAJA_ROUTER_SESSION_TIMEOUT_MS": "6000",
         "SAATTAJA_ROUTER_BATCH_SIZE": _BATCH_SIZE,
         "SAATTAJA_LOG_FORMAT": "json",
+        # The referrals are old: an overdue watch would expire them and notify kela.
+        "SAATTAJA_OVERDUE_SCAN_SECONDS": "86400",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "broker.cli", "router"],

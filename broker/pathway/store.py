@@ -1,0 +1,412 @@
+"""The pathway's state in the shared database: read per wave, written in the wave's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from broker.pathway.pathway import (
+    CaseManager,
+    ClientPathway,
+    Document,
+    PathwayChanges,
+)
+from broker.pathway.referrals import Referral, ReferralState
+from broker.pathway.tables import (
+    pathway_assessments,
+    pathway_case_managers,
+    pathway_documents,
+    pathway_episodes,
+    pathway_events,
+    pathway_handovers,
+    pathway_hints,
+    pathway_referrals,
+)
+from consent.database import in_connection, insert_unless_present, translate_database_errors
+from schemas import KafkaRecord
+
+__all__ = ["HandoverFact", "HintFact", "PathwayStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class HintFact:
+    """A hint the router sent."""
+
+    event_id: uuid.UUID
+    client: str
+    recipient: str
+    assessment_event_id: uuid.UUID
+    kind: str
+    moment: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverFact:
+    """A handover package the router sent."""
+
+    event_id: uuid.UUID
+    client: str
+    sender: str
+    recipient: str
+    trigger: str
+    items: int
+    handed_over_at: datetime
+
+
+class PathwayStore:
+    """Referrals, case managers, documents and facts of every client, by pseudonym."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def load(
+        self, clients: Collection[str], event_ids: Iterable[uuid.UUID]
+    ) -> tuple[dict[str, ClientPathway], dict[uuid.UUID, str | None]]:
+        """Each client's pathway, and which of the events were applied (with refusals)."""
+        ordered = sorted(clients)
+        pathways = {client: ClientPathway(client) for client in ordered}
+        async with (
+            translate_database_errors("reading clients' pathways"),
+            self._engine.connect() as connection,
+        ):
+            applied = {
+                uuid.UUID(event_id): reason
+                for event_id, reason in await connection.execute(
+                    sa.select(pathway_events.c.event_id, pathway_events.c.refused_reason).where(
+                        pathway_events.c.event_id.in_(sorted({str(e) for e in event_ids}))
+                    )
+                )
+            }
+            referrals = await connection.execute(
+                sa.select(pathway_referrals).where(pathway_referrals.c.client.in_(ordered))
+            )
+            for row in referrals.mappings():
+                referral = _referral(row)
+                pathways[referral.client].referrals[referral.key] = referral
+            documents = await connection.execute(
+                sa.select(pathway_documents).where(pathway_documents.c.client.in_(ordered))
+            )
+            for row in documents.mappings():
+                pathways[row["client"]].documents[row["slot"]] = _document(row)
+            managers = await connection.execute(
+                sa.select(pathway_case_managers).where(pathway_case_managers.c.client.in_(ordered))
+            )
+            for row in managers.mappings():
+                pathways[row["client"]].case_manager = _case_manager(row)
+        return pathways, applied
+
+    async def save(
+        self,
+        changes: PathwayChanges,
+        hints: Sequence[HintFact] = (),
+        handovers: Sequence[HandoverFact] = (),
+        *,
+        shared: AsyncConnection | None = None,
+    ) -> None:
+        """Write a wave's changes; with ``shared``, inside the caller's transaction."""
+        async with (
+            translate_database_errors("recording clients' pathways"),
+            in_connection(self._engine, shared) as connection,
+        ):
+            dialect = connection.dialect.name
+            if changes.events:
+                await connection.execute(
+                    insert_unless_present(pathway_events, dialect),
+                    [
+                        {"event_id": str(event_id), "refused_reason": reason}
+                        for event_id, reason in changes.events.items()
+                    ],
+                )
+            await _replace_referrals(connection, changes.referrals.values())
+            await _replace_documents(connection, changes.documents)
+            await _replace_case_managers(connection, changes.case_managers)
+            await _insert_facts(connection, changes, hints, handovers)
+
+    async def due_referrals(self, now: datetime, limit: int) -> list[Referral]:
+        """Unanswered referrals whose next overdue notice or expiry is due at ``now``."""
+        columns = pathway_referrals.c
+        query = (
+            sa.select(pathway_referrals)
+            .where(
+                columns.state == ReferralState.REQUESTED.value,
+                sa.or_(columns.next_escalation_at <= now, columns.expires_at <= now),
+            )
+            .order_by(columns.next_escalation_at)
+            .limit(limit)
+        )
+        async with (
+            translate_database_errors("reading overdue referrals"),
+            self._engine.connect() as connection,
+        ):
+            return [_referral(row) for row in (await connection.execute(query)).mappings()]
+
+    async def document(self, client: str, slot: str) -> Document | None:
+        """One document of one client."""
+        query = sa.select(pathway_documents).where(
+            pathway_documents.c.client == client, pathway_documents.c.slot == slot
+        )
+        async with (
+            translate_database_errors("reading a client's document"),
+            self._engine.connect() as connection,
+        ):
+            row = (await connection.execute(query)).mappings().first()
+        return None if row is None else _document(row)
+
+    async def escalated(
+        self,
+        before: Referral,
+        after: Referral,
+        *,
+        remove_slot: str | None,
+        shared: AsyncConnection,
+    ) -> bool:
+        """Move a referral from ``before`` to ``after`` unless another process already did."""
+        columns = pathway_referrals.c
+        async with translate_database_errors("recording an overdue referral"):
+            result = await shared.execute(
+                sa.update(pathway_referrals)
+                .where(
+                    columns.requester == before.requester,
+                    columns.referral_id == before.referral_id,
+                    columns.state == before.state.value,
+                    columns.escalations == before.escalations,
+                )
+                .values(
+                    state=after.state.value,
+                    escalations=after.escalations,
+                    next_escalation_at=after.next_escalation_at,
+                    answered_at=after.answered_at,
+                )
+            )
+            if remove_slot is not None and result.rowcount:
+                await shared.execute(
+                    sa.delete(pathway_documents).where(
+                        pathway_documents.c.client == before.client,
+                        pathway_documents.c.slot == remove_slot,
+                    )
+                )
+        return bool(result.rowcount)
+
+
+async def _replace_referrals(connection: AsyncConnection, referrals: Iterable[Referral]) -> None:
+    rows = [_referral_row(referral) for referral in referrals]
+    if not rows:
+        return
+    columns = pathway_referrals.c
+    # Delete and insert: one statement shape on both dialects. The escalation count is the
+    # overdue watch's; a wave carries the count it read, which is at most one behind.
+    await connection.execute(
+        sa.delete(pathway_referrals).where(
+            sa.tuple_(columns.requester, columns.referral_id).in_(
+                [(row["requester"], row["referral_id"]) for row in rows]
+            )
+        )
+    )
+    await connection.execute(pathway_referrals.insert(), rows)
+
+
+async def _replace_documents(
+    connection: AsyncConnection, documents: dict[tuple[str, str], Document | None]
+) -> None:
+    if not documents:
+        return
+    columns = pathway_documents.c
+    await connection.execute(
+        sa.delete(pathway_documents).where(
+            sa.tuple_(columns.client, columns.slot).in_(list(documents))
+        )
+    )
+    rows = [
+        _document_row(client, document)
+        for (client, _slot), document in documents.items()
+        if document is not None
+    ]
+    if rows:
+        await connection.execute(pathway_documents.insert(), rows)
+
+
+async def _replace_case_managers(
+    connection: AsyncConnection, managers: dict[str, CaseManager | None]
+) -> None:
+    if not managers:
+        return
+    await connection.execute(
+        sa.delete(pathway_case_managers).where(pathway_case_managers.c.client.in_(list(managers)))
+    )
+    rows = [
+        {
+            "client": client,
+            "episode_id": manager.episode_id,
+            "name": manager.name,
+            "role": manager.role,
+            "organisation": manager.organisation,
+            "assigned_by": manager.assigned_by,
+            "assigned_at": manager.assigned_at,
+        }
+        for client, manager in managers.items()
+        if manager is not None
+    ]
+    if rows:
+        await connection.execute(pathway_case_managers.insert(), rows)
+
+
+async def _insert_facts(
+    connection: AsyncConnection,
+    changes: PathwayChanges,
+    hints: Sequence[HintFact],
+    handovers: Sequence[HandoverFact],
+) -> None:
+    dialect = connection.dialect.name
+    facts: list[tuple[sa.Table, list[dict[str, Any]]]] = [
+        (
+            pathway_assessments,
+            [
+                {
+                    "event_id": str(fact.event_id),
+                    "client": fact.client,
+                    "organisation": fact.organisation,
+                    "kind": fact.kind,
+                    "recorded_at": fact.recorded_at,
+                    "duplicate_of": None if fact.duplicate_of is None else str(fact.duplicate_of),
+                }
+                for fact in changes.assessments
+            ],
+        ),
+        (
+            pathway_episodes,
+            [
+                {
+                    "event_id": str(fact.event_id),
+                    "client": fact.client,
+                    "organisation": fact.organisation,
+                    "episode_id": fact.episode_id,
+                    "outcome": fact.outcome,
+                    "closed_at": fact.closed_at,
+                }
+                for fact in changes.episodes
+            ],
+        ),
+        (
+            pathway_hints,
+            [
+                {
+                    "event_id": str(fact.event_id),
+                    "client": fact.client,
+                    "recipient": fact.recipient,
+                    "assessment_event_id": str(fact.assessment_event_id),
+                    "kind": fact.kind,
+                    "moment": fact.moment,
+                    "sent_at": fact.sent_at,
+                }
+                for fact in hints
+            ],
+        ),
+        (
+            pathway_handovers,
+            [
+                {
+                    "event_id": str(fact.event_id),
+                    "client": fact.client,
+                    "sender": fact.sender,
+                    "recipient": fact.recipient,
+                    "trigger": fact.trigger,
+                    "items": fact.items,
+                    "handed_over_at": fact.handed_over_at,
+                }
+                for fact in handovers
+            ],
+        ),
+    ]
+    for table, rows in facts:
+        if rows:
+            await connection.execute(insert_unless_present(table, dialect), rows)
+
+
+def _referral(row: sa.RowMapping) -> Referral:
+    return Referral(
+        requester=row["requester"],
+        referral_id=row["referral_id"],
+        client=row["client"],
+        receiver=row["receiver"],
+        state=ReferralState(row["state"]),
+        responsible=row["responsible"],
+        requested_event_id=uuid.UUID(row["requested_event_id"]),
+        requested_at=row["requested_at"],
+        due_at=row["due_at"],
+        expires_at=row["expires_at"],
+        next_escalation_at=row["next_escalation_at"],
+        escalations=row["escalations"],
+        answered_at=row["answered_at"],
+        completed_at=row["completed_at"],
+        reason=row["reason"],
+    )
+
+
+def _referral_row(referral: Referral) -> dict[str, Any]:
+    return {
+        "requester": referral.requester,
+        "referral_id": referral.referral_id,
+        "client": referral.client,
+        "receiver": referral.receiver,
+        "state": referral.state.value,
+        "responsible": referral.responsible,
+        "requested_event_id": str(referral.requested_event_id),
+        "requested_at": referral.requested_at,
+        "due_at": referral.due_at,
+        "expires_at": referral.expires_at,
+        "next_escalation_at": referral.next_escalation_at,
+        "escalations": referral.escalations,
+        "answered_at": referral.answered_at,
+        "completed_at": referral.completed_at,
+        "reason": referral.reason,
+    }
+
+
+def _document(row: sa.RowMapping) -> Document:
+    return Document(
+        slot=row["slot"],
+        event_id=uuid.UUID(row["event_id"]),
+        event_type=row["event_type"],
+        sender=row["sender"],
+        occurred_at=row["occurred_at"],
+        record=KafkaRecord(
+            key=row["record_key"],
+            headers=tuple((name, value.encode()) for name, value in row["record_headers"]),
+            value=row["record_value"],
+        ),
+    )
+
+
+def _document_row(client: str, document: Document) -> dict[str, Any]:
+    return {
+        "client": client,
+        "slot": document.slot,
+        "event_id": str(document.event_id),
+        "event_type": document.event_type,
+        "sender": document.sender,
+        "occurred_at": document.occurred_at,
+        "record_key": document.record.key,
+        # CloudEvents headers are text; JSON keeps them readable to a person with SQL.
+        "record_headers": [[name, value.decode()] for name, value in document.record.headers],
+        "record_value": document.record.value,
+    }
+
+
+def _case_manager(row: sa.RowMapping) -> CaseManager:
+    return CaseManager(
+        episode_id=row["episode_id"],
+        name=row["name"],
+        role=row["role"],
+        organisation=row["organisation"],
+        assigned_by=row["assigned_by"],
+        assigned_at=row["assigned_at"],
+    )
