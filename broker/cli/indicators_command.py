@@ -171,7 +171,6 @@ def _table(indicators: PathwayIndicators, first: date, last: date) -> str:
         line(
             "accepted referrals per client: 90th percentile", paths.accepted_referrals_p90, "{:g}"
         ),
-        line(f"{per_client}: maximum", paths.accepted_referrals_max, "{:g}"),
         line("handover packages sent in the period", paths.handovers),
         "",
         "Duplicate assessments",

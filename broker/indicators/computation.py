@@ -199,7 +199,6 @@ def _client_paths(
     accepted_per_client: Sequence[tuple[float, int]], handovers: Tally, threshold: int
 ) -> ClientPaths:
     clients = sum(number for _accepted, number in accepted_per_client)
-    most = max((accepted for accepted, _number in accepted_per_client), default=None)
     return ClientPaths(
         clients=count(Tally(value=clients, clients=clients), threshold),
         accepted_referrals_median=measure(
@@ -208,7 +207,6 @@ def _client_paths(
         accepted_referrals_p90=measure(
             percentile(accepted_per_client, 0.9), clients, threshold=threshold
         ),
-        accepted_referrals_max=measure(most, clients, threshold=threshold),
         handovers=count(handovers, threshold),
     )
 

@@ -55,14 +55,13 @@ class ClientPaths(_Result):
     """How many times a client's path changed hands.
 
     Over the clients with a referral requested in the period: how many of those referrals
-    each client had accepted (median, 90th percentile, maximum); and the handover packages
-    sent in the period.
+    each client had accepted (median, 90th percentile); and the handover packages sent in
+    the period. No maximum: a maximum describes one client, however many clients there are.
     """
 
     clients: Count
     accepted_referrals_median: Measure
     accepted_referrals_p90: Measure
-    accepted_referrals_max: Measure
     handovers: Count
 
 
