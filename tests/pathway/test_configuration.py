@@ -1,0 +1,54 @@
+"""The pathway's rules come from the settings; a referral cannot expire before it is overdue."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from broker.errors import ConfigurationError
+from broker.pathway import pathway_rules
+from broker.settings import load_settings
+
+
+def test_the_referral_clock_follows_the_settings(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SAATTAJA_REFERRAL_DUE_WORKING_DAYS", "3")
+    clean_environment.setenv("SAATTAJA_REFERRAL_OVERDUE_REPEAT_WORKING_DAYS", "2")
+    clean_environment.setenv("SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS", "10")
+    clock = pathway_rules(load_settings()).clock
+    assert (clock.due_working_days, clock.repeat_working_days, clock.expiry_working_days) == (
+        3,
+        2,
+        10,
+    )
+
+
+def test_the_duplicate_windows_follow_the_settings(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOW_DAYS", "90")
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", '{"kykyviisari": 30}')
+    duplicates = pathway_rules(load_settings()).duplicates
+    assert duplicates.default == timedelta(days=90)
+    assert dict(duplicates.by_kind) == {"kykyviisari": timedelta(days=30)}
+    assert duplicates.of("terveystarkastus") == timedelta(days=90)
+
+
+def test_the_defaults_give_five_days_to_answer_and_twenty_to_expire(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    rules = pathway_rules(load_settings())
+    assert (rules.clock.due_working_days, rules.clock.expiry_working_days) == (5, 20)
+    assert rules.duplicates.default == timedelta(days=183)
+    assert dict(rules.duplicates.by_kind) == {}
+
+
+@pytest.mark.parametrize("expiry", ["5", "4"], ids=["equal", "sooner"])
+def test_an_expiry_not_after_the_due_time_is_refused_naming_both_settings(
+    clean_environment: pytest.MonkeyPatch, expiry: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_REFERRAL_DUE_WORKING_DAYS", "5")
+    clean_environment.setenv("SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS", expiry)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"referral_expiry_working_days must be more than referral_due_working_days",
+    ):
+        load_settings()

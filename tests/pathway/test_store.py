@@ -1,0 +1,301 @@
+"""The pathway store on SQLite and PostgreSQL: what a wave writes is what the next one reads."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import broker.pathway.tables
+from broker.pathway import (
+    ClientPathway,
+    HandoverFact,
+    HintFact,
+    PathwayChanges,
+    PathwayStore,
+    Referral,
+    ReferralState,
+    escalate,
+    referral_slot,
+)
+from consent.database import metadata
+from tests.pathway.builders import (
+    CLOCK,
+    DAY,
+    HOUR,
+    KELA,
+    PSEUDONYM,
+    SOTE,
+    T0,
+    TYOLLISYYS,
+    TYP,
+    Walk,
+    accepted,
+    assessment,
+    case_manager,
+    episode_closed,
+    plan,
+    record,
+    rejected,
+    requested,
+)
+
+PATHWAY_TABLES = {
+    getattr(broker.pathway.tables, name).name for name in broker.pathway.tables.__all__
+}
+REFERRAL_SLOT = referral_slot(SOTE, "R-1")
+HINT_ID = uuid.UUID(int=1)
+HANDOVER_ID = uuid.UUID(int=2)
+
+
+@pytest.fixture
+def store(engine: AsyncEngine) -> PathwayStore:
+    return PathwayStore(engine)
+
+
+async def loaded(store: PathwayStore, client: str = PSEUDONYM) -> ClientPathway:
+    pathways, _ = await store.load([client], [])
+    return pathways[client]
+
+
+async def saved_request(store: PathwayStore) -> Referral:
+    """R-1 from the health centre to Kela, saved unanswered."""
+    walk = Walk().through(requested())
+    await store.save(walk.changes)
+    return walk.pathway.referrals[(SOTE, "R-1")]
+
+
+async def rows(engine: AsyncEngine, table: sa.Table) -> int:
+    async with engine.connect() as connection:
+        count = await connection.scalar(sa.select(sa.func.count()).select_from(table))
+    assert count is not None
+    return count
+
+
+async def test_migration_creates_exactly_the_tables_of_the_pathway(engine: AsyncEngine) -> None:
+    def only_ours(_object: object, name: str | None, kind: str, *_: object) -> bool:
+        return kind != "table" or name in PATHWAY_TABLES
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": only_ours}
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
+
+
+async def test_saved_referrals_load_back(store: PathwayStore) -> None:
+    walk = Walk().through(
+        requested(),
+        accepted(),
+        requested("R-2", receiver=TYOLLISYYS),
+        rejected("R-2", by=TYOLLISYYS, reason="Ei asiakkaaksi"),
+        requested("R-3", receiver=TYP),
+    )
+    await store.save(walk.changes)
+    assert (await loaded(store)).referrals == walk.pathway.referrals
+
+
+async def test_saved_documents_load_back(store: PathwayStore) -> None:
+    walk = Walk().through(assessment("A-1"), plan(), requested())
+    await store.save(walk.changes)
+    assert (await loaded(store)).documents == walk.pathway.documents
+
+
+async def test_a_document_keeps_its_record_bytes_and_headers(store: PathwayStore) -> None:
+    check = assessment("A-1")
+    await store.save(Walk().through(check).changes)
+    document = (await loaded(store)).documents[f"assessment/terveystarkastus/{SOTE}"]
+    sent = record(check)
+    assert document.record.key == sent.key
+    assert document.record.value == sent.value
+    assert document.record.headers == sent.headers
+
+
+async def test_one_document_is_read_by_its_slot(store: PathwayStore) -> None:
+    walk = Walk().through(assessment("A-1"), requested())
+    await store.save(walk.changes)
+    assert await store.document(PSEUDONYM, REFERRAL_SLOT) == walk.pathway.documents[REFERRAL_SLOT]
+
+
+async def test_an_emptied_slot_is_deleted(store: PathwayStore) -> None:
+    await store.save(Walk().through(requested()).changes)
+    await store.save(PathwayChanges(documents={(PSEUDONYM, REFERRAL_SLOT): None}))
+    assert await store.document(PSEUDONYM, REFERRAL_SLOT) is None
+
+
+async def test_a_saved_case_manager_loads_back(store: PathwayStore) -> None:
+    walk = Walk().through(case_manager(team=(KELA,)))
+    await store.save(walk.changes)
+    assert (await loaded(store)).case_manager == walk.pathway.case_manager
+
+
+async def test_a_cleared_case_manager_is_gone(store: PathwayStore) -> None:
+    await store.save(Walk().through(case_manager()).changes)
+    await store.save(PathwayChanges(case_managers={PSEUDONYM: None}))
+    assert (await loaded(store)).case_manager is None
+
+
+async def test_only_the_clients_asked_for_are_loaded(store: PathwayStore) -> None:
+    await store.save(Walk().through(requested(), case_manager()).changes)
+    other = await loaded(store, "another-client")
+    assert (other.referrals, other.documents, other.case_manager) == ({}, {}, None)
+
+
+async def test_applied_events_load_back_with_their_refusal_reasons(store: PathwayStore) -> None:
+    walk = Walk()
+    request, unknown_answer = requested(), accepted("R-9")
+    walk.apply(request)
+    reason = walk.apply(unknown_answer).refused
+    assert reason is not None
+    await store.save(walk.changes)
+    not_seen = accepted().event_id
+    _, applied = await store.load(
+        [PSEUDONYM], [request.event_id, unknown_answer.event_id, not_seen]
+    )
+    assert applied == {request.event_id: None, unknown_answer.event_id: reason}
+
+
+async def test_facts_are_written_once_when_saved_twice(
+    store: PathwayStore, engine: AsyncEngine
+) -> None:
+    walk = Walk().through(
+        assessment("A-1"), assessment("KELA-A-1", sender=KELA, at=T0 + DAY), episode_closed()
+    )
+    hint = HintFact(
+        event_id=HINT_ID,
+        client=PSEUDONYM,
+        recipient=KELA,
+        assessment_event_id=walk.changes.assessments[0].event_id,
+        kind="terveystarkastus",
+        moment="after-assessing",
+        sent_at=T0 + DAY,
+    )
+    handover = HandoverFact(
+        event_id=HANDOVER_ID,
+        client=PSEUDONYM,
+        sender=SOTE,
+        recipient=KELA,
+        trigger="referral-accepted",
+        items=2,
+        handed_over_at=T0 + DAY,
+    )
+    for _ in range(2):
+        await store.save(walk.changes, [hint], [handover])
+    tables = broker.pathway.tables
+    counts = [
+        await rows(engine, table)
+        for table in (
+            tables.pathway_assessments,
+            tables.pathway_episodes,
+            tables.pathway_hints,
+            tables.pathway_handovers,
+        )
+    ]
+    assert counts == [2, 1, 1, 1]
+
+
+async def test_a_save_inside_a_shared_transaction_is_undone_with_it(
+    store: PathwayStore, engine: AsyncEngine
+) -> None:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        await store.save(Walk().through(requested()).changes, shared=connection)
+        await transaction.rollback()
+    assert (await loaded(store)).referrals == {}
+
+
+async def test_an_unanswered_referral_is_due_at_its_next_escalation(store: PathwayStore) -> None:
+    referral = await saved_request(store)
+    assert await store.due_referrals(referral.due_at, limit=10) == [referral]
+
+
+async def test_an_unanswered_referral_is_not_due_before_its_next_escalation(
+    store: PathwayStore,
+) -> None:
+    referral = await saved_request(store)
+    assert await store.due_referrals(referral.due_at - HOUR, limit=10) == []
+
+
+async def test_an_unanswered_referral_is_due_at_its_expiry(store: PathwayStore) -> None:
+    walk = Walk().through(requested())
+    referral = walk.pathway.referrals[(SOTE, "R-1")]
+    late = replace(referral, next_escalation_at=referral.expires_at + DAY)
+    await store.save(PathwayChanges(referrals={late.key: late}))
+    assert await store.due_referrals(referral.expires_at, limit=10) == [late]
+
+
+async def test_an_accepted_referral_is_never_due(store: PathwayStore) -> None:
+    walk = Walk().through(requested(), accepted())
+    await store.save(walk.changes)
+    referral = walk.pathway.referrals[(SOTE, "R-1")]
+    assert await store.due_referrals(referral.expires_at + DAY, limit=10) == []
+
+
+async def test_due_referrals_come_at_most_limit_at_a_time(store: PathwayStore) -> None:
+    walk = Walk().through(requested("R-1"), requested("R-2", at=T0 + HOUR))
+    await store.save(walk.changes)
+    due = await store.due_referrals(T0 + 30 * DAY, limit=1)
+    assert [referral.referral_id for referral in due] == ["R-1"]
+
+
+async def test_an_escalation_moves_the_referral_from_the_state_it_was_read_in(
+    store: PathwayStore, engine: AsyncEngine
+) -> None:
+    referral = await saved_request(store)
+    step = escalate(referral, referral.due_at, CLOCK)
+    assert step is not None
+    async with engine.begin() as connection:
+        moved = await store.escalated(referral, step.referral, remove_slot=None, shared=connection)
+    assert moved
+    assert (await loaded(store)).referrals[referral.key] == step.referral
+
+
+async def test_an_escalation_from_a_stale_state_changes_nothing(
+    store: PathwayStore, engine: AsyncEngine
+) -> None:
+    referral = await saved_request(store)
+    step = escalate(referral, referral.due_at, CLOCK)
+    assert step is not None
+    async with engine.begin() as connection:
+        await store.escalated(referral, step.referral, remove_slot=None, shared=connection)
+    stale = replace(step.referral, escalations=2)
+    async with engine.begin() as connection:
+        moved = await store.escalated(referral, stale, remove_slot=None, shared=connection)
+    assert not moved
+    assert (await loaded(store)).referrals[referral.key].escalations == 1
+
+
+async def test_an_expiry_removes_the_referral_document(
+    store: PathwayStore, engine: AsyncEngine
+) -> None:
+    referral = await saved_request(store)
+    step = escalate(referral, referral.expires_at, CLOCK)
+    assert step is not None
+    async with engine.begin() as connection:
+        await store.escalated(referral, step.referral, remove_slot=REFERRAL_SLOT, shared=connection)
+    assert (await loaded(store)).referrals[referral.key].state is ReferralState.EXPIRED
+    assert await store.document(PSEUDONYM, REFERRAL_SLOT) is None
+
+
+async def test_a_stale_expiry_leaves_the_referral_document(
+    store: PathwayStore, engine: AsyncEngine
+) -> None:
+    referral = await saved_request(store)
+    stale = replace(referral, escalations=3)
+    step = escalate(stale, referral.expires_at, CLOCK)
+    assert step is not None
+    async with engine.begin() as connection:
+        moved = await store.escalated(
+            stale, step.referral, remove_slot=REFERRAL_SLOT, shared=connection
+        )
+    assert not moved
+    assert await store.document(PSEUDONYM, REFERRAL_SLOT) is not None
