@@ -24,6 +24,8 @@ from broker.pathway.referrals import (
 from schemas import (
     AssessmentRecorded,
     CaseManagerAssigned,
+    DataCategory,
+    DocumentPart,
     EpisodeClosed,
     Event,
     HandoverTrigger,
@@ -71,6 +73,10 @@ class Document:
     event_type: str
     sender: str
     occurred_at: datetime
+    category: DataCategory
+    document_id: str
+    parts: tuple[DocumentPart, ...]
+    """The supporting documents minimisation may remove, as the event lists them."""
     record: KafkaRecord
 
     @property
@@ -431,6 +437,9 @@ def _document(slot: str, event: Event, record: KafkaRecord) -> Document:
         event_type=event.ce_type(),
         sender=event.sender,
         occurred_at=event.occurred_at,
+        category=event.category,
+        document_id=event.document_id,
+        parts=event.parts(),
         record=record,
     )
 

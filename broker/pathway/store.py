@@ -29,7 +29,7 @@ from broker.pathway.tables import (
     pathway_referrals,
 )
 from consent.database import in_connection, insert_unless_present, translate_database_errors
-from schemas import KafkaRecord
+from schemas import DataCategory, DocumentPart, KafkaRecord
 
 __all__ = ["HandoverFact", "HintFact", "PathwayStore"]
 
@@ -378,6 +378,11 @@ def _document(row: sa.RowMapping) -> Document:
         event_type=row["event_type"],
         sender=row["sender"],
         occurred_at=row["occurred_at"],
+        category=DataCategory(row["category"]),
+        document_id=row["document_id"],
+        parts=tuple(
+            DocumentPart(part_id, DataCategory(category)) for part_id, category in row["parts"]
+        ),
         record=KafkaRecord(
             key=row["record_key"],
             headers=tuple((name, value.encode()) for name, value in row["record_headers"]),
@@ -394,6 +399,9 @@ def _document_row(client: str, document: Document) -> dict[str, Any]:
         "event_type": document.event_type,
         "sender": document.sender,
         "occurred_at": document.occurred_at,
+        "category": document.category.value,
+        "document_id": document.document_id,
+        "parts": [[part.document_id, part.category.value] for part in document.parts],
         "record_key": document.record.key,
         # CloudEvents headers are text; JSON keeps them readable to a person with SQL.
         "record_headers": [[name, value.decode()] for name, value in document.record.headers],

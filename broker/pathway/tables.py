@@ -81,6 +81,10 @@ pathway_documents = sa.Table(
     sa.Column("event_type", sa.Text(), nullable=False),
     sa.Column("sender", sa.String(128), nullable=False),
     sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    # What a decision needs, so that handing over never has to decode the record.
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("document_id", sa.String(64), nullable=False),
+    sa.Column("parts", sa.JSON(), nullable=False),
     sa.Column("record_key", sa.LargeBinary(), nullable=False),
     sa.Column("record_headers", sa.JSON(), nullable=False),
     sa.Column("record_value", sa.LargeBinary(), nullable=False),

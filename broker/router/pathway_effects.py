@@ -14,14 +14,13 @@ from datetime import datetime
 
 import structlog
 
-from broker.pathway import HandoverDue, HintDue
+from broker.pathway import Document, HandoverDue, HintDue
 from broker.registry import Organisation
 from consent.audit import AuditEntry, AuditRecord
 from consent.decisions import (
     ClientConsents,
     Decision,
     Disclosure,
-    DisclosurePart,
     Party,
     ReasonCode,
     Verdict,
@@ -31,6 +30,8 @@ from consent.legal_bases import LegalBases
 from schemas import (
     AssessmentAvailable,
     ContractError,
+    DataCategory,
+    DocumentPart,
     Event,
     EventCodec,
     HandoverItem,
@@ -38,18 +39,59 @@ from schemas import (
     KafkaRecord,
 )
 
-__all__ = ["Disclosed", "PathwayEffects", "audit_entry"]
+__all__ = ["Disclosed", "PathwayEffects", "Subject", "audit_entry"]
 
 _log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What is disclosed, as far as a decision and its audit record need to know."""
+
+    event_id: uuid.UUID
+    event_type: str
+    sender: str
+    category: DataCategory
+    document_id: str
+    occurred_at: datetime
+    parts: tuple[DocumentPart, ...] = ()
+
+    @classmethod
+    def of_event(cls, event: Event) -> Subject:
+        """An event's subject."""
+        return cls(
+            event.event_id,
+            event.ce_type(),
+            event.sender,
+            event.category,
+            event.document_id,
+            event.occurred_at,
+            event.parts(),
+        )
+
+    @classmethod
+    def of_document(cls, document: Document) -> Subject:
+        """A kept document's subject, without decoding its record."""
+        return cls(
+            document.event_id,
+            document.event_type,
+            document.sender,
+            document.category,
+            document.document_id,
+            document.occurred_at,
+            document.parts,
+        )
 
 
 @dataclass(slots=True)
 class Disclosed:
     """One event on its way to one recipient, with the decision that lets it go or not."""
 
-    event: Event
+    subject: Subject
     recipient: Organisation
     entry: AuditEntry
+    event: Event | None = None
+    """The event, when the router built it; a kept document is decoded only if minimised."""
     record: KafkaRecord | None = None
     """The record as it arrived, forwarded unchanged when nothing is removed."""
     record_of: AuditRecord | None = field(default=None)
@@ -57,7 +99,7 @@ class Disclosed:
     @property
     def key(self) -> tuple[uuid.UUID, str]:
         """(event id, recipient OID): the audit log's and the ledger's key."""
-        return (self.event.event_id, self.recipient.oid)
+        return (self.subject.event_id, self.recipient.oid)
 
 
 class PathwayEffects:
@@ -75,36 +117,49 @@ class PathwayEffects:
 
     def decided(
         self,
-        event: Event,
+        subject: Subject,
         recipient: Organisation,
         pseudonym: str,
         consents: ClientConsents,
         at: datetime,
         *,
+        event: Event | None = None,
         record: KafkaRecord | None = None,
     ) -> Disclosed | None:
-        """``event`` decided for ``recipient``; None when its sender is not registered."""
-        sender = self._by_oid.get(event.sender)
+        """``subject`` decided for ``recipient``; None when its sender is not registered."""
+        sender = self._by_oid.get(subject.sender)
         if sender is None:
             return None
-        parts = tuple(DisclosurePart(p.document_id, p.category) for p in event.parts())
         decision = decide(
             Disclosure(
-                event_id=event.event_id,
-                event_type=event.ce_type(),
+                event_id=subject.event_id,
+                event_type=subject.event_type,
                 client=pseudonym,
                 sender=Party(sender.oid, sender.kind),
                 recipient=Party(recipient.oid, recipient.kind),
-                category=event.category,
-                document_id=event.document_id,
-                parts=parts,
+                category=subject.category,
+                document_id=subject.document_id,
+                parts=subject.parts,
                 at=at,
             ),
             consents,
             self._legal_bases,
         )
-        entry = audit_entry(event, pseudonym, recipient, decision, at)
-        return Disclosed(event, recipient, entry, record)
+        entry = audit_entry(subject, pseudonym, recipient, decision, at)
+        return Disclosed(subject, recipient, entry, event, record)
+
+    def event_decided(
+        self,
+        event: Event,
+        recipient: Organisation,
+        pseudonym: str,
+        consents: ClientConsents,
+        at: datetime,
+    ) -> Disclosed | None:
+        """An event the router issues, decided for ``recipient``."""
+        return self.decided(
+            Subject.of_event(event), recipient, pseudonym, consents, at, event=event
+        )
 
     def handover_items(
         self, due: HandoverDue, pseudonym: str, consents: ClientConsents, at: datetime
@@ -113,23 +168,18 @@ class PathwayEffects:
         recipient = self._by_oid.get(due.recipient)
         if recipient is None:
             return []
-        decided = []
-        for document in due.items:
-            try:
-                item = self._codec.decode(document.record)
-            except ContractError as exc:
-                # Kept only after it passed the contract; a codec that changed since may
-                # refuse it, and the handover goes on without it.
-                _log.warning(
-                    "handover_item_unreadable", event_id=str(document.event_id), reason=str(exc)
-                )
-                continue
-            disclosed = self.decided(
-                item, recipient, pseudonym, consents, at, record=document.record
+        decided = (
+            self.decided(
+                Subject.of_document(document),
+                recipient,
+                pseudonym,
+                consents,
+                at,
+                record=document.record,
             )
-            if disclosed is not None:
-                decided.append(disclosed)
-        return decided
+            for document in due.items
+        )
+        return [disclosed for disclosed in decided if disclosed is not None]
 
     def package(
         self,
@@ -153,12 +203,12 @@ class PathwayEffects:
             trigger_document_id=due.trigger_document_id,
             items=tuple(
                 HandoverItem(
-                    event_id=item.event.event_id,
-                    event_type=item.event.ce_type(),
-                    sender=item.event.sender,
-                    category=item.event.category,
-                    document_id=item.event.document_id,
-                    occurred_at=item.event.occurred_at,
+                    event_id=item.subject.event_id,
+                    event_type=item.subject.event_type,
+                    sender=item.subject.sender,
+                    category=item.subject.category,
+                    document_id=item.subject.document_id,
+                    occurred_at=item.subject.occurred_at,
                     included=included,
                 )
                 for item, included in items
@@ -169,9 +219,9 @@ class PathwayEffects:
             ReasonCode.HANDOVER,
             f"A handover package for {recipient.oid} listing only items permitted to it.",
         )
-        return Disclosed(
-            package, recipient, audit_entry(package, pseudonym, recipient, decision, at)
-        )
+        subject = Subject.of_event(package)
+        entry = audit_entry(subject, pseudonym, recipient, decision, at)
+        return Disclosed(subject, recipient, entry, package)
 
     def hint(
         self,
@@ -181,19 +231,11 @@ class PathwayEffects:
         consents: ClientConsents,
         at: datetime,
     ) -> Disclosed | None:
-        """The hint, decided like the assessment it points at; None if that is unreadable."""
+        """The hint, decided like the assessment it points at."""
         recipient = self._by_oid.get(due.recipient)
         if recipient is None:
             return None
-        try:
-            assessment = self._codec.decode(due.assessment.record)
-        except ContractError as exc:
-            _log.warning(
-                "hint_assessment_unreadable",
-                event_id=str(due.assessment.event_id),
-                reason=str(exc),
-            )
-            return None
+        assessment = due.assessment
         hint = AssessmentAvailable(
             event_id=due.event_id,
             occurred_at=at,
@@ -208,7 +250,7 @@ class PathwayEffects:
             moment=due.moment,
             duplicate_assessment_id=due.duplicate_assessment_id,
         )
-        return self.decided(hint, recipient, pseudonym, consents, at)
+        return self.event_decided(hint, recipient, pseudonym, consents, at)
 
     def delivery(self, disclosed: Disclosed) -> KafkaRecord | None:
         """What goes to the recipient's inbox, or None when the decision on record denies."""
@@ -217,19 +259,34 @@ class PathwayEffects:
             return None
         if not record.removed and disclosed.record is not None:
             return disclosed.record
-        return self._codec.encode(disclosed.event.without_parts(record.removed))
+        event = disclosed.event
+        if event is None and disclosed.record is not None:
+            try:
+                event = self._codec.decode(disclosed.record)
+            except ContractError as exc:
+                # Kept only after it passed the contract; a codec changed since may refuse
+                # it, and then it is not sent rather than sent unminimised.
+                _log.warning(
+                    "kept_record_unreadable",
+                    event_id=str(disclosed.subject.event_id),
+                    reason=str(exc),
+                )
+                return None
+        if event is None:
+            return None
+        return self._codec.encode(event.without_parts(record.removed))
 
 
 def audit_entry(
-    event: Event, pseudonym: str, recipient: Organisation, decision: Decision, at: datetime
+    subject: Subject, pseudonym: str, recipient: Organisation, decision: Decision, at: datetime
 ) -> AuditEntry:
     """The audit entry of one decision."""
     return AuditEntry(
-        event_id=event.event_id,
-        event_type=event.ce_type(),
-        category=event.category,
+        event_id=subject.event_id,
+        event_type=subject.event_type,
+        category=subject.category,
         client=pseudonym,
-        sender=event.sender,
+        sender=subject.sender,
         recipient=recipient.oid,
         decision=decision.verdict.value,
         reason=decision.reason.value,

@@ -48,7 +48,7 @@ from broker.router.dead_letter import dead_letter_record, rejection_notice
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
-from broker.router.pathway_effects import Disclosed, PathwayEffects, audit_entry
+from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
 from consent.database import translate_database_errors
@@ -389,7 +389,7 @@ class Router:
         """Each package, then the items that follow it; nothing an inbox already has."""
         if not items:
             return []
-        item_ids = [d.event.event_id for _, decided in items for d in decided]
+        item_ids = [d.subject.event_id for _, decided in items for d in decided]
         had = set(await self._ledger.delivered(item_ids)) | set(pairs)
         packages: list[tuple[Disclosed, list[Disclosed], HandoverDue, _Routable]] = []
         for (routable, due), decided in items:
@@ -469,7 +469,9 @@ class Router:
             f"{event.ce_type()} refused: the referral's state does not allow it.",
         )
         return [
-            audit_entry(event, routable.pseudonym, self._by_oid[oid], decision, now)
+            audit_entry(
+                Subject.of_event(event), routable.pseudonym, self._by_oid[oid], decision, now
+            )
             for oid in dict.fromkeys(event.destinations())
             if oid in self._by_oid and oid != event.sender
         ]
@@ -553,7 +555,7 @@ class Router:
             for oid in notice.destinations()
             if oid in self._by_oid
             and (
-                disclosed := self._effects.decided(
+                disclosed := self._effects.event_decided(
                     notice, self._by_oid[oid], referral.client, consents, now
                 )
             )
@@ -602,6 +604,7 @@ class Router:
                 destinations=sorted(unknown),
             )
         parts = tuple(DisclosurePart(part.document_id, part.category) for part in event.parts())
+        subject = Subject.of_event(event)
         entries = []
         for recipient in candidate_recipients(event, self._by_oid, network):
             decision = decide(
@@ -619,7 +622,7 @@ class Router:
                 consents[pseudonym],
                 self._legal_bases,
             )
-            entries.append(audit_entry(event, pseudonym, recipient, decision, now))
+            entries.append(audit_entry(subject, pseudonym, recipient, decision, now))
         return entries
 
     def _deliveries(
