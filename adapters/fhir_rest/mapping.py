@@ -210,15 +210,14 @@ def _occurred_at(views: Sequence[ElementView], element: _Element) -> datetime | 
 def transaction_bundle(event: Event) -> FhirJson:
     """The event's focal resources as a transaction Bundle, each PUT by business identifier.
 
+    A resource without one (the router's handover List, its hint Communication) is PUT by a
+    logical id derived from the event id, so that it too is replaced when delivered again.
+
     The Bundle carries the event id as its identifier and the event code as a meta tag, so
     that the receiving system can see which Saattaja event wrote what.
     """
     entries = [
-        {
-            "fullUrl": f"urn:uuid:{uuid.uuid5(event.event_id, str(index))}",
-            "resource": resource,
-            "request": {"method": "PUT", "url": _conditional_url(resource)},
-        }
+        _entry(resource, uuid.uuid5(event.event_id, str(index)))
         for index, resource in enumerate(event.fhir_resources())
     ]
     bundle: FhirJson = {
@@ -232,6 +231,17 @@ def transaction_bundle(event: Event) -> FhirJson:
     # The contract's resources are valid; this guards the envelope built here.
     Bundle.model_validate(bundle)
     return bundle
+
+
+def _entry(resource: FhirJson, logical_id: uuid.UUID) -> FhirJson:
+    if "identifier" in resource:
+        request = {"method": "PUT", "url": _conditional_url(resource)}
+    else:
+        # The router's own notices (a handover List, a hint Communication) carry no business
+        # identifier; a logical id derived from the event id keeps a redelivery a replacement.
+        resource = {**resource, "id": str(logical_id)}
+        request = {"method": "PUT", "url": f"{resource['resourceType']}/{logical_id}"}
+    return {"fullUrl": f"urn:uuid:{logical_id}", "resource": resource, "request": request}
 
 
 def _conditional_url(resource: FhirJson) -> str:

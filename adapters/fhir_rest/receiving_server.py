@@ -83,7 +83,7 @@ class DemoFhirServer:
         return [r for r in self.requests if r.path == f"{_PREFIX}/Bundle" and r.status < 300]
 
     def resources(self, resource_type: str) -> list[FhirJson]:
-        """The current version of each resource of a type, as PUT by identifier replaced it."""
+        """The current version of each resource of a type, as each PUT replaced it."""
         return [resource for (kind, _), resource in self._stored.items() if kind == resource_type]
 
     def fail_next(self, status: int, diagnostics: str, times: int = 1) -> None:
@@ -176,8 +176,13 @@ class DemoFhirServer:
         for entry in bundle.get("entry") or []:
             resource = entry["resource"]
             identifiers = resource.get("identifier") or []
-            first = identifiers[0] if isinstance(identifiers, list) else identifiers
-            key = f"{first.get('system')}|{first.get('value')}" if first else entry.get("fullUrl")
+            first = next(iter(identifiers), None) if isinstance(identifiers, list) else identifiers
+            # Without a business identifier the resource is PUT by its logical id (Type/id).
+            key = (
+                f"{first.get('system')}|{first.get('value')}"
+                if first
+                else entry.get("request", {}).get("url") or entry.get("fullUrl")
+            )
             self._stored[(resource["resourceType"], str(key))] = resource
 
     async def _metadata(self, _request: web.Request) -> web.Response:

@@ -15,7 +15,8 @@ from adapters.fhir_rest import (
 )
 from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.sdk import RejectEvent
-from schemas import RejectionNotice
+from schemas import AssessmentAvailable, HandoverPackage, RejectionNotice
+from schemas.examples import router_events
 from tests.adapters.events import KELA_OID, client_code, referral
 from tests.adapters.fhir_rest.conftest import settings_for
 
@@ -46,6 +47,24 @@ async def test_a_redelivered_event_replaces_rather_than_duplicates(
 
     assert len(demo_server.transactions) == 2
     assert len(demo_server.resources("ServiceRequest")) == 1
+
+
+@pytest.mark.parametrize("notice_type", [HandoverPackage, AssessmentAvailable])
+async def test_a_router_notice_without_business_identifier_is_put_by_an_id_of_its_event(
+    demo_server: DemoFhirServer, notice_type: type[HandoverPackage | AssessmentAvailable]
+) -> None:
+    [notice] = [event for _, event in router_events() if isinstance(event, notice_type)]
+    adapter = FhirRestAdapter(settings_for(demo_server.base_url))
+
+    await adapter.handle(notice)
+    await adapter.handle(notice)
+
+    first, again = (request.body["entry"][0] for request in demo_server.transactions)
+    resource = first["resource"]
+    url = f"{resource['resourceType']}/{resource['id']}"
+    assert first["request"] == {"method": "PUT", "url": url}
+    assert again["request"] == first["request"]
+    assert len(demo_server.resources(resource["resourceType"])) == 1
 
 
 async def test_the_bearer_token_is_sent(demo_server: DemoFhirServer) -> None:
