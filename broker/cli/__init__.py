@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         db_command,
         demo_command,
         indicators_command,
+        pathway_command,
         router_command,
         schemas_command,
         topics_command,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     consent_command.register(commands)
     audit_command.register(commands)
     indicators_command.register(commands)
+    pathway_command.register(commands)
     adapter_command.register(commands)
     return parser
 

@@ -1,0 +1,111 @@
+"""``saattaja pathway show``: who is responsible for a client's path now, and each referral."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from broker.pathway import ClientPathway, PathwayStore, Referral, ReferralState
+from broker.registry import OrganisationRegistry
+from broker.settings import load_settings
+from consent.database import check_database_schema, create_database_engine
+from schemas import Pseudonymiser
+
+__all__ = ["register"]
+
+_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
+
+
+def register(commands: Any) -> None:
+    """Add the ``pathway`` command group."""
+    group: argparse.ArgumentParser = commands.add_parser(
+        "pathway", help="show a client's referrals, who is responsible and the case manager"
+    )
+    group.set_defaults(run=lambda _args: _usage(group))
+    actions = group.add_subparsers(title="actions", metavar="ACTION")
+    show = actions.add_parser(
+        "show",
+        help="list a client's referrals with their state and the organisation responsible",
+        description="Lists the client's referrals as the router keeps them (state, the "
+        "organisation responsible now, when an answer is due, overdue notices sent) and the "
+        "named case manager. The identity code is turned into the client's pseudonym "
+        "(SAATTAJA_PSEUDONYM_SECRET) and not shown.",
+    )
+    show.add_argument(
+        "--client",
+        required=True,
+        metavar="IDENTITY_CODE",
+        help="the client's personal identity code (henkilötunnus)",
+    )
+    show.set_defaults(run=_show)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    return 2
+
+
+def _show(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    pseudonym = Pseudonymiser(settings.require_pseudonym_secret()).pseudonym(args.client)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    pathway = asyncio.run(_pathway(settings.database_url, pseudonym))
+    names = {organisation.oid: organisation.id for organisation in registry}
+    print(render_pathway(pathway, names))
+    return 0
+
+
+async def _pathway(database_url: str, pseudonym: str) -> ClientPathway:
+    engine = create_database_engine(database_url)
+    try:
+        await check_database_schema(engine)
+        pathways, _ = await PathwayStore(engine).load([pseudonym], [])
+        return pathways[pseudonym]
+    finally:
+        await engine.dispose()
+
+
+def render_pathway(pathway: ClientPathway, names: dict[str, str]) -> str:
+    """The client's case manager and referrals, for a person; organisations by registry id."""
+
+    def name(oid: str) -> str:
+        return names.get(oid, oid)
+
+    lines = []
+    manager = pathway.case_manager
+    if manager is None:
+        lines.append("Case manager: none named")
+    else:
+        lines.append(
+            f"Case manager: {manager.name} ({manager.role}, {name(manager.organisation)}), "
+            f"named by {name(manager.assigned_by)} on {_time(manager.assigned_at)}"
+        )
+    referrals = sorted(pathway.referrals.values(), key=lambda referral: referral.requested_at)
+    if not referrals:
+        lines.append("No referrals on record for this client.")
+    for referral in referrals:
+        lines.append(_referral_line(referral, name))
+    return "\n".join(lines)
+
+
+def _referral_line(referral: Referral, name: Callable[[str], str]) -> str:
+    line = (
+        f"- referral {referral.referral_id}: {name(referral.requester)} -> "
+        f"{name(referral.receiver)}, {referral.state.value}; responsible now: "
+        f"{name(referral.responsible)}; requested {_time(referral.requested_at)}"
+    )
+    if referral.state is ReferralState.REQUESTED:
+        line += f"; answer due {_time(referral.due_at)}"
+    if referral.escalations:
+        line += f"; overdue notices sent: {referral.escalations}"
+    if referral.reason:
+        line += f"; rejected because: {referral.reason}"
+    return line
+
+
+def _time(moment: datetime) -> str:
+    return moment.strftime(_TIME_FORMAT)

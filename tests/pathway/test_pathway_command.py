@@ -1,0 +1,83 @@
+"""``saattaja pathway show``, in-process: settings from the environment, a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from broker.cli import main
+from broker.pathway import PathwayStore
+from consent.database import create_database_engine, upgrade_database
+from tests.pathway.builders import CLIENT, DAY, Walk, case_manager, rejected, requested
+
+SECRET: Final = "pathway-tests-pseudonym-secret-0123456789"  # the builders' codec's
+
+
+@pytest.fixture
+def database_url(monkeypatch: pytest.MonkeyPatch, registry_file: Path, tmp_path: Path) -> str:
+    """Settings of the command: the shipped registry, a SQLite file and the tests' secret."""
+    for name in list(os.environ):
+        if name.startswith("SAATTAJA_"):
+            monkeypatch.delenv(name)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", url)
+    monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    monkeypatch.setenv("SAATTAJA_PSEUDONYM_SECRET", SECRET)
+    return url
+
+
+def _save(url: str, walk: Walk) -> None:
+    async def run() -> None:
+        await upgrade_database(url)
+        engine = create_database_engine(url)
+        try:
+            await PathwayStore(engine).save(walk.changes)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_show_names_the_case_manager_and_who_is_responsible_for_each_referral(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    walk = Walk().through(
+        requested("R-1"),
+        rejected("R-1"),
+        requested("R-2", at=requested().occurred_at + DAY),
+        case_manager(),
+    )
+    _save(database_url, walk)
+
+    assert main(["pathway", "show", "--client", CLIENT]) == 0
+
+    shown = capsys.readouterr().out
+    assert "Case manager: Maija Meikäläinen (tyokykykoordinaattori, typ)" in shown
+    assert "referral R-1: sote -> kela, rejected; responsible now: sote" in shown
+    assert "rejected because: Asiakas ei täytä kuntoutuksen edellytyksiä" in shown
+    assert "referral R-2: sote -> kela, requested; responsible now: sote" in shown
+    assert "answer due" in shown
+    assert CLIENT not in shown
+
+
+def test_show_says_so_when_the_client_has_no_pathway(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _save(database_url, Walk())
+
+    assert main(["pathway", "show", "--client", CLIENT]) == 0
+
+    shown = capsys.readouterr().out
+    assert "Case manager: none named" in shown
+    assert "No referrals on record for this client." in shown
+
+
+def test_show_without_a_client_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["pathway", "show"])
+    assert exit_.value.code == 2
+    assert "--client" in capsys.readouterr().err
