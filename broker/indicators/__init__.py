@@ -19,6 +19,7 @@ from broker.indicators.results import (
     ReferralPair,
 )
 from broker.indicators.suppression import SUPPRESSION_THRESHOLD
+from broker.indicators.table import indicators_table
 
 __all__ = [
     "HELSINKI",
@@ -36,5 +37,6 @@ __all__ = [
     "ReferralPair",
     "ReportingPeriod",
     "compute_indicators",
+    "indicators_table",
     "percentile",
 ]

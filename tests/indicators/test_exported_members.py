@@ -21,6 +21,7 @@ PUBLIC_NAMES = [
     "ReferralPair",
     "ReportingPeriod",
     "compute_indicators",
+    "indicators_table",
     "percentile",
 ]
 
