@@ -15,7 +15,11 @@ __all__ = ["read_topic"]
 
 async def read_topic(connection: KafkaConnection, topic: str) -> list[Any]:
     """Every record now in a topic, from the start, without joining a group."""
-    consumer = AIOKafkaConsumer(**connection.client_kwargs(), enable_auto_commit=False)
+    # Earliest: assign() starts an offset reset in the background, and one that used the
+    # default (latest) could land after seek_to_beginning() and skip every record.
+    consumer = AIOKafkaConsumer(
+        **connection.client_kwargs(), enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         partitions: set[int] = set()
