@@ -98,9 +98,11 @@ async def test_assessment_follows_the_client_to_the_organisation_that_took_the_c
         )
     )
     await harness.publish(referral("R-5"))
-    await harness.publish(acceptance("R-5"))
-    # Kela's acceptance travels through Kela's outbox: only once it is routed has Kela
+    # The referral and its acceptance travel through different outboxes: Kela can accept
+    # only a referral the router has seen, and only once the acceptance is routed has Kela
     # joined the client's care network.
+    await wait_until_handled(service, 2)
+    await harness.publish(acceptance("R-5"))
     await wait_until_handled(service, 3)
     assessment = await harness.publish(kykyviisari("KV-5"))
 
