@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import itertools
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 
 from schemas import (
     AssessmentKind,
     AssessmentRecorded,
+    CaseManagerAssigned,
+    CaseManagerRole,
     ConsentGranted,
     ConsentRevoked,
     ConsentRule,
@@ -21,7 +24,10 @@ from schemas import (
     ProfessionalAssessment,
     Recipient,
     ReferralAccepted,
+    ReferralCompleted,
+    ReferralRejected,
     ReferralRequested,
+    synthetic_identity_code,
 )
 from schemas.examples import EXAMPLE_ORGANISATIONS
 
@@ -32,6 +38,7 @@ TYP: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.TYP]
 JARJESTO: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.JARJESTO]
 CLIENT: Final = "150388-9127"
 START: Final = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+_CLIENT_NUMBERS: Final = itertools.count()
 
 HEALTH_CHECK: Final = ProfessionalAssessment(
     domain="health",
@@ -40,6 +47,13 @@ HEALTH_CHECK: Final = ProfessionalAssessment(
     conclusion="Selkävaivat rajoittavat raskasta työtä.",
     work_ability=5,
 )
+
+
+def new_client() -> str:
+    """A test identity code that no other call in this session returns."""
+    number = next(_CLIENT_NUMBERS)
+    born = date(1960, 1, 1) + timedelta(days=number // 100)
+    return synthetic_identity_code(born, 900 + number % 100)
 
 
 def consent(
@@ -63,6 +77,19 @@ def consent(
     )
 
 
+def refusal(consent_id: str, documents: tuple[str, ...], *, client: str = CLIENT) -> ConsentGranted:
+    """The client refuses (kielto) the disclosure of these documents to anyone."""
+    return ConsentGranted(
+        occurred_at=START,
+        sender=SOTE,
+        client=client,
+        consent_id=consent_id,
+        decision="deny",
+        scope=ConsentRule(documents=documents),
+        valid_from=START - timedelta(days=1),
+    )
+
+
 def revocation(consent_id: str, *, sender: str = SOTE, client: str = CLIENT) -> ConsentRevoked:
     """The client withdraws a consent."""
     return ConsentRevoked(
@@ -70,10 +97,16 @@ def revocation(consent_id: str, *, sender: str = SOTE, client: str = CLIENT) -> 
     )
 
 
-def referral(referral_id: str, receiver: str = KELA, *, client: str = CLIENT) -> ReferralRequested:
+def referral(
+    referral_id: str,
+    receiver: str = KELA,
+    *,
+    client: str = CLIENT,
+    at: datetime = START + timedelta(hours=1),
+) -> ReferralRequested:
     """A referral from the health centre."""
     return ReferralRequested(
-        occurred_at=START + timedelta(hours=1),
+        occurred_at=at,
         sender=SOTE,
         client=client,
         referral_id=referral_id,
@@ -83,22 +116,61 @@ def referral(referral_id: str, receiver: str = KELA, *, client: str = CLIENT) ->
     )
 
 
-def acceptance(referral_id: str, by: str = KELA, *, client: str = CLIENT) -> ReferralAccepted:
+def acceptance(
+    referral_id: str,
+    by: str = KELA,
+    *,
+    client: str = CLIENT,
+    at: datetime = START + timedelta(hours=2),
+) -> ReferralAccepted:
     """The receiver takes the catch."""
     return ReferralAccepted(
-        occurred_at=START + timedelta(hours=2),
+        occurred_at=at, sender=by, client=client, referral_id=referral_id, requester=SOTE
+    )
+
+
+def rejection(
+    referral_id: str,
+    by: str = KELA,
+    *,
+    client: str = CLIENT,
+    at: datetime = START + timedelta(hours=2),
+) -> ReferralRejected:
+    """The receiver declines the referral."""
+    return ReferralRejected(
+        occurred_at=at,
         sender=by,
         client=client,
         referral_id=referral_id,
         requester=SOTE,
+        reason="Ei kuulu Kelan ammatillisen kuntoutuksen piiriin",
     )
 
 
-def kykyviisari(assessment_id: str, *, client: str = CLIENT) -> AssessmentRecorded:
-    """A self-assessment recorded at the health centre, addressed to nobody."""
+def completion(
+    referral_id: str,
+    by: str = KELA,
+    *,
+    client: str = CLIENT,
+    at: datetime = START + timedelta(days=30),
+) -> ReferralCompleted:
+    """The receiver has done what the referral asked."""
+    return ReferralCompleted(
+        occurred_at=at, sender=by, client=client, referral_id=referral_id, requester=SOTE
+    )
+
+
+def kykyviisari(
+    assessment_id: str,
+    *,
+    client: str = CLIENT,
+    sender: str = SOTE,
+    at: datetime = START + timedelta(hours=3),
+) -> AssessmentRecorded:
+    """A self-assessment, by default recorded at the health centre, addressed to nobody."""
     return AssessmentRecorded(
-        occurred_at=START + timedelta(hours=3),
-        sender=SOTE,
+        occurred_at=at,
+        sender=sender,
         client=client,
         assessment_id=assessment_id,
         assessment=KykyviisariResult(
@@ -133,4 +205,49 @@ def shared_plan(plan_id: str, performers: tuple[str, ...], *, client: str = CLIE
                 assessment=HEALTH_CHECK,
             ),
         ),
+    )
+
+
+def plan(
+    plan_id: str,
+    *,
+    client: str = CLIENT,
+    sender: str = TYP,
+    performers: tuple[str, ...] = (),
+    at: datetime = START + timedelta(hours=4),
+) -> PlanCreated:
+    """An activation plan resting on no assessment, addressed to its performers only."""
+    return PlanCreated(
+        occurred_at=at,
+        sender=sender,
+        client=client,
+        plan_id=plan_id,
+        plan_type=PlanType.ACTIVATION,
+        title="Aktivointisuunnitelma",
+        activities=tuple(
+            PlanActivity(description=f"Toimenpide {index}", performer=performer)
+            for index, performer in enumerate(performers)
+        ),
+    )
+
+
+def case_manager(
+    episode_id: str,
+    organisation: str,
+    team: tuple[str, ...] = (),
+    *,
+    client: str = CLIENT,
+    sender: str = SOTE,
+    at: datetime = START + timedelta(hours=5),
+) -> CaseManagerAssigned:
+    """A named coordinator at ``organisation`` walks beside the client, with ``team``."""
+    return CaseManagerAssigned(
+        occurred_at=at,
+        sender=sender,
+        client=client,
+        episode_id=episode_id,
+        case_manager_name="Tiina Työkykykoordinaattori",
+        case_manager_role=CaseManagerRole.TYOKYKYKOORDINAATTORI,
+        case_manager_organisation=organisation,
+        team=team,
     )

@@ -7,11 +7,14 @@ broker never read each other's topics.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
@@ -22,13 +25,41 @@ from broker.settings import SaattajaSettings
 from broker.topics import DLQ_TOPIC, create_topics, inbox_topic, outbox_topic
 from consent.audit import AuditLog, AuditRecord
 from consent.database import create_database_engine
-from schemas import Event, EventCodec, KafkaRecord, Pseudonymiser
+from schemas import (
+    REJECTION_NOTICE_TYPE,
+    Event,
+    EventCodec,
+    KafkaRecord,
+    Pseudonymiser,
+    RejectionNotice,
+)
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 
 SECRET: Final = b"router-tests-pseudonym-secret-0123456789"
-CODEC: Final = EventCodec(Pseudonymiser(SECRET))
+PSEUDONYMISER: Final = Pseudonymiser(SECRET)
+CODEC: Final = EventCodec(PSEUDONYMISER)
 _WITHIN: Final = 60.0
+
+
+class ManualClock:
+    """The router's clock in a test: it stands still until the test moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def as_record(consumed: Any) -> KafkaRecord:
+    """A consumed Kafka record as the codec reads it."""
+    return KafkaRecord(consumed.key, tuple(consumed.headers), consumed.value)
+
+
+def ce_type(consumed: Any) -> str:
+    """The ce_type header of a consumed record."""
+    return str(dict(consumed.headers)["ce_type"].decode())
 
 
 def suffixed_registry(shipped: OrganisationRegistry) -> OrganisationRegistry:
@@ -103,6 +134,30 @@ class Harness:
         """ce_id of each record in an organisation's inbox, in order."""
         return [dict(r.headers)["ce_id"].decode() for r in await self.inbox(kind_or_id)]
 
+    async def inbox_of(self, kind_or_id: str, client: str) -> list[Any]:
+        """Records in an organisation's inbox about one client (keyed by its pseudonym)."""
+        key = PSEUDONYMISER.pseudonym(client).encode()
+        return [record for record in await self.inbox(kind_or_id) if record.key == key]
+
+    async def events_of(self, kind_or_id: str, client: str) -> list[Event]:
+        """The events about one client in an organisation's inbox, decoded, in order.
+
+        Rejection notices are not events about a client; ``notices_of`` reads them.
+        """
+        return [
+            CODEC.decode(as_record(record))
+            for record in await self.inbox_of(kind_or_id, client)
+            if ce_type(record) != REJECTION_NOTICE_TYPE
+        ]
+
+    async def notices_of(self, kind_or_id: str, client: str) -> list[RejectionNotice]:
+        """The rejection notices about one client's events in an organisation's inbox."""
+        return [
+            RejectionNotice.decode(as_record(record))
+            for record in await self.inbox_of(kind_or_id, client)
+            if ce_type(record) == REJECTION_NOTICE_TYPE
+        ]
+
     async def dead_letters(self) -> list[Any]:
         """Records of the dead-letter topic that came from this harness's outboxes."""
         ours = {outbox_topic(org.id).encode() for org in self.registry}
@@ -143,6 +198,23 @@ class Harness:
         finally:
             await engine.dispose()
 
+    async def audit_records_of(self, client: str) -> list[AuditRecord]:
+        """The audit records about one client, in order."""
+        pseudonym = PSEUDONYMISER.pseudonym(client)
+        return [record for record in await self.audit_records() if record.client == pseudonym]
+
+    async def rows(self, table: sa.Table, client: str | None = None) -> list[dict[str, Any]]:
+        """Every row of a table of the router's database; with ``client``, that client's only."""
+        query = sa.select(table)
+        if client is not None:
+            query = query.where(table.c.client == PSEUDONYMISER.pseudonym(client))
+        engine = create_database_engine(self.settings.database_url)
+        try:
+            async with engine.connect() as connection:
+                return [dict(row) for row in (await connection.execute(query)).mappings()]
+        finally:
+            await engine.dispose()
+
 
 @asynccontextmanager
 async def running_router(
@@ -152,15 +224,16 @@ async def running_router(
     *,
     legal_bases_file: Path | None = None,
     start_router: bool = True,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> AsyncIterator[tuple[Harness, RouterService]]:
-    """A harness and a started router over fresh topics."""
+    """A harness and a started router over fresh topics; ``clock`` is the router's clock."""
     registry = suffixed_registry(shipped)
     settings = router_settings(bootstrap, database_url, legal_bases_file=legal_bases_file)
     connection = KafkaConnection(bootstrap)
     await create_topics(connection, registry, settings.topic_partitions)
     producer = AIOKafkaProducer(**connection.client_kwargs(), enable_idempotence=False)
     await producer.start()
-    service = RouterService(settings, registry, connection)
+    service = RouterService(settings, registry, connection, clock=clock)
     try:
         if start_router:
             await service.start()
@@ -177,6 +250,31 @@ async def wait_until_handled(service: RouterService, count: int) -> None:
         within=_WITHIN,
         what=f"router handled {count} records",
     )
+
+
+async def route(harness: Harness, service: RouterService, *events: Event) -> None:
+    """Publish the events and wait until the router has handled every one of them.
+
+    Events from different outboxes have no order between them: a test that needs one
+    routed before another routes them in separate calls.
+    """
+    before = sum(service.status.outcomes.values())
+    for event in events:
+        await harness.publish(event)
+    await wait_until_handled(service, before + len(events))
+
+
+@dataclass(frozen=True)
+class RouterUnderTest:
+    """A started router, the harness that drives it, and the clock it reads."""
+
+    harness: Harness
+    service: RouterService
+    clock: ManualClock
+
+    async def route(self, *events: Event) -> None:
+        """Publish the events and wait until the router has handled every one of them."""
+        await route(self.harness, self.service, *events)
 
 
 def ids(events: Sequence[Event]) -> list[str]:
