@@ -1,0 +1,321 @@
+"""Saattaen vaihtaen: the organisation that takes over receives what the others already know.
+
+When Kela accepts the health centre's referral (or an organisation joins the client's care
+team), it receives a handover package listing the client's earlier documents that consent
+lets it see, followed by those documents themselves, each decided and audited for it. What
+consent does not permit is neither listed nor delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from broker.pathway.tables import pathway_handovers
+from schemas import (
+    AssessmentAvailable,
+    AssessmentRecorded,
+    ConsentGranted,
+    DataCategory,
+    Event,
+    HandoverPackage,
+    HandoverTrigger,
+    OrganisationKind,
+    PlanCreated,
+    Recipient,
+    ReferralAccepted,
+)
+from tests.router.events import (
+    KELA,
+    SOTE,
+    START,
+    TYOLLISYYS,
+    TYP,
+    acceptance,
+    case_manager,
+    consent,
+    kykyviisari,
+    plan,
+    referral,
+    refusal,
+    shared_plan,
+)
+from tests.router.harness import RouterUnderTest
+
+pytestmark = pytest.mark.kafka
+
+KELA_KIND = Recipient(kind=OrganisationKind.KELA)
+EVERYTHING = (
+    DataCategory.REFERRAL,
+    DataCategory.ASSESSMENT_SELF,
+    DataCategory.ASSESSMENT_HEALTH,
+    DataCategory.PLAN,
+)
+
+
+async def kela_takes_over(
+    router: RouterUnderTest,
+    client: str,
+    referral_id: str,
+    *,
+    consents: tuple[ConsentGranted, ...],
+    history: tuple[Event, ...],
+) -> ReferralAccepted:
+    """The consents, then the client's history, then a referral to Kela that Kela accepts."""
+    if consents:
+        await router.route(*consents)
+    await router.route(*history, referral(referral_id, client=client))
+    accepted = acceptance(referral_id, client=client, at=START + timedelta(days=1))
+    await router.route(accepted)
+    return accepted
+
+
+async def package_for(router: RouterUnderTest, kind: str, client: str) -> HandoverPackage:
+    [package] = [
+        event
+        for event in await router.harness.events_of(kind, client)
+        if isinstance(event, HandoverPackage)
+    ]
+    return package
+
+
+def listed(package: HandoverPackage) -> set[tuple[str, bool]]:
+    """(event id, included) of each item the package lists."""
+    return {(str(item.event_id), item.included) for item in package.items}
+
+
+async def assert_every_delivery_on_record_once(router: RouterUnderTest, client: str) -> None:
+    """No inbox holds an event twice, and each delivery has exactly one permit on record."""
+    harness = router.harness
+    records = Counter(
+        (str(r.event_id), r.recipient, r.decision) for r in await harness.audit_records_of(client)
+    )
+    inboxes = await asyncio.gather(*(harness.events_of(org.id, client) for org in harness.registry))
+    for organisation, events in zip(harness.registry, inboxes, strict=True):
+        delivered = Counter(str(event.event_id) for event in events)
+        assert all(count == 1 for count in delivered.values()), organisation.id
+        for event_id in delivered:
+            assert records[(event_id, organisation.oid, "permit")] == 1, (event_id, organisation.id)
+            assert records[(event_id, organisation.oid, "deny")] == 0, (event_id, organisation.id)
+
+
+async def test_kela_taking_the_catch_receives_the_package_then_each_document_as_it_was_sent(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-a", client=client)
+    typ_plan = plan("P-a", client=client)
+    await kela_takes_over(
+        router,
+        client,
+        "R-a",
+        consents=(consent("C-a", (KELA_KIND,), EVERYTHING, client=client),),
+        history=(assessment, typ_plan),
+    )
+
+    package = await package_for(router, "kela", client)
+    assert (package.sender, package.recipient) == (SOTE, KELA)
+    assert (package.trigger, package.trigger_document_id) == (
+        HandoverTrigger.REFERRAL_ACCEPTED,
+        "R-a",
+    )
+    assert listed(package) == {(str(assessment.event_id), True), (str(typ_plan.event_id), True)}
+    inbox = await router.harness.events_of("kela", client)
+    after_package = inbox[inbox.index(package) + 1 :]
+    assert assessment in after_package
+    assert typ_plan in after_package
+    await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_package_lists_only_what_consent_permits_and_the_rest_does_not_arrive(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-b", client=client)
+    typ_plan = plan("P-b", client=client)
+    await kela_takes_over(
+        router,
+        client,
+        "R-b",
+        consents=(
+            consent("C-b", (KELA_KIND,), (DataCategory.REFERRAL, DataCategory.PLAN), client=client),
+        ),
+        history=(assessment, typ_plan),
+    )
+
+    package = await package_for(router, "kela", client)
+    assert listed(package) == {(str(typ_plan.event_id), True)}
+    inbox = await router.harness.events_of("kela", client)
+    assert typ_plan in inbox
+    # Neither the assessment nor a word of it: no hint that it exists either.
+    assert not any(isinstance(event, AssessmentRecorded | AssessmentAvailable) for event in inbox)
+    [denied] = [
+        r
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == assessment.event_id and r.recipient == KELA
+    ]
+    assert (denied.decision, denied.reason) == ("deny", "category-not-covered")
+    await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_document_the_client_refused_to_disclose_is_neither_listed_nor_delivered(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-c", client=client)
+    typ_plan = plan("P-c", client=client)
+    await kela_takes_over(
+        router,
+        client,
+        "R-c",
+        consents=(
+            consent("C-c", (KELA_KIND,), EVERYTHING, client=client),
+            refusal("K-c", ("KV-c",), client=client),
+        ),
+        history=(assessment, typ_plan),
+    )
+
+    package = await package_for(router, "kela", client)
+    assert listed(package) == {(str(typ_plan.event_id), True)}
+    delivered = {event.event_id for event in await router.harness.events_of("kela", client)}
+    assert assessment.event_id not in delivered
+    [denied] = [
+        r
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == assessment.event_id and r.recipient == KELA
+    ]
+    assert (denied.decision, denied.reason) == ("deny", "refused")
+
+
+async def test_without_any_consent_there_is_no_package_and_nothing_is_handed_over(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-d", client=client)
+    await kela_takes_over(
+        router, client, "R-d", consents=(), history=(assessment, plan("P-d", client=client))
+    )
+
+    assert await router.harness.events_of("kela", client) == []
+    assert await router.harness.rows(pathway_handovers, client) == []
+    to_kela = {
+        r.event_id: r.decision
+        for r in await router.harness.audit_records_of(client)
+        if r.recipient == KELA
+    }
+    assert to_kela[assessment.event_id] == "deny"
+    assert "permit" not in to_kela.values()
+
+
+async def test_document_handed_over_is_minimised_where_consent_lacks_a_supporting_category(
+    router: RouterUnderTest, client: str
+) -> None:
+    with_health_check = shared_plan("P-e", (TYP,), client=client)
+    await kela_takes_over(
+        router,
+        client,
+        "R-e",
+        consents=(
+            consent("C-e", (KELA_KIND,), (DataCategory.REFERRAL, DataCategory.PLAN), client=client),
+        ),
+        history=(with_health_check,),
+    )
+
+    package = await package_for(router, "kela", client)
+    assert listed(package) == {(str(with_health_check.event_id), True)}
+    [delivered] = [
+        record
+        for record in await router.harness.inbox_of("kela", client)
+        if dict(record.headers)["ce_id"] == str(with_health_check.event_id).encode()
+    ]
+    assert "Selkävaivat".encode() not in delivered.value
+    [handed_over] = [
+        event
+        for event in await router.harness.events_of("kela", client)
+        if isinstance(event, PlanCreated)
+    ]
+    assert handed_over.basis == ()
+    assert handed_over.title == with_health_check.title
+    [permitted] = [
+        r
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == with_health_check.event_id and r.recipient == KELA
+    ]
+    assert (permitted.decision, permitted.removed) == ("permit", ("EKHVA-TT-1",))
+
+
+async def test_document_the_recipient_already_has_is_listed_as_not_included_and_not_sent_again(
+    router: RouterUnderTest, client: str
+) -> None:
+    kela_in_plan = plan("P-f", performers=(KELA,), client=client)
+    assessment = kykyviisari("KV-f", client=client)
+    await router.route(consent("C-f", (KELA_KIND,), EVERYTHING, client=client))
+    await router.route(kela_in_plan)
+    await kela_takes_over(router, client, "R-f", consents=(), history=(assessment,))
+
+    package = await package_for(router, "kela", client)
+    assert listed(package) == {
+        (str(kela_in_plan.event_id), False),
+        (str(assessment.event_id), True),
+    }
+    delivered = [event.event_id for event in await router.harness.events_of("kela", client)]
+    assert delivered.count(kela_in_plan.event_id) == 1
+    assert delivered.index(kela_in_plan.event_id) < delivered.index(package.event_id)
+    await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_organisation_joining_the_care_team_receives_the_clients_history(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-g", client=client)
+    team = case_manager("E-g", SOTE, (TYOLLISYYS,), client=client)
+    await router.route(
+        consent(
+            "C-g",
+            (Recipient(organisation=TYOLLISYYS),),
+            (DataCategory.ASSESSMENT_SELF, DataCategory.CASE),
+            client=client,
+        )
+    )
+    await router.route(assessment)
+    await router.route(team)
+
+    package = await package_for(router, "tyollisyys", client)
+    assert (package.sender, package.recipient) == (SOTE, TYOLLISYYS)
+    assert (package.trigger, package.trigger_document_id) == (
+        HandoverTrigger.CARE_TEAM_JOINED,
+        "E-g",
+    )
+    assert listed(package) == {(str(assessment.event_id), True)}
+    assert await router.harness.events_of("tyollisyys", client) == [team, package, assessment]
+    [fact] = await router.harness.rows(pathway_handovers, client)
+    assert (fact["recipient"], fact["trigger"], fact["items"]) == (
+        TYOLLISYYS,
+        "care-team-joined",
+        1,
+    )
+    await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_organisation_already_in_the_care_team_receives_no_second_package(
+    router: RouterUnderTest, client: str
+) -> None:
+    await router.route(
+        consent(
+            "C-h",
+            (Recipient(organisation=TYP),),
+            (DataCategory.ASSESSMENT_SELF, DataCategory.CASE),
+            client=client,
+        )
+    )
+    await router.route(kykyviisari("KV-h", client=client))
+    await router.route(case_manager("E-h", TYP, client=client))
+    await router.route(kykyviisari("KV-h2", client=client, at=START + timedelta(days=2)))
+    await router.route(case_manager("E-h2", TYP, (TYOLLISYYS,), client=client))
+
+    packages = [
+        event
+        for event in await router.harness.events_of("typ", client)
+        if isinstance(event, HandoverPackage)
+    ]
+    assert [package.trigger_document_id for package in packages] == ["E-h"]
+    await assert_every_delivery_on_record_once(router, client)
