@@ -5,6 +5,10 @@ worker processes lets one router process use more cores while its event loop wai
 Kafka and the stores. The workers send back the typed events (or the contract error that
 refuses a record). With no workers, or for a batch too small to be worth a round trip,
 the pool decodes in the router process: either way the router gets the same outcomes.
+
+The consumer hands the pool the next batch while the router still routes the one in hand
+(``read_ahead``), so that the workers decode while the router waits on the stores and
+Kafka: without it, decoding and routing take turns and each side idles half the time.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class DecodingPool:
         self._workers = workers
         self._codec = codec
         self._executor: ProcessPoolExecutor | None = None
+        # The batch read ahead and its chunks on their way through the workers.
+        self._ahead: tuple[Sequence[KafkaRecord], list[asyncio.Future[list[Decoded]]]] | None = None
 
     async def start(self) -> None:
         """Start the workers and wait until each has imported the FHIR models."""
@@ -71,22 +77,32 @@ class DecodingPool:
             *(loop.run_in_executor(self._executor, _decode_all, []) for _ in range(self._workers))
         )
 
+    def read_ahead(self, records: Sequence[KafkaRecord]) -> None:
+        """Start decoding the batch that ``decoded`` will be asked for next.
+
+        ``decoded`` called with these same record objects then waits on this work instead
+        of starting it. A read-ahead that is never asked for (the consumer dropped the
+        batch) is cancelled by the next one. Without workers there is nothing to start.
+        """
+        if self._executor is None:
+            return
+        self._drop_ahead()
+        self._ahead = (records, self._submit(self._executor, records))
+
     async def decoded(self, records: Sequence[KafkaRecord]) -> AsyncGenerator[Decoded]:
         """What each record decodes to, in order.
 
         Every chunk is handed to the workers at once and the results come back chunk by
         chunk, so the router works on the first records while the workers decode the rest.
-        A small batch is decoded here: faster than a worker round trip.
+        A small batch is decoded here, unless it was read ahead: faster than a round trip.
         """
-        if self._executor is None or len(records) <= _INLINE_UP_TO:
-            for record in records:
-                yield _decode(self._codec, record)
-            return
-        loop = asyncio.get_running_loop()
-        pending = [
-            loop.run_in_executor(self._executor, _decode_all, records[start : start + _CHUNK])
-            for start in range(0, len(records), _CHUNK)
-        ]
+        pending = self._take_ahead(records)
+        if pending is None:
+            if self._executor is None or len(records) <= _INLINE_UP_TO:
+                for record in records:
+                    yield _decode(self._codec, record)
+                return
+            pending = self._submit(self._executor, records)
         try:
             for chunk in pending:
                 for outcome in await chunk:
@@ -97,6 +113,37 @@ class DecodingPool:
 
     def stop(self) -> None:
         """Stop the workers."""
+        self._drop_ahead()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+    def _submit(
+        self, executor: ProcessPoolExecutor, records: Sequence[KafkaRecord]
+    ) -> list[asyncio.Future[list[Decoded]]]:
+        loop = asyncio.get_running_loop()
+        return [
+            loop.run_in_executor(executor, _decode_all, records[start : start + _CHUNK])
+            for start in range(0, len(records), _CHUNK)
+        ]
+
+    def _take_ahead(
+        self, records: Sequence[KafkaRecord]
+    ) -> list[asyncio.Future[list[Decoded]]] | None:
+        # The same objects, not equal ones: a record republished with the same bytes is
+        # another record. A read-ahead of another batch stays for the call that wants it.
+        if self._ahead is None:
+            return None
+        ahead, pending = self._ahead
+        if len(ahead) != len(records):
+            return None
+        if any(a is not b for a, b in zip(ahead, records, strict=True)):
+            return None
+        self._ahead = None
+        return pending
+
+    def _drop_ahead(self) -> None:
+        if self._ahead is not None:
+            for chunk in self._ahead[1]:
+                chunk.cancel()
+            self._ahead = None

@@ -1,9 +1,11 @@
-"""The router as a running service: a FastStream consumer of every outbox, in one group.
+"""The router as a running service: a consumer of every outbox, in one group.
 
 Several router processes share the work through the consumer group. Offsets are
 committed by hand, after a record is fully routed; while the consent or audit store (or
 Kafka) is unavailable the handler waits and retries, so nothing further is consumed and
-nothing is committed: the router fails closed and resumes by itself.
+nothing is committed: the router fails closed and resumes by itself. A batch that fails
+for any other reason (a bug) is retried in the same way, logged each time: committing past
+it would lose events without a trace.
 """
 
 from __future__ import annotations
@@ -15,16 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.kafka import KafkaConnection
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
+from broker.router.consumer import OutboxConsumer
 from broker.router.decoding import DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
@@ -93,7 +93,8 @@ class RouterService:
         self.status = RouterStatus()
         self._engine: AsyncEngine | None = None
         self._producer: AIOKafkaProducer | None = None
-        self._broker: KafkaBroker | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._consuming: asyncio.Task[None] | None = None
         self._router: Router | None = None
         self._decoding: DecodingPool | None = None
 
@@ -137,24 +138,27 @@ class RouterService:
             decoding=self._decoding,
             clock=self._clock,
         )
-        self._broker = KafkaBroker(
-            self._connection.bootstrap_servers,
-            security=self._connection.faststream_security(),
-            logger=None,
-        )
-        subscriber = self._broker.subscriber(
-            *(outbox_topic(organisation.id) for organisation in self._registry),
+        self._consumer = AIOKafkaConsumer(
+            **self._connection.client_kwargs(),
             group_id=settings.router_group_id,
             auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            batch=True,
-            max_records=settings.router_batch_size,
+            enable_auto_commit=False,
             fetch_max_wait_ms=settings.router_fetch_wait_ms,
             session_timeout_ms=settings.router_session_timeout_ms,
             heartbeat_interval_ms=max(settings.router_session_timeout_ms // 3, 100),
         )
-        subscriber(self._handle)
-        await self._broker.start()
+        outboxes = OutboxConsumer(
+            self._consumer,
+            batch_size=settings.router_batch_size,
+            read_ahead=self._decoding.read_ahead,
+        )
+        outboxes.subscribe([outbox_topic(organisation.id) for organisation in self._registry])
+        try:
+            await self._consumer.start()
+        except (KafkaError, OSError) as exc:
+            await self._consumer.stop()
+            raise self._connection.unavailable(exc) from exc
+        self._consuming = asyncio.create_task(outboxes.run(self._handle))
         self._overdue_watch = asyncio.create_task(self._watch_overdue())
         _log.info(
             "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
@@ -166,8 +170,14 @@ class RouterService:
             self._overdue_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._overdue_watch
-        if self._broker is not None:
-            await self._broker.stop()
+        if self._consuming is not None:
+            # Mid-batch is safe: nothing of the batch in hand is committed, and routing it
+            # again after a restart is idempotent.
+            self._consuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consuming
+        if self._consumer is not None:
+            await self._consumer.stop()
         if self._producer is not None:
             await self._producer.stop()
         if self._engine is not None:
@@ -201,20 +211,8 @@ class RouterService:
             except Exception:
                 _log.exception("overdue_watch_failed")
 
-    async def _handle(self, message: KafkaMessage) -> None:
-        consumed = message.raw_message
-        batch = [
-            IncomingRecord.from_consumer_record(record)
-            for record in (consumed if isinstance(consumed, tuple) else (consumed,))
-        ]
-        try:
-            outcomes = await self._route_until_done(batch)
-        except Exception:
-            # FastStream runs without a logger here; without this line a bug would only
-            # show as a router that stops making progress.
-            _log.exception("routing_failed", records=len(batch), first_offset=batch[0].offset)
-            raise
-        await message.ack()
+    async def _handle(self, batch: list[IncomingRecord]) -> None:
+        outcomes = await self._route_until_done(batch)
         for outcome in outcomes:
             self.status.outcomes[outcome.value] = self.status.outcomes.get(outcome.value, 0) + 1
 
@@ -234,10 +232,21 @@ class RouterService:
                     first_topic=batch[0].topic if batch else None,
                     first_offset=batch[0].offset if batch else None,
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._settings.store_retry_max_seconds)
+            except Exception as exc:
+                # A bug: retried like an outage rather than committed past, which would lose
+                # the batch; logged every time, so that it shows rather than a quiet stall.
+                self.status.paused_reason = f"routing failed: {exc!r}"
+                _log.exception(
+                    "routing_failed",
+                    retry_in_seconds=delay,
+                    records=len(batch),
+                    first_topic=batch[0].topic if batch else None,
+                    first_offset=batch[0].offset if batch else None,
+                )
             else:
                 if self.status.paused_reason is not None:
                     _log.info("routing_resumed")
                     self.status.paused_reason = None
                 return outcomes
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.store_retry_max_seconds)

@@ -84,3 +84,43 @@ async def test_without_workers_the_router_process_decodes_every_batch() -> None:
     record = CODEC.encode(referral("R-V5"))
 
     assert await _decoded(idle, [record] * _ENOUGH) == [CODEC.decode(record)] * _ENOUGH
+
+
+async def test_a_batch_read_ahead_decodes_as_one_decoded_at_once(pool: DecodingPool) -> None:
+    valid = CODEC.encode(referral("R-V6"))
+    batch = [valid, _not_fhir(valid), valid]
+    pool.read_ahead(batch)
+
+    outcomes = await _decoded(pool, batch)
+
+    assert outcomes[0] == outcomes[2] == CODEC.decode(valid)
+    assert isinstance(outcomes[1], ContractError)
+
+
+async def test_a_read_ahead_waits_for_its_own_batch_while_another_is_decoded(
+    pool: DecodingPool,
+) -> None:
+    first = [CODEC.encode(referral("R-V7"))]
+    second = [CODEC.encode(referral("R-V8")), CODEC.encode(referral("R-V9"))]
+    pool.read_ahead(second)
+
+    in_hand = await _decoded(pool, first)
+    ahead = await _decoded(pool, second)
+
+    assert in_hand == [CODEC.decode(first[0])]
+    assert ahead == [CODEC.decode(record) for record in second]
+
+
+async def test_a_read_ahead_nobody_asks_for_gives_way_to_the_next() -> None:
+    single = DecodingPool(1, CODEC)
+    await single.start()
+    try:
+        dropped = [CODEC.encode(referral("R-V10"))]
+        wanted = [CODEC.encode(referral("R-V11"))]
+        single.read_ahead(dropped)
+        single.read_ahead(wanted)
+
+        assert await _decoded(single, wanted) == [CODEC.decode(wanted[0])]
+        assert await _decoded(single, dropped) == [CODEC.decode(dropped[0])]
+    finally:
+        single.stop()

@@ -1,0 +1,140 @@
+"""Reading the outboxes in the router's consumer group, and committing what has been routed.
+
+aiokafka directly rather than a FastStream batch subscriber, for two things the router
+needs on its hot path: the next batch while it routes the one in hand (so that the
+decoding workers validate it meanwhile), and word of a rebalance, so that a batch read
+ahead from partitions the group has taken away is dropped, never routed by two processes.
+
+A batch's offsets are committed once the router has routed it. A rebalance waits until the
+batch in hand is routed and committed; batches fetched before it are dropped, and their
+records come again from the committed offsets, to whichever process owns them then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Final
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
+
+from broker.router.incoming import IncomingRecord
+from schemas import KafkaRecord
+
+__all__ = ["OutboxConsumer"]
+
+_log = structlog.get_logger(__name__)
+# How long one fetch waits for records before asking again; stop() does not wait for it.
+_FETCH_TIMEOUT_MS: Final = 1_000
+_FIRST_RETRY_SECONDS: Final = 0.2
+_MAX_RETRY_SECONDS: Final = 5.0
+
+RouteBatch = Callable[[list[IncomingRecord]], Awaitable[None]]
+"""Routes a batch to the end; the consumer commits its offsets once it returns."""
+ReadAhead = Callable[[Sequence[KafkaRecord]], None]
+"""Told the records of the next batch while the batch in hand is still being routed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    records: list[IncomingRecord]
+    generation: int
+    """The assignment the records were fetched under; a rebalance makes them stale."""
+
+
+class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Fetches batches of outbox records, one batch ahead, and commits each once routed.
+
+    It is its own rebalance listener: the group tells it when partitions move.
+    """
+
+    def __init__(
+        self, consumer: AIOKafkaConsumer, *, batch_size: int, read_ahead: ReadAhead
+    ) -> None:
+        self._consumer = consumer
+        self._batch_size = batch_size
+        self._read_ahead = read_ahead
+        self._generation = 0
+        self._routing = False
+        # Held while a batch is routed and committed: a rebalance waits for it.
+        self._in_hand = asyncio.Lock()
+
+    def subscribe(self, topics: Sequence[str]) -> None:
+        """Join the group on these topics; call before the consumer starts fetching."""
+        self._consumer.subscribe(list(topics), listener=self)
+
+    async def run(self, route: RouteBatch) -> None:
+        """Route batch after batch until cancelled, which leaves the batch in hand uncommitted."""
+        ahead: asyncio.Task[_Fetched] | None = None
+        try:
+            while True:
+                fetched = await (ahead if ahead is not None else self._fetch())
+                ahead = None
+                async with self._in_hand:
+                    if not fetched.records or fetched.generation != self._generation:
+                        continue
+                    ahead = asyncio.create_task(self._fetch())
+                    self._routing = True
+                    try:
+                        await route(fetched.records)
+                    finally:
+                        self._routing = False
+                    await self._commit(fetched.records)
+        except ConsumerStoppedError:
+            return
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                with suppress(asyncio.CancelledError, ConsumerStoppedError):
+                    await ahead
+
+    async def _fetch(self) -> _Fetched:
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                fetched = await self._consumer.getmany(
+                    timeout_ms=_FETCH_TIMEOUT_MS, max_records=self._batch_size
+                )
+            except ConsumerStoppedError:
+                raise
+            except KafkaError as exc:
+                _log.warning("fetch_failed", reason=str(exc), retry_in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_SECONDS)
+                continue
+            records = [
+                IncomingRecord.from_consumer_record(record)
+                for partition_records in fetched.values()
+                for record in partition_records
+            ]
+            if records and self._routing:
+                # Only while another batch is routed: otherwise the router takes this one
+                # at once, and a small batch decodes faster without the round trip.
+                self._read_ahead([incoming.record for incoming in records])
+            return _Fetched(records, self._generation)
+
+    async def _commit(self, records: Sequence[IncomingRecord]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for incoming in records:
+            partition = TopicPartition(incoming.topic, incoming.partition)
+            offsets[partition] = max(offsets.get(partition, 0), incoming.offset + 1)
+        try:
+            await self._consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # The batch is routed: its records come again only to whoever owns the
+            # partitions now, and routing them again delivers nothing twice.
+            _log.warning("commit_failed", reason=str(exc), partitions=sorted(map(str, offsets)))
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        """Wait until the batch in hand is routed and committed; drop what was read ahead."""
+        self._generation += 1  # fetched before: comes again from the committed offsets
+        async with self._in_hand:
+            pass
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        """Drop what was fetched during the rebalance: it comes again from the commits."""
+        self._generation += 1
