@@ -1,0 +1,215 @@
+"""A referral nobody answers does not fall through the cracks.
+
+Due five working days after it was sent (Finnish public holidays and Midsummer Eve are not
+working days), an unanswered referral brings an overdue notice to its requester and to the
+client's case manager's organisation, repeated every working day while nobody acts; after
+twenty working days it expires and the requester keeps the client. The tests move the
+router's clock and ask for the scan that the router's watch would run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from broker.pathway import derived_id
+from broker.pathway.tables import pathway_referrals
+from schemas import (
+    DataCategory,
+    Event,
+    OrganisationKind,
+    Recipient,
+    ReferralExpired,
+    ReferralOverdue,
+)
+from tests.router.events import KELA, SOTE, TYP, acceptance, case_manager, consent, referral
+from tests.router.harness import RouterUnderTest
+
+pytestmark = pytest.mark.kafka
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+# Thursday; Friday 19 June 2026 is Midsummer Eve, then a weekend.
+REQUESTED = datetime(2026, 6, 18, 10, 0, tzinfo=HELSINKI)
+# Five working days: Mon 22, Tue 23, Wed 24, Thu 25, Fri 26.
+DUE = datetime(2026, 6, 26, 10, 0, tzinfo=HELSINKI)
+NEXT_WORKING_DAY = datetime(2026, 6, 29, 10, 0, tzinfo=HELSINKI)
+# Twenty working days after the request.
+EXPIRES = datetime(2026, 7, 17, 10, 0, tzinfo=HELSINKI)
+
+
+def referral_consent(client: str, *recipients: Recipient) -> Event:
+    return consent(
+        "C-referrals",
+        (Recipient(kind=OrganisationKind.KELA), *recipients),
+        (DataCategory.REFERRAL,),
+        client=client,
+    )
+
+
+async def requested(
+    router: RouterUnderTest, client: str, referral_id: str, *, case_manager_at: str | None = None
+) -> Event:
+    """The health centre refers the client to Kela on REQUESTED; maybe names a case manager."""
+    router.clock.now = REQUESTED
+    sent = referral(referral_id, client=client, at=REQUESTED)
+    await router.route(sent)
+    if case_manager_at is not None:
+        await router.route(
+            case_manager(f"E-{referral_id}", case_manager_at, client=client, at=REQUESTED)
+        )
+    return sent
+
+
+async def scan_at(router: RouterUnderTest, moment: datetime) -> None:
+    """The overdue watch runs at ``moment``."""
+    router.clock.now = moment
+    await router.service.escalate_overdue()
+
+
+async def overdue_notices(router: RouterUnderTest, kind: str, client: str) -> list[ReferralOverdue]:
+    return [
+        event
+        for event in await router.harness.events_of(kind, client)
+        if isinstance(event, ReferralOverdue)
+    ]
+
+
+async def expiries(router: RouterUnderTest, kind: str, client: str) -> list[ReferralExpired]:
+    return [
+        event
+        for event in await router.harness.events_of(kind, client)
+        if isinstance(event, ReferralExpired)
+    ]
+
+
+async def state_of(router: RouterUnderTest, client: str) -> str:
+    [row] = await router.harness.rows(pathway_referrals, client)
+    return str(row["state"])
+
+
+async def test_referral_is_overdue_after_five_working_days_not_counting_midsummer_eve(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    sent = await requested(router, client, "R-o1")
+
+    # Five weekdays after Thursday, but Midsummer Eve was a day off: not yet due.
+    await scan_at(router, datetime(2026, 6, 25, 16, 0, tzinfo=HELSINKI))
+    assert await overdue_notices(router, "sote", client) == []
+    await scan_at(router, DUE)
+
+    [notice] = await overdue_notices(router, "sote", client)
+    assert notice.event_id == derived_id("overdue", sent.event_id, 1)
+    assert (notice.sender, notice.receiver, notice.referral_id) == (SOTE, KELA, "R-o1")
+    assert (notice.escalation, notice.requested_at, notice.due_at) == (1, REQUESTED, DUE)
+    assert notice.case_manager_organisation is None
+    # The notice is the requester's reminder; the receiver hears nothing until expiry.
+    assert await overdue_notices(router, "kela", client) == []
+    [record] = [
+        r for r in await router.harness.audit_records_of(client) if r.event_id == notice.event_id
+    ]
+    assert (record.recipient, record.decision, record.reason) == (SOTE, "permit", "own-data")
+
+
+async def test_case_managers_organisation_hears_of_the_overdue_referral_when_consent_permits(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client, Recipient(organisation=TYP)))
+    await requested(router, client, "R-o2", case_manager_at=TYP)
+
+    await scan_at(router, DUE)
+
+    [notice] = await overdue_notices(router, "typ", client)
+    assert (notice.escalation, notice.case_manager_organisation) == (1, TYP)
+    assert [n.event_id for n in await overdue_notices(router, "sote", client)] == [notice.event_id]
+
+
+async def test_case_managers_organisation_hears_nothing_of_it_without_consent(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    await requested(router, client, "R-o3", case_manager_at=TYP)
+
+    await scan_at(router, DUE)
+
+    [notice] = await overdue_notices(router, "sote", client)
+    assert notice.case_manager_organisation == TYP
+    assert await overdue_notices(router, "typ", client) == []
+    [denied] = [
+        r
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == notice.event_id and r.recipient == TYP
+    ]
+    assert denied.decision == "deny"
+
+
+async def test_overdue_notice_is_repeated_only_once_the_repeat_interval_has_passed(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    sent = await requested(router, client, "R-o4")
+    await scan_at(router, DUE)
+
+    await scan_at(router, datetime(2026, 6, 26, 16, 0, tzinfo=HELSINKI))
+    assert [n.escalation for n in await overdue_notices(router, "sote", client)] == [1]
+    await scan_at(router, NEXT_WORKING_DAY)
+
+    notices = await overdue_notices(router, "sote", client)
+    assert [n.escalation for n in notices] == [1, 2]
+    assert notices[1].event_id == derived_id("overdue", sent.event_id, 2)
+
+
+async def test_acceptance_stops_the_escalation(router: RouterUnderTest, client: str) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    await requested(router, client, "R-o5")
+    await scan_at(router, DUE)
+
+    router.clock.now = datetime(2026, 6, 26, 11, 0, tzinfo=HELSINKI)
+    await router.route(acceptance("R-o5", client=client, at=router.clock.now))
+    await scan_at(router, NEXT_WORKING_DAY)
+    await scan_at(router, EXPIRES)
+
+    assert [n.escalation for n in await overdue_notices(router, "sote", client)] == [1]
+    assert await expiries(router, "sote", client) == []
+    assert await state_of(router, client) == "accepted"
+
+
+async def test_unanswered_referral_expires_and_requester_receiver_and_case_manager_hear_it(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client, Recipient(organisation=TYP)))
+    sent = await requested(router, client, "R-o6", case_manager_at=TYP)
+
+    await scan_at(router, EXPIRES)
+
+    for kind in ("sote", "kela", "typ"):
+        [expired] = await expiries(router, kind, client)
+        assert expired.event_id == derived_id("expired", sent.event_id)
+        assert (expired.referral_id, expired.receiver) == ("R-o6", KELA)
+    assert await state_of(router, client) == "expired"
+
+
+async def test_accepting_an_expired_referral_is_refused(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    await requested(router, client, "R-o7")
+    await scan_at(router, EXPIRES)
+
+    late = acceptance("R-o7", client=client, at=EXPIRES)
+    await router.route(late)
+
+    [notice] = await router.harness.notices_of("kela", client)
+    assert notice.rejected_event_id == str(late.event_id)
+    assert "expired already" in notice.reason
+    assert late.event_id not in {e.event_id for e in await router.harness.events_of("sote", client)}
+    assert await state_of(router, client) == "expired"
