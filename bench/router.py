@@ -16,6 +16,7 @@ Targets (issue 3): router >= 1,500 events/s and >= 0.10 of the baseline; p99 <= 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import platform
@@ -58,6 +59,11 @@ from schemas import (
 )
 from schemas.examples import EXAMPLE_ORGANISATIONS, journey_events
 
+# The fields of the example journey that name a client's own referral, plan, episode,
+# assessment or consent.
+_BUSINESS_IDS: Final = frozenset(
+    {"referral_id", "plan_id", "episode_id", "assessment_id", "consent_id"}
+)
 _SECRET: Final = "benchmark-pseudonym-secret-0123456789abcdef"  # noqa: S105 - test data
 _THROUGHPUT_CLIENTS: Final = 600
 _LATENCY_RATE: Final = 200
@@ -101,13 +107,20 @@ def _journey_for(
     """Each client's journey as the example tells it, each event with an id of its own.
 
     Interleaved as a region's traffic is: many clients, each with an event now and then,
-    so that a client's next event comes after one event of every other client.
+    so that a client's next event comes after one event of every other client. Each client
+    has referrals, plans and consents of their own: sharing the example's business ids
+    would make every client's referral the first client's, and the router would refuse
+    the answers to it, measuring its refusals instead of its routing.
     """
     journey = [event for _, event in journey_events()]
     records = []
     for event in journey:
         for client in clients:
-            copy = event.model_copy(update={"client": client, "event_id": uuid.uuid4()})
+            own = hashlib.sha256(client.encode()).hexdigest()[:8]
+            update: dict[str, Any] = {"client": client, "event_id": uuid.uuid4()}
+            for name in _BUSINESS_IDS & type(event).model_fields.keys():
+                update[name] = f"{getattr(event, name)}-{own}"
+            copy = event.model_copy(update=update)
             records.append((_outbox_of(registry, copy), codec.encode(copy)))
     return _Workload(records)
 
