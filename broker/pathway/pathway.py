@@ -149,6 +149,9 @@ class HintDue:
     assessment: Document
     kind: str
     moment: HintMoment
+    prompted_at: datetime
+    """When the event that prompted it happened: the hint's own time, so that indicators
+    compare it with assessments on the senders' clocks, not on the router's."""
     duplicate_assessment_id: str | None = None
 
 
@@ -308,6 +311,7 @@ def _answered(
             assessment=document,
             kind=_assessment_kind(document),
             moment=HintMoment.BEFORE_ASSESSING,
+            prompted_at=event.occurred_at,
         )
         for document in items
         if document.kind == _ASSESSMENT
@@ -354,6 +358,7 @@ def _assessed(
         assessment=latest,
         kind=kind,
         moment=HintMoment.AFTER_ASSESSING,
+        prompted_at=event.occurred_at,
         duplicate_assessment_id=event.assessment_id,
     )
     return StepOutcome(hints=(hint,))

@@ -238,7 +238,7 @@ class PathwayEffects:
         assessment = due.assessment
         hint = AssessmentAvailable(
             event_id=due.event_id,
-            occurred_at=at,
+            occurred_at=due.prompted_at,
             sender=assessment.sender,
             client=client,
             recipient=due.recipient,

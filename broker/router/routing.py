@@ -455,7 +455,7 @@ class Router:
                     assessment_event_id=event.assessment_event_id,
                     kind=event.assessment_kind,
                     moment=event.moment.value,
-                    sent_at=now,
+                    sent_at=event.occurred_at,
                 )
             )
         return facts
