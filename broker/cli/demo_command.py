@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from broker.cli.lifecycle import shutdown_requested
-from broker.demo import DecisionWatch, DemoStack, JourneyPlayer, Narrator, journey_steps
+from broker.demo import DecisionWatch, DemoStack, Narrator, tell
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
@@ -27,8 +27,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="run broker, router and the five reference adapters; play one client's journey",
         description="Start the embedded broker (or use SAATTAJA_KAFKA_BOOTSTRAP), the router "
         "and the five organisations' reference adapters with example source systems, play a "
-        "client's journey through them and print who received what and what was refused; "
-        "then keep running until Ctrl-C, narrating the decisions on records you feed.",
+        "client's journey through them and print who received what and what was refused, "
+        "what the router handed over and whom it reminded; then route other synthetic "
+        "clients' paths and print the period's pathway indicators; then keep running until "
+        "Ctrl-C, narrating the decisions on records you feed.",
     )
     parser.add_argument(
         "--folder",
@@ -63,12 +65,7 @@ async def _demo(stack: DemoStack) -> int:
             narrator.started(stack)
             narrator.say()
             narrator.say("One client's journey between the five organisations:")
-            player = JourneyPlayer(stack)
-            steps = journey_steps(stack.registry, start=datetime.now(UTC))
-            for number, step in enumerate(steps, start=1):
-                if shutdown.is_set():
-                    break
-                narrator.step(number, await player.play(step))
+            await tell(stack, narrator, start=datetime.now(UTC), stopped=shutdown.is_set)
             narrator.say()
             narrator.say(
                 "The journey is done. Everything keeps running until Ctrl-C: feed new records "

@@ -9,6 +9,12 @@ Kela, the TYP joint service and the health centre itself (which must hear back a
 own referral), one for the municipal employment services without health data. That lets
 the client later revoke the employment services' consent alone and the demo show it.
 Nothing is given to the NGO until the separate work-activity consent.
+
+When Kela takes the catch, the health check and the Kykyviisari recorded before it follow
+the client to Kela. Later the TYP refers the client to the employment services' career
+guidance (as in the example's 09a) and nobody answers: the story lets five working days
+pass (``TimePasses``), the router's clock moves on, and the overdue notice reaches the
+TYP, which is still responsible. Every step after that happens after the days passed.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from broker.pathway import ReferralClock
 from broker.registry import Organisation, OrganisationRegistry
 from schemas import (
     AssessmentKind,
@@ -41,15 +48,17 @@ from schemas import (
     Recipient,
     ReferralAccepted,
     ReferralCompleted,
+    ReferralRejected,
     ReferralRequested,
 )
 
-__all__ = ["DEMO_CLIENT", "JourneyStep", "journey_steps"]
+__all__ = ["DEMO_CLIENT", "JourneyStep", "Step", "TimePasses", "journey_steps"]
 
 DEMO_CLIENT: Final = "150388-9127"
 """A test identity code (individual number 9xx), the client of the journey."""
 
 _REFERRAL: Final = "EKHVA-LAH-2026-00412"
+_GUIDANCE: Final = "TYP-EK-LAH-2026-0112"
 _PLAN: Final = "TYP-EK-2026-0077"
 _EPISODE: Final = "TYP-EK-EPI-2026-0031"
 _HEALTH_CHECK: Final = "EKHVA-TT-2026-1188"
@@ -70,8 +79,35 @@ class JourneyStep:
     """The event the record becomes; its event id is the record's, end to end."""
 
 
-def journey_steps(registry: OrganisationRegistry, *, start: datetime) -> list[JourneyStep]:
-    """The journey, in order, for the registry's organisations (one of each kind)."""
+@dataclass(frozen=True, slots=True)
+class TimePasses:
+    """Working days go by with nobody acting on a referral; the router's clock moves on."""
+
+    title: str
+    client: str
+    """The client of the referral (identity code)."""
+    waiting_for: Organisation
+    """The organisation that has not answered."""
+    referral_id: str
+    requested_at: datetime
+    due_at: datetime
+    """When the answer was due, in working days as the router counts them."""
+    until: datetime
+    """What the router's clock reads afterwards: just past the due time."""
+
+
+Step = JourneyStep | TimePasses
+
+
+def journey_steps(
+    registry: OrganisationRegistry, *, start: datetime, referrals: ReferralClock
+) -> list[Step]:
+    """The journey, in order, for the registry's organisations (one of each kind).
+
+    Steps up to the unanswered referral happen a minute apart just before ``start``; the
+    days then pass by ``referrals``, the router's own referral clock, and the rest of the
+    story happens a minute apart after the due time.
+    """
     sote, kela, tyollisyys, typ, jarjesto = (
         _of_kind(registry, kind)
         for kind in (
@@ -82,8 +118,14 @@ def journey_steps(registry: OrganisationRegistry, *, start: datetime) -> list[Jo
             OrganisationKind.JARJESTO,
         )
     )
-    # Each step a minute after the previous one, the last a minute before start.
-    moments = iter(start - timedelta(minutes=minutes) for minutes in range(14, 0, -1))
+    # Each step a minute after the previous one, the referral nobody answers a minute before
+    # start: the router decides at its clock, so consents must be valid by then.
+    moments = iter(start - timedelta(minutes=minutes) for minutes in range(11, 1, -1))
+    guidance_at = start - timedelta(minutes=1)
+    due_at = referrals.due(guidance_at)
+    # Just past due, so that the overdue watch finds it, and long before the next notice.
+    days_passed = due_at + timedelta(minutes=1)
+    later = iter(days_passed + timedelta(minutes=minutes) for minutes in range(1, 5))
     health_check = ProfessionalAssessment(
         domain="health",
         kind=AssessmentKind.HEALTH_CHECK,
@@ -298,11 +340,47 @@ def journey_steps(registry: OrganisationRegistry, *, start: datetime) -> list[Jo
             ),
         ),
         JourneyStep(
+            "The TYP refers the client to the employment services' career guidance",
+            typ,
+            ReferralRequested(
+                sender=typ.oid,
+                occurred_at=guidance_at,
+                referral_id=_GUIDANCE,
+                receiver=tyollisyys.oid,
+                service="Ammatinvalinta- ja uraohjaus",
+                reason="Koulutusvaihtoehtojen selvittäminen ennen ammatillista koulutusta",
+                client=DEMO_CLIENT,
+            ),
+        ),
+        TimePasses(
+            f"{referrals.due_working_days} working days pass: the employment services have "
+            "not answered",
+            DEMO_CLIENT,
+            tyollisyys,
+            _GUIDANCE,
+            guidance_at,
+            due_at,
+            days_passed,
+        ),
+        JourneyStep(
+            "The employment services answer at last: they reject the career-guidance referral",
+            tyollisyys,
+            ReferralRejected(
+                sender=tyollisyys.oid,
+                occurred_at=next(later),
+                referral_id=_GUIDANCE,
+                requester=typ.oid,
+                reason="Koulutusvaihtoehdot selvitetään Kelan ammatillisen kuntoutuksen "
+                "kuntoutustarpeen selvityksessä; uraohjaus ei ole nyt tarpeen.",
+                client=DEMO_CLIENT,
+            ),
+        ),
+        JourneyStep(
             "The client revokes, at the employment services, their consent to them",
             tyollisyys,
             ConsentRevoked(
                 sender=tyollisyys.oid,
-                occurred_at=next(moments),
+                occurred_at=next(later),
                 consent_id=_EMPLOYMENT_CONSENT,
                 client=DEMO_CLIENT,
             ),
@@ -312,7 +390,7 @@ def journey_steps(registry: OrganisationRegistry, *, start: datetime) -> list[Jo
             kela,
             ReferralCompleted(
                 sender=kela.oid,
-                occurred_at=next(moments),
+                occurred_at=next(later),
                 referral_id=_REFERRAL,
                 requester=sote.oid,
                 note="Ammatillinen kuntoutus myönnetty koulutuksena.",
@@ -324,7 +402,7 @@ def journey_steps(registry: OrganisationRegistry, *, start: datetime) -> list[Jo
             typ,
             EpisodeClosed(
                 sender=typ.oid,
-                occurred_at=next(moments),
+                occurred_at=next(later),
                 episode_id=_EPISODE,
                 outcome=EpisodeOutcome.EDUCATION,
                 note="Aloittaa logistiikan ammattitutkinnon.",

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Final
 
-from broker.demo.player import StepOutcome
+from broker.demo.journey import TimePasses
+from broker.demo.player import Decision, StepOutcome
+from broker.demo.population import Population
 from broker.demo.sources import feeding_address
 from broker.demo.stack import DemoStack, FhirSystem, FolderSystem, SqlSystem
+from broker.indicators import HELSINKI
 from broker.registry import OrganisationRegistry
 from consent.audit import PERMIT, AuditRecord
 from consent.decisions import ReasonCode
-from schemas import ConsentGranted
+from schemas import (
+    AssessmentAvailable,
+    ConsentGranted,
+    HandoverPackage,
+    HandoverTrigger,
+    HintMoment,
+    ReferralExpired,
+    ReferralOverdue,
+)
 
 __all__ = ["Narrator"]
 
@@ -33,8 +45,25 @@ _EVENTS: Final = {
     "fi.saattaja.episode.closed.v1": "episode closed (outcome)",
     "fi.saattaja.consent.granted.v1": "consent",
     "fi.saattaja.consent.revoked.v1": "consent revoked",
+    "fi.saattaja.handover.package.v1": "handover package",
+    "fi.saattaja.assessment.available.v1": "hint: an assessment exists",
+    "fi.saattaja.referral.overdue.v1": "overdue notice",
+    "fi.saattaja.referral.expired.v1": "expiry notice",
 }
+# What the router issues itself, as against the records it hands over.
+_ROUTER_ISSUED: Final = frozenset(
+    {
+        "fi.saattaja.handover.package.v1",
+        "fi.saattaja.assessment.available.v1",
+        "fi.saattaja.referral.overdue.v1",
+        "fi.saattaja.referral.expired.v1",
+    }
+)
 _REASONS: Final = {
+    ReasonCode.OWN_DATA: "the organisation's own matter coming back to it",
+    ReasonCode.HANDOVER: "a handover package, listing only what its recipient may receive",
+    ReasonCode.INVALID_TRANSITION: "the referral's state does not allow it",
+    ReasonCode.NO_CONSENT: "no consent of the client covers it",
     ReasonCode.CONSENT: "the client's consent",
     ReasonCode.STATUTORY_BASIS: "a statutory basis",
     ReasonCode.STATUTORY_BASIS_OVERRIDES_REFUSAL: "a statutory basis that overrides a refusal",
@@ -64,6 +93,11 @@ def reason_in_words(reason: str) -> str:
     except (ValueError, KeyError):
         return reason
     return f"{words} ({reason})"
+
+
+def finnish_time(moment: datetime) -> str:
+    """``Mon 30.11.2026 14:32``, in Finnish time."""
+    return f"{moment.astimezone(HELSINKI):%a %d.%m.%Y %H:%M}"
 
 
 def _print(line: str) -> None:
@@ -108,10 +142,15 @@ class Narrator:
             )
 
     def step(self, number: int, outcome: StepOutcome) -> None:
-        """One step of the journey: what was handed over, then each decision."""
-        step, event = outcome.step, outcome.step.event
+        """One step of the journey: what was handed over, each decision, what followed."""
+        step = outcome.step
         self.say()
         self.say(f"Step {number}. {step.title}")
+        if isinstance(step, TimePasses):
+            self._time_passes(step)
+            self._followed(outcome.followed)
+            return
+        event = step.event
         what = event_in_words(event.ce_type())
         article = "an" if what[0] in "aeiou" else "a"
         sender = self.organisation(step.source.oid)
@@ -127,10 +166,40 @@ class Narrator:
         elif not outcome.decisions and not outcome.rejected:
             self.say(
                 "  · nobody to send it to: it names no receiver and no organisation works with "
-                "the client yet (no care network); it stays with the sender"
+                "the client yet (no care network); the router keeps it for the client's path"
             )
         for decision in outcome.decisions:
             self._decision(decision.record, decision.received_as)
+        self._followed(outcome.followed)
+
+    def population(self, population: Population, rejected: int) -> None:
+        """The synthetic clients whose paths go through the router before the indicators."""
+        self.say()
+        self.say(
+            f"Meanwhile, {population.clients} other synthetic clients' paths (test identity "
+            f"codes; {population.events} events: consents, Kykyviisari, referrals, answers, "
+            "outcomes) go through the router, published straight to the organisations' outboxes."
+        )
+        if rejected:
+            self.say(f"  ✗ {rejected} of their records were rejected (see the log)")
+        else:
+            self.say("  ✓ all routed, with handovers and hints as above")
+
+    def indicators(self, table: str, threshold: int) -> None:
+        """The pathway indicators of the demo period, as ``saattaja indicators`` prints them."""
+        self.say()
+        self.say(
+            "The pathway indicators of the demo period (saattaja indicators): aggregates "
+            "only, from the router's pathway tables."
+        )
+        self.say(
+            f"Every cell resting on 1 to {threshold - 1} clients is hidden as <{threshold}, and "
+            "so is any cell from which a hidden one could be worked back: the journey's client "
+            "alone would leave every cell hidden; the synthetic clients make figures show."
+        )
+        self.say()
+        for line in table.splitlines():
+            self.say(line)
 
     def decisions(self, records: Sequence[AuditRecord]) -> None:
         """Decisions on one event seen after the journey, as they happen."""
@@ -142,6 +211,127 @@ class Narrator:
         )
         for record in records:
             self._decision(record, None)
+
+    def _time_passes(self, step: TimePasses) -> None:
+        waiting = self.organisation(step.waiting_for.oid)
+        self.say(
+            f"  referral {step.referral_id}, sent {finnish_time(step.requested_at)}, was due "
+            f"{finnish_time(step.due_at)} (working days: weekends and Finnish public holidays "
+            "are not counted)"
+        )
+        self.say(
+            f"  the router's clock moves on to {finnish_time(step.until)}; {waiting} has "
+            "neither accepted nor rejected"
+        )
+        self.say(
+            "  the router's overdue watch looks (it does every SAATTAJA_OVERDUE_SCAN_SECONDS; "
+            "the demo asks at once)"
+        )
+
+    def _followed(self, followed: Sequence[Decision]) -> None:
+        """What the router sent because of the step: handovers, hints, overdue notices."""
+        issued = [d for d in followed if d.record.event_type in _ROUTER_ISSUED]
+        items = [d for d in followed if d.record.event_type not in _ROUTER_ISSUED]
+        for decision in issued:
+            if isinstance(decision.event, HandoverPackage):
+                self._package(decision, decision.event, items)
+        for recipient in dict.fromkeys(d.record.recipient for d in items):
+            packaged = any(
+                isinstance(d.event, HandoverPackage) and d.record.recipient == recipient
+                for d in issued
+            )
+            if not packaged:
+                self.say(
+                    f"  ⇒ the client's earlier records, for {self.organisation(recipient)}: "
+                    "none may follow, so no handover package"
+                )
+            for item in items:
+                if item.record.recipient == recipient and not item.permitted:
+                    self._refused_item(item.record)
+        for decision in issued:
+            if decision.record.event_type == HandoverPackage.ce_type():
+                if decision.event is None:
+                    self._decision(decision.record, decision.received_as)
+            elif isinstance(decision.event, AssessmentAvailable):
+                self._hint(decision, decision.event)
+            elif isinstance(decision.event, ReferralOverdue | ReferralExpired):
+                self._notice(decision, decision.event)
+            else:
+                self._decision(decision.record, decision.received_as)
+
+    def _package(
+        self, decision: Decision, package: HandoverPackage, items: Sequence[Decision]
+    ) -> None:
+        to = self.organisation(package.recipient)
+        why = (
+            "took the catch"
+            if package.trigger is HandoverTrigger.REFERRAL_ACCEPTED
+            else f"joins the client's care team ({package.trigger_document_id})"
+        )
+        self.say(
+            f"  ⇒ {decision.recipient.id} {why}: the router hands the client's earlier records "
+            f"over from {self._registry.by_oid(package.sender).id} (saattaen vaihtaen)"
+        )
+        self._decision(decision.record, decision.received_as)
+        self.say(f"      the package lists {len(package.items)} record(s):")
+        for item in package.items:
+            what = event_in_words(item.event_type)
+            origin = self._registry.by_oid(item.sender).id
+            state = "included, follows the package" if item.included else "already had"
+            self.say(
+                f"      · {what} {item.document_id} from {origin}, "
+                f"{finnish_time(item.occurred_at)}: {state}"
+            )
+            for followed in items:
+                if (
+                    followed.record.event_id == item.event_id
+                    and followed.record.recipient == package.recipient
+                    and followed.received_as is not None
+                ):
+                    self.say(f"          received by {to}: {followed.received_as}")
+
+    def _refused_item(self, record: AuditRecord) -> None:
+        what = event_in_words(record.event_type)
+        origin = self._registry.by_oid(record.sender).id
+        self.say(
+            f"      ✗ {what} ({record.category}) from {origin} not handed over to "
+            f"{self._registry.by_oid(record.recipient).id}: {reason_in_words(record.reason)}"
+        )
+
+    def _hint(self, decision: Decision, hint: AssessmentAvailable) -> None:
+        origin = self._registry.by_oid(hint.sender).id
+        moment = (
+            "before it assesses"
+            if hint.moment is HintMoment.BEFORE_ASSESSING
+            else f"after its own {hint.duplicate_assessment_id}"
+        )
+        self.say(
+            f"  ⓘ hint to {decision.recipient.id} {moment}: {origin} recorded "
+            f"{hint.assessment_kind} {hint.assessment_id} on {finnish_time(hint.recorded_at)}; "
+            "the client need not repeat it"
+        )
+        self._decision(decision.record, decision.received_as)
+
+    def _notice(self, decision: Decision, notice: ReferralOverdue | ReferralExpired) -> None:
+        requester = self._registry.by_oid(notice.sender).id
+        if isinstance(notice, ReferralOverdue):
+            self.say(
+                f"  ⏰ overdue notice {notice.escalation} on referral {notice.referral_id} "
+                f"(due {finnish_time(notice.due_at)}), to {decision.recipient.id}"
+            )
+        else:
+            self.say(f"  ⏰ referral {notice.referral_id} expired, to {decision.recipient.id}")
+        self._decision(decision.record, decision.received_as)
+        manager = notice.case_manager_organisation
+        if decision.record.recipient != notice.sender:
+            return
+        if manager is None:
+            self.say("      no case manager is named for the client: the requester alone hears")
+        elif manager == notice.sender:
+            self.say(
+                f"      {requester} is both the requester, still responsible, and the case "
+                "manager's organisation: one notice"
+            )
 
     def _decision(self, record: AuditRecord, received_as: str | None) -> None:
         to = self.organisation(record.recipient)

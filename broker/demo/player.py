@@ -4,23 +4,32 @@ Waiting is on conditions with deadlines, never a fixed pause: the router's count
 records handled (which also counts events with no candidate recipient, and consents),
 then the audit log (every decision on the event) or the consent store (a consent
 applied), then each permitted recipient's own system, until the event is there.
+
+What the router sends because of a step (a handover package and the records that follow
+it, hints, overdue notices) is collected too, from the audit records the step added, and
+read back from the recipients' inboxes for what the audit records do not say.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 
+from aiokafka import AIOKafkaProducer
+
 from broker.demo.errors import StepTimeoutError
-from broker.demo.journey import JourneyStep
+from broker.demo.inbox import from_inbox
+from broker.demo.journey import Step, TimePasses
 from broker.demo.sources import feed, received
 from broker.demo.stack import DemoStack
 from broker.registry import Organisation
+from broker.topics import outbox_topic
 from consent.audit import PERMIT, AuditFilter, AuditRecord
-from schemas import ConsentGranted, ConsentRevoked
+from schemas import ConsentGranted, ConsentRevoked, Event
 
 __all__ = ["Decision", "JourneyPlayer", "StepOutcome"]
 
@@ -39,6 +48,8 @@ class Decision:
     record: AuditRecord
     received_as: str | None
     """Where the receiving system shows the event; None for a refusal (or not arrived)."""
+    event: Event | None = None
+    """The event as the recipient's inbox holds it; read only for what a step caused."""
 
     @property
     def permitted(self) -> bool:
@@ -50,15 +61,18 @@ class Decision:
 class StepOutcome:
     """What became of one step's record."""
 
-    step: JourneyStep
+    step: Step
     fed_as: str
-    """How the record was handed over (a row, a POST, a file)."""
+    """How the record was handed over (a row, a POST, a file); for days passing, the clock."""
     applied: bool
     """A consent or revocation the router applied to the consent store."""
     rejected: bool
     """The router sent the record to the dead-letter topic (an invalid event)."""
     decisions: tuple[Decision, ...]
     """One per candidate recipient, in the order decided; none for a consent."""
+    followed: tuple[Decision, ...] = ()
+    """Decisions on what the router sent because of the step, in log order: handover
+    packages and the records they hand over, hints, overdue notices."""
 
     @property
     def permitted(self) -> frozenset[str]:
@@ -77,42 +91,127 @@ class JourneyPlayer:
     def __init__(self, stack: DemoStack) -> None:
         self._stack = stack
 
-    async def play(self, step: JourneyStep) -> StepOutcome:
+    async def play(self, step: Step) -> StepOutcome:
         """Feed one step and wait until it is decided and every permitted delivery arrived."""
+        if isinstance(step, TimePasses):
+            return await self._pass_time(step)
         stack = self._stack
+        event = step.event
+        pseudonym = stack.pseudonymiser.pseudonym(event.client)
+        # The router decides at its own clock: a step told after days passed must not reach
+        # it from its future, where the consents it rests on would not be valid yet.
+        stack.clock.advance_to(event.occurred_at)
+        seen = await self._last_sequence(pseudonym)
         before, rejected_before = self._handled(), self._rejected()
-        fed_as = await feed(stack.systems[step.source.id], step.event)
+        fed_as = await feed(stack.systems[step.source.id], event)
         await _eventually(
             f"the router to handle the record of step '{step.title}' (fed as {fed_as})",
             _ROUTED_WITHIN,
             lambda: _ready(self._handled() > before),
         )
         rejected = self._rejected() > rejected_before
-        event = step.event
-        pseudonym = stack.pseudonymiser.pseudonym(event.client)
         if isinstance(event, ConsentGranted | ConsentRevoked):
             assert stack.consents is not None  # noqa: S101 - set by stack.start()
             history = await stack.consents.history(pseudonym)
             applied = any(version.event_id == event.event_id for version in history)
             return StepOutcome(step, fed_as, applied, rejected, ())
-        records = await self._decisions_on(step)
-        decisions = []
-        for record in records:
-            recipient = stack.registry.by_oid(record.recipient)
-            received_as = None
-            if record.decision == PERMIT:
-                received_as = await self._arrival(recipient, str(event.event_id))
-            decisions.append(Decision(recipient, record, received_as))
-        return StepOutcome(step, fed_as, False, rejected, tuple(decisions))
+        records = await self._records_after(pseudonym, seen)
+        own = [record for record in records if record.event_id == event.event_id]
+        caused = [record for record in records if record.event_id != event.event_id]
+        decisions = [await self._decision(record) for record in own]
+        followed = await self._followed(caused)
+        return StepOutcome(step, fed_as, False, rejected, tuple(decisions), followed)
 
-    async def _decisions_on(self, step: JourneyStep) -> list[AuditRecord]:
+    async def publish(self, waves: Sequence[Sequence[Event]]) -> int:
+        """Publish events straight to their senders' outboxes, wave by wave; how many rejected.
+
+        Each wave is routed before the next is sent, since the router orders one client's
+        events only within one outbox, and an answer must not overtake its referral.
+        """
+        stack = self._stack
+        assert stack.connection is not None  # noqa: S101 - set by stack.start()
+        by_oid = {organisation.oid: organisation for organisation in stack.registry}
+        # As the router's own producer: idempotence off, which the embedded broker lacks.
+        producer = AIOKafkaProducer(
+            **stack.connection.client_kwargs(), acks="all", enable_idempotence=False
+        )
+        await producer.start()
+        rejected_before = self._rejected()
+        try:
+            for number, wave in enumerate(waves, start=1):
+                before = self._handled()
+                sent = []
+                for event in wave:
+                    record = stack.codec.encode(event)
+                    sent.append(
+                        await producer.send(
+                            outbox_topic(by_oid[event.sender].id),
+                            record.value,
+                            key=record.key,
+                            headers=list(record.headers),
+                        )
+                    )
+                await asyncio.gather(*sent)
+                await self._handled_at_least(
+                    before + len(wave),
+                    f"wave {number} of {len(waves)} ({len(wave)} records sent to the outboxes)",
+                )
+        finally:
+            await producer.stop()
+        return self._rejected() - rejected_before
+
+    async def _handled_at_least(self, count: int, what: str) -> None:
+        await _eventually(
+            f"the router to handle {what}",
+            _ROUTED_WITHIN * 2,
+            lambda: _ready(self._handled() >= count),
+        )
+
+    async def _pass_time(self, step: TimePasses) -> StepOutcome:
+        stack = self._stack
+        assert stack.router is not None  # noqa: S101 - set by stack.start()
+        pseudonym = stack.pseudonymiser.pseudonym(step.client)
+        seen = await self._last_sequence(pseudonym)
+        stack.clock.advance_to(step.until)
+        # The watch inside the router would find it within SAATTAJA_OVERDUE_SCAN_SECONDS;
+        # the demo asks for the scan at once. Both take turns with routing, so whichever
+        # runs first sends the notices and the other finds nothing left to do.
+        await stack.router.escalate_overdue()
+        followed = await self._followed(await self._records_after(pseudonym, seen))
+        return StepOutcome(step, "the router's clock moved on", False, False, (), followed)
+
+    async def _decision(self, record: AuditRecord) -> Decision:
+        recipient = self._stack.registry.by_oid(record.recipient)
+        received_as = None
+        if record.decision == PERMIT:
+            received_as = await self._arrival(recipient, str(record.event_id))
+        return Decision(recipient, record, received_as)
+
+    async def _followed(self, records: Sequence[AuditRecord]) -> tuple[Decision, ...]:
+        """Decisions on what a step caused, each permitted one with its event from the inbox."""
+        decisions = [await self._decision(record) for record in records]
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for decision in decisions:
+            if decision.permitted:
+                wanted.setdefault(decision.recipient.oid, set()).add(decision.record.event_id)
+        events = {
+            oid: await from_inbox(self._stack, self._stack.registry.by_oid(oid), event_ids)
+            for oid, event_ids in wanted.items()
+        }
+        return tuple(
+            replace(d, event=events.get(d.recipient.oid, {}).get(d.record.event_id))
+            for d in decisions
+        )
+
+    async def _records_after(self, pseudonym: str, sequence: int) -> list[AuditRecord]:
         audit = self._stack.audit
         assert audit is not None  # noqa: S101 - set by stack.start()
-        event = step.event
-        filters = AuditFilter(
-            client=self._stack.pseudonymiser.pseudonym(event.client), event_type=event.ce_type()
-        )
-        return [r async for r in audit.query(filters) if r.event_id == event.event_id]
+        return [
+            r async for r in audit.query(AuditFilter(client=pseudonym)) if r.sequence > sequence
+        ]
+
+    async def _last_sequence(self, pseudonym: str) -> int:
+        return max((r.sequence for r in await self._records_after(pseudonym, 0)), default=0)
 
     async def _arrival(self, recipient: Organisation, event_id: str) -> str:
         system = self._stack.systems[recipient.id]

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from adapters.fhir_rest import FhirRestAdapter, FhirRestSettings
 from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.file_drop import FileDropAdapter, FileDropSettings
 from adapters.sdk import Adapter, AdapterRuntime, AdapterSettings
 from adapters.sql_outbox import SqlOutboxAdapter, SqlOutboxSettings, create_tables
+from broker.demo.clock import DemoClock
 from broker.embedded import EmbeddedBroker
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation, OrganisationRegistry
@@ -31,7 +34,7 @@ from broker.topics import create_topics
 from consent.audit import AuditLog
 from consent.database import create_database_engine, upgrade_database
 from consent.store import ConsentStore
-from schemas import OrganisationKind, Pseudonymiser
+from schemas import EventCodec, OrganisationKind, Pseudonymiser
 
 __all__ = ["DemoStack", "FhirSystem", "FolderSystem", "SqlSystem"]
 
@@ -101,9 +104,15 @@ class DemoStack:
         self.router: RouterService | None = None
         self.audit: AuditLog | None = None
         self.consents: ConsentStore | None = None
+        self.engine: AsyncEngine | None = None
+        """The consent, audit and pathway database, for reading what the router recorded."""
+        self.connection: KafkaConnection | None = None
+        self.clock = DemoClock()
+        """The router's clock: the journey moves it on when working days pass in the story."""
         self.bootstrap = ""
         self._removed = False
         self.pseudonymiser = Pseudonymiser(self._settings.require_pseudonym_secret())
+        self.codec = EventCodec(self.pseudonymiser, self._settings.max_event_bytes)
 
     @property
     def settings(self) -> SaattajaSettings:
@@ -132,15 +141,15 @@ class DemoStack:
         if self._removed:
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
-        connection = await self._connect()
+        connection = self.connection = await self._connect()
         await create_topics(connection, self.registry, self._settings.topic_partitions)
         await upgrade_database(self._settings.database_url)
-        engine = create_database_engine(self._settings.database_url)
+        engine = self.engine = create_database_engine(self._settings.database_url)
         self._exits.push_async_callback(engine.dispose)
         self.audit = AuditLog(engine)
         self.consents = ConsentStore(engine)
         self.router = await self._exits.enter_async_context(
-            RouterService(self._settings, self.registry, connection)
+            RouterService(self._settings, self.registry, connection, clock=self.clock)
         )
         for organisation in self.registry:
             await self._start_adapter(organisation, connection)
