@@ -28,7 +28,12 @@ from broker.pathway.tables import (
     pathway_hints,
     pathway_referrals,
 )
-from consent.database import in_connection, insert_unless_present, translate_database_errors
+from consent.database import (
+    in_connection,
+    insert_or_update,
+    insert_unless_present,
+    translate_database_errors,
+)
 from schemas import DataCategory, DocumentPart, KafkaRecord
 
 __all__ = ["HandoverFact", "HintFact", "PathwayStore"]
@@ -69,9 +74,17 @@ class PathwayStore:
         self._engine = engine
 
     async def load(
-        self, clients: Collection[str], event_ids: Iterable[uuid.UUID]
+        self,
+        clients: Collection[str],
+        event_ids: Iterable[uuid.UUID],
+        *,
+        case_managers: bool = True,
     ) -> tuple[dict[str, ClientPathway], dict[uuid.UUID, str | None]]:
-        """Each client's pathway, and which of the events were applied (with refusals)."""
+        """Each client's pathway, and which of the events were applied (with refusals).
+
+        Routing does not read the case managers (events only replace them), so it passes
+        ``case_managers=False`` and saves a statement per wave.
+        """
         ordered = sorted(clients)
         pathways = {client: ClientPathway(client) for client in ordered}
         async with (
@@ -97,11 +110,14 @@ class PathwayStore:
             )
             for row in documents.mappings():
                 pathways[row["client"]].documents[row["slot"]] = _document(row)
-            managers = await connection.execute(
-                sa.select(pathway_case_managers).where(pathway_case_managers.c.client.in_(ordered))
-            )
-            for row in managers.mappings():
-                pathways[row["client"]].case_manager = _case_manager(row)
+            if case_managers:
+                managers = await connection.execute(
+                    sa.select(pathway_case_managers).where(
+                        pathway_case_managers.c.client.in_(ordered)
+                    )
+                )
+                for row in managers.mappings():
+                    pathways[row["client"]].case_manager = _case_manager(row)
         return pathways, applied
 
     async def save(
@@ -201,37 +217,33 @@ async def _replace_referrals(connection: AsyncConnection, referrals: Iterable[Re
     rows = [_referral_row(referral) for referral in referrals]
     if not rows:
         return
-    columns = pathway_referrals.c
-    # Delete and insert: one statement shape on both dialects. The escalation count is the
-    # overdue watch's; a wave carries the count it read, which is at most one behind.
-    await connection.execute(
-        sa.delete(pathway_referrals).where(
-            sa.tuple_(columns.requester, columns.referral_id).in_(
-                [(row["requester"], row["referral_id"]) for row in rows]
-            )
-        )
+    # The escalation count is the overdue watch's alone: a wave's copy may be one behind.
+    statement = insert_or_update(
+        pathway_referrals,
+        connection.dialect.name,
+        ("requester", "referral_id"),
+        keep=("escalations",),
     )
-    await connection.execute(pathway_referrals.insert(), rows)
+    await connection.execute(statement, rows)
 
 
 async def _replace_documents(
     connection: AsyncConnection, documents: dict[tuple[str, str], Document | None]
 ) -> None:
-    if not documents:
-        return
-    columns = pathway_documents.c
-    await connection.execute(
-        sa.delete(pathway_documents).where(
-            sa.tuple_(columns.client, columns.slot).in_(list(documents))
+    emptied = [key for key, document in documents.items() if document is None]
+    if emptied:
+        columns = pathway_documents.c
+        await connection.execute(
+            sa.delete(pathway_documents).where(sa.tuple_(columns.client, columns.slot).in_(emptied))
         )
-    )
     rows = [
         _document_row(client, document)
         for (client, _slot), document in documents.items()
         if document is not None
     ]
     if rows:
-        await connection.execute(pathway_documents.insert(), rows)
+        statement = insert_or_update(pathway_documents, connection.dialect.name, ("client", "slot"))
+        await connection.execute(statement, rows)
 
 
 async def _replace_case_managers(

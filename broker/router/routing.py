@@ -268,7 +268,7 @@ class Router:
             self._network.members_of(clients),
             self._consents.consents_of(clients),
             self._ledger.delivered(event_ids),
-            self._pathway.load(clients, event_ids),
+            self._pathway.load(clients, event_ids, case_managers=False),
         )
         now = self._clock()
         wave = _Wave()
@@ -494,12 +494,14 @@ class Router:
 
     async def escalate_overdue(self, *, limit: int = 100) -> int:
         """Send the overdue notices and expiries due now; how many referrals were escalated."""
-        async with self._turn:
-            now = self._clock()
-            escalated = 0
-            for referral in await self._pathway.due_referrals(now, limit):
+        now = self._clock()
+        escalated = 0
+        for referral in await self._pathway.due_referrals(now, limit):
+            # One referral per turn: routing never waits for a whole scan, however many
+            # referrals fall due at once (after an outage, say).
+            async with self._turn:
                 escalated += await self._escalate(referral, now)
-            return escalated
+        return escalated
 
     async def _escalate(self, referral: Referral, now: datetime) -> int:
         step = escalate(referral, now, self._rules.clock)

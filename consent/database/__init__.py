@@ -7,7 +7,7 @@ from consent.database.engine import (
 )
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
-from consent.database.statements import insert_unless_present
+from consent.database.statements import insert_or_update, insert_unless_present
 from consent.database.types import UtcDateTime
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "check_database_schema",
     "create_database_engine",
     "in_connection",
+    "insert_or_update",
     "insert_unless_present",
     "metadata",
     "translate_database_errors",
