@@ -92,6 +92,29 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 with suppress(asyncio.CancelledError, ConsumerStoppedError):
                     await ahead
 
+    async def stop(self, consuming: asyncio.Task[None], *, grace: float) -> None:
+        """Cancel ``consuming`` (the task running run()) once the batch in hand is committed.
+
+        Cancelled between Kafka's acknowledgement of a batch's deliveries and the ledger's
+        record of them, the batch routed again after a restart would deliver them twice. A
+        batch that cannot finish within ``grace`` seconds (a store is down) is cancelled
+        anyway, uncommitted.
+        """
+        try:
+            await asyncio.wait_for(self._in_hand.acquire(), grace)
+        except TimeoutError:
+            _log.warning("stopped_mid_batch", grace_seconds=grace)
+            held = False
+        else:
+            held = True
+        try:
+            consuming.cancel()
+            with suppress(asyncio.CancelledError):
+                await consuming
+        finally:
+            if held:
+                self._in_hand.release()
+
     async def _fetch(self) -> _Fetched:
         delay = _FIRST_RETRY_SECONDS
         while True:

@@ -43,6 +43,8 @@ __all__ = ["RouterService", "RouterStatus"]
 
 _log = structlog.get_logger(__name__)
 _FIRST_RETRY_SECONDS = 0.2
+# How long stop() lets the batch in hand finish; longer only while a store is down.
+_STOP_GRACE_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -95,6 +97,7 @@ class RouterService:
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._consuming: asyncio.Task[None] | None = None
+        self._outboxes: OutboxConsumer | None = None
         self._router: Router | None = None
         self._decoding: DecodingPool | None = None
 
@@ -147,7 +150,7 @@ class RouterService:
             session_timeout_ms=settings.router_session_timeout_ms,
             heartbeat_interval_ms=max(settings.router_session_timeout_ms // 3, 100),
         )
-        outboxes = OutboxConsumer(
+        self._outboxes = outboxes = OutboxConsumer(
             self._consumer,
             batch_size=settings.router_batch_size,
             read_ahead=self._decoding.read_ahead,
@@ -170,12 +173,8 @@ class RouterService:
             self._overdue_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._overdue_watch
-        if self._consuming is not None:
-            # Mid-batch is safe: nothing of the batch in hand is committed, and routing it
-            # again after a restart is idempotent.
-            self._consuming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._consuming
+        if self._consuming is not None and self._outboxes is not None:
+            await self._outboxes.stop(self._consuming, grace=_STOP_GRACE_SECONDS)
         if self._consumer is not None:
             await self._consumer.stop()
         if self._producer is not None:
