@@ -64,6 +64,7 @@ def consent(
     sender: str = SOTE,
     client: str = CLIENT,
     exceptions: tuple[ConsentRule, ...] = (),
+    sources: tuple[str, ...] = (),
 ) -> ConsentGranted:
     """A consent recorded at the health centre, valid from START onwards."""
     return ConsentGranted(
@@ -71,7 +72,7 @@ def consent(
         sender=sender,
         client=client,
         consent_id=consent_id,
-        scope=ConsentRule(recipients=recipients, categories=categories),
+        scope=ConsentRule(recipients=recipients, categories=categories, sources=sources),
         exceptions=exceptions,
         valid_from=START - timedelta(days=1),
     )

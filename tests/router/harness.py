@@ -77,13 +77,13 @@ def router_settings(
     """Settings of a router under test."""
     # Tests that want overdue notices ask the service for them with a clock of their own.
     extra.setdefault("overdue_scan_seconds", 86_400)
+    extra.setdefault("router_session_timeout_ms", 6_000)
     return SaattajaSettings(
         kafka_bootstrap=bootstrap,
         database_url=database_url,
         pseudonym_secret=SecretStr(SECRET.decode()),
         legal_bases_file=legal_bases_file,
         router_group_id=f"router-test-{uuid.uuid4().hex[:8]}",
-        router_session_timeout_ms=6_000,
         store_retry_max_seconds=0.5,
         topic_partitions=2,
         **extra,
@@ -225,10 +225,13 @@ async def running_router(
     legal_bases_file: Path | None = None,
     start_router: bool = True,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    **settings_extra: Any,
 ) -> AsyncIterator[tuple[Harness, RouterService]]:
     """A harness and a started router over fresh topics; ``clock`` is the router's clock."""
     registry = suffixed_registry(shipped)
-    settings = router_settings(bootstrap, database_url, legal_bases_file=legal_bases_file)
+    settings = router_settings(
+        bootstrap, database_url, legal_bases_file=legal_bases_file, **settings_extra
+    )
     connection = KafkaConnection(bootstrap)
     await create_topics(connection, registry, settings.topic_partitions)
     producer = AIOKafkaProducer(**connection.client_kwargs(), enable_idempotence=False)
