@@ -63,8 +63,13 @@ class EventCodec:
     pseudonymiser: Pseudonymiser
     max_event_bytes: int = 1_048_576
 
-    def encode(self, event: Event) -> KafkaRecord:
-        """The Kafka record of an event; its Bundle is validated before it leaves."""
+    def encode(self, event: Event, *, validate: bool = True) -> KafkaRecord:
+        """The Kafka record of an event; its Bundle is validated before it leaves.
+
+        ``validate=False`` skips the fhir.resources validation of the Bundle, for a caller
+        that builds the same few shapes many times (the router's own events and minimised
+        copies), whose FHIR the contract tests validate for every event type.
+        """
         value = build_message_bundle(
             event_id=event.event_id,
             event_code=event.event_code,
@@ -72,6 +77,7 @@ class EventCodec:
             source_oid=event.sender,
             destinations=event.destinations(),
             resources=event.fhir_resources(),
+            validate=validate,
         )
         self._check_size(value)
         pseudonym = self.pseudonymiser.pseudonym(event.client)

@@ -77,7 +77,9 @@ class Document:
     document_id: str
     parts: tuple[DocumentPart, ...]
     """The supporting documents minimisation may remove, as the event lists them."""
-    record: KafkaRecord
+    record: KafkaRecord | None = None
+    """The record as it arrived; None as routing loads a document (records are read only
+    for the documents a handover sends)."""
 
     @property
     def kind(self) -> str:

@@ -106,7 +106,7 @@ class PathwayStore:
                 referral = _referral(row)
                 pathways[referral.client].referrals[referral.key] = referral
             documents = await connection.execute(
-                sa.select(pathway_documents).where(pathway_documents.c.client.in_(ordered))
+                sa.select(*_DOCUMENT_FIELDS).where(pathway_documents.c.client.in_(ordered))
             )
             for row in documents.mappings():
                 pathways[row["client"]].documents[row["slot"]] = _document(row)
@@ -164,6 +164,24 @@ class PathwayStore:
             self._engine.connect() as connection,
         ):
             return [_referral(row) for row in (await connection.execute(query)).mappings()]
+
+    async def records(
+        self, documents: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], KafkaRecord]:
+        """The records kept in these (client, slot)s; a slot emptied meanwhile is left out."""
+        if not documents:
+            return {}
+        columns = pathway_documents.c
+        query = sa.select(pathway_documents).where(
+            sa.tuple_(columns.client, columns.slot).in_(sorted(documents))
+        )
+        async with (
+            translate_database_errors("reading documents to hand over"),
+            self._engine.connect() as connection,
+        ):
+            rows = (await connection.execute(query)).mappings().all()
+        found = {(row["client"], row["slot"]): _document(row).record for row in rows}
+        return {key: record for key, record in found.items() if record is not None}
 
     async def document(self, client: str, slot: str) -> Document | None:
         """One document of one client."""
@@ -383,7 +401,20 @@ def _referral_row(referral: Referral) -> dict[str, Any]:
     }
 
 
+# Every column but the record's: a wave reads what decisions need, not the documents.
+_DOCUMENT_FIELDS = tuple(
+    column for column in pathway_documents.c if not column.name.startswith("record_")
+)
+
+
 def _document(row: sa.RowMapping) -> Document:
+    record = None
+    if "record_value" in row:
+        record = KafkaRecord(
+            key=row["record_key"],
+            headers=tuple((name, value.encode()) for name, value in row["record_headers"]),
+            value=row["record_value"],
+        )
     return Document(
         slot=row["slot"],
         event_id=uuid.UUID(row["event_id"]),
@@ -395,15 +426,14 @@ def _document(row: sa.RowMapping) -> Document:
         parts=tuple(
             DocumentPart(part_id, DataCategory(category)) for part_id, category in row["parts"]
         ),
-        record=KafkaRecord(
-            key=row["record_key"],
-            headers=tuple((name, value.encode()) for name, value in row["record_headers"]),
-            value=row["record_value"],
-        ),
+        record=record,
     )
 
 
 def _document_row(client: str, document: Document) -> dict[str, Any]:
+    if document.record is None:
+        # Only a document an event has just put in its slot is written, with its record.
+        raise ValueError(f"document {document.event_id} has no record to keep")
     return {
         "client": client,
         "slot": document.slot,

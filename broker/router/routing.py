@@ -393,7 +393,7 @@ class Router:
         had = set(await self._ledger.delivered(item_ids)) | set(pairs)
         packages: list[tuple[Disclosed, list[Disclosed], HandoverDue, _Routable]] = []
         for (routable, due), decided in items:
-            permitted = [d for d in decided if self._effects.delivery(d) is not None]
+            permitted = [d for d in decided if d.permitted]
             listed = [(d, d.key not in had) for d in permitted]
             package = self._effects.package(
                 due, routable.event.client, routable.pseudonym, listed, now
@@ -402,6 +402,7 @@ class Router:
                 packages.append((package, [d for d, new in listed if new], due, routable))
                 had.update(d.key for d in permitted)
         records = await self._audit.append([package.entry for package, *_ in packages])
+        await self._read_kept_records([d for _, follow, *_ in packages for d in follow])
         facts = []
         for (package, follow, due, routable), record in zip(packages, records, strict=True):
             package.record_of = record
@@ -429,6 +430,14 @@ class Router:
                 items=len(follow),
             )
         return facts
+
+    async def _read_kept_records(self, items: Sequence[Disclosed]) -> None:
+        """Read the records of the kept documents about to be sent, in one query."""
+        wanted = {d.kept_as for d in items if d.record is None and d.kept_as is not None}
+        records = await self._pathway.records(wanted)
+        for disclosed in items:
+            if disclosed.record is None and disclosed.kept_as is not None:
+                disclosed.record = records.get(disclosed.kept_as)
 
     def _hints(
         self,
@@ -510,8 +519,9 @@ class Router:
         slot = referral_slot(referral.requester, referral.referral_id)
         pathways, _ = await self._pathway.load([referral.client], [])
         pathway = pathways[referral.client]
-        document = pathway.documents.get(slot)
-        request = None if document is None else self._codec.decode(document.record)
+        document = await self._pathway.document(referral.client, slot)
+        kept = None if document is None else document.record
+        request = None if kept is None else self._codec.decode(kept)
         if not isinstance(request, ReferralRequested):
             # Without the request the client is unknown: move on rather than retry for ever.
             _log.error("overdue_referral_without_request", referral=referral.describe())
@@ -642,7 +652,7 @@ class Router:
                 continue
             removed = tuple(sorted(record.removed))
             if removed not in encoded:  # serialise once per distinct redaction
-                encoded[removed] = self._codec.encode(event.without_parts(removed))
+                encoded[removed] = self._codec.encode(event.without_parts(removed), validate=False)
             deliveries.append((self._by_oid[record.recipient], encoded[removed]))
         return deliveries
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import replace
 
@@ -104,20 +105,31 @@ async def test_saved_referrals_load_back(store: PathwayStore) -> None:
     assert (await loaded(store)).referrals == walk.pathway.referrals
 
 
-async def test_saved_documents_load_back(store: PathwayStore) -> None:
+async def test_saved_documents_load_back_without_their_records(store: PathwayStore) -> None:
     walk = Walk().through(assessment("A-1"), plan(), requested())
     await store.save(walk.changes)
-    assert (await loaded(store)).documents == walk.pathway.documents
+    expected = {
+        slot: dataclasses.replace(document, record=None)
+        for slot, document in walk.pathway.documents.items()
+    }
+    assert (await loaded(store)).documents == expected
 
 
 async def test_a_document_keeps_its_record_bytes_and_headers(store: PathwayStore) -> None:
     check = assessment("A-1")
     await store.save(Walk().through(check).changes)
-    document = (await loaded(store)).documents[f"assessment/terveystarkastus/{SOTE}"]
+    slot = f"assessment/terveystarkastus/{SOTE}"
+    kept = (await store.records([(PSEUDONYM, slot)]))[(PSEUDONYM, slot)]
     sent = record(check)
-    assert document.record.key == sent.key
-    assert document.record.value == sent.value
-    assert document.record.headers == sent.headers
+    assert kept.key == sent.key
+    assert kept.value == sent.value
+    assert kept.headers == sent.headers
+
+
+async def test_records_of_emptied_slots_are_left_out(store: PathwayStore) -> None:
+    await store.save(Walk().through(requested()).changes)
+    await store.save(PathwayChanges(documents={(PSEUDONYM, REFERRAL_SLOT): None}))
+    assert await store.records([(PSEUDONYM, REFERRAL_SLOT)]) == {}
 
 
 async def test_one_document_is_read_by_its_slot(store: PathwayStore) -> None:
