@@ -5,6 +5,10 @@ consent of the client permits a recipient (by organisation or kind) a set of cat
 until it is revoked; candidates are the organisations an event names plus the client's
 care network (organisations that accepted a referral, and the referral's sender); a plan's
 supporting assessment is removed for a recipient whose consents do not cover its category.
+A referral is accepted once; the organisation that accepts it receives the client's other
+documents (the latest assessment of each kind, every plan, the referrals still open) that
+it may receive then, unless it was decided about them before. The router's own notices
+(the handover package, the hints) are left out of the comparison of inboxes.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from schemas import (
     Recipient,
     ReferralAccepted,
     ReferralRequested,
+    assessment_kind_of,
 )
 from schemas.examples import EXAMPLE_ORGANISATIONS
 from tests.router.events import (
@@ -150,6 +155,7 @@ def build_events(scenario: Scenario) -> list[Event]:
     for number, (client, client_steps) in enumerate(sorted(scenario.items())):
         consent_ids: list[str] = []
         referrals: list[ReferralRequested] = []
+        accepted: set[str] = set()
         for index, step in enumerate(client_steps):
             name = f"{number}-{index}"
             match step:
@@ -163,10 +169,12 @@ def build_events(scenario: Scenario) -> list[Event]:
                     referrals.append(referral(f"R-{name}", receiver, client=client))
                     events.append(referrals[-1])
                 case Accept(which) if referrals:
-                    accepted = referrals[which % len(referrals)]
-                    events.append(
-                        acceptance(accepted.referral_id, accepted.receiver, client=client)
-                    )
+                    answered = referrals[which % len(referrals)]
+                    if answered.referral_id not in accepted:  # a second one would be refused
+                        accepted.add(answered.referral_id)
+                        events.append(
+                            acceptance(answered.referral_id, answered.receiver, client=client)
+                        )
                 case SelfAssess():
                     events.append(kykyviisari(f"KV-{name}", client=client))
                 case SocialAssess():
@@ -180,6 +188,10 @@ def build_events(scenario: Scenario) -> list[Event]:
 class _Client:
     consents: dict[str, ConsentGranted] = field(default_factory=dict)
     network: set[str] = field(default_factory=set)
+    documents: dict[str, Event] = field(default_factory=dict)
+    """What follows the client to an organisation that takes over, by what it supersedes."""
+    decided: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """(event id, recipient) -> permitted, for each decision made."""
 
     def permits(self, recipient: str, category: DataCategory) -> bool:
         return any(
@@ -206,14 +218,34 @@ def reference(events: list[Event]) -> dict[str, set[tuple[str, bool]]]:
             continue
         candidates = (set(event.destinations()) | state.network) - {event.sender}
         for recipient in candidates:
-            if state.permits(recipient, event.category):
-                kept = isinstance(event, PlanCreated) and state.permits(
-                    recipient, DataCategory.ASSESSMENT_HEALTH
-                )
-                allowed[recipient].add((str(event.event_id), kept))
+            _decide(state, event, recipient, allowed)
         if isinstance(event, ReferralAccepted):
             state.network |= {event.sender, event.requester}
+            referral_slot = f"referral/{event.requester}/{event.referral_id}"
+            for slot, document in state.documents.items():
+                if slot != referral_slot and document.sender != event.sender:
+                    _decide(state, document, event.sender, allowed)
+        elif isinstance(event, AssessmentRecorded):
+            state.documents[f"assessment/{assessment_kind_of(event)}/{event.sender}"] = event
+        elif isinstance(event, PlanCreated):
+            state.documents[f"plan/{event.sender}/{event.plan_id}"] = event
+        elif isinstance(event, ReferralRequested):
+            state.documents[f"referral/{event.sender}/{event.referral_id}"] = event
     return allowed
+
+
+def _decide(
+    state: _Client, event: Event, recipient: str, allowed: dict[str, set[tuple[str, bool]]]
+) -> None:
+    """Decide once per event and recipient: the first decision stands (the audit log's key)."""
+    key = (str(event.event_id), recipient)
+    if key not in state.decided:
+        state.decided[key] = state.permits(recipient, event.category)
+        if state.decided[key]:
+            kept = isinstance(event, PlanCreated) and state.permits(
+                recipient, DataCategory.ASSESSMENT_HEALTH
+            )
+            allowed[recipient].add((str(event.event_id), kept))
 
 
 async def _run(
@@ -236,9 +268,11 @@ async def _run(
             got = set()
             for record in await harness.inbox(organisation.id):
                 event = CODEC.decode(KafkaRecord(record.key, tuple(record.headers), record.value))
+                delivered_pairs.add((str(event.event_id), organisation.oid))
+                if event.issued_by_router:
+                    continue
                 kept = isinstance(event, PlanCreated) and bool(event.basis)
                 got.add((str(event.event_id), kept))
-                delivered_pairs.add((str(event.event_id), organisation.oid))
             assert got == allowed.get(organisation.oid, set()), organisation.id
         assert delivered_pairs == permits
 
