@@ -86,7 +86,7 @@ _POSTGRES_ADMIN_URL_ENV: Final = "SAATTAJA_TEST_POSTGRES_URL"
 _POSTGRES_ADMIN_URL: Final = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
-async def _postgres_database(admin_url: str) -> AsyncIterator[str]:
+async def postgres_database(admin_url: str) -> AsyncIterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
     import asyncpg  # noqa: PLC0415  # only the PostgreSQL runs need it
     from sqlalchemy.engine import make_url  # noqa: PLC0415
@@ -115,14 +115,14 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
         return
-    async for url in _postgres_database(postgres_admin_url()):
+    async for url in postgres_database(postgres_admin_url()):
         yield url
 
 
 @pytest.fixture
 async def postgres_database_url() -> AsyncIterator[str]:
     """An empty PostgreSQL database of its own; not yet migrated."""
-    async for url in _postgres_database(postgres_admin_url()):
+    async for url in postgres_database(postgres_admin_url()):
         yield url
 
 

@@ -15,7 +15,7 @@ from broker.pathway.tables import (
     pathway_referrals,
 )
 from consent.database import create_database_engine, upgrade_database
-from tests.conftest import _postgres_database, postgres_admin_url
+from tests.conftest import postgres_admin_url, postgres_database
 
 FACT_TABLES = (
     pathway_referrals,
@@ -39,7 +39,7 @@ async def module_engine(
         async for engine in _migrated(url):
             yield engine
         return
-    async for url in _postgres_database(postgres_admin_url()):
+    async for url in postgres_database(postgres_admin_url()):
         async for engine in _migrated(url):
             yield engine
 

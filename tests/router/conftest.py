@@ -11,7 +11,7 @@ import pytest
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from consent.database import upgrade_database
-from tests.conftest import _postgres_database, postgres_admin_url
+from tests.conftest import postgres_admin_url, postgres_database
 from tests.router.events import new_client
 from tests.router.harness import Harness, ManualClock, RouterUnderTest, running_router
 
@@ -45,7 +45,7 @@ async def module_database_url(
         await upgrade_database(url)
         yield url
         return
-    async for url in _postgres_database(postgres_admin_url()):
+    async for url in postgres_database(postgres_admin_url()):
         await upgrade_database(url)
         yield url
 
