@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broker.errors import ConfigurationError
@@ -128,7 +135,7 @@ class SaattajaSettings(BaseSettings):
         description="An assessment of the same kind recorded by another organisation less "
         "than this many days earlier makes a new one a duplicate.",
     )
-    duplicate_assessment_windows: dict[str, int] = Field(
+    duplicate_assessment_windows: dict[str, NonNegativeInt] = Field(
         default_factory=dict,
         description='Windows in days per assessment kind, as JSON, e.g. {"kykyviisari": 183}; '
         "kinds not named use duplicate_assessment_window_days.",

@@ -138,6 +138,27 @@ class PathwayEffects:
         sender = self._by_oid.get(subject.sender)
         if sender is None:
             return None
+        entry = self.decision(
+            subject,
+            sender=sender,
+            recipient=recipient,
+            pseudonym=pseudonym,
+            consents=consents,
+            at=at,
+        )
+        return Disclosed(subject, recipient, entry, event, record, kept_as)
+
+    def decision(
+        self,
+        subject: Subject,
+        *,
+        sender: Organisation,
+        recipient: Organisation,
+        pseudonym: str,
+        consents: ClientConsents,
+        at: datetime,
+    ) -> AuditEntry:
+        """The consent decision on ``subject`` going from ``sender`` to ``recipient``."""
         decision = decide(
             Disclosure(
                 event_id=subject.event_id,
@@ -153,8 +174,7 @@ class PathwayEffects:
             consents,
             self._legal_bases,
         )
-        entry = audit_entry(subject, pseudonym, recipient, decision, at)
-        return Disclosed(subject, recipient, entry, event, record, kept_as)
+        return audit_entry(subject, pseudonym, recipient, decision, at)
 
     def event_decided(
         self,

@@ -55,12 +55,8 @@ from consent.database import translate_database_errors
 from consent.decisions import (
     ClientConsents,
     Decision,
-    Disclosure,
-    DisclosurePart,
-    Party,
     ReasonCode,
     Verdict,
-    decide,
 )
 from consent.legal_bases import LegalBases
 from consent.network import NETWORK_EVENTS, CareNetwork
@@ -156,7 +152,6 @@ class Router:
         self._network = network
         self._audit = audit
         self._ledger = ledger
-        self._legal_bases = legal_bases
         self._outbound = outbound
         self._decoding = decoding or DecodingPool(0, codec)
         self._clock = clock
@@ -311,7 +306,7 @@ class Router:
         for routable in wave.newly_refused:
             self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
         handovers = await self._handovers(items, pairs, now, deliveries)
-        hint_facts = self._hints(hints, now, deliveries, pairs, delivered)
+        hint_facts = self._hints(hints, deliveries, pairs)
         await self._outbound.send_all(deliveries)
         routed = [(r.event, r.pseudonym) for r in run if r.event.event_id not in refused]
         async with (
@@ -442,15 +437,15 @@ class Router:
     def _hints(
         self,
         hints: Sequence[Disclosed],
-        now: datetime,
         deliveries: list[tuple[str, KafkaRecord]],
         pairs: list[tuple[uuid.UUID, str]],
-        delivered: frozenset[tuple[uuid.UUID, str]],
     ) -> list[HintFact]:
+        # A hint's id derives from the event that prompted it, whose pathway effects are
+        # recorded with the ledger: a hint is planned again only if it was never recorded.
         facts = []
         for hint in hints:
             delivery = self._effects.delivery(hint)
-            if delivery is None or hint.key in delivered or hint.key in pairs:
+            if delivery is None or hint.key in pairs:
                 continue
             deliveries.append((inbox_topic(hint.recipient.id), delivery))
             pairs.append(hint.key)
@@ -615,27 +610,18 @@ class Router:
                 event_id=str(event.event_id),
                 destinations=sorted(unknown),
             )
-        parts = tuple(DisclosurePart(part.document_id, part.category) for part in event.parts())
         subject = Subject.of_event(event)
-        entries = []
-        for recipient in candidate_recipients(event, self._by_oid, network):
-            decision = decide(
-                Disclosure(
-                    event_id=event.event_id,
-                    event_type=event.ce_type(),
-                    client=pseudonym,
-                    sender=Party(sender.oid, sender.kind),
-                    recipient=Party(recipient.oid, recipient.kind),
-                    category=event.category,
-                    document_id=event.document_id,
-                    parts=parts,
-                    at=now,
-                ),
-                consents[pseudonym],
-                self._legal_bases,
+        return [
+            self._effects.decision(
+                subject,
+                sender=sender,
+                recipient=recipient,
+                pseudonym=pseudonym,
+                consents=consents[pseudonym],
+                at=now,
             )
-            entries.append(audit_entry(subject, pseudonym, recipient, decision, now))
-        return entries
+            for recipient in candidate_recipients(event, self._by_oid, network)
+        ]
 
     def _deliveries(
         self,

@@ -52,3 +52,13 @@ def test_an_expiry_not_after_the_due_time_is_refused_naming_both_settings(
         match=r"referral_expiry_working_days must be more than referral_due_working_days",
     ):
         load_settings()
+
+
+def test_a_negative_duplicate_window_is_refused_naming_the_kind(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", '{"kykyviisari": -3}')
+    with pytest.raises(
+        ConfigurationError, match="SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS_KYKYVIISARI"
+    ):
+        load_settings()
