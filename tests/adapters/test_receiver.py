@@ -148,9 +148,16 @@ async def test_a_record_that_is_not_a_valid_event_is_parked_and_receiving_goes_o
     system = SystemDouble()
     valid = referral(client_code(14))
     garbage = KafkaRecord(key=b"x", headers=(("ce_id", b"not-a-uuid"),), value=b"{nope")
-    async with receiving(kafka_bootstrap, state_file, system.handle) as (_, received, conn, org):
+    async with receiving(kafka_bootstrap, state_file, system.handle) as (
+        receiver,
+        received,
+        conn,
+        org,
+    ):
         await deliver_to_inbox(conn, org, garbage, CODEC.encode(valid))
         await eventually(lambda: len(system.taken) == 1, within=_WITHIN, what="the valid event")
+        # Different keys, different partitions: the garbage may be read after the valid event.
+        await eventually(lambda: receiver.status.parked == 1, within=_WITHIN, what="parked")
         [parked] = await received.parked()
     assert system.taken == [valid]
     assert parked.event_id == "not-a-uuid"
