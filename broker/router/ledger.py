@@ -8,7 +8,7 @@ can still deliver it twice, and the adapters drop such duplicates by event id.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, select
@@ -54,7 +54,7 @@ class DeliveryLedger:
 
     async def record(
         self,
-        pairs: Sequence[tuple[uuid.UUID, str]],
+        pairs: Collection[tuple[uuid.UUID, str]],
         at: datetime,
         *,
         shared: AsyncConnection | None = None,
@@ -62,9 +62,10 @@ class DeliveryLedger:
         """Note deliveries Kafka has acknowledged; recording one twice is harmless."""
         if not pairs:
             return
+        # In one order, so that two routers writing the same pairs never deadlock.
         rows = [
             {"event_id": str(event_id), "recipient": recipient, "delivered_at": at}
-            for event_id, recipient in pairs
+            for event_id, recipient in sorted(pairs)
         ]
         statement = insert_unless_present(deliveries, self._engine.dialect.name)
         async with (

@@ -288,14 +288,14 @@ class Router:
         for record in records[: len(entries)]:
             by_event.setdefault(record.event_id, []).append(record)
         deliveries: list[tuple[str, KafkaRecord]] = []
-        pairs: list[tuple[uuid.UUID, str]] = []
+        pairs: set[tuple[uuid.UUID, str]] = set()
         for routable in run:
             decided = by_event.get(routable.event.event_id, [])
             if routable.event.event_id in refused:
                 continue
             for recipient, delivery in self._deliveries(routable, decided, delivered):
                 deliveries.append((inbox_topic(recipient.id), delivery))
-                pairs.append((routable.event.event_id, recipient.oid))
+                pairs.add((routable.event.event_id, recipient.oid))
             _log.info(
                 "event_routed",
                 event_id=str(routable.event.event_id),
@@ -377,7 +377,7 @@ class Router:
     async def _handovers(
         self,
         items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
-        pairs: list[tuple[uuid.UUID, str]],
+        pairs: set[tuple[uuid.UUID, str]],
         now: datetime,
         deliveries: list[tuple[str, KafkaRecord]],
     ) -> list[HandoverFact]:
@@ -385,7 +385,7 @@ class Router:
         if not items:
             return []
         item_ids = [d.subject.event_id for _, decided in items for d in decided]
-        had = set(await self._ledger.delivered(item_ids)) | set(pairs)
+        had = set(await self._ledger.delivered(item_ids)) | pairs
         packages: list[tuple[Disclosed, list[Disclosed], HandoverDue, _Routable]] = []
         for (routable, due), decided in items:
             permitted = [d for d in decided if d.permitted]
@@ -405,7 +405,7 @@ class Router:
                 delivery = self._effects.delivery(disclosed)
                 if delivery is not None and disclosed.key not in pairs:
                     deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
-                    pairs.append(disclosed.key)
+                    pairs.add(disclosed.key)
             facts.append(
                 HandoverFact(
                     event_id=due.event_id,
@@ -438,7 +438,7 @@ class Router:
         self,
         hints: Sequence[Disclosed],
         deliveries: list[tuple[str, KafkaRecord]],
-        pairs: list[tuple[uuid.UUID, str]],
+        pairs: set[tuple[uuid.UUID, str]],
     ) -> list[HintFact]:
         # A hint's id derives from the event that prompted it, whose pathway effects are
         # recorded with the ledger: a hint is planned again only if it was never recorded.
@@ -448,7 +448,7 @@ class Router:
             if delivery is None or hint.key in pairs:
                 continue
             deliveries.append((inbox_topic(hint.recipient.id), delivery))
-            pairs.append(hint.key)
+            pairs.add(hint.key)
             event = hint.event
             assert isinstance(event, AssessmentAvailable)  # noqa: S101 - built by _effects.hint
             facts.append(
@@ -571,13 +571,13 @@ class Router:
         records = await self._audit.append([d.entry for d in decided])
         delivered = await self._ledger.delivered([notice.event_id])
         deliveries: list[tuple[str, KafkaRecord]] = []
-        pairs: list[tuple[uuid.UUID, str]] = []
+        pairs: set[tuple[uuid.UUID, str]] = set()
         for disclosed, record in zip(decided, records, strict=True):
             disclosed.record_of = record
             delivery = self._effects.delivery(disclosed)
             if delivery is not None and disclosed.key not in delivered:
                 deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
-                pairs.append(disclosed.key)
+                pairs.add(disclosed.key)
         await self._outbound.send_all(deliveries)
         async with (
             translate_database_errors("recording an overdue referral"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -55,17 +56,26 @@ class ConsentStore:
         """
         if not events:
             return 0
-        rows = []
+        rows: dict[str, dict[str, Any]] = {}
         for event, pseudonym in events:
             check_pseudonym(pseudonym)  # an identity code must never reach the table
-            rows.append(_row(consent_version(event, applied_at=applied_at), pseudonym))
+            row = _row(consent_version(event, applied_at=applied_at), pseudonym)
+            rows.setdefault(row["event_id"], row)
         statement = insert_unless_present(consent_versions, self._engine.dialect.name)
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
-        applied = 0
         async with translate_database_errors(what), self._engine.begin() as connection:
-            for row in rows:  # one statement a row: rowcount says whether it was new
-                applied += (await connection.execute(statement, row)).rowcount
-        return applied
+            present = await connection.execute(
+                sa.select(consent_versions.c.event_id).where(
+                    consent_versions.c.event_id.in_(sorted(rows))
+                )
+            )
+            for event_id in present.scalars():
+                del rows[event_id]
+            # A grant and a revocation fill different columns, so one statement per run of
+            # one shape: the rows keep their order, which orders a client's versions.
+            for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
+                await connection.execute(statement, list(run))
+        return len(rows)
 
     async def consents_for(self, pseudonym: str) -> ClientConsents:
         """The client's whole history, from which ``decide`` judges any moment."""

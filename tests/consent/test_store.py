@@ -88,6 +88,33 @@ async def test_revocation_adds_a_version_and_keeps_the_consent(engine: AsyncEngi
     assert not decide(disclosure(KELA, at=T0 + 2 * DAY), recorded, LegalBases.none()).permitted
 
 
+async def test_events_applied_together_keep_their_order_across_grants_and_revocations(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    events = [grant("C-1"), revocation("C-1", sender=KELA), grant("C-2"), grant("C-3")]
+    applied = await store.apply_all([(event, PSEUDONYM) for event in events], applied_at=T0)
+    assert applied == 4
+    history = await store.history(PSEUDONYM)
+    assert [(type(v).__name__, v.consent_id) for v in history] == [
+        ("ConsentGrant", "C-1"),
+        ("ConsentRevocation", "C-1"),
+        ("ConsentGrant", "C-2"),
+        ("ConsentGrant", "C-3"),
+    ]
+
+
+async def test_applying_together_counts_only_the_events_not_yet_recorded(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    first, second = grant("C-1"), grant("C-2")
+    await store.apply(first, pseudonym=PSEUDONYM, applied_at=T0)
+    pairs = [(first, PSEUDONYM), (second, PSEUDONYM), (second, PSEUDONYM)]
+    assert await store.apply_all(pairs, applied_at=T0 + HOUR) == 1
+    assert [v.consent_id for v in await store.history(PSEUDONYM)] == ["C-1", "C-2"]
+
+
 async def test_consents_read_back_give_the_same_decisions_as_in_memory(engine: AsyncEngine) -> None:
     applied: list[Applied] = [
         (

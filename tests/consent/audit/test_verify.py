@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit import GENESIS_HASH, AuditLog, ChainProblemKind, canonical_encoding
@@ -149,3 +152,19 @@ def test_canonical_encoding_is_sorted_compact_json_with_utc_microseconds() -> No
         '"sender":"1.2.246.10.32213051.10.1","sequence":7}'
     )
     assert " " not in encoded
+
+
+@given(
+    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1),
+    removed=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",))), max_size=3),
+    sequence=st.integers(min_value=1, max_value=2**63 - 1),
+)
+def test_canonical_encoding_is_what_any_json_library_gives_with_the_documented_rules(
+    text: str, removed: list[str], sequence: int
+) -> None:
+    # An auditor recomputes the chain with their own JSON library: the bytes must match.
+    fields = entry(reason=text, removed=tuple(removed)).chain_fields(
+        sequence=sequence, previous_hash=GENESIS_HASH
+    )
+    documented = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_encoding(fields) == documented.encode("utf-8")
