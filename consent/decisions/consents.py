@@ -160,6 +160,11 @@ class ClientConsents:
     """The client's pseudonym."""
     versions: tuple[ConsentVersion, ...] = ()
     _histories: dict[str, _History] = field(init=False, repr=False, compare=False)
+    # The router decides every recipient of a batch at one moment: the states are worked
+    # out once for it.
+    _last_at: tuple[datetime, tuple[ConsentState, ...]] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.versions, key=_applied_order))
@@ -207,9 +212,14 @@ class ClientConsents:
 
     def at(self, at: datetime) -> tuple[ConsentState, ...]:
         """The state of every consent and refusal known at ``at``, in the order first applied."""
+        last = self._last_at
+        if last is not None and last[0] == at:
+            return last[1]
         _aware(at, "at")
         states = (_state(history, at) for history in self._histories.values())
-        return tuple(state for state in states if state is not None)
+        found = tuple(state for state in states if state is not None)
+        object.__setattr__(self, "_last_at", (at, found))
+        return found
 
 
 def _state(history: _History, at: datetime) -> ConsentState | None:

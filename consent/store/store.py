@@ -32,10 +32,14 @@ class ConsentStore:
     router stops routing rather than decide without the client's consents.
     """
 
-    __slots__ = ("_engine",)
+    __slots__ = ("_engine", "_read", "_remember")
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, remember_versions: int = 100_000) -> None:
         self._engine = engine
+        # A version is never updated once written, so one read whole is kept (by its
+        # sequence) and the next read of the client fetches only the versions it lacks.
+        self._read: dict[int, ConsentVersion] = {}
+        self._remember = remember_versions
 
     async def apply(
         self, event: ConsentGranted | ConsentRevoked, *, pseudonym: str, applied_at: datetime
@@ -82,13 +86,38 @@ class ConsentStore:
         return ClientConsents.of(pseudonym, await self.history(pseudonym))
 
     async def consents_of(self, pseudonyms: Collection[str]) -> dict[str, ClientConsents]:
-        """The consents of each client, read in one query."""
-        versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
-        for client, version in await self._versions(
-            consent_versions.c.client.in_(sorted(pseudonyms))
+        """The consents of each client: which versions they have, then those not yet read."""
+        table = consent_versions
+        async with (
+            translate_database_errors("reading clients' consents"),
+            self._engine.connect() as connection,
         ):
-            versions[client].append(version)
+            held = (
+                await connection.execute(
+                    sa.select(table.c.client, table.c.sequence).where(
+                        table.c.client.in_(sorted(pseudonyms))
+                    )
+                )
+            ).all()
+            kept = self._read
+            found = {sequence: kept[sequence] for _, sequence in held if sequence in kept}
+            unread = sorted(sequence for _, sequence in held if sequence not in found)
+            if unread:
+                rows = await connection.execute(
+                    sa.select(table).where(table.c.sequence.in_(unread))
+                )
+                for row in rows.mappings():
+                    found[row["sequence"]] = version = _version(row)
+                    self._keep(row["sequence"], version)
+        versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
+        for client, sequence in held:
+            versions[client].append(found[sequence])
         return {client: ClientConsents.of(client, found) for client, found in versions.items()}
+
+    def _keep(self, sequence: int, version: ConsentVersion) -> None:
+        while len(self._read) >= self._remember:
+            del self._read[next(iter(self._read))]  # the longest kept goes first
+        self._read[sequence] = version
 
     async def history(self, pseudonym: str) -> list[ConsentVersion]:
         """Every grant and revocation of the client, in the order applied."""

@@ -115,6 +115,27 @@ async def test_applying_together_counts_only_the_events_not_yet_recorded(
     assert [v.consent_id for v in await store.history(PSEUDONYM)] == ["C-1", "C-2"]
 
 
+async def test_a_version_applied_after_a_read_is_in_the_next_read(engine: AsyncEngine) -> None:
+    store = ConsentStore(engine)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+    before = (await store.consents_of([PSEUDONYM]))[PSEUDONYM]
+    await store.apply(revocation("C-1"), pseudonym=PSEUDONYM, applied_at=T0 + DAY)
+    after = (await store.consents_of([PSEUDONYM]))[PSEUDONYM]
+    assert [type(v).__name__ for v in before.versions] == ["ConsentGrant"]
+    assert [type(v).__name__ for v in after.versions] == ["ConsentGrant", "ConsentRevocation"]
+
+
+async def test_a_client_with_more_versions_than_are_remembered_is_read_whole(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine, remember_versions=1)
+    events = [grant("C-1"), grant("C-2"), revocation("C-1")]
+    await store.apply_all([(event, PSEUDONYM) for event in events], applied_at=T0)
+    for _ in range(2):
+        read = (await store.consents_of([PSEUDONYM]))[PSEUDONYM]
+        assert sorted(v.consent_id for v in read.versions) == ["C-1", "C-1", "C-2"]
+
+
 async def test_consents_read_back_give_the_same_decisions_as_in_memory(engine: AsyncEngine) -> None:
     applied: list[Applied] = [
         (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 
@@ -180,6 +181,24 @@ async def test_record_hash_covers_its_place_in_the_chain() -> None:
     assert len({at_one.hash, at_two.hash, after_other.hash}) == 3
     fields = decision.chain_fields(sequence=1, previous_hash=GENESIS_HASH)
     assert chain_hash(fields) == at_one.hash
+
+
+def test_a_chained_record_is_the_record_its_fields_make_and_reads_back_as_its_entry() -> None:
+    decision = entry(removed=("D-1",))
+    chained = AuditRecord.chained(decision, sequence=3, previous_hash="a" * 64)
+
+    assert chained == AuditRecord(
+        **dataclasses.asdict(decision), sequence=3, previous_hash="a" * 64, hash=chained.hash
+    )
+    assert chained.entry == decision
+    assert chained.matches_hash()
+
+
+def test_a_record_cannot_be_chained_before_the_first_place_or_after_a_malformed_hash() -> None:
+    with pytest.raises(InvalidAuditEntryError, match="below 1"):
+        AuditRecord.chained(entry(), sequence=0, previous_hash=GENESIS_HASH)
+    with pytest.raises(InvalidAuditEntryError, match="previous_hash"):
+        AuditRecord.chained(entry(), sequence=1, previous_hash="not a hash")
 
 
 def test_an_identity_code_is_refused_where_the_pseudonym_belongs() -> None:
