@@ -23,7 +23,15 @@ from consent.errors import StoreUnavailableError
 from consent.legal_bases import LegalBases
 from consent.network import care_network_events, care_network_members
 from consent.store import ConsentStore, consent_versions
-from schemas import ConsentRule, DataCategory, InvalidIdentifierError, OrganisationKind, Recipient
+from schemas import (
+    ConsentGranted,
+    ConsentRevoked,
+    ConsentRule,
+    DataCategory,
+    InvalidIdentifierError,
+    OrganisationKind,
+    Recipient,
+)
 from tests.consent.builders import (
     CLIENT,
     DAY,
@@ -92,7 +100,12 @@ async def test_events_applied_together_keep_their_order_across_grants_and_revoca
     engine: AsyncEngine,
 ) -> None:
     store = ConsentStore(engine)
-    events = [grant("C-1"), revocation("C-1", sender=KELA), grant("C-2"), grant("C-3")]
+    events: list[ConsentGranted | ConsentRevoked] = [
+        grant("C-1"),
+        revocation("C-1", sender=KELA),
+        grant("C-2"),
+        grant("C-3"),
+    ]
     applied = await store.apply_all([(event, PSEUDONYM) for event in events], applied_at=T0)
     assert applied == 4
     history = await store.history(PSEUDONYM)
@@ -129,7 +142,11 @@ async def test_a_client_with_more_versions_than_are_remembered_is_read_whole(
     engine: AsyncEngine,
 ) -> None:
     store = ConsentStore(engine, remember_versions=1)
-    events = [grant("C-1"), grant("C-2"), revocation("C-1")]
+    events: list[ConsentGranted | ConsentRevoked] = [
+        grant("C-1"),
+        grant("C-2"),
+        revocation("C-1"),
+    ]
     await store.apply_all([(event, PSEUDONYM) for event in events], applied_at=T0)
     for _ in range(2):
         read = (await store.consents_of([PSEUDONYM]))[PSEUDONYM]

@@ -154,9 +154,13 @@ def test_canonical_encoding_is_sorted_compact_json_with_utc_microseconds() -> No
     assert " " not in encoded
 
 
+# Any character a str can be encoded to UTF-8 with: every one but the lone surrogates.
+_ENCODABLE = st.characters(exclude_categories=["Cs"])
+
+
 @given(
-    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1),
-    removed=st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",))), max_size=3),
+    text=st.text(alphabet=_ENCODABLE, min_size=1),
+    removed=st.lists(st.text(alphabet=_ENCODABLE), max_size=3),
     sequence=st.integers(min_value=1, max_value=2**63 - 1),
 )
 def test_canonical_encoding_is_what_any_json_library_gives_with_the_documented_rules(
