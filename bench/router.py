@@ -20,6 +20,7 @@ import functools
 import hashlib
 import itertools
 import logging
+import multiprocessing
 import os
 import platform
 import statistics
@@ -193,16 +194,72 @@ async def _baseline(connection: KafkaConnection, records: Sequence[KafkaRecord])
         await consumer.stop()
 
 
-def _handled(service: RouterService) -> int:
-    return sum(service.status.outcomes.values())
+class _RouterProcess:
+    """The router in a process of its own, as ``saattaja router`` runs it.
+
+    Sharing the benchmark's event loop, the router would wait on the benchmark's own work
+    (publishing, reading the inboxes, decoding handover packages to know their items), and
+    that wait would be measured as the router's. The process reports how many records it
+    has handled through shared memory.
+    """
+
+    def __init__(self, settings: SaattajaSettings, registry: OrganisationRegistry) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._handled = context.Value("q", -1, lock=False)
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_serve_router,
+            args=(settings, list(registry), self._handled, self._stop),
+            name="saattaja-bench-router",
+        )
+
+    @property
+    def handled(self) -> int:
+        """Records handled since the router joined; -1 until it has started."""
+        return int(self._handled.value)
+
+    async def start(self) -> None:
+        self._process.start()
+        await _wait_until(lambda: self.handled >= 0 or not self._process.is_alive())
+        if not self._process.is_alive():
+            raise RuntimeError("the benchmark's router process died at start; its log says why")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.to_thread(self._process.join, 60)
+        if self._process.is_alive():
+            self._process.kill()
 
 
-def _handled_at_least(service: RouterService, count: int) -> bool:
-    return _handled(service) >= count
+def _serve_router(
+    settings: SaattajaSettings,
+    organisations: list[Organisation],
+    handled: Any,
+    stop: Any,
+) -> None:
+    configure_logging("json", level=logging.WARNING)
+    asyncio.run(_route_until_stopped(settings, OrganisationRegistry(organisations), handled, stop))
+
+
+async def _route_until_stopped(
+    settings: SaattajaSettings, registry: OrganisationRegistry, handled: Any, stop: Any
+) -> None:
+    service = RouterService(settings, registry, KafkaConnection(settings.kafka_bootstrap))
+    await service.start()
+    try:
+        while not stop.is_set():
+            handled.value = sum(service.status.outcomes.values())
+            await asyncio.sleep(_POLL_SECONDS)
+    finally:
+        await service.stop()
+
+
+def _handled_at_least(router: _RouterProcess, count: int) -> bool:
+    return router.handled >= count
 
 
 async def _router_throughput(
-    connection: KafkaConnection, service: RouterService, workload: _Workload
+    connection: KafkaConnection, router: _RouterProcess, workload: _Workload
 ) -> float:
     """(b): events/s over the backlog, phase by phase (see ``_Workload.phases``).
 
@@ -212,17 +269,17 @@ async def _router_throughput(
     """
     first_phase, *later = workload.phases()
     await _publish(connection, first_phase)
-    await service.start()
-    await _wait_until(lambda: _handled(service) > 0)
-    started, first = time.perf_counter(), _handled(service)
-    await _wait_until(lambda: _handled(service) >= len(first_phase))
+    await router.start()
+    await _wait_until(lambda: router.handled > 0)
+    started, first = time.perf_counter(), router.handled
+    await _wait_until(lambda: router.handled >= len(first_phase))
     elapsed = time.perf_counter() - started
     routed = len(first_phase)
     for phase in later:
         started = time.perf_counter()
         await _publish(connection, phase)
         routed += len(phase)
-        await _wait_until(functools.partial(_handled_at_least, service, routed))
+        await _wait_until(functools.partial(_handled_at_least, router, routed))
         elapsed += time.perf_counter() - started
     return (routed - first) / elapsed
 
@@ -231,7 +288,7 @@ async def _latency(
     connection: KafkaConnection,
     registry: OrganisationRegistry,
     workload: _Workload,
-    service: RouterService,
+    router: _RouterProcess,
     codec: EventCodec,
 ) -> list[float]:
     """(c): outbox-to-inbox seconds of every delivered event, offered at a fixed rate.
@@ -281,7 +338,7 @@ async def _latency(
     producer = AIOKafkaProducer(**connection.client_kwargs())
     await producer.start()
     try:
-        handled_before = _handled(service)
+        handled_before = router.handled
         started = time.perf_counter()
         for n, (topic, record) in enumerate(workload.records):
             await asyncio.sleep(max(0.0, started + n / _LATENCY_RATE - time.perf_counter()))
@@ -289,7 +346,7 @@ async def _latency(
             await producer.send(topic, record.value, key=record.key, headers=list(record.headers))
         await producer.flush()
         expected = handled_before + len(workload.records)
-        await _wait_until(lambda: _handled(service) >= expected)
+        await _wait_until(lambda: router.handled >= expected)
         # Every delivery is acknowledged now: read the inboxes to their ends.
         ends = await consumer.end_offsets(assigned)
         await _wait_until(lambda: all(next_offsets[tp] >= ends[tp] for tp in assigned))
@@ -424,12 +481,12 @@ async def _measure(workdir: Path) -> dict[str, Any]:
             # send a notice per client a minute in, in the middle of the measurement.
             overdue_scan_seconds=86_400,
         )
-        service = RouterService(settings, registry, connection)
+        router_process = _RouterProcess(settings, registry)
         try:
-            router = await _router_throughput(connection, service, backlog)
-            latencies = await _latency(connection, registry, paced, service, codec)
+            router = await _router_throughput(connection, router_process, backlog)
+            latencies = await _latency(connection, registry, paced, router_process, codec)
         finally:
-            await service.stop()
+            await router_process.stop()
     small, large = await _decision_figures(workdir)
     latencies_ms = sorted(seconds * 1000 for seconds in latencies)
     return {

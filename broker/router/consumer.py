@@ -77,13 +77,16 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 async with self._in_hand:
                     if not fetched.records or fetched.generation != self._generation:
                         continue
+                    records = fetched.records + await self._top_up(len(fetched.records))
+                    if fetched.generation != self._generation:
+                        continue  # a rebalance began meanwhile: they come again
                     ahead = asyncio.create_task(self._fetch())
                     self._routing = True
                     try:
-                        await route(fetched.records)
+                        await route(records)
                     finally:
                         self._routing = False
-                    await self._commit(fetched.records)
+                    await self._commit(records)
         except ConsumerStoppedError:
             return
         finally:
@@ -139,6 +142,26 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 # at once, and a small batch decodes faster without the round trip.
                 self._read_ahead([incoming.record for incoming in records])
             return _Fetched(records, self._generation)
+
+    async def _top_up(self, have: int) -> list[IncomingRecord]:
+        """What arrived after the batch read ahead, without waiting: it goes with it.
+
+        The batch read ahead holds what had arrived when the batch before began; the
+        records that came while it was routed would otherwise wait for a batch more.
+        """
+        if have >= self._batch_size:
+            return []
+        try:
+            wanted = self._batch_size - have
+            fetched = await self._consumer.getmany(timeout_ms=0, max_records=wanted)
+        except KafkaError as exc:
+            _log.warning("fetch_failed", reason=str(exc), retry_in_seconds=0)
+            return []
+        return [
+            IncomingRecord.from_consumer_record(record)
+            for partition_records in fetched.values()
+            for record in partition_records
+        ]
 
     async def _commit(self, records: Sequence[IncomingRecord]) -> None:
         offsets: dict[TopicPartition, int] = {}

@@ -31,6 +31,9 @@ _CHUNK = 50
 # light traffic, latency matters more than the cores.
 _INLINE_UP_TO = 8
 
+_Chunk = tuple[Sequence[KafkaRecord], "asyncio.Future[list[Decoded]] | None"]
+"""Records and the workers' decoding of them; None: decoded here when asked for."""
+
 _worker_codec: EventCodec | None = None  # a worker process's own, set once at its start
 
 
@@ -59,7 +62,7 @@ class DecodingPool:
         self._codec = codec
         self._executor: ProcessPoolExecutor | None = None
         # The batch read ahead and its chunks on their way through the workers.
-        self._ahead: tuple[Sequence[KafkaRecord], list[asyncio.Future[list[Decoded]]]] | None = None
+        self._ahead: tuple[Sequence[KafkaRecord], list[_Chunk]] | None = None
 
     async def start(self) -> None:
         """Start the workers and wait until each has imported the FHIR models."""
@@ -94,22 +97,28 @@ class DecodingPool:
 
         Every chunk is handed to the workers at once and the results come back chunk by
         chunk, so the router works on the first records while the workers decode the rest.
-        A small batch is decoded here, unless it was read ahead: faster than a round trip.
+        A batch may begin with the records read ahead; the rest, when few, are decoded
+        here: faster than a round trip.
         """
         pending = self._take_ahead(records)
-        if pending is None:
-            if self._executor is None or len(records) <= _INLINE_UP_TO:
-                for record in records:
-                    yield _decode(self._codec, record)
-                return
-            pending = self._submit(self._executor, records)
+        rest = records[sum(len(chunk) for chunk, _ in pending) :]
+        if rest:
+            if self._executor is None or len(rest) <= _INLINE_UP_TO:
+                pending.append((rest, None))
+            else:
+                pending.extend(self._submit(self._executor, rest))
         try:
-            for chunk in pending:
-                for outcome in await chunk:
-                    yield outcome
+            for chunk, decoding in pending:
+                if decoding is None:
+                    for record in chunk:
+                        yield _decode(self._codec, record)
+                else:
+                    for outcome in await decoding:
+                        yield outcome
         finally:
-            for chunk in pending:
-                chunk.cancel()
+            for _, decoding in pending:
+                if decoding is not None:
+                    decoding.cancel()
 
     def stop(self) -> None:
         """Stop the workers."""
@@ -120,30 +129,27 @@ class DecodingPool:
 
     def _submit(
         self, executor: ProcessPoolExecutor, records: Sequence[KafkaRecord]
-    ) -> list[asyncio.Future[list[Decoded]]]:
+    ) -> list[_Chunk]:
         loop = asyncio.get_running_loop()
-        return [
-            loop.run_in_executor(executor, _decode_all, records[start : start + _CHUNK])
-            for start in range(0, len(records), _CHUNK)
-        ]
+        chunks = [records[start : start + _CHUNK] for start in range(0, len(records), _CHUNK)]
+        return [(chunk, loop.run_in_executor(executor, _decode_all, chunk)) for chunk in chunks]
 
-    def _take_ahead(
-        self, records: Sequence[KafkaRecord]
-    ) -> list[asyncio.Future[list[Decoded]]] | None:
+    def _take_ahead(self, records: Sequence[KafkaRecord]) -> list[_Chunk]:
         # The same objects, not equal ones: a record republished with the same bytes is
         # another record. A read-ahead of another batch stays for the call that wants it.
         if self._ahead is None:
-            return None
+            return []
         ahead, pending = self._ahead
-        if len(ahead) != len(records):
-            return None
-        if any(a is not b for a, b in zip(ahead, records, strict=True)):
-            return None
+        if len(ahead) > len(records):
+            return []
+        if any(a is not b for a, b in zip(ahead, records, strict=False)):
+            return []
         self._ahead = None
-        return pending
+        return list(pending)
 
     def _drop_ahead(self) -> None:
         if self._ahead is not None:
-            for chunk in self._ahead[1]:
-                chunk.cancel()
+            for _, decoding in self._ahead[1]:
+                if decoding is not None:
+                    decoding.cancel()
             self._ahead = None

@@ -124,3 +124,17 @@ async def test_a_read_ahead_nobody_asks_for_gives_way_to_the_next() -> None:
         assert await _decoded(single, dropped) == [CODEC.decode(dropped[0])]
     finally:
         single.stop()
+
+
+async def test_records_that_came_after_a_read_ahead_decode_after_it_in_one_batch(
+    pool: DecodingPool,
+) -> None:
+    ahead = [CODEC.encode(referral(f"R-A{n}")) for n in range(3)]
+    few = [CODEC.encode(referral("R-B1"))]
+    many = [CODEC.encode(referral(f"R-C{n}")) for n in range(_ENOUGH)]
+    for came_after in (few, many):
+        pool.read_ahead(ahead)
+
+        outcomes = await _decoded(pool, [*ahead, *came_after])
+
+        assert outcomes == [CODEC.decode(record) for record in [*ahead, *came_after]]
