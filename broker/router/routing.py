@@ -3,7 +3,8 @@
 Order matters for the guarantees ARCHITECTURE.md gives: the decisions are durably in the
 audit log before anything is delivered, deliveries are acknowledged by Kafka before the
 caller commits the offsets, and a record routed again after a crash reuses the decisions
-on record and skips the deliveries the ledger has seen.
+on record and is not delivered again once its pathway record is written (its deliveries
+are recorded in the ledger in the same transaction).
 
 A batch is routed in waves, so that the stores are read and written once per wave instead
 of once per event, with the result an event-by-event router would give. A decision depends
@@ -259,10 +260,9 @@ class Router:
         clients = {routable.pseudonym for routable in run}
         event_ids = [routable.event.event_id for routable in run]
         # The reads wait on the database, not on each other.
-        networks, consents, delivered, (pathways, applied) = await asyncio.gather(
+        networks, consents, (pathways, applied) = await asyncio.gather(
             self._network.members_of(clients),
             self._consents.consents_of(clients),
-            self._ledger.delivered(event_ids),
             self._pathway.load(clients, event_ids, case_managers=False),
         )
         now = self._clock()
@@ -290,12 +290,17 @@ class Router:
         deliveries: list[tuple[str, KafkaRecord]] = []
         pairs: set[tuple[uuid.UUID, str]] = set()
         for routable in run:
-            decided = by_event.get(routable.event.event_id, [])
-            if routable.event.event_id in refused:
+            event_id = routable.event.event_id
+            decided = by_event.get(event_id, [])
+            if event_id in refused:
                 continue
-            for recipient, delivery in self._deliveries(routable, decided, delivered):
-                deliveries.append((inbox_topic(recipient.id), delivery))
-                pairs.add((routable.event.event_id, recipient.oid))
+            # An event applied to the pathway was delivered before: its deliveries were
+            # recorded in the same transaction as its pathway (a crash came before the
+            # offsets were committed). One that was not had no delivery on record.
+            if event_id not in applied:
+                for recipient, delivery in self._deliveries(routable, decided):
+                    deliveries.append((inbox_topic(recipient.id), delivery))
+                    pairs.add((event_id, recipient.oid))
             _log.info(
                 "event_routed",
                 event_id=str(routable.event.event_id),
@@ -624,17 +629,14 @@ class Router:
         ]
 
     def _deliveries(
-        self,
-        routable: _Routable,
-        decided: Sequence[AuditRecord],
-        delivered: frozenset[tuple[uuid.UUID, str]],
+        self, routable: _Routable, decided: Sequence[AuditRecord]
     ) -> list[tuple[Organisation, KafkaRecord]]:
-        """What each permitted recipient still waits for: the record as it came, or minimised."""
+        """What each permitted recipient gets: the record as it came, or minimised."""
         event = routable.event
         encoded: dict[tuple[str, ...], KafkaRecord] = {(): routable.incoming.record}
         deliveries = []
         for record in decided:
-            if record.decision != "permit" or (event.event_id, record.recipient) in delivered:
+            if record.decision != "permit":
                 continue
             removed = tuple(sorted(record.removed))
             if removed not in encoded:  # serialise once per distinct redaction
