@@ -125,19 +125,23 @@ async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEve
     )
     for client, organisation in rows:
         current[client].add(organisation)
+    # Gathered into one statement each, flushed in turn so that the order holds: a closing
+    # ends the memberships joined before it, never one joined after it.
     joins: list[dict[str, Any]] = []
+    closings: list[dict[str, Any]] = []
     for event, pseudonym in events:
         if isinstance(event, EpisodeClosed):
-            if joins:  # the joins before it must exist to be ended
-                await connection.execute(care_network_members.insert(), joins)
-                joins = []
-            await connection.execute(
-                care_network_members.update()
-                .where(members.client == pseudonym, members.ended_event_id.is_(None))
-                .values(ended_event_id=str(event.event_id), ended_at=event.occurred_at)
+            await _insert_joins(connection, joins)
+            closings.append(
+                {
+                    "closing_client": pseudonym,
+                    "closing_event_id": str(event.event_id),
+                    "closing_at": event.occurred_at,
+                }
             )
             current[pseudonym].clear()
             continue
+        await _end_memberships(connection, closings)
         joining = (
             (event.sender, event.requester)
             if isinstance(event, ReferralAccepted)
@@ -154,5 +158,31 @@ async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEve
                         "joined_at": event.occurred_at,
                     }
                 )
+    await _insert_joins(connection, joins)
+    await _end_memberships(connection, closings)
+
+
+async def _insert_joins(connection: AsyncConnection, joins: list[dict[str, Any]]) -> None:
+    """Insert the joins gathered so far, and forget them."""
     if joins:
         await connection.execute(care_network_members.insert(), joins)
+        joins.clear()
+
+
+async def _end_memberships(connection: AsyncConnection, closings: list[dict[str, Any]]) -> None:
+    """End the current memberships of each closing's client, and forget the closings."""
+    if not closings:
+        return
+    members = care_network_members.c
+    statement = (
+        care_network_members.update()
+        .where(
+            members.client == sa.bindparam("closing_client"),
+            members.ended_event_id.is_(None),
+        )
+        .values(
+            ended_event_id=sa.bindparam("closing_event_id"), ended_at=sa.bindparam("closing_at")
+        )
+    )
+    await connection.execute(statement, closings)
+    closings.clear()

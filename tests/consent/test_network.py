@@ -110,6 +110,25 @@ async def test_network_starts_again_after_an_episode_closed(engine: AsyncEngine)
     assert await network.members(PSEUDONYM) == {TYOLLISYYS, SOTE}
 
 
+async def test_joins_and_closings_recorded_together_keep_their_order(
+    engine: AsyncEngine,
+) -> None:
+    network = CareNetwork(engine)
+    other = PSEUDONYMS.pseudonym(OTHER_CLIENT)
+    other_closed = closed().model_copy(update={"client": OTHER_CLIENT})
+    await network.record_all(
+        [
+            (accepted(), PSEUDONYM),
+            (accepted(by=TYP, client=OTHER_CLIENT), other),
+            (closed(), PSEUDONYM),
+            (other_closed, other),
+            (accepted(by=TYOLLISYYS), PSEUDONYM),
+        ]
+    )
+    assert await network.members(PSEUDONYM) == {TYOLLISYYS, SOTE}
+    assert await network.members(other) == frozenset()
+
+
 async def test_events_that_change_no_network_are_ignored(engine: AsyncEngine) -> None:
     network = CareNetwork(engine)
     requested = ReferralRequested(
