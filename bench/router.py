@@ -225,6 +225,11 @@ class _RouterProcess:
         """Records handled since the router joined; -1 until it has started."""
         return int(self._handled.value)
 
+    @property
+    def pid(self) -> int | None:
+        """The router process's id, once started."""
+        return self._process.pid
+
     async def start(self) -> None:
         self._process.start()
         await _wait_until(lambda: self.handled >= 0 or not self._process.is_alive())
@@ -261,13 +266,58 @@ async def _route_until_stopped(
         await service.stop()
 
 
+@dataclass(frozen=True, slots=True)
+class _CpuSeconds:
+    """CPU time (user + system) spent so far by the router and the broker, from /proc."""
+
+    router: float
+    """The router's own process: the event loop, the database threads, Kafka's client."""
+    decoding: float
+    """The router's decoding workers (its child processes)."""
+    broker: float
+
+    @classmethod
+    def now(cls, router_pid: int | None, broker_pid: int | None) -> _CpuSeconds:
+        router = _process_cpu(router_pid)
+        workers = sum(_process_cpu(child) for child in _children(router_pid))
+        return cls(router, workers, _process_cpu(broker_pid))
+
+    def per_event_ms(self, before: _CpuSeconds, events: int) -> dict[str, float]:
+        """Milliseconds of CPU per event since ``before``, by part."""
+        return {
+            name: round((getattr(self, name) - getattr(before, name)) * 1000 / events, 3)
+            for name in ("router", "decoding", "broker")
+        }
+
+
+def _process_cpu(pid: int | None) -> float:
+    # Linux only: elsewhere the figures read zero rather than stop the benchmark.
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int | None) -> list[int]:
+    try:
+        return [
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except OSError:
+        return []
+
+
 def _handled_at_least(router: _RouterProcess, count: int) -> bool:
     return router.handled >= count
 
 
 async def _router_throughput(
-    connection: KafkaConnection, router: _RouterProcess, workload: _Workload
-) -> float:
+    connection: KafkaConnection,
+    router: _RouterProcess,
+    workload: _Workload,
+    broker_pid: int | None,
+) -> tuple[float, dict[str, float]]:
     """(b): events/s over the backlog, phase by phase (see ``_Workload.phases``).
 
     The first phase is waiting before the router starts, and is timed from the first
@@ -279,6 +329,7 @@ async def _router_throughput(
     await router.start()
     await _wait_until(lambda: router.handled > 0)
     started, first = time.perf_counter(), router.handled
+    cpu_before = _CpuSeconds.now(router.pid, broker_pid)
     await _wait_until(lambda: router.handled >= len(first_phase))
     elapsed = time.perf_counter() - started
     routed = len(first_phase)
@@ -288,7 +339,8 @@ async def _router_throughput(
         routed += len(phase)
         await _wait_until(functools.partial(_handled_at_least, router, routed))
         elapsed += time.perf_counter() - started
-    return (routed - first) / elapsed
+    cpu = _CpuSeconds.now(router.pid, broker_pid).per_event_ms(cpu_before, routed - first)
+    return (routed - first) / elapsed, cpu
 
 
 async def _latency(
@@ -490,7 +542,9 @@ async def _measure(workdir: Path) -> dict[str, Any]:
         )
         router_process = _RouterProcess(settings, registry)
         try:
-            router = await _router_throughput(connection, router_process, backlog)
+            router, cpu_ms = await _router_throughput(
+                connection, router_process, backlog, embedded.pid
+            )
             latencies = await _latency(connection, registry, paced, router_process, codec)
         finally:
             await router_process.stop()
@@ -509,6 +563,9 @@ async def _measure(workdir: Path) -> dict[str, Any]:
         "decision_us_1e6_consents": round(large * 1e6, 1),
         "decision_growth": round(large / small, 3),
         "router_validation_workers": _VALIDATION_WORKERS,
+        "cpu_ms_per_event_router": cpu_ms["router"],
+        "cpu_ms_per_event_decoding": cpu_ms["decoding"],
+        "cpu_ms_per_event_broker": cpu_ms["broker"],
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip()
         + f", {_cpus()} CPUs, Python {platform.python_version()}",
     }
@@ -552,6 +609,11 @@ def run() -> tuple[dict[str, Any], bool]:
     print(
         f"(d) decision with 10^3 consents    : {figures['decision_us_1e3_consents']} us; with "
         f"10^6: {figures['decision_us_1e6_consents']} us ({figures['decision_growth']}x)"
+    )
+    print(
+        f"    CPU per routed event: router process {figures['cpu_ms_per_event_router']} ms, "
+        f"decoding workers {figures['cpu_ms_per_event_decoding']} ms, broker "
+        f"{figures['cpu_ms_per_event_broker']} ms, on {_cpus()} CPUs"
     )
     for target, met in checks.items():
         print(f"    {'met   ' if met else 'MISSED'} {target}")
