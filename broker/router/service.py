@@ -18,9 +18,11 @@ from datetime import UTC, datetime
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.errors import ConfigurationError
 from broker.kafka import KafkaConnection
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
@@ -30,7 +32,7 @@ from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
-from broker.topics import outbox_topic
+from broker.topics import outbox_topic, partition_counts
 from consent.audit import AuditLog
 from consent.database import check_database_schema, create_database_engine
 from consent.errors import StoreUnavailableError
@@ -102,8 +104,9 @@ class RouterService:
         self._decoding: DecodingPool | None = None
 
     async def start(self) -> None:
-        """Check the database schema, connect to Kafka and begin consuming."""
+        """Check the outboxes and the database schema, connect to Kafka and begin consuming."""
         settings = self._settings
+        await self._check_co_partitioned()
         legal_bases = (
             load_legal_bases(settings.legal_bases_file)
             if settings.legal_bases_file is not None
@@ -149,6 +152,11 @@ class RouterService:
             fetch_max_wait_ms=settings.router_fetch_wait_ms,
             session_timeout_ms=settings.router_session_timeout_ms,
             heartbeat_interval_ms=max(settings.router_session_timeout_ms // 3, 100),
+            # Range, not aiokafka's round robin: with every outbox of one partition count,
+            # partition p of every outbox goes to one process, and so do all the events of
+            # a client (the key is theirs). A referral and its answer from another outbox
+            # are then routed by one process, one batch after the other, never by two at once.
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
         self._outboxes = outboxes = OutboxConsumer(
             self._consumer,
@@ -166,6 +174,26 @@ class RouterService:
         _log.info(
             "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
         )
+
+    def owned_partitions(self) -> frozenset[tuple[str, int]]:
+        """The (outbox topic, partition) pairs this process routes now."""
+        if self._consumer is None:
+            return frozenset()
+        return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    async def _check_co_partitioned(self) -> None:
+        counts = await partition_counts(
+            self._connection, [outbox_topic(organisation.id) for organisation in self._registry]
+        )
+        if len(set(counts.values())) > 1:
+            found = ", ".join(f"{topic}: {count}" for topic, count in sorted(counts.items()))
+            raise ConfigurationError(
+                f"the outbox topics have different numbers of partitions ({found}); every "
+                "outbox needs the same number, so that all the events of one client reach "
+                "one router process. Add partitions to the smaller ones (kafka-topics.sh "
+                "--alter --partitions N), or create the topics with one "
+                "SAATTAJA_TOPIC_PARTITIONS"
+            )
 
     async def stop(self) -> None:
         """Leave the group, flush the producer and close the database pool."""

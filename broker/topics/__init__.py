@@ -1,6 +1,6 @@
 """Saattaja's Kafka topics: their names, their creation and what they hold."""
 
-from broker.topics.inspection import TopicDescription, describe_topics
+from broker.topics.inspection import TopicDescription, describe_topics, partition_counts
 from broker.topics.naming import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
@@ -23,5 +23,6 @@ __all__ = [
     "inbox_topic",
     "is_saattaja_topic",
     "outbox_topic",
+    "partition_counts",
     "topic_plan",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from broker.kafka import KafkaConnection, open_admin, open_consumer
 from broker.registry import OrganisationRegistry
 from broker.topics.naming import is_saattaja_topic, topic_plan
 
-__all__ = ["TopicDescription", "describe_topics"]
+__all__ = ["TopicDescription", "describe_topics", "partition_counts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,13 @@ async def describe_topics(
         )
         for topic in (*plan, *leftovers)
     )
+
+
+async def partition_counts(connection: KafkaConnection, topics: Iterable[str]) -> dict[str, int]:
+    """How many partitions each of these topics has; a topic not created yet is left out."""
+    async with open_admin(connection) as admin:
+        existing = set(await admin.list_topics())
+        return await _partitions(admin, [topic for topic in topics if topic in existing])
 
 
 async def _partitions(admin: Any, topics: list[str]) -> dict[str, int]:

@@ -25,6 +25,7 @@ PUBLIC_NAMES = {
         "inbox_topic",
         "is_saattaja_topic",
         "outbox_topic",
+        "partition_counts",
         "topic_plan",
     ],
     "broker.embedded": ["EmbeddedBroker", "ensure_port_free", "free_port"],

@@ -78,6 +78,7 @@ def router_settings(
     # Tests that want overdue notices ask the service for them with a clock of their own.
     extra.setdefault("overdue_scan_seconds", 86_400)
     extra.setdefault("router_session_timeout_ms", 6_000)
+    extra.setdefault("topic_partitions", 2)
     return SaattajaSettings(
         kafka_bootstrap=bootstrap,
         database_url=database_url,
@@ -85,7 +86,6 @@ def router_settings(
         legal_bases_file=legal_bases_file,
         router_group_id=f"router-test-{uuid.uuid4().hex[:8]}",
         store_retry_max_seconds=0.5,
-        topic_partitions=2,
         **extra,
     )
 
