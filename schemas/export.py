@@ -1,4 +1,4 @@
-"""Generated artefacts of the contract: JSON Schemas and the example journey files.
+"""Generated artefacts of the contract: JSON Schemas, AsyncAPI, the example journey files.
 
 Both are generated from the models, never written by hand, and checked against what is
 committed so that the documentation cannot drift from the code.
@@ -13,11 +13,13 @@ from typing import Any, Final
 
 from pydantic import BaseModel
 
+from schemas.asyncapi import ASYNCAPI_FILE, asyncapi_document
 from schemas.events import EVENT_TYPES
 from schemas.examples import example_codec, example_events
 from schemas.headers import EventHeaders
 
 __all__ = [
+    "contract_documents",
     "example_documents",
     "json_schema_documents",
     "stale_documents",
@@ -43,6 +45,11 @@ def json_schema_documents() -> dict[str, str]:
         schema = {"$schema": _DIALECT, "$id": f"{_SCHEMA_BASE}/{name}"} | model.model_json_schema()
         documents[name] = _render(schema)
     return documents
+
+
+def contract_documents() -> dict[str, str]:
+    """File name -> text: the JSON Schemas and the AsyncAPI document that points at them."""
+    return json_schema_documents() | {ASYNCAPI_FILE: _render(asyncapi_document())}
 
 
 def example_documents() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -24,6 +24,7 @@ __all__ = [
     "EVENT_TYPE_PATTERN",
     "EventHeaders",
     "KafkaHeaders",
+    "kafka_headers_schema",
 ]
 
 KafkaHeaders = tuple[tuple[str, bytes], ...]
@@ -32,6 +33,9 @@ CONTENT_TYPE: Final = "application/fhir+json"
 CONTENT_TYPE_HEADER: Final = "content-type"
 CATEGORY_HEADER: Final = "saattaja_category"
 EVENT_TYPE_PATTERN: Final = re.compile(r"^fi\.saattaja\.[a-z]+\.[a-z]+\.v[1-9][0-9]*$")
+
+# What a header's schema keeps of its field's: a header value is always text.
+_KEPT_KEYWORDS: Final = ("description", "const", "pattern", "format")
 
 # Kafka header name -> EventHeaders field, in the order they are written.
 _HEADER_FIELDS: Final = {
@@ -44,6 +48,20 @@ _HEADER_FIELDS: Final = {
     CONTENT_TYPE_HEADER: "datacontenttype",
     CATEGORY_HEADER: "category",
 }
+
+
+def kafka_headers_schema(event_type: str) -> dict[str, Any]:
+    """JSON Schema of an event's Kafka headers as they travel: header names, text values."""
+    model = EventHeaders.model_json_schema()
+    properties: dict[str, Any] = {}
+    for header, field in _HEADER_FIELDS.items():
+        described = model["properties"][field]
+        properties[header] = {"type": "string"} | {
+            key: value for key, value in described.items() if key in _KEPT_KEYWORDS
+        }
+    properties["ce_type"]["const"] = event_type
+    properties[CATEGORY_HEADER]["enum"] = [category.value for category in DataCategory]
+    return {"type": "object", "properties": properties, "required": list(_HEADER_FIELDS)}
 
 
 class EventHeaders(BaseModel):

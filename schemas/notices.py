@@ -9,14 +9,19 @@ organisation's adapter can show its IT team what to fix.
 from __future__ import annotations
 
 import uuid
-from typing import Final
+from typing import Any, Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.codec import KafkaRecord
 from schemas.errors import InvalidHeadersError
 from schemas.fhir import build_message_bundle, parse_message_bundle
-from schemas.headers import CONTENT_TYPE, CONTENT_TYPE_HEADER
+from schemas.headers import (
+    CATEGORY_HEADER,
+    CONTENT_TYPE,
+    CONTENT_TYPE_HEADER,
+    kafka_headers_schema,
+)
 from schemas.identifiers import Oid
 
 __all__ = ["REJECTION_NOTICE_TYPE", "ROUTER_SOURCE", "RejectionNotice"]
@@ -42,6 +47,16 @@ class RejectionNotice(BaseModel):
     source_topic: str
     source_partition: int
     source_offset: int
+
+    @staticmethod
+    def kafka_headers_schema() -> dict[str, Any]:
+        """JSON Schema of a notice's Kafka headers: an event's, from the router, about no client."""
+        schema = kafka_headers_schema(REJECTION_NOTICE_TYPE)
+        for header in ("ce_subject", CATEGORY_HEADER):
+            del schema["properties"][header]
+            schema["required"].remove(header)
+        schema["properties"]["ce_source"] = {"type": "string", "const": ROUTER_SOURCE}
+        return schema
 
     def encode(self, key: bytes | None) -> KafkaRecord:
         """The record for the sender's inbox, keyed like the rejected event."""

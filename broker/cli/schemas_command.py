@@ -12,8 +12,8 @@ from broker.settings import load_settings
 from schemas import ContractError, EventCodec, KafkaRecord, Pseudonymiser
 from schemas.examples import example_codec
 from schemas.export import (
+    contract_documents,
     example_documents,
-    json_schema_documents,
     stale_documents,
     write_documents,
 )
@@ -29,7 +29,9 @@ def register(commands: Any) -> None:
     group.set_defaults(run=lambda _args: _usage(group))
     actions = group.add_subparsers(title="actions", metavar="ACTION")
 
-    export = actions.add_parser("export", help="write a JSON Schema for every event model")
+    export = actions.add_parser(
+        "export", help="write a JSON Schema for every event model, and the AsyncAPI document"
+    )
     export.add_argument("directory", type=Path, metavar="DIR")
     export.set_defaults(run=_export)
 
@@ -63,7 +65,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    for path in write_documents(args.directory, json_schema_documents()):
+    for path in write_documents(args.directory, contract_documents()):
         print(f"wrote {path}")
     return 0
 
@@ -76,8 +78,7 @@ def _examples(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     stale = [
-        str(args.directory / name)
-        for name in stale_documents(args.directory, json_schema_documents())
+        str(args.directory / name) for name in stale_documents(args.directory, contract_documents())
     ]
     if args.examples is not None:
         stale += [

@@ -16,7 +16,7 @@ from schemas.examples import example_codec, example_events
 from schemas.export import json_schema_documents, stale_documents
 
 SCHEMA_DIR: Final = Path(schemas.__file__).parent / "jsonschema"
-SCHEMA_FILES: Final = sorted(path.name for path in SCHEMA_DIR.glob("*.json"))
+SCHEMA_FILES: Final = sorted(path.name for path in SCHEMA_DIR.glob("*.schema.json"))
 EVENTS: Final = [event for _, event in example_events()]
 EVENT_NAMES: Final = [name for name, _ in example_events()]
 

@@ -1,0 +1,127 @@
+"""The AsyncAPI document of the contract: the topics, and the events each one carries.
+
+Generated from the event catalogue and the header model, never written by hand, like the
+JSON Schemas it points at (``saattaja schemas export`` writes both, ``check`` compares).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from schemas.events import EVENT_TYPES, ConsentGranted, ConsentRevoked, Event
+from schemas.headers import CONTENT_TYPE, kafka_headers_schema
+from schemas.notices import REJECTION_NOTICE_TYPE, RejectionNotice
+
+__all__ = ["ASYNCAPI_FILE", "asyncapi_document"]
+
+ASYNCAPI_FILE: Final = "saattaja.asyncapi.json"
+
+# The value of every record is a FHIR R4 message Bundle; the event's own JSON Schema (the
+# model it decodes to) is named beside it.
+_FHIR_BUNDLE: Final = {"$ref": "https://hl7.org/fhir/R4/fhir.schema.json#/definitions/Bundle"}
+_KEY_DESCRIPTION: Final = (
+    "The client's pseudonym, as in ce_subject: one client's events stay in one partition, in order."
+)
+
+
+def asyncapi_document() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the event catalogue v1."""
+    messages = {ce_type: _message(ce_type, model) for ce_type, model in EVENT_TYPES.items()}
+    messages[REJECTION_NOTICE_TYPE] = _notice_message()
+    published = [t for t, model in EVENT_TYPES.items() if not model.issued_by_router]
+    delivered = [
+        t
+        for t, model in EVENT_TYPES.items()
+        if not issubclass(model, ConsentGranted | ConsentRevoked)
+    ]
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Saattaja events",
+            "version": "1",
+            "description": "The events organisations of Finnish work-ability support exchange "
+            "through Saattaja: each organisation publishes to its outbox; the router decides "
+            "per recipient with the client's consent, audits, and delivers to the inboxes.",
+        },
+        "defaultContentType": CONTENT_TYPE,
+        "channels": {
+            "outbox": _channel(
+                "saattaja.{organisation}.outbox",
+                "What an organisation publishes; only the router reads it.",
+                published,
+            ),
+            "inbox": _channel(
+                "saattaja.{organisation}.inbox",
+                "What the router delivers to an organisation, minimised to what it may see.",
+                [*delivered, REJECTION_NOTICE_TYPE],
+            ),
+        },
+        "operations": {
+            "publish": {
+                "action": "send",
+                "summary": "An organisation's adapter publishes an event about a client.",
+                "channel": {"$ref": "#/channels/outbox"},
+                "messages": [_message_ref("outbox", t) for t in published],
+            },
+            "receive": {
+                "action": "receive",
+                "summary": "An organisation's adapter receives what it was permitted.",
+                "channel": {"$ref": "#/channels/inbox"},
+                "messages": [_message_ref("inbox", t) for t in [*delivered, REJECTION_NOTICE_TYPE]],
+            },
+        },
+        "components": {"messages": messages},
+    }
+
+
+def _channel(address: str, description: str, types: list[str]) -> dict[str, Any]:
+    return {
+        "address": address,
+        "description": description,
+        "parameters": {
+            "organisation": {"description": "The organisation's id in the registry, e.g. kela."}
+        },
+        "messages": {t: {"$ref": f"#/components/messages/{t}"} for t in types},
+    }
+
+
+def _message_ref(channel: str, ce_type: str) -> dict[str, str]:
+    return {"$ref": f"#/channels/{channel}/messages/{ce_type}"}
+
+
+def _message(ce_type: str, model: type[Event]) -> dict[str, Any]:
+    headers = kafka_headers_schema(ce_type)
+    key = {"type": "string", "description": _KEY_DESCRIPTION} | {
+        "pattern": headers["properties"]["ce_subject"]["pattern"]
+    }
+    return {
+        "name": ce_type,
+        "title": model.__name__,
+        "summary": _first_line(model.__doc__),
+        "contentType": CONTENT_TYPE,
+        "headers": headers,
+        "payload": _FHIR_BUNDLE,
+        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
+        "x-saattaja-event-schema": f"{ce_type}.schema.json",
+    }
+
+
+def _notice_message() -> dict[str, Any]:
+    return {
+        "name": REJECTION_NOTICE_TYPE,
+        "title": RejectionNotice.__name__,
+        "summary": _first_line(RejectionNotice.__doc__),
+        "contentType": CONTENT_TYPE,
+        "headers": RejectionNotice.kafka_headers_schema(),
+        "payload": _FHIR_BUNDLE,
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": "The rejected record's key."},
+                "bindingVersion": "0.5.0",
+            }
+        },
+    }
+
+
+def _first_line(docstring: str | None) -> str:
+    return (docstring or "").strip().splitlines()[0] if docstring else ""
