@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import structlog
@@ -18,6 +21,7 @@ from adapters.sdk import (
     AdapterSettings,
     AdapterStore,
     LocalOutbox,
+    ParkedEvent,
     ReceivedEvents,
     SaattajaAdapterError,
     installed_adapters,
@@ -25,6 +29,7 @@ from adapters.sdk import (
     organisation_of,
 )
 from broker.cli.lifecycle import shutdown_requested
+from broker.cli.tables import text_table
 from broker.errors import SaattajaBrokerError
 from broker.kafka import KafkaConnection, open_admin
 from broker.logging import configure_logging
@@ -74,6 +79,18 @@ def register(commands: Any) -> None:
     listing = subcommands.add_parser("list", help="the installed adapters")
     listing.set_defaults(run=lambda _args: _list())
 
+    parked = subcommands.add_parser(
+        "parked",
+        help="the events the organisation's system did not take, and why",
+        description="List the records parked in the adapter's state file "
+        "(SAATTAJA_ADAPTER_STATE_FILE, or --state-file), oldest first: a table for a person, "
+        "or JSON lines for a program, each with the record as it arrived "
+        '({"key", "headers", "value"}, as `saattaja schemas validate` reads).',
+    )
+    parked.add_argument("--state-file", type=Path, metavar="PATH")
+    parked.add_argument("--format", choices=("table", "jsonl"), default="table")
+    parked.set_defaults(run=_parked)
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
@@ -88,6 +105,80 @@ def _unknown(parser: argparse.ArgumentParser, name: str, registry: AdapterRegist
         file=sys.stderr,
     )
     return 2
+
+
+def _parked(args: argparse.Namespace) -> int:
+    try:
+        path: Path = args.state_file or load_adapter_settings().state_path
+    except SaattajaAdapterError as exc:
+        print(f"saattaja: error: {exc}", file=sys.stderr)
+        return 1
+    if not path.is_file():
+        # Opening would create an empty one, and "nothing parked" would be a wrong answer.
+        print(
+            f"saattaja: error: no adapter state file at {path}: give the path the adapter "
+            "runs with (SAATTAJA_ADAPTER_STATE_FILE or --state-file)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        events = asyncio.run(_read_parked(path))
+    except SaattajaAdapterError as exc:
+        print(f"saattaja: error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "jsonl":
+        for event in events:
+            print(json.dumps(_parked_json(event), ensure_ascii=False))
+    elif events:
+        print(text_table(_PARKED_HEADER, [_parked_row(event) for event in events]))
+    else:
+        print(f"Nothing is parked in {path}.")
+    return 0
+
+
+async def _read_parked(path: Path) -> list[ParkedEvent]:
+    store = await AdapterStore.open(path)
+    try:
+        return await ReceivedEvents(store).parked()
+    finally:
+        await store.close()
+
+
+_PARKED_HEADER: Final = ("PARKED (UTC)", "EVENT ID", "TYPE", "FROM", "REASON")
+
+
+def _parked_row(event: ParkedEvent) -> tuple[str, ...]:
+    return (
+        _utc(event.parked_at),
+        event.event_id or "-",
+        _ce_type(event) or "-",
+        f"{event.topic}/{event.partition}@{event.offset}",
+        event.reason,
+    )
+
+
+def _parked_json(event: ParkedEvent) -> dict[str, Any]:
+    return {
+        "parked_at": _utc(event.parked_at),
+        "event_id": event.event_id,
+        "type": _ce_type(event),
+        "topic": event.topic,
+        "partition": event.partition,
+        "offset": event.offset,
+        "reason": event.reason,
+        "record": event.record.to_json(),
+    }
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ce_type(event: ParkedEvent) -> str | None:
+    for name, value in event.record.headers:
+        if name == "ce_type":
+            return value.decode(errors="replace")
+    return None
 
 
 def _list() -> int:

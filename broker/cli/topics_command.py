@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 
+from broker.cli.tables import text_table
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
@@ -115,14 +116,7 @@ def format_creation(creation: TopicCreation, *, bootstrap: str, partitions: int)
 def format_descriptions(descriptions: Sequence[TopicDescription]) -> str:
     """A table: topic, partitions, end offset per partition, total."""
     header = ("TOPIC", "PARTITIONS", "END OFFSETS", "TOTAL")
-    rows = [_row(description) for description in descriptions]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
-    return "\n".join(
-        "  ".join(
-            [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]
-        ).rstrip()
-        for row in (header, *rows)
-    )
+    return text_table(header, [_row(description) for description in descriptions])
 
 
 def _row(description: TopicDescription) -> tuple[str, str, str, str]:

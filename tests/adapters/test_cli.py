@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from adapters.sdk import AdapterStore, ReceivedEvents
 from broker.cli import main
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
+from schemas import KafkaRecord
 from tests.adapters.kafka import create_organisation_topics, fresh_organisation
 from tests.adapters.memory_adapter import memory_adapter_registered
 
@@ -152,3 +156,76 @@ async def _in_thread(argv: list[str]) -> int:
     import asyncio  # noqa: PLC0415
 
     return await asyncio.to_thread(main, argv)
+
+
+async def _park(state_file: Path, record: KafkaRecord, reason: str) -> None:
+    store = await AdapterStore.open(state_file)
+    try:
+        await ReceivedEvents(store).park(
+            event_id="ev-1",
+            record=record,
+            reason=reason,
+            topic="saattaja.x.inbox",
+            partition=1,
+            offset=7,
+        )
+    finally:
+        await store.close()
+
+
+_PARKED = KafkaRecord(key=b"k", headers=(("ce_type", b"fi.saattaja.plan.created.v1"),), value=b"{}")
+
+
+def test_parked_lists_each_parked_event_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state_file = tmp_path / "state.db"
+    asyncio.run(_park(state_file, _PARKED, "handler failed 3 time(s): system down"))
+
+    assert main(["adapter", "parked", "--state-file", str(state_file)]) == 0
+
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["PARKED", "(UTC)", "EVENT", "ID", "TYPE", "FROM", "REASON"]
+    assert "ev-1" in row
+    assert "fi.saattaja.plan.created.v1" in row
+    assert "saattaja.x.inbox/1@7" in row
+    assert row.endswith("handler failed 3 time(s): system down")
+
+
+def test_parked_as_json_lines_carries_the_record_as_it_arrived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state_file = tmp_path / "state.db"
+    asyncio.run(_park(state_file, _PARKED, "rejected by the handler"))
+
+    assert main(["adapter", "parked", "--state-file", str(state_file), "--format", "jsonl"]) == 0
+
+    [line] = capsys.readouterr().out.splitlines()
+    parked = json.loads(line)
+    assert (parked["event_id"], parked["offset"], parked["reason"]) == (
+        "ev-1",
+        7,
+        "rejected by the handler",
+    )
+    assert KafkaRecord.from_json(parked["record"]) == _PARKED
+
+
+def test_parked_reads_the_state_file_of_the_adapter_settings(
+    adapter_environment: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_park(tmp_path / "state.db", _PARKED, "rejected"))
+
+    assert main(["adapter", "parked"]) == 0
+
+    assert "ev-1" in capsys.readouterr().out
+
+
+def test_parked_refuses_a_state_file_that_is_not_there_rather_than_make_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere" / "state.db"
+
+    assert main(["adapter", "parked", "--state-file", str(missing)]) == 1
+
+    assert f"no adapter state file at {missing}" in capsys.readouterr().err
+    assert not missing.exists()
