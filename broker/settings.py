@@ -88,6 +88,12 @@ class SaattajaSettings(BaseSettings):
         description="Most outbox records a router process routes together, with one read "
         "and one write of each store.",
     )
+    router_consent_cache_versions: int = Field(
+        default=10_000,
+        ge=0,
+        description="Consent versions a router process keeps once read (about 4 KiB each), "
+        "so that a client's next event reads only versions it has not seen; 0 keeps none.",
+    )
     router_fetch_wait_ms: int = Field(
         default=20,
         ge=1,

@@ -133,7 +133,9 @@ class RouterService:
             database=self._engine,
             codec=codec,
             registry=self._registry,
-            consents=ConsentStore(self._engine),
+            consents=ConsentStore(
+                self._engine, remember_versions=settings.router_consent_cache_versions
+            ),
             network=CareNetwork(self._engine),
             audit=AuditLog(self._engine),
             ledger=DeliveryLedger(self._engine),

@@ -34,7 +34,7 @@ class ConsentStore:
 
     __slots__ = ("_engine", "_read", "_remember")
 
-    def __init__(self, engine: AsyncEngine, *, remember_versions: int = 100_000) -> None:
+    def __init__(self, engine: AsyncEngine, *, remember_versions: int = 10_000) -> None:
         self._engine = engine
         # A version is never updated once written, so one read whole is kept (by its
         # sequence) and the next read of the client fetches only the versions it lacks.
@@ -115,6 +115,8 @@ class ConsentStore:
         return {client: ClientConsents.of(client, found) for client, found in versions.items()}
 
     def _keep(self, sequence: int, version: ConsentVersion) -> None:
+        if self._remember <= 0:
+            return
         while len(self._read) >= self._remember:
             del self._read[next(iter(self._read))]  # the longest kept goes first
         self._read[sequence] = version

@@ -138,10 +138,11 @@ async def test_a_version_applied_after_a_read_is_in_the_next_read(engine: AsyncE
     assert [type(v).__name__ for v in after.versions] == ["ConsentGrant", "ConsentRevocation"]
 
 
+@pytest.mark.parametrize("remembered", [0, 1])
 async def test_a_client_with_more_versions_than_are_remembered_is_read_whole(
-    engine: AsyncEngine,
+    engine: AsyncEngine, remembered: int
 ) -> None:
-    store = ConsentStore(engine, remember_versions=1)
+    store = ConsentStore(engine, remember_versions=remembered)
     events: list[ConsentGranted | ConsentRevoked] = [
         grant("C-1"),
         grant("C-2"),
