@@ -91,37 +91,36 @@ def _message_ref(channel: str, ce_type: str) -> dict[str, str]:
 
 def _message(ce_type: str, model: type[Event]) -> dict[str, Any]:
     headers = kafka_headers_schema(ce_type)
-    key = {"type": "string", "description": _KEY_DESCRIPTION} | {
-        "pattern": headers["properties"]["ce_subject"]["pattern"]
+    key = {
+        "type": "string",
+        "pattern": headers["properties"]["ce_subject"]["pattern"],
+        "description": _KEY_DESCRIPTION,
     }
-    return {
-        "name": ce_type,
-        "title": model.__name__,
-        "summary": _first_line(model.__doc__),
-        "contentType": CONTENT_TYPE,
-        "headers": headers,
-        "payload": _FHIR_BUNDLE,
-        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
-        "x-saattaja-event-schema": f"{ce_type}.schema.json",
+    return _described(ce_type, model.__name__, model.__doc__, headers, key) | {
+        "x-saattaja-event-schema": f"{ce_type}.schema.json"
     }
 
 
 def _notice_message() -> dict[str, Any]:
+    key = {"type": "string", "description": "The rejected record's key."}
+    return _described(
+        REJECTION_NOTICE_TYPE,
+        RejectionNotice.__name__,
+        RejectionNotice.__doc__,
+        RejectionNotice.kafka_headers_schema(),
+        key,
+    )
+
+
+def _described(
+    ce_type: str, title: str, doc: str | None, headers: dict[str, Any], key: dict[str, Any]
+) -> dict[str, Any]:
     return {
-        "name": REJECTION_NOTICE_TYPE,
-        "title": RejectionNotice.__name__,
-        "summary": _first_line(RejectionNotice.__doc__),
+        "name": ce_type,
+        "title": title,
+        "summary": (doc or "").strip().split("\n", 1)[0],
         "contentType": CONTENT_TYPE,
-        "headers": RejectionNotice.kafka_headers_schema(),
+        "headers": headers,
         "payload": _FHIR_BUNDLE,
-        "bindings": {
-            "kafka": {
-                "key": {"type": "string", "description": "The rejected record's key."},
-                "bindingVersion": "0.5.0",
-            }
-        },
+        "bindings": {"kafka": {"key": key, "bindingVersion": "0.5.0"}},
     }
-
-
-def _first_line(docstring: str | None) -> str:
-    return (docstring or "").strip().splitlines()[0] if docstring else ""

@@ -1,8 +1,11 @@
 """Which (event, recipient) deliveries have been acknowledged by Kafka.
 
-Consulted when an event is routed again after a crash, so that an inbox receives it once
-as far as Kafka allows: only a crash between Kafka's acknowledgement and the ledger write
-can still deliver it twice, and the adapters drop such duplicates by event id.
+Written in the transaction that records a wave's pathway, after Kafka acknowledged the
+deliveries. An event routed again after a crash needs no lookup here (its pathway record
+says it went out with these rows); the ledger is consulted for what is sent again later to
+someone new: handover items and overdue notices. Only a crash between Kafka's
+acknowledgement and that transaction can deliver something twice, and the adapters drop
+such duplicates by event id.
 """
 
 from __future__ import annotations

@@ -100,19 +100,19 @@ class ConsentStore:
                 )
             ).all()
             kept = self._read
-            found = {sequence: kept[sequence] for _, sequence in held if sequence in kept}
-            unread = sorted(sequence for _, sequence in held if sequence not in found)
+            read = {sequence: kept[sequence] for _, sequence in held if sequence in kept}
+            unread = sorted(sequence for _, sequence in held if sequence not in read)
             if unread:
                 rows = await connection.execute(
                     sa.select(table).where(table.c.sequence.in_(unread))
                 )
                 for row in rows.mappings():
-                    found[row["sequence"]] = version = _version(row)
+                    read[row["sequence"]] = version = _version(row)
                     self._keep(row["sequence"], version)
         versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
         for client, sequence in held:
-            versions[client].append(found[sequence])
-        return {client: ClientConsents.of(client, found) for client, found in versions.items()}
+            versions[client].append(read[sequence])
+        return {client: ClientConsents.of(client, own) for client, own in versions.items()}
 
     def _keep(self, sequence: int, version: ConsentVersion) -> None:
         if self._remember <= 0:
