@@ -94,6 +94,13 @@ class SaattajaSettings(BaseSettings):
         description="Consent versions a router process keeps once read (about 4 KiB each), "
         "so that a client's next event reads only versions it has not seen; 0 keeps none.",
     )
+    router_known_clients: int = Field(
+        default=10_000,
+        ge=0,
+        description="Clients whose consents, care network and pathway a router process keeps "
+        "between batches (a few KiB each), so that their next events read none of them; 0 "
+        "reads them for every batch.",
+    )
     router_fetch_wait_ms: int = Field(
         default=20,
         ge=1,

@@ -99,25 +99,8 @@ class PathwayStore:
                     )
                 )
             }
-            referrals = await connection.execute(
-                sa.select(pathway_referrals).where(pathway_referrals.c.client.in_(ordered))
-            )
-            for row in referrals.mappings():
-                referral = _referral(row)
-                pathways[referral.client].referrals[referral.key] = referral
-            documents = await connection.execute(
-                sa.select(*_DOCUMENT_FIELDS).where(pathway_documents.c.client.in_(ordered))
-            )
-            for row in documents.mappings():
-                pathways[row["client"]].documents[row["slot"]] = _document(row)
-            if case_managers:
-                managers = await connection.execute(
-                    sa.select(pathway_case_managers).where(
-                        pathway_case_managers.c.client.in_(ordered)
-                    )
-                )
-                for row in managers.mappings():
-                    pathways[row["client"]].case_manager = _case_manager(row)
+            if ordered:
+                await _read_pathways(connection, pathways, case_managers=case_managers)
         return pathways, applied
 
     async def save(
@@ -359,6 +342,30 @@ async def _insert_facts(
     for table, rows in facts:
         if rows:
             await connection.execute(insert_unless_present(table, dialect), rows)
+
+
+async def _read_pathways(
+    connection: AsyncConnection, pathways: dict[str, ClientPathway], *, case_managers: bool
+) -> None:
+    """Fill each client's pathway (by pseudonym) from the store."""
+    ordered = sorted(pathways)
+    referrals = await connection.execute(
+        sa.select(pathway_referrals).where(pathway_referrals.c.client.in_(ordered))
+    )
+    for row in referrals.mappings():
+        referral = _referral(row)
+        pathways[referral.client].referrals[referral.key] = referral
+    documents = await connection.execute(
+        sa.select(*_DOCUMENT_FIELDS).where(pathway_documents.c.client.in_(ordered))
+    )
+    for row in documents.mappings():
+        pathways[row["client"]].documents[row["slot"]] = _document(row)
+    if case_managers:
+        managers = await connection.execute(
+            sa.select(pathway_case_managers).where(pathway_case_managers.c.client.in_(ordered))
+        )
+        for row in managers.mappings():
+            pathways[row["client"]].case_manager = _case_manager(row)
 
 
 def _referral(row: sa.RowMapping) -> Referral:

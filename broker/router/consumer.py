@@ -37,6 +37,8 @@ RouteBatch = Callable[[list[IncomingRecord]], Awaitable[None]]
 """Routes a batch to the end; the consumer commits its offsets once it returns."""
 ReadAhead = Callable[[Sequence[KafkaRecord]], None]
 """Told the records of the next batch while the batch in hand is still being routed."""
+Rebalanced = Callable[[], None]
+"""Told that partitions moved, once no batch is in hand: what was known of them may be stale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,17 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
     """
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, *, batch_size: int, read_ahead: ReadAhead
+        self,
+        consumer: AIOKafkaConsumer,
+        *,
+        batch_size: int,
+        read_ahead: ReadAhead,
+        on_rebalance: Rebalanced = lambda: None,
     ) -> None:
         self._consumer = consumer
         self._batch_size = batch_size
         self._read_ahead = read_ahead
+        self._on_rebalance = on_rebalance
         self._generation = 0
         self._routing = False
         # Held while a batch is routed and committed: a rebalance waits for it.
@@ -179,8 +187,9 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         """Wait until the batch in hand is routed and committed; drop what was read ahead."""
         self._generation += 1  # fetched before: comes again from the committed offsets
         async with self._in_hand:
-            pass
+            self._on_rebalance()
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         """Drop what was fetched during the rebalance: it comes again from the commits."""
         self._generation += 1
+        self._on_rebalance()

@@ -48,6 +48,7 @@ from broker.router.candidates import candidate_recipients
 from broker.router.dead_letter import dead_letter_record, rejection_notice
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
+from broker.router.known_clients import ClientState, KnownClients
 from broker.router.ledger import DeliveryLedger
 from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
@@ -145,6 +146,7 @@ class Router:
         pathway: PathwayStore,
         rules: PathwayRules,
         decoding: DecodingPool | None = None,
+        known_clients: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._database = database  # the stores' own, for reads and writes they share
@@ -161,6 +163,7 @@ class Router:
         self._outboxes = {outbox_topic(org.id): org for org in registry}
         self._by_oid = {org.oid: org for org in registry}
         self._effects = PathwayEffects(codec, self._by_oid, legal_bases)
+        self._known = KnownClients(known_clients)
         # Routing and the overdue watch take turns, so that a referral's state is changed
         # by one of them at a time within a process.
         self._turn = asyncio.Lock()
@@ -172,7 +175,15 @@ class Router:
         safe, because every step is idempotent by event id.
         """
         async with self._turn:
-            return await self._route_batch(batch)
+            try:
+                return await self._route_batch(batch)
+            except BaseException:
+                self._known.clear()  # what the batch wrote may be half done
+                raise
+
+    def forget_clients(self) -> None:
+        """Read every client from the store again: call it when partitions move."""
+        self._known.clear()
 
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
@@ -185,6 +196,7 @@ class Router:
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
             if consents:
+                self._known.forget(pseudonym for _, pseudonym in consents)
                 await self._consents.apply_all(consents, applied_at=self._clock())
                 for event, _ in consents:
                     _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
@@ -259,12 +271,7 @@ class Router:
             return
         clients = {routable.pseudonym for routable in run}
         event_ids = [routable.event.event_id for routable in run]
-        # The reads wait on the database, not on each other.
-        networks, consents, (pathways, applied) = await asyncio.gather(
-            self._network.members_of(clients),
-            self._consents.consents_of(clients),
-            self._pathway.load(clients, event_ids, case_managers=False),
-        )
+        networks, consents, pathways, applied = await self._states_of(clients, event_ids)
         now = self._clock()
         wave = _Wave()
         for routable in run:
@@ -321,6 +328,41 @@ class Router:
             await self._ledger.record(pairs, self._clock(), shared=writing)
             await self._network.record_all(routed, shared=writing)
             await self._pathway.save(wave.changes, hint_facts, handovers, shared=writing)
+        regrouped = {pseudonym for event, pseudonym in routed if isinstance(event, NETWORK_EVENTS)}
+        self._known.forget(regrouped)
+        self._known.remember(
+            {
+                client: ClientState(pathways[client], networks[client], consents[client])
+                for client in clients - regrouped
+            }
+        )
+
+    async def _states_of(
+        self, clients: set[str], event_ids: Sequence[uuid.UUID]
+    ) -> tuple[
+        dict[str, frozenset[str]],
+        dict[str, ClientConsents],
+        dict[str, ClientPathway],
+        dict[uuid.UUID, str | None],
+    ]:
+        """Each client's network, consents and pathway, and which events were applied before.
+
+        Known clients are not read again; whether an event was applied is always asked of
+        the store, because the process that routed it before a rebalance may be another.
+        """
+        known = self._known.recall(clients)
+        unknown = clients - known.keys()
+        # The reads wait on the database, not on each other.
+        networks, consents, (pathways, applied) = await asyncio.gather(
+            self._network.members_of(unknown),
+            self._consents.consents_of(unknown),
+            self._pathway.load(unknown, event_ids, case_managers=False),
+        )
+        for client, state in known.items():
+            networks[client] = state.network
+            consents[client] = state.consents
+            pathways[client] = state.pathway
+        return networks, consents, pathways, applied
 
     def _apply(
         self,
@@ -501,14 +543,23 @@ class Router:
             reason=reason,
         )
 
-    async def escalate_overdue(self, *, limit: int = 100) -> int:
-        """Send the overdue notices and expiries due now; how many referrals were escalated."""
+    async def escalate_overdue(
+        self, *, limit: int = 100, owns: Callable[[str], bool] = lambda _client: True
+    ) -> int:
+        """Send the overdue notices and expiries due now; how many referrals were escalated.
+
+        Only the referrals of clients this process ``owns`` (routes now): their state may be
+        kept in memory, and another process changing it would leave that state stale.
+        """
         now = self._clock()
         escalated = 0
         for referral in await self._pathway.due_referrals(now, limit):
+            if not owns(referral.client):
+                continue
             # One referral per turn: routing never waits for a whole scan, however many
             # referrals fall due at once (after an outage, say).
             async with self._turn:
+                self._known.forget([referral.client])
                 escalated += await self._escalate(referral, now)
         return escalated
 

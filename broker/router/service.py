@@ -32,7 +32,7 @@ from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
-from broker.topics import outbox_topic, partition_counts
+from broker.topics import outbox_topic, partition_counts, partition_of
 from consent.audit import AuditLog
 from consent.database import check_database_schema, create_database_engine
 from consent.errors import StoreUnavailableError
@@ -144,6 +144,7 @@ class RouterService:
             pathway=PathwayStore(self._engine),
             rules=pathway_rules(settings),
             decoding=self._decoding,
+            known_clients=settings.router_known_clients,
             clock=self._clock,
         )
         self._consumer = AIOKafkaConsumer(
@@ -164,6 +165,7 @@ class RouterService:
             self._consumer,
             batch_size=settings.router_batch_size,
             read_ahead=self._decoding.read_ahead,
+            on_rebalance=self._router.forget_clients,
         )
         outboxes.subscribe([outbox_topic(organisation.id) for organisation in self._registry])
         try:
@@ -182,6 +184,17 @@ class RouterService:
         if self._consumer is None:
             return frozenset()
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    def owns_client(self, pseudonym: str) -> bool:
+        """Whether this process routes the client's events now (holds their partition)."""
+        if self._consumer is None:
+            return False
+        key = pseudonym.encode()
+        for owned in self._consumer.assignment():
+            partitions = self._consumer.partitions_for_topic(owned.topic)
+            if partitions and partition_of(key, len(partitions)) == owned.partition:
+                return True
+        return False
 
     async def _check_co_partitioned(self) -> None:
         counts = await partition_counts(
@@ -225,10 +238,11 @@ class RouterService:
     async def escalate_overdue(self) -> int:
         """Send the overdue notices due now (the watch does this every overdue_scan_seconds)."""
         assert self._router is not None  # noqa: S101 - set in start()
-        return await self._router.escalate_overdue()
+        return await self._router.escalate_overdue(owns=self.owns_client)
 
     async def _watch_overdue(self) -> None:
-        # Every router process watches; the store lets one of them send each notice. The
+        # Every router process watches over the clients it routes now: another's change to a
+        # client's referral would leave the state this process keeps of them stale. The
         # first look comes after one interval, once the backlog has had a chance to bring
         # the answers that would make a notice needless.
         while True:

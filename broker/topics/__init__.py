@@ -10,6 +10,7 @@ from broker.topics.naming import (
     outbox_topic,
     topic_plan,
 )
+from broker.topics.partitioning import partition_of
 from broker.topics.provisioning import TopicCreation, create_topics
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "is_saattaja_topic",
     "outbox_topic",
     "partition_counts",
+    "partition_of",
     "topic_plan",
 ]

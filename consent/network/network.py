@@ -98,6 +98,8 @@ class CareNetwork:
 
     async def members_of(self, pseudonyms: Collection[str]) -> dict[str, frozenset[str]]:
         """The current network of each client, in one query; empty for a client without one."""
+        if not pseudonyms:
+            return {}
         query = sa.select(care_network_members.c.client, care_network_members.c.organisation).where(
             care_network_members.c.client.in_(sorted(pseudonyms)),
             care_network_members.c.ended_event_id.is_(None),

@@ -87,6 +87,8 @@ class ConsentStore:
 
     async def consents_of(self, pseudonyms: Collection[str]) -> dict[str, ClientConsents]:
         """The consents of each client: which versions they have, then those not yet read."""
+        if not pseudonyms:
+            return {}
         table = consent_versions
         async with (
             translate_database_errors("reading clients' consents"),

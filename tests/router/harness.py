@@ -113,14 +113,15 @@ class Harness:
         await self.publish_raw(self.registry.by_oid(event.sender).id, record)
         return record
 
-    async def publish_raw(self, organisation_id: str, record: KafkaRecord) -> None:
-        """Publish any bytes to an organisation's outbox."""
-        await self._producer.send_and_wait(
+    async def publish_raw(self, organisation_id: str, record: KafkaRecord) -> int:
+        """Publish any bytes to an organisation's outbox; the partition they went to."""
+        sent = await self._producer.send_and_wait(
             outbox_topic(organisation_id),
             record.value,
             key=record.key or None,
             headers=list(record.headers),
         )
+        return int(sent.partition)
 
     async def read(self, topic: str) -> list[Any]:
         """Every record now in a topic, from the start, without joining a group."""

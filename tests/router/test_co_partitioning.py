@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +15,23 @@ from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from broker.topics import create_topics, outbox_topic
 from consent.database import upgrade_database
+from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
-from tests.router.harness import router_settings, running_router, suffixed_registry
+from tests.router.events import consent, new_client, referral, revocation
+from tests.router.harness import (
+    CODEC,
+    PSEUDONYMISER,
+    Harness,
+    ManualClock,
+    route,
+    router_settings,
+    running_router,
+    suffixed_registry,
+)
 
 pytestmark = pytest.mark.kafka
+
+KELA_KIND = Recipient(kind=OrganisationKind.KELA)
 
 
 @pytest.fixture
@@ -30,6 +46,65 @@ def _numbers_by_outbox(service: RouterService) -> dict[str, set[int]]:
     for topic, partition in service.owned_partitions():
         owned.setdefault(topic, set()).add(partition)
     return owned
+
+
+@asynccontextmanager
+async def two_routers(
+    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry, clock: ManualClock
+) -> AsyncIterator[tuple[Harness, RouterService, RouterService]]:
+    """Two routers of one group over three partitions of every outbox, once both own some."""
+    async with running_router(
+        kafka_bootstrap, sqlite_url, registry, topic_partitions=3, clock=clock
+    ) as (harness, first):
+        second = RouterService(harness.settings, harness.registry, harness.connection, clock=clock)
+        await second.start()
+        try:
+            every = harness.settings.topic_partitions * len(harness.registry)
+
+            def shared_out() -> bool:
+                mine, theirs = first.owned_partitions(), second.owned_partitions()
+                return bool(mine) and bool(theirs) and len(mine | theirs) == every
+
+            await eventually(shared_out, within=60, what="the outboxes shared by two routers")
+            yield harness, first, second
+        finally:
+            await second.stop()
+
+
+async def test_each_client_is_owned_by_the_router_holding_the_partition_their_events_go_to(
+    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with two_routers(kafka_bootstrap, sqlite_url, registry, clock) as (harness, *routers):
+        sote = harness.org("sote").id
+        for number in range(12):
+            client = new_client()
+            record = CODEC.encode(referral(f"R-{number}", client=client, at=clock.now))
+            partition = await harness.publish_raw(sote, record)
+            holds = [(outbox_topic(sote), partition) in r.owned_partitions() for r in routers]
+            pseudonym = PSEUDONYMISER.pseudonym(client)
+            assert [r.owns_client(pseudonym) for r in routers] == holds
+            assert sum(holds) == 1
+
+
+async def test_a_router_escalates_only_the_overdue_referrals_of_clients_it_owns(
+    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with two_routers(kafka_bootstrap, sqlite_url, registry, clock) as (harness, *routers):
+        client = new_client()
+        await harness.publish(referral("R-owned", client=client, at=clock.now))
+        await eventually(
+            lambda: sum(sum(r.status.outcomes.values()) for r in routers) == 1,
+            within=60,
+            what="the referral routed",
+        )
+        pseudonym = PSEUDONYMISER.pseudonym(client)
+        owner, other = sorted(routers, key=lambda r: not r.owns_client(pseudonym))
+        clock.now += timedelta(days=60)  # long past due: expired
+
+        assert await other.escalate_overdue() == 0
+        assert await owner.escalate_overdue() == 1
 
 
 async def test_two_routers_in_a_group_each_own_the_same_partitions_of_every_outbox(
@@ -78,3 +153,47 @@ async def test_a_router_refuses_to_start_on_outboxes_of_different_partition_coun
 
     assert f"{outbox_topic(organisations[0].id)}: 3" in str(refused.value)
     assert f"{outbox_topic(organisations[1].id)}: 2" in str(refused.value)
+
+
+async def test_a_router_reads_again_the_clients_whose_partitions_moved_away_and_back(
+    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with running_router(
+        kafka_bootstrap, sqlite_url, registry, topic_partitions=3, clock=clock
+    ) as (harness, first):
+        clients = [new_client() for _ in range(12)]
+        for number, client in enumerate(clients):  # every client known to the first router
+            await route(
+                harness,
+                first,
+                consent(f"C-m{number}", (KELA_KIND,), (DataCategory.REFERRAL,), client=client),
+                referral(f"R-m{number}", client=client, at=clock.now),
+            )
+        second = RouterService(harness.settings, harness.registry, harness.connection, clock=clock)
+        await second.start()
+        try:
+            await eventually(
+                lambda: bool(second.owned_partitions()) and bool(first.owned_partitions()),
+                within=60,
+                what="the outboxes shared by two routers",
+            )
+            moved = next(c for c in clients if second.owns_client(PSEUDONYMISER.pseudonym(c)))
+            number = clients.index(moved)
+            await route(harness, second, revocation(f"C-m{number}", client=moved))
+        finally:
+            await second.stop()
+        await eventually(
+            lambda: first.owns_client(PSEUDONYMISER.pseudonym(moved)),
+            within=60,
+            what="the client's partition back with the first router",
+        )
+        later = referral(f"R-m{number}-later", client=moved, at=clock.now)
+        await route(harness, first, later)
+
+    decisions = {
+        record.decision
+        for record in await harness.audit_records_of(moved)
+        if record.event_id == later.event_id
+    }
+    assert decisions == {"deny"}
