@@ -25,7 +25,8 @@ __all__ = ["Decoded", "DecodingPool"]
 Decoded = Event | ContractError
 """What a worker makes of a record: its event, or the error that refuses it."""
 
-# Small enough that the router starts routing soon, large enough to keep pickling cheap.
+# Small enough that the router starts routing soon, large enough to keep pickling cheap;
+# a smaller batch is shared out among the workers, so that none of them idles.
 _CHUNK = 50
 # A few records decode in the router process sooner than a worker's round trip: under
 # light traffic, latency matters more than the cores.
@@ -131,7 +132,8 @@ class DecodingPool:
         self, executor: ProcessPoolExecutor, records: Sequence[KafkaRecord]
     ) -> list[_Chunk]:
         loop = asyncio.get_running_loop()
-        chunks = [records[start : start + _CHUNK] for start in range(0, len(records), _CHUNK)]
+        size = min(_CHUNK, -(-len(records) // self._workers))
+        chunks = [records[start : start + size] for start in range(0, len(records), size)]
         return [(chunk, loop.run_in_executor(executor, _decode_all, chunk)) for chunk in chunks]
 
     def _take_ahead(self, records: Sequence[KafkaRecord]) -> list[_Chunk]:
