@@ -133,8 +133,12 @@ class PathwayEffects:
         event: Event | None = None,
         record: KafkaRecord | None = None,
         kept_as: tuple[str, str] | None = None,
+        handover: str = "",
     ) -> Disclosed | None:
-        """``subject`` decided for ``recipient``; None when its sender is not registered."""
+        """``subject`` decided for ``recipient``; None when its sender is not registered.
+
+        ``handover``: the package's event id, for a kept document decided for a handover.
+        """
         sender = self._by_oid.get(subject.sender)
         if sender is None:
             return None
@@ -145,6 +149,7 @@ class PathwayEffects:
             pseudonym=pseudonym,
             consents=consents,
             at=at,
+            handover=handover,
         )
         return Disclosed(subject, recipient, entry, event, record, kept_as)
 
@@ -157,6 +162,7 @@ class PathwayEffects:
         pseudonym: str,
         consents: ClientConsents,
         at: datetime,
+        handover: str = "",
     ) -> AuditEntry:
         """The consent decision on ``subject`` going from ``sender`` to ``recipient``."""
         decision = decide(
@@ -174,7 +180,7 @@ class PathwayEffects:
             consents,
             self._legal_bases,
         )
-        return audit_entry(subject, pseudonym, recipient, decision, at)
+        return audit_entry(subject, pseudonym, recipient, decision, at, handover=handover)
 
     def event_decided(
         self,
@@ -205,6 +211,7 @@ class PathwayEffects:
                 at,
                 record=document.record,
                 kept_as=(pseudonym, document.slot),
+                handover=str(due.event_id),
             )
             for document in due.items
         )
@@ -308,9 +315,15 @@ class PathwayEffects:
 
 
 def audit_entry(
-    subject: Subject, pseudonym: str, recipient: Organisation, decision: Decision, at: datetime
+    subject: Subject,
+    pseudonym: str,
+    recipient: Organisation,
+    decision: Decision,
+    at: datetime,
+    *,
+    handover: str = "",
 ) -> AuditEntry:
-    """The audit entry of one decision."""
+    """The audit entry of one decision; ``handover`` names the package it was made for."""
     return AuditEntry(
         event_id=subject.event_id,
         event_type=subject.event_type,
@@ -323,4 +336,5 @@ def audit_entry(
         basis=decision.basis,
         removed=decision.removed,
         decided_at=at,
+        handover=handover,
     )

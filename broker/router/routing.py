@@ -286,7 +286,13 @@ class Router:
             )
         refused, effects, entries = wave.refused, wave.effects, wave.entries
         items, hints = self._pathway_disclosures(effects, consents, now)
-        derived = [*(item for _, decided in items for item in decided), *hints]
+        had = await self._already_had(items, entries)
+        # A document its recipient already has is listed again, not decided again: one
+        # permit on record per delivery.
+        derived = [
+            *(item for _, decided in items for item in decided if item.key not in had),
+            *hints,
+        ]
         # Durable before anything leaves: a record routed again gets the decisions on record.
         records = await self._audit.append([*entries, *(d.entry for d in derived)])
         for disclosed, record in zip(derived, records[len(entries) :], strict=True):
@@ -317,7 +323,7 @@ class Router:
             )
         for routable in wave.newly_refused:
             self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
-        handovers = await self._handovers(items, pairs, now, deliveries)
+        handovers = await self._handovers(items, had, pairs, now, deliveries)
         hint_facts = self._hints(hints, deliveries, pairs)
         await self._outbound.send_all(deliveries)
         routed = [(r.event, r.pseudonym) for r in run if r.event.event_id not in refused]
@@ -421,21 +427,37 @@ class Router:
                     hints.append(hint)
         return items, hints
 
+    async def _already_had(
+        self,
+        items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
+        entries: Sequence[AuditEntry],
+    ) -> set[tuple[uuid.UUID, str]]:
+        """(event id, recipient) of the handover items their recipients have or get now."""
+        if not items:
+            return set()
+        item_ids = [d.subject.event_id for _, decided in items for d in decided]
+        delivered = set(await self._ledger.delivered(item_ids))
+        return delivered | {(e.event_id, e.recipient) for e in entries if e.permitted}
+
     async def _handovers(
         self,
         items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
+        had: set[tuple[uuid.UUID, str]],
         pairs: set[tuple[uuid.UUID, str]],
         now: datetime,
         deliveries: list[tuple[str, KafkaRecord]],
     ) -> list[HandoverFact]:
-        """Each package, then the items that follow it; nothing an inbox already has."""
+        """Each package, then the items that follow it; nothing an inbox already has.
+
+        ``had``: what the recipients had before this wave; ``pairs``: what the wave
+        delivers, to which the packages and their items are added.
+        """
         if not items:
             return []
-        item_ids = [d.subject.event_id for _, decided in items for d in decided]
-        had = set(await self._ledger.delivered(item_ids)) | pairs
+        had = had | pairs
         packages: list[tuple[Disclosed, list[Disclosed], HandoverDue, _Routable]] = []
         for (routable, due), decided in items:
-            permitted = [d for d in decided if d.permitted]
+            permitted = [d for d in decided if d.key in had or d.permitted]
             listed = [(d, d.key not in had) for d in permitted]
             package = self._effects.package(
                 due, routable.event.client, routable.pseudonym, listed, now

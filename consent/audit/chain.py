@@ -10,7 +10,9 @@ any record breaks the chain from that record on:
   in the order the decision gave them; every other value a string;
 - ``event_id`` in the canonical lowercase, hyphenated UUID form;
 - ``decided_at`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (always six fraction digits);
-- ``category`` the data category's code, e.g. ``assessment:health``.
+- ``category`` the data category's code, e.g. ``assessment:health``;
+- ``handover`` (the handover package's event id) only in the records of documents decided
+  for a handover; absent from every other record, as from the records made before it existed.
 
 The first record's ``previous_hash`` is ``GENESIS_HASH`` (64 zeros). Anyone can recompute
 the chain from an export with these rules and any JSON library that sorts keys.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Final, TypedDict
+from typing import Final, NotRequired, TypedDict
 
 import orjson
 
@@ -45,6 +47,7 @@ class ChainFields(TypedDict):
     basis: str | None
     removed: list[str]
     decided_at: str
+    handover: NotRequired[str]
 
 
 def canonical_time(moment: datetime) -> str:

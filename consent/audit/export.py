@@ -4,9 +4,10 @@
   Data exports resources), rather than one Bundle: the export streams, however long the
   log, and each line stands alone for a FHIR server or a SIEM to ingest.
 - ``jsonl``: one JSON object per record with exactly the fields the hash covers plus
-  ``hash``, so that anyone can recompute the chain from the export (see ``chain``).
+  ``hash``, so that anyone can recompute the chain from the export (see ``chain``):
+  ``handover`` appears only in the records that have one, as the hash covers it.
 - ``csv``: the same columns with a header row; ``removed`` joined with ``;``, an absent
-  ``basis`` empty.
+  ``basis`` or ``handover`` empty.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ EXPORT_COLUMNS: Final = (
     "reason",
     "basis",
     "removed",
+    "handover",
     "previous_hash",
     "hash",
 )
@@ -54,7 +56,7 @@ def record_json(record: AuditRecord) -> dict[str, Any]:
         record.chain_fields(sequence=record.sequence, previous_hash=record.previous_hash)
     )
     fields["hash"] = record.hash
-    return {column: fields[column] for column in EXPORT_COLUMNS}
+    return {column: fields[column] for column in EXPORT_COLUMNS if column in fields}
 
 
 async def export_records(
@@ -76,7 +78,7 @@ async def export_records(
             row = record_json(record)
             row["removed"] = ";".join(row["removed"])
             row["basis"] = row["basis"] or ""
-            writer.writerow(row[column] for column in EXPORT_COLUMNS)
+            writer.writerow(row.get(column, "") for column in EXPORT_COLUMNS)
             count += 1
         return count
     async for record in records:

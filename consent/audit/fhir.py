@@ -20,8 +20,9 @@ One AuditEvent per record, so that the export counts what the log counts:
   ``object-role#1``; never the identity code), the event as the message Bundle it was sent
   in (identifier ``urn:uuid:<event id>``, the event type and data category as details,
   the category also as security label, each removed document as a ``removed-document``
-  detail), and the basis when there is one: a Consent by its business id, or a legal basis
-  by its id (``object-role#13`` Security Resource).
+  detail, and a ``handover-package`` detail when it was sent in one), and the basis when
+  there is one: a Consent by its business id, or a legal basis by its id (``object-role#13``
+  Security Resource).
 
 Where BALP asks for what the audit log does not know, it is left out and said here:
 agents have no ``network`` (organisations exchange through Kafka topics, not addresses),
@@ -184,6 +185,8 @@ def _event_entity(record: AuditRecord) -> FhirJson:
         {"type": "data-category", "valueString": record.category.value},
         *({"type": "removed-document", "valueString": document} for document in record.removed),
     ]
+    if record.handover:
+        details.append({"type": "handover-package", "valueString": f"urn:uuid:{record.handover}"})
     entity: FhirJson = {
         "what": {
             "type": "Bundle",

@@ -52,7 +52,7 @@ class AuditLog:
             records: list[AuditRecord] = []
             new_rows: list[dict[str, Any]] = []
             for entry in entries:
-                key = (entry.event_id, entry.recipient)
+                key = (entry.event_id, entry.recipient, entry.handover)
                 record = on_record.get(key)
                 if record is None:
                     sequence += 1
@@ -157,12 +157,15 @@ def _head_row(row: sa.Row[int, str] | None) -> tuple[int, str]:
 
 async def _records_of_events(
     connection: AsyncConnection, event_ids: set[uuid.UUID]
-) -> dict[tuple[uuid.UUID, str], AuditRecord]:
+) -> dict[tuple[uuid.UUID, str, str], AuditRecord]:
     query = sa.select(audit_records).where(
         audit_records.c.event_id.in_(sorted(str(event_id) for event_id in event_ids))
     )
     rows = (await connection.execute(query)).mappings().all()
-    return {(record.event_id, record.recipient): record for record in map(_record, rows)}
+    return {
+        (record.event_id, record.recipient, record.handover): record
+        for record in map(_record, rows)
+    }
 
 
 def _row(record: AuditRecord) -> dict[str, Any]:
@@ -181,6 +184,7 @@ def _row(record: AuditRecord) -> dict[str, Any]:
         "decided_at": record.decided_at,
         "previous_hash": record.previous_hash,
         "hash": record.hash,
+        "handover": record.handover,
     }
 
 
@@ -200,13 +204,14 @@ def _record(row: sa.RowMapping) -> AuditRecord:
         decided_at=row["decided_at"],
         previous_hash=row["previous_hash"],
         hash=row["hash"],
+        handover=row["handover"],
     )
 
 
 def _chain_fields(row: sa.RowMapping) -> ChainFields:
     # Straight from the stored values, not through AuditRecord: a tampered row must be
     # reported as not matching, not fail to load.
-    return {
+    fields: ChainFields = {
         "sequence": row["sequence"],
         "previous_hash": row["previous_hash"],
         "event_id": row["event_id"],
@@ -221,3 +226,6 @@ def _chain_fields(row: sa.RowMapping) -> ChainFields:
         "removed": row["removed"],
         "decided_at": canonical_time(row["decided_at"]),
     }
+    if row["handover"]:
+        fields["handover"] = row["handover"]
+    return fields

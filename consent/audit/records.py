@@ -45,6 +45,10 @@ class AuditEntry:
     """Business ids of the documents removed before delivery, in the order decided."""
     decided_at: datetime
     """When the decision was made; kept in UTC to the microsecond."""
+    handover: str = ""
+    """Event id of the handover package the event was decided for, as one of the client's
+    documents following them to a new organisation; empty when the event was routed itself.
+    A document denied in one handover is decided again in the next."""
 
     def __post_init__(self) -> None:
         try:
@@ -86,7 +90,7 @@ class AuditEntry:
 
     def chain_fields(self, *, sequence: int, previous_hash: str) -> ChainFields:
         """The values the hash covers, at ``sequence`` after ``previous_hash``."""
-        return {
+        fields: ChainFields = {
             "sequence": sequence,
             "previous_hash": previous_hash,
             "event_id": str(self.event_id),
@@ -101,6 +105,9 @@ class AuditEntry:
             "removed": list(self.removed),
             "decided_at": canonical_time(self.decided_at),
         }
+        if self.handover:
+            fields["handover"] = self.handover
+        return fields
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +180,7 @@ class _EntryValues(TypedDict):
     basis: str | None
     removed: tuple[str, ...]
     decided_at: datetime
+    handover: str
 
 
 def _entry_values(entry: AuditEntry) -> _EntryValues:
@@ -188,4 +196,5 @@ def _entry_values(entry: AuditEntry) -> _EntryValues:
         "basis": entry.basis,
         "removed": entry.removed,
         "decided_at": entry.decided_at,
+        "handover": entry.handover,
     }

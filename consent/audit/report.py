@@ -122,6 +122,8 @@ class _Writer:
                 lines.append(f"      on the basis of: {self._basis(record)}")
                 if record.removed:
                     lines.append("      removed before it was sent: " + ", ".join(record.removed))
+                if record.handover:
+                    lines.append("      sent with the client's history when they moved here")
         if refused:
             lines.append(f"Not sent {_count(len(refused), 'event')}:")
             for record in refused:

@@ -37,7 +37,9 @@ audit_records = sa.Table(
     sa.Column("decided_at", UtcDateTime(), nullable=False),
     sa.Column("previous_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
-    sa.UniqueConstraint("event_id", "recipient", name="uq_audit_records_event_id"),
+    # Empty, not NULL, for an event routed itself: NULLs would never collide in the key.
+    sa.Column("handover", sa.String(36), nullable=False, server_default=""),
+    sa.UniqueConstraint("event_id", "recipient", "handover", name="uq_audit_records_event_id"),
     sa.CheckConstraint(f"decision IN ('{PERMIT}', '{DENY}')", name="decision"),
     sa.Index("ix_audit_records_client", "client"),
     sa.Index("ix_audit_records_decided_at", "decided_at"),

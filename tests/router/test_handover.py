@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from broker.pathway import derived_id
 from broker.pathway.tables import pathway_handovers
 from schemas import (
     AssessmentAvailable,
@@ -319,3 +320,39 @@ async def test_organisation_already_in_the_care_team_receives_no_second_package(
     ]
     assert [package.trigger_document_id for package in packages] == ["E-h"]
     await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_document_denied_in_one_handover_follows_the_client_in_the_next_once_consented(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-i", client=client)
+    first = await kela_takes_over(
+        router,
+        client,
+        "R-i1",
+        consents=(consent("C-i1", (KELA_KIND,), (DataCategory.REFERRAL,), client=client),),
+        history=(assessment,),
+    )
+    assert assessment not in await router.harness.events_of("kela", client)
+
+    await router.route(
+        consent("C-i2", (KELA_KIND,), (DataCategory.ASSESSMENT_SELF,), client=client)
+    )
+    await router.route(referral("R-i2", client=client))
+    second = acceptance("R-i2", client=client, at=START + timedelta(days=2))
+    await router.route(second)
+
+    inbox = await router.harness.events_of("kela", client)
+    assert inbox.count(assessment) == 1
+    [package] = [e for e in inbox if isinstance(e, HandoverPackage) and e.items]
+    assert (str(assessment.event_id), True) in listed(package)
+    decisions = {
+        (r.handover, r.decision)
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == assessment.event_id and r.recipient == KELA
+    }
+    assert {decision for _, decision in decisions} == {"deny", "permit"}
+    assert {handover for handover, _ in decisions} == {
+        str(derived_id("handover", first.event_id, KELA)),
+        str(derived_id("handover", second.event_id, KELA)),
+    }

@@ -45,6 +45,7 @@ def entry(
     category: DataCategory = DataCategory.REFERRAL,
     client: str = PSEUDONYM,
     decided_at: datetime = T0,
+    handover: str = "",
 ) -> AuditEntry:
     """One decision; a new event id unless one is given."""
     return AuditEntry(
@@ -59,6 +60,7 @@ def entry(
         basis=basis,
         removed=removed,
         decided_at=decided_at,
+        handover=handover,
     )
 
 
@@ -71,6 +73,7 @@ def refusal(
     category: DataCategory = DataCategory.REFERRAL,
     client: str = PSEUDONYM,
     decided_at: datetime = T0,
+    handover: str = "",
 ) -> AuditEntry:
     """A decision denied by the client's refusal (kielto) K-1."""
     return entry(
@@ -84,6 +87,7 @@ def refusal(
         category=category,
         client=client,
         decided_at=decided_at,
+        handover=handover,
     )
 
 

@@ -138,6 +138,23 @@ async def test_jsonl_export_lets_anyone_recompute_each_hash(log: AuditLog) -> No
 
     for line, record in zip(lines, records, strict=True):
         fields = json.loads(line)
-        assert tuple(fields) == EXPORT_COLUMNS
+        assert tuple(fields) == tuple(column for column in EXPORT_COLUMNS if column != "handover")
         stored = fields.pop("hash")
         assert chain_hash(fields) == stored == record.hash
+
+
+async def test_a_handover_records_export_carries_its_package_and_recomputes(
+    engine: AsyncEngine,
+) -> None:
+    log = AuditLog(engine)
+    package = str(uuid.uuid4())
+    [record] = await log.append([entry(handover=package)])
+
+    fields = json.loads(await export(log, ExportFormat.JSONL))
+    [row] = list(csv.DictReader(io.StringIO(await export(log, ExportFormat.CSV))))
+    [event] = [json.loads(line) for line in (await export(log, ExportFormat.FHIR)).splitlines()]
+
+    assert fields["handover"] == row["handover"] == package
+    assert chain_hash({k: v for k, v in fields.items() if k != "hash"}) == record.hash
+    details = {d["type"]: d["valueString"] for d in event["entity"][1]["detail"]}
+    assert details["handover-package"] == f"urn:uuid:{package}"

@@ -6,13 +6,17 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import consent.database
 from broker.embedded import free_port
 from consent.audit import (
     GENESIS_HASH,
@@ -131,6 +135,32 @@ async def test_the_same_decision_twice_in_one_append_is_recorded_once(
     assert len(await all_records(log)) == 1
 
 
+async def test_a_decision_for_a_handover_is_recorded_beside_the_events_own(
+    engine: AsyncEngine,
+) -> None:
+    log = AuditLog(engine)
+    event = uuid.uuid4()
+    [own] = await log.append([refusal(event_id=event, recipient=KELA)])
+    package = str(uuid.uuid4())
+
+    [handed_over] = await log.append([entry(event_id=event, recipient=KELA, handover=package)])
+    [again] = await log.append([refusal(event_id=event, recipient=KELA, handover=package)])
+
+    assert (handed_over.decision, handed_over.handover) == ("permit", package)
+    assert again == handed_over
+    assert await all_records(log) == [own, handed_over]
+
+
+def test_a_record_without_a_handover_hashes_as_records_made_before_handovers_existed() -> None:
+    decision = entry()
+    fields = decision.chain_fields(sequence=1, previous_hash=GENESIS_HASH)
+
+    assert "handover" not in fields
+    assert "handover" in entry(handover=str(uuid.uuid4())).chain_fields(
+        sequence=1, previous_hash=GENESIS_HASH
+    )
+
+
 async def test_append_of_nothing_records_nothing(engine: AsyncEngine) -> None:
     log = AuditLog(engine)
     assert await log.append([]) == []
@@ -218,5 +248,51 @@ async def test_unreachable_database_raises_store_unavailable() -> None:
             await log.verify()
         with pytest.raises(StoreUnavailableError, match="querying the audit log"):
             await all_records(log)
+    finally:
+        await engine.dispose()
+
+
+async def test_records_appended_before_the_handover_column_verify_after_the_upgrade(
+    database_url: str,
+) -> None:
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(consent.database.__file__).parent / "migrations")
+    )
+
+    def upgrade_to(connection: Connection, revision: str) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    engine = create_database_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade_to, "0003_audit_log")
+        earlier = [
+            AuditRecord.chained(entry(recipient=KELA), sequence=1, previous_hash=GENESIS_HASH)
+        ]
+        earlier.append(
+            AuditRecord.chained(refusal(recipient=TYP), sequence=2, previous_hash=earlier[0].hash)
+        )
+        async with engine.begin() as connection:
+            for record in earlier:
+                fields = dict(
+                    record.chain_fields(
+                        sequence=record.sequence, previous_hash=record.previous_hash
+                    )
+                )
+                fields["decided_at"] = record.decided_at
+                await connection.execute(audit_records.insert().values(**fields, hash=record.hash))
+            await connection.execute(
+                audit_chain_head.update().values(sequence=2, hash=earlier[1].hash)
+            )
+        async with engine.begin() as connection:
+            await connection.run_sync(upgrade_to, "heads")
+
+        log = AuditLog(engine)
+        later = await log.append([entry(recipient=KELA, handover=str(uuid.uuid4()))])
+
+        assert (await log.verify()).ok
+        assert [record.handover for record in await all_records(log)] == ["", "", later[0].handover]
     finally:
         await engine.dispose()
