@@ -26,6 +26,7 @@ PUBLIC_NAMES = {
         "is_saattaja_topic",
         "outbox_topic",
         "partition_counts",
+        "partition_of",
         "topic_plan",
     ],
     "broker.embedded": ["EmbeddedBroker", "ensure_port_free", "free_port"],

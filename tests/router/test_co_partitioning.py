@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +11,10 @@ import pytest
 
 from broker.errors import ConfigurationError
 from broker.kafka import KafkaConnection
+from broker.pathway.tables import pathway_referrals
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
-from broker.topics import create_topics, outbox_topic
+from broker.topics import create_topics, outbox_topic, partition_of
 from consent.database import upgrade_database
 from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
@@ -48,14 +49,44 @@ def _numbers_by_outbox(service: RouterService) -> dict[str, set[int]]:
     return owned
 
 
-@asynccontextmanager
+def one_client_per_partition(partitions: int) -> list[str]:
+    """A new client whose events go to each partition of the outboxes, in partition order."""
+    found: dict[int, str] = {}
+    while len(found) < partitions:
+        client = new_client()
+        found.setdefault(partition_of(PSEUDONYMISER.pseudonym(client).encode(), partitions), client)
+    return [found[partition] for partition in range(partitions)]
+
+
+@dataclass(frozen=True)
+class TwoRouters:
+    """Two routers of one group over three partitions of every outbox, both owning some."""
+
+    harness: Harness
+    first: RouterService
+    second: RouterService
+    clock: ManualClock
+
+    @property
+    def both(self) -> tuple[RouterService, RouterService]:
+        return self.first, self.second
+
+
+@pytest.fixture(scope="module")
 async def two_routers(
-    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry, clock: ManualClock
-) -> AsyncIterator[tuple[Harness, RouterService, RouterService]]:
-    """Two routers of one group over three partitions of every outbox, once both own some."""
-    async with running_router(
-        kafka_bootstrap, sqlite_url, registry, topic_partitions=3, clock=clock
-    ) as (harness, first):
+    kafka_bootstrap: str,
+    registry: OrganisationRegistry,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[TwoRouters]:
+    """One pair for the module's tests (a group takes seconds to share out), each test
+    about clients of its own."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('pair') / 'router.db'}"
+    await upgrade_database(url)
+    clock = ManualClock(datetime.now(UTC))
+    async with running_router(kafka_bootstrap, url, registry, topic_partitions=3, clock=clock) as (
+        harness,
+        first,
+    ):
         second = RouterService(harness.settings, harness.registry, harness.connection, clock=clock)
         await second.start()
         try:
@@ -66,73 +97,62 @@ async def two_routers(
                 return bool(mine) and bool(theirs) and len(mine | theirs) == every
 
             await eventually(shared_out, within=60, what="the outboxes shared by two routers")
-            yield harness, first, second
+            yield TwoRouters(harness, first, second, clock)
         finally:
             await second.stop()
-
-
-async def test_each_client_is_owned_by_the_router_holding_the_partition_their_events_go_to(
-    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
-) -> None:
-    clock = ManualClock(datetime.now(UTC))
-    async with two_routers(kafka_bootstrap, sqlite_url, registry, clock) as (harness, *routers):
-        sote = harness.org("sote").id
-        for number in range(12):
-            client = new_client()
-            record = CODEC.encode(referral(f"R-{number}", client=client, at=clock.now))
-            partition = await harness.publish_raw(sote, record)
-            holds = [(outbox_topic(sote), partition) in r.owned_partitions() for r in routers]
-            pseudonym = PSEUDONYMISER.pseudonym(client)
-            assert [r.owns_client(pseudonym) for r in routers] == holds
-            assert sum(holds) == 1
-
-
-async def test_a_router_escalates_only_the_overdue_referrals_of_clients_it_owns(
-    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
-) -> None:
-    clock = ManualClock(datetime.now(UTC))
-    async with two_routers(kafka_bootstrap, sqlite_url, registry, clock) as (harness, *routers):
-        client = new_client()
-        await harness.publish(referral("R-owned", client=client, at=clock.now))
-        await eventually(
-            lambda: sum(sum(r.status.outcomes.values()) for r in routers) == 1,
-            within=60,
-            what="the referral routed",
-        )
-        pseudonym = PSEUDONYMISER.pseudonym(client)
-        owner, other = sorted(routers, key=lambda r: not r.owns_client(pseudonym))
-        clock.now += timedelta(days=60)  # long past due: expired
-
-        assert await other.escalate_overdue() == 0
-        assert await owner.escalate_overdue() == 1
 
 
 async def test_two_routers_in_a_group_each_own_the_same_partitions_of_every_outbox(
-    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
+    two_routers: TwoRouters,
 ) -> None:
-    # Three partitions: with two, aiokafka's round robin would happen to deal them alike.
-    async with running_router(kafka_bootstrap, sqlite_url, registry, topic_partitions=3) as (
-        harness,
-        first,
-    ):
-        outboxes = {outbox_topic(organisation.id) for organisation in harness.registry}
-        second = RouterService(harness.settings, harness.registry, harness.connection)
-        await second.start()
-        try:
+    outboxes = {outbox_topic(organisation.id) for organisation in two_routers.harness.registry}
+    for service in two_routers.both:
+        by_outbox = _numbers_by_outbox(service)
+        assert set(by_outbox) == outboxes
+        assert len({frozenset(numbers) for numbers in by_outbox.values()}) == 1
+    assert not two_routers.first.owned_partitions() & two_routers.second.owned_partitions()
 
-            def shared_out() -> bool:
-                mine, theirs = first.owned_partitions(), second.owned_partitions()
-                every = harness.settings.topic_partitions * len(outboxes)
-                return bool(mine) and bool(theirs) and len(mine | theirs) == every
 
-            await eventually(shared_out, within=60, what="the outboxes shared by two routers")
-            for service in (first, second):
-                by_outbox = _numbers_by_outbox(service)
-                assert set(by_outbox) == outboxes
-                assert len({frozenset(numbers) for numbers in by_outbox.values()}) == 1
-            assert not first.owned_partitions() & second.owned_partitions()
-        finally:
-            await second.stop()
+async def test_each_client_is_owned_by_the_router_holding_the_partition_their_events_go_to(
+    two_routers: TwoRouters,
+) -> None:
+    harness, routers = two_routers.harness, two_routers.both
+    sote = harness.org("sote").id
+    for number in range(12):
+        client = new_client()
+        at = two_routers.clock.now
+        partition = await harness.publish_raw(
+            sote, CODEC.encode(referral(f"R-{number}", client=client, at=at))
+        )
+        holds = [(outbox_topic(sote), partition) in r.owned_partitions() for r in routers]
+        pseudonym = PSEUDONYMISER.pseudonym(client)
+        assert [r.owns_client(pseudonym) for r in routers] == holds
+        assert sum(holds) == 1
+
+
+async def test_a_router_escalates_only_the_overdue_referrals_of_clients_it_owns(
+    two_routers: TwoRouters,
+) -> None:
+    harness, routers, clock = two_routers.harness, two_routers.both, two_routers.clock
+    client = new_client()
+    await harness.publish(referral("R-owned", client=client, at=clock.now))
+
+    async def state() -> str | None:
+        rows = await harness.rows(pathway_referrals, client)
+        return str(rows[0]["state"]) if rows else None
+
+    async def routed() -> bool:
+        return await state() is not None
+
+    await eventually(routed, within=60, what="the referral routed")
+    pseudonym = PSEUDONYMISER.pseudonym(client)
+    owner, other = sorted(routers, key=lambda r: not r.owns_client(pseudonym))
+    clock.now += timedelta(days=60)  # long past due: expired
+
+    await other.escalate_overdue()
+    assert await state() == "requested"
+    await owner.escalate_overdue()
+    assert await state() == "expired"
 
 
 async def test_a_router_refuses_to_start_on_outboxes_of_different_partition_counts(
@@ -162,14 +182,25 @@ async def test_a_router_reads_again_the_clients_whose_partitions_moved_away_and_
     async with running_router(
         kafka_bootstrap, sqlite_url, registry, topic_partitions=3, clock=clock
     ) as (harness, first):
-        clients = [new_client() for _ in range(12)]
-        for number, client in enumerate(clients):  # every client known to the first router
-            await route(
-                harness,
-                first,
-                consent(f"C-m{number}", (KELA_KIND,), (DataCategory.REFERRAL,), client=client),
-                referral(f"R-m{number}", client=client, at=clock.now),
-            )
+        clients = one_client_per_partition(harness.settings.topic_partitions)
+        # Every client known to the first router, whichever partitions move later. The
+        # consents first: a referral from another outbox has no order with them.
+        await route(
+            harness,
+            first,
+            *(
+                consent(f"C-m{number}", (KELA_KIND,), (DataCategory.REFERRAL,), client=client)
+                for number, client in enumerate(clients)
+            ),
+        )
+        await route(
+            harness,
+            first,
+            *(
+                referral(f"R-m{number}", client=client, at=clock.now)
+                for number, client in enumerate(clients)
+            ),
+        )
         second = RouterService(harness.settings, harness.registry, harness.connection, clock=clock)
         await second.start()
         try:
