@@ -19,7 +19,7 @@ run: $(STAMP)
 	SAATTAJA_PSEUDONYM_SECRET=$${SAATTAJA_PSEUDONYM_SECRET:-$(DEMO_SECRET)} $(BIN)/saattaja demo
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
