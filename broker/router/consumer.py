@@ -37,8 +37,8 @@ RouteBatch = Callable[[list[IncomingRecord]], Awaitable[None]]
 """Routes a batch to the end; the consumer commits its offsets once it returns."""
 ReadAhead = Callable[[Sequence[KafkaRecord]], None]
 """Told the records of the next batch while the batch in hand is still being routed."""
-Rebalanced = Callable[[], None]
-"""Told that partitions moved, once no batch is in hand: what was known of them may be stale."""
+Rebalanced = Callable[[], Awaitable[None]]
+"""Told that partitions move, once no batch is in hand: what was known of them may be stale."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +60,7 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         *,
         batch_size: int,
         read_ahead: ReadAhead,
-        on_rebalance: Rebalanced = lambda: None,
+        on_rebalance: Rebalanced | None = None,
     ) -> None:
         self._consumer = consumer
         self._batch_size = batch_size
@@ -187,9 +187,13 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         """Wait until the batch in hand is routed and committed; drop what was read ahead."""
         self._generation += 1  # fetched before: comes again from the committed offsets
         async with self._in_hand:
-            self._on_rebalance()
+            await self._rebalanced()
 
     async def on_partitions_assigned(self, assigned: object) -> None:
         """Drop what was fetched during the rebalance: it comes again from the commits."""
         self._generation += 1
-        self._on_rebalance()
+        await self._rebalanced()
+
+    async def _rebalanced(self) -> None:
+        if self._on_rebalance is not None:
+            await self._on_rebalance()

@@ -181,9 +181,14 @@ class Router:
                 self._known.clear()  # what the batch wrote may be half done
                 raise
 
-    def forget_clients(self) -> None:
-        """Read every client from the store again: call it when partitions move."""
-        self._known.clear()
+    async def forget_clients(self) -> None:
+        """Read every client from the store again: call it when partitions move.
+
+        It waits for the escalation in hand, so that a process losing a client's partition
+        changes nothing of the client once the group has moved on.
+        """
+        async with self._turn:
+            self._known.clear()
 
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
@@ -576,11 +581,12 @@ class Router:
         now = self._clock()
         escalated = 0
         for referral in await self._pathway.due_referrals(now, limit):
-            if not owns(referral.client):
-                continue
             # One referral per turn: routing never waits for a whole scan, however many
-            # referrals fall due at once (after an outage, say).
+            # referrals fall due at once (after an outage, say). Ownership is asked within
+            # the turn, which a rebalance waits for.
             async with self._turn:
+                if not owns(referral.client):
+                    continue
                 self._known.forget([referral.client])
                 escalated += await self._escalate(referral, now)
         return escalated
