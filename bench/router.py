@@ -506,19 +506,12 @@ async def _decision_figures(workdir: Path) -> tuple[float, float]:
     return figures[0], figures[1]
 
 
-def _suffixed(shipped: OrganisationRegistry) -> OrganisationRegistry:
-    suffix = uuid.uuid4().hex[:8]
-    return OrganisationRegistry(
-        Organisation(id=f"{org.id}-{suffix}", name=org.name, oid=org.oid, kind=org.kind)
-        for org in shipped
-    )
-
-
 async def _measure(workdir: Path) -> dict[str, Any]:
     codec = EventCodec(Pseudonymiser(_SECRET.encode()))
     async with EmbeddedBroker("127.0.0.1", 0) as embedded:
         connection = KafkaConnection(embedded.bootstrap)
-        registry = _suffixed(OrganisationRegistry.from_file(Path("deploy/organisations.yaml")))
+        shipped = OrganisationRegistry.from_file(Path("deploy/organisations.yaml"))
+        registry = shipped.with_id_suffix(uuid.uuid4().hex[:8])
         await create_topics(connection, registry, _PARTITIONS)
         backlog = _journey_for(codec, _clients(_THROUGHPUT_CLIENTS, first=0), registry)
         paced = _journey_for(

@@ -44,6 +44,20 @@ class OrganisationRegistry:
         path = Path(path)
         return cls(load_organisations(path), source=str(path))
 
+    def with_id_suffix(self, suffix: str) -> OrganisationRegistry:
+        """The same organisations under ids ending ``-<suffix>``, OIDs unchanged.
+
+        Their topics are then their own on a broker others use too, as tests and the
+        benchmark need.
+        """
+        return OrganisationRegistry(
+            (
+                Organisation(id=f"{org.id}-{suffix}", name=org.name, oid=org.oid, kind=org.kind)
+                for org in self
+            ),
+            source=f"{self._source} (ids suffixed -{suffix})",
+        )
+
     @property
     def source(self) -> str:
         """Where the registry came from (the file name), for messages."""

@@ -66,6 +66,17 @@ def test_unknown_oid_raises_naming_the_oid(registry: OrganisationRegistry) -> No
         registry.by_oid("1.2.3")
 
 
+def test_suffixed_registry_renames_every_id_and_keeps_the_rest(
+    registry: OrganisationRegistry,
+) -> None:
+    suffixed = registry.with_id_suffix("t1")
+
+    assert suffixed.ids == tuple(f"{organisation_id}-t1" for organisation_id in registry.ids)
+    assert [(o.name, o.oid, o.kind) for o in suffixed] == [
+        (o.name, o.oid, o.kind) for o in registry
+    ]
+
+
 def test_organisation_is_immutable() -> None:
     kela = Organisation(id="kela", name="Kela", oid="1.2.246.10.2462460", kind="kela")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="frozen"):

@@ -64,11 +64,7 @@ def ce_type(consumed: Any) -> str:
 
 def suffixed_registry(shipped: OrganisationRegistry) -> OrganisationRegistry:
     """The shipped organisations under ids of their own, for topics no other test uses."""
-    suffix = uuid.uuid4().hex[:8]
-    return OrganisationRegistry(
-        Organisation(id=f"{org.id}-{suffix}", name=org.name, oid=org.oid, kind=org.kind)
-        for org in shipped
-    )
+    return shipped.with_id_suffix(uuid.uuid4().hex[:8])
 
 
 def router_settings(
