@@ -39,9 +39,9 @@ class AuditLog:
     async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Record the entries in one transaction; one record per entry, in the same order.
 
-        An entry whose (event id, recipient) is already on record is not appended again:
-        the record already there is returned in its place, so that a router that routes an
-        event again after a crash honours the decision it made the first time.
+        An entry whose (event id, recipient, handover) is already on record is not appended
+        again: the record already there is returned in its place, so that a router that
+        routes an event again after a crash honours the decision it made the first time.
         """
         if not entries:
             return []

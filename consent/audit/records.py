@@ -1,4 +1,4 @@
-"""What the audit log holds: one decision per (event, recipient), chained by hashes."""
+"""What the audit log holds: one decision per (event, recipient, handover), chained by hashes."""
 
 from __future__ import annotations
 
