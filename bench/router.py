@@ -268,7 +268,7 @@ async def _route_until_stopped(
 
 @dataclass(frozen=True, slots=True)
 class _CpuSeconds:
-    """CPU time (user + system) spent so far by the router and the broker, from /proc."""
+    """CPU time (user + system) spent so far by the router, its workers and the broker."""
 
     router: float
     """The router's own process: the event loop, the database threads, Kafka's client."""

@@ -26,7 +26,14 @@ from typing import Final, NotRequired, TypedDict
 
 import orjson
 
-__all__ = ["GENESIS_HASH", "ChainFields", "canonical_encoding", "canonical_time", "chain_hash"]
+__all__ = [
+    "GENESIS_HASH",
+    "ChainFields",
+    "canonical_encoding",
+    "canonical_time",
+    "chain_hash",
+    "with_handover",
+]
 
 GENESIS_HASH: Final = "0" * 64
 
@@ -53,6 +60,13 @@ class ChainFields(TypedDict):
 def canonical_time(moment: datetime) -> str:
     """``moment`` in UTC with microseconds, the one form the hash accepts."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def with_handover(fields: ChainFields, handover: str | None) -> ChainFields:
+    """``fields`` with the record's ``handover``, which is left out when it has none."""
+    if handover:
+        fields["handover"] = handover
+    return fields
 
 
 def canonical_encoding(fields: ChainFields) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent.audit.chain import ChainFields, canonical_time
+from consent.audit.chain import ChainFields, canonical_time, with_handover
 from consent.audit.filters import AuditFilter
 from consent.audit.records import AuditEntry, AuditRecord
 from consent.audit.tables import CHAIN_HEAD_ID, audit_chain_head, audit_records
@@ -226,6 +226,4 @@ def _chain_fields(row: sa.RowMapping) -> ChainFields:
         "removed": row["removed"],
         "decided_at": canonical_time(row["decided_at"]),
     }
-    if row["handover"]:
-        fields["handover"] = row["handover"]
-    return fields
+    return with_handover(fields, row["handover"])

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, TypedDict
 
-from consent.audit.chain import GENESIS_HASH, ChainFields, canonical_time, chain_hash
+from consent.audit.chain import (
+    GENESIS_HASH,
+    ChainFields,
+    canonical_time,
+    chain_hash,
+    with_handover,
+)
 from consent.errors import InvalidAuditEntryError
 from schemas import DataCategory, InvalidIdentifierError, check_pseudonym
 
@@ -105,9 +111,7 @@ class AuditEntry:
             "removed": list(self.removed),
             "decided_at": canonical_time(self.decided_at),
         }
-        if self.handover:
-            fields["handover"] = self.handover
-        return fields
+        return with_handover(fields, self.handover)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
