@@ -352,68 +352,74 @@ async def _latency(
 ) -> list[float]:
     """(c): outbox-to-inbox seconds of every delivered event, offered at a fixed rate.
 
-    An event handed over later (the history following the client to an organisation that
-    took the catch) is not counted again: its time in an outbox is the client's history,
-    not the router's latency.
+    From the moment the benchmark hands an event to its producer to the moment the router
+    hands the delivery to its own (the delivery's Kafka timestamp), which is before the
+    broker's acknowledgement by about a millisecond on this broker (its produce round trip).
+    The inboxes are read once the run is over: a consumer reading them during the run
+    would share the router's cores and, on a broker that answers a fetch only when its
+    wait ends, add its own wait to what it measures. An event handed over later (the
+    history following the client to an organisation that took the catch) is not counted
+    again: its time in an outbox is the client's history, not the router's latency.
     """
-    inboxes = [inbox_topic(org.id) for org in registry]
-    # A short fetch wait, so that the measuring consumer adds little to what it measures.
-    consumer = AIOKafkaConsumer(
-        **connection.client_kwargs(), enable_auto_commit=False, fetch_max_wait_ms=5
-    )
-    await consumer.start()
-    await consumer._client.force_metadata_update()  # see the topics just made
-    assigned = [
-        TopicPartition(topic, p) for topic in inboxes for p in consumer.partitions_for_topic(topic)
-    ]
-    consumer.assign(assigned)
-    await consumer.seek_to_end(*assigned)
-    # Resolve the ends before anything is sent: what arrives later is what we measure.
-    next_offsets = {tp: await consumer.position(tp) for tp in assigned}
     sent: dict[str, float] = {}
-    arrived: dict[str, float] = {}
-    handed_over: set[str] = set()
-    package_type = HandoverPackage.ce_type().encode()
-
-    async def receive() -> None:
-        while True:
-            batch = await consumer.getmany(timeout_ms=100)
-            now = time.perf_counter()
-            for partition, messages in batch.items():
-                for message in messages:
-                    headers = dict(message.headers)
-                    if headers["ce_type"] == package_type:
-                        # The package comes first in the partition, its items after it.
-                        record = KafkaRecord(message.key, tuple(message.headers), message.value)
-                        package = codec.decode(record)
-                        assert isinstance(package, HandoverPackage)  # noqa: S101 - by ce_type
-                        handed_over.update(str(item.event_id) for item in package.items)
-                    event_id = headers["ce_id"].decode()
-                    if event_id not in handed_over:
-                        arrived.setdefault(event_id, now)
-                next_offsets[partition] = messages[-1].offset + 1
-
-    receiving = asyncio.create_task(receive())
     producer = AIOKafkaProducer(**connection.client_kwargs())
     await producer.start()
+    consumer = AIOKafkaConsumer(**connection.client_kwargs(), enable_auto_commit=False)
+    await consumer.start()
     try:
+        await consumer._client.force_metadata_update()  # see the topics just made
+        inboxes = [
+            TopicPartition(topic, partition)
+            for topic in (inbox_topic(org.id) for org in registry)
+            for partition in consumer.partitions_for_topic(topic) or ()
+        ]
+        starts = await consumer.end_offsets(inboxes)  # what arrives later is measured
         handled_before = router.handled
         started = time.perf_counter()
         for n, (topic, record) in enumerate(workload.records):
             await asyncio.sleep(max(0.0, started + n / _LATENCY_RATE - time.perf_counter()))
-            sent[dict(record.headers)["ce_id"].decode()] = time.perf_counter()
+            sent[dict(record.headers)["ce_id"].decode()] = time.time()
             await producer.send(topic, record.value, key=record.key, headers=list(record.headers))
         await producer.flush()
-        expected = handled_before + len(workload.records)
-        await _wait_until(lambda: router.handled >= expected)
-        # Every delivery is acknowledged now: read the inboxes to their ends.
-        ends = await consumer.end_offsets(assigned)
-        await _wait_until(lambda: all(next_offsets[tp] >= ends[tp] for tp in assigned))
+        await _wait_until(lambda: router.handled >= handled_before + len(workload.records))
+        # Every delivery is acknowledged now.
+        arrived = await _delivered_at(consumer, codec, starts, await consumer.end_offsets(inboxes))
     finally:
-        receiving.cancel()
         await producer.stop()
         await consumer.stop()
     return [arrived[event_id] - sent[event_id] for event_id in arrived if event_id in sent]
+
+
+async def _delivered_at(
+    consumer: AIOKafkaConsumer,
+    codec: EventCodec,
+    starts: dict[TopicPartition, int],
+    ends: dict[TopicPartition, int],
+) -> dict[str, float]:
+    """When each event was first delivered (its inbox record's timestamp), by event id."""
+    consumer.assign(list(starts))
+    for partition, offset in starts.items():
+        consumer.seek(partition, offset)
+    package_type = HandoverPackage.ce_type().encode()
+    # Per partition: a package and the items after it share their recipient's partition.
+    handed_over: dict[TopicPartition, set[str]] = {partition: set() for partition in starts}
+    arrived: dict[str, float] = {}
+    read = dict(starts)
+    while any(read[partition] < ends[partition] for partition in starts):
+        for partition, messages in (await consumer.getmany(timeout_ms=1_000)).items():
+            for message in messages:
+                headers = dict(message.headers)
+                if headers["ce_type"] == package_type:
+                    record = KafkaRecord(message.key, tuple(message.headers), message.value)
+                    package = codec.decode(record)
+                    assert isinstance(package, HandoverPackage)  # noqa: S101 - by ce_type
+                    handed_over[partition].update(str(item.event_id) for item in package.items)
+                event_id = headers["ce_id"].decode()
+                if event_id not in handed_over[partition]:
+                    moment = message.timestamp / 1000
+                    arrived[event_id] = min(arrived.get(event_id, moment), moment)
+            read[partition] = messages[-1].offset + 1
+    return arrived
 
 
 async def _wait_until(condition: Callable[[], bool]) -> None:

@@ -36,7 +36,7 @@ _MAX_RETRY_SECONDS: Final = 5.0
 RouteBatch = Callable[[list[IncomingRecord]], Awaitable[None]]
 """Routes a batch to the end; the consumer commits its offsets once it returns."""
 ReadAhead = Callable[[Sequence[KafkaRecord]], None]
-"""Told the records of the next batch while the batch in hand is still being routed."""
+"""Told the records of each batch once fetched, often while the batch before is routed."""
 Rebalanced = Callable[[], Awaitable[None]]
 """Told that partitions move, once no batch is in hand: what was known of them may be stale."""
 
@@ -67,7 +67,6 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         self._read_ahead = read_ahead
         self._on_rebalance = on_rebalance
         self._generation = 0
-        self._routing = False
         # Held while a batch is routed and committed: a rebalance waits for it.
         self._in_hand = asyncio.Lock()
 
@@ -89,11 +88,7 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                     if fetched.generation != self._generation:
                         continue  # a rebalance began meanwhile: they come again
                     ahead = asyncio.create_task(self._fetch())
-                    self._routing = True
-                    try:
-                        await route(records)
-                    finally:
-                        self._routing = False
+                    await route(records)
                     await self._commit(records)
         except ConsumerStoppedError:
             return
@@ -145,9 +140,7 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 for partition_records in fetched.values()
                 for record in partition_records
             ]
-            if records and self._routing:
-                # Only while another batch is routed: otherwise the router takes this one
-                # at once, and a small batch decodes faster without the round trip.
+            if records:
                 self._read_ahead([incoming.record for incoming in records])
             return _Fetched(records, self._generation)
 

@@ -3,18 +3,22 @@
 fhir.resources validates in Python and decoding is most of a router's work; a pool of
 worker processes lets one router process use more cores while its event loop waits on
 Kafka and the stores. The workers send back the typed events (or the contract error that
-refuses a record). With no workers, or for a batch too small to be worth a round trip,
-the pool decodes in the router process: either way the router gets the same outcomes.
+refuses a record). With no workers the pool decodes in the router process: either way the
+router gets the same outcomes.
 
-The consumer hands the pool the next batch while the router still routes the one in hand
-(``read_ahead``), so that the workers decode while the router waits on the stores and
-Kafka: without it, decoding and routing take turns and each side idles half the time.
+The consumer hands the pool every batch as soon as it is fetched (``read_ahead``), so that
+the workers decode while the router still routes the batch before: without it, decoding
+and routing take turns and each side idles half the time. Even a batch of one record goes
+to a worker: unpickling its event costs the router a few dozen microseconds, decoding it
+a millisecond or more, which under light traffic is the event loop's time that every
+other event waits for.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -28,9 +32,7 @@ Decoded = Event | ContractError
 # Small enough that the router starts routing soon, large enough to keep pickling cheap;
 # a smaller batch is shared out among the workers, so that none of them idles.
 _CHUNK = 50
-# A few records decode in the router process sooner than a worker's round trip: under
-# light traffic, latency matters more than the cores.
-_INLINE_UP_TO = 8
+_WORKER_NICENESS = 10
 
 _Chunk = tuple[Sequence[KafkaRecord], "asyncio.Future[list[Decoded]] | None"]
 """Records and the workers' decoding of them; None: decoded here when asked for."""
@@ -41,6 +43,10 @@ _worker_codec: EventCodec | None = None  # a worker process's own, set once at i
 def _start_worker(codec: EventCodec) -> None:
     global _worker_codec  # noqa: PLW0603 - the pool's way of giving each worker its state
     _worker_codec = codec
+    if hasattr(os, "nice"):
+        # Below the router's event loop: on cores they share, the loop's turn for every
+        # event's I/O comes before validation, which takes whatever cycles are left.
+        os.nice(_WORKER_NICENESS)
 
 
 def _decode(codec: EventCodec, record: KafkaRecord) -> Decoded:
@@ -98,13 +104,12 @@ class DecodingPool:
 
         Every chunk is handed to the workers at once and the results come back chunk by
         chunk, so the router works on the first records while the workers decode the rest.
-        A batch may begin with the records read ahead; the rest, when few, are decoded
-        here: faster than a round trip.
+        A batch may begin with the records read ahead.
         """
         pending = self._take_ahead(records)
         rest = records[sum(len(chunk) for chunk, _ in pending) :]
         if rest:
-            if self._executor is None or len(rest) <= _INLINE_UP_TO:
+            if self._executor is None:
                 pending.append((rest, None))
             else:
                 pending.extend(self._submit(self._executor, rest))

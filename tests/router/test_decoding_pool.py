@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import AsyncIterator
 from typing import Final
 
 import pytest
 
+from broker.router import decoding
 from broker.router.decoding import Decoded, DecodingPool
 from schemas import ContractError, KafkaRecord
+from tests.broker.conditions import eventually
 from tests.router.events import referral
 from tests.router.harness import CODEC
 
-_ENOUGH: Final = 20  # more than a batch the pool leaves to the router
+_ENOUGH: Final = 20  # more than one chunk for each worker
 
 
 @pytest.fixture(scope="module")
@@ -64,18 +68,35 @@ async def test_outcomes_come_back_in_the_order_of_the_records(pool: DecodingPool
     assert [not isinstance(o, ContractError) for o in outcomes] == [bool(n % 3) for n in range(120)]
 
 
-async def test_a_few_records_decode_in_the_router_process_as_in_a_worker(
-    pool: DecodingPool,
+async def test_even_one_record_is_decoded_by_a_worker_not_by_the_router_process(
+    pool: DecodingPool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    valid = CODEC.encode(referral("R-V4"))
-    invalid = _not_fhir(valid)
+    # The workers import their own decoding; only the router process's is replaced.
+    def decoded_here(_codec: object, _record: KafkaRecord) -> Decoded:
+        raise AssertionError("decoded in the router process")
 
-    few = await _decoded(pool, [valid, invalid])
-    many = await _decoded(pool, [valid, invalid] * _ENOUGH)
+    monkeypatch.setattr(decoding, "_decode", decoded_here)
+    record = CODEC.encode(referral("R-V4"))
 
-    assert few[0] == many[0] == CODEC.decode(valid)
-    assert isinstance(few[1], ContractError)
-    assert str(few[1]) == str(many[1])
+    assert await _decoded(pool, [record]) == [CODEC.decode(record)]
+
+
+async def test_the_workers_run_below_the_router_process_priority() -> None:
+    before = set(multiprocessing.active_children())
+    workers = DecodingPool(2, CODEC)
+    await workers.start()
+    router = os.getpriority(os.PRIO_PROCESS, 0)
+    started = set(multiprocessing.active_children()) - before
+
+    def all_below() -> bool:
+        return all(os.getpriority(os.PRIO_PROCESS, w.pid or 0) > router for w in started)
+
+    try:
+        assert len(started) == 2
+        # A worker lowers itself as it starts, which may come after the pool's first jobs.
+        await eventually(all_below, within=30, what="every worker below the router's priority")
+    finally:
+        workers.stop()
 
 
 async def test_without_workers_the_router_process_decodes_every_batch() -> None:
