@@ -61,7 +61,7 @@ from consent.decisions import (
     Verdict,
 )
 from consent.legal_bases import LegalBases
-from consent.network import NETWORK_EVENTS, CareNetwork
+from consent.network import NETWORK_EVENTS, CareNetwork, network_after
 from consent.store import ConsentStore
 from schemas import (
     AssessmentAvailable,
@@ -339,12 +339,18 @@ class Router:
             await self._ledger.record(pairs, self._clock(), shared=writing)
             await self._network.record_all(routed, shared=writing)
             await self._pathway.save(wave.changes, hint_facts, handovers, shared=writing)
-        regrouped = {pseudonym for event, pseudonym in routed if isinstance(event, NETWORK_EVENTS)}
-        self._known.forget(regrouped)
+        # The networks as the store now has them, without reading them again: an event
+        # recorded before (a replay) is in what was read, and the store keeps the first of
+        # an event published twice.
+        recorded = set(applied)
+        for event, pseudonym in routed:
+            if isinstance(event, NETWORK_EVENTS) and event.event_id not in recorded:
+                recorded.add(event.event_id)
+                networks[pseudonym] = network_after(networks[pseudonym], event)
         self._known.remember(
             {
                 client: ClientState(pathways[client], networks[client], consents[client])
-                for client in clients - regrouped
+                for client in clients
             }
         )
 

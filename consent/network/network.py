@@ -24,11 +24,26 @@ from consent.database import in_connection, insert_unless_present, translate_dat
 from consent.network.tables import care_network_events, care_network_members
 from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted, check_pseudonym
 
-__all__ = ["NETWORK_EVENTS", "CareNetwork"]
+__all__ = ["NETWORK_EVENTS", "CareNetwork", "network_after"]
 
 NetworkEvent = ReferralAccepted | CaseManagerAssigned | EpisodeClosed
 NETWORK_EVENTS: Final = (ReferralAccepted, CaseManagerAssigned, EpisodeClosed)
 """The event classes that change a care network; ``record`` ignores every other."""
+
+
+def network_after(members: frozenset[str], event: Event) -> frozenset[str]:
+    """The client's network once ``event`` is recorded, from ``members`` before it."""
+    if isinstance(event, EpisodeClosed):
+        return frozenset()
+    if isinstance(event, ReferralAccepted | CaseManagerAssigned):
+        return members | _joining(event)
+    return members
+
+
+def _joining(event: ReferralAccepted | CaseManagerAssigned) -> frozenset[str]:
+    if isinstance(event, ReferralAccepted):
+        return frozenset((event.sender, event.requester))
+    return frozenset((event.case_manager_organisation, *event.team))
 
 
 class CareNetwork:
@@ -144,12 +159,7 @@ async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEve
             current[pseudonym].clear()
             continue
         await _end_memberships(connection, closings)
-        joining = (
-            (event.sender, event.requester)
-            if isinstance(event, ReferralAccepted)
-            else (event.case_manager_organisation, *event.team)
-        )
-        for oid in dict.fromkeys(joining):
+        for oid in sorted(_joining(event)):
             if oid not in current[pseudonym]:
                 current[pseudonym].add(oid)
                 joins.append(

@@ -35,6 +35,7 @@ PUBLIC_NAMES = {
         "CareNetwork",
         "care_network_events",
         "care_network_members",
+        "network_after",
     ],
 }
 

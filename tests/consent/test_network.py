@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broker.embedded import free_port
 from consent.database import create_database_engine
 from consent.errors import StoreUnavailableError
-from consent.network import CareNetwork, care_network_members
+from consent.network import CareNetwork, care_network_members, network_after
 from schemas import (
     CaseManagerAssigned,
     CaseManagerRole,
@@ -31,6 +31,18 @@ from tests.consent.builders import (
     TYOLLISYYS,
     TYP,
 )
+
+
+def requested() -> ReferralRequested:
+    return ReferralRequested(
+        occurred_at=T0,
+        sender=SOTE,
+        client=CLIENT,
+        referral_id="R-1",
+        receiver=KELA,
+        service="Ammatillinen kuntoutus",
+        reason="Työkyky heikentynyt",
+    )
 
 
 def accepted(by: str = KELA, requester: str = SOTE, client: str = CLIENT) -> ReferralAccepted:
@@ -129,18 +141,37 @@ async def test_joins_and_closings_recorded_together_keep_their_order(
     assert await network.members(other) == frozenset()
 
 
+@pytest.mark.parametrize(
+    "events",
+    [
+        [accepted()],
+        [accepted(), assigned()],
+        [accepted(), assigned(), closed()],
+        [accepted(), closed(), accepted(by=TYOLLISYYS)],
+        [assigned(), accepted(by=TYP, requester=KELA), closed(), assigned()],
+    ],
+    ids=["accepted", "then-assigned", "then-closed", "closed-and-again", "mixed"],
+)
+async def test_the_network_worked_out_in_memory_is_the_one_the_store_records(
+    engine: AsyncEngine, events: list[ReferralAccepted | CaseManagerAssigned | EpisodeClosed]
+) -> None:
+    network = CareNetwork(engine)
+    await network.record_all([(event, PSEUDONYM) for event in events])
+
+    worked_out: frozenset[str] = frozenset()
+    for event in events:
+        worked_out = network_after(worked_out, event)
+
+    assert worked_out == await network.members(PSEUDONYM)
+
+
+def test_an_event_that_changes_no_network_leaves_it_as_it_was() -> None:
+    assert network_after(frozenset({KELA}), requested()) == {KELA}
+
+
 async def test_events_that_change_no_network_are_ignored(engine: AsyncEngine) -> None:
     network = CareNetwork(engine)
-    requested = ReferralRequested(
-        occurred_at=T0,
-        sender=SOTE,
-        client=CLIENT,
-        referral_id="R-1",
-        receiver=KELA,
-        service="Ammatillinen kuntoutus",
-        reason="Työkyky heikentynyt",
-    )
-    assert await network.record(requested, pseudonym=PSEUDONYM) is False
+    assert await network.record(requested(), pseudonym=PSEUDONYM) is False
     assert await network.members(PSEUDONYM) == frozenset()
 
 

@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from schemas import DataCategory, OrganisationKind, Recipient
-from tests.router.events import TYOLLISYYS, consent, kykyviisari, referral, revocation
+from tests.router.events import (
+    TYOLLISYYS,
+    acceptance,
+    consent,
+    kykyviisari,
+    referral,
+    revocation,
+)
 from tests.router.harness import RouterUnderTest
 
 pytestmark = pytest.mark.kafka
@@ -52,13 +59,35 @@ async def test_a_known_clients_next_event_reads_none_of_their_state_from_the_sto
     with statements_run() as statements:
         await router.route(kykyviisari("KV-k1", client=client))
 
-    reads = [
+    assert _state_reads(statements) == []
+
+
+def _state_reads(statements: list[str]) -> list[str]:
+    return [
         statement
         for statement in statements
         if statement.lstrip().upper().startswith("SELECT")
         and any(f"FROM {table}" in statement for table in _CLIENT_STATE_TABLES)
     ]
-    assert reads == []
+
+
+async def test_a_clients_network_follows_an_acceptance_without_being_read_again(
+    router: RouterUnderTest, client: str
+) -> None:
+    categories = (DataCategory.REFERRAL, DataCategory.ASSESSMENT_SELF)
+    await router.route(
+        consent("C-k3", (KELA_KIND,), categories, client=client), referral("R-k3", client=client)
+    )
+    await router.route(acceptance("R-k3", client=client))
+
+    assessment = kykyviisari("KV-k3", client=client)
+    with statements_run() as statements:
+        await router.route(assessment)
+
+    assert _state_reads(statements) == []
+    # Kela joined the network by accepting: the assessment follows the client there.
+    delivered = [event.event_id for event in await router.harness.events_of("kela", client)]
+    assert assessment.event_id in delivered
 
 
 async def test_a_consent_revoked_once_the_client_is_known_no_longer_permits(
