@@ -130,8 +130,14 @@ class PathwayStore:
             await _replace_case_managers(connection, changes.case_managers)
             await _insert_facts(connection, changes, hints, handovers)
 
-    async def due_referrals(self, now: datetime, limit: int) -> list[Referral]:
-        """Unanswered referrals whose next overdue notice or expiry is due at ``now``."""
+    async def due_referrals(
+        self, now: datetime, limit: int, *, after: tuple[str, str] | None = None
+    ) -> list[Referral]:
+        """Unanswered referrals whose next overdue notice or expiry is due at ``now``.
+
+        At most ``limit``, in the order of their keys (requester, referral id), from the
+        first key after ``after``: a scan pages through them all however many are due.
+        """
         columns = pathway_referrals.c
         query = (
             sa.select(pathway_referrals)
@@ -139,9 +145,11 @@ class PathwayStore:
                 columns.state == ReferralState.REQUESTED.value,
                 sa.or_(columns.next_escalation_at <= now, columns.expires_at <= now),
             )
-            .order_by(columns.next_escalation_at)
+            .order_by(columns.requester, columns.referral_id)
             .limit(limit)
         )
+        if after is not None:
+            query = query.where(sa.tuple_(columns.requester, columns.referral_id) > after)
         async with (
             translate_database_errors("reading overdue referrals"),
             self._engine.connect() as connection,

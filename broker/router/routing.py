@@ -577,25 +577,32 @@ class Router:
         )
 
     async def escalate_overdue(
-        self, *, limit: int = 100, owns: Callable[[str], bool] = lambda _client: True
+        self, *, page_size: int = 100, owns: Callable[[str], bool] = lambda _client: True
     ) -> int:
         """Send the overdue notices and expiries due now; how many referrals were escalated.
 
         Only the referrals of clients this process ``owns`` (routes now): their state may be
-        kept in memory, and another process changing it would leave that state stale.
+        kept in memory, and another process changing it would leave that state stale. Every
+        due referral is looked at, ``page_size`` at a time, so that the referrals other
+        processes own never hide this one's.
         """
         now = self._clock()
         escalated = 0
-        for referral in await self._pathway.due_referrals(now, limit):
-            # One referral per turn: routing never waits for a whole scan, however many
-            # referrals fall due at once (after an outage, say). Ownership is asked within
-            # the turn, which a rebalance waits for.
-            async with self._turn:
-                if not owns(referral.client):
-                    continue
-                self._known.forget([referral.client])
-                escalated += await self._escalate(referral, now)
-        return escalated
+        after: tuple[str, str] | None = None
+        while True:
+            page = await self._pathway.due_referrals(now, page_size, after=after)
+            for referral in page:
+                # One referral per turn: routing never waits for a whole scan, however many
+                # referrals fall due at once (after an outage, say). Ownership is asked
+                # within the turn, which a rebalance waits for.
+                async with self._turn:
+                    if not owns(referral.client):
+                        continue
+                    self._known.forget([referral.client])
+                    escalated += await self._escalate(referral, now)
+            if len(page) < page_size:
+                return escalated
+            after = page[-1].key
 
     async def _escalate(self, referral: Referral, now: datetime) -> int:
         step = escalate(referral, now, self._rules.clock)

@@ -235,10 +235,13 @@ class RouterService:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
-    async def escalate_overdue(self) -> int:
-        """Send the overdue notices due now (the watch does this every overdue_scan_seconds)."""
+    async def escalate_overdue(self, *, page_size: int = 100) -> int:
+        """Send the overdue notices due now (the watch does this every overdue_scan_seconds).
+
+        The due referrals are read ``page_size`` at a time, every one of them in a scan.
+        """
         assert self._router is not None  # noqa: S101 - set in start()
-        return await self._router.escalate_overdue(owns=self.owns_client)
+        return await self._router.escalate_overdue(page_size=page_size, owns=self.owns_client)
 
     async def _watch_overdue(self) -> None:
         # Every router process watches over the clients it routes now: another's change to a

@@ -259,6 +259,22 @@ async def test_due_referrals_come_at_most_limit_at_a_time(store: PathwayStore) -
     assert [referral.referral_id for referral in due] == ["R-1"]
 
 
+async def test_due_referrals_page_on_from_the_key_after_the_last_one_read(
+    store: PathwayStore,
+) -> None:
+    walk = Walk().through(requested("R-1"), requested("R-2"), requested("R-3"))
+    await store.save(walk.changes)
+    now = T0 + 30 * DAY
+
+    pages = [await store.due_referrals(now, limit=2)]
+    pages.append(await store.due_referrals(now, limit=2, after=pages[0][-1].key))
+
+    assert [[referral.referral_id for referral in page] for page in pages] == [
+        ["R-1", "R-2"],
+        ["R-3"],
+    ]
+
+
 async def test_an_escalation_moves_the_referral_from_the_state_it_was_read_in(
     store: PathwayStore, engine: AsyncEngine
 ) -> None:

@@ -155,6 +155,36 @@ async def test_a_router_escalates_only_the_overdue_referrals_of_clients_it_owns(
     assert await state() == "expired"
 
 
+async def test_a_router_escalates_its_own_overdue_referrals_behind_a_page_of_others(
+    two_routers: TwoRouters,
+) -> None:
+    harness, routers, clock = two_routers.harness, two_routers.both, two_routers.clock
+    first = new_client()
+    first_owner = next(r for r in routers if r.owns_client(PSEUDONYMISER.pseudonym(first)))
+    second = new_client()
+    while first_owner.owns_client(PSEUDONYMISER.pseudonym(second)):
+        second = new_client()
+    # Keys in this order: the other router's referral fills the first page of one.
+    await harness.publish(referral("R-page-a", client=first, at=clock.now))
+    await harness.publish(referral("R-page-b", client=second, at=clock.now))
+
+    async def state(client: str) -> str | None:
+        rows = await harness.rows(pathway_referrals, client)
+        return str(rows[0]["state"]) if rows else None
+
+    async def both_routed() -> bool:
+        return None not in (await state(first), await state(second))
+
+    await eventually(both_routed, within=60, what="both referrals routed")
+    second_owner = next(r for r in routers if r is not first_owner)
+    clock.now += timedelta(days=60)  # long past due: expired
+
+    await second_owner.escalate_overdue(page_size=1)
+
+    assert await state(second) == "expired"
+    assert await state(first) == "requested"
+
+
 async def test_a_router_refuses_to_start_on_outboxes_of_different_partition_counts(
     kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
 ) -> None:
