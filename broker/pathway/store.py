@@ -87,18 +87,23 @@ class PathwayStore:
         """
         ordered = sorted(clients)
         pathways = {client: ClientPathway(client) for client in ordered}
+        wanted = sorted({str(event_id) for event_id in event_ids})
+        applied: dict[uuid.UUID, str | None] = {}
+        if not ordered and not wanted:
+            return pathways, applied
         async with (
             translate_database_errors("reading clients' pathways"),
             self._engine.connect() as connection,
         ):
-            applied = {
-                uuid.UUID(event_id): reason
-                for event_id, reason in await connection.execute(
-                    sa.select(pathway_events.c.event_id, pathway_events.c.refused_reason).where(
-                        pathway_events.c.event_id.in_(sorted({str(e) for e in event_ids}))
-                    )
+            if wanted:
+                columns = pathway_events.c
+                query = sa.select(columns.event_id, columns.refused_reason).where(
+                    columns.event_id.in_(wanted)
                 )
-            }
+                applied = {
+                    uuid.UUID(event_id): reason
+                    for event_id, reason in await connection.execute(query)
+                }
             if ordered:
                 await _read_pathways(connection, pathways, case_managers=case_managers)
         return pathways, applied

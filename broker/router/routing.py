@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -79,6 +79,7 @@ from schemas import (
 __all__ = ["Outbound", "Router", "RoutingOutcome"]
 
 _log = structlog.get_logger(__name__)
+_CONSENT_TYPES = frozenset({ConsentGranted.ce_type(), ConsentRevoked.ce_type()})
 
 
 class Outbound(Protocol):
@@ -115,6 +116,29 @@ class _Step:
 
     consents: list[tuple[ConsentGranted | ConsentRevoked, str]] = field(default_factory=list)
     events: list[_Routable] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _ClientStates:
+    """What a run of events is decided on: its clients' state and which events were applied."""
+
+    clients: frozenset[str]
+    event_ids: frozenset[uuid.UUID]
+    networks: dict[str, frozenset[str]]
+    consents: dict[str, ClientConsents]
+    pathways: dict[str, ClientPathway]
+    applied: dict[uuid.UUID, str | None]
+
+    def merged(self, other: _ClientStates) -> _ClientStates:
+        """These states and ``other``'s, for the clients and events of both."""
+        return _ClientStates(
+            self.clients | other.clients,
+            self.event_ids | other.event_ids,
+            self.networks | other.networks,
+            self.consents | other.consents,
+            self.pathways | other.pathways,
+            self.applied | other.applied,
+        )
 
 
 @dataclass(slots=True)
@@ -193,10 +217,19 @@ class Router:
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
         rejected: list[tuple[str, KafkaRecord]] = []
-        steps = await self._steps(batch, outcomes, rejected)
-        # The dead letters first: they depend on nothing, and a sender hears of its mistake
-        # before the events after it arrive anywhere.
-        await self._outbound.send_all(rejected)
+        # The first wave's reads wait on the database while the batch decodes.
+        early_reads = asyncio.create_task(self._first_wave_states(batch))
+        try:
+            steps = await self._steps(batch, outcomes, rejected)
+            # The dead letters first: they depend on nothing, and a sender hears of its
+            # mistake before the events after it arrive anywhere.
+            await self._outbound.send_all(rejected)
+            early: _ClientStates | None = await early_reads
+        finally:
+            if not early_reads.done():
+                early_reads.cancel()
+                with suppress(asyncio.CancelledError):
+                    await early_reads
         for wave in range(max((len(s) for s in steps.values()), default=0)):
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
@@ -205,8 +238,30 @@ class Router:
                 await self._consents.apply_all(consents, applied_at=self._clock())
                 for event, _ in consents:
                     _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
-            await self._route_run([routable for step in now_due for routable in step.events])
+            await self._route_run([routable for step in now_due for routable in step.events], early)
+            early = None  # what the first wave wrote is read again
         return outcomes
+
+    async def _first_wave_states(self, batch: Sequence[IncomingRecord]) -> _ClientStates:
+        """The states the batch's first wave needs, found from the records' headers alone.
+
+        Whether each event was applied before, and the state of every client without a
+        consent in the batch: a consent changes the state it is applied to before the
+        first wave, so that client's is read once it is.
+        """
+        clients: set[str] = set()
+        changing: set[str] = set()
+        event_ids: list[uuid.UUID] = []
+        for incoming in batch:
+            try:
+                headers = self._codec.read_headers(incoming.record)
+            except ContractError:
+                continue  # rejected once decoded
+            clients.add(headers.subject)
+            event_ids.append(headers.id)
+            if headers.type in _CONSENT_TYPES:
+                changing.add(headers.subject)
+        return await self._states_of(clients - changing, event_ids)
 
     async def _steps(
         self,
@@ -270,13 +325,19 @@ class Router:
             return None
         return _Routable(incoming, event, sender)
 
-    async def _route_run(self, run: Sequence[_Routable]) -> None:
-        """Decide, audit and deliver a run of events, reading and writing each store once."""
+    async def _route_run(self, run: Sequence[_Routable], early: _ClientStates | None) -> None:
+        """Decide, audit and deliver a run of events, reading and writing each store once.
+
+        ``early``: states read before the run for some of its clients and events (still
+        true, nothing having changed them since); the rest are read now.
+        """
         if not run:
             return
         clients = {routable.pseudonym for routable in run}
         event_ids = [routable.event.event_id for routable in run]
-        networks, consents, pathways, applied = await self._states_of(clients, event_ids)
+        states = await self._states_for(clients, event_ids, early)
+        networks, consents = states.networks, states.consents
+        pathways, applied = states.pathways, states.applied
         now = self._clock()
         wave = _Wave()
         for routable in run:
@@ -354,14 +415,18 @@ class Router:
             }
         )
 
-    async def _states_of(
-        self, clients: set[str], event_ids: Sequence[uuid.UUID]
-    ) -> tuple[
-        dict[str, frozenset[str]],
-        dict[str, ClientConsents],
-        dict[str, ClientPathway],
-        dict[uuid.UUID, str | None],
-    ]:
+    async def _states_for(
+        self, clients: set[str], event_ids: Sequence[uuid.UUID], early: _ClientStates | None
+    ) -> _ClientStates:
+        if early is None:
+            return await self._states_of(clients, event_ids)
+        rest_clients = clients - early.clients
+        rest_events = [event_id for event_id in event_ids if event_id not in early.event_ids]
+        if not rest_clients and not rest_events:
+            return early
+        return early.merged(await self._states_of(rest_clients, rest_events))
+
+    async def _states_of(self, clients: set[str], event_ids: Sequence[uuid.UUID]) -> _ClientStates:
         """Each client's network, consents and pathway, and which events were applied before.
 
         Known clients are not read again; whether an event was applied is always asked of
@@ -379,7 +444,9 @@ class Router:
             networks[client] = state.network
             consents[client] = state.consents
             pathways[client] = state.pathway
-        return networks, consents, pathways, applied
+        return _ClientStates(
+            frozenset(clients), frozenset(event_ids), networks, consents, pathways, applied
+        )
 
     def _apply(
         self,
