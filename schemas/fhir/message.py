@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
@@ -89,7 +89,9 @@ def build_message_bundle(
     }
     if validate:
         _validate_fhir(bundle)
-    return json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode()
+    # orjson writes the compact UTF-8 JSON of json.dumps(ensure_ascii=False, no spaces) at
+    # a fraction of its cost; the router encodes every minimised copy and every package.
+    return orjson.dumps(bundle)
 
 
 def _required(source_oid: str | None) -> str:
@@ -112,8 +114,8 @@ def _validate_fhir(bundle: FhirJson) -> None:
 def parse_message_bundle(value: bytes) -> MessageBundle:
     """Parse and validate a message Bundle; raise InvalidBundleError naming what is wrong."""
     try:
-        data: Any = json.loads(value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data: Any = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
         raise InvalidBundleError(f"value is not JSON: {exc}") from exc
     if not isinstance(data, dict) or "resourceType" not in data:
         raise InvalidBundleError(

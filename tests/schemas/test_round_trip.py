@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -482,6 +483,13 @@ def test_encoding_without_validation_gives_the_bytes_validation_passes(event: Ev
     unchecked = CODEC.encode(event, validate=False)
     assert unchecked == CODEC.encode(event)
     assert CODEC.decode(unchecked) == event
+
+
+@pytest.mark.parametrize("event", CASES.values(), ids=CASES.keys())
+def test_the_value_is_compact_utf8_json_as_the_standard_library_writes_it(event: Event) -> None:
+    value = CODEC.encode(event).value
+    standard = json.dumps(json.loads(value), ensure_ascii=False, separators=(",", ":"))
+    assert value == standard.encode()
 
 
 @pytest.mark.parametrize("event", CASES.values(), ids=CASES.keys())
