@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from schemas import ContractError, Event, EventCodec, KafkaRecord
+from schemas.examples import example_events
 
 __all__ = ["Decoded", "DecodingPool"]
 
@@ -47,6 +48,15 @@ def _start_worker(codec: EventCodec) -> None:
         # Below the router's event loop: on cores they share, the loop's turn for every
         # event's I/O comes before validation, which takes whatever cycles are left.
         os.nice(_WORKER_NICENESS)
+    _warm_up(codec)
+
+
+def _warm_up(codec: EventCodec) -> None:
+    """Decode an event of every type once."""
+    # fhir.resources imports a resource's models when it first validates one: a pause of a
+    # few hundred milliseconds that the first events after a start would otherwise wait for.
+    for _, event in example_events():
+        codec.decode(codec.encode(event, validate=False))
 
 
 def _decode(codec: EventCodec, record: KafkaRecord) -> Decoded:
@@ -72,8 +82,9 @@ class DecodingPool:
         self._ahead: tuple[Sequence[KafkaRecord], list[_Chunk]] | None = None
 
     async def start(self) -> None:
-        """Start the workers and wait until each has imported the FHIR models."""
+        """Start the workers, each warming its FHIR models as it starts; with none, warm here."""
         if self._workers == 0:
+            _warm_up(self._codec)
             return
         # spawn, not fork: the router process has threads (aiokafka, aiosqlite) by now.
         self._executor = ProcessPoolExecutor(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -97,6 +99,28 @@ async def test_the_workers_run_below_the_router_process_priority() -> None:
         await eventually(all_below, within=30, what="every worker below the router's priority")
     finally:
         workers.stop()
+
+
+_IMPORTS_AFTER_START = """
+import asyncio, sys
+from broker.router.decoding import DecodingPool
+from schemas.examples import example_codec, example_events
+codec = example_codec()
+asyncio.run(DecodingPool(0, codec).start())
+loaded = set(sys.modules)
+for _, event in example_events():
+    codec.decode(codec.encode(event))
+print(sorted(set(sys.modules) - loaded))
+"""
+
+
+def test_once_started_decoding_any_event_type_imports_nothing_more() -> None:
+    # In a fresh interpreter: this one has imported every FHIR model long ago.
+    finished = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", _IMPORTS_AFTER_START], capture_output=True, text=True, check=True
+    )
+
+    assert finished.stdout.strip() == "[]"
 
 
 async def test_without_workers_the_router_process_decodes_every_batch() -> None:
