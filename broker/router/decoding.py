@@ -98,6 +98,11 @@ class DecodingPool:
             *(loop.run_in_executor(self._executor, _decode_all, []) for _ in range(self._workers))
         )
 
+    @property
+    def decodes_elsewhere(self) -> bool:
+        """Whether workers decode, leaving this process's event loop free meanwhile."""
+        return self._executor is not None
+
     def read_ahead(self, records: Sequence[KafkaRecord]) -> None:
         """Start decoding the batch that ``decoded`` will be asked for next.
 

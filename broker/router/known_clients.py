@@ -5,9 +5,10 @@ and the group uses the range assignor), and while it holds the client's partitio
 process is the only one to change the client's consents, care network and pathway. What a
 wave leaves in memory is then what the store holds, and the client's next events need not
 read it again. It is forgotten wherever that may stop being true: when partitions move,
-when a batch fails (its writes may be half done), for a client whose consents or care
-network a wave changes (read again rather than worked out a second way) and for a client
-whose referral the overdue watch escalates.
+when a batch fails (its writes may be half done), for a client whose consents a wave
+changes (read again rather than worked out a second way) and for a client whose referral
+the overdue watch escalates. A care network is the exception: the router works it out
+with the store's own rule (``consent.network.network_after``).
 """
 
 from __future__ import annotations

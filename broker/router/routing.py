@@ -217,16 +217,21 @@ class Router:
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
         rejected: list[tuple[str, KafkaRecord]] = []
-        # The first wave's reads wait on the database while the batch decodes.
-        early_reads = asyncio.create_task(self._first_wave_states(batch))
+        # With decoding workers, the first wave's reads wait on the database while they
+        # decode; decoding on this event loop would leave nothing to overlap them with.
+        early_reads = (
+            asyncio.create_task(self._first_wave_states(batch))
+            if self._decoding.decodes_elsewhere
+            else None
+        )
         try:
             steps = await self._steps(batch, outcomes, rejected)
             # The dead letters first: they depend on nothing, and a sender hears of its
             # mistake before the events after it arrive anywhere.
             await self._outbound.send_all(rejected)
-            early: _ClientStates | None = await early_reads
+            early = None if early_reads is None else await early_reads
         finally:
-            if not early_reads.done():
+            if early_reads is not None and not early_reads.done():
                 early_reads.cancel()
                 with suppress(asyncio.CancelledError):
                     await early_reads

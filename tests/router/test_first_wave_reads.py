@@ -1,23 +1,37 @@
-"""A batch's first wave reads the store while the batch is still being decoded."""
+"""With decoding workers, a batch's first wave reads the store while the batch decodes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from broker.registry import OrganisationRegistry
 from broker.router.decoding import Decoded, DecodingPool
 from schemas import DataCategory, KafkaRecord, OrganisationKind, Recipient
 from tests.router.events import consent, referral
-from tests.router.harness import RouterUnderTest
+from tests.router.harness import ManualClock, RouterUnderTest, running_router
 
 pytestmark = pytest.mark.kafka
 
 _WAIT_FOR_READS_SECONDS = 5.0
+
+
+@pytest.fixture(scope="module")
+async def router(
+    kafka_bootstrap: str, module_database_url: str, registry: OrganisationRegistry
+) -> AsyncIterator[RouterUnderTest]:
+    """A router with a decoding worker: the reads overlap the worker's decoding."""
+    clock = ManualClock(datetime.now(UTC))
+    async with running_router(
+        kafka_bootstrap, module_database_url, registry, clock=clock, router_validation_workers=1
+    ) as (harness, service):
+        yield RouterUnderTest(harness, service, clock)
 
 
 async def test_whether_the_events_were_routed_before_is_asked_while_they_decode(
