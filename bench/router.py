@@ -42,7 +42,7 @@ from broker.embedded import EmbeddedBroker
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import Organisation, OrganisationRegistry
-from broker.router import RouterService
+from broker.router import RouterService, settle_collector
 from broker.settings import SaattajaSettings
 from broker.topics import create_topics, inbox_topic, outbox_topic
 from consent.database import create_database_engine, upgrade_database
@@ -258,6 +258,7 @@ async def _route_until_stopped(
 ) -> None:
     service = RouterService(settings, registry, KafkaConnection(settings.kafka_bootstrap))
     await service.start()
+    settle_collector()  # as `saattaja router` does
     try:
         while not stop.is_set():
             handled.value = sum(service.status.outcomes.values())

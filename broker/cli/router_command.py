@@ -10,7 +10,7 @@ from broker.cli.lifecycle import display_url, shutdown_requested
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
-from broker.router import RouterService
+from broker.router import RouterService, settle_collector
 from broker.settings import load_settings
 
 __all__ = ["register"]
@@ -38,6 +38,7 @@ def _run(_args: argparse.Namespace) -> int:
     async def serve() -> None:
         with shutdown_requested() as shutdown:
             async with RouterService(settings, registry, connection):
+                settle_collector()
                 print(
                     f"Router consuming from {connection.bootstrap} as group "
                     f"{settings.router_group_id}; stores at {display_url(settings)}. "

@@ -11,7 +11,7 @@ from broker.embedded import EmbeddedBroker
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
-from broker.router import RouterService
+from broker.router import RouterService, settle_collector
 from broker.settings import SaattajaSettings, load_settings
 from broker.topics import create_topics
 from consent.database import upgrade_database
@@ -103,6 +103,7 @@ async def _run_embedded(
             )
             await upgrade_database(settings.database_url)
             async with RouterService(settings, registry, connection):
+                settle_collector()
                 print(
                     f"Router running (consent and audit stores: {display_url(settings)}).",
                     flush=True,

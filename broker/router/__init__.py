@@ -1,6 +1,7 @@
 """The consent-aware router: outboxes in, decided and audited deliveries to inboxes out."""
 
 from broker.router.candidates import candidate_recipients
+from broker.router.collector import YOUNG_GENERATION_THRESHOLD, settle_collector
 from broker.router.dead_letter import (
     DLQ_OFFSET_HEADER,
     DLQ_PARTITION_HEADER,
@@ -21,6 +22,7 @@ __all__ = [
     "DLQ_REASON_HEADER",
     "DLQ_REJECTED_AT_HEADER",
     "DLQ_TOPIC_HEADER",
+    "YOUNG_GENERATION_THRESHOLD",
     "DeliveryLedger",
     "IncomingRecord",
     "Outbound",
@@ -31,4 +33,5 @@ __all__ = [
     "candidate_recipients",
     "dead_letter_record",
     "rejection_notice",
+    "settle_collector",
 ]

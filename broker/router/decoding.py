@@ -22,6 +22,7 @@ import os
 from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+from broker.router.collector import settle_collector
 from schemas import ContractError, Event, EventCodec, KafkaRecord
 from schemas.examples import example_events
 
@@ -49,6 +50,7 @@ def _start_worker(codec: EventCodec) -> None:
         # event's I/O comes before validation, which takes whatever cycles are left.
         os.nice(_WORKER_NICENESS)
     _warm_up(codec)
+    settle_collector()  # the FHIR models just loaded are most of a worker's heap
 
 
 def _warm_up(codec: EventCodec) -> None:

@@ -1,0 +1,32 @@
+"""The garbage collector of a long-running router process, settled once it has started.
+
+CPython's defaults suit short scripts. In a router they cost a fifth of its CPU and pauses
+of up to 190 ms (measured in `make bench`'s router process): a batch's events, rows and
+records live across several young collections of 700 allocations each, are promoted to
+the old generation, and each full collection that follows scans the whole heap, with
+every module, FHIR model and compiled statement the process loaded at start. Frozen,
+those are never scanned again; collected every 50,000 allocations, a batch's objects are
+mostly gone before they could be promoted.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Final
+
+__all__ = ["YOUNG_GENERATION_THRESHOLD", "settle_collector"]
+
+YOUNG_GENERATION_THRESHOLD: Final = 50_000
+"""Allocations between two collections of the young generation (CPython's default: 700)."""
+
+
+def settle_collector() -> None:
+    """Freeze what the process holds now and collect young objects less often.
+
+    Call it once, in a process of its own, when its start-up is over: what start-up left
+    as garbage is collected first, so that none of it is kept for good.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, middle, old)
