@@ -71,3 +71,11 @@ class Adapter(ABC, Generic[SettingsT]):
     async def check(self) -> list[str]:
         """Problems reaching the source system, each a sentence saying what to do; [] if none."""
         return []
+
+    async def close(self) -> None:
+        """Release what the adapter holds open (database connections, sessions).
+
+        The runtime calls it once, when it stops, after the last ``handle``: an adapter
+        that closes in ``run`` instead would be cancelled there while its receiver may
+        still deliver an event, and reopen what it closed.
+        """

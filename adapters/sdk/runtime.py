@@ -149,20 +149,23 @@ class AdapterRuntime:
         return self._context
 
     async def stop(self) -> None:
-        """Stop the adapter's loop first, so nothing new is accepted, then Kafka, then the file."""
+        """Stop the loop first, so nothing new comes in; then Kafka, the adapter, the file."""
         if self._adapter_task is not None:
             self._adapter_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 # Its error, if any, was reported by wait(); stopping must finish.
                 await self._adapter_task
             self._adapter_task = None
-        for part in (self._receiver, self._relay):
-            if part is not None:
-                await part.stop()
-        self._receiver = self._relay = None
-        if self._store is not None:
-            await self._store.close()
-            self._store = None
+        try:
+            for part in (self._receiver, self._relay):
+                if part is not None:
+                    await part.stop()
+            self._receiver = self._relay = None
+            await self.adapter.close()
+        finally:
+            if self._store is not None:
+                await self._store.close()
+                self._store = None
         _log.info("adapter_stopped", adapter=self.adapter.name)
 
     async def __aenter__(self) -> Self:

@@ -39,18 +39,15 @@ class SqlOutboxAdapter(Adapter[SqlOutboxSettings]):
         self._inbox = InboxSink(self._engine, self._tables.inbox, url)
 
     async def run(self, context: AdapterContext) -> None:
-        try:
-            while True:
-                try:
-                    read = await self.publish_pending(context)
-                except SourceUnavailableError as exc:
-                    # A database restart must not stop the adapter: the rows wait for it.
-                    _log.warning("sql_outbox_unavailable", error=str(exc))
-                    read = 0
-                if read < self.settings.batch_size:
-                    await asyncio.sleep(self.settings.poll_interval_seconds)
-        finally:
-            await self.close()
+        while True:
+            try:
+                read = await self.publish_pending(context)
+            except SourceUnavailableError as exc:
+                # A database restart must not stop the adapter: the rows wait for it.
+                _log.warning("sql_outbox_unavailable", error=str(exc))
+                read = 0
+            if read < self.settings.batch_size:
+                await asyncio.sleep(self.settings.poll_interval_seconds)
 
     async def publish_pending(self, context: AdapterContext) -> int:
         """Publish one batch of pending rows in id order; the number of rows read.

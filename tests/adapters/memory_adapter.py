@@ -41,16 +41,22 @@ class MemoryAdapter(Adapter[MemorySettings]):
         self.source: asyncio.Queue[Event] = asyncio.Queue()
         self.delivered: list[Event] = []
         self.notices: list[RejectionNotice] = []
+        self.closed = 0
+        self.handled_after_close = 0
 
     async def run(self, context: AdapterContext) -> None:
         while True:
             await context.publish(await self.source.get())
 
     async def handle(self, event: Event) -> None:
+        self.handled_after_close += self.closed
         self.delivered.append(event)
 
     async def on_rejection(self, notice: RejectionNotice) -> None:
         self.notices.append(notice)
+
+    async def close(self) -> None:
+        self.closed += 1
 
     async def check(self) -> list[str]:
         if self.settings.reachable:

@@ -82,6 +82,16 @@ async def test_the_adapters_records_reach_its_outbox_and_its_inbox_reaches_it(
     assert health.healthy
 
 
+async def test_stopping_closes_the_adapter_once_after_its_last_delivery(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    async with running(kafka_bootstrap, state_file) as (_, adapter, connection, org):
+        await deliver_to_inbox(connection, org, CODEC.encode(referral(client_code(23))))
+        await eventually(lambda: len(adapter.delivered) == 1, within=_WITHIN, what="handled")
+        assert adapter.closed == 0
+    assert (adapter.closed, adapter.handled_after_close) == (1, 0)
+
+
 async def test_an_adapter_whose_loop_fails_stops_the_runtime_with_the_reason(
     kafka_bootstrap: str, state_file: Path
 ) -> None:
