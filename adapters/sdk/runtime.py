@@ -156,16 +156,17 @@ class AdapterRuntime:
                 # Its error, if any, was reported by wait(); stopping must finish.
                 await self._adapter_task
             self._adapter_task = None
-        try:
-            for part in (self._receiver, self._relay):
+        receiver, relay, store = self._receiver, self._relay, self._store
+        self._receiver = self._relay = self._store = None
+        # Every part is stopped and closed even when one before it fails (the exit stack
+        # raises that failure once all have run), in the reverse order of pushing.
+        async with contextlib.AsyncExitStack() as closing:
+            if store is not None:
+                closing.push_async_callback(store.close)
+            closing.push_async_callback(self.adapter.close)
+            for part in (relay, receiver):
                 if part is not None:
-                    await part.stop()
-            self._receiver = self._relay = None
-            await self.adapter.close()
-        finally:
-            if self._store is not None:
-                await self._store.close()
-                self._store = None
+                    closing.push_async_callback(part.stop)
         _log.info("adapter_stopped", adapter=self.adapter.name)
 
     async def __aenter__(self) -> Self:

@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.sdk import AdapterRuntime, AdapterSettings, InvalidEventError
+from adapters.sdk.receiver import Receiver
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from broker.settings import SaattajaSettings
@@ -90,6 +91,21 @@ async def test_stopping_closes_the_adapter_once_after_its_last_delivery(
         await eventually(lambda: len(adapter.delivered) == 1, within=_WITHIN, what="handled")
         assert adapter.closed == 0
     assert (adapter.closed, adapter.handled_after_close) == (1, 0)
+
+
+async def test_the_adapter_is_closed_even_when_its_receiver_fails_to_stop(
+    kafka_bootstrap: str, state_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stop = Receiver.stop
+
+    async def fails(receiver: Receiver) -> None:
+        await stop(receiver)  # stopped, but reporting a failure as it did
+        raise RuntimeError("the receiver could not stop")
+
+    with pytest.raises(RuntimeError, match="could not stop"):
+        async with running(kafka_bootstrap, state_file) as (_, adapter, _, _):
+            monkeypatch.setattr(Receiver, "stop", fails)
+    assert adapter.closed == 1
 
 
 async def test_an_adapter_whose_loop_fails_stops_the_runtime_with_the_reason(
