@@ -105,8 +105,10 @@ async def postgres_database(admin_url: str) -> AsyncIterator[str]:
         await connection.execute(f'CREATE DATABASE "{name}"')
         yield admin.set(database=name).render_as_string(hide_password=False)
     finally:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.close()
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
