@@ -34,8 +34,11 @@ def create_database_engine(url: str) -> AsyncEngine:
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     # WAL lets readers (audit queries) run while the router writes; busy_timeout makes a
-    # second writer wait rather than fail at once.
+    # second writer wait rather than fail at once. synchronous=FULL, said rather than left
+    # to how SQLite was built: a decision on record must survive a power cut, and offsets
+    # are committed on the strength of it.
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
