@@ -1,10 +1,9 @@
 """Reading the outboxes in the router's consumer group, and committing what has been routed.
 
 aiokafka directly rather than a FastStream batch subscriber, for two things the router
-needs on its hot path: the next batch while it routes the one in hand, record by record
-as they arrive (so that the decoding workers validate them meanwhile), and word of a
-rebalance, so that a batch read ahead from partitions the group has taken away is
-dropped, never routed by two processes.
+needs on its hot path: the next batch while it routes the one in hand (so that the
+decoding workers validate it meanwhile), and word of a rebalance, so that a batch read
+ahead from partitions the group has taken away is dropped, never routed by two processes.
 
 A batch's offsets are committed once the router has routed it. A rebalance waits until the
 batch in hand is routed and committed; batches fetched before it are dropped, and their
@@ -37,8 +36,7 @@ _MAX_RETRY_SECONDS: Final = 5.0
 RouteBatch = Callable[[list[IncomingRecord]], Awaitable[None]]
 """Routes a batch to the end; the consumer commits its offsets once it returns."""
 ReadAhead = Callable[[Sequence[KafkaRecord]], None]
-"""Told the records of the next batch as they are fetched, often while the batch before is
-routed; told again, with the same records first, each time more arrive."""
+"""Told the records of each batch once fetched, often while the batch before is routed."""
 Rebalanced = Callable[[], Awaitable[None]]
 """Told that partitions move, once no batch is in hand: what was known of them may be stale."""
 
@@ -89,13 +87,9 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                     records = fetched.records + await self._top_up(len(fetched.records))
                     if fetched.generation != self._generation:
                         continue  # a rebalance began meanwhile: they come again
-                    routed = asyncio.Event()
-                    ahead = asyncio.create_task(self._fetch_ahead(routed))
-                    try:
-                        await route(records)
-                        await self._commit(records)
-                    finally:
-                        routed.set()
+                    ahead = asyncio.create_task(self._fetch())
+                    await route(records)
+                    await self._commit(records)
         except ConsumerStoppedError:
             return
         finally:
@@ -149,50 +143,6 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             if records:
                 self._read_ahead([incoming.record for incoming in records])
             return _Fetched(records, self._generation)
-
-    async def _fetch_ahead(self, routed: asyncio.Event) -> _Fetched:
-        """The next batch, fetched while the batch in hand is routed, until it is.
-
-        Each record is handed to ``read_ahead`` as it arrives: one fetch alone would leave
-        what arrived after it to be decoded only once the next batch began.
-        """
-        fetched = await self._fetch()
-        records = fetched.records
-        while records and len(records) < self._batch_size and not routed.is_set():
-            more = await self._fetch_until(routed, self._batch_size - len(records))
-            if not more or fetched.generation != self._generation:
-                break
-            records = records + more
-            self._read_ahead([incoming.record for incoming in records])
-        return _Fetched(records, fetched.generation)
-
-    async def _fetch_until(self, routed: asyncio.Event, wanted: int) -> list[IncomingRecord]:
-        """The records that arrive before the batch in hand is routed; none once it is."""
-        fetching = asyncio.ensure_future(
-            self._consumer.getmany(timeout_ms=_FETCH_TIMEOUT_MS, max_records=wanted)
-        )
-        finished = asyncio.ensure_future(routed.wait())
-        try:
-            await asyncio.wait((fetching, finished), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            finished.cancel()
-            if not fetching.done():
-                # Safe: aiokafka hands records over only as getmany returns, so a fetch
-                # cancelled while it waits leaves them for the next one.
-                fetching.cancel()
-                await asyncio.wait((fetching,))
-        if fetching.cancelled():
-            return []
-        try:
-            fetched = fetching.result()
-        except KafkaError as exc:
-            _log.warning("fetch_failed", reason=str(exc), retry_in_seconds=0)
-            return []
-        return [
-            IncomingRecord.from_consumer_record(record)
-            for partition_records in fetched.values()
-            for record in partition_records
-        ]
 
     async def _top_up(self, have: int) -> list[IncomingRecord]:
         """What arrived after the batch read ahead, without waiting: it goes with it.

@@ -6,12 +6,12 @@ Kafka and the stores. The workers send back the typed events (or the contract er
 refuses a record). With no workers the pool decodes in the router process: either way the
 router gets the same outcomes.
 
-The consumer hands the pool the next batch record by record as they arrive
-(``read_ahead``), so that the workers decode while the router still routes the batch
-before: without it, decoding and routing take turns and each side idles half the time.
-Even a batch of one record goes to a worker: unpickling its event costs the router a few
-dozen microseconds, decoding it a millisecond or more, which under light traffic is the
-event loop's time that every other event waits for.
+The consumer hands the pool every batch as soon as it is fetched (``read_ahead``), so that
+the workers decode while the router still routes the batch before: without it, decoding
+and routing take turns and each side idles half the time. Even a batch of one record goes
+to a worker: unpickling its event costs the router a few dozen microseconds, decoding it
+a millisecond or more, which under light traffic is the event loop's time that every
+other event waits for.
 """
 
 from __future__ import annotations
@@ -109,18 +109,10 @@ class DecodingPool:
         """Start decoding the batch that ``decoded`` will be asked for next.
 
         ``decoded`` called with these same record objects then waits on this work instead
-        of starting it. Called again with the batch grown (the same records first, more
-        after them), it starts only on the records added. Any other read-ahead is
-        cancelled by the next one (the consumer dropped the batch). Without workers there
-        is nothing to start.
+        of starting it. A read-ahead that is never asked for (the consumer dropped the
+        batch) is cancelled by the next one. Without workers there is nothing to start.
         """
         if self._executor is None:
-            return
-        if self._ahead is not None and _begins_with(records, self._ahead[0]):
-            begun, pending = self._ahead
-            if len(records) > len(begun):
-                added = self._submit(self._executor, records[len(begun) :])
-                self._ahead = (records, [*pending, *added])
             return
         self._drop_ahead()
         self._ahead = (records, self._submit(self._executor, records))
@@ -168,11 +160,14 @@ class DecodingPool:
         return [(chunk, loop.run_in_executor(executor, _decode_all, chunk)) for chunk in chunks]
 
     def _take_ahead(self, records: Sequence[KafkaRecord]) -> list[_Chunk]:
-        # A read-ahead of another batch stays for the call that wants it.
+        # The same objects, not equal ones: a record republished with the same bytes is
+        # another record. A read-ahead of another batch stays for the call that wants it.
         if self._ahead is None:
             return []
         ahead, pending = self._ahead
-        if not _begins_with(records, ahead):
+        if len(ahead) > len(records):
+            return []
+        if any(a is not b for a, b in zip(ahead, records, strict=False)):
             return []
         self._ahead = None
         return list(pending)
@@ -183,9 +178,3 @@ class DecodingPool:
                 if decoding is not None:
                     decoding.cancel()
             self._ahead = None
-
-
-def _begins_with(records: Sequence[KafkaRecord], first: Sequence[KafkaRecord]) -> bool:
-    # The same objects, not equal ones: a record republished with the same bytes is
-    # another record.
-    return len(first) <= len(records) and all(a is b for a, b in zip(first, records, strict=False))

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 
 import pytest
 
@@ -183,27 +183,3 @@ async def test_records_that_came_after_a_read_ahead_decode_after_it_in_one_batch
         outcomes = await _decoded(pool, [*ahead, *came_after])
 
         assert outcomes == [CODEC.decode(record) for record in [*ahead, *came_after]]
-
-
-async def test_a_read_ahead_grown_by_later_records_sends_each_record_to_the_workers_once(
-    pool: DecodingPool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sent: list[KafkaRecord] = []
-    executor = pool._executor  # what reaches the workers is the point
-    assert executor is not None
-    submit = executor.submit
-
-    def counted(function: Any, chunk: list[KafkaRecord]) -> Any:
-        sent.extend(chunk)
-        return submit(function, chunk)
-
-    monkeypatch.setattr(executor, "submit", counted)
-    first = [CODEC.encode(referral("R-G1"))]
-    grown = [*first, CODEC.encode(referral("R-G2")), CODEC.encode(referral("R-G3"))]
-    pool.read_ahead(first)
-    pool.read_ahead(grown)
-
-    outcomes = await _decoded(pool, grown)
-
-    assert outcomes == [CODEC.decode(record) for record in grown]
-    assert [id(record) for record in sent] == [id(record) for record in grown]
