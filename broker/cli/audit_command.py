@@ -22,6 +22,7 @@ from consent.audit import (
     AuditFilter,
     AuditLog,
     AuditRecord,
+    ChainAnchor,
     ExportFormat,
     disclosure_report,
     export_records,
@@ -39,7 +40,8 @@ from schemas import (
 __all__ = ["register"]
 
 _T = TypeVar("_T")
-_PSEUDONYM: Final = re.compile(r"^[0-9a-fA-F]{64}$")
+# A pseudonym (HMAC-SHA-256) and a record hash (SHA-256) alike: 64 hex digits.
+_HEX_256_BITS: Final = re.compile(r"^[0-9a-fA-F]{64}$")
 _EVENT_TYPE_PREFIX: Final = "fi.saattaja."
 _TABLE_ROW: Final = (
     "{sequence:>6}  {decided:<19}  {decision:<8}  {reason:<33}  {sender:<12}  {recipient:<12}  "
@@ -59,7 +61,19 @@ def register(commands: Any) -> None:
         "verify",
         help="check that no audit record was changed, removed or reordered",
         description="Recomputes the hash chain from the first record. Exits 0 when it is "
-        "whole, 1 naming the first record that does not match and how.",
+        "whole, 1 naming the first record that does not match and how. It ends by printing "
+        "an anchor (the last record's sequence and hash): kept outside the database and "
+        "given back with --anchor, it shows records cut from the end, or the chain written "
+        "again and hashed anew, which the chain alone cannot.",
+    )
+    verify.add_argument(
+        "--anchor",
+        metavar="SEQUENCE:HASH",
+        type=_anchor,
+        action="append",
+        default=[],
+        help="a record noted by an earlier verify, which must still be there unchanged "
+        "(repeatable)",
     )
     verify.set_defaults(run=_verify)
 
@@ -156,7 +170,7 @@ class _Client:
 
 
 def _client_argument(value: str) -> _Client:
-    if _PSEUDONYM.fullmatch(value):
+    if _HEX_256_BITS.fullmatch(value):
         return _Client(value.lower(), is_pseudonym=True)
     try:
         return _Client(check_identity_code(value), is_pseudonym=False)
@@ -183,13 +197,27 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _verify(_args: argparse.Namespace) -> int:
+def _verify(args: argparse.Namespace) -> int:
     settings = load_settings()
-    result = _run(settings, lambda log: log.verify())
+    result = _run(settings, lambda log: log.verify(anchors=args.anchor))
     result.raise_if_broken()
     print(result.describe())
+    if args.anchor:
+        print(f"anchors found unchanged: {', '.join(map(str, args.anchor))}")
     print(f"last hash: {result.last_hash}")
+    if result.checked:
+        print(f"anchor to keep: {ChainAnchor(result.checked, result.last_hash)}")
     return 0
+
+
+def _anchor(value: str) -> ChainAnchor:
+    sequence, _, digest = value.partition(":")
+    if not re.fullmatch(r"[1-9][0-9]*", sequence) or not _HEX_256_BITS.fullmatch(digest):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an anchor: give a record's sequence and hash as an earlier "
+            "verify printed them, e.g. 42:" + "0" * 64
+        )
+    return ChainAnchor(int(sequence), digest.lower())
 
 
 def _query(args: argparse.Namespace) -> int:

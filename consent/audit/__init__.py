@@ -14,7 +14,12 @@ from consent.audit.log import AuditLog
 from consent.audit.records import DENY, PERMIT, AuditEntry, AuditRecord
 from consent.audit.report import disclosure_report
 from consent.audit.tables import audit_chain_head, audit_records
-from consent.audit.verification import ChainProblem, ChainProblemKind, VerificationResult
+from consent.audit.verification import (
+    ChainAnchor,
+    ChainProblem,
+    ChainProblemKind,
+    VerificationResult,
+)
 
 __all__ = [
     "CLIENT_PSEUDONYM_SYSTEM",
@@ -27,6 +32,7 @@ __all__ = [
     "AuditFilter",
     "AuditLog",
     "AuditRecord",
+    "ChainAnchor",
     "ChainProblem",
     "ChainProblemKind",
     "ExportFormat",

@@ -13,7 +13,7 @@ from consent.audit.chain import ChainFields, canonical_time, with_handover
 from consent.audit.filters import AuditFilter
 from consent.audit.records import AuditEntry, AuditRecord
 from consent.audit.tables import CHAIN_HEAD_ID, audit_chain_head, audit_records
-from consent.audit.verification import ChainWalk, VerificationResult
+from consent.audit.verification import ChainAnchor, ChainWalk, VerificationResult
 from consent.database import translate_database_errors
 from consent.errors import AuditChainBrokenError
 from schemas import DataCategory
@@ -81,18 +81,21 @@ class AuditLog:
             for row in rows:
                 yield _record(row)
 
-    async def verify(self, *, batch_size: int = 1000) -> VerificationResult:
+    async def verify(
+        self, *, anchors: Sequence[ChainAnchor] = (), batch_size: int = 1000
+    ) -> VerificationResult:
         """Walk the chain from the first record; report the first that does not match.
 
-        Records appended while verify runs are left for the next run: the walk ends where
-        the chain head stood when it began.
+        Each of ``anchors`` (noted from an earlier verify) must still be in the chain with
+        the hash noted. Records appended while verify runs are left for the next run: the
+        walk ends where the chain head stood when it began.
         """
         async with (
             translate_database_errors("reading the audit chain head"),
             self._engine.connect() as connection,
         ):
             head_sequence, head_hash = await _head(connection)
-        walk = ChainWalk()
+        walk = ChainWalk(anchors)
         conditions = [audit_records.c.sequence <= head_sequence]
         async for rows in self._batches(conditions, batch_size, "verifying the audit log"):
             for row in rows:

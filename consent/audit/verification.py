@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from consent.audit.chain import GENESIS_HASH, ChainFields, chain_hash
 from consent.errors import AuditChainBrokenError
 
-__all__ = ["ChainProblem", "ChainProblemKind", "ChainWalk", "VerificationResult"]
+__all__ = ["ChainAnchor", "ChainProblem", "ChainProblemKind", "ChainWalk", "VerificationResult"]
 
 
 class ChainProblemKind(StrEnum):
@@ -21,6 +22,23 @@ class ChainProblemKind(StrEnum):
     REORDERED = "reordered"
     """The record does not name the one before it as its predecessor: records were moved,
     or one was replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainAnchor:
+    """A record's sequence and hash as an earlier verify printed them, kept outside the database.
+
+    The chain alone cannot show records cut from its end when the chain head is rewound to
+    match, nor a chain rewritten from some record on and hashed again: anyone with the
+    database can recompute it. A hash kept elsewhere can: the record must still be there
+    with that hash, and every record before it unchanged.
+    """
+
+    sequence: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.sequence}:{self.hash}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +88,14 @@ class ChainWalk:
     Kept apart from the database so that the rules can be read, and tested, on their own.
     """
 
-    __slots__ = ("_checked", "_expected", "_previous", "_problem")
+    __slots__ = ("_anchors", "_checked", "_expected", "_previous", "_problem")
 
-    def __init__(self) -> None:
+    def __init__(self, anchors: Sequence[ChainAnchor] = ()) -> None:
         self._expected = 1
         self._previous = GENESIS_HASH
         self._checked = 0
         self._problem: ChainProblem | None = None
+        self._anchors = {anchor.sequence: anchor for anchor in anchors}
 
     @property
     def broken(self) -> bool:
@@ -110,6 +129,14 @@ class ChainWalk:
                 ChainProblemKind.ALTERED,
                 "its fields do not give its stored hash; a value was changed after it was written",
             )
+        anchor = self._anchors.get(sequence)
+        if anchor is not None and anchor.hash != stored_hash:
+            return self._fail(
+                sequence,
+                ChainProblemKind.ALTERED,
+                f"its hash is not the one noted for it ({anchor}): the chain was written "
+                "again up to here and hashed anew",
+            )
         self._previous = stored_hash
         self._expected += 1
         self._checked += 1
@@ -130,6 +157,16 @@ class ChainWalk:
                 ChainProblemKind.ALTERED,
                 "it is not the record that was appended last: its hash differs from the "
                 "chain head's",
+            )
+        beyond = [anchor for anchor in self._anchors.values() if anchor.sequence > head_sequence]
+        if self._problem is None and beyond:
+            anchor = min(beyond, key=lambda anchor: anchor.sequence)
+            self._fail(
+                head_sequence + 1,
+                ChainProblemKind.DELETED,
+                f"the log ends at record {head_sequence}, but record {anchor.sequence} was "
+                f"noted earlier ({anchor}): {_missing(head_sequence + 1, anchor.sequence)} "
+                "from the end at least, and the chain head was rewound to hide it",
             )
         return VerificationResult(
             checked=self._checked, last_hash=self._previous, problem=self._problem

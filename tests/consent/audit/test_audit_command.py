@@ -94,6 +94,48 @@ def test_verify_fails_naming_the_first_record_that_does_not_match(
     assert "the 2 records before it match" in error
 
 
+def _anchor_to_keep(output: str) -> str:
+    [line] = [line for line in output.splitlines() if line.startswith("anchor to keep: ")]
+    return line.removeprefix("anchor to keep: ")
+
+
+def test_verify_prints_the_anchor_to_keep_and_finds_it_again(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify"]) == 0
+    anchor = _anchor_to_keep(capsys.readouterr().out)
+
+    assert main(["audit", "verify", "--anchor", anchor]) == 0
+
+    assert anchor.startswith("4:")
+    assert f"anchors found unchanged: {anchor}" in capsys.readouterr().out
+
+
+def test_verify_with_an_anchor_finds_the_end_cut_and_the_head_rewound(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", "--anchor", "9:" + "0" * 64]) == 1  # never that long
+
+    error = capsys.readouterr().err
+    assert "audit chain broken at record 5 (deleted)" in error
+    assert "record 9 was noted earlier" in error
+
+
+@pytest.mark.parametrize(
+    "anchor", ["4", "0:" + "a" * 64, "x:" + "a" * 64, "4:abc", "4:" + "g" * 64]
+)
+def test_verify_refuses_an_anchor_that_is_not_a_sequence_and_a_hash(
+    database: str, capsys: pytest.CaptureFixture[str], anchor: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "verify", "--anchor", anchor])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja audit verify" in error
+    assert "is not an anchor" in error
+
+
 def test_query_by_identity_code_prints_a_table_of_the_clients_records(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

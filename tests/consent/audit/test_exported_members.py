@@ -15,6 +15,7 @@ PUBLIC_NAMES = [
     "AuditFilter",
     "AuditLog",
     "AuditRecord",
+    "ChainAnchor",
     "ChainProblem",
     "ChainProblemKind",
     "ExportFormat",

@@ -11,7 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.audit import GENESIS_HASH, AuditLog, ChainProblemKind, canonical_encoding
+from consent.audit import (
+    GENESIS_HASH,
+    AuditLog,
+    ChainAnchor,
+    ChainProblemKind,
+    canonical_encoding,
+)
 from consent.errors import AuditChainBrokenError
 from tests.consent.audit.entries import HOUR, KELA, T0, TYOLLISYYS, entry, execute, refusal
 
@@ -129,6 +135,57 @@ async def test_broken_chain_raises_naming_the_first_record_and_how(
 
     with pytest.raises(AuditChainBrokenError, match=r"record 2 \(altered\)"):
         result.raise_if_broken()
+
+
+async def _anchor_at(log: AuditLog, sequence: int) -> ChainAnchor:
+    [record] = [record async for record in log.query() if record.sequence == sequence]
+    return ChainAnchor(record.sequence, record.hash)
+
+
+async def test_a_record_noted_earlier_and_still_unchanged_verifies(log: AuditLog) -> None:
+    anchors = [await _anchor_at(log, 2), await _anchor_at(log, RECORDS)]
+
+    result = await log.verify(anchors=anchors, batch_size=2)
+
+    assert result.ok
+    assert result.checked == RECORDS
+
+
+async def test_records_cut_from_the_end_with_the_head_rewound_pass_without_an_anchor_only(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    noted = await _anchor_at(log, RECORDS)
+    third = await _anchor_at(log, 3)
+    await execute(engine, "DELETE FROM audit_records WHERE sequence > 3")
+    await execute(engine, "UPDATE audit_chain_head SET sequence = 3, hash = :hash", hash=third.hash)
+
+    unanchored = await log.verify()
+    anchored = await log.verify(anchors=[noted])
+
+    assert unanchored.ok  # what the chain alone cannot see
+    assert anchored.problem is not None
+    assert (anchored.problem.sequence, anchored.problem.kind) == (4, ChainProblemKind.DELETED)
+    assert f"record {RECORDS} was noted earlier" in anchored.problem.detail
+    assert "chain head was rewound" in anchored.problem.detail
+
+
+async def test_an_end_written_again_and_hashed_anew_is_found_at_the_record_noted(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    noted = await _anchor_at(log, RECORDS)
+    third = await _anchor_at(log, 3)
+    await execute(engine, "DELETE FROM audit_records WHERE sequence > 3")
+    await execute(engine, "UPDATE audit_chain_head SET sequence = 3, hash = :hash", hash=third.hash)
+    for hours in (20, 21):  # the same number of records, other decisions
+        await log.append([refusal(event_id=uuid.uuid4(), decided_at=T0 + hours * HOUR)])
+
+    assert (await log.verify()).ok
+    result = await log.verify(anchors=[noted])
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (RECORDS, ChainProblemKind.ALTERED)
+    assert str(noted) in result.problem.detail
+    assert result.checked == RECORDS - 1
 
 
 async def test_records_appended_after_a_whole_chain_still_verify(log: AuditLog) -> None:
