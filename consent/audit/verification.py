@@ -135,7 +135,7 @@ class ChainWalk:
                 sequence,
                 ChainProblemKind.ALTERED,
                 f"its hash is not the one noted for it ({anchor}): the chain was written "
-                "again up to here and hashed anew",
+                "again up to here and hashed anew, unless the anchor was copied wrong",
             )
         self._previous = stored_hash
         self._expected += 1
