@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.sqlite import Insert, insert
 
-from adapters.sdk.store import AdapterStore, dump_headers, load_headers, parked_events, seen_events
+from adapters.sdk.store import (
+    AdapterStore,
+    dump_headers,
+    load_headers,
+    parked_events,
+    retry_requests,
+    seen_events,
+)
 from schemas import KafkaRecord
 
 __all__ = ["ParkedEvent", "ReceivedEvents", "ReceivedOutcome"]
@@ -33,6 +41,10 @@ class ParkedEvent:
     record: KafkaRecord
     reason: str
     parked_at: float
+    parked_id: int
+    """Its row in the state file."""
+    retry_requested: bool = False
+    """Integration staff asked for it to be handed to the system again."""
 
 
 class ReceivedEvents:
@@ -89,9 +101,16 @@ class ReceivedEvents:
             count = await connection.execute(select(func.count()).select_from(parked_events))
             return int(count.scalar_one())
 
-    async def parked(self) -> list[ParkedEvent]:
-        """Every parked record, oldest first."""
-        query = select(parked_events).order_by(parked_events.c.id)
+    async def parked(self, *, retry_requested_only: bool = False) -> list[ParkedEvent]:
+        """Every parked record, oldest first; or only those whose retry was asked for."""
+        requested = retry_requests.c.parked_id.is_not(None).label("retry_requested")
+        query = (
+            select(parked_events, requested)
+            .outerjoin(retry_requests, retry_requests.c.parked_id == parked_events.c.id)
+            .order_by(parked_events.c.id)
+        )
+        if retry_requested_only:
+            query = query.where(retry_requests.c.parked_id.is_not(None))
         async with self._store.transaction("reading parked events") as connection:
             rows = (await connection.execute(query)).all()
         return [
@@ -105,9 +124,43 @@ class ReceivedEvents:
                 ),
                 reason=row.reason,
                 parked_at=row.parked_at,
+                parked_id=row.id,
+                retry_requested=bool(row.retry_requested),
             )
             for row in rows
         ]
+
+    async def request_retry(self, parked: Collection[ParkedEvent]) -> None:
+        """Ask the running receiver to hand these parked records to the system again."""
+        rows = [{"parked_id": event.parked_id, "requested_at": time.time()} for event in parked]
+        if not rows:
+            return
+        async with self._store.transaction("asking for parked events again") as connection:
+            await connection.execute(insert(retry_requests).on_conflict_do_nothing(), rows)
+
+    async def taken_on_retry(self, parked: ParkedEvent) -> None:
+        """The system took a parked record at last: it is parked no more, and seen as handled."""
+        async with self._store.transaction("unparking an event the system took") as connection:
+            await connection.execute(
+                delete(retry_requests).where(retry_requests.c.parked_id == parked.parked_id)
+            )
+            await connection.execute(
+                delete(parked_events).where(parked_events.c.id == parked.parked_id)
+            )
+            if parked.event_id is not None:
+                await connection.execute(self._seen(parked.event_id, ReceivedOutcome.HANDLED))
+
+    async def refused_on_retry(self, parked: ParkedEvent, reason: str) -> None:
+        """The system refused a parked record again: it stays parked, with the new reason."""
+        async with self._store.transaction("parking an event again") as connection:
+            await connection.execute(
+                delete(retry_requests).where(retry_requests.c.parked_id == parked.parked_id)
+            )
+            await connection.execute(
+                update(parked_events)
+                .where(parked_events.c.id == parked.parked_id)
+                .values(reason=reason, parked_at=time.time())
+            )
 
     @staticmethod
     def _seen(event_id: str, outcome: ReceivedOutcome) -> Insert:

@@ -49,6 +49,8 @@ class ReceiverStatus:
     handled: int = 0
     duplicates: int = 0
     parked: int = 0
+    retried: int = 0
+    """Parked records the system took when asked again."""
     rejections: int = 0
     last_error: str | None = None
     """Why receiving waits, while Kafka is unreachable."""
@@ -148,6 +150,42 @@ class Receiver:
                 for message in messages:
                     await self._receive(message)
                 await consumer.commit({partition: messages[-1].offset + 1})
+            # Between polls, at most a second apart: `saattaja adapter retry` asks in the
+            # state file, and the records are the receiver's to hand over, in its turn.
+            await self._retry_parked()
+
+    async def _retry_parked(self) -> None:
+        """Hand the parked records integration staff asked for to the system again."""
+        for parked in await self._received.parked(retry_requested_only=True):
+            position = {
+                "topic": parked.topic,
+                "partition": parked.partition,
+                "offset": parked.offset,
+            }
+            reason = await self._take_again(parked.record)
+            if reason is None:
+                await self._received.taken_on_retry(parked)
+                self.status.retried += 1
+                _log.info("parked_event_taken", event_id=parked.event_id, **position)
+            else:
+                await self._received.refused_on_retry(parked, reason)
+                _log.error(
+                    "parked_event_refused_again",
+                    event_id=parked.event_id,
+                    reason=reason,
+                    **position,
+                )
+
+    async def _take_again(self, record: KafkaRecord) -> str | None:
+        """None once the system took a parked record; otherwise why it did not."""
+        if _header(record, "ce_type") == REJECTION_NOTICE_TYPE:
+            notice = _read_notice(record)
+            return notice if isinstance(notice, str) else await self._tell_rejection(notice)
+        try:
+            event = self._codec.decode(record)
+        except ContractError as exc:
+            return f"not a valid event: {exc}"
+        return await self._hand_over(event)
 
     async def _receive(self, message: Any) -> None:
         record = KafkaRecord(
@@ -209,12 +247,9 @@ class Receiver:
                 return None
 
     async def _notice(self, record: KafkaRecord, position: dict[str, Any]) -> None:
-        try:
-            notice = RejectionNotice.decode(record)
-        except (ContractError, ValueError, IndexError) as exc:
-            await self._park(
-                _header(record, "ce_id"), record, position, f"unreadable rejection notice: {exc}"
-            )
+        notice = _read_notice(record)
+        if isinstance(notice, str):
+            await self._park(_header(record, "ce_id"), record, position, notice)
             return
         notice_id = str(notice.notice_id)
         if await self._received.outcome(notice_id) is not None:
@@ -228,17 +263,22 @@ class Receiver:
             reason=notice.reason,
             rejected_at=notice.rejected_at.isoformat(),
         )
-        if self._on_rejection is None:
-            await self._received.mark_handled(notice_id)
+        not_taken = await self._tell_rejection(notice)
+        if not_taken is not None:
+            await self._park(notice_id, record, position, not_taken)
             return
+        await self._received.mark_handled(notice_id)
+
+    async def _tell_rejection(self, notice: RejectionNotice) -> str | None:
+        """None once the system was told (or has no rejection handler); otherwise why not."""
+        if self._on_rejection is None:
+            return None
         try:
             await self._on_rejection(notice)
         # The organisation's code again: its failure is parked with the reason.
         except Exception as exc:
-            reason = f"rejection handler failed: {type(exc).__name__}: {exc}"
-            await self._park(notice_id, record, position, reason)
-            return
-        await self._received.mark_handled(notice_id)
+            return f"rejection handler failed: {type(exc).__name__}: {exc}"
+        return None
 
     async def _park(
         self, event_id: str | None, record: KafkaRecord, position: dict[str, Any], reason: str
@@ -246,6 +286,14 @@ class Receiver:
         await self._received.park(event_id=event_id, record=record, reason=reason, **position)
         self.status.parked += 1
         _log.error("event_parked", event_id=event_id, reason=reason, **position)
+
+
+def _read_notice(record: KafkaRecord) -> RejectionNotice | str:
+    """The rejection notice in a record, or why it cannot be read."""
+    try:
+        return RejectionNotice.decode(record)
+    except (ContractError, ValueError, IndexError) as exc:
+        return f"unreadable rejection notice: {exc}"
 
 
 def _header(record: KafkaRecord, name: str) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any, Self
 from sqlalchemy import (
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -76,6 +77,14 @@ parked_events = Table(
     Column("parked_at", Float, nullable=False),
     # A record read again after a crash is parked once.
     UniqueConstraint("topic", "partition", "offset", name="uq_adapter_parked_position"),
+)
+
+# A table of its own rather than a column: opening a state file made before it adds it.
+retry_requests = Table(
+    "adapter_retry_requests",
+    metadata,
+    Column("parked_id", Integer, ForeignKey(parked_events.c.id), primary_key=True),
+    Column("requested_at", Float, nullable=False),
 )
 
 

@@ -16,6 +16,7 @@ import structlog
 
 from adapters.sdk import (
     Adapter,
+    AdapterConfigurationError,
     AdapterRegistry,
     AdapterRuntime,
     AdapterSettings,
@@ -91,6 +92,20 @@ def register(commands: Any) -> None:
     parked.add_argument("--format", choices=("table", "jsonl"), default="table")
     parked.set_defaults(run=_parked)
 
+    retry = subcommands.add_parser(
+        "retry",
+        help="hand parked events to the organisation's system again",
+        description="Once the reason they were parked is fixed, ask the adapter to hand "
+        "parked records to the system again: those with the event ids given, or --all. A "
+        "running adapter does so between its polls of the inbox, within a second or so; one "
+        "that is not running, once it runs. What the system takes is parked no more; what it "
+        "refuses stays parked with the new reason (`saattaja adapter parked` shows both).",
+    )
+    retry.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+    retry.add_argument("--all", action="store_true", help="every parked record")
+    retry.add_argument("--state-file", type=Path, metavar="PATH")
+    retry.set_defaults(run=lambda args: _retry(retry, args))
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
@@ -107,21 +122,20 @@ def _unknown(parser: argparse.ArgumentParser, name: str, registry: AdapterRegist
     return 2
 
 
-def _parked(args: argparse.Namespace) -> int:
-    try:
-        path: Path = args.state_file or load_adapter_settings().state_path
-    except SaattajaAdapterError as exc:
-        print(f"saattaja: error: {exc}", file=sys.stderr)
-        return 1
+def _existing_state_file(args: argparse.Namespace) -> Path:
+    path: Path = args.state_file or load_adapter_settings().state_path
     if not path.is_file():
         # Opening would create an empty one, and "nothing parked" would be a wrong answer.
-        print(
-            f"saattaja: error: no adapter state file at {path}: give the path the adapter "
-            "runs with (SAATTAJA_ADAPTER_STATE_FILE or --state-file)",
-            file=sys.stderr,
+        raise AdapterConfigurationError(
+            f"no adapter state file at {path}: give the path the adapter runs with "
+            "(SAATTAJA_ADAPTER_STATE_FILE or --state-file)"
         )
-        return 1
+    return path
+
+
+def _parked(args: argparse.Namespace) -> int:
     try:
+        path = _existing_state_file(args)
         events = asyncio.run(_read_parked(path))
     except SaattajaAdapterError as exc:
         print(f"saattaja: error: {exc}", file=sys.stderr)
@@ -144,7 +158,53 @@ async def _read_parked(path: Path) -> list[ParkedEvent]:
         await store.close()
 
 
-_PARKED_HEADER: Final = ("PARKED (UTC)", "EVENT ID", "TYPE", "FROM", "REASON")
+def _retry(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if bool(args.event_ids) == args.all:
+        parser.print_usage(sys.stderr)
+        print(
+            f"{parser.prog}: error: give the event ids to retry, or --all, not both",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        path = _existing_state_file(args)
+        asked, unknown = asyncio.run(_ask_again(path, None if args.all else set(args.event_ids)))
+    except SaattajaAdapterError as exc:
+        print(f"saattaja: error: {exc}", file=sys.stderr)
+        return 1
+    if unknown:
+        print(
+            f"saattaja: error: not parked in {path}: {', '.join(sorted(unknown))}; nothing "
+            "was asked for (`saattaja adapter parked` lists what is)",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Asked for {len(asked)} parked record(s) again. The adapter hands them to the "
+        "system between its polls of the inbox; `saattaja adapter parked` shows what is "
+        "still parked, and why."
+    )
+    return 0
+
+
+async def _ask_again(path: Path, event_ids: set[str] | None) -> tuple[list[ParkedEvent], set[str]]:
+    """The parked records asked for again, and the event ids given that are not parked."""
+    store = await AdapterStore.open(path)
+    try:
+        received = ReceivedEvents(store)
+        parked = await received.parked()
+        if event_ids is not None:
+            parked = [event for event in parked if event.event_id in event_ids]
+            unknown = event_ids - {event.event_id for event in parked}
+            if unknown:
+                return [], unknown
+        await received.request_retry(parked)
+        return parked, set()
+    finally:
+        await store.close()
+
+
+_PARKED_HEADER: Final = ("PARKED (UTC)", "EVENT ID", "TYPE", "FROM", "RETRY", "REASON")
 
 
 def _parked_row(event: ParkedEvent) -> tuple[str, ...]:
@@ -153,6 +213,7 @@ def _parked_row(event: ParkedEvent) -> tuple[str, ...]:
         event.event_id or "-",
         _ce_type(event) or "-",
         f"{event.topic}/{event.partition}@{event.offset}",
+        "asked" if event.retry_requested else "-",
         event.reason,
     )
 
@@ -166,6 +227,7 @@ def _parked_json(event: ParkedEvent) -> dict[str, Any]:
         "partition": event.partition,
         "offset": event.offset,
         "reason": event.reason,
+        "retry_requested": event.retry_requested,
         "record": event.record.to_json(),
     }
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -185,7 +187,7 @@ def test_parked_lists_each_parked_event_with_its_reason(
     assert main(["adapter", "parked", "--state-file", str(state_file)]) == 0
 
     header, row = capsys.readouterr().out.splitlines()
-    assert header.split() == ["PARKED", "(UTC)", "EVENT", "ID", "TYPE", "FROM", "REASON"]
+    assert header.split() == ["PARKED", "(UTC)", "EVENT", "ID", "TYPE", "FROM", "RETRY", "REASON"]
     assert "ev-1" in row
     assert "fi.saattaja.plan.created.v1" in row
     assert "saattaja.x.inbox/1@7" in row
@@ -229,3 +231,79 @@ def test_parked_refuses_a_state_file_that_is_not_there_rather_than_make_one(
 
     assert f"no adapter state file at {missing}" in capsys.readouterr().err
     assert not missing.exists()
+
+
+async def _retry_asked(state_file: Path) -> list[str | None]:
+    store = await AdapterStore.open(state_file)
+    try:
+        parked = await ReceivedEvents(store).parked(retry_requested_only=True)
+        return [event.event_id for event in parked]
+    finally:
+        await store.close()
+
+
+def test_retry_asks_for_a_parked_event_again_by_its_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state_file = tmp_path / "state.db"
+    asyncio.run(_park(state_file, _PARKED, "handler failed 3 time(s): system down"))
+
+    assert main(["adapter", "retry", "ev-1", "--state-file", str(state_file)]) == 0
+
+    assert "Asked for 1 parked record(s) again" in capsys.readouterr().out
+    assert asyncio.run(_retry_asked(state_file)) == ["ev-1"]
+    assert main(["adapter", "parked", "--state-file", str(state_file)]) == 0
+    assert " asked " in capsys.readouterr().out.splitlines()[1]
+
+
+def test_retry_of_an_event_that_is_not_parked_asks_for_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state_file = tmp_path / "state.db"
+    asyncio.run(_park(state_file, _PARKED, "rejected"))
+
+    assert main(["adapter", "retry", "ev-1", "ev-9", "--state-file", str(state_file)]) == 1
+
+    assert "not parked in" in capsys.readouterr().err
+    assert asyncio.run(_retry_asked(state_file)) == []
+
+
+@pytest.mark.parametrize("arguments", [[], ["ev-1", "--all"]])
+def test_retry_needs_event_ids_or_all_but_not_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
+) -> None:
+    state_file = tmp_path / "state.db"
+
+    assert main(["adapter", "retry", *arguments, "--state-file", str(state_file)]) == 2
+
+    error = capsys.readouterr().err
+    assert "usage: saattaja adapter retry" in error
+    assert "give the event ids to retry, or --all" in error
+    assert not state_file.exists()
+
+
+def test_retry_refuses_a_state_file_that_is_not_there_rather_than_make_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nowhere" / "state.db"
+
+    assert main(["adapter", "retry", "--all", "--state-file", str(missing)]) == 1
+
+    assert f"no adapter state file at {missing}" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def test_retry_works_on_a_state_file_made_before_retries_existed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state_file = tmp_path / "state.db"
+    asyncio.run(_park(state_file, _PARKED, "rejected"))
+    with closing(sqlite3.connect(state_file)) as older:
+        older.execute("DROP TABLE adapter_retry_requests")
+        older.commit()
+        tables = {name for (name,) in older.execute("SELECT name FROM sqlite_master")}
+    assert "adapter_retry_requests" not in tables
+
+    assert main(["adapter", "retry", "--all", "--state-file", str(state_file)]) == 0
+
+    assert asyncio.run(_retry_asked(state_file)) == ["ev-1"]

@@ -10,7 +10,14 @@ from typing import Final
 
 import pytest
 
-from adapters.sdk import AdapterStore, ReceivedEvents, Receiver, RejectEvent, RetryPolicy
+from adapters.sdk import (
+    AdapterStore,
+    ReceivedEvents,
+    ReceivedOutcome,
+    Receiver,
+    RejectEvent,
+    RetryPolicy,
+)
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from broker.topics import inbox_topic, outbox_topic
@@ -39,6 +46,10 @@ class SystemDouble:
         if event_id in self._failing:
             raise ConnectionRefusedError("client records system did not answer")
         self.taken.append(event)
+
+    def recover(self) -> None:
+        """From now on, take every event."""
+        self._failing.clear()
 
     async def on_rejection(self, notice: RejectionNotice) -> None:
         self.notices.append(notice)
@@ -190,3 +201,52 @@ async def test_a_rejection_notice_goes_to_the_rejection_handler_not_the_parking(
     assert system.notices == [notice]
     assert system.taken == []
     assert receiver.status.rejections == 1
+
+
+async def test_a_parked_event_asked_for_again_reaches_the_system_once_it_takes_it(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    event = referral(client_code(14))
+    system = SystemDouble(failing={str(event.event_id)})
+    async with receiving(kafka_bootstrap, state_file, system.handle) as (
+        receiver,
+        received,
+        conn,
+        org,
+    ):
+        await deliver_to_inbox(conn, org, CODEC.encode(event))
+        await eventually(lambda: receiver.status.parked == 1, within=_WITHIN, what="parked")
+        system.recover()
+
+        await received.request_retry(await received.parked())
+
+        await eventually(lambda: system.taken == [event], within=_WITHIN, what="taken on retry")
+        await eventually(lambda: receiver.status.retried == 1, within=_WITHIN, what="unparked")
+        assert await received.parked() == []
+        assert await received.outcome(str(event.event_id)) == ReceivedOutcome.HANDLED
+
+
+async def test_a_parked_event_refused_again_stays_parked_with_the_new_reason(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    reasons = iter(["no room in the queue", "the service has closed"])
+
+    async def refuse(_event: Event) -> None:
+        raise RejectEvent(next(reasons))
+
+    event = referral(client_code(15))
+    async with receiving(kafka_bootstrap, state_file, refuse) as (receiver, received, conn, org):
+        await deliver_to_inbox(conn, org, CODEC.encode(event))
+        await eventually(lambda: receiver.status.parked == 1, within=_WITHIN, what="parked")
+
+        await received.request_retry(await received.parked())
+
+        async def refused_again() -> bool:
+            [parked] = await received.parked()
+            return parked.reason.endswith("the service has closed")
+
+        await eventually(refused_again, within=_WITHIN, what="the new reason")
+        [parked] = await received.parked()
+        assert not parked.retry_requested
+        assert parked.event_id == str(event.event_id)
+        assert receiver.status.retried == 0
