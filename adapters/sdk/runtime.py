@@ -104,6 +104,29 @@ class AdapterRuntime:
         codec = EventCodec(pseudonymiser, self._saattaja.max_event_bytes)
         settings, organisation = self._settings, self._organisation
         self._store = await AdapterStore.open(settings.state_path)
+        try:
+            context = self._start_parts(codec, pseudonymiser)
+        except BaseException:
+            # The caller gets no runtime to stop: nothing of a start that failed stays open,
+            # and the failure that stopped it is the one raised.
+            try:
+                await self.stop()
+            except Exception:
+                _log.exception("adapter_cleanup_failed", adapter=self.adapter.name)
+            raise
+        _log.info(
+            "adapter_started",
+            adapter=self.adapter.name,
+            organisation=organisation.id,
+            state_file=str(settings.state_path),
+            bootstrap=self._connection.bootstrap,
+        )
+        return context
+
+    def _start_parts(self, codec: EventCodec, pseudonymiser: Pseudonymiser) -> AdapterContext:
+        """Over the open state file: the outbox, relay, receiver and the adapter's own loop."""
+        assert self._store is not None  # noqa: S101 - opened by start()
+        settings, organisation = self._settings, self._organisation
         self._outbox = LocalOutbox(self._store)
         self._received = ReceivedEvents(self._store)
         publisher = Publisher(self._outbox, codec, sender_oid=organisation.oid)
@@ -138,13 +161,6 @@ class AdapterRuntime:
         self._receiver.start()
         self._adapter_task = asyncio.create_task(
             self.adapter.run(self._context), name=f"adapter {self.adapter.name}"
-        )
-        _log.info(
-            "adapter_started",
-            adapter=self.adapter.name,
-            organisation=organisation.id,
-            state_file=str(settings.state_path),
-            bootstrap=self._connection.bootstrap,
         )
         return self._context
 

@@ -12,7 +12,7 @@ from typing import Final
 import pytest
 from pydantic import SecretStr
 
-from adapters.sdk import AdapterRuntime, AdapterSettings, InvalidEventError
+from adapters.sdk import AdapterRuntime, AdapterSettings, AdapterStore, InvalidEventError
 from adapters.sdk.receiver import Receiver
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
@@ -37,6 +37,15 @@ _WITHIN: Final = 60.0
 async def running(
     kafka_bootstrap: str, state_file: Path
 ) -> AsyncIterator[tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]]:
+    runtime, adapter, connection, organisation = await _runtime(kafka_bootstrap, state_file)
+    async with runtime:
+        yield runtime, adapter, connection, organisation
+
+
+async def _runtime(
+    kafka_bootstrap: str, state_file: Path
+) -> tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]:
+    """A runtime around a memory adapter, for a fresh organisation; not started."""
     connection = KafkaConnection(kafka_bootstrap)
     organisation = fresh_organisation()
     await create_organisation_topics(connection, organisation)
@@ -56,8 +65,7 @@ async def running(
         organisation=organisation,
         connection=connection,
     )
-    async with runtime:
-        yield runtime, adapter, connection, organisation
+    return runtime, adapter, connection, organisation
 
 
 async def test_the_adapters_records_reach_its_outbox_and_its_inbox_reaches_it(
@@ -105,6 +113,31 @@ async def test_the_adapter_is_closed_even_when_its_receiver_fails_to_stop(
     with pytest.raises(RuntimeError, match="could not stop"):
         async with running(kafka_bootstrap, state_file) as (_, adapter, _, _):
             monkeypatch.setattr(Receiver, "stop", fails)
+    assert adapter.closed == 1
+
+
+async def test_a_start_that_fails_half_way_leaves_nothing_open(
+    kafka_bootstrap: str, state_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[AdapterStore] = []
+    close = AdapterStore.close
+
+    async def recorded(store: AdapterStore) -> None:
+        closed.append(store)
+        await close(store)
+
+    def fails(_receiver: Receiver) -> None:
+        raise RuntimeError("the receiver could not start")
+
+    monkeypatch.setattr(AdapterStore, "close", recorded)
+    monkeypatch.setattr(Receiver, "start", fails)
+
+    runtime, adapter, _, _ = await _runtime(kafka_bootstrap, state_file)
+
+    with pytest.raises(RuntimeError, match="could not start"):
+        await runtime.start()
+
+    assert len(closed) == 1
     assert adapter.closed == 1
 
 
