@@ -101,9 +101,16 @@ def register(commands: Any) -> None:
         "that is not running, once it runs. What the system takes is parked no more; what it "
         "refuses stays parked with the new reason (`saattaja adapter parked` shows both).",
     )
-    retry.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+    retry.add_argument(
+        "event_ids", nargs="*", metavar="EVENT_ID", help="as `saattaja adapter parked` lists it"
+    )
     retry.add_argument("--all", action="store_true", help="every parked record")
-    retry.add_argument("--state-file", type=Path, metavar="PATH")
+    retry.add_argument(
+        "--state-file",
+        type=Path,
+        metavar="PATH",
+        help="the adapter's state file (default: SAATTAJA_ADAPTER_STATE_FILE)",
+    )
     retry.set_defaults(run=lambda args: _retry(retry, args))
 
 
