@@ -26,8 +26,9 @@ _SHOWN_BODY: Final = 500
 class FhirEndpoint:
     """The organisation's FHIR server at ``SAATTAJA_FHIR_REST_ENDPOINT_URL``.
 
-    A session per request: the SDK gives ``handle`` no start or stop to hang a shared
-    session on, and an organisation receives events at a human pace.
+    A session per request: an organisation receives events at a human pace, and a session
+    kept between them would be one more thing for ``Adapter.close`` and every caller of
+    ``handle`` outside the runtime (``saattaja adapter check``, tests) to close.
     """
 
     def __init__(self, settings: FhirRestSettings) -> None:
