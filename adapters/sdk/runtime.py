@@ -103,9 +103,9 @@ class AdapterRuntime:
         pseudonymiser = Pseudonymiser(secret)
         codec = EventCodec(pseudonymiser, self._saattaja.max_event_bytes)
         settings, organisation = self._settings, self._organisation
-        self._store = await AdapterStore.open(settings.state_path)
+        self._store = store = await AdapterStore.open(settings.state_path)
         try:
-            context = self._start_parts(codec, pseudonymiser)
+            context = self._start_parts(store, codec, pseudonymiser)
         except BaseException:
             # The caller gets no runtime to stop: nothing of a start that failed stays open,
             # and the failure that stopped it is the one raised.
@@ -123,12 +123,13 @@ class AdapterRuntime:
         )
         return context
 
-    def _start_parts(self, codec: EventCodec, pseudonymiser: Pseudonymiser) -> AdapterContext:
+    def _start_parts(
+        self, store: AdapterStore, codec: EventCodec, pseudonymiser: Pseudonymiser
+    ) -> AdapterContext:
         """Over the open state file: the outbox, relay, receiver and the adapter's own loop."""
-        assert self._store is not None  # noqa: S101 - opened by start()
         settings, organisation = self._settings, self._organisation
-        self._outbox = LocalOutbox(self._store)
-        self._received = ReceivedEvents(self._store)
+        self._outbox = LocalOutbox(store)
+        self._received = ReceivedEvents(store)
         publisher = Publisher(self._outbox, codec, sender_oid=organisation.oid)
         self._relay = OutboxRelay(
             self._outbox,
