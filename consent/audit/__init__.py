@@ -6,7 +6,19 @@ writes FHIR AuditEvents (IHE BALP style), CSV or JSON lines; ``disclosure_report
 client (GDPR art. 15) or an auditor who received what about them, and what was refused.
 """
 
-from consent.audit.chain import GENESIS_HASH, canonical_encoding, chain_hash
+from consent.audit.chain import (
+    GENESIS_HASH,
+    ChainLink,
+    canonical_encoding,
+    canonical_time,
+    chain_hash,
+)
+from consent.audit.chained_tables import (
+    advance_chain_head,
+    chain_head_table,
+    lock_chain_head,
+    verify_chained_table,
+)
 from consent.audit.export import EXPORT_COLUMNS, ExportFormat, export_records, record_json
 from consent.audit.fhir import CLIENT_PSEUDONYM_SYSTEM, LEGAL_BASIS_SYSTEM, audit_event
 from consent.audit.filters import AuditFilter
@@ -18,6 +30,7 @@ from consent.audit.verification import (
     ChainAnchor,
     ChainProblem,
     ChainProblemKind,
+    ChainWalk,
     VerificationResult,
 )
 
@@ -33,16 +46,23 @@ __all__ = [
     "AuditLog",
     "AuditRecord",
     "ChainAnchor",
+    "ChainLink",
     "ChainProblem",
     "ChainProblemKind",
+    "ChainWalk",
     "ExportFormat",
     "VerificationResult",
+    "advance_chain_head",
     "audit_chain_head",
     "audit_event",
     "audit_records",
     "canonical_encoding",
+    "canonical_time",
     "chain_hash",
+    "chain_head_table",
     "disclosure_report",
     "export_records",
+    "lock_chain_head",
     "record_json",
+    "verify_chained_table",
 ]

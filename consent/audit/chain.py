@@ -1,5 +1,8 @@
 """The hash chain: the canonical encoding of a record and the SHA-256 over it.
 
+The audit log's records are chained by these rules, and so are the consent store's
+versions, over their own fields (``consent.store.chain``).
+
 Each record's ``hash`` is the lowercase hex SHA-256 of this encoding of its fields,
 ``sequence`` and ``previous_hash`` included, so that changing, removing or reordering
 any record breaks the chain from that record on:
@@ -29,6 +32,7 @@ import orjson
 __all__ = [
     "GENESIS_HASH",
     "ChainFields",
+    "ChainLink",
     "canonical_encoding",
     "canonical_time",
     "chain_hash",
@@ -38,11 +42,16 @@ __all__ = [
 GENESIS_HASH: Final = "0" * 64
 
 
-class ChainFields(TypedDict):
-    """Every value a record's hash covers, as plain JSON values."""
+class ChainLink(TypedDict):
+    """What every chained record's hash covers of its place in its chain."""
 
     sequence: int
     previous_hash: str
+
+
+class ChainFields(ChainLink):
+    """Every value an audit record's hash covers, as plain JSON values."""
+
     event_id: str
     event_type: str
     category: str
@@ -69,13 +78,13 @@ def with_handover(fields: ChainFields, handover: str | None) -> ChainFields:
     return fields
 
 
-def canonical_encoding(fields: ChainFields) -> bytes:
+def canonical_encoding(fields: ChainLink) -> bytes:
     """The bytes that are hashed (see the module docstring)."""
     # orjson writes exactly these rules (compact, UTF-8, sorted keys) and costs a tenth of
     # json.dumps, which the audit append pays once per record.
     return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
 
-def chain_hash(fields: ChainFields) -> str:
+def chain_hash(fields: ChainLink) -> str:
     """SHA-256 of the canonical encoding, as 64 lowercase hex digits."""
     return hashlib.sha256(canonical_encoding(fields)).hexdigest()

@@ -10,12 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consent.audit.chain import ChainFields, canonical_time, with_handover
+from consent.audit.chained_tables import (
+    advance_chain_head,
+    lock_chain_head,
+    verify_chained_table,
+)
 from consent.audit.filters import AuditFilter
 from consent.audit.records import AuditEntry, AuditRecord
-from consent.audit.tables import CHAIN_HEAD_ID, audit_chain_head, audit_records
+from consent.audit.tables import audit_chain_head, audit_records
 from consent.audit.verification import ChainAnchor, ChainWalk, VerificationResult
-from consent.database import translate_database_errors
-from consent.errors import AuditChainBrokenError
+from consent.database import keyset_pages, translate_database_errors
 from schemas import DataCategory
 
 __all__ = ["AuditLog"]
@@ -47,7 +51,7 @@ class AuditLog:
             return []
         what = f"appending decisions on event {entries[0].event_id} to the audit log"
         async with translate_database_errors(what), self._engine.begin() as connection:
-            sequence, previous_hash = await _lock_head(connection)
+            sequence, previous_hash = await lock_chain_head(connection, audit_chain_head)
             on_record = await _records_of_events(connection, {e.event_id for e in entries})
             records: list[AuditRecord] = []
             new_rows: list[dict[str, Any]] = []
@@ -65,11 +69,7 @@ class AuditLog:
                 records.append(record)
             if new_rows:
                 await connection.execute(audit_records.insert(), new_rows)
-                await connection.execute(
-                    sa.update(audit_chain_head)
-                    .where(audit_chain_head.c.id == CHAIN_HEAD_ID)
-                    .values(sequence=sequence, hash=previous_hash)
-                )
+                await advance_chain_head(connection, audit_chain_head, sequence, previous_hash)
         return records
 
     async def query(
@@ -77,7 +77,14 @@ class AuditLog:
     ) -> AsyncIterator[AuditRecord]:
         """The records that pass ``filters``, by sequence, read ``batch_size`` at a time."""
         conditions = (filters or AuditFilter()).where()
-        async for rows in self._batches(conditions, batch_size, "querying the audit log"):
+        async for rows in keyset_pages(
+            self._engine,
+            audit_records,
+            audit_records.c.sequence,
+            conditions,
+            batch_size=batch_size,
+            what="querying the audit log",
+        ):
             for row in rows:
                 yield _record(row)
 
@@ -90,72 +97,14 @@ class AuditLog:
         the hash noted. Records appended while verify runs are left for the next run: the
         walk ends where the chain head stood when it began.
         """
-        async with (
-            translate_database_errors("reading the audit chain head"),
-            self._engine.connect() as connection,
-        ):
-            head_sequence, head_hash = await _head(connection)
-        walk = ChainWalk(anchors)
-        conditions = [audit_records.c.sequence <= head_sequence]
-        async for rows in self._batches(conditions, batch_size, "verifying the audit log"):
-            for row in rows:
-                if not walk.step(_chain_fields(row), row["hash"]):
-                    return walk.finish(head_sequence, head_hash)
-        return walk.finish(head_sequence, head_hash)
-
-    async def _batches(
-        self, conditions: list[sa.ColumnElement[bool]], batch_size: int, what: str
-    ) -> AsyncIterator[Sequence[sa.RowMapping]]:
-        # Keyset pages on a connection per page: no transaction or cursor stays open while
-        # the caller works through a page, and the log is append-only, so pages never skip.
-        after = 0
-        while True:
-            query = (
-                sa.select(audit_records)
-                .where(*conditions, audit_records.c.sequence > after)
-                .order_by(audit_records.c.sequence)
-                .limit(batch_size)
-            )
-            async with translate_database_errors(what), self._engine.connect() as connection:
-                rows = (await connection.execute(query)).mappings().all()
-            if rows:
-                yield rows
-            if len(rows) < batch_size:
-                return
-            after = rows[-1]["sequence"]
-
-
-async def _lock_head(connection: AsyncConnection) -> tuple[int, str]:
-    """Lock the chain head for this transaction and read it; other appends wait."""
-    query = sa.select(audit_chain_head.c.sequence, audit_chain_head.c.hash).where(
-        audit_chain_head.c.id == CHAIN_HEAD_ID
-    )
-    if connection.dialect.name == "sqlite":
-        # SQLite has no row locks: BEGIN IMMEDIATE takes the database's write lock before
-        # the head is read, and busy_timeout makes every other writer wait its turn. The
-        # sqlite3 driver opens transactions only implicitly, before its first write, so
-        # this statement is what opens the one engine.begin() commits.
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        query = query.with_for_update()
-    return _head_row((await connection.execute(query)).one_or_none())
-
-
-async def _head(connection: AsyncConnection) -> tuple[int, str]:
-    query = sa.select(audit_chain_head.c.sequence, audit_chain_head.c.hash).where(
-        audit_chain_head.c.id == CHAIN_HEAD_ID
-    )
-    return _head_row((await connection.execute(query)).one_or_none())
-
-
-def _head_row(row: sa.Row[int, str] | None) -> tuple[int, str]:
-    if row is None:
-        raise AuditChainBrokenError(
-            "the audit chain head is missing (table audit_chain_head has no row): the log "
-            "was tampered with or not created by `saattaja db upgrade`"
+        return await verify_chained_table(
+            self._engine,
+            table=audit_records,
+            head=audit_chain_head,
+            fields_of=_chain_fields,
+            walk=ChainWalk(anchors),
+            batch_size=batch_size,
         )
-    sequence, head_hash = row
-    return int(sequence), head_hash
 
 
 async def _records_of_events(
@@ -212,8 +161,7 @@ def _record(row: sa.RowMapping) -> AuditRecord:
 
 
 def _chain_fields(row: sa.RowMapping) -> ChainFields:
-    # Straight from the stored values, not through AuditRecord: a tampered row must be
-    # reported as not matching, not fail to load.
+    # Straight from the stored values, not through AuditRecord.
     fields: ChainFields = {
         "sequence": row["sequence"],
         "previous_hash": row["previous_hash"],

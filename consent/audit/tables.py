@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 import sqlalchemy as sa
 
+from consent.audit.chained_tables import chain_head_table
 from consent.audit.records import DENY, PERMIT
 from consent.database import UtcDateTime, metadata
 
-__all__ = ["CHAIN_HEAD_ID", "audit_chain_head", "audit_records"]
-
-CHAIN_HEAD_ID: Final = 1
-"""The id of the chain head's only row."""
+__all__ = ["audit_chain_head", "audit_records"]
 
 _SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -45,14 +41,4 @@ audit_records = sa.Table(
     sa.Index("ix_audit_records_decided_at", "decided_at"),
 )
 
-# One row: the sequence and hash of the last record. Appends lock it first, so that the
-# appends of several router processes take their turns and the chain never forks; verify
-# compares the log's end with it, so that records removed from the end are found too.
-audit_chain_head = sa.Table(
-    "audit_chain_head",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-    sa.Column("sequence", _SEQUENCE, nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.CheckConstraint(f"id = {CHAIN_HEAD_ID}", name="one_row"),
-)
+audit_chain_head = chain_head_table("audit_chain_head")

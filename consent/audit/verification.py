@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from consent.audit.chain import GENESIS_HASH, ChainFields, chain_hash
+from consent.audit.chain import GENESIS_HASH, ChainLink, chain_hash
 from consent.errors import AuditChainBrokenError
 
 __all__ = ["ChainAnchor", "ChainProblem", "ChainProblemKind", "ChainWalk", "VerificationResult"]
@@ -61,6 +61,17 @@ class VerificationResult:
     last_hash: str
     """Hash of the last record that matched; note it to detect later removal of the end."""
     problem: ChainProblem | None = None
+    last_sequence: int | None = None
+    """Sequence of the last record that matched (0 for none); ``checked`` when not given,
+    as in a chain numbered without gaps."""
+    chain: str = "audit chain"
+    """What was verified, as the descriptions name it."""
+
+    @property
+    def anchor(self) -> ChainAnchor | None:
+        """The last record that matched, to note and give back next time; None for none."""
+        sequence = self.checked if self.last_sequence is None else self.last_sequence
+        return ChainAnchor(sequence, self.last_hash) if sequence else None
 
     @property
     def ok(self) -> bool:
@@ -70,9 +81,9 @@ class VerificationResult:
     def describe(self) -> str:
         """One line for a person."""
         if self.problem is None:
-            return f"audit chain whole: {self.checked} records"
+            return f"{self.chain} whole: {self.checked} records"
         return (
-            f"audit chain broken at record {self.problem.sequence} ({self.problem.kind}): "
+            f"{self.chain} broken at record {self.problem.sequence} ({self.problem.kind}): "
             f"{self.problem.detail}; the {self.checked} records before it match"
         )
 
@@ -86,42 +97,68 @@ class ChainWalk:
     """Follows the records in sequence order; stops at the first that does not match.
 
     Kept apart from the database so that the rules can be read, and tested, on their own.
+    A chain is ``numbered`` when its sequences run 1, 2, 3... without a gap, as the audit
+    log's do; otherwise (the consent store's, whose older sequences a database may have
+    skipped) only the links show a record removed from the middle.
     """
 
-    __slots__ = ("_anchors", "_checked", "_expected", "_previous", "_problem")
+    __slots__ = (
+        "_anchors",
+        "_chain",
+        "_checked",
+        "_expected",
+        "_found",
+        "_last",
+        "_numbered",
+        "_previous",
+        "_problem",
+    )
 
-    def __init__(self, anchors: Sequence[ChainAnchor] = ()) -> None:
+    def __init__(
+        self,
+        anchors: Sequence[ChainAnchor] = (),
+        *,
+        numbered: bool = True,
+        chain: str = "audit chain",
+    ) -> None:
         self._expected = 1
+        self._last = 0
         self._previous = GENESIS_HASH
         self._checked = 0
         self._problem: ChainProblem | None = None
         self._anchors = {anchor.sequence: anchor for anchor in anchors}
+        self._found: set[int] = set()
+        self._numbered = numbered
+        self._chain = chain
 
     @property
     def broken(self) -> bool:
         """True once a problem was found; later records are not looked at."""
         return self._problem is not None
 
-    def step(self, fields: ChainFields, stored_hash: str) -> bool:
+    def step(self, fields: ChainLink, stored_hash: str) -> bool:
         """Check the next record; False (and the walk stops) when it does not match."""
         if self._problem is not None:
             return False
         sequence = fields["sequence"]
         expected = self._expected
-        if sequence != expected:
-            before = f"record {expected - 1}" if expected > 1 else "the start of the chain"
+        before = f"record {self._last}" if self._last else "the start of the chain"
+        if self._numbered and sequence != expected:
             return self._fail(
                 expected,
                 ChainProblemKind.DELETED,
                 f"record {sequence} follows {before}; {_missing(expected, sequence - 1)}",
             )
         if fields["previous_hash"] != self._previous:
-            before = f"record {expected - 1}" if expected > 1 else "the start of the chain"
+            how = (
+                "records were moved, or one was removed and the rest renumbered"
+                if self._numbered
+                else "records before it were removed, or records were moved"
+            )
             return self._fail(
                 sequence,
                 ChainProblemKind.REORDERED,
-                f"its previous hash is not the hash of {before}; records were moved, or "
-                "one was removed and the rest renumbered",
+                f"its previous hash is not the hash of {before}; {how}",
             )
         if chain_hash(fields) != stored_hash:
             return self._fail(
@@ -137,19 +174,29 @@ class ChainWalk:
                 f"its hash is not the one noted for it ({anchor}): the chain was written "
                 "again up to here and hashed anew, unless the anchor was copied wrong",
             )
+        if anchor is not None:
+            self._found.add(sequence)
         self._previous = stored_hash
+        self._last = sequence
         self._expected += 1
         self._checked += 1
         return True
 
     def finish(self, head_sequence: int, head_hash: str) -> VerificationResult:
         """The result, after the last record, given what the chain head says was appended."""
-        if self._problem is None and self._checked != head_sequence:
+        if self._problem is None and self._numbered and self._checked != head_sequence:
             self._fail(
                 self._expected,
                 ChainProblemKind.DELETED,
-                f"the log ends at record {self._checked}, but {head_sequence} records were "
+                f"the chain ends at record {self._checked}, but {head_sequence} records were "
                 f"appended; {_missing(self._expected, head_sequence)} from the end",
+            )
+        elif self._problem is None and self._last != head_sequence:
+            self._fail(
+                self._last + 1,
+                ChainProblemKind.DELETED,
+                f"the chain ends at record {self._last}, but record {head_sequence} was "
+                "appended last; records were removed from the end",
             )
         elif self._problem is None and self._previous != head_hash:
             self._fail(
@@ -158,18 +205,35 @@ class ChainWalk:
                 "it is not the record that was appended last: its hash differs from the "
                 "chain head's",
             )
+        lost = [
+            anchor
+            for anchor in self._anchors.values()
+            if anchor.sequence <= head_sequence and anchor.sequence not in self._found
+        ]
+        if self._problem is None and lost:
+            anchor = min(lost, key=lambda anchor: anchor.sequence)
+            self._fail(
+                anchor.sequence,
+                ChainProblemKind.DELETED,
+                f"record {anchor.sequence} was noted earlier ({anchor}) but is not in the "
+                "chain: it was removed and the chain after it written again",
+            )
         beyond = [anchor for anchor in self._anchors.values() if anchor.sequence > head_sequence]
         if self._problem is None and beyond:
             anchor = min(beyond, key=lambda anchor: anchor.sequence)
             self._fail(
                 head_sequence + 1,
                 ChainProblemKind.DELETED,
-                f"the log ends at record {head_sequence}, but record {anchor.sequence} was "
+                f"the chain ends at record {head_sequence}, but record {anchor.sequence} was "
                 f"noted earlier ({anchor}): {_missing(head_sequence + 1, anchor.sequence)} "
                 "from the end at least, and the chain head was rewound to hide it",
             )
         return VerificationResult(
-            checked=self._checked, last_hash=self._previous, problem=self._problem
+            checked=self._checked,
+            last_hash=self._previous,
+            problem=self._problem,
+            last_sequence=self._last,
+            chain=self._chain,
         )
 
     def _fail(self, sequence: int, kind: ChainProblemKind, detail: str) -> bool:

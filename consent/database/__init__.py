@@ -7,6 +7,7 @@ from consent.database.engine import (
 )
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
+from consent.database.pages import keyset_pages
 from consent.database.statements import insert_or_update, insert_unless_present
 from consent.database.types import UtcDateTime
 
@@ -17,6 +18,7 @@ __all__ = [
     "in_connection",
     "insert_or_update",
     "insert_unless_present",
+    "keyset_pages",
     "metadata",
     "translate_database_errors",
     "upgrade_database",

@@ -11,7 +11,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import insert_unless_present, translate_database_errors
+from consent.audit import (
+    ChainAnchor,
+    ChainWalk,
+    VerificationResult,
+    advance_chain_head,
+    chain_hash,
+    lock_chain_head,
+    verify_chained_table,
+)
+from consent.database import translate_database_errors
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -19,7 +28,8 @@ from consent.decisions import (
     ConsentVersion,
     consent_version,
 )
-from consent.store.tables import GRANTED, REVOKED, consent_versions
+from consent.store.chain import consent_chain_fields
+from consent.store.tables import GRANTED, REVOKED, consent_chain_head, consent_versions
 from schemas import ConsentGranted, ConsentRevoked, ConsentRule, check_pseudonym
 
 __all__ = ["ConsentStore"]
@@ -56,7 +66,8 @@ class ConsentStore:
         """Record each (event, client pseudonym) in one transaction; how many were new.
 
         The event id is unique: an event already recorded is skipped, so applying the
-        same events again changes nothing.
+        same events again changes nothing. Each new version is chained to the one before
+        it, under the chain head's lock, so that the stores of several routers never fork it.
         """
         if not events:
             return 0
@@ -65,9 +76,9 @@ class ConsentStore:
             check_pseudonym(pseudonym)  # an identity code must never reach the table
             row = _row(consent_version(event, applied_at=applied_at), pseudonym)
             rows.setdefault(row["event_id"], row)
-        statement = insert_unless_present(consent_versions, self._engine.dialect.name)
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
         async with translate_database_errors(what), self._engine.begin() as connection:
+            sequence, previous_hash = await lock_chain_head(connection, consent_chain_head)
             present = await connection.execute(
                 sa.select(consent_versions.c.event_id).where(
                     consent_versions.c.event_id.in_(sorted(rows))
@@ -75,11 +86,35 @@ class ConsentStore:
             )
             for event_id in present.scalars():
                 del rows[event_id]
+            if not rows:
+                return 0
+            for row in rows.values():
+                sequence += 1
+                row |= {"sequence": sequence, "previous_hash": previous_hash}
+                row["hash"] = previous_hash = chain_hash(consent_chain_fields(row))
             # A grant and a revocation fill different columns, so one statement per run of
             # one shape: the rows keep their order, which orders a client's versions.
             for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
-                await connection.execute(statement, list(run))
+                await connection.execute(consent_versions.insert(), list(run))
+            await advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
         return len(rows)
+
+    async def verify(
+        self, *, anchors: Sequence[ChainAnchor] = (), batch_size: int = 1000
+    ) -> VerificationResult:
+        """Walk the consent history's chain; report the first version that does not match.
+
+        As the audit log's verify: each of ``anchors`` must still be there with the hash
+        noted, and versions recorded while it runs are left for the next run.
+        """
+        return await verify_chained_table(
+            self._engine,
+            table=consent_versions,
+            head=consent_chain_head,
+            fields_of=consent_chain_fields,
+            walk=ChainWalk(anchors, numbered=False, chain="consent history"),
+            batch_size=batch_size,
+        )
 
     async def consents_for(self, pseudonym: str) -> ClientConsents:
         """The client's whole history, from which ``decide`` judges any moment."""

@@ -1,4 +1,4 @@
-"""The consent store's table: one row per grant or revocation, never updated or deleted."""
+"""The consent store's tables: a row per grant or revocation, never changed, and its chain head."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ from typing import Final
 
 import sqlalchemy as sa
 
+from consent.audit import chain_head_table
 from consent.database import UtcDateTime, metadata
 
-__all__ = ["GRANTED", "REVOKED", "consent_versions"]
+__all__ = ["GRANTED", "REVOKED", "consent_chain_head", "consent_versions"]
 
 GRANTED: Final = "granted"
 REVOKED: Final = "revoked"
 
 
+# The sequence is given by the store under the chain head's lock (the next after the head),
+# so that it is the order of the chain; autoincrement stays for the rows made before.
 # Text for identifiers the contract does not bound (OIDs, purposes): a value too long for a
 # column would fail on PostgreSQL alone, and the router would retry that event for ever.
 consent_versions = sa.Table(
@@ -38,7 +41,11 @@ consent_versions = sa.Table(
     sa.Column("purpose", sa.Text(), nullable=True),
     sa.Column("scope", sa.JSON(), nullable=True),
     sa.Column("exceptions", sa.JSON(), nullable=True),
+    sa.Column("previous_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
     sa.UniqueConstraint("event_id", name="uq_consent_versions_event_id"),
     sa.CheckConstraint(f"action IN ('{GRANTED}', '{REVOKED}')", name="action"),
     sa.Index("ix_consent_versions_client", "client"),
 )
+
+consent_chain_head = chain_head_table("consent_chain_head")

@@ -29,7 +29,13 @@ PUBLIC_NAMES = {
         "service_task_of",
     ],
     "consent.legal_bases": ["LEGAL_BASES_KEY", "LegalBases", "LegalBasis", "load_legal_bases"],
-    "consent.store": ["ConsentStore", "consent_versions"],
+    "consent.store": [
+        "ConsentChainFields",
+        "ConsentStore",
+        "consent_chain_fields",
+        "consent_chain_head",
+        "consent_versions",
+    ],
     "consent.network": [
         "NETWORK_EVENTS",
         "CareNetwork",

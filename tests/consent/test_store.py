@@ -22,7 +22,7 @@ from consent.decisions import (
 from consent.errors import StoreUnavailableError
 from consent.legal_bases import LegalBases
 from consent.network import care_network_events, care_network_members
-from consent.store import ConsentStore, consent_versions
+from consent.store import ConsentStore, consent_chain_head, consent_versions
 from schemas import (
     ConsentGranted,
     ConsentRevoked,
@@ -52,7 +52,10 @@ from tests.consent.builders import (
 )
 
 HELSINKI = timezone(timedelta(hours=2))
-OUR_TABLES = {table.name for table in (consent_versions, care_network_events, care_network_members)}
+OUR_TABLES = {
+    table.name
+    for table in (consent_versions, consent_chain_head, care_network_events, care_network_members)
+}
 
 
 async def test_migration_creates_exactly_the_tables_of_the_store_and_the_network(

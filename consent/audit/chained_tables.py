@@ -1,0 +1,113 @@
+"""Tables kept as hash chains: the head that appends lock and advance, and the walk of verify.
+
+The audit log's records and the consent store's versions are each such a table. Each has a
+one-row head holding the sequence and hash of its last record: appends lock it first, so
+that the appends of several router processes take turns and the chain never forks, and
+verify compares the table's end with it, so that records removed from the end are found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from consent.audit.chain import ChainLink
+from consent.audit.verification import ChainWalk, VerificationResult
+from consent.database import keyset_pages, metadata, translate_database_errors
+from consent.errors import AuditChainBrokenError
+
+__all__ = [
+    "CHAIN_HEAD_ID",
+    "advance_chain_head",
+    "chain_head_table",
+    "lock_chain_head",
+    "read_chain_head",
+    "verify_chained_table",
+]
+
+CHAIN_HEAD_ID: Final = 1
+"""The id of a chain head's only row."""
+
+_SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def chain_head_table(name: str) -> sa.Table:
+    """The one-row head of a chained table: the sequence and hash of its last record."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("sequence", _SEQUENCE, nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.CheckConstraint(f"id = {CHAIN_HEAD_ID}", name="one_row"),
+    )
+
+
+async def lock_chain_head(connection: AsyncConnection, head: sa.Table) -> tuple[int, str]:
+    """Lock the chain head for this transaction and read it; other appends wait."""
+    query = sa.select(head.c.sequence, head.c.hash).where(head.c.id == CHAIN_HEAD_ID)
+    if connection.dialect.name == "sqlite":
+        # SQLite has no row locks: BEGIN IMMEDIATE takes the database's write lock before
+        # the head is read, and busy_timeout makes every other writer wait its turn. The
+        # sqlite3 driver opens transactions only implicitly, before its first write, so
+        # this statement is what opens the one engine.begin() commits.
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        query = query.with_for_update()
+    return _head_row(head, (await connection.execute(query)).one_or_none())
+
+
+async def read_chain_head(connection: AsyncConnection, head: sa.Table) -> tuple[int, str]:
+    """The chain head's sequence and hash, without locking it."""
+    query = sa.select(head.c.sequence, head.c.hash).where(head.c.id == CHAIN_HEAD_ID)
+    return _head_row(head, (await connection.execute(query)).one_or_none())
+
+
+async def advance_chain_head(
+    connection: AsyncConnection, head: sa.Table, sequence: int, last_hash: str
+) -> None:
+    """Move the locked chain head to the record just appended."""
+    await connection.execute(
+        sa.update(head).where(head.c.id == CHAIN_HEAD_ID).values(sequence=sequence, hash=last_hash)
+    )
+
+
+def _head_row(head: sa.Table, row: sa.Row[int, str] | None) -> tuple[int, str]:
+    if row is None:
+        raise AuditChainBrokenError(
+            f"the chain head is missing (table {head.name} has no row): the database was "
+            "tampered with or not created by `saattaja db upgrade`"
+        )
+    sequence, head_hash = row
+    return int(sequence), head_hash
+
+
+async def verify_chained_table(
+    engine: AsyncEngine,
+    *,
+    table: sa.Table,
+    head: sa.Table,
+    fields_of: Callable[[sa.RowMapping], ChainLink],
+    walk: ChainWalk,
+    batch_size: int,
+) -> VerificationResult:
+    """Walk ``table`` by sequence up to where its head stood when the walk began.
+
+    ``fields_of`` gives the values a row's hash covers, straight from the stored values:
+    a tampered row must be reported as not matching, not fail to load. Records appended
+    while the walk runs are left for the next.
+    """
+    what = f"verifying the chain of {table.name}"
+    async with translate_database_errors(what), engine.connect() as connection:
+        head_sequence, head_hash = await read_chain_head(connection, head)
+    sequence = table.c.sequence
+    async for rows in keyset_pages(
+        engine, table, sequence, [sequence <= head_sequence], batch_size=batch_size, what=what
+    ):
+        for row in rows:
+            if not walk.step(fields_of(row), row["hash"]):
+                return walk.finish(head_sequence, head_hash)
+    return walk.finish(head_sequence, head_hash)
