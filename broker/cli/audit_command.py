@@ -7,11 +7,13 @@ import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, TextIO, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.errors import UnknownOrganisationError
 from broker.registry import OrganisationRegistry
@@ -24,11 +26,14 @@ from consent.audit import (
     AuditRecord,
     ChainAnchor,
     ExportFormat,
+    VerificationResult,
     disclosure_report,
     export_records,
 )
 from consent.database import check_database_schema, create_database_engine
+from consent.errors import AuditChainBrokenError
 from consent.legal_bases import load_legal_bases
+from consent.store import ConsentStore
 from schemas import (
     OID_URN_PREFIX,
     InvalidIdentifierError,
@@ -59,12 +64,13 @@ def register(commands: Any) -> None:
 
     verify = actions.add_parser(
         "verify",
-        help="check that no audit record was changed, removed or reordered",
-        description="Recomputes the hash chain from the first record. Exits 0 when it is "
-        "whole, 1 naming the first record that does not match and how. It ends by printing "
+        help="check that no audit record or consent version was changed, removed or reordered",
+        description="Recomputes the hash chains of the audit log and of the consent history "
+        "(every grant and revocation) from their first records. Exits 0 when both are "
+        "whole, 1 naming the first record that does not match and how. For each it prints "
         "an anchor (the last record's sequence and hash): kept outside the database and "
-        "given back with --anchor, it shows records cut from the end, or the chain written "
-        "again and hashed anew, which the chain alone cannot.",
+        "given back with --anchor and --consent-anchor, it shows records cut from the end, "
+        "or a chain written again and hashed anew, which the chain alone cannot.",
     )
     verify.add_argument(
         "--anchor",
@@ -72,8 +78,16 @@ def register(commands: Any) -> None:
         type=_anchor,
         action="append",
         default=[],
-        help="a record noted by an earlier verify, which must still be there unchanged "
-        "(repeatable)",
+        help="an audit record noted by an earlier verify, which must still be there "
+        "unchanged (repeatable)",
+    )
+    verify.add_argument(
+        "--consent-anchor",
+        metavar="SEQUENCE:HASH",
+        type=_anchor,
+        action="append",
+        default=[],
+        help="a consent version noted by an earlier verify, likewise (repeatable)",
     )
     verify.set_defaults(run=_verify)
 
@@ -199,14 +213,27 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     settings = load_settings()
-    result = _run(settings, lambda log: log.verify(anchors=args.anchor))
-    result.raise_if_broken()
-    print(result.describe())
+
+    async def verify(engine: AsyncEngine) -> tuple[VerificationResult, VerificationResult]:
+        decisions = await AuditLog(engine).verify(anchors=args.anchor)
+        consents = await ConsentStore(engine).verify(anchors=args.consent_anchor)
+        return decisions, consents
+
+    decisions, consents = _in_database(settings, verify)
+    broken = [result.describe() for result in (decisions, consents) if not result.ok]
+    if broken:
+        raise AuditChainBrokenError("; ".join(broken))
+    print(decisions.describe())
     if args.anchor:
         print(f"anchors found unchanged: {', '.join(map(str, args.anchor))}")
-    print(f"last hash: {result.last_hash}")
-    if result.checked:
-        print(f"anchor to keep: {ChainAnchor(result.checked, result.last_hash)}")
+    print(f"last hash: {decisions.last_hash}")
+    if decisions.anchor is not None:
+        print(f"anchor to keep: {decisions.anchor}")
+    print(consents.describe())
+    if args.consent_anchor:
+        print(f"consent anchors found unchanged: {', '.join(map(str, args.consent_anchor))}")
+    if consents.anchor is not None:
+        print(f"consent anchor to keep: {consents.anchor}")
     return 0
 
 
@@ -300,21 +327,23 @@ def _organisation_oid(value: str, registry: OrganisationRegistry) -> str:
 
 
 def _run(settings: SaattajaSettings, work: Callable[[AuditLog], Coroutine[Any, Any, _T]]) -> _T:
+    return _in_database(settings, lambda engine: work(AuditLog(engine)))
+
+
+def _in_database(
+    settings: SaattajaSettings, work: Callable[[AsyncEngine], Coroutine[Any, Any, _T]]
+) -> _T:
+    """``work`` done on the database, once its schema is found up to date."""
+
     async def run() -> _T:
-        async with _audit_log(settings.database_url) as log:
-            return await work(log)
+        engine = create_database_engine(settings.database_url)
+        try:
+            await check_database_schema(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
 
     return asyncio.run(run())
-
-
-@asynccontextmanager
-async def _audit_log(database_url: str) -> AsyncIterator[AuditLog]:
-    engine = create_database_engine(database_url)
-    try:
-        await check_database_schema(engine)
-        yield AuditLog(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _collect(records: AsyncIterator[AuditRecord]) -> list[AuditRecord]:

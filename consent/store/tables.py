@@ -15,8 +15,9 @@ GRANTED: Final = "granted"
 REVOKED: Final = "revoked"
 
 
-# The sequence is given by the store under the chain head's lock (the next after the head),
-# so that it is the order of the chain; autoincrement stays for the rows made before.
+# The store gives each version its sequence (the one after the chain head's) under the head's
+# lock, so that sequence order is chain order; the column's autoincrement is what numbered
+# the versions recorded before the chain, and stays so that the schema matches migration 0002.
 # Text for identifiers the contract does not bound (OIDs, purposes): a value too long for a
 # column would fail on PostgreSQL alone, and the router would retry that event for ever.
 consent_versions = sa.Table(

@@ -14,6 +14,9 @@ from fhir.resources.R4B.auditevent import AuditEvent
 from broker.cli import main
 from consent.audit import AuditEntry, AuditLog
 from consent.database import create_database_engine
+from consent.store import ConsentStore
+from schemas import ConsentGranted, ConsentRevoked
+from tests.consent import builders
 from tests.consent.audit.entries import (
     CLIENT,
     HOUR,
@@ -29,6 +32,7 @@ from tests.consent.audit.entries import (
     execute,
     refusal,
 )
+from tests.consent.builders import grant, revocation
 
 
 @pytest.fixture
@@ -94,9 +98,9 @@ def test_verify_fails_naming_the_first_record_that_does_not_match(
     assert "the 2 records before it match" in error
 
 
-def _anchor_to_keep(output: str) -> str:
-    [line] = [line for line in output.splitlines() if line.startswith("anchor to keep: ")]
-    return line.removeprefix("anchor to keep: ")
+def _anchor_to_keep(output: str, prefix: str = "anchor to keep: ") -> str:
+    [line] = [line for line in output.splitlines() if line.startswith(prefix)]
+    return line.removeprefix(prefix)
 
 
 def test_verify_prints_the_anchor_to_keep_and_finds_it_again(
@@ -119,6 +123,71 @@ def test_verify_with_an_anchor_finds_the_end_cut_and_the_head_rewound(
     error = capsys.readouterr().err
     assert "audit chain broken at record 5 (deleted)" in error
     assert "record 9 was noted earlier" in error
+
+
+@pytest.fixture
+def consents(database: str) -> str:
+    """Two versions in the consent history: a consent, and its revocation."""
+
+    async def run() -> None:
+        engine = create_database_engine(database)
+        try:
+            events: list[ConsentGranted | ConsentRevoked] = [
+                grant("C-1"),
+                revocation("C-1", sender=builders.KELA),
+            ]
+            pairs = [(event, builders.PSEUDONYM) for event in events]
+            await ConsentStore(engine).apply_all(pairs, applied_at=T0)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return database
+
+
+def test_verify_reports_the_consent_history_and_its_anchor_and_finds_it_again(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify"]) == 0
+    output = capsys.readouterr().out
+    anchor = _anchor_to_keep(output, "consent anchor to keep: ")
+
+    assert main(["audit", "verify", "--consent-anchor", anchor]) == 0
+
+    assert "consent history whole: 2 records" in output.splitlines()
+    assert anchor.startswith("2:")
+    assert f"consent anchors found unchanged: {anchor}" in capsys.readouterr().out
+
+
+def test_verify_fails_naming_the_consent_version_changed(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tamper(consents, "UPDATE consent_versions SET recorded_by = 'someone else' WHERE sequence = 2")
+
+    assert main(["audit", "verify"]) == 1
+
+    error = capsys.readouterr().err
+    assert "consent history broken at record 2 (altered)" in error
+    assert "audit chain" not in error  # the decisions are whole
+
+
+def test_verify_with_a_consent_anchor_finds_the_history_cut_and_its_head_rewound(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify", "--consent-anchor", "9:" + "0" * 64]) == 1
+
+    error = capsys.readouterr().err
+    assert "consent history broken at record 3 (deleted)" in error
+
+
+def test_verify_refuses_a_consent_anchor_that_is_not_a_sequence_and_a_hash(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "verify", "--consent-anchor", "2:abc"])
+
+    assert exit_info.value.code == 2
+    assert "is not an anchor" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -6,17 +6,13 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import consent.database
 from broker.embedded import free_port
 from consent.audit import (
     GENESIS_HASH,
@@ -39,6 +35,7 @@ from tests.consent.audit.entries import (
     entry,
     refusal,
 )
+from tests.consent.schema import upgrade_to
 
 OUR_TABLES = {audit_records.name, audit_chain_head.name}
 PROCESSES = 4
@@ -255,19 +252,9 @@ async def test_unreachable_database_raises_store_unavailable() -> None:
 async def test_records_appended_before_the_handover_column_verify_after_the_upgrade(
     database_url: str,
 ) -> None:
-    config = Config()
-    config.set_main_option(
-        "script_location", str(Path(consent.database.__file__).parent / "migrations")
-    )
-
-    def upgrade_to(connection: Connection, revision: str) -> None:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
     engine = create_database_engine(database_url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrade_to, "0003_audit_log")
+        await upgrade_to(engine, "0003_audit_log")
         earlier = [
             AuditRecord.chained(entry(recipient=KELA), sequence=1, previous_hash=GENESIS_HASH)
         ]
@@ -286,8 +273,7 @@ async def test_records_appended_before_the_handover_column_verify_after_the_upgr
             await connection.execute(
                 audit_chain_head.update().values(sequence=2, hash=earlier[1].hash)
             )
-        async with engine.begin() as connection:
-            await connection.run_sync(upgrade_to, "heads")
+        await upgrade_to(engine, "heads")
 
         log = AuditLog(engine)
         later = await log.append([entry(recipient=KELA, handover=str(uuid.uuid4()))])
