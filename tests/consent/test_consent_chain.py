@@ -280,3 +280,20 @@ async def test_the_upgrade_chains_the_versions_recorded_before_it(
 
 async def _sequences(engine: AsyncEngine) -> list[int]:
     return [row["sequence"] for row in await stored_rows(engine)]
+
+
+async def test_after_a_downgrade_the_database_numbers_the_next_version_after_the_last(
+    engine: AsyncEngine, store: ConsentStore
+) -> None:
+    await downgrade_to(engine, "0007_consent_chain@-1")
+    chained = ("sequence", "previous_hash", "hash")
+    columns = [sa.column(c.name, c.type) for c in consent_versions.c if c.name not in chained]
+    before = sa.table("consent_versions", *columns, sa.column("sequence"))
+
+    async with engine.begin() as connection:  # as the store wrote before the chain
+        row = (await connection.execute(sa.select(*columns).select_from(before))).mappings().first()
+        assert row is not None
+        await connection.execute(sa.insert(before), [dict(row) | {"event_id": "later"}])
+        numbers = await connection.execute(sa.select(before.c.sequence).order_by("sequence"))
+
+        assert list(numbers.scalars()) == [1, 2, 3, 4]

@@ -71,11 +71,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the chain head and the hashes."""
+    """Drop the chain head and the hashes; numbering goes back to the database."""
     op.drop_table("consent_chain_head")
     with op.batch_alter_table("consent_versions") as table:
         table.drop_column("hash")
         table.drop_column("previous_hash")
+    if op.get_bind().dialect.name == "postgresql":
+        # The chained store gave the sequences itself, so PostgreSQL's own sequence never
+        # moved: set it past them, or the next version would take a number already used.
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('consent_versions', 'sequence'), "
+            "(SELECT COALESCE(MAX(sequence), 0) + 1 FROM consent_versions), false)"
+        )
 
 
 def _chain_recorded_versions(connection: sa.Connection) -> tuple[int, str]:
