@@ -14,6 +14,7 @@ from adapters.fhir_rest.errors import (
     FhirRestError,
     MalformedFhirError,
     UnacceptableFhirError,
+    UnauthorisedPostError,
 )
 from adapters.fhir_rest.mapping import event_class_for, event_from_submission, transaction_bundle
 from adapters.fhir_rest.resources import Submission, read_submission
@@ -35,6 +36,7 @@ __all__ = [
     "MalformedFhirError",
     "Submission",
     "UnacceptableFhirError",
+    "UnauthorisedPostError",
     "event_class_for",
     "event_from_submission",
     "operation_outcome",

@@ -5,6 +5,7 @@ SaattajaAdapterError (adapters.sdk)
     ├── FhirInputError (ValueError)      a POSTed resource makes no event; has its HTTP status
     │   ├── MalformedFhirError           400: not JSON, not FHIR R4, or the URL and body disagree
     │   └── UnacceptableFhirError        422: valid FHIR that makes no valid event for this sender
+    ├── UnauthorisedPostError (PermissionError) 401: the request lacks the adapter's intake token
     └── FhirEndpointError (RuntimeError) the organisation's FHIR endpoint did not take a delivery
 
 A 4xx of the endpoint that retrying cannot fix is not an error here: the adapter raises the
@@ -23,6 +24,7 @@ __all__ = [
     "FhirRestError",
     "MalformedFhirError",
     "UnacceptableFhirError",
+    "UnauthorisedPostError",
 ]
 
 
@@ -50,6 +52,10 @@ class UnacceptableFhirError(FhirInputError):
 
     status: ClassVar[int] = 422
     issue_code: ClassVar[str] = "processing"
+
+
+class UnauthorisedPostError(FhirRestError, PermissionError):
+    """A request to the adapter's FHIR server without the intake token; nothing is read."""
 
 
 class FhirEndpointError(FhirRestError, RuntimeError):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+import ipaddress
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["FhirRestSettings"]
+
+_SHORTEST_TOKEN = 32
 
 
 class FhirRestSettings(BaseSettings):
@@ -31,6 +35,12 @@ class FhirRestSettings(BaseSettings):
         pattern=r"^(/[A-Za-z0-9._~-]+)+$",
         description="Base path of the adapter's FHIR server: POST <prefix>/Task, <prefix>/Bundle.",
     )
+    intake_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token the organisation's system must send to the adapter's FHIR "
+        "server (Authorization: Bearer ...); at least 32 characters. Required unless the "
+        "server listens on a loopback address only.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1_024,
@@ -52,7 +62,39 @@ class FhirRestSettings(BaseSettings):
         description="How long one request to the organisation's FHIR server may take.",
     )
 
+    @field_validator("intake_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < _SHORTEST_TOKEN:
+            raise ValueError(
+                f"a token of at least {_SHORTEST_TOKEN} characters, so that it cannot be "
+                "guessed (e.g. `openssl rand -hex 32`)"
+            )
+        return token
+
+    @model_validator(mode="after")
+    def _intake_guarded(self) -> FhirRestSettings:
+        # Whatever reaches the server is published as the organisation's own event: only
+        # the host itself may post without a token.
+        if self.intake_token is None and not _loopback(self.listen_host):
+            raise ValueError(
+                f"SAATTAJA_FHIR_REST_INTAKE_TOKEN is required when the FHIR server listens "
+                f"beyond this host (SAATTAJA_FHIR_REST_LISTEN_HOST is {self.listen_host}): "
+                f"set a random token of at least {_SHORTEST_TOKEN} characters and give it to "
+                "the system that posts to the adapter"
+            )
+        return self
+
     @property
     def endpoint_base(self) -> str:
         """The endpoint URL without a trailing slash, ready for ``/metadata``."""
         return str(self.endpoint_url).rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to any address

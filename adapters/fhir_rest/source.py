@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,12 @@ from typing import Final
 import structlog
 from aiohttp import web
 
-from adapters.fhir_rest.errors import FhirInputError, MalformedFhirError, UnacceptableFhirError
+from adapters.fhir_rest.errors import (
+    FhirInputError,
+    MalformedFhirError,
+    UnacceptableFhirError,
+    UnauthorisedPostError,
+)
 from adapters.fhir_rest.mapping import event_from_submission
 from adapters.fhir_rest.resources import read_submission
 from adapters.fhir_rest.settings import FhirRestSettings
@@ -59,7 +65,9 @@ class FhirIntake:
 
     202 Accepted once the event is durably in the adapter's local outbox (the SDK sends it
     on to Kafka, also after an outage); 400 or 422 with an OperationOutcome saying what is
-    wrong, and nothing published; 503 when the local outbox cannot be written.
+    wrong, and nothing published; 401 without the intake token, when one is set; 503 when
+    the local outbox cannot be written. The CapabilityStatement (``<prefix>/metadata``)
+    needs no token: it says only what the server takes.
     """
 
     def __init__(self, context: AdapterContext, settings: FhirRestSettings) -> None:
@@ -98,10 +106,34 @@ class FhirIntake:
 
     async def _receive(self, request: web.Request) -> web.Response:
         try:
+            self._check_token(request)
             return await self._publish(request)
+        except UnauthorisedPostError as exc:
+            _log.warning("fhir_unauthorised", path=request.path, remote=request.remote)
+            return _answer(
+                401,
+                operation_outcome("error", "login", str(exc)),
+                {"WWW-Authenticate": 'Bearer realm="saattaja-adapter"'},
+            )
         except FhirInputError as exc:
             _log.warning("fhir_refused", status=exc.status, path=request.path, reason=str(exc))
             return _answer(exc.status, operation_outcome("error", exc.issue_code, str(exc)))
+
+    def _check_token(self, request: web.Request) -> None:
+        """Raise UnauthorisedPostError unless the request bears the intake token, when set."""
+        expected = self._settings.intake_token
+        if expected is None:
+            return
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        # compare_digest: how much of a guess matched must not show in the answer's timing.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), expected.get_secret_value().encode()
+        ):
+            raise UnauthorisedPostError(
+                "this adapter takes only requests bearing its intake token: send "
+                "`Authorization: Bearer <token>`, the token its operators set in "
+                "SAATTAJA_FHIR_REST_INTAKE_TOKEN"
+            )
 
     async def _publish(self, request: web.Request) -> web.Response:
         if request.content_type not in _JSON_TYPES:

@@ -4,6 +4,7 @@ publishing into a local outbox (no Kafka), answering a real aiohttp client on lo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,15 @@ async def _healthy() -> AdapterHealth:
     return AdapterHealth(outbox_unsent=0, outbox_oldest_age_seconds=0.0, parked=0)
 
 
-@pytest.fixture
-async def intake(store: AdapterStore, demo_server: DemoFhirServer) -> AsyncIterator[Intake]:
-    """Kela's adapter server, publishing into a local outbox of its own."""
+INTAKE_TOKEN = "kela-intake-token-" + "7" * 32
+"""The token a guarded intake takes (tests only)."""
+
+
+@asynccontextmanager
+async def serving_intake(
+    store: AdapterStore, endpoint_url: str, **changes: Any
+) -> AsyncIterator[Intake]:
+    """Kela's adapter server with these settings, publishing into a local outbox of its own."""
     outbox = LocalOutbox(store)
     kela = Organisation(id="kela", name="Kela", oid=KELA_OID, kind=OrganisationKind.KELA)
     context = AdapterContext(
@@ -81,9 +88,23 @@ async def intake(store: AdapterStore, demo_server: DemoFhirServer) -> AsyncItera
         pseudonymiser=Pseudonymiser(SECRET),
         health=_healthy,
     )
-    settings = settings_for(demo_server.base_url)
+    settings = settings_for(endpoint_url, **changes)
     async with (
         FhirIntake(context, settings).serving() as port,
         aiohttp.ClientSession() as http,
     ):
         yield Intake(f"http://127.0.0.1:{port}", outbox, http)
+
+
+@pytest.fixture
+async def intake(store: AdapterStore, demo_server: DemoFhirServer) -> AsyncIterator[Intake]:
+    """Kela's adapter server on loopback, taking requests without a token."""
+    async with serving_intake(store, demo_server.base_url) as intake:
+        yield intake
+
+
+@pytest.fixture
+async def guarded_intake(store: AdapterStore, demo_server: DemoFhirServer) -> AsyncIterator[Intake]:
+    """Kela's adapter server taking only requests bearing ``INTAKE_TOKEN``."""
+    async with serving_intake(store, demo_server.base_url, intake_token=INTAKE_TOKEN) as intake:
+        yield intake
