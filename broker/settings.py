@@ -70,6 +70,18 @@ class SaattajaSettings(BaseSettings):
         description="YAML file of statutory bases that permit a disclosure without consent; "
         "none when unset.",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address a router process serves /metrics (Prometheus) and /health on.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65_535,
+        description="Port a router process serves /metrics (Prometheus) and /health on; "
+        "none when unset, 0 picks a free one.",
+    )
     router_group_id: str = Field(
         default="saattaja-router",
         min_length=1,

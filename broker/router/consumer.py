@@ -13,7 +13,7 @@ records come again from the committed offsets, to whichever process owns them th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Final
@@ -39,6 +39,8 @@ ReadAhead = Callable[[Sequence[KafkaRecord]], None]
 """Told the records of each batch once fetched, often while the batch before is routed."""
 Rebalanced = Callable[[], Awaitable[None]]
 """Told that partitions move, once no batch is in hand: what was known of them may be stale."""
+Committed = Callable[[Mapping[tuple[str, int], int]], None]
+"""Told, after each commit, how many records each (topic, partition) committed has left."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +63,13 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         batch_size: int,
         read_ahead: ReadAhead,
         on_rebalance: Rebalanced | None = None,
+        on_committed: Committed | None = None,
     ) -> None:
         self._consumer = consumer
         self._batch_size = batch_size
         self._read_ahead = read_ahead
         self._on_rebalance = on_rebalance
+        self._on_committed = on_committed
         self._generation = 0
         # Held while a batch is routed and committed: a rebalance waits for it.
         self._in_hand = asyncio.Lock()
@@ -175,6 +179,15 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             # The batch is routed: its records come again only to whoever owns the
             # partitions now, and routing them again delivers nothing twice.
             _log.warning("commit_failed", reason=str(exc), partitions=sorted(map(str, offsets)))
+            return
+        if self._on_committed is not None:
+            # The high watermark is the one the last fetch of the partition brought.
+            left = {
+                (partition.topic, partition.partition): max(highwater - offset, 0)
+                for partition, offset in offsets.items()
+                if (highwater := self._consumer.highwater(partition)) is not None
+            }
+            self._on_committed(left)
 
     async def on_partitions_revoked(self, revoked: object) -> None:
         """Wait until the batch in hand is routed and committed; drop what was read ahead."""

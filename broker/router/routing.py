@@ -172,6 +172,7 @@ class Router:
         decoding: DecodingPool | None = None,
         known_clients: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_decided: Callable[[Sequence[AuditRecord]], None] = lambda _records: None,
     ) -> None:
         self._database = database  # the stores' own, for reads and writes they share
         self._codec = codec
@@ -191,6 +192,8 @@ class Router:
         # Routing and the overdue watch take turns, so that a referral's state is changed
         # by one of them at a time within a process.
         self._turn = asyncio.Lock()
+        self._on_decided = on_decided
+        self._decided: list[AuditRecord] = []  # the records of the turn in hand
 
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         """Route records in the order consumed; the outcome of each, in the same order.
@@ -199,11 +202,16 @@ class Router:
         safe, because every step is idempotent by event id.
         """
         async with self._turn:
+            self._decided = []
             try:
-                return await self._route_batch(batch)
+                outcomes = await self._route_batch(batch)
             except BaseException:
                 self._known.clear()  # what the batch wrote may be half done
                 raise
+            # Told once the batch is routed to the end: routed again after a failure, it
+            # gets the same records back.
+            self._on_decided(self._decided)
+            return outcomes
 
     async def forget_clients(self) -> None:
         """Read every client from the store again: call it when partitions move.
@@ -365,7 +373,7 @@ class Router:
             *hints,
         ]
         # Durable before anything leaves: a record routed again gets the decisions on record.
-        records = await self._audit.append([*entries, *(d.entry for d in derived)])
+        records = await self._record([*entries, *(d.entry for d in derived)])
         for disclosed, record in zip(derived, records[len(entries) :], strict=True):
             disclosed.record_of = record
         by_event: dict[uuid.UUID, list[AuditRecord]] = {}
@@ -419,6 +427,12 @@ class Router:
                 for client in clients
             }
         )
+
+    async def _record(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Append the decisions to the audit log; kept for ``on_decided`` too."""
+        records = await self._audit.append(entries)
+        self._decided.extend(records)
+        return records
 
     async def _states_for(
         self, clients: set[str], event_ids: Sequence[uuid.UUID], early: _ClientStates | None
@@ -548,7 +562,7 @@ class Router:
             if package is not None:
                 packages.append((package, [d for d, new in listed if new], due, routable))
                 had.update(d.key for d in permitted)
-        records = await self._audit.append([package.entry for package, *_ in packages])
+        records = await self._record([package.entry for package, *_ in packages])
         await self._read_kept_records([d for _, follow, *_ in packages for d in follow])
         facts = []
         for (package, follow, due, routable), record in zip(packages, records, strict=True):
@@ -671,7 +685,9 @@ class Router:
                     if not owns(referral.client):
                         continue
                     self._known.forget([referral.client])
+                    self._decided = []
                     escalated += await self._escalate(referral, now)
+                    self._on_decided(self._decided)
             if len(page) < page_size:
                 return escalated
             after = page[-1].key
@@ -737,7 +753,7 @@ class Router:
             )
             is not None
         ]
-        records = await self._audit.append([d.entry for d in decided])
+        records = await self._record([d.entry for d in decided])
         delivered = await self._ledger.delivered([notice.event_id])
         deliveries: list[tuple[str, KafkaRecord]] = []
         pairs: set[tuple[uuid.UUID, str]] = set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,12 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.errors import ConfigurationError
 from broker.kafka import KafkaConnection
+from broker.metrics import Health, MetricsServer
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
 from broker.router.consumer import OutboxConsumer
 from broker.router.decoding import DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
+from broker.router.metrics import RouterMetrics
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
 from broker.topics import outbox_topic, partition_counts, partition_of
@@ -95,6 +98,10 @@ class RouterService:
         self._registry = registry
         self._connection = connection
         self.status = RouterStatus()
+        self.metrics = RouterMetrics()
+        self.metrics_port: int | None = None
+        """The port /metrics and /health are served on, once started (none when off)."""
+        self._metrics_server: MetricsServer | None = None
         self._engine: AsyncEngine | None = None
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -106,6 +113,16 @@ class RouterService:
     async def start(self) -> None:
         """Check the outboxes and the database schema, connect to Kafka and begin consuming."""
         settings = self._settings
+        if settings.metrics_port is not None:
+            # First: a port in use fails the start before the group is joined and left.
+            self._metrics_server = MetricsServer(
+                self.metrics.registry,
+                self.health,
+                host=settings.metrics_host,
+                port=settings.metrics_port,
+                configured_by="SAATTAJA_METRICS_HOST, SAATTAJA_METRICS_PORT",
+            )
+            self.metrics_port = await self._metrics_server.start()
         await self._check_co_partitioned()
         legal_bases = (
             load_legal_bases(settings.legal_bases_file)
@@ -146,6 +163,7 @@ class RouterService:
             decoding=self._decoding,
             known_clients=settings.router_known_clients,
             clock=self._clock,
+            on_decided=self.metrics.decided,
         )
         self._consumer = AIOKafkaConsumer(
             **self._connection.client_kwargs(),
@@ -166,6 +184,7 @@ class RouterService:
             batch_size=settings.router_batch_size,
             read_ahead=self._decoding.read_ahead,
             on_rebalance=self._router.forget_clients,
+            on_committed=self.metrics.lag,
         )
         outboxes.subscribe([outbox_topic(organisation.id) for organisation in self._registry])
         try:
@@ -178,6 +197,20 @@ class RouterService:
         _log.info(
             "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
         )
+
+    def health(self) -> Health:
+        """Routing, starting, or paused and why: what /health answers."""
+        detail: dict[str, object] = {
+            "outcomes": dict(self.status.outcomes),
+            "partitions": sorted(
+                f"{topic}-{partition}" for topic, partition in self.owned_partitions()
+            ),
+        }
+        if self.status.paused_reason is not None:
+            return Health(False, "paused", {"reason": self.status.paused_reason, **detail})
+        if self._consuming is None:
+            return Health(False, "starting", detail)
+        return Health(True, "routing", detail)
 
     def owned_partitions(self) -> frozenset[tuple[str, int]]:
         """The (outbox topic, partition) pairs this process routes now."""
@@ -212,6 +245,9 @@ class RouterService:
 
     async def stop(self) -> None:
         """Leave the group, flush the producer and close the database pool."""
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
+            self.metrics_port = None
         if self._overdue_watch is not None:
             self._overdue_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -241,7 +277,9 @@ class RouterService:
         The due referrals are read ``page_size`` at a time, every one of them in a scan.
         """
         assert self._router is not None  # noqa: S101 - set in start()
-        return await self._router.escalate_overdue(page_size=page_size, owns=self.owns_client)
+        escalated = await self._router.escalate_overdue(page_size=page_size, owns=self.owns_client)
+        self.metrics.escalated(escalated)
+        return escalated
 
     async def _watch_overdue(self) -> None:
         # Every router process watches over the clients it routes now: another's change to a
@@ -261,14 +299,17 @@ class RouterService:
         outcomes = await self._route_until_done(batch)
         for outcome in outcomes:
             self.status.outcomes[outcome.value] = self.status.outcomes.get(outcome.value, 0) + 1
+        self.metrics.handled(outcomes)
 
     async def _route_until_done(self, batch: list[IncomingRecord]) -> list[RoutingOutcome]:
         assert self._router is not None  # noqa: S101 - set in start()
         delay = _FIRST_RETRY_SECONDS
         while True:
+            started = time.perf_counter()
             try:
                 outcomes = await self._router.route_batch(batch)
             except (StoreUnavailableError, KafkaError) as exc:
+                self.metrics.paused()
                 self.status.paused_reason = str(exc)
                 _log.warning(
                     "routing_paused",
@@ -281,6 +322,7 @@ class RouterService:
             except Exception as exc:
                 # A bug: retried like an outage rather than committed past, which would lose
                 # the batch; logged every time, so that it shows rather than a quiet stall.
+                self.metrics.paused()
                 self.status.paused_reason = f"routing failed: {exc!r}"
                 _log.exception(
                     "routing_failed",
@@ -290,6 +332,8 @@ class RouterService:
                     first_offset=batch[0].offset if batch else None,
                 )
             else:
+                self.metrics.batch_routed(time.perf_counter() - started)
+                self.metrics.resumed()
                 if self.status.paused_reason is not None:
                     _log.info("routing_resumed")
                     self.status.paused_reason = None

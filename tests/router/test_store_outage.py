@@ -16,6 +16,7 @@ from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
 from tests.router.events import consent, referral
 from tests.router.harness import Harness, running_router
+from tests.router.scraping import health, sample, scrape
 from tests.router.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -87,3 +88,46 @@ async def test_nothing_is_delivered_or_committed_while_the_store_is_gone_and_all
 
 async def _is(harness: Harness, expected: int) -> bool:
     return await _committed(harness) == expected
+
+
+async def test_health_and_metrics_show_the_pause_while_the_store_is_gone(
+    kafka_bootstrap: str,
+    postgres_database_url: str,
+    proxy: TcpProxy,
+    registry: OrganisationRegistry,
+) -> None:
+    await upgrade_database(postgres_database_url)
+    via_proxy = (
+        make_url(postgres_database_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
+    async with running_router(kafka_bootstrap, via_proxy, registry, metrics_port=0) as (
+        harness,
+        service,
+    ):
+        await proxy.cut()
+        await harness.publish(referral("R-1"))
+        await eventually(
+            lambda: service.status.paused_reason is not None,
+            within=30,
+            what="the router pauses routing",
+        )
+
+        paused_status, paused = await health(service)
+        while_gone = await scrape(service)
+        await proxy.start()
+        await eventually(
+            lambda: service.status.paused_reason is None,
+            within=30,
+            what="the router resumes routing",
+        )
+        resumed_status, _ = await health(service)
+        after = await scrape(service)
+
+    assert (paused_status, paused["status"]) == (503, "paused")
+    assert "database" in str(paused["reason"])
+    assert sample(while_gone, "saattaja_router_paused") == 1
+    assert sample(while_gone, "saattaja_router_pauses_total") == 1
+    assert resumed_status == 200
+    assert sample(after, "saattaja_router_paused") == 0

@@ -1,0 +1,107 @@
+"""What a router process counts for Prometheus: records, decisions, batches, pauses and lag."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from broker.router.routing import RoutingOutcome
+from consent.audit import AuditRecord
+
+__all__ = ["RouterMetrics"]
+
+# From a few records in a few milliseconds to a full batch after a slow commit.
+_BATCH_SECONDS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class RouterMetrics:
+    """The metrics of one router process, in a registry of its own.
+
+    A registry per process rather than prometheus_client's global one, so that two routers
+    in one process (the tests run several) never count into each other.
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._records = Counter(
+            "saattaja_router_records",
+            "Outbox records routed to the end, by outcome: routed, applied (a consent event) "
+            "or rejected (to the dead-letter topic).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._decisions = Counter(
+            "saattaja_router_decisions",
+            "Consent decisions the router acted on, by decision (permit, deny) and reason code.",
+            ["decision", "reason"],
+            registry=self.registry,
+        )
+        self._batch_seconds = Histogram(
+            "saattaja_router_batch_seconds",
+            "Time to route one batch, from its decoding to its deliveries acknowledged and "
+            "recorded (the retries of a paused batch not included).",
+            buckets=_BATCH_SECONDS,
+            registry=self.registry,
+        )
+        self._paused = Gauge(
+            "saattaja_router_paused",
+            "1 while routing waits because a store or Kafka is unavailable (failing closed).",
+            registry=self.registry,
+        )
+        self._pauses = Counter(
+            "saattaja_router_pauses",
+            "Times routing began to wait for a store or Kafka.",
+            registry=self.registry,
+        )
+        self._lag = Gauge(
+            "saattaja_router_lag_records",
+            "Records in an outbox partition not yet routed, as of this process's last commit "
+            "there.",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self._escalations = Counter(
+            "saattaja_router_overdue_escalations",
+            "Referrals the overdue watch escalated (an overdue notice or an expiry sent).",
+            registry=self.registry,
+        )
+        self._waiting = False
+        for outcome in RoutingOutcome:
+            self._records.labels(outcome.value)  # present at 0 from the start
+
+    def handled(self, outcomes: Iterable[RoutingOutcome]) -> None:
+        """Count the records of a batch routed to the end."""
+        for outcome in outcomes:
+            self._records.labels(outcome.value).inc()
+
+    def decided(self, records: Sequence[AuditRecord]) -> None:
+        """Count the decisions the audit log returned for a batch."""
+        for record in records:
+            self._decisions.labels(record.decision, record.reason).inc()
+
+    def batch_routed(self, seconds: float) -> None:
+        """Note how long a batch took to route."""
+        self._batch_seconds.observe(seconds)
+
+    def paused(self) -> None:
+        """Routing began to wait, or goes on waiting."""
+        if not self._waiting:
+            self._waiting = True
+            self._pauses.inc()
+            self._paused.set(1)
+
+    def resumed(self) -> None:
+        """Routing goes on."""
+        self._waiting = False
+        self._paused.set(0)
+
+    def lag(self, behind: Mapping[tuple[str, int], int]) -> None:
+        """Records not yet routed, by (topic, partition), after a commit."""
+        for (topic, partition), records in behind.items():
+            self._lag.labels(topic, str(partition)).set(records)
+
+    def escalated(self, referrals: int) -> None:
+        """Count the referrals the overdue watch escalated."""
+        self._escalations.inc(referrals)

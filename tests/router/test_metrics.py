@@ -1,0 +1,119 @@
+"""A router process serves its metrics to Prometheus and its health, over HTTP, as it routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from broker.errors import ConfigurationError
+from broker.registry import OrganisationRegistry
+from broker.router import RouterService
+from schemas import DataCategory, KafkaRecord, OrganisationKind, Recipient
+from tests.router.events import consent, referral
+from tests.router.harness import Harness, route, running_router, wait_until_handled
+from tests.router.scraping import health, sample, scrape
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+async def measured(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> AsyncIterator[tuple[Harness, RouterService]]:
+    """A running router serving its metrics on a free port of loopback."""
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, metrics_port=0
+    ) as pair:
+        yield pair
+
+
+async def test_records_are_counted_by_outcome(measured: tuple[Harness, RouterService]) -> None:
+    harness, service = measured
+    kela = (Recipient(kind=OrganisationKind.KELA),)
+    await route(harness, service, consent("C-1", kela, (DataCategory.REFERRAL,)))
+    await route(harness, service, referral("R-1"))
+    await harness.publish_raw(harness.org("sote").id, KafkaRecord(b"k", (), b"not an event"))
+    await wait_until_handled(service, 3)
+
+    samples = await scrape(service)
+
+    assert sample(samples, "saattaja_router_records_total", outcome="applied") == 1
+    assert sample(samples, "saattaja_router_records_total", outcome="routed") == 1
+    assert sample(samples, "saattaja_router_records_total", outcome="rejected") == 1
+    assert sample(samples, "saattaja_router_batch_seconds_count") >= 1
+
+
+async def test_decisions_are_counted_as_the_audit_log_has_them(
+    measured: tuple[Harness, RouterService],
+) -> None:
+    harness, service = measured
+    kela = (Recipient(kind=OrganisationKind.KELA),)
+    await route(harness, service, consent("C-1", kela, (DataCategory.REFERRAL,)))
+    await route(harness, service, referral("R-1"), referral("R-2", receiver=harness.org("typ").oid))
+
+    samples = await scrape(service)
+    records = await harness.audit_records()
+
+    assert records
+    for record in records:
+        counted = sample(
+            samples,
+            "saattaja_router_decisions_total",
+            decision=record.decision,
+            reason=record.reason,
+        )
+        assert counted == sum(
+            (r.decision, r.reason) == (record.decision, record.reason) for r in records
+        )
+
+
+async def test_lag_of_each_partition_routed_is_zero_once_caught_up(
+    measured: tuple[Harness, RouterService],
+) -> None:
+    harness, service = measured
+    partition = await harness.publish_raw(harness.org("sote").id, KafkaRecord(b"k", (), b"x"))
+    await wait_until_handled(service, 1)
+
+    samples = await scrape(service)
+
+    topic = f"saattaja.{harness.org('sote').id}.outbox"
+    labels = {"topic": topic, "partition": str(partition)}
+    assert ("saattaja_router_lag_records", frozenset(labels.items())) in samples
+    assert sample(samples, "saattaja_router_lag_records", **labels) == 0
+
+
+async def test_health_answers_routing_with_the_partitions_held(
+    measured: tuple[Harness, RouterService],
+) -> None:
+    _, service = measured
+
+    status, body = await health(service)
+
+    assert status == 200
+    assert body["status"] == "routing"
+    assert isinstance(body["partitions"], list)
+    assert body["partitions"] == sorted(f"{t}-{p}" for t, p in service.owned_partitions())
+
+
+async def test_no_metrics_are_served_unless_a_port_is_set(
+    routed: tuple[Harness, RouterService],
+) -> None:
+    _, service = routed
+
+    assert service.metrics_port is None
+
+
+async def test_a_metrics_port_in_use_fails_the_start_naming_the_settings(
+    kafka_bootstrap: str,
+    sqlite_database_url: str,
+    registry: OrganisationRegistry,
+    measured: tuple[Harness, RouterService],
+) -> None:
+    _, first = measured
+
+    with pytest.raises(ConfigurationError, match="SAATTAJA_METRICS_PORT"):
+        async with running_router(
+            kafka_bootstrap, sqlite_database_url, registry, metrics_port=first.metrics_port
+        ):
+            pass
