@@ -12,6 +12,7 @@ from adapters.sdk.adapter import Adapter
 from adapters.sdk.context import AdapterContext
 from adapters.sdk.errors import AdapterConfigurationError, AdapterFailedError, SaattajaAdapterError
 from adapters.sdk.health import AdapterHealth
+from adapters.sdk.metrics import AdapterMetrics
 from adapters.sdk.outbox import LocalOutbox
 from adapters.sdk.parking import ReceivedEvents
 from adapters.sdk.publisher import Publisher
@@ -21,6 +22,7 @@ from adapters.sdk.settings import AdapterSettings
 from adapters.sdk.store import AdapterStore
 from broker.errors import ConfigurationError, UnknownOrganisationError
 from broker.kafka import KafkaConnection
+from broker.metrics import Health, MetricsServer
 from broker.registry import Organisation, OrganisationRegistry
 from broker.settings import SaattajaSettings
 from broker.topics import inbox_topic, outbox_topic
@@ -68,6 +70,10 @@ class AdapterRuntime:
         self._received: ReceivedEvents | None = None
         self._adapter_task: asyncio.Task[None] | None = None
         self._context: AdapterContext | None = None
+        self._metrics: AdapterMetrics | None = None
+        self._metrics_server: MetricsServer | None = None
+        self.metrics_port: int | None = None
+        """The port /metrics and /health are served on, once started (none when off)."""
 
     @classmethod
     def from_settings(
@@ -106,6 +112,7 @@ class AdapterRuntime:
         self._store = store = await AdapterStore.open(settings.state_path)
         try:
             context = self._start_parts(store, codec, pseudonymiser)
+            await self._serve_metrics()
         except BaseException:
             # The caller gets no runtime to stop: nothing of a start that failed stays open,
             # and the failure that stopped it is the one raised.
@@ -158,6 +165,7 @@ class AdapterRuntime:
             pseudonymiser=pseudonymiser,
             health=self.health,
         )
+        self._metrics = AdapterMetrics(organisation.id, self._relay.status, self._receiver.status)
         self._relay.start()
         self._receiver.start()
         self._adapter_task = asyncio.create_task(
@@ -165,8 +173,46 @@ class AdapterRuntime:
         )
         return self._context
 
+    async def _serve_metrics(self) -> None:
+        settings, metrics = self._settings, self._metrics
+        if settings.metrics_port is None or metrics is None:
+            return
+        self._metrics_server = MetricsServer(
+            metrics.registry,
+            self._served_health,
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            configured_by="SAATTAJA_ADAPTER_METRICS_HOST, SAATTAJA_ADAPTER_METRICS_PORT",
+            before_scrape=self._refresh_metrics,
+        )
+        try:
+            self.metrics_port = await self._metrics_server.start()
+        except ConfigurationError as exc:
+            raise AdapterConfigurationError(str(exc)) from exc
+
+    async def _refresh_metrics(self) -> None:
+        if self._metrics is not None:
+            self._metrics.refresh(await self.health())
+
+    async def _served_health(self) -> Health:
+        """Running, or waiting for Kafka and why: what /health answers."""
+        health = await self.health()
+        detail = {
+            "outbox_unsent": health.outbox_unsent,
+            "outbox_oldest_age_seconds": round(health.outbox_oldest_age_seconds, 3),
+            "parked": health.parked,
+        }
+        if health.healthy:
+            return Health(True, "running", detail)
+        waits = {"sending": health.relay_error, "receiving": health.receiver_error}
+        return Health(False, "waiting", {**detail, **{k: v for k, v in waits.items() if v}})
+
     async def stop(self) -> None:
         """Stop the loop first, so nothing new comes in; then Kafka, the adapter, the file."""
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
+            self._metrics_server = None
+            self.metrics_port = None
         if self._adapter_task is not None:
             self._adapter_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -87,6 +87,18 @@ class AdapterSettings(BaseSettings):
         le=300_000,
         description="How long a silent adapter keeps its inbox partitions.",
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="Address the adapter serves /metrics (Prometheus) and /health on.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65_535,
+        description="Port the adapter serves /metrics (Prometheus) and /health on; none when "
+        "unset, 0 picks a free one.",
+    )
 
     @model_validator(mode="after")
     def _delays_ordered(self) -> AdapterSettings:

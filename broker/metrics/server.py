@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import structlog
@@ -33,20 +33,23 @@ class MetricsServer:
     /health answers 200 while the process does its work and 503 while it waits (a store or
     Kafka is down), with the status as JSON: a load balancer or an orchestrator reads the
     code, a person the body. Both are read on the event loop of the process, so that the
-    metrics never see a half-made change.
+    metrics never see a half-made change; ``before_scrape`` refreshes, before each scrape,
+    the figures that only a read of a store gives.
     """
 
     def __init__(
         self,
         registry: CollectorRegistry,
-        health: Callable[[], Health],
+        health: Callable[[], Awaitable[Health]],
         *,
         host: str,
         port: int,
         configured_by: str,
+        before_scrape: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._registry = registry
         self._health = health
+        self._before_scrape = before_scrape
         self._host = host
         self._port = port
         self._configured_by = configured_by
@@ -81,12 +84,14 @@ class MetricsServer:
             self._runner = None
 
     async def _metrics(self, _request: web.Request) -> web.Response:
+        if self._before_scrape is not None:
+            await self._before_scrape()  # what only a read of a store can tell
         response = web.Response(body=generate_latest(self._registry))
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 
     async def _report(self, _request: web.Request) -> web.Response:
-        health = self._health()
+        health = await self._health()
         body = {"status": health.status, **health.detail}
         return web.Response(
             status=200 if health.ok else 503,

@@ -198,7 +198,7 @@ class RouterService:
             "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
         )
 
-    def health(self) -> Health:
+    async def health(self) -> Health:
         """Routing, starting, or paused and why: what /health answers."""
         detail: dict[str, object] = {
             "outcomes": dict(self.status.outcomes),

@@ -7,12 +7,18 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 from pydantic import SecretStr
 
-from adapters.sdk import AdapterRuntime, AdapterSettings, AdapterStore, InvalidEventError
+from adapters.sdk import (
+    AdapterConfigurationError,
+    AdapterRuntime,
+    AdapterSettings,
+    AdapterStore,
+    InvalidEventError,
+)
 from adapters.sdk.receiver import Receiver
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
@@ -27,6 +33,7 @@ from tests.adapters.kafka import (
 from tests.adapters.memory_adapter import MemoryAdapter, MemorySettings
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
+from tests.broker.scraping import health, sample, scrape
 
 pytestmark = pytest.mark.kafka
 
@@ -35,15 +42,17 @@ _WITHIN: Final = 60.0
 
 @asynccontextmanager
 async def running(
-    kafka_bootstrap: str, state_file: Path
+    kafka_bootstrap: str, state_file: Path, **settings: Any
 ) -> AsyncIterator[tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]]:
-    runtime, adapter, connection, organisation = await _runtime(kafka_bootstrap, state_file)
+    runtime, adapter, connection, organisation = await _runtime(
+        kafka_bootstrap, state_file, **settings
+    )
     async with runtime:
         yield runtime, adapter, connection, organisation
 
 
 async def _runtime(
-    kafka_bootstrap: str, state_file: Path
+    kafka_bootstrap: str, state_file: Path, **settings: Any
 ) -> tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]:
     """A runtime around a memory adapter, for a fresh organisation; not started."""
     connection = KafkaConnection(kafka_bootstrap)
@@ -58,6 +67,7 @@ async def _runtime(
             relay_first_delay_seconds=0.1,
             relay_max_delay_seconds=0.5,
             session_timeout_ms=6_000,
+            **settings,
         ),
         saattaja=SaattajaSettings(
             kafka_bootstrap=kafka_bootstrap, pseudonym_secret=SecretStr(SECRET.decode())
@@ -148,3 +158,58 @@ async def test_an_adapter_whose_loop_fails_stops_the_runtime_with_the_reason(
         await adapter.source.put(referral(client_code(22), sender=KELA_OID))
         with pytest.raises(InvalidEventError, match=re.escape(f"names {KELA_OID} as its sender")):
             await runtime.wait(asyncio.Event())
+
+
+async def test_metrics_show_what_was_sent_and_received_and_the_outbox(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    outgoing, incoming = referral(client_code(30)), referral(client_code(31))
+    async with running(kafka_bootstrap, state_file, metrics_port=0) as (
+        runtime,
+        adapter,
+        connection,
+        org,
+    ):
+        await adapter.source.put(outgoing)
+        await deliver_to_inbox(connection, org, CODEC.encode(incoming))
+        await deliver_to_inbox(connection, org, CODEC.encode(incoming))  # dropped by its id
+        await eventually(lambda: adapter.delivered == [incoming], within=_WITHIN, what="handled")
+
+        async def counted() -> bool:
+            samples = await scrape(runtime.metrics_port)
+            return sample(samples, "saattaja_adapter_received_total", **of(org, "duplicate")) == 1
+
+        await eventually(counted, within=_WITHIN, what="the duplicate counted")
+        samples = await scrape(runtime.metrics_port)
+        status, body = await health(runtime.metrics_port)
+
+    assert sample(samples, "saattaja_adapter_sent_total", organisation=org.id) == 1
+    assert sample(samples, "saattaja_adapter_received_total", **of(org, "handled")) == 1
+    assert sample(samples, "saattaja_adapter_outbox_unsent", organisation=org.id) == 0
+    assert ("saattaja_adapter_parked", frozenset({("organisation", org.id)})) in samples
+    assert sample(samples, "saattaja_adapter_kafka_waiting", **of(org, "sending", "direction")) == 0
+    assert (status, body["status"], body["parked"]) == (200, "running", 0)
+
+
+async def test_no_metrics_are_served_unless_a_port_is_set(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    async with running(kafka_bootstrap, state_file) as (runtime, *_):
+        assert runtime.metrics_port is None
+
+
+async def test_a_metrics_port_in_use_fails_the_start_and_leaves_nothing_open(
+    kafka_bootstrap: str, state_file: Path, tmp_path: Path
+) -> None:
+    async with running(kafka_bootstrap, state_file, metrics_port=0) as (first, *_unused):
+        runtime, adapter, *_ = await _runtime(
+            kafka_bootstrap, tmp_path / "second.db", metrics_port=first.metrics_port
+        )
+        with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_METRICS_PORT"):
+            await runtime.start()
+    assert adapter.closed == 1
+
+
+def of(organisation: Organisation, value: str, label: str = "outcome") -> dict[str, str]:
+    """The labels of one organisation's sample."""
+    return {"organisation": organisation.id, label: value}

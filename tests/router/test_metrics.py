@@ -10,9 +10,9 @@ from broker.errors import ConfigurationError
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from schemas import DataCategory, KafkaRecord, OrganisationKind, Recipient
+from tests.broker.scraping import health, sample, scrape
 from tests.router.events import consent, referral
 from tests.router.harness import Harness, route, running_router, wait_until_handled
-from tests.router.scraping import health, sample, scrape
 
 pytestmark = pytest.mark.kafka
 
@@ -36,7 +36,7 @@ async def test_records_are_counted_by_outcome(measured: tuple[Harness, RouterSer
     await harness.publish_raw(harness.org("sote").id, KafkaRecord(b"k", (), b"not an event"))
     await wait_until_handled(service, 3)
 
-    samples = await scrape(service)
+    samples = await scrape(service.metrics_port)
 
     assert sample(samples, "saattaja_router_records_total", outcome="applied") == 1
     assert sample(samples, "saattaja_router_records_total", outcome="routed") == 1
@@ -52,7 +52,7 @@ async def test_decisions_are_counted_as_the_audit_log_has_them(
     await route(harness, service, consent("C-1", kela, (DataCategory.REFERRAL,)))
     await route(harness, service, referral("R-1"), referral("R-2", receiver=harness.org("typ").oid))
 
-    samples = await scrape(service)
+    samples = await scrape(service.metrics_port)
     records = await harness.audit_records()
 
     assert records
@@ -75,7 +75,7 @@ async def test_lag_of_each_partition_routed_is_zero_once_caught_up(
     partition = await harness.publish_raw(harness.org("sote").id, KafkaRecord(b"k", (), b"x"))
     await wait_until_handled(service, 1)
 
-    samples = await scrape(service)
+    samples = await scrape(service.metrics_port)
 
     topic = f"saattaja.{harness.org('sote').id}.outbox"
     labels = {"topic": topic, "partition": str(partition)}
@@ -88,7 +88,7 @@ async def test_health_answers_routing_with_the_partitions_held(
 ) -> None:
     _, service = measured
 
-    status, body = await health(service)
+    status, body = await health(service.metrics_port)
 
     assert status == 200
     assert body["status"] == "routing"

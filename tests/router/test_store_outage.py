@@ -14,9 +14,9 @@ from broker.topics import outbox_topic
 from consent.database import upgrade_database
 from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
+from tests.broker.scraping import health, sample, scrape
 from tests.router.events import consent, referral
 from tests.router.harness import Harness, running_router
-from tests.router.scraping import health, sample, scrape
 from tests.router.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -114,16 +114,16 @@ async def test_health_and_metrics_show_the_pause_while_the_store_is_gone(
             what="the router pauses routing",
         )
 
-        paused_status, paused = await health(service)
-        while_gone = await scrape(service)
+        paused_status, paused = await health(service.metrics_port)
+        while_gone = await scrape(service.metrics_port)
         await proxy.start()
         await eventually(
             lambda: service.status.paused_reason is None,
             within=30,
             what="the router resumes routing",
         )
-        resumed_status, _ = await health(service)
-        after = await scrape(service)
+        resumed_status, _ = await health(service.metrics_port)
+        after = await scrape(service.metrics_port)
 
     assert (paused_status, paused["status"]) == (503, "paused")
     assert "database" in str(paused["reason"])

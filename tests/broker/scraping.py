@@ -1,21 +1,19 @@
-"""Reading a router's /metrics as Prometheus does, and its /health."""
+"""Reading a process's /metrics as Prometheus does, and its /health."""
 
 from __future__ import annotations
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from broker.router import RouterService
-
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 """Every sample, by metric name and labels."""
 
 
-async def scrape(service: RouterService) -> Samples:
+async def scrape(port: int | None) -> Samples:
     """Every sample /metrics gives, by name and labels, read as Prometheus reads it."""
     async with (
         aiohttp.ClientSession() as http,
-        http.get(f"http://127.0.0.1:{service.metrics_port}/metrics") as response,
+        http.get(f"http://127.0.0.1:{port}/metrics") as response,
     ):
         assert response.status == 200
         assert response.content_type == "text/plain"
@@ -27,11 +25,11 @@ async def scrape(service: RouterService) -> Samples:
     }
 
 
-async def health(service: RouterService) -> tuple[int, dict[str, object]]:
+async def health(port: int | None) -> tuple[int, dict[str, object]]:
     """The status code and the JSON body /health answers."""
     async with (
         aiohttp.ClientSession() as http,
-        http.get(f"http://127.0.0.1:{service.metrics_port}/health") as response,
+        http.get(f"http://127.0.0.1:{port}/health") as response,
     ):
         return response.status, await response.json()
 
