@@ -32,6 +32,17 @@ async def proxy(postgres_database_url: str) -> AsyncIterator[TcpProxy]:
     await tcp_proxy.cut()
 
 
+@pytest.fixture
+async def via_proxy(postgres_database_url: str, proxy: TcpProxy) -> str:
+    """The URL of the test's migrated PostgreSQL database, through the cuttable path."""
+    await upgrade_database(postgres_database_url)
+    return (
+        make_url(postgres_database_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
+
+
 async def _committed(harness: Harness) -> int:
     topic = outbox_topic(harness.org("sote").id)
     consumer = AIOKafkaConsumer(
@@ -51,16 +62,10 @@ async def _committed(harness: Harness) -> int:
 
 async def test_nothing_is_delivered_or_committed_while_the_store_is_gone_and_all_flows_after(
     kafka_bootstrap: str,
-    postgres_database_url: str,
+    via_proxy: str,
     proxy: TcpProxy,
     registry: OrganisationRegistry,
 ) -> None:
-    await upgrade_database(postgres_database_url)
-    via_proxy = (
-        make_url(postgres_database_url)
-        .set(host="127.0.0.1", port=proxy.port)
-        .render_as_string(hide_password=False)
-    )
     async with running_router(kafka_bootstrap, via_proxy, registry) as (harness, service):
         await harness.publish(
             consent("C-1", (Recipient(kind=OrganisationKind.KELA),), (DataCategory.REFERRAL,))
@@ -92,16 +97,10 @@ async def _is(harness: Harness, expected: int) -> bool:
 
 async def test_health_and_metrics_show_the_pause_while_the_store_is_gone(
     kafka_bootstrap: str,
-    postgres_database_url: str,
+    via_proxy: str,
     proxy: TcpProxy,
     registry: OrganisationRegistry,
 ) -> None:
-    await upgrade_database(postgres_database_url)
-    via_proxy = (
-        make_url(postgres_database_url)
-        .set(host="127.0.0.1", port=proxy.port)
-        .render_as_string(hide_password=False)
-    )
     async with running_router(kafka_bootstrap, via_proxy, registry, metrics_port=0) as (
         harness,
         service,
