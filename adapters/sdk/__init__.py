@@ -31,7 +31,12 @@ from adapters.sdk.registry import (
 from adapters.sdk.relay import OutboxRelay, RelayStatus
 from adapters.sdk.retry import RetryPolicy
 from adapters.sdk.runtime import AdapterRuntime, organisation_of
-from adapters.sdk.settings import AdapterSettings, load_adapter_settings, load_settings_model
+from adapters.sdk.settings import (
+    AdapterSettings,
+    default_consumer_group,
+    load_adapter_settings,
+    load_settings_model,
+)
 from adapters.sdk.store import AdapterStore
 
 __all__ = [
@@ -65,6 +70,7 @@ __all__ = [
     "SaattajaAdapterError",
     "StoredRecord",
     "UnknownAdapterError",
+    "default_consumer_group",
     "installed_adapters",
     "load_adapter_settings",
     "load_settings_model",

@@ -16,7 +16,12 @@ from adapters.sdk.errors import AdapterConfigurationError
 from adapters.sdk.retry import RetryPolicy
 from broker.registry import check_organisation_id
 
-__all__ = ["AdapterSettings", "load_adapter_settings", "load_settings_model"]
+__all__ = [
+    "AdapterSettings",
+    "default_consumer_group",
+    "load_adapter_settings",
+    "load_settings_model",
+]
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
@@ -123,7 +128,7 @@ class AdapterSettings(BaseSettings):
     @property
     def consumer_group(self) -> str:
         """The consumer group actually used."""
-        return self.group_id or f"saattaja-adapter-{self.organisation}"
+        return self.group_id or default_consumer_group(self.organisation)
 
     @property
     def handler_retry(self) -> RetryPolicy:
@@ -136,6 +141,11 @@ class AdapterSettings(BaseSettings):
     def relay_retry(self) -> RetryPolicy:
         """How the relay backs off while Kafka is unreachable (it never gives up)."""
         return RetryPolicy(None, self.relay_first_delay_seconds, self.relay_max_delay_seconds)
+
+
+def default_consumer_group(organisation_id: str) -> str:
+    """The inbox reader's consumer group when SAATTAJA_ADAPTER_GROUP_ID is not set."""
+    return f"saattaja-adapter-{organisation_id}"
 
 
 def load_settings_model(model: type[SettingsT]) -> SettingsT:

@@ -1,20 +1,34 @@
-"""``saattaja topics create|list``: provision Saattaja's topics and see what they hold."""
+"""``saattaja topics create|list|acls``: provision Saattaja's topics, see what they hold, and
+print the Kafka ACLs that let each part reach exactly its own."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import shlex
 import sys
 from collections.abc import Callable, Sequence
+from typing import Final
 
+from adapters.sdk import default_consumer_group
 from broker.cli.tables import text_table
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from broker.topics import TopicCreation, TopicDescription, create_topics, describe_topics
+from broker.topics import (
+    AclBinding,
+    TopicCreation,
+    TopicDescription,
+    access_plan,
+    create_topics,
+    describe_topics,
+)
 
-__all__ = ["format_creation", "format_descriptions", "register"]
+__all__ = ["acl_script", "format_creation", "format_descriptions", "register"]
+
+_ORGANISATION_FIELD: Final = "{organisation}"
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +64,39 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Show each Saattaja topic, its partitions and the end offset of each.",
     )
     listing.set_defaults(run=run_list)
+
+    acls = subcommands.add_parser(
+        "acls",
+        help="print the Kafka ACLs of the router and of each organisation's adapter",
+        description="Print, for the region's Kafka administrators to review and run, the ACLs "
+        "that give the router read on every outbox and write on every inbox and the "
+        "dead-letter topic, and each organisation's adapter write on its own outbox and read "
+        "on its own inbox, each with its consumer group; nothing else. Reads only the "
+        "registry (SAATTAJA_REGISTRY_FILE) and SAATTAJA_ROUTER_GROUP_ID; connects to nothing.",
+    )
+    acls.add_argument(
+        "--router-principal",
+        type=_principal,
+        default="User:saattaja-router",
+        metavar="PRINCIPAL",
+        help="the routers' Kafka principal (default: %(default)s)",
+    )
+    acls.add_argument(
+        "--adapter-principal",
+        type=_adapter_principal,
+        default=f"User:saattaja-adapter-{_ORGANISATION_FIELD}",
+        metavar="TEMPLATE",
+        help="each adapter's principal, {organisation} standing for the organisation's id "
+        "(default: %(default)s)",
+    )
+    acls.add_argument(
+        "--format",
+        choices=("script", "jsonl"),
+        default="script",
+        help="script (default): a POSIX shell script of kafka-acls.sh commands; jsonl: one "
+        "binding per line, for other tooling",
+    )
+    acls.set_defaults(run=run_acls)
 
 
 def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -97,6 +144,86 @@ def run_list(_: argparse.Namespace) -> int:
     if any(not description.exists for description in descriptions):
         print("Some topics are missing: create them with `saattaja topics create`.")
     return 0
+
+
+def run_acls(args: argparse.Namespace) -> int:
+    """Print the ACL bindings as a script of kafka-acls.sh commands, or as JSON lines."""
+    settings = load_settings()
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    template: str = args.adapter_principal
+    bindings = access_plan(
+        registry,
+        router_principal=args.router_principal,
+        router_group=settings.router_group_id,
+        adapter_principal=lambda organisation: template.replace(
+            _ORGANISATION_FIELD, organisation.id
+        ),
+        adapter_group=lambda organisation: default_consumer_group(organisation.id),
+    )
+    if args.format == "jsonl":
+        for binding in bindings:
+            print(json.dumps(_binding_json(binding), ensure_ascii=False))
+        return 0
+    print(acl_script(bindings, registry_file=str(settings.registry_file)))
+    return 0
+
+
+def acl_script(bindings: Sequence[AclBinding], *, registry_file: str) -> str:
+    """A POSIX shell script adding each binding with kafka-acls.sh, run by an administrator."""
+    lines = [
+        "#!/bin/sh",
+        f"# Kafka ACLs of Saattaja, from {registry_file}: {len(bindings)} bindings.",
+        "# Review, then run with the cluster and an administrator's client configuration:",
+        "#   KAFKA_BOOTSTRAP=kafka-1:9093 KAFKA_ADMIN_CONFIG=admin.properties sh acls.sh",
+        "# An adapter whose SAATTAJA_ADAPTER_GROUP_ID is set needs that group instead.",
+        "set -eu",
+        ': "${KAFKA_BOOTSTRAP:?set KAFKA_BOOTSTRAP to the bootstrap servers of the cluster}"',
+        ': "${KAFKA_ADMIN_CONFIG:?set KAFKA_ADMIN_CONFIG to an admin client config file}"',
+        'acl() { kafka-acls.sh --bootstrap-server "$KAFKA_BOOTSTRAP" '
+        '--command-config "$KAFKA_ADMIN_CONFIG" --add "$@"; }',
+    ]
+    for binding in bindings:
+        lines.append(f"# {binding.why}")
+        arguments = [
+            "--allow-principal",
+            binding.principal,
+            "--operation",
+            binding.operation.value,
+            f"--{binding.resource_type.value}",
+            binding.resource,
+        ]
+        lines.append("acl " + " ".join(shlex.quote(argument) for argument in arguments))
+    return "\n".join(lines)
+
+
+def _binding_json(binding: AclBinding) -> dict[str, str]:
+    return {
+        "principal": binding.principal,
+        "operation": binding.operation.value,
+        "resource_type": binding.resource_type.value,
+        "resource": binding.resource,
+        "pattern_type": "literal",
+        "permission": "allow",
+        "why": binding.why,
+    }
+
+
+def _principal(text: str) -> str:
+    kind, _, name = text.partition(":")
+    if not kind or not name or any(character.isspace() for character in text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Kafka principal: give its type and name, e.g. User:saattaja-router"
+        )
+    return text
+
+
+def _adapter_principal(text: str) -> str:
+    if _ORGANISATION_FIELD not in text:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} does not say where the organisation goes: put {_ORGANISATION_FIELD} in "
+            "it, e.g. User:saattaja-adapter-{organisation}"
+        )
+    return _principal(text)
 
 
 def format_creation(creation: TopicCreation, *, bootstrap: str, partitions: int) -> str:

@@ -1,5 +1,6 @@
 """Saattaja's Kafka topics: their names, their creation and what they hold."""
 
+from broker.topics.access import AclBinding, AclOperation, AclResource, access_plan
 from broker.topics.inspection import TopicDescription, describe_topics, partition_counts
 from broker.topics.naming import (
     AUDIT_TOPIC,
@@ -17,8 +18,12 @@ __all__ = [
     "AUDIT_TOPIC",
     "DLQ_TOPIC",
     "TOPIC_PREFIX",
+    "AclBinding",
+    "AclOperation",
+    "AclResource",
     "TopicCreation",
     "TopicDescription",
+    "access_plan",
     "create_topics",
     "describe_topics",
     "inbox_topic",

@@ -36,6 +36,7 @@ PUBLIC_NAMES = [
     "SaattajaAdapterError",
     "StoredRecord",
     "UnknownAdapterError",
+    "default_consumer_group",
     "installed_adapters",
     "load_adapter_settings",
     "load_settings_model",

@@ -25,19 +25,6 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 _RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
 
 
-@pytest.fixture
-def cli_environment(
-    clean_environment: pytest.MonkeyPatch, registry_file: Path, tmp_path: Path
-) -> pytest.MonkeyPatch:
-    """Settings for main(): the shipped registry, and a database and secret of the test's own."""
-    clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
-    clean_environment.setenv(
-        "SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
-    )
-    clean_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", "cli-tests-pseudonym-secret-0123456789ab")
-    return clean_environment
-
-
 def test_bad_argument_exits_2_and_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["topics", "create", "--partitions", "none"])

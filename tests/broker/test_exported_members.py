@@ -16,10 +16,14 @@ PUBLIC_NAMES = {
     "broker.kafka": ["KafkaConnection", "open_admin", "open_consumer"],
     "broker.topics": [
         "AUDIT_TOPIC",
+        "AclBinding",
+        "AclOperation",
+        "AclResource",
         "DLQ_TOPIC",
         "TOPIC_PREFIX",
         "TopicCreation",
         "TopicDescription",
+        "access_plan",
         "create_topics",
         "describe_topics",
         "inbox_topic",
@@ -29,6 +33,7 @@ PUBLIC_NAMES = {
         "partition_of",
         "topic_plan",
     ],
+    "broker.metrics": ["Health", "MetricsServer"],
     "broker.embedded": ["EmbeddedBroker", "ensure_port_free", "free_port"],
     "broker.errors": [
         "ConfigurationError",

@@ -1,0 +1,115 @@
+"""Who may do what on Saattaja's topics: the Kafka ACLs of the router and of each adapter.
+
+ARCHITECTURE.md gives each adapter exactly one write (its outbox) and one read (its inbox),
+and only the router reads outboxes and writes inboxes. This is that rule as ACL bindings,
+for the region's Kafka administrators to review and apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from broker.registry import Organisation, OrganisationRegistry
+from broker.topics.naming import DLQ_TOPIC, inbox_topic, outbox_topic
+
+__all__ = ["AclBinding", "AclOperation", "AclResource", "access_plan"]
+
+
+class AclOperation(StrEnum):
+    """The operations granted; each implies Describe on its resource."""
+
+    READ = "Read"
+    WRITE = "Write"
+
+
+class AclResource(StrEnum):
+    """The kinds of Kafka resource granted on."""
+
+    TOPIC = "topic"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class AclBinding:
+    """Allow ``principal`` ``operation`` on one resource, named literally (no prefixes)."""
+
+    principal: str
+    operation: AclOperation
+    resource_type: AclResource
+    resource: str
+    why: str
+    """For the person who reviews it."""
+
+
+def access_plan(
+    registry: OrganisationRegistry,
+    *,
+    router_principal: str,
+    router_group: str,
+    adapter_principal: Callable[[Organisation], str],
+    adapter_group: Callable[[Organisation], str],
+) -> list[AclBinding]:
+    """Every binding Saattaja needs, and no other: the router's, then each adapter's."""
+    return [
+        *_router(registry, router_principal, router_group),
+        *(
+            binding
+            for organisation in registry
+            for binding in _adapter(
+                organisation, adapter_principal(organisation), adapter_group(organisation)
+            )
+        ),
+    ]
+
+
+def _router(registry: OrganisationRegistry, principal: str, group: str) -> Iterator[AclBinding]:
+    read, write = AclOperation.READ, AclOperation.WRITE
+    topic = AclResource.TOPIC
+    yield AclBinding(
+        principal, read, AclResource.GROUP, group, "the consumer group the routers share"
+    )
+    for organisation in registry:
+        yield AclBinding(
+            principal,
+            read,
+            topic,
+            outbox_topic(organisation.id),
+            f"routes the events of {organisation.name}",
+        )
+        yield AclBinding(
+            principal,
+            write,
+            topic,
+            inbox_topic(organisation.id),
+            f"delivers to {organisation.name}, and tells it of its events rejected",
+        )
+    yield AclBinding(
+        principal, write, topic, DLQ_TOPIC, "keeps each event rejected, with the reason"
+    )
+
+
+def _adapter(organisation: Organisation, principal: str, group: str) -> Iterator[AclBinding]:
+    name = organisation.name
+    yield AclBinding(
+        principal,
+        AclOperation.WRITE,
+        AclResource.TOPIC,
+        outbox_topic(organisation.id),
+        f"the adapter of {name} publishes its events",
+    )
+    yield AclBinding(
+        principal,
+        AclOperation.READ,
+        AclResource.TOPIC,
+        inbox_topic(organisation.id),
+        f"the adapter of {name} receives what it may see",
+    )
+    yield AclBinding(
+        principal,
+        AclOperation.READ,
+        AclResource.GROUP,
+        group,
+        f"the consumer group of the adapter of {name}",
+    )

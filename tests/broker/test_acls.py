@@ -1,0 +1,170 @@
+"""``saattaja topics acls``: each part may reach exactly its own topics, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from broker.cli import main
+from broker.registry import OrganisationRegistry
+from broker.topics import DLQ_TOPIC, AclBinding, access_plan, inbox_topic, outbox_topic
+
+SH = shutil.which("sh") or "/bin/sh"
+
+
+def plan(registry: OrganisationRegistry) -> list[AclBinding]:
+    return access_plan(
+        registry,
+        router_principal="User:router",
+        router_group="routers",
+        adapter_principal=lambda organisation: f"User:adapter-{organisation.id}",
+        adapter_group=lambda organisation: f"group-{organisation.id}",
+    )
+
+
+def granted(bindings: list[AclBinding], principal: str) -> set[tuple[str, str, str]]:
+    return {
+        (b.operation.value, b.resource_type.value, b.resource)
+        for b in bindings
+        if b.principal == principal
+    }
+
+
+def test_an_adapter_writes_its_outbox_and_reads_its_inbox_and_its_group_only(
+    registry: OrganisationRegistry,
+) -> None:
+    bindings = plan(registry)
+
+    for organisation in registry:
+        assert granted(bindings, f"User:adapter-{organisation.id}") == {
+            ("Write", "topic", outbox_topic(organisation.id)),
+            ("Read", "topic", inbox_topic(organisation.id)),
+            ("Read", "group", f"group-{organisation.id}"),
+        }
+
+
+def test_the_router_reads_every_outbox_and_writes_every_inbox_and_the_dead_letters(
+    registry: OrganisationRegistry,
+) -> None:
+    router = granted(plan(registry), "User:router")
+
+    assert router == {
+        ("Read", "group", "routers"),
+        ("Write", "topic", DLQ_TOPIC),
+        *(("Read", "topic", outbox_topic(organisation.id)) for organisation in registry),
+        *(("Write", "topic", inbox_topic(organisation.id)) for organisation in registry),
+    }
+
+
+def test_no_one_else_is_granted_anything(registry: OrganisationRegistry) -> None:
+    principals = {binding.principal for binding in plan(registry)}
+
+    assert principals == {"User:router", *(f"User:adapter-{org.id}" for org in registry)}
+
+
+def test_the_script_adds_every_binding_with_kafka_acls(
+    cli_environment: pytest.MonkeyPatch,
+    registry: OrganisationRegistry,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    assert main(["topics", "acls"]) == 0
+    script = tmp_path / "acls.sh"
+    script.write_text(capsys.readouterr().out)
+    calls = tmp_path / "calls"
+    # A kafka-acls.sh that notes its arguments, one call a line, in place of Kafka's.
+    fake = tmp_path / "bin" / "kafka-acls.sh"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {calls}\necho >> {calls}\n')
+    fake.chmod(0o755)
+
+    subprocess.run(  # noqa: S603 - the script the command under test printed
+        [SH, str(script)],
+        check=True,
+        env={
+            **os.environ,
+            "PATH": f"{fake.parent}:{os.environ['PATH']}",
+            "KAFKA_BOOTSTRAP": "kafka-1:9093",
+            "KAFKA_ADMIN_CONFIG": "admin.properties",
+        },
+    )
+
+    lines = calls.read_text().splitlines()
+    kela = registry.get("kela")
+    assert len(lines) == 2 + 2 * len(registry) + 3 * len(registry)  # router, then adapters
+    assert all(
+        line.startswith("--bootstrap-server|kafka-1:9093|--command-config|admin.properties|--add|")
+        for line in lines
+    )
+    assert (
+        "--allow-principal|User:saattaja-adapter-kela|--operation|Write|--topic|"
+        f"{outbox_topic(kela.id)}|"
+    ) in {line.split("--add|", 1)[1] for line in lines}
+    assert any(line.endswith("--group|saattaja-adapter-kela|") for line in lines)
+    assert any(line.endswith("--group|saattaja-router|") for line in lines)
+
+
+def test_the_script_refuses_to_run_without_the_cluster_named(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["topics", "acls"]) == 0
+    script = tmp_path / "acls.sh"
+    script.write_text(capsys.readouterr().out)
+
+    ran = subprocess.run(  # noqa: S603 - the script the command under test printed
+        [SH, str(script)],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "KAFKA_ADMIN_CONFIG": "admin.properties"},
+        check=False,
+    )
+
+    assert ran.returncode != 0
+    assert "KAFKA_BOOTSTRAP" in ran.stderr
+
+
+def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
+    cli_environment: pytest.MonkeyPatch,
+    registry: OrganisationRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = [
+        "--router-principal",
+        "User:CN=router",
+        "--adapter-principal",
+        "User:{organisation}",
+    ]
+
+    assert main(["topics", "acls", "--format", "jsonl", *arguments]) == 0
+
+    bindings = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    adapters = {f"User:{organisation.id}" for organisation in registry}
+    assert {b["principal"] for b in bindings} == {"User:CN=router", *adapters}
+    assert {b["pattern_type"] for b in bindings} == {"literal"}
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--adapter-principal", "User:one-for-all"),
+        ("--adapter-principal", "{organisation}"),
+        ("--router-principal", "saattaja-router"),
+        ("--router-principal", "User:two words"),
+    ],
+)
+def test_a_principal_that_cannot_be_right_prints_usage(
+    cli_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["topics", "acls", option, value])
+
+    assert exit_info.value.code == 2
+    assert "usage: saattaja topics acls" in capsys.readouterr().err
