@@ -1,0 +1,136 @@
+"""What deploy/ ships for real hosts holds together with the code it runs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+import yaml
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic_settings import BaseSettings
+
+from adapters.fhir_rest import FhirRestSettings
+from adapters.sdk import AdapterHealth, AdapterSettings, ReceiverStatus, RelayStatus
+from adapters.sdk.metrics import AdapterMetrics
+from broker.router.metrics import RouterMetrics
+from broker.settings import SaattajaSettings
+
+DEPLOY: Final = Path(__file__).resolve().parent.parent / "deploy"
+SAATTAJA: Final = Path(sys.executable).parent / "saattaja"
+SYSTEMD_ANALYZE: Final = shutil.which("systemd-analyze")
+
+
+def served_metric_names() -> set[str]:
+    """Every sample name a router and an adapter serve on /metrics."""
+    adapter = AdapterMetrics("kela", RelayStatus(), ReceiverStatus())
+    adapter.refresh(AdapterHealth(outbox_unsent=0, outbox_oldest_age_seconds=0.0, parked=0))
+    names = set()
+    for registry in (RouterMetrics().registry, adapter.registry):
+        text = generate_latest(registry).decode()
+        for family in text_string_to_metric_families(text):
+            # A labelled gauge not yet set has a family but no samples.
+            names.add(family.name)
+            names.update(sample.name for sample in family.samples)
+    return names
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    document = yaml.safe_load((DEPLOY / "prometheus" / "saattaja-alerts.yaml").read_text())
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def test_every_alert_asks_only_for_metrics_the_processes_serve() -> None:
+    served = served_metric_names()
+
+    for rule in alert_rules():
+        asked = set(re.findall(r"\bsaattaja_[a-z0-9_]+", rule["expr"]))
+        assert asked, f"{rule['alert']} asks for no Saattaja metric"
+        assert asked <= served, f"{rule['alert']} asks for {sorted(asked - served)}"
+
+
+def test_every_alert_has_a_severity_and_a_summary() -> None:
+    for rule in alert_rules():
+        assert rule["labels"]["severity"] in {"critical", "warning"}, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+
+
+def env_example(name: str) -> dict[str, str]:
+    lines = (DEPLOY / "systemd" / name).read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line and not line.startswith("#")]
+    return dict(pairs)
+
+
+def variables_of(*models: type[BaseSettings]) -> set[str]:
+    return {
+        f"{model.model_config.get('env_prefix', '')}{field}".upper()
+        for model in models
+        for field in model.model_fields
+    }
+
+
+@pytest.mark.parametrize(
+    ("example", "models"),
+    [
+        ("router.env.example", (SaattajaSettings,)),
+        ("adapter.env.example", (SaattajaSettings, AdapterSettings, FhirRestSettings)),
+    ],
+)
+def test_an_environment_example_names_only_real_settings_with_valid_values(
+    example: str,
+    models: tuple[type[BaseSettings], ...],
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    values = env_example(example)
+    assert set(values) <= variables_of(*models), sorted(set(values) - variables_of(*models))
+
+    for name, value in values.items():
+        clean_environment.setenv(name, value)
+    for model in models:
+        model()  # raises, naming the variable, on a value the process would refuse
+
+
+@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize(
+    "unit",
+    ["saattaja-router.service", "saattaja-adapter@.service", "saattaja-adapter@fhir_rest.service"],
+)
+def test_a_systemd_unit_passes_systemd_analyze(unit: str, tmp_path: Path) -> None:
+    source = DEPLOY / "systemd" / re.sub(r"@[^.]+\.", "@.", unit)
+    # This host's saattaja in place of the one the unit expects under /opt.
+    text = source.read_text().replace("/opt/saattaja/bin/saattaja", str(SAATTAJA))
+    (tmp_path / unit).write_text(text)
+
+    verified = subprocess.run(  # noqa: S603 - systemd's own tool on a file of the test's
+        [str(SYSTEMD_ANALYZE), "verify", str(tmp_path / unit)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (verified.returncode, verified.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("unit", "command"),
+    [
+        ("saattaja-router.service", ["router"]),
+        ("saattaja-adapter@.service", ["adapter", "run", "fhir_rest"]),
+    ],
+)
+def test_a_unit_starts_a_command_saattaja_has(unit: str, command: list[str]) -> None:
+    started = re.search(r"^ExecStart=(.+)$", (DEPLOY / "systemd" / unit).read_text(), re.M)
+    assert started is not None
+    executable, *arguments = started.group(1).replace("%i", "fhir_rest").split()
+
+    assert Path(executable).name == "saattaja"
+    assert arguments == command
+    shown = subprocess.run(  # noqa: S603 - this environment's saattaja
+        [str(SAATTAJA), *arguments, "--help"], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
