@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -15,6 +16,7 @@ from typing import Any, Final, TextIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.cli.tables import text_table
 from broker.errors import UnknownOrganisationError
 from broker.registry import OrganisationRegistry
 from broker.settings import SaattajaSettings, load_settings
@@ -33,7 +35,8 @@ from consent.audit import (
 from consent.database import check_database_schema, create_database_engine
 from consent.errors import AuditChainBrokenError
 from consent.legal_bases import load_legal_bases
-from consent.store import ConsentStore
+from consent.store import ChainedVersion, ConsentHistoryFilter, ConsentStore
+from consent.store.tables import GRANTED, REVOKED
 from schemas import (
     OID_URN_PREFIX,
     InvalidIdentifierError,
@@ -90,6 +93,47 @@ def register(commands: Any) -> None:
         help="a consent version noted by an earlier verify, likewise (repeatable)",
     )
     verify.set_defaults(run=_verify)
+
+    consents = actions.add_parser(
+        "consents",
+        help="list the consent history: every grant and revocation, in the order recorded",
+        description="Lists the consents, refusals and revocations the consent store recorded, "
+        "oldest first, with the organisation that recorded each. jsonl gives each with the "
+        "fields its hash covers, so that the chain can be checked from an unfiltered listing "
+        "(audit verify checks it in the database).",
+    )
+    consents.add_argument(
+        "--client",
+        type=_client_argument,
+        metavar="CODE_OR_PSEUDONYM",
+        help="a personal identity code (turned into the pseudonym with "
+        "SAATTAJA_PSEUDONYM_SECRET) or a client pseudonym (64 hex digits)",
+    )
+    consents.add_argument(
+        "--organisation",
+        metavar="ID_OR_OID",
+        help="the organisation that recorded it, by id (e.g. kela) or OID",
+    )
+    consents.add_argument(
+        "--since",
+        type=_moment_argument,
+        metavar="ISO",
+        help="applied at or after this date or time (ISO 8601; without an offset, UTC)",
+    )
+    consents.add_argument(
+        "--until",
+        type=_moment_argument,
+        metavar="ISO",
+        help="applied before this date or time (ISO 8601; without an offset, UTC)",
+    )
+    consents.add_argument("--action", choices=(GRANTED, REVOKED))
+    consents.add_argument(
+        "--format",
+        choices=("table", "jsonl"),
+        default="table",
+        help="table (default) for a person; jsonl, one version per line, for a program",
+    )
+    consents.set_defaults(run=_consents)
 
     query = actions.add_parser(
         "query",
@@ -257,6 +301,79 @@ def _query(args: argparse.Namespace) -> int:
     count = _run(settings, lambda log: _write_table(log.query(filters), registry, sys.stdout))
     print(f"{count} record{'' if count == 1 else 's'}")
     return 0
+
+
+def _consents(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    filters = ConsentHistoryFilter(
+        client=None if args.client is None else args.client.pseudonym(settings),
+        recorded_by=None
+        if args.organisation is None
+        else _organisation_oid(args.organisation, registry),
+        since=args.since,
+        until=args.until,
+        action=args.action,
+    )
+
+    async def write(engine: AsyncEngine) -> int:
+        versions = ConsentStore(engine).recorded(filters)
+        if args.format == "jsonl":
+            return await _write_versions_jsonl(versions, sys.stdout)
+        return await _write_versions_table(versions, registry, sys.stdout)
+
+    count = _in_database(settings, write)
+    if args.format == "table":
+        print(f"{count} version{'' if count == 1 else 's'}")
+    return 0
+
+
+async def _write_versions_jsonl(versions: AsyncIterator[ChainedVersion], out: TextIO) -> int:
+    count = 0
+    async for version in versions:
+        out.write(json.dumps({**version.fields, "hash": version.hash}, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+async def _write_versions_table(
+    versions: AsyncIterator[ChainedVersion], registry: OrganisationRegistry, out: TextIO
+) -> int:
+    ids = {organisation.oid: organisation.id for organisation in registry}
+    rows = []
+    async for version in versions:
+        fields = version.fields
+        valid = f"{_day(fields['valid_from'])}..{_day(fields['valid_until'])}"
+        rows.append(
+            (
+                str(fields["sequence"]),
+                fields["applied_at"][:19].replace("T", " "),
+                fields["action"],
+                fields["decision"] or "",
+                fields["consent_id"],
+                ids.get(fields["recorded_by"], fields["recorded_by"]),
+                fields["client"][:12] + "…",
+                "" if fields["action"] == REVOKED else valid,
+                fields["purpose"] or "",
+            )
+        )
+    header = (
+        "SEQ",
+        "APPLIED (UTC)",
+        "ACTION",
+        "DECISION",
+        "CONSENT",
+        "RECORDED BY",
+        "CLIENT",
+        "VALID",
+        "PURPOSE",
+    )
+    out.write(text_table(header, rows) + "\n")
+    return len(rows)
+
+
+def _day(moment: str | None) -> str:
+    return "" if moment is None else moment[:10]
 
 
 def _export(args: argparse.Namespace) -> int:

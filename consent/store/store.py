@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from consent.audit import (
     lock_chain_head,
     verify_chained_table,
 )
-from consent.database import translate_database_errors
+from consent.database import keyset_pages, translate_database_errors
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -28,11 +29,20 @@ from consent.decisions import (
     ConsentVersion,
     consent_version,
 )
-from consent.store.chain import consent_chain_fields
+from consent.store.chain import ConsentChainFields, consent_chain_fields
+from consent.store.history_filter import ConsentHistoryFilter
 from consent.store.tables import GRANTED, REVOKED, consent_chain_head, consent_versions
 from schemas import ConsentGranted, ConsentRevoked, ConsentRule, check_pseudonym
 
-__all__ = ["ConsentStore"]
+__all__ = ["ChainedVersion", "ConsentStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainedVersion:
+    """A grant or revocation as the store keeps it: the values its hash covers, and the hash."""
+
+    fields: ConsentChainFields
+    hash: str
 
 
 class ConsentStore:
@@ -98,6 +108,25 @@ class ConsentStore:
                 await connection.execute(consent_versions.insert(), list(run))
             await advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
         return len(rows)
+
+    async def recorded(
+        self, filters: ConsentHistoryFilter | None = None, *, batch_size: int = 1000
+    ) -> AsyncIterator[ChainedVersion]:
+        """Every version that passes ``filters``, in the order recorded, for an auditor.
+
+        Each with the values its hash covers: from an unfiltered listing, anyone can
+        recompute the chain (``consent.store.chain`` gives the rules).
+        """
+        async for rows in keyset_pages(
+            self._engine,
+            consent_versions,
+            consent_versions.c.sequence,
+            (filters or ConsentHistoryFilter()).where(),
+            batch_size=batch_size,
+            what="reading the consent history",
+        ):
+            for row in rows:
+                yield ChainedVersion(consent_chain_fields(row), row["hash"])
 
     async def verify(
         self, *, anchors: Sequence[ChainAnchor] = (), batch_size: int = 1000

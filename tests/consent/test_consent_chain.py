@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit import GENESIS_HASH, ChainAnchor, ChainProblemKind, chain_hash
 from consent.database import create_database_engine
-from consent.store import ConsentStore, consent_chain_fields, consent_chain_head, consent_versions
+from consent.errors import InvalidAuditEntryError
+from consent.store import (
+    ConsentHistoryFilter,
+    ConsentStore,
+    consent_chain_fields,
+    consent_chain_head,
+    consent_versions,
+)
 from schemas import ConsentGranted, ConsentRevoked, ConsentRule, DataCategory
 from tests.consent.audit.entries import execute
 from tests.consent.builders import (
@@ -297,3 +304,30 @@ async def test_after_a_downgrade_the_database_numbers_the_next_version_after_the
         numbers = await connection.execute(sa.select(before.c.sequence).order_by("sequence"))
 
         assert list(numbers.scalars()) == [1, 2, 3, 4]
+
+
+async def test_the_history_read_for_an_auditor_is_filtered_by_time_and_client(
+    store: ConsentStore,
+) -> None:
+    await store.apply(
+        grant("C-9", client="240795-934S"), pseudonym=OTHER_PSEUDONYM, applied_at=T0 + DAY
+    )
+
+    later = [v async for v in store.recorded(ConsentHistoryFilter(since=T0 + DAY))]
+    theirs = [v async for v in store.recorded(ConsentHistoryFilter(client=PSEUDONYM))]
+
+    assert [version.fields["consent_id"] for version in later] == ["C-9"]
+    assert [version.fields["sequence"] for version in theirs] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"client": "150388-9127"},  # an identity code, never in the store
+        {"since": T0.replace(tzinfo=None)},
+        {"action": "withdrawn"},
+    ],
+)
+def test_a_history_filter_that_cannot_match_is_refused(wrong: dict[str, object]) -> None:
+    with pytest.raises(InvalidAuditEntryError, match="consent history filter"):
+        ConsentHistoryFilter(**wrong)  # type: ignore[arg-type]

@@ -30,7 +30,9 @@ PUBLIC_NAMES = {
     ],
     "consent.legal_bases": ["LEGAL_BASES_KEY", "LegalBases", "LegalBasis", "load_legal_bases"],
     "consent.store": [
+        "ChainedVersion",
         "ConsentChainFields",
+        "ConsentHistoryFilter",
         "ConsentStore",
         "consent_chain_fields",
         "consent_chain_head",

@@ -12,7 +12,7 @@ import pytest
 from fhir.resources.R4B.auditevent import AuditEvent
 
 from broker.cli import main
-from consent.audit import AuditEntry, AuditLog
+from consent.audit import GENESIS_HASH, AuditEntry, AuditLog, chain_hash
 from consent.database import create_database_engine
 from consent.store import ConsentStore
 from schemas import ConsentGranted, ConsentRevoked
@@ -188,6 +188,67 @@ def test_verify_refuses_a_consent_anchor_that_is_not_a_sequence_and_a_hash(
 
     assert exit_info.value.code == 2
     assert "is not an anchor" in capsys.readouterr().err
+
+
+def test_consents_lists_the_history_for_a_person(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "consents"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "SEQ",
+        "APPLIED",
+        "(UTC)",
+        "ACTION",
+        "DECISION",
+        "CONSENT",
+        "RECORDED",
+        "BY",
+        "CLIENT",
+        "VALID",
+        "PURPOSE",
+    ]
+    assert [line.split()[3] for line in lines[1:3]] == ["granted", "revoked"]
+    # The registry's ids, not OIDs:
+    assert " sote " in lines[1]
+    assert " kela " in lines[2]
+    assert lines[-1] == "2 versions"
+
+
+def test_consents_in_jsonl_carry_what_recomputes_the_chain(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "consents", "--format", "jsonl"]) == 0
+
+    versions = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    previous = GENESIS_HASH
+    for version in versions:
+        stored = version.pop("hash")
+        assert version["previous_hash"] == previous
+        assert chain_hash(version) == stored
+        previous = stored
+    assert len(versions) == 2
+
+
+def test_consents_filter_by_organisation_and_action(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "consents", "--organisation", "kela", "--format", "jsonl"]) == 0
+    by_kela = capsys.readouterr().out.splitlines()
+    assert main(["audit", "consents", "--action", "granted", "--format", "jsonl"]) == 0
+    granted = capsys.readouterr().out.splitlines()
+
+    assert [json.loads(line)["action"] for line in by_kela] == ["revoked"]
+    assert [json.loads(line)["recorded_by"] for line in granted] == [builders.SOTE]
+
+
+def test_consents_of_another_client_are_none(
+    consents: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "consents", "--client", CLIENT]) == 0  # another secret's client
+
+    assert capsys.readouterr().out.splitlines()[-1] == "0 versions"
 
 
 @pytest.mark.parametrize(
