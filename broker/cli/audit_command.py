@@ -102,29 +102,10 @@ def register(commands: Any) -> None:
         "fields its hash covers, so that the chain can be checked from an unfiltered listing "
         "(audit verify checks it in the database).",
     )
-    consents.add_argument(
-        "--client",
-        type=_client_argument,
-        metavar="CODE_OR_PSEUDONYM",
-        help="a personal identity code (turned into the pseudonym with "
-        "SAATTAJA_PSEUDONYM_SECRET) or a client pseudonym (64 hex digits)",
-    )
-    consents.add_argument(
-        "--organisation",
-        metavar="ID_OR_OID",
-        help="the organisation that recorded it, by id (e.g. kela) or OID",
-    )
-    consents.add_argument(
-        "--since",
-        type=_moment_argument,
-        metavar="ISO",
-        help="applied at or after this date or time (ISO 8601; without an offset, UTC)",
-    )
-    consents.add_argument(
-        "--until",
-        type=_moment_argument,
-        metavar="ISO",
-        help="applied before this date or time (ISO 8601; without an offset, UTC)",
+    _add_client_and_period(
+        consents,
+        organisation="the organisation that recorded it, by id (e.g. kela) or OID",
+        moment="applied",
     )
     consents.add_argument("--action", choices=(GRANTED, REVOKED))
     consents.add_argument(
@@ -184,6 +165,22 @@ def register(commands: Any) -> None:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
+    _add_client_and_period(
+        parser,
+        organisation="an organisation of the registry by id (e.g. kela) or OID, as sender or "
+        "recipient",
+        moment="decided",
+    )
+    parser.add_argument("--decision", choices=(PERMIT, DENY))
+    parser.add_argument(
+        "--event-type", metavar="TYPE", help="a ce_type, e.g. fi.saattaja.referral.requested.v1"
+    )
+
+
+def _add_client_and_period(
+    parser: argparse.ArgumentParser, *, organisation: str, moment: str
+) -> None:
+    """--client, --organisation, --since and --until; ``moment`` says what the times are of."""
     parser.add_argument(
         "--client",
         type=_client_argument,
@@ -191,26 +188,18 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
         help="a personal identity code (turned into the pseudonym with "
         "SAATTAJA_PSEUDONYM_SECRET) or a client pseudonym (64 hex digits)",
     )
-    parser.add_argument(
-        "--organisation",
-        metavar="ID_OR_OID",
-        help="an organisation of the registry by id (e.g. kela) or OID, as sender or recipient",
-    )
+    parser.add_argument("--organisation", metavar="ID_OR_OID", help=organisation)
     parser.add_argument(
         "--since",
         type=_moment_argument,
         metavar="ISO",
-        help="decided at or after this date or time (ISO 8601; without an offset, UTC)",
+        help=f"{moment} at or after this date or time (ISO 8601; without an offset, UTC)",
     )
     parser.add_argument(
         "--until",
         type=_moment_argument,
         metavar="ISO",
-        help="decided before this date or time (ISO 8601; without an offset, UTC)",
-    )
-    parser.add_argument("--decision", choices=(PERMIT, DENY))
-    parser.add_argument(
-        "--event-type", metavar="TYPE", help="a ce_type, e.g. fi.saattaja.referral.requested.v1"
+        help=f"{moment} before this date or time (ISO 8601; without an offset, UTC)",
     )
 
 

@@ -21,7 +21,7 @@ from consent.audit.chained_tables import (
 )
 from consent.audit.export import EXPORT_COLUMNS, ExportFormat, export_records, record_json
 from consent.audit.fhir import CLIENT_PSEUDONYM_SYSTEM, LEGAL_BASIS_SYSTEM, audit_event
-from consent.audit.filters import AuditFilter
+from consent.audit.filters import AuditFilter, check_client_and_period
 from consent.audit.log import AuditLog
 from consent.audit.records import DENY, PERMIT, AuditEntry, AuditRecord
 from consent.audit.report import disclosure_report
@@ -60,6 +60,7 @@ __all__ = [
     "canonical_time",
     "chain_hash",
     "chain_head_table",
+    "check_client_and_period",
     "disclosure_report",
     "export_records",
     "lock_chain_head",

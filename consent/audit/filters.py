@@ -12,7 +12,24 @@ from consent.audit.tables import audit_records
 from consent.errors import InvalidAuditEntryError
 from schemas import InvalidIdentifierError, check_pseudonym
 
-__all__ = ["AuditFilter"]
+__all__ = ["AuditFilter", "check_client_and_period"]
+
+
+def check_client_and_period(
+    what: str, *, client: str | None, since: datetime | None, until: datetime | None
+) -> None:
+    """Refuse an identity code where a pseudonym belongs, and a moment without a time zone.
+
+    Raises InvalidAuditEntryError, ``what`` naming the filter.
+    """
+    if client is not None:
+        try:
+            check_pseudonym(client)
+        except InvalidIdentifierError as exc:
+            raise InvalidAuditEntryError(f"{what}: the client must be a pseudonym: {exc}") from exc
+    for name, moment in (("since", since), ("until", until)):
+        if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
+            raise InvalidAuditEntryError(f"{what}: {name} must carry a time zone")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,21 +50,13 @@ class AuditFilter:
     """A ce_type, e.g. ``fi.saattaja.referral.requested.v1``."""
 
     def __post_init__(self) -> None:
-        if self.client is not None:
-            try:
-                check_pseudonym(self.client)
-            except InvalidIdentifierError as exc:
-                raise InvalidAuditEntryError(
-                    f"audit filter: the client must be a pseudonym: {exc}"
-                ) from exc
+        check_client_and_period(
+            "audit filter", client=self.client, since=self.since, until=self.until
+        )
         if self.decision is not None and self.decision not in DECISIONS:
             raise InvalidAuditEntryError(
                 f"audit filter: decision {self.decision!r} is not one of {sorted(DECISIONS)}"
             )
-        for name in ("since", "until"):
-            moment: datetime | None = getattr(self, name)
-            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
-                raise InvalidAuditEntryError(f"audit filter: {name} must carry a time zone")
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions of this filter."""

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from consent.audit import check_client_and_period
 from consent.errors import InvalidAuditEntryError
 from consent.store.tables import GRANTED, REVOKED, consent_versions
-from schemas import InvalidIdentifierError, check_pseudonym
 
 __all__ = ["ConsentHistoryFilter"]
 
@@ -30,23 +30,12 @@ class ConsentHistoryFilter:
     """``granted`` or ``revoked``."""
 
     def __post_init__(self) -> None:
-        if self.client is not None:
-            try:
-                check_pseudonym(self.client)
-            except InvalidIdentifierError as exc:
-                raise InvalidAuditEntryError(
-                    f"consent history filter: the client must be a pseudonym: {exc}"
-                ) from exc
+        what = "consent history filter"
+        check_client_and_period(what, client=self.client, since=self.since, until=self.until)
         if self.action is not None and self.action not in (GRANTED, REVOKED):
             raise InvalidAuditEntryError(
-                f"consent history filter: action {self.action!r} is not {GRANTED} or {REVOKED}"
+                f"{what}: action {self.action!r} is not {GRANTED} or {REVOKED}"
             )
-        for name in ("since", "until"):
-            moment: datetime | None = getattr(self, name)
-            if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
-                raise InvalidAuditEntryError(
-                    f"consent history filter: {name} must carry a time zone"
-                )
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions of this filter."""

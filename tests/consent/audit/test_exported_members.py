@@ -30,6 +30,7 @@ PUBLIC_NAMES = [
     "canonical_time",
     "chain_hash",
     "chain_head_table",
+    "check_client_and_period",
     "disclosure_report",
     "export_records",
     "lock_chain_head",
