@@ -195,7 +195,12 @@ class AdapterRuntime:
             self._metrics.refresh(await self.health())
 
     async def _served_health(self) -> Health:
-        """Running, or waiting for Kafka and why: what /health answers."""
+        """Running, or waiting for Kafka and why: what /health answers.
+
+        Healthy while Kafka is away: the adapter still takes its system's events (they wait
+        in the state file), so a load balancer in front of it must keep sending them, and a
+        restart would change nothing. A state file it cannot read fails the answer instead.
+        """
         health = await self.health()
         detail = {
             "outbox_unsent": health.outbox_unsent,
@@ -205,7 +210,7 @@ class AdapterRuntime:
         if health.healthy:
             return Health(True, "running", detail)
         waits = {"sending": health.relay_error, "receiving": health.receiver_error}
-        return Health(False, "waiting", {**detail, **{k: v for k, v in waits.items() if v}})
+        return Health(True, "waiting", {**detail, **{k: v for k, v in waits.items() if v}})
 
     async def stop(self) -> None:
         """Stop the loop first, so nothing new comes in; then Kafka, the adapter, the file."""

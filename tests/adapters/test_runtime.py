@@ -20,6 +20,7 @@ from adapters.sdk import (
     InvalidEventError,
 )
 from adapters.sdk.receiver import Receiver
+from broker.embedded import free_port
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from broker.settings import SaattajaSettings
@@ -52,12 +53,13 @@ async def running(
 
 
 async def _runtime(
-    kafka_bootstrap: str, state_file: Path, **settings: Any
+    kafka_bootstrap: str, state_file: Path, *, with_topics: bool = True, **settings: Any
 ) -> tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]:
     """A runtime around a memory adapter, for a fresh organisation; not started."""
     connection = KafkaConnection(kafka_bootstrap)
     organisation = fresh_organisation()
-    await create_organisation_topics(connection, organisation)
+    if with_topics:
+        await create_organisation_topics(connection, organisation)
     adapter = MemoryAdapter(MemorySettings(source_name="queue"))
     runtime = AdapterRuntime(
         adapter,
@@ -208,6 +210,34 @@ async def test_a_metrics_port_in_use_fails_the_start_and_leaves_nothing_open(
         with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_METRICS_PORT"):
             await runtime.start()
     assert adapter.closed == 1
+
+
+async def test_health_stays_up_while_kafka_is_away_and_says_what_waits(
+    state_file: Path,
+) -> None:
+    nobody = f"127.0.0.1:{free_port('127.0.0.1')}"  # no broker listens here
+    runtime, adapter, _, organisation = await _runtime(
+        nobody, state_file, with_topics=False, metrics_port=0
+    )
+    async with runtime:
+        await adapter.source.put(referral(client_code(32)))
+
+        async def waiting() -> bool:
+            return (await health(runtime.metrics_port))[1]["status"] == "waiting"
+
+        await eventually(waiting, within=_WITHIN, what="the adapter says it waits for Kafka")
+        status, body = await health(runtime.metrics_port)
+        samples = await scrape(runtime.metrics_port)
+
+    assert status == 200  # it still takes its system's events
+    assert "sending" in body
+    assert sample(samples, "saattaja_adapter_outbox_unsent", organisation=organisation.id) == 1
+    assert (
+        sample(
+            samples, "saattaja_adapter_kafka_waiting", **of(organisation, "sending", "direction")
+        )
+        == 1
+    )
 
 
 def of(organisation: Organisation, value: str, label: str = "outcome") -> dict[str, str]:
