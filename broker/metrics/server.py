@@ -30,9 +30,9 @@ class Health:
 class MetricsServer:
     """Serves GET /metrics (the registry, in Prometheus's text format) and GET /health.
 
-    /health answers 200 while the process does its work and 503 while it waits (a store or
-    Kafka is down), with the status as JSON: a load balancer or an orchestrator reads the
-    code, a person the body. Both are read on the event loop of the process, so that the
+    /health answers 200 while the process says it does its work and 503 while it says it
+    cannot (a router failing closed), with the status as JSON: a load balancer or an
+    orchestrator reads the code, a person the body. Both are read on the event loop of the process, so that the
     metrics never see a half-made change; ``before_scrape`` refreshes, before each scrape,
     the figures that only a read of a store gives.
     """
