@@ -32,9 +32,9 @@ class MetricsServer:
 
     /health answers 200 while the process says it does its work and 503 while it says it
     cannot (a router failing closed), with the status as JSON: a load balancer or an
-    orchestrator reads the code, a person the body. Both are read on the event loop of the process, so that the
-    metrics never see a half-made change; ``before_scrape`` refreshes, before each scrape,
-    the figures that only a read of a store gives.
+    orchestrator reads the code, a person the body. Both are read on the event loop of the
+    process, so that the metrics never see a half-made change; ``before_scrape`` refreshes,
+    before each scrape, the figures that only a read of a store gives.
     """
 
     def __init__(
