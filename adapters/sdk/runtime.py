@@ -111,8 +111,7 @@ class AdapterRuntime:
         settings, organisation = self._settings, self._organisation
         self._store = store = await AdapterStore.open(settings.state_path)
         try:
-            context = self._start_parts(store, codec, pseudonymiser)
-            await self._serve_metrics()
+            context = await self._start_parts(store, codec, pseudonymiser)
         except BaseException:
             # The caller gets no runtime to stop: nothing of a start that failed stays open,
             # and the failure that stopped it is the one raised.
@@ -130,10 +129,14 @@ class AdapterRuntime:
         )
         return context
 
-    def _start_parts(
+    async def _start_parts(
         self, store: AdapterStore, codec: EventCodec, pseudonymiser: Pseudonymiser
     ) -> AdapterContext:
-        """Over the open state file: the outbox, relay, receiver and the adapter's own loop."""
+        """Over the open state file: the outbox, relay, receiver and the adapter's own loop.
+
+        The metrics server first, once there is something to count: a port in use stops
+        the start before the receiver joins its group.
+        """
         settings, organisation = self._settings, self._organisation
         self._outbox = LocalOutbox(store)
         self._received = ReceivedEvents(store)
@@ -166,6 +169,7 @@ class AdapterRuntime:
             health=self.health,
         )
         self._metrics = AdapterMetrics(organisation.id, self._relay.status, self._receiver.status)
+        await self._serve_metrics()
         self._relay.start()
         self._receiver.start()
         self._adapter_task = asyncio.create_task(

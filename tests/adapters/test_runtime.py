@@ -200,15 +200,18 @@ async def test_no_metrics_are_served_unless_a_port_is_set(
         assert runtime.metrics_port is None
 
 
-async def test_a_metrics_port_in_use_fails_the_start_and_leaves_nothing_open(
-    kafka_bootstrap: str, state_file: Path, tmp_path: Path
+async def test_a_metrics_port_in_use_fails_the_start_before_joining_and_leaves_nothing_open(
+    kafka_bootstrap: str, state_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running(kafka_bootstrap, state_file, metrics_port=0) as (first, *_unused):
         runtime, adapter, *_ = await _runtime(
             kafka_bootstrap, tmp_path / "second.db", metrics_port=first.metrics_port
         )
+        joined: list[Receiver] = []
+        monkeypatch.setattr(Receiver, "start", joined.append)
         with pytest.raises(AdapterConfigurationError, match="SAATTAJA_ADAPTER_METRICS_PORT"):
             await runtime.start()
+    assert joined == []
     assert adapter.closed == 1
 
 
