@@ -173,6 +173,7 @@ class Router:
         known_clients: int = 0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_decided: Callable[[Sequence[AuditRecord]], None] = lambda _records: None,
+        on_escalated: Callable[[int], None] = lambda _referrals: None,
     ) -> None:
         self._database = database  # the stores' own, for reads and writes they share
         self._codec = codec
@@ -193,6 +194,7 @@ class Router:
         # by one of them at a time within a process.
         self._turn = asyncio.Lock()
         self._on_decided = on_decided
+        self._on_escalated = on_escalated
         self._decided: list[AuditRecord] = []  # the records of the turn in hand
 
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
@@ -686,8 +688,10 @@ class Router:
                         continue
                     self._known.forget([referral.client])
                     self._decided = []
-                    escalated += await self._escalate(referral, now)
+                    done = await self._escalate(referral, now)
                     self._on_decided(self._decided)
+                    self._on_escalated(done)  # each as it is done: a later one may fail
+                    escalated += done
             if len(page) < page_size:
                 return escalated
             after = page[-1].key

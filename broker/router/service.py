@@ -164,6 +164,7 @@ class RouterService:
             known_clients=settings.router_known_clients,
             clock=self._clock,
             on_decided=self.metrics.decided,
+            on_escalated=self.metrics.escalated,
         )
         self._consumer = AIOKafkaConsumer(
             **self._connection.client_kwargs(),
@@ -277,9 +278,7 @@ class RouterService:
         The due referrals are read ``page_size`` at a time, every one of them in a scan.
         """
         assert self._router is not None  # noqa: S101 - set in start()
-        escalated = await self._router.escalate_overdue(page_size=page_size, owns=self.owns_client)
-        self.metrics.escalated(escalated)
-        return escalated
+        return await self._router.escalate_overdue(page_size=page_size, owns=self.owns_client)
 
     async def _watch_overdue(self) -> None:
         # Every router process watches over the clients it routes now: another's change to a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +13,13 @@ from broker.router import RouterService
 from schemas import DataCategory, KafkaRecord, OrganisationKind, Recipient
 from tests.broker.scraping import health, sample, scrape
 from tests.router.events import consent, referral
-from tests.router.harness import Harness, route, running_router, wait_until_handled
+from tests.router.harness import (
+    Harness,
+    ManualClock,
+    route,
+    running_router,
+    wait_until_handled,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -117,3 +124,22 @@ async def test_a_metrics_port_in_use_fails_the_start_naming_the_settings(
             kafka_bootstrap, sqlite_database_url, registry, metrics_port=first.metrics_port
         ):
             pass
+
+
+async def test_an_escalation_is_counted_once_it_is_sent(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    requested_at = datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
+    clock = ManualClock(requested_at)
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, clock=clock, metrics_port=0
+    ) as (harness, service):
+        await route(harness, service, referral("R-1", at=requested_at))
+        before = await scrape(service.metrics_port)
+        clock.now = requested_at + timedelta(days=30)  # past due, and past expiry
+
+        await service.escalate_overdue()
+        after = await scrape(service.metrics_port)
+
+    name = "saattaja_router_overdue_escalations_total"
+    assert (sample(before, name), sample(after, name)) == (0, 1)
