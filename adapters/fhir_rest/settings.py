@@ -41,6 +41,11 @@ class FhirRestSettings(BaseSettings):
         "server (Authorization: Bearer ...); at least 32 characters. Required unless the "
         "server listens on a loopback address only.",
     )
+    intake_token_previous: SecretStr | None = Field(
+        default=None,
+        description="The token replaced by SAATTAJA_FHIR_REST_INTAKE_TOKEN, still taken while "
+        "the organisation's system moves to the new one; unset it once it has.",
+    )
     max_body_bytes: int = Field(
         default=1_048_576,
         ge=1_024,
@@ -62,7 +67,7 @@ class FhirRestSettings(BaseSettings):
         description="How long one request to the organisation's FHIR server may take.",
     )
 
-    @field_validator("intake_token")
+    @field_validator("intake_token", "intake_token_previous")
     @classmethod
     def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
         if token is not None and len(token.get_secret_value()) < _SHORTEST_TOKEN:
@@ -83,7 +88,22 @@ class FhirRestSettings(BaseSettings):
                 f"set a random token of at least {_SHORTEST_TOKEN} characters and give it to "
                 "the system that posts to the adapter"
             )
+        if self.intake_token_previous is not None and self.intake_token is None:
+            raise ValueError(
+                "SAATTAJA_FHIR_REST_INTAKE_TOKEN_PREVIOUS is set but "
+                "SAATTAJA_FHIR_REST_INTAKE_TOKEN is not: set the new token, and keep the old "
+                "one as the previous only while the system moves to the new"
+            )
         return self
+
+    @property
+    def intake_tokens(self) -> tuple[bytes, ...]:
+        """The tokens a request may bear: the current one, and the previous during a rotation."""
+        return tuple(
+            token.get_secret_value().encode()
+            for token in (self.intake_token, self.intake_token_previous)
+            if token is not None
+        )
 
     @property
     def endpoint_base(self) -> str:

@@ -121,14 +121,15 @@ class FhirIntake:
 
     def _check_token(self, request: web.Request) -> None:
         """Raise UnauthorisedPostError unless the request bears the intake token, when set."""
-        expected = self._settings.intake_token
-        if expected is None:
+        expected = self._settings.intake_tokens
+        if not expected:
             return
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        # compare_digest: how much of a guess matched must not show in the answer's timing.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), expected.get_secret_value().encode()
-        ):
+        bearer = given.strip().encode()
+        # compare_digest: how much of a guess matched must not show in the answer's timing;
+        # every token is compared, so neither does which one matched.
+        matches = [hmac.compare_digest(bearer, token) for token in expected]
+        if scheme.lower() != "bearer" or not any(matches):
             raise UnauthorisedPostError(
                 "this adapter takes only requests bearing its intake token: send "
                 "`Authorization: Bearer <token>`, the token its operators set in "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from adapters.fhir_rest import FhirRestSettings
-from adapters.sdk import AdapterConfigurationError, load_settings_model
+from adapters.fhir_rest.receiving_server import DemoFhirServer
+from adapters.sdk import AdapterConfigurationError, AdapterStore, load_settings_model
 from tests.adapters.events import client_code
-from tests.adapters.fhir_rest.conftest import INTAKE_TOKEN, Intake
+from tests.adapters.fhir_rest.conftest import INTAKE_TOKEN, Intake, serving_intake
 from tests.adapters.fhir_rest.fhir import accepted_task
 
 
@@ -79,4 +80,34 @@ def test_a_short_token_is_refused_naming_the_variable(
     clean_environment.setenv("SAATTAJA_FHIR_REST_INTAKE_TOKEN", "secret")
 
     with pytest.raises(AdapterConfigurationError, match=r"SAATTAJA_FHIR_REST_INTAKE_TOKEN: .*32"):
+        load_settings_model(FhirRestSettings)
+
+
+async def test_during_a_rotation_the_previous_token_is_taken_too(
+    store: AdapterStore, demo_server: DemoFhirServer
+) -> None:
+    new = "kela-intake-token-new-" + "8" * 32
+    async with serving_intake(
+        store, demo_server.base_url, intake_token=new, intake_token_previous=INTAKE_TOKEN
+    ) as intake:
+        old_status, _, _ = await intake.post(
+            "/fhir/Task", accepted_task(client_code(4)), Authorization=f"Bearer {INTAKE_TOKEN}"
+        )
+        new_status, _, _ = await intake.post(
+            "/fhir/Task", accepted_task(client_code(5)), Authorization=f"Bearer {new}"
+        )
+        wrong_status, _, _ = await intake.post(
+            "/fhir/Task", accepted_task(client_code(6)), Authorization=f"Bearer {new}x"
+        )
+
+    assert (old_status, new_status, wrong_status) == (202, 202, 401)
+
+
+def test_a_previous_token_without_a_current_one_fails_at_start_naming_both(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_FHIR_REST_ENDPOINT_URL", "http://127.0.0.1:8080/fhir")
+    clean_environment.setenv("SAATTAJA_FHIR_REST_INTAKE_TOKEN_PREVIOUS", INTAKE_TOKEN)
+
+    with pytest.raises(AdapterConfigurationError, match="INTAKE_TOKEN_PREVIOUS is set but"):
         load_settings_model(FhirRestSettings)
