@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
@@ -73,13 +74,15 @@ class RouterMetrics:
 
     def handled(self, outcomes: Iterable[RoutingOutcome]) -> None:
         """Count the records of a batch routed to the end."""
-        for outcome in outcomes:
-            self._records.labels(outcome.value).inc()
+        # One increment per label, not per record: this runs on the router's hot path.
+        for outcome, count in collections.Counter(outcomes).items():
+            self._records.labels(outcome.value).inc(count)
 
     def decided(self, records: Sequence[AuditRecord]) -> None:
         """Count the decisions the audit log returned for a batch."""
-        for record in records:
-            self._decisions.labels(record.decision, record.reason).inc()
+        tally = collections.Counter((record.decision, record.reason) for record in records)
+        for (decision, reason), count in tally.items():
+            self._decisions.labels(decision, reason).inc(count)
 
     def batch_routed(self, seconds: float) -> None:
         """Note how long a batch took to route."""
