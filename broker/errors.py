@@ -1,6 +1,7 @@
 """Errors raised by the broker runtime.
 
 SaattajaBrokerError
+├── AuditStreamError (RuntimeError)    the audit topic ends in a message the stream did not write
 ├── ConfigurationError (ValueError)    a setting or the registry file is missing or wrong
 ├── UnknownOrganisationError (LookupError) no organisation of the registry has that id or OID
 ├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
@@ -11,6 +12,7 @@ SaattajaBrokerError
 from __future__ import annotations
 
 __all__ = [
+    "AuditStreamError",
     "ConfigurationError",
     "EmbeddedBrokerError",
     "KafkaUnavailableError",
@@ -45,3 +47,7 @@ class KafkaUnavailableError(SaattajaBrokerError, ConnectionError):
 
 class TopicError(SaattajaBrokerError, RuntimeError):
     """The cluster answered but refused to create or describe a topic."""
+
+
+class AuditStreamError(SaattajaBrokerError, RuntimeError):
+    """The audit topic ends in a record that the audit stream did not write."""

@@ -73,7 +73,8 @@ class SaattajaSettings(BaseSettings):
     metrics_host: str = Field(
         default="127.0.0.1",
         min_length=1,
-        description="Address a router process serves /metrics (Prometheus) and /health on.",
+        description="Address a router process (and the audit stream) serves /metrics "
+        "(Prometheus) and /health on.",
     )
     metrics_port: int | None = Field(
         default=None,
@@ -170,6 +171,30 @@ class SaattajaSettings(BaseSettings):
         gt=0,
         le=3_600,
         description="Longest pause between retries while the consent or audit store is down.",
+    )
+    audit_stream_format: Literal["jsonl", "fhir"] = Field(
+        default="jsonl",
+        description="What `saattaja audit stream` writes to saattaja.audit per record: jsonl, "
+        "the fields the hash covers and the hash; fhir, a FHIR R4 AuditEvent (IHE BALP).",
+    )
+    audit_stream_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3_600,
+        description="How often the audit stream looks for records appended since its last look.",
+    )
+    audit_stream_batch_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Audit records the audit stream reads and sends at a time.",
+    )
+    audit_stream_metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65_535,
+        description="Port the audit stream serves /metrics (Prometheus) and /health on, at "
+        "SAATTAJA_METRICS_HOST; none when unset, 0 picks a free one.",
     )
     pseudonym_secret: SecretStr | None = Field(
         default=None,

@@ -19,6 +19,7 @@ from typing import Final
 
 import pytest
 import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.embedded import EmbeddedBroker
 from broker.registry import OrganisationRegistry
@@ -140,6 +141,18 @@ async def migrated_database_url(database_url: str) -> str:
 
     await upgrade_database(database_url)
     return database_url
+
+
+@pytest.fixture
+async def engine(migrated_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated database: SQLite in a file, then PostgreSQL."""
+    from consent.database import create_database_engine  # noqa: PLC0415
+
+    engine = create_database_engine(migrated_database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture(autouse=True)

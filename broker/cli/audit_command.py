@@ -16,10 +16,15 @@ from typing import Any, Final, TextIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.audit_stream import AuditStreamService
+from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
 from broker.errors import UnknownOrganisationError
+from broker.kafka import KafkaConnection
+from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.settings import SaattajaSettings, load_settings
+from broker.topics import AUDIT_TOPIC
 from consent.audit import (
     DENY,
     PERMIT,
@@ -146,6 +151,25 @@ def register(commands: Any) -> None:
     _add_filters(export)
     export.set_defaults(run=_export)
 
+    stream = actions.add_parser(
+        "stream",
+        help=f"write the audit log's records to {AUDIT_TOPIC}, in order, for a SIEM",
+        description=f"Writes each audit record to the topic {AUDIT_TOPIC} (one partition) as "
+        "it is appended, oldest first, keyed by the client's pseudonym, with its sequence "
+        "and hash in headers (SAATTAJA_AUDIT_STREAM_FORMAT: jsonl, the fields the hash "
+        "covers; fhir, a FHIR AuditEvent). Each record is checked against the chain before "
+        "it goes; the topic's last record is where the stream goes on from after a "
+        "restart, and the log must go on from it. Runs until Ctrl-C; waits while the "
+        "database or Kafka is down; stops with exit 1 at a record that does not follow the "
+        "chain. One stream per region is enough.",
+    )
+    stream.add_argument(
+        "--once",
+        action="store_true",
+        help="write what the log holds beyond the topic's end, say how many, and exit",
+    )
+    stream.set_defaults(run=_stream)
+
     report = actions.add_parser(
         "report",
         help="a client's disclosure report: who received what about them, and what was refused",
@@ -267,6 +291,35 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"consent anchors found unchanged: {', '.join(map(str, args.consent_anchor))}")
     if consents.anchor is not None:
         print(f"consent anchor to keep: {consents.anchor}")
+    return 0
+
+
+def _stream(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    connection = KafkaConnection.from_settings(settings)
+
+    async def stream() -> None:
+        async with AuditStreamService(settings, registry, connection) as service:
+            if args.once:
+                shipped = await service.ship_once()
+                ends = "nothing" if service.position is None else f"record {service.position}"
+                print(
+                    f"{shipped} audit record{'' if shipped == 1 else 's'} written to "
+                    f"{AUDIT_TOPIC}; it ends at {ends}"
+                )
+                return
+            with shutdown_requested() as shutdown:
+                print(
+                    f"Audit stream writing the audit log at {display_url(settings)} to "
+                    f"{AUDIT_TOPIC} at {connection.bootstrap} "
+                    f"({settings.audit_stream_format}). Ctrl-C stops it.",
+                    flush=True,
+                )
+                await until_shutdown(shutdown, service.run())
+
+    asyncio.run(stream())
     return 0
 
 

@@ -18,6 +18,7 @@ from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
 from broker.topics import (
+    AUDIT_TOPIC,
     AclBinding,
     TopicCreation,
     TopicDescription,
@@ -67,11 +68,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     acls = subcommands.add_parser(
         "acls",
-        help="print the Kafka ACLs of the router and of each organisation's adapter",
+        help="print the Kafka ACLs of the router, each organisation's adapter and the audit stream",
         description="Print, for the region's Kafka administrators to review and run, the ACLs "
         "that give the router read on every outbox and write on every inbox and the "
-        "dead-letter topic, and each organisation's adapter write on its own outbox and read "
-        "on its own inbox, each with its consumer group; nothing else. Reads only the "
+        "dead-letter topic, each organisation's adapter write on its own outbox and read "
+        "on its own inbox, each with its consumer group, and the audit stream write on the "
+        "audit topic; nothing else. Reads only the "
         "registry (SAATTAJA_REGISTRY_FILE) and SAATTAJA_ROUTER_GROUP_ID; connects to nothing.",
     )
     acls.add_argument(
@@ -88,6 +90,22 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="TEMPLATE",
         help="each adapter's principal, {organisation} standing for the organisation's id "
         "(default: %(default)s)",
+    )
+    acls.add_argument(
+        "--audit-stream-principal",
+        type=_principal,
+        default="User:saattaja-audit-stream",
+        metavar="PRINCIPAL",
+        help="the principal of `saattaja audit stream` (default: %(default)s)",
+    )
+    acls.add_argument(
+        "--audit-reader",
+        type=_principal,
+        action="append",
+        default=[],
+        metavar="PRINCIPAL",
+        help=f"a principal that may read {AUDIT_TOPIC}, such as a SIEM's (repeatable; "
+        "its consumer group needs an ACL of its own)",
     )
     acls.add_argument(
         "--format",
@@ -159,6 +177,8 @@ def run_acls(args: argparse.Namespace) -> int:
             _ORGANISATION_FIELD, organisation.id
         ),
         adapter_group=lambda organisation: default_consumer_group(organisation.id),
+        audit_stream_principal=args.audit_stream_principal,
+        audit_readers=args.audit_reader,
     )
     if args.format == "jsonl":
         for binding in bindings:
@@ -231,6 +251,8 @@ def format_creation(creation: TopicCreation, *, bootstrap: str, partitions: int)
     created, existing = len(creation.created), len(creation.existing)
     if created:
         each = f"{partitions} partition{'s' if partitions != 1 else ''} each"
+        if AUDIT_TOPIC in creation.created and partitions != 1:
+            each += f"; {AUDIT_TOPIC} 1, as it carries one hash chain in order"
         summary = f"{created} created ({each}), {existing} existed already"
     else:
         summary = f"all {existing} existed already"

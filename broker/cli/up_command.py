@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from broker.cli.lifecycle import display_url, shutdown_requested
+from broker.audit_stream import AuditStreamService
+from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.topics_command import format_creation
 from broker.embedded import EmbeddedBroker
 from broker.kafka import KafkaConnection
@@ -13,7 +14,7 @@ from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService, settle_collector
 from broker.settings import SaattajaSettings, load_settings
-from broker.topics import create_topics
+from broker.topics import AUDIT_TOPIC, create_topics
 from consent.database import upgrade_database
 
 __all__ = ["register"]
@@ -25,10 +26,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     """Add ``up`` to the ``saattaja`` parser."""
     parser = commands.add_parser(
         "up",
-        help="start the embedded Kafka-protocol broker (or use the cluster) and create topics",
+        help="start the embedded Kafka-protocol broker, the router and the audit stream (or "
+        "create the topics on the cluster)",
         description="Without SAATTAJA_KAFKA_BOOTSTRAP: start the embedded broker, create the "
-        "registry's topics and run until Ctrl-C (everything is in memory and lost on stop). "
-        "With it: create the topics on that cluster and exit.",
+        "registry's topics, migrate the database, and run the router and the audit stream "
+        "until Ctrl-C (the broker keeps everything in memory and loses it on stop). With it: "
+        "create the topics on that cluster and exit.",
     )
     parser.add_argument(
         "--host", default=None, help="address to listen on (default: SAATTAJA_EMBEDDED_HOST)"
@@ -102,10 +105,18 @@ async def _run_embedded(
                 flush=True,
             )
             await upgrade_database(settings.database_url)
-            async with RouterService(settings, registry, connection):
+            async with (
+                RouterService(settings, registry, connection),
+                AuditStreamService(settings, registry, connection) as audit_stream,
+            ):
                 settle_collector()
                 print(
                     f"Router running (consent and audit stores: {display_url(settings)}).",
+                    flush=True,
+                )
+                print(
+                    f"Audit stream writing the audit log to {AUDIT_TOPIC} "
+                    f"({settings.audit_stream_format}).",
                     flush=True,
                 )
                 print(
@@ -113,20 +124,7 @@ async def _run_embedded(
                     "loses every topic and record.",
                     flush=True,
                 )
-                await _until_shutdown_or_crash(shutdown, broker)
-                print("Stopping the router and the embedded broker.", flush=True)
+                # A broker that dies, or an audit chain found broken, ends the start.
+                await until_shutdown(shutdown, broker.watch(), audit_stream.run())
+                print("Stopping the audit stream, the router and the embedded broker.", flush=True)
     return 0
-
-
-async def _until_shutdown_or_crash(shutdown: asyncio.Event, broker: EmbeddedBroker) -> None:
-    """Return on SIGINT/SIGTERM; raise EmbeddedBrokerError if the broker dies first."""
-    waiting = asyncio.create_task(shutdown.wait())
-    watching = asyncio.create_task(broker.watch())
-    try:
-        await asyncio.wait({waiting, watching}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiting.cancel()
-        watching.cancel()
-        await asyncio.gather(waiting, watching, return_exceptions=True)
-    if not watching.cancelled():
-        watching.result()  # re-raises the broker's EmbeddedBrokerError

@@ -1,6 +1,14 @@
-"""Kafka client set-up shared by the router, the adapters and the CLI."""
+"""Kafka client set-up shared by the router, the audit stream, the adapters and the CLI."""
 
 from broker.kafka.clients import open_admin, open_consumer
 from broker.kafka.connection import KafkaConnection
+from broker.kafka.sending import AcknowledgedSender, Outbound, start_producer
 
-__all__ = ["KafkaConnection", "open_admin", "open_consumer"]
+__all__ = [
+    "AcknowledgedSender",
+    "KafkaConnection",
+    "Outbound",
+    "open_admin",
+    "open_consumer",
+    "start_producer",
+]

@@ -33,14 +33,18 @@ async def open_admin(
 
 @asynccontextmanager
 async def open_consumer(
-    connection: KafkaConnection, *, request_timeout_ms: int = _REQUEST_TIMEOUT_MS
+    connection: KafkaConnection,
+    *,
+    request_timeout_ms: int = _REQUEST_TIMEOUT_MS,
+    auto_offset_reset: str = "latest",
 ) -> AsyncIterator[Any]:
-    """A started consumer without a group: for reading offsets, never for committing."""
+    """A started consumer without a group: for reading offsets and records, never committing."""
     consumer = AIOKafkaConsumer(
         **connection.client_kwargs(),
         group_id=None,
         enable_auto_commit=False,
         request_timeout_ms=request_timeout_ms,
+        auto_offset_reset=auto_offset_reset,
     )
     await _start(connection, consumer)
     try:

@@ -13,7 +13,7 @@ from broker.router.dead_letter import (
 )
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
-from broker.router.routing import Outbound, Router, RoutingOutcome
+from broker.router.routing import Router, RoutingOutcome
 from broker.router.service import RouterService, RouterStatus
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "YOUNG_GENERATION_THRESHOLD",
     "DeliveryLedger",
     "IncomingRecord",
-    "Outbound",
     "Router",
     "RouterService",
     "RouterStatus",

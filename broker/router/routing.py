@@ -23,11 +23,11 @@ from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.kafka import Outbound
 from broker.pathway import (
     ClientPathway,
     HandoverDue,
@@ -76,17 +76,10 @@ from schemas import (
     ReferralRequested,
 )
 
-__all__ = ["Outbound", "Router", "RoutingOutcome"]
+__all__ = ["Router", "RoutingOutcome"]
 
 _log = structlog.get_logger(__name__)
 _CONSENT_TYPES = frozenset({ConsentGranted.ce_type(), ConsentRevoked.ce_type()})
-
-
-class Outbound(Protocol):
-    """Sends records and returns once Kafka has acknowledged every one of them."""
-
-    async def send_all(self, deliveries: Sequence[tuple[str, KafkaRecord]]) -> None:
-        """Produce each ``(topic, record)``, in order, and wait for the acknowledgements."""
 
 
 class RoutingOutcome(StrEnum):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,7 +24,7 @@ from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.errors import ConfigurationError
-from broker.kafka import KafkaConnection
+from broker.kafka import AcknowledgedSender, KafkaConnection, start_producer
 from broker.metrics import Health, MetricsServer
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
@@ -42,7 +42,7 @@ from consent.errors import StoreUnavailableError
 from consent.legal_bases import LegalBases, load_legal_bases
 from consent.network import CareNetwork
 from consent.store import ConsentStore
-from schemas import EventCodec, KafkaRecord, Pseudonymiser
+from schemas import EventCodec, Pseudonymiser
 
 __all__ = ["RouterService", "RouterStatus"]
 
@@ -60,25 +60,6 @@ class RouterStatus:
     """Why routing waits, while a store or Kafka is unavailable."""
     outcomes: dict[str, int] = field(default_factory=dict)
     """Records handled since start, by outcome (routed, applied, rejected)."""
-
-
-class _ProducerOutbound:
-    """Produces with aiokafka directly, so that the headers go out exactly as they came."""
-
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
-
-    async def send_all(self, deliveries: Sequence[tuple[str, KafkaRecord]]) -> None:
-        # Queue everything first so that aiokafka batches it, then wait for every
-        # acknowledgement; records with one key go to one partition in the order queued.
-        pending = [
-            await self._producer.send(
-                topic, record.value, key=record.key or None, headers=list(record.headers)
-            )
-            for topic, record in deliveries
-        ]
-        if pending:
-            await asyncio.gather(*pending)
 
 
 class RouterService:
@@ -136,16 +117,7 @@ class RouterService:
         await check_database_schema(self._engine)
         self._decoding = DecodingPool(settings.router_validation_workers, codec)
         await self._decoding.start()
-        # Idempotence stays off: the embedded broker cannot do it, and the event id is the
-        # idempotency key end to end anyway.
-        self._producer = AIOKafkaProducer(
-            **self._connection.client_kwargs(), acks="all", enable_idempotence=False
-        )
-        try:
-            await self._producer.start()
-        except (KafkaError, OSError) as exc:
-            await self._producer.stop()
-            raise self._connection.unavailable(exc) from exc
+        self._producer = await start_producer(self._connection)
         self._router = Router(
             database=self._engine,
             codec=codec,
@@ -157,7 +129,7 @@ class RouterService:
             audit=AuditLog(self._engine),
             ledger=DeliveryLedger(self._engine),
             legal_bases=legal_bases,
-            outbound=_ProducerOutbound(self._producer),
+            outbound=AcknowledgedSender(self._producer),
             pathway=PathwayStore(self._engine),
             rules=pathway_rules(settings),
             decoding=self._decoding,

@@ -9,6 +9,7 @@ from broker.topics.naming import (
     inbox_topic,
     is_saattaja_topic,
     outbox_topic,
+    planned_partitions,
     topic_plan,
 )
 from broker.topics.partitioning import partition_of
@@ -31,5 +32,6 @@ __all__ = [
     "outbox_topic",
     "partition_counts",
     "partition_of",
+    "planned_partitions",
     "topic_plan",
 ]

@@ -1,18 +1,19 @@
-"""Who may do what on Saattaja's topics: the Kafka ACLs of the router and of each adapter.
+"""Who may do what on Saattaja's topics: the Kafka ACLs of the router, each adapter and the audit.
 
 ARCHITECTURE.md gives each adapter exactly one write (its outbox) and one read (its inbox),
-and only the router reads outboxes and writes inboxes. This is that rule as ACL bindings,
-for the region's Kafka administrators to review and apply.
+and only the router reads outboxes and writes inboxes. Only the audit stream writes the
+audit topic, so that what a SIEM reads there is the audit log and nothing else. This is
+that rule as ACL bindings, for the region's Kafka administrators to review and apply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from broker.registry import Organisation, OrganisationRegistry
-from broker.topics.naming import DLQ_TOPIC, inbox_topic, outbox_topic
+from broker.topics.naming import AUDIT_TOPIC, DLQ_TOPIC, inbox_topic, outbox_topic
 
 __all__ = ["AclBinding", "AclOperation", "AclResource", "access_plan"]
 
@@ -50,10 +51,17 @@ def access_plan(
     router_group: str,
     adapter_principal: Callable[[Organisation], str],
     adapter_group: Callable[[Organisation], str],
+    audit_stream_principal: str,
+    audit_readers: Sequence[str] = (),
 ) -> list[AclBinding]:
-    """Every binding Saattaja needs, and no other: the router's, then each adapter's."""
+    """Every binding Saattaja needs, and no other: the router's, each adapter's, the audit's.
+
+    ``audit_readers``: the principals that may read the audit topic (a SIEM, say); each
+    needs a consumer group of its own as well, which is the reader's business.
+    """
     return [
         *_router(registry, router_principal, router_group),
+        *_audit(audit_stream_principal, audit_readers),
         *(
             binding
             for organisation in registry
@@ -88,6 +96,28 @@ def _router(registry: OrganisationRegistry, principal: str, group: str) -> Itera
     yield AclBinding(
         principal, write, topic, DLQ_TOPIC, "keeps each event rejected, with the reason"
     )
+
+
+def _audit(stream_principal: str, readers: Sequence[str]) -> Iterator[AclBinding]:
+    topic = AclResource.TOPIC
+    yield AclBinding(
+        stream_principal,
+        AclOperation.WRITE,
+        topic,
+        AUDIT_TOPIC,
+        "the audit stream writes the audit log's records, in order",
+    )
+    yield AclBinding(
+        stream_principal,
+        AclOperation.READ,
+        topic,
+        AUDIT_TOPIC,
+        "the audit stream reads the record the topic ends with, to go on from it",
+    )
+    for reader in readers:
+        yield AclBinding(
+            reader, AclOperation.READ, topic, AUDIT_TOPIC, "reads the audit log's records"
+        )
 
 
 def _adapter(organisation: Organisation, principal: str, group: str) -> Iterator[AclBinding]:

@@ -18,6 +18,7 @@ __all__ = [
     "inbox_topic",
     "is_saattaja_topic",
     "outbox_topic",
+    "planned_partitions",
     "topic_plan",
 ]
 
@@ -25,7 +26,7 @@ TOPIC_PREFIX: Final = "saattaja"
 DLQ_TOPIC: Final = f"{TOPIC_PREFIX}.dlq"
 """Events the router rejected, each with the reason."""
 AUDIT_TOPIC: Final = f"{TOPIC_PREFIX}.audit"
-"""Consent decisions and disclosures, as they are appended to the audit store."""
+"""The audit log's records, in the order appended (``saattaja audit stream`` writes it)."""
 
 
 def outbox_topic(organisation_id: str) -> str:
@@ -51,6 +52,14 @@ def topic_plan(registry: OrganisationRegistry) -> tuple[str, ...]:
         for topic in (outbox_topic(organisation.id), inbox_topic(organisation.id))
     )
     return (*per_organisation, DLQ_TOPIC, AUDIT_TOPIC)
+
+
+def planned_partitions(topic: str, partitions: int) -> int:
+    """The partitions ``topic`` is created with when the others get ``partitions``.
+
+    The audit topic gets one: it carries one hash chain, which a reader checks in order.
+    """
+    return 1 if topic == AUDIT_TOPIC else partitions
 
 
 def _checked(organisation_id: str) -> str:

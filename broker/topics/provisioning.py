@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError, for_code
 from broker.errors import ConfigurationError, TopicError
 from broker.kafka import KafkaConnection, open_admin
 from broker.registry import OrganisationRegistry
-from broker.topics.naming import topic_plan
+from broker.topics.naming import planned_partitions, topic_plan
 
 __all__ = ["TopicCreation", "create_topics"]
 
@@ -85,7 +85,10 @@ async def _request_creation(
 ) -> dict[str, tuple[int, str | None]]:
     if not topics:
         return {}
-    new_topics = [NewTopic(topic, partitions, replication_factor) for topic in topics]
+    new_topics = [
+        NewTopic(topic, planned_partitions(topic, partitions), replication_factor)
+        for topic in topics
+    ]
     try:
         response = await admin.create_topics(new_topics)
     except KafkaError as exc:

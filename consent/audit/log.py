@@ -13,6 +13,7 @@ from consent.audit.chain import ChainFields, canonical_time, with_handover
 from consent.audit.chained_tables import (
     advance_chain_head,
     lock_chain_head,
+    read_chain_head,
     verify_chained_table,
 )
 from consent.audit.filters import AuditFilter
@@ -72,6 +73,15 @@ class AuditLog:
                 await advance_chain_head(connection, audit_chain_head, sequence, previous_hash)
         return records
 
+    async def head(self) -> ChainAnchor | None:
+        """The sequence and hash of the record appended last; None while the log is empty."""
+        async with (
+            translate_database_errors("reading the audit log's chain head"),
+            self._engine.connect() as connection,
+        ):
+            sequence, last_hash = await read_chain_head(connection, audit_chain_head)
+        return ChainAnchor(sequence, last_hash) if sequence else None
+
     async def query(
         self, filters: AuditFilter | None = None, *, batch_size: int = _BATCH
     ) -> AsyncIterator[AuditRecord]:
@@ -86,6 +96,31 @@ class AuditLog:
             what="querying the audit log",
         ):
             for row in rows:
+                yield _record(row)
+
+    async def follow(
+        self, after: ChainAnchor | None, *, batch_size: int = _BATCH
+    ) -> AsyncIterator[AuditRecord]:
+        """The records appended after ``after`` (all of them for None), each checked first.
+
+        Each record must follow the one before it in the chain, ``after`` included, and
+        match its hash: raises AuditChainBrokenError, naming it, at the first that does not,
+        so that nothing changed behind the log's back is passed on as if it were whole.
+        """
+        walk = ChainWalk(after=after)
+        sequence = audit_records.c.sequence
+        conditions = [] if after is None else [sequence > after.sequence]
+        async for rows in keyset_pages(
+            self._engine,
+            audit_records,
+            sequence,
+            conditions,
+            batch_size=batch_size,
+            what="reading the audit log",
+        ):
+            for row in rows:
+                if not walk.step(_chain_fields(row), row["hash"]):
+                    walk.finish(row["sequence"], row["hash"]).raise_if_broken()
                 yield _record(row)
 
     async def verify(

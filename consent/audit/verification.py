@@ -120,10 +120,13 @@ class ChainWalk:
         *,
         numbered: bool = True,
         chain: str = "audit chain",
+        after: ChainAnchor | None = None,
     ) -> None:
-        self._expected = 1
-        self._last = 0
-        self._previous = GENESIS_HASH
+        # ``after``: a record checked before (by an earlier walk, or kept outside the
+        # database); the walk goes on from it instead of from the start of the chain.
+        self._expected = 1 if after is None else after.sequence + 1
+        self._last = 0 if after is None else after.sequence
+        self._previous = GENESIS_HASH if after is None else after.hash
         self._checked = 0
         self._problem: ChainProblem | None = None
         self._anchors = {anchor.sequence: anchor for anchor in anchors}

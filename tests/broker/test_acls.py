@@ -12,7 +12,14 @@ import pytest
 
 from broker.cli import main
 from broker.registry import OrganisationRegistry
-from broker.topics import DLQ_TOPIC, AclBinding, access_plan, inbox_topic, outbox_topic
+from broker.topics import (
+    AUDIT_TOPIC,
+    DLQ_TOPIC,
+    AclBinding,
+    access_plan,
+    inbox_topic,
+    outbox_topic,
+)
 
 SH = shutil.which("sh") or "/bin/sh"
 
@@ -24,6 +31,7 @@ def plan(registry: OrganisationRegistry) -> list[AclBinding]:
         router_group="routers",
         adapter_principal=lambda organisation: f"User:adapter-{organisation.id}",
         adapter_group=lambda organisation: f"group-{organisation.id}",
+        audit_stream_principal="User:audit-stream",
     )
 
 
@@ -61,10 +69,37 @@ def test_the_router_reads_every_outbox_and_writes_every_inbox_and_the_dead_lette
     }
 
 
+def test_the_audit_stream_writes_the_audit_topic_and_reads_where_it_ends_only(
+    registry: OrganisationRegistry,
+) -> None:
+    assert granted(plan(registry), "User:audit-stream") == {
+        ("Write", "topic", AUDIT_TOPIC),
+        ("Read", "topic", AUDIT_TOPIC),
+    }
+
+
+def test_an_audit_reader_reads_the_audit_topic_only(registry: OrganisationRegistry) -> None:
+    bindings = access_plan(
+        registry,
+        router_principal="User:router",
+        router_group="routers",
+        adapter_principal=lambda organisation: f"User:adapter-{organisation.id}",
+        adapter_group=lambda organisation: f"group-{organisation.id}",
+        audit_stream_principal="User:audit-stream",
+        audit_readers=["User:siem"],
+    )
+
+    assert granted(bindings, "User:siem") == {("Read", "topic", AUDIT_TOPIC)}
+
+
 def test_no_one_else_is_granted_anything(registry: OrganisationRegistry) -> None:
     principals = {binding.principal for binding in plan(registry)}
 
-    assert principals == {"User:router", *(f"User:adapter-{org.id}" for org in registry)}
+    assert principals == {
+        "User:router",
+        "User:audit-stream",
+        *(f"User:adapter-{org.id}" for org in registry),
+    }
 
 
 def test_the_script_adds_every_binding_with_kafka_acls(
@@ -96,7 +131,8 @@ def test_the_script_adds_every_binding_with_kafka_acls(
 
     lines = calls.read_text().splitlines()
     kela = registry.get("kela")
-    assert len(lines) == 2 + 2 * len(registry) + 3 * len(registry)  # router, then adapters
+    # The router, the audit stream, then the adapters.
+    assert len(lines) == 2 + 2 * len(registry) + 2 + 3 * len(registry)
     assert all(
         line.startswith("--bootstrap-server|kafka-1:9093|--command-config|admin.properties|--add|")
         for line in lines
@@ -138,13 +174,22 @@ def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
         "User:CN=router",
         "--adapter-principal",
         "User:{organisation}",
+        "--audit-stream-principal",
+        "User:CN=audit",
+        "--audit-reader",
+        "User:CN=siem",
     ]
 
     assert main(["topics", "acls", "--format", "jsonl", *arguments]) == 0
 
     bindings = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     adapters = {f"User:{organisation.id}" for organisation in registry}
-    assert {b["principal"] for b in bindings} == {"User:CN=router", *adapters}
+    assert {b["principal"] for b in bindings} == {
+        "User:CN=router",
+        "User:CN=audit",
+        "User:CN=siem",
+        *adapters,
+    }
     assert {b["pattern_type"] for b in bindings} == {"literal"}
 
 
@@ -155,6 +200,8 @@ def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
         ("--adapter-principal", "{organisation}"),
         ("--router-principal", "saattaja-router"),
         ("--router-principal", "User:two words"),
+        ("--audit-stream-principal", "saattaja-audit-stream"),
+        ("--audit-reader", "siem"),
     ],
 )
 def test_a_principal_that_cannot_be_right_prints_usage(

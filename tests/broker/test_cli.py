@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
 import socket
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,8 +20,12 @@ from broker.cli import main
 from broker.embedded import free_port
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
-from broker.topics import topic_plan
-from tests.broker.conditions import children_of, process_alive
+from broker.topics import AUDIT_TOPIC, topic_plan
+from consent.audit import AuditLog
+from consent.database import create_database_engine
+from tests.broker.conditions import children_of, eventually, process_alive
+from tests.broker.reading import read_topic
+from tests.consent.audit.entries import entry
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 _RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
@@ -239,6 +245,45 @@ async def test_up_exits_1_when_the_broker_dies_under_it(
         os.kill(broker_pid, signal.SIGKILL)
         assert await asyncio.wait_for(up.wait(), 20) == 1
         assert "exited unexpectedly with status -9" in (await up.stderr.read()).decode()
+    finally:
+        if up.returncode is None:
+            up.kill()
+            await up.wait()
+
+
+@linux_only
+@pytest.mark.kafka
+async def test_up_runs_the_audit_stream_which_writes_each_decision_to_the_audit_topic(
+    registry_file: Path, tmp_path: Path
+) -> None:
+    environment = _up_environment(registry_file, tmp_path)
+    up = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", _RUN_MAIN, "up", "--host", "127.0.0.1", "--port", "0"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environment,
+    )
+    try:
+        assert up.stdout is not None
+        banner = await asyncio.wait_for(read_until(up.stdout, "Running until Ctrl-C"), 20)
+        address = re.search(r"listening on (127\.0\.0\.1:\d+)", banner)
+        assert address, banner
+        assert f"Audit stream writing the audit log to {AUDIT_TOPIC}" in banner
+        engine = create_database_engine(environment["SAATTAJA_DATABASE_URL"])
+        try:
+            [record] = await AuditLog(engine).append([entry(event_id=uuid.uuid4())])
+        finally:
+            await engine.dispose()
+        connection = KafkaConnection(address[1])
+
+        async def shipped() -> bool:
+            return len(await read_topic(connection, AUDIT_TOPIC)) == 1
+
+        await eventually(shipped, within=20, what="the decision on the audit topic")
+        [message] = await read_topic(connection, AUDIT_TOPIC)
+        assert json.loads(message.value)["hash"] == record.hash
+        up.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(up.wait(), 20) == 0
     finally:
         if up.returncode is None:
             up.kill()

@@ -1,0 +1,63 @@
+"""Where the audit stream stands: the record the audit topic ends with."""
+
+from __future__ import annotations
+
+from aiokafka.structs import TopicPartition
+
+from broker.audit_stream.messages import shipped_anchor
+from broker.errors import ConfigurationError
+from broker.kafka import KafkaConnection, open_consumer
+from broker.topics import AUDIT_TOPIC, partition_counts
+from consent.audit import ChainAnchor
+
+__all__ = ["check_audit_topic", "last_shipped"]
+
+_AUDIT_PARTITION = TopicPartition(AUDIT_TOPIC, 0)
+# How long a read waits for more before taking what it has as the topic's end.
+_QUIET_MS = 300
+
+
+async def check_audit_topic(connection: KafkaConnection) -> None:
+    """ConfigurationError unless the audit topic exists with exactly one partition."""
+    counts = await partition_counts(connection, [AUDIT_TOPIC])
+    if AUDIT_TOPIC not in counts:
+        raise ConfigurationError(
+            f"the topic {AUDIT_TOPIC} does not exist at {connection.bootstrap}: create it with "
+            "`saattaja topics create` (one partition), or by hand with one partition"
+        )
+    if counts[AUDIT_TOPIC] != 1:
+        raise ConfigurationError(
+            f"the topic {AUDIT_TOPIC} has {counts[AUDIT_TOPIC]} partitions; it carries one hash "
+            "chain, which its readers check in order, so it needs exactly one. Delete it and "
+            "create it again with one partition (`saattaja topics create` does)"
+        )
+
+
+async def last_shipped(connection: KafkaConnection) -> ChainAnchor | None:
+    """The audit record of the audit topic's last message; None when it holds none.
+
+    Raises AuditStreamError when that message was not written by the audit stream.
+    """
+    # Earliest: were the seek below to lose a race with the consumer's own reset of its
+    # position, it would read from the start, not wait at the end for ever.
+    async with open_consumer(connection, auto_offset_reset="earliest") as consumer:
+        consumer.assign([_AUDIT_PARTITION])
+        start = (await consumer.beginning_offsets([_AUDIT_PARTITION]))[_AUDIT_PARTITION]
+        end = (await consumer.end_offsets([_AUDIT_PARTITION]))[_AUDIT_PARTITION]
+        if end <= start:
+            return None
+        consumer.seek(_AUDIT_PARTITION, end - 1)
+        # Read on until nothing more comes, not only up to ``end``: the embedded broker
+        # gives as the end one past the first record of the last batch written, not one
+        # past its last record.
+        last = None
+        while True:
+            fetched = await consumer.getmany(_AUDIT_PARTITION, timeout_ms=_QUIET_MS)
+            messages = fetched.get(_AUDIT_PARTITION, [])
+            if messages:
+                last = messages[-1]
+            elif await consumer.position(_AUDIT_PARTITION) >= end:
+                break
+        if last is None:
+            return None
+        return shipped_anchor(tuple(last.headers), offset=last.offset)

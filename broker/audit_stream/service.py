@@ -1,0 +1,206 @@
+"""The audit stream as a running service: the audit log, record by record, on the audit topic.
+
+A SIEM, or an auditor's own copy, reads the audit topic; each message carries a record with
+its sequence and hashes, so the reader can check the chain as it goes, and the topic is a
+copy of the log kept outside the database. While the audit store or Kafka is unavailable
+the stream waits and retries by itself; at a record that does not follow the chain it stops
+for good, because shipping it would pass off a changed log as whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from broker.audit_stream.metrics import AuditStreamMetrics
+from broker.audit_stream.position import check_audit_topic, last_shipped
+from broker.audit_stream.shipper import AuditShipper
+from broker.errors import AuditStreamError, KafkaUnavailableError
+from broker.kafka import AcknowledgedSender, KafkaConnection, start_producer
+from broker.metrics import Health, MetricsServer
+from broker.registry import OrganisationRegistry
+from broker.settings import SaattajaSettings
+from consent.audit import AuditLog, AuditRecord, ChainAnchor
+from consent.database import check_database_schema, create_database_engine
+from consent.errors import AuditChainBrokenError, StoreUnavailableError
+
+__all__ = ["AuditStreamService", "AuditStreamStatus"]
+
+_log = structlog.get_logger(__name__)
+_FIRST_RETRY_SECONDS = 0.2
+
+
+@dataclass(slots=True)
+class AuditStreamStatus:
+    """What integration staff and auditors want to know about the audit stream."""
+
+    running: bool = False
+    paused_reason: str | None = None
+    """Why the stream waits, while the audit store or Kafka is unavailable."""
+    stopped_reason: str | None = None
+    """Why the stream stopped for good: the chain it follows is broken."""
+    shipped: int = 0
+    """Records shipped since start."""
+
+
+class AuditStreamService:
+    """Start, run and stop the audit stream of one region; one process is enough."""
+
+    def __init__(
+        self,
+        settings: SaattajaSettings,
+        registry: OrganisationRegistry,
+        connection: KafkaConnection,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._connection = connection
+        self.status = AuditStreamStatus()
+        self.metrics = AuditStreamMetrics()
+        self.metrics_port: int | None = None
+        """The port /metrics and /health are served on, once started (none when off)."""
+        self._metrics_server: MetricsServer | None = None
+        self._engine: AsyncEngine | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._log: AuditLog | None = None
+        self._shipper: AuditShipper | None = None
+
+    @property
+    def position(self) -> ChainAnchor | None:
+        """The record the audit topic ends with, as far as this process knows; None for none."""
+        return None if self._shipper is None else self._shipper.position
+
+    async def start(self) -> None:
+        """Check the audit topic and the database schema, and connect to Kafka."""
+        settings = self._settings
+        if settings.audit_stream_metrics_port is not None:
+            self._metrics_server = MetricsServer(
+                self.metrics.registry,
+                self.health,
+                host=settings.metrics_host,
+                port=settings.audit_stream_metrics_port,
+                configured_by="SAATTAJA_METRICS_HOST, SAATTAJA_AUDIT_STREAM_METRICS_PORT",
+            )
+            self.metrics_port = await self._metrics_server.start()
+        await check_audit_topic(self._connection)
+        self._engine = create_database_engine(settings.database_url)
+        await check_database_schema(self._engine)
+        self._producer = await start_producer(self._connection)
+        self._log = AuditLog(self._engine)
+        self._shipper = AuditShipper(
+            self._log,
+            AcknowledgedSender(self._producer),
+            stream_format=settings.audit_stream_format,
+            organisations={organisation.oid: organisation.name for organisation in self._registry},
+            batch_size=settings.audit_stream_batch_size,
+            on_shipped=self._shipped,
+        )
+        _log.info("audit_stream_started", format=settings.audit_stream_format)
+
+    async def stop(self) -> None:
+        """Flush the producer, close the database pool and stop serving metrics."""
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
+            self.metrics_port = None
+        if self._producer is not None:
+            await self._producer.stop()
+        if self._engine is not None:
+            await self._engine.dispose()
+        self.status.running = False
+        _log.info("audit_stream_stopped", shipped=self.status.shipped)
+
+    async def __aenter__(self) -> AuditStreamService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def ship_once(self) -> int:
+        """Ship what the log holds beyond the topic's end, once; how many records were shipped.
+
+        Raises KafkaUnavailableError or StoreUnavailableError rather than wait, and
+        AuditChainBrokenError when the log does not go on from what the topic holds.
+        """
+        shipper = self._started()
+        try:
+            await shipper.resume(await last_shipped(self._connection))
+            return await shipper.ship_available()
+        except KafkaError as exc:
+            raise self._connection.unavailable(exc) from exc
+
+    async def run(self) -> None:
+        """Ship records as they are appended, until cancelled.
+
+        Waits and retries while the audit store or Kafka is unavailable. Raises
+        AuditChainBrokenError (or AuditStreamError) when the chain it follows is broken.
+        """
+        shipper, log = self._started(), self._log
+        assert log is not None  # noqa: S101 - set with the shipper
+        self.status.running = True
+        delay = _FIRST_RETRY_SECONDS
+        resumed = False
+        while True:
+            try:
+                if not resumed:
+                    await shipper.resume(await last_shipped(self._connection))
+                    resumed = True
+                shipped = await shipper.ship_available()
+                head = await log.head()
+            except (StoreUnavailableError, KafkaError, KafkaUnavailableError) as exc:
+                # After a Kafka failure the fate of the batch in hand is unknown: where the
+                # topic ends is read again, so that nothing is skipped or sent twice.
+                resumed = resumed and isinstance(exc, StoreUnavailableError)
+                self._pause(str(exc), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.store_retry_max_seconds)
+                continue
+            except (AuditChainBrokenError, AuditStreamError) as exc:
+                self.metrics.broken()
+                self.status.stopped_reason = str(exc)
+                self.status.running = False
+                _log.error("audit_stream_stopped_at_broken_chain", reason=str(exc))
+                raise
+            delay = _FIRST_RETRY_SECONDS
+            self._resume()
+            self.metrics.looked(shipper.position, head)
+            if not shipped:
+                await asyncio.sleep(self._settings.audit_stream_poll_seconds)
+
+    async def health(self) -> Health:
+        """Streaming, starting, paused and why, or stopped at a broken chain: /health's answer."""
+        detail: dict[str, object] = {"shipped": self.status.shipped}
+        if self.status.stopped_reason is not None:
+            return Health(False, "stopped", {"reason": self.status.stopped_reason, **detail})
+        if self.status.paused_reason is not None:
+            return Health(False, "paused", {"reason": self.status.paused_reason, **detail})
+        if not self.status.running:
+            return Health(False, "starting", detail)
+        return Health(True, "streaming", detail)
+
+    def _started(self) -> AuditShipper:
+        if self._shipper is None:
+            raise RuntimeError("the audit stream is not started: call start() first")
+        return self._shipper
+
+    def _shipped(self, records: Sequence[AuditRecord]) -> None:
+        self.status.shipped += len(records)
+        self.metrics.shipped(records)
+
+    def _pause(self, reason: str, delay: float) -> None:
+        if self.status.paused_reason is None:
+            self.metrics.paused(True)
+        self.status.paused_reason = reason
+        _log.warning("audit_stream_paused", reason=reason, retry_in_seconds=delay)
+
+    def _resume(self) -> None:
+        if self.status.paused_reason is not None:
+            self.metrics.paused(False)
+            self.status.paused_reason = None
+            _log.info("audit_stream_resumed")

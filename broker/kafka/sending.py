@@ -1,0 +1,59 @@
+"""Producing records and waiting until Kafka has acknowledged every one of them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from broker.kafka.connection import KafkaConnection
+from schemas import KafkaRecord
+
+__all__ = ["AcknowledgedSender", "Outbound", "start_producer"]
+
+
+class Outbound(Protocol):
+    """Sends records and returns once Kafka has acknowledged every one of them."""
+
+    async def send_all(self, deliveries: Sequence[tuple[str, KafkaRecord]]) -> None:
+        """Produce each ``(topic, record)``, in order, and wait for the acknowledgements."""
+
+
+async def start_producer(connection: KafkaConnection) -> AIOKafkaProducer:
+    """A started producer that waits for every in-sync replica; KafkaUnavailableError if none.
+
+    Idempotence stays off: the embedded broker cannot do it, and the event id (the audit
+    sequence, on the audit topic) is the idempotency key end to end anyway.
+    """
+    producer = AIOKafkaProducer(**connection.client_kwargs(), acks="all", enable_idempotence=False)
+    try:
+        await producer.start()
+    except (KafkaError, OSError) as exc:
+        await producer.stop()
+        raise connection.unavailable(exc) from exc
+    return producer
+
+
+class AcknowledgedSender:
+    """Produces with aiokafka directly, so that the headers go out exactly as given."""
+
+    __slots__ = ("_producer",)
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def send_all(self, deliveries: Sequence[tuple[str, KafkaRecord]]) -> None:
+        """Produce each ``(topic, record)``, in order, and wait for the acknowledgements."""
+        # Queue everything first so that aiokafka batches it, then wait for every
+        # acknowledgement; records with one key go to one partition in the order queued.
+        pending = [
+            await self._producer.send(
+                topic, record.value, key=record.key or None, headers=list(record.headers)
+            )
+            for topic, record in deliveries
+        ]
+        if pending:
+            await asyncio.gather(*pending)
