@@ -20,7 +20,7 @@ from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog, AuditRecord, record_json
 from consent.errors import AuditChainBrokenError
-from tests.audit_stream.conftest import delete_audit_topic, recreate_audit_topic, stream_settings
+from tests.audit_stream.harness import delete_audit_topic, recreate_audit_topic, stream_settings
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape

@@ -44,3 +44,20 @@ def test_configured_bootstrap_turns_the_embedded_broker_off(
 ) -> None:
     clean_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", "kafka-1:9093,kafka-2:9093")
     assert not load_settings().uses_embedded_broker
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SAATTAJA_AUDIT_STREAM_POLL_SECONDS", "0"),
+        ("SAATTAJA_AUDIT_STREAM_BATCH_SIZE", "0"),
+        ("SAATTAJA_AUDIT_STREAM_FORMAT", "xml"),
+        ("SAATTAJA_AUDIT_STREAM_METRICS_PORT", "70000"),
+    ],
+)
+def test_a_bad_audit_stream_setting_fails_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    clean_environment.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings()

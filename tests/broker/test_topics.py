@@ -7,6 +7,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from broker.cli.topics_command import format_creation
 from broker.embedded import free_port
 from broker.errors import ConfigurationError, KafkaUnavailableError
 from broker.kafka import KafkaConnection
@@ -14,6 +15,7 @@ from broker.registry import Organisation, OrganisationRegistry
 from broker.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
+    TopicCreation,
     TopicDescription,
     create_topics,
     describe_topics,
@@ -22,6 +24,7 @@ from broker.topics import (
     topic_plan,
 )
 from schemas import OrganisationKind
+from tests.audit_stream.harness import delete_audit_topic
 from tests.broker.conditions import eventually
 
 
@@ -151,3 +154,26 @@ async def test_saattaja_topics_the_registry_no_longer_lists_are_described_too(
     leftover = described[outbox_topic(fresh_registry.ids[0])]
     assert leftover.exists
     assert not leftover.planned
+
+
+@pytest.mark.kafka
+async def test_the_audit_topic_is_created_with_one_partition_whatever_the_others_get(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    await delete_audit_topic(connection)  # the audit stream tests take turns with it too
+
+    creation = await create_topics(connection, fresh_registry, 3)
+
+    described = {d.name: d for d in await describe_topics(connection, fresh_registry)}
+    assert AUDIT_TOPIC in creation.created
+    assert described[AUDIT_TOPIC].partitions == 1
+    assert described[outbox_topic(fresh_registry.ids[0])].partitions == 3
+
+
+def test_the_creation_summary_says_the_audit_topic_has_one_partition() -> None:
+    creation = TopicCreation(created=("saattaja.a.outbox", AUDIT_TOPIC), existing=())
+
+    summary = format_creation(creation, bootstrap="kafka:9092", partitions=3)
+
+    assert "2 created (3 partitions each; saattaja.audit 1" in summary

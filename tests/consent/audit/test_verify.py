@@ -237,3 +237,48 @@ def test_canonical_encoding_is_what_any_json_library_gives_with_the_documented_r
     )
     documented = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_encoding(fields) == documented.encode("utf-8")
+
+
+async def test_the_head_of_an_empty_log_is_none(engine: AsyncEngine) -> None:
+    assert await AuditLog(engine).head() is None
+
+
+async def test_the_head_is_the_record_appended_last(log: AuditLog) -> None:
+    assert await log.head() == await _anchor_at(log, RECORDS)
+
+
+async def test_follow_after_a_record_gives_the_records_after_it_in_order(log: AuditLog) -> None:
+    after = await _anchor_at(log, 2)
+
+    followed = [record.sequence async for record in log.follow(after, batch_size=2)]
+
+    assert followed == [3, 4, 5]
+
+
+async def test_follow_from_the_start_gives_every_record(log: AuditLog) -> None:
+    assert [record.sequence async for record in log.follow(None)] == [1, 2, 3, 4, 5]
+
+
+async def test_follow_after_a_record_the_log_does_not_go_on_from_raises_naming_the_next(
+    log: AuditLog,
+) -> None:
+    elsewhere = ChainAnchor(2, "f" * 64)
+
+    with pytest.raises(AuditChainBrokenError, match=r"broken at record 3 \(reordered\)"):
+        [record async for record in log.follow(elsewhere)]
+
+
+async def test_follow_stops_at_a_changed_record_after_giving_those_before_it(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "UPDATE audit_records SET reason = 'tampered' WHERE sequence = 4")
+    followed: list[int] = []
+
+    async def follow() -> None:
+        async for record in log.follow(None):
+            followed.append(record.sequence)
+
+    with pytest.raises(AuditChainBrokenError, match=r"broken at record 4 \(altered\)"):
+        await follow()
+
+    assert followed == [1, 2, 3]

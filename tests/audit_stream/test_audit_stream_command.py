@@ -1,0 +1,100 @@
+"""``saattaja audit stream``, end to end in-process on a real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from broker.cli import main
+from broker.kafka import KafkaConnection
+from broker.topics import AUDIT_TOPIC
+from consent.audit import AuditLog, AuditRecord
+from consent.database import create_database_engine
+from tests.broker.reading import read_topic
+from tests.consent.audit.entries import HOUR, SECRET, T0, entry, execute
+
+pytestmark = [pytest.mark.kafka]
+
+
+@pytest.fixture
+def environment(
+    monkeypatch: pytest.MonkeyPatch,
+    connection: KafkaConnection,
+    registry_file: Path,
+    migrated_database_url: str,
+) -> str:
+    """The command's settings: the test broker and a migrated database of the test's own."""
+    for name in list(os.environ):
+        if name.startswith("SAATTAJA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SAATTAJA_KAFKA_BOOTSTRAP", connection.bootstrap)
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", migrated_database_url)
+    monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    monkeypatch.setenv("SAATTAJA_PSEUDONYM_SECRET", SECRET)
+    return migrated_database_url
+
+
+def append(url: str, count: int) -> list[AuditRecord]:
+    async def run() -> list[AuditRecord]:
+        engine = create_database_engine(url)
+        try:
+            return await AuditLog(engine).append(
+                [entry(event_id=uuid.uuid4(), decided_at=T0 + n * HOUR) for n in range(count)]
+            )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def tamper(url: str, statement: str) -> None:
+    async def run() -> None:
+        engine = create_database_engine(url)
+        try:
+            await execute(engine, statement)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_once_writes_the_log_and_says_where_the_topic_ends(
+    environment: str, connection: KafkaConnection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = append(environment, 2)
+
+    assert main(["audit", "stream", "--once"]) == 0
+    first = capsys.readouterr().out
+    assert main(["audit", "stream", "--once"]) == 0
+    second = capsys.readouterr().out
+
+    last = f"{records[-1].sequence}:{records[-1].hash}"
+    assert f"2 audit records written to {AUDIT_TOPIC}; it ends at record {last}" in first
+    assert f"0 audit records written to {AUDIT_TOPIC}; it ends at record {last}" in second
+    assert len(asyncio.run(read_topic(connection, AUDIT_TOPIC))) == 2
+
+
+def test_once_on_a_changed_log_exits_1_naming_the_record(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(environment, 3)
+    tamper(environment, "UPDATE audit_records SET recipient = sender WHERE sequence = 2")
+
+    assert main(["audit", "stream", "--once"]) == 1
+
+    assert re.search(r"audit chain broken at record 2 \(altered\)", capsys.readouterr().err)
+
+
+def test_an_unknown_option_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "stream", "--forever"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("usage: saattaja")
+    assert "unrecognized arguments: --forever" in error
