@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings
 from adapters.fhir_rest import FhirRestSettings
 from adapters.sdk import AdapterHealth, AdapterSettings, ReceiverStatus, RelayStatus
 from adapters.sdk.metrics import AdapterMetrics
+from broker.audit_stream import AuditStreamMetrics
 from broker.router.metrics import RouterMetrics
 from broker.settings import SaattajaSettings
 
@@ -27,11 +28,11 @@ SYSTEMD_ANALYZE: Final = shutil.which("systemd-analyze")
 
 
 def served_metric_names() -> set[str]:
-    """Every sample name a router and an adapter serve on /metrics."""
+    """Every sample name a router, an adapter and the audit stream serve on /metrics."""
     adapter = AdapterMetrics("kela", RelayStatus(), ReceiverStatus())
     adapter.refresh(AdapterHealth(outbox_unsent=0, outbox_oldest_age_seconds=0.0, parked=0))
     names = set()
-    for registry in (RouterMetrics().registry, adapter.registry):
+    for registry in (RouterMetrics().registry, adapter.registry, AuditStreamMetrics().registry):
         text = generate_latest(registry).decode()
         for family in text_string_to_metric_families(text):
             # A labelled gauge not yet set has a family but no samples.
@@ -78,6 +79,7 @@ def variables_of(*models: type[BaseSettings]) -> set[str]:
     ("example", "models"),
     [
         ("router.env.example", (SaattajaSettings,)),
+        ("audit-stream.env.example", (SaattajaSettings,)),
         ("adapter.env.example", (SaattajaSettings, AdapterSettings, FhirRestSettings)),
     ],
 )
@@ -98,7 +100,12 @@ def test_an_environment_example_names_only_real_settings_with_valid_values(
 @pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")
 @pytest.mark.parametrize(
     "unit",
-    ["saattaja-router.service", "saattaja-adapter@.service", "saattaja-adapter@fhir_rest.service"],
+    [
+        "saattaja-router.service",
+        "saattaja-audit-stream.service",
+        "saattaja-adapter@.service",
+        "saattaja-adapter@fhir_rest.service",
+    ],
 )
 def test_a_systemd_unit_passes_systemd_analyze(unit: str, tmp_path: Path) -> None:
     source = DEPLOY / "systemd" / re.sub(r"@[^.]+\.", "@.", unit)
@@ -120,6 +127,7 @@ def test_a_systemd_unit_passes_systemd_analyze(unit: str, tmp_path: Path) -> Non
     ("unit", "command"),
     [
         ("saattaja-router.service", ["router"]),
+        ("saattaja-audit-stream.service", ["audit", "stream"]),
         ("saattaja-adapter@.service", ["adapter", "run", "fhir_rest"]),
     ],
 )

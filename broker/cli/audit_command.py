@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broker.audit_stream import AuditStreamService
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
-from broker.errors import UnknownOrganisationError
+from broker.errors import AuditStreamError, UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
@@ -53,6 +53,8 @@ from schemas import (
 __all__ = ["register"]
 
 _T = TypeVar("_T")
+CHAIN_BROKEN_EXIT_STATUS: Final = 3
+"""What ``audit stream`` exits with at a record that does not follow the chain."""
 # A pseudonym (HMAC-SHA-256) and a record hash (SHA-256) alike: 64 hex digits.
 _HEX_256_BITS: Final = re.compile(r"^[0-9a-fA-F]{64}$")
 _EVENT_TYPE_PREFIX: Final = "fi.saattaja."
@@ -319,7 +321,13 @@ def _stream(args: argparse.Namespace) -> int:
                 )
                 await until_shutdown(shutdown, service.run())
 
-    asyncio.run(stream())
+    try:
+        asyncio.run(stream())
+    except (AuditChainBrokenError, AuditStreamError) as exc:
+        # An exit status of its own, so that a supervisor restarts the stream after an
+        # outage at start but not into the same broken record again.
+        print(f"saattaja: error: {exc}", file=sys.stderr)
+        return CHAIN_BROKEN_EXIT_STATUS
     return 0
 
 

@@ -79,13 +79,13 @@ def test_once_writes_the_log_and_says_where_the_topic_ends(
     assert len(asyncio.run(read_topic(connection, AUDIT_TOPIC))) == 2
 
 
-def test_once_on_a_changed_log_exits_1_naming_the_record(
+def test_once_on_a_changed_log_exits_3_naming_the_record(
     environment: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     append(environment, 3)
     tamper(environment, "UPDATE audit_records SET recipient = sender WHERE sequence = 2")
 
-    assert main(["audit", "stream", "--once"]) == 1
+    assert main(["audit", "stream", "--once"]) == 3
 
     assert re.search(r"audit chain broken at record 2 \(altered\)", capsys.readouterr().err)
 
@@ -98,3 +98,13 @@ def test_an_unknown_option_prints_the_usage(capsys: pytest.CaptureFixture[str]) 
     error = capsys.readouterr().err
     assert error.startswith("usage: saattaja")
     assert "unrecognized arguments: --forever" in error
+
+
+def test_a_database_that_does_not_answer_exits_1_so_that_a_supervisor_starts_it_again(
+    environment: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
+
+    assert main(["audit", "stream", "--once"]) == 1
+
+    assert "saattaja: error:" in capsys.readouterr().err
