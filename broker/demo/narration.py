@@ -14,6 +14,7 @@ from broker.demo.sources import feeding_address
 from broker.demo.stack import DemoStack, FhirSystem, FolderSystem, SqlSystem
 from broker.indicators import HELSINKI
 from broker.registry import OrganisationRegistry
+from broker.topics import AUDIT_TOPIC
 from consent.audit import PERMIT, AuditRecord
 from consent.decisions import ReasonCode
 from schemas import (
@@ -135,6 +136,11 @@ class Narrator:
         """Where everything listens, and where each organisation's records are fed."""
         self.say(f"Kafka-protocol broker: {stack.bootstrap}")
         self.say(f"Router running; consent and audit stores: {stack.folder / 'saattaja.db'}")
+        if stack.audit_stream is not None:
+            self.say(
+                f"Audit stream running: each decision also goes to {AUDIT_TOPIC} with its hash "
+                f"(kcat -b {stack.bootstrap} -t {AUDIT_TOPIC} -C)"
+            )
         for organisation in stack.registry:
             system = stack.systems[organisation.id]
             self.say(

@@ -24,6 +24,7 @@ from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.file_drop import FileDropAdapter, FileDropSettings
 from adapters.sdk import Adapter, AdapterRuntime, AdapterSettings
 from adapters.sql_outbox import SqlOutboxAdapter, SqlOutboxSettings, create_tables
+from broker.audit_stream import AuditStreamService
 from broker.demo.clock import DemoClock
 from broker.embedded import EmbeddedBroker
 from broker.kafka import KafkaConnection
@@ -102,6 +103,9 @@ class DemoStack:
         self._exits = AsyncExitStack()
         self.systems: dict[str, SourceSystem] = {}
         self.router: RouterService | None = None
+        self.audit_stream: AuditStreamService | None = None
+        """Runs only on a broker of the demo's own: the demo's database is new at each start,
+        and a cluster's audit topic holds the log of another."""
         self.audit: AuditLog | None = None
         self.consents: ConsentStore | None = None
         self.engine: AsyncEngine | None = None
@@ -111,6 +115,7 @@ class DemoStack:
         """The router's clock: the journey moves it on when working days pass in the story."""
         self.bootstrap = ""
         self._removed = False
+        self._owns_broker = False
         self.pseudonymiser = Pseudonymiser(self._settings.require_pseudonym_secret())
         self.codec = EventCodec(self.pseudonymiser, self._settings.max_event_bytes)
 
@@ -151,6 +156,12 @@ class DemoStack:
         self.router = await self._exits.enter_async_context(
             RouterService(self._settings, self.registry, connection, clock=self.clock)
         )
+        if self._owns_broker:
+            self.audit_stream = await self._exits.enter_async_context(
+                AuditStreamService(self._settings, self.registry, connection)
+            )
+            streaming = asyncio.create_task(self.audit_stream.run())
+            self._exits.push_async_callback(_cancel, streaming)
         for organisation in self.registry:
             await self._start_adapter(organisation, connection)
 
@@ -168,6 +179,7 @@ class DemoStack:
             broker = EmbeddedBroker.from_settings(self._settings, port=port)
             await self._exits.enter_async_context(broker)
             self._bootstrap = broker.bootstrap
+            self._owns_broker = True
         self.bootstrap = self._bootstrap
         self._settings = self._settings.model_copy(update={"kafka_bootstrap": self._bootstrap})
         return KafkaConnection.from_settings(self._settings, bootstrap=self._bootstrap)
@@ -245,3 +257,8 @@ async def _bound(adapter: FhirRestAdapter) -> None:
         # The adapter shows its port as an attribute only, so there is nothing to await.
         while adapter.port is None:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
