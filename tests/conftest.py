@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.embedded import EmbeddedBroker
 from broker.registry import OrganisationRegistry
+from tests.router.tcp_proxy import TcpProxy
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 SHIPPED_REGISTRY: Final = REPO_ROOT / "deploy" / "organisations.yaml"
@@ -141,6 +142,18 @@ async def migrated_database_url(database_url: str) -> str:
 
     await upgrade_database(database_url)
     return database_url
+
+
+@pytest.fixture
+async def proxy(postgres_database_url: str) -> AsyncIterator[TcpProxy]:
+    """A cuttable path to the test's PostgreSQL database (``postgres_database_url``)."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    url = make_url(postgres_database_url)
+    tcp_proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await tcp_proxy.start()
+    yield tcp_proxy
+    await tcp_proxy.cut()
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from tests.audit_stream.harness import delete_audit_topic, recreate_audit_topic,
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
-from tests.consent.audit.entries import HOUR, PSEUDONYM, T0, entry, execute, refusal
+from tests.consent.audit.entries import HOUR, PSEUDONYM, T0, cut_after, entry, execute, refusal
 
 pytestmark = [pytest.mark.kafka]
 
@@ -192,17 +192,11 @@ async def test_a_log_that_ends_before_the_record_the_topic_holds_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    records = await append(log, 4)
+    await append(log, 4)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         await stream.ship_once()
-    # Cut from the end with the head rewound: a chain that verify alone finds whole.
-    await execute(engine, "DELETE FROM audit_records WHERE sequence > 2")
-    await execute(
-        engine,
-        "UPDATE audit_chain_head SET sequence = 2, hash = :hash",
-        hash=records[1].hash,
-    )
-    assert (await log.verify()).ok
+    await cut_after(engine, log, 2)
+    assert (await log.verify()).ok  # what the chain alone cannot see
 
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         with pytest.raises(AuditChainBrokenError, match=r"holds record 4 .* ends at record 2"):
@@ -216,14 +210,11 @@ async def test_a_log_written_again_after_the_topic_was_filled_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    records = await append(log, 3)
+    await append(log, 3)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         await stream.ship_once()
-    # Cut after record 1 and written again, hashed anew: as long as before, and longer.
-    await execute(engine, "DELETE FROM audit_records WHERE sequence > 1")
-    await execute(
-        engine, "UPDATE audit_chain_head SET sequence = 1, hash = :hash", hash=records[0].hash
-    )
+    # Cut after record 1 and written again, hashed anew: longer than before.
+    await cut_after(engine, log, 1)
     await append(log, 3, start=10)
     assert (await log.verify()).ok
 
@@ -241,13 +232,10 @@ async def test_a_log_written_again_up_to_the_topics_end_exactly_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    records = await append(log, 2)
+    await append(log, 2)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         await stream.ship_once()
-    await execute(engine, "DELETE FROM audit_records WHERE sequence > 1")
-    await execute(
-        engine, "UPDATE audit_chain_head SET sequence = 1, hash = :hash", hash=records[0].hash
-    )
+    await cut_after(engine, log, 1)
     [rewritten] = await append(log, 1, start=10)
 
     async with audit_stream(connection, migrated_database_url, registry) as stream:

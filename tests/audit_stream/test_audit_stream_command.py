@@ -16,7 +16,7 @@ from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog, AuditRecord
 from consent.database import create_database_engine
 from tests.broker.reading import read_topic
-from tests.consent.audit.entries import HOUR, SECRET, T0, entry, execute
+from tests.consent.audit.entries import HOUR, SECRET, T0, entry, tamper
 
 pytestmark = [pytest.mark.kafka]
 
@@ -50,17 +50,6 @@ def append(url: str, count: int) -> list[AuditRecord]:
             await engine.dispose()
 
     return asyncio.run(run())
-
-
-def tamper(url: str, statement: str) -> None:
-    async def run() -> None:
-        engine = create_database_engine(url)
-        try:
-            await execute(engine, statement)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
 
 
 def test_once_writes_the_log_and_says_where_the_topic_ends(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -23,16 +22,6 @@ from tests.consent.audit.entries import entry
 from tests.router.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-async def proxy(postgres_database_url: str) -> AsyncIterator[TcpProxy]:
-    """A cuttable path to the test's PostgreSQL database."""
-    url = make_url(postgres_database_url)
-    tcp_proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await tcp_proxy.start()
-    yield tcp_proxy
-    await tcp_proxy.cut()
 
 
 async def test_the_stream_pauses_while_the_database_is_gone_and_ships_all_after(

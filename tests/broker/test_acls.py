@@ -24,7 +24,7 @@ from broker.topics import (
 SH = shutil.which("sh") or "/bin/sh"
 
 
-def plan(registry: OrganisationRegistry) -> list[AclBinding]:
+def plan(registry: OrganisationRegistry, *audit_readers: str) -> list[AclBinding]:
     return access_plan(
         registry,
         router_principal="User:router",
@@ -32,6 +32,7 @@ def plan(registry: OrganisationRegistry) -> list[AclBinding]:
         adapter_principal=lambda organisation: f"User:adapter-{organisation.id}",
         adapter_group=lambda organisation: f"group-{organisation.id}",
         audit_stream_principal="User:audit-stream",
+        audit_readers=audit_readers,
     )
 
 
@@ -79,15 +80,7 @@ def test_the_audit_stream_writes_the_audit_topic_and_reads_where_it_ends_only(
 
 
 def test_an_audit_reader_reads_the_audit_topic_only(registry: OrganisationRegistry) -> None:
-    bindings = access_plan(
-        registry,
-        router_principal="User:router",
-        router_group="routers",
-        adapter_principal=lambda organisation: f"User:adapter-{organisation.id}",
-        adapter_group=lambda organisation: f"group-{organisation.id}",
-        audit_stream_principal="User:audit-stream",
-        audit_readers=["User:siem"],
-    )
+    bindings = plan(registry, "User:siem")
 
     assert granted(bindings, "User:siem") == {("Read", "topic", AUDIT_TOPIC)}
 

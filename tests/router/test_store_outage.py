@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
@@ -20,16 +18,6 @@ from tests.router.harness import Harness, running_router
 from tests.router.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-async def proxy(postgres_database_url: str) -> AsyncIterator[TcpProxy]:
-    """A cuttable path to the test's PostgreSQL database."""
-    url = make_url(postgres_database_url)
-    tcp_proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await tcp_proxy.start()
-    yield tcp_proxy
-    await tcp_proxy.cut()
 
 
 @pytest.fixture

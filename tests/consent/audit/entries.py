@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -9,7 +10,8 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.audit import AuditEntry
+from consent.audit import AuditEntry, AuditLog
+from consent.database import create_database_engine
 from schemas import DataCategory, OrganisationKind, Pseudonymiser
 from schemas.examples import EXAMPLE_ORGANISATIONS
 
@@ -96,3 +98,31 @@ async def execute(engine: AsyncEngine, *statements: str, **parameters: object) -
     async with engine.begin() as connection:
         for statement in statements:
             await connection.execute(sa.text(statement), parameters)
+
+
+def tamper(url: str, statement: str) -> None:
+    """Run raw SQL on the database at ``url`` from synchronous code, as a CLI test does."""
+
+    async def run() -> None:
+        engine = create_database_engine(url)
+        try:
+            await execute(engine, statement)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+async def cut_after(engine: AsyncEngine, log: AuditLog, sequence: int) -> None:
+    """Delete the records after ``sequence`` and rewind the chain head to match.
+
+    A chain cut so is whole to verify: only an anchor kept outside the database shows it.
+    """
+    [last] = [record async for record in log.query() if record.sequence == sequence]
+    await execute(engine, "DELETE FROM audit_records WHERE sequence > :last", last=sequence)
+    await execute(
+        engine,
+        "UPDATE audit_chain_head SET sequence = :last, hash = :hash",
+        last=last.sequence,
+        hash=last.hash,
+    )

@@ -29,8 +29,8 @@ from tests.consent.audit.entries import (
     TYOLLISYYS,
     TYP,
     entry,
-    execute,
     refusal,
+    tamper,
 )
 from tests.consent.builders import grant, revocation
 
@@ -63,17 +63,6 @@ def append(url: str, *entries: AuditEntry) -> None:
         try:
             for decision in entries:
                 await AuditLog(engine).append([decision])
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
-def tamper(url: str, statement: str) -> None:
-    async def run() -> None:
-        engine = create_database_engine(url)
-        try:
-            await execute(engine, statement)
         finally:
             await engine.dispose()
 

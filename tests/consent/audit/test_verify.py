@@ -19,7 +19,16 @@ from consent.audit import (
     canonical_encoding,
 )
 from consent.errors import AuditChainBrokenError
-from tests.consent.audit.entries import HOUR, KELA, T0, TYOLLISYYS, entry, execute, refusal
+from tests.consent.audit.entries import (
+    HOUR,
+    KELA,
+    T0,
+    TYOLLISYYS,
+    cut_after,
+    entry,
+    execute,
+    refusal,
+)
 
 RECORDS = 5
 
@@ -142,18 +151,6 @@ async def _anchor_at(log: AuditLog, sequence: int) -> ChainAnchor:
     return ChainAnchor(record.sequence, record.hash)
 
 
-async def _cut_after(engine: AsyncEngine, log: AuditLog, sequence: int) -> None:
-    """Delete the records after ``sequence`` and rewind the chain head to match."""
-    last = await _anchor_at(log, sequence)
-    await execute(engine, "DELETE FROM audit_records WHERE sequence > :last", last=sequence)
-    await execute(
-        engine,
-        "UPDATE audit_chain_head SET sequence = :last, hash = :hash",
-        last=last.sequence,
-        hash=last.hash,
-    )
-
-
 async def test_a_record_noted_earlier_and_still_unchanged_verifies(log: AuditLog) -> None:
     anchors = [await _anchor_at(log, 2), await _anchor_at(log, RECORDS)]
 
@@ -167,7 +164,7 @@ async def test_records_cut_from_the_end_with_the_head_rewound_pass_without_an_an
     engine: AsyncEngine, log: AuditLog
 ) -> None:
     noted = await _anchor_at(log, RECORDS)
-    await _cut_after(engine, log, 3)
+    await cut_after(engine, log, 3)
 
     unanchored = await log.verify()
     anchored = await log.verify(anchors=[noted])
@@ -183,7 +180,7 @@ async def test_an_end_written_again_and_hashed_anew_is_found_at_the_record_noted
     engine: AsyncEngine, log: AuditLog
 ) -> None:
     noted = await _anchor_at(log, RECORDS)
-    await _cut_after(engine, log, 3)
+    await cut_after(engine, log, 3)
     for hours in (20, 21):  # the same number of records, other decisions
         await log.append([refusal(event_id=uuid.uuid4(), decided_at=T0 + hours * HOUR)])
 
