@@ -157,6 +157,21 @@ async def proxy(postgres_database_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest.fixture
+async def via_proxy(postgres_database_url: str, proxy: TcpProxy) -> str:
+    """The URL of the test's migrated PostgreSQL database, through the cuttable path."""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    from consent.database import upgrade_database  # noqa: PLC0415
+
+    await upgrade_database(postgres_database_url)
+    return (
+        make_url(postgres_database_url)
+        .set(host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture
 async def engine(migrated_database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on a migrated database: SQLite in a file, then PostgreSQL."""
     from consent.database import create_database_engine  # noqa: PLC0415

@@ -6,14 +6,13 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from broker.audit_stream import AuditStreamService
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog
-from consent.database import create_database_engine, upgrade_database
+from consent.database import create_database_engine
 from tests.audit_stream.harness import stream_settings
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
@@ -27,15 +26,10 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 async def test_the_stream_pauses_while_the_database_is_gone_and_ships_all_after(
     connection: KafkaConnection,
     postgres_database_url: str,
+    via_proxy: str,
     proxy: TcpProxy,
     registry: OrganisationRegistry,
 ) -> None:
-    await upgrade_database(postgres_database_url)
-    via_proxy = (
-        make_url(postgres_database_url)
-        .set(host="127.0.0.1", port=proxy.port)
-        .render_as_string(hide_password=False)
-    )
     direct = create_database_engine(postgres_database_url)
     log = AuditLog(direct)
     settings = stream_settings(connection, via_proxy, audit_stream_metrics_port=0)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
-from sqlalchemy.engine import make_url
 
 from broker.registry import OrganisationRegistry
 from broker.topics import outbox_topic
-from consent.database import upgrade_database
 from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
 from tests.broker.scraping import health, sample, scrape
@@ -18,17 +16,6 @@ from tests.router.harness import Harness, running_router
 from tests.router.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-@pytest.fixture
-async def via_proxy(postgres_database_url: str, proxy: TcpProxy) -> str:
-    """The URL of the test's migrated PostgreSQL database, through the cuttable path."""
-    await upgrade_database(postgres_database_url)
-    return (
-        make_url(postgres_database_url)
-        .set(host="127.0.0.1", port=proxy.port)
-        .render_as_string(hide_password=False)
-    )
 
 
 async def _committed(harness: Harness) -> int:
