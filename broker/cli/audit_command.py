@@ -16,7 +16,7 @@ from typing import Any, Final, TextIO, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.audit_stream import AuditStreamService
+from broker.audit_stream import AuditStreamService, last_shipped
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
 from broker.errors import AuditStreamError, UnknownOrganisationError
@@ -90,6 +90,12 @@ def register(commands: Any) -> None:
         default=[],
         help="an audit record noted by an earlier verify, which must still be there "
         "unchanged (repeatable)",
+    )
+    verify.add_argument(
+        "--anchor-from-topic",
+        action="store_true",
+        help=f"also take as an anchor the record {AUDIT_TOPIC} ends with, which the audit "
+        "stream wrote there (connects to Kafka)",
     )
     verify.add_argument(
         "--consent-anchor",
@@ -272,6 +278,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if args.anchor_from_topic:
+        shipped = asyncio.run(last_shipped(KafkaConnection.from_settings(settings)))
+        if shipped is None:
+            print(f"{AUDIT_TOPIC} holds no audit record yet: no anchor taken from it")
+        else:
+            print(f"anchor taken from {AUDIT_TOPIC}: {shipped}")
+            args.anchor.append(shipped)
 
     async def verify(engine: AsyncEngine) -> tuple[VerificationResult, VerificationResult]:
         decisions = await AuditLog(engine).verify(anchors=args.anchor)

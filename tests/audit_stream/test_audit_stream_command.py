@@ -16,7 +16,7 @@ from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog, AuditRecord
 from consent.database import create_database_engine
 from tests.broker.reading import read_topic
-from tests.consent.audit.entries import HOUR, SECRET, T0, entry, tamper
+from tests.consent.audit.entries import HOUR, SECRET, T0, cut_after, entry, tamper
 
 pytestmark = [pytest.mark.kafka]
 
@@ -97,3 +97,50 @@ def test_a_database_that_does_not_answer_exits_1_so_that_a_supervisor_starts_it_
     assert main(["audit", "stream", "--once"]) == 1
 
     assert "saattaja: error:" in capsys.readouterr().err
+
+
+def test_verify_takes_the_record_the_topic_ends_with_as_an_anchor(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = append(environment, 2)
+    assert main(["audit", "stream", "--once"]) == 0
+    capsys.readouterr()
+
+    assert main(["audit", "verify", "--anchor-from-topic"]) == 0
+
+    out = capsys.readouterr().out
+    anchor = f"{records[-1].sequence}:{records[-1].hash}"
+    assert f"anchor taken from {AUDIT_TOPIC}: {anchor}" in out
+    assert f"anchors found unchanged: {anchor}" in out
+
+
+def test_verify_with_the_topics_anchor_finds_records_cut_from_the_end_of_the_log(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(environment, 4)
+    assert main(["audit", "stream", "--once"]) == 0
+    asyncio.run(_cut_after(environment, 2))
+
+    assert main(["audit", "verify"]) == 0  # what the chain alone cannot see
+    capsys.readouterr()
+    assert main(["audit", "verify", "--anchor-from-topic"]) == 1
+
+    assert "record 4 was noted earlier" in capsys.readouterr().err
+
+
+def test_verify_says_when_the_topic_holds_no_record_to_take_as_an_anchor(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(environment, 1)
+
+    assert main(["audit", "verify", "--anchor-from-topic"]) == 0
+
+    assert f"{AUDIT_TOPIC} holds no audit record yet" in capsys.readouterr().out
+
+
+async def _cut_after(url: str, sequence: int) -> None:
+    engine = create_database_engine(url)
+    try:
+        await cut_after(engine, AuditLog(engine), sequence)
+    finally:
+        await engine.dispose()
