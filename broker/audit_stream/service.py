@@ -141,9 +141,15 @@ class AuditStreamService:
         Waits and retries while the audit store or Kafka is unavailable. Raises
         AuditChainBrokenError (or AuditStreamError) when the chain it follows is broken.
         """
+        self.status.running = True
+        try:
+            await self._ship_as_appended()
+        finally:
+            self.status.running = False
+
+    async def _ship_as_appended(self) -> None:
         shipper, log = self._started(), self._log
         assert log is not None  # noqa: S101 - set with the shipper
-        self.status.running = True
         delay = _FIRST_RETRY_SECONDS
         resumed = False
         while True:
@@ -164,7 +170,6 @@ class AuditStreamService:
             except (AuditChainBrokenError, AuditStreamError) as exc:
                 self.metrics.broken()
                 self.status.stopped_reason = str(exc)
-                self.status.running = False
                 _log.error("audit_stream_stopped_at_broken_chain", reason=str(exc))
                 raise
             delay = _FIRST_RETRY_SECONDS
@@ -174,14 +179,14 @@ class AuditStreamService:
                 await asyncio.sleep(self._settings.audit_stream_poll_seconds)
 
     async def health(self) -> Health:
-        """Streaming, starting, paused and why, or stopped at a broken chain: /health's answer."""
+        """/health's answer: streaming, paused and why, stopped at a broken chain, or idle."""
         detail: dict[str, object] = {"shipped": self.status.shipped}
         if self.status.stopped_reason is not None:
             return Health(False, "stopped", {"reason": self.status.stopped_reason, **detail})
         if self.status.paused_reason is not None:
             return Health(False, "paused", {"reason": self.status.paused_reason, **detail})
         if not self.status.running:
-            return Health(False, "starting", detail)
+            return Health(False, "idle", detail)
         return Health(True, "streaming", detail)
 
     def _started(self) -> AuditShipper:

@@ -309,3 +309,21 @@ async def test_health_and_metrics_show_the_stream_and_how_far_behind_it_is(
     assert sample(samples, "saattaja_audit_stream_records_total") == 3
     assert sample(samples, "saattaja_audit_stream_behind_records") == 0
     assert sample(samples, "saattaja_audit_stream_paused") == 0
+
+
+async def test_health_says_idle_before_the_stream_runs_and_after_it_is_cancelled(
+    connection: KafkaConnection, migrated_database_url: str, registry: OrganisationRegistry
+) -> None:
+    async with audit_stream(
+        connection, migrated_database_url, registry, audit_stream_metrics_port=0
+    ) as stream:
+        before, _ = await health(stream.metrics_port)
+        running = asyncio.create_task(stream.run())
+        await eventually(lambda: stream.status.running, within=30, what="the stream runs")
+        during, _ = await health(stream.metrics_port)
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        after, body = await health(stream.metrics_port)
+
+    assert (before, during, after) == (503, 200, 503)
+    assert body["status"] == "idle"
