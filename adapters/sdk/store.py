@@ -2,7 +2,10 @@
 
 One file per adapter, beside it, never the consent database: it holds what this
 organisation's adapter has accepted but not yet handed to Kafka, and what it has received.
-The tables are created when the file is opened; there is nothing to migrate yet.
+The tables are created when the file is opened. The file carries the version of its layout
+(SQLite's ``user_version``): an adapter refuses a file that a newer one wrote, whose
+layout it does not know, rather than read it wrongly or lose what it holds. A file of an
+older layout is brought up to this one as it is opened.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from sqlalchemy import (
     Column,
@@ -34,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from adapters.sdk.errors import LocalStoreError
 from schemas import KafkaHeaders
 
-__all__ = ["AdapterStore", "dump_headers", "load_headers"]
+__all__ = ["LAYOUT_VERSION", "AdapterStore", "dump_headers", "load_headers"]
 
 # Times are Unix seconds (REAL): the ages in the health output are differences of them, and
 # SQLite has no time zone-aware column type to round-trip.
@@ -79,6 +82,10 @@ parked_events = Table(
     UniqueConstraint("topic", "partition", "offset", name="uq_adapter_parked_position"),
 )
 
+LAYOUT_VERSION: Final = 2
+"""The layout this code writes: 1 before the retry requests, 2 with them. A file from before
+versions were stamped reads 0 and is treated as 1."""
+
 # A table of its own rather than a column: opening a state file made before it adds it.
 retry_requests = Table(
     "adapter_retry_requests",
@@ -110,7 +117,10 @@ class AdapterStore:
         store = cls(path, engine)
         try:
             async with store.transaction("creating its tables") as connection:
+                await _check_layout(connection, path)
+                # Every change of layout so far only added tables, which this adds.
                 await connection.run_sync(metadata.create_all)
+                await connection.exec_driver_sql(f"PRAGMA user_version = {LAYOUT_VERSION}")
         except LocalStoreError:
             await engine.dispose()
             raise
@@ -131,6 +141,17 @@ class AdapterStore:
                 f"the adapter's state file {self.path} failed while {what} ({exc}): check "
                 "that the disk is not full and that only one adapter process uses the file"
             ) from exc
+
+
+async def _check_layout(connection: AsyncConnection, path: Path) -> None:
+    found = (await connection.exec_driver_sql("PRAGMA user_version")).scalar_one()
+    if found > LAYOUT_VERSION:
+        raise LocalStoreError(
+            f"the adapter's state file {path} has layout version {found}, written by a newer "
+            f"Saattaja; this one knows layouts up to {LAYOUT_VERSION}. Run the newer version "
+            "again (the file may hold events not yet sent or handed over), or point "
+            "SAATTAJA_ADAPTER_STATE_FILE elsewhere"
+        )
 
 
 def dump_headers(headers: KafkaHeaders) -> str:

@@ -1,0 +1,62 @@
+"""The adapter's state file carries its layout version; a newer layout is refused, not misread."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from adapters.sdk import LocalStoreError
+from adapters.sdk.store import LAYOUT_VERSION, AdapterStore
+
+
+def user_version(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as connection:
+        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+        return version
+
+
+def tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as connection:
+        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+
+
+async def test_a_new_state_file_carries_the_layout_version_of_this_code(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.db"
+
+    await (await AdapterStore.open(state_file)).close()
+
+    assert user_version(state_file) == LAYOUT_VERSION
+
+
+async def test_a_file_from_before_versions_were_stamped_is_brought_up_to_this_layout(
+    tmp_path: Path,
+) -> None:
+    state_file = tmp_path / "state.db"
+    await (await AdapterStore.open(state_file)).close()
+    with closing(sqlite3.connect(state_file)) as older:
+        older.execute("DROP TABLE adapter_retry_requests")
+        older.execute("PRAGMA user_version = 0")
+        older.commit()
+
+    await (await AdapterStore.open(state_file)).close()
+
+    assert user_version(state_file) == LAYOUT_VERSION
+    assert "adapter_retry_requests" in tables(state_file)
+
+
+async def test_a_file_of_a_newer_layout_is_refused_and_left_as_it_is(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.db"
+    await (await AdapterStore.open(state_file)).close()
+    with closing(sqlite3.connect(state_file)) as newer:
+        newer.execute(f"PRAGMA user_version = {LAYOUT_VERSION + 1}")
+        newer.execute("DROP TABLE adapter_retry_requests")  # a layout this code does not know
+        newer.commit()
+
+    with pytest.raises(LocalStoreError, match=f"layout version {LAYOUT_VERSION + 1}"):
+        await AdapterStore.open(state_file)
+
+    assert user_version(state_file) == LAYOUT_VERSION + 1
+    assert "adapter_retry_requests" not in tables(state_file)
