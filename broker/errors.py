@@ -2,6 +2,7 @@
 
 SaattajaBrokerError
 ├── AuditStreamError (RuntimeError)    the audit topic ends in a message the stream did not write
+├── AuditTopicTakenError (RuntimeError) another audit stream of the group holds the audit topic
 ├── ConfigurationError (ValueError)    a setting or the registry file is missing or wrong
 ├── UnknownOrganisationError (LookupError) no organisation of the registry has that id or OID
 ├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuditStreamError",
+    "AuditTopicTakenError",
     "ConfigurationError",
     "EmbeddedBrokerError",
     "KafkaUnavailableError",
@@ -51,3 +53,7 @@ class TopicError(SaattajaBrokerError, RuntimeError):
 
 class AuditStreamError(SaattajaBrokerError, RuntimeError):
     """The audit topic ends in a record that the audit stream did not write."""
+
+
+class AuditTopicTakenError(SaattajaBrokerError, RuntimeError):
+    """Another audit stream of the group holds the audit topic and ships the log."""

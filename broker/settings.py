@@ -180,7 +180,7 @@ class SaattajaSettings(BaseSettings):
     audit_stream_poll_seconds: float = Field(
         default=1.0,
         gt=0,
-        le=3_600,
+        le=60,
         description="How often the audit stream looks for records appended since its last look.",
     )
     audit_stream_batch_size: int = Field(
@@ -188,6 +188,19 @@ class SaattajaSettings(BaseSettings):
         ge=1,
         le=10_000,
         description="Audit records the audit stream reads and sends at a time.",
+    )
+    audit_stream_group_id: str = Field(
+        default="saattaja-audit-stream",
+        min_length=1,
+        description="Consumer group of the audit streams: one of them ships, the others stand "
+        "by to take over.",
+    )
+    audit_stream_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        le=300_000,
+        description="How long an audit stream that stops answering keeps the audit topic "
+        "before one standing by takes over.",
     )
     audit_stream_metrics_port: int | None = Field(
         default=None,

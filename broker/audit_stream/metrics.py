@@ -37,6 +37,11 @@ class AuditStreamMetrics:
             "1 while the stream waits because the audit store or Kafka is unavailable.",
             registry=self.registry,
         )
+        self._active = Gauge(
+            "saattaja_audit_stream_active",
+            "1 while this stream ships; 0 while another of its group does and it stands by.",
+            registry=self.registry,
+        )
         self._broken = Gauge(
             "saattaja_audit_stream_chain_broken",
             "1 once the stream stopped at an audit record that does not follow the chain "
@@ -59,6 +64,10 @@ class AuditStreamMetrics:
     def paused(self, waiting: bool) -> None:
         """Note that the stream waits for a store or Kafka, or no longer does."""
         self._paused.set(1 if waiting else 0)
+
+    def active(self, shipping: bool) -> None:
+        """Note whether this stream ships or stands by."""
+        self._active.set(1 if shipping else 0)
 
     def broken(self) -> None:
         """Note that the stream stopped at a broken chain."""

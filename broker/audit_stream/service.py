@@ -4,7 +4,8 @@ A SIEM, or an auditor's own copy, reads the audit topic; each message carries a 
 its sequence and hashes, so the reader can check the chain as it goes, and the topic is a
 copy of the log kept outside the database. While the audit store or Kafka is unavailable
 the stream waits and retries by itself; at a record that does not follow the chain it stops
-for good, because shipping it would pass off a changed log as whole.
+for good, because shipping it would pass off a changed log as whole. Several streams may
+run: their consumer group lets one ship, and the others stand by to take over.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream.metrics import AuditStreamMetrics
+from broker.audit_stream.ownership import StreamOwnership
 from broker.audit_stream.position import check_audit_topic, last_shipped
 from broker.audit_stream.shipper import AuditShipper
-from broker.errors import AuditStreamError, KafkaUnavailableError
+from broker.errors import AuditStreamError, AuditTopicTakenError, KafkaUnavailableError
 from broker.kafka import AcknowledgedSender, KafkaConnection, start_producer
 from broker.metrics import Health, MetricsServer
 from broker.registry import OrganisationRegistry
 from broker.settings import SaattajaSettings
+from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog, AuditRecord, ChainAnchor
 from consent.database import check_database_schema, create_database_engine
 from consent.errors import AuditChainBrokenError, StoreUnavailableError
@@ -34,6 +37,7 @@ __all__ = ["AuditStreamService", "AuditStreamStatus"]
 
 _log = structlog.get_logger(__name__)
 _FIRST_RETRY_SECONDS = 0.2
+_GROUP_WAIT_SECONDS = 0.1
 
 
 @dataclass(slots=True)
@@ -41,6 +45,8 @@ class AuditStreamStatus:
     """What integration staff and auditors want to know about the audit stream."""
 
     running: bool = False
+    standing_by: bool = False
+    """True while another stream of the group ships and this one waits to take over."""
     paused_reason: str | None = None
     """Why the stream waits, while the audit store or Kafka is unavailable."""
     stopped_reason: str | None = None
@@ -70,6 +76,7 @@ class AuditStreamService:
         self._producer: AIOKafkaProducer | None = None
         self._log: AuditLog | None = None
         self._shipper: AuditShipper | None = None
+        self._ownership: StreamOwnership | None = None
 
     @property
     def position(self) -> ChainAnchor | None:
@@ -92,6 +99,12 @@ class AuditStreamService:
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
         self._producer = await start_producer(self._connection)
+        self._ownership = StreamOwnership(
+            self._connection,
+            group_id=settings.audit_stream_group_id,
+            session_timeout_ms=settings.audit_stream_session_timeout_ms,
+        )
+        await self._ownership.start()
         self._log = AuditLog(self._engine)
         self._shipper = AuditShipper(
             self._log,
@@ -108,6 +121,8 @@ class AuditStreamService:
         if self._metrics_server is not None:
             await self._metrics_server.stop()
             self.metrics_port = None
+        if self._ownership is not None:
+            await self._ownership.stop()
         if self._producer is not None:
             await self._producer.stop()
         if self._engine is not None:
@@ -122,16 +137,24 @@ class AuditStreamService:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
-    async def ship_once(self) -> int:
+    async def ship_once(self, *, within: float = 30.0) -> int:
         """Ship what the log holds beyond the topic's end, once; how many records were shipped.
 
-        Raises KafkaUnavailableError or StoreUnavailableError rather than wait, and
+        Waits up to ``within`` seconds for the group to give this stream the topic (from a
+        running stream too, which stands by meanwhile), and raises AuditTopicTakenError if
+        it does not. Raises
+        KafkaUnavailableError or StoreUnavailableError rather than wait for them, and
         AuditChainBrokenError when the log does not go on from what the topic holds.
         """
-        shipper = self._started()
+        shipper, ownership = self._started()
         try:
-            await shipper.resume(await last_shipped(self._connection))
-            return await shipper.ship_available()
+            await self._wait_for_the_topic(ownership, within)
+            async with ownership.shipping():
+                await shipper.resume(await last_shipped(self._connection))
+                total = 0
+                while (shipped := await shipper.ship_next()) == shipper.batch_size:
+                    total += shipped
+                return total + shipped
         except KafkaError as exc:
             raise self._connection.unavailable(exc) from exc
 
@@ -148,21 +171,28 @@ class AuditStreamService:
             self.status.running = False
 
     async def _ship_as_appended(self) -> None:
-        shipper, log = self._started(), self._log
+        (shipper, ownership), log = self._started(), self._log
         assert log is not None  # noqa: S101 - set with the shipper
         delay = _FIRST_RETRY_SECONDS
-        resumed = False
+        resumed_in = -1  # the ownership generation where the topic's end was last read
         while True:
             try:
-                if not resumed:
-                    await shipper.resume(await last_shipped(self._connection))
-                    resumed = True
-                shipped = await shipper.ship_available()
+                if not await ownership.owns():
+                    self._stand_by(True)
+                    await asyncio.sleep(self._settings.audit_stream_poll_seconds)
+                    continue
+                self._stand_by(False)
+                async with ownership.shipping():
+                    if resumed_in != ownership.generation:
+                        # Newly given the topic, or after a failure: another stream, or
+                        # a batch whose acknowledgement was lost, may have written since.
+                        await shipper.resume(await last_shipped(self._connection))
+                        resumed_in = ownership.generation
+                    shipped = await shipper.ship_next()
                 head = await log.head()
             except (StoreUnavailableError, KafkaError, KafkaUnavailableError) as exc:
-                # After a Kafka failure the fate of the batch in hand is unknown: where the
-                # topic ends is read again, so that nothing is skipped or sent twice.
-                resumed = resumed and isinstance(exc, StoreUnavailableError)
+                if not isinstance(exc, StoreUnavailableError):
+                    resumed_in = -1  # the batch in hand may or may not be on the topic
                 self._pause(str(exc), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._settings.store_retry_max_seconds)
@@ -175,11 +205,11 @@ class AuditStreamService:
             delay = _FIRST_RETRY_SECONDS
             self._resume()
             self.metrics.looked(shipper.position, head)
-            if not shipped:
+            if shipped < shipper.batch_size:
                 await asyncio.sleep(self._settings.audit_stream_poll_seconds)
 
     async def health(self) -> Health:
-        """/health's answer: streaming, paused and why, stopped at a broken chain, or idle."""
+        """/health's answer: streaming or standing by; paused and why, stopped, or idle."""
         detail: dict[str, object] = {"shipped": self.status.shipped}
         if self.status.stopped_reason is not None:
             return Health(False, "stopped", {"reason": self.status.stopped_reason, **detail})
@@ -187,12 +217,31 @@ class AuditStreamService:
             return Health(False, "paused", {"reason": self.status.paused_reason, **detail})
         if not self.status.running:
             return Health(False, "idle", detail)
+        if self.status.standing_by:
+            return Health(True, "standby", detail)
         return Health(True, "streaming", detail)
 
-    def _started(self) -> AuditShipper:
-        if self._shipper is None:
+    def _started(self) -> tuple[AuditShipper, StreamOwnership]:
+        if self._shipper is None or self._ownership is None:
             raise RuntimeError("the audit stream is not started: call start() first")
-        return self._shipper
+        return self._shipper, self._ownership
+
+    async def _wait_for_the_topic(self, ownership: StreamOwnership, within: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not await ownership.owns():
+            if loop.time() >= deadline:
+                raise AuditTopicTakenError(
+                    f"the group {self._settings.audit_stream_group_id} did not give this "
+                    f"stream {AUDIT_TOPIC} within {within:g} s: another audit stream of the "
+                    "group holds it and ships the log, or Kafka is slow to let this one in"
+                )
+            await asyncio.sleep(_GROUP_WAIT_SECONDS)
+
+    def _stand_by(self, standing_by: bool) -> None:
+        if standing_by != self.status.standing_by:
+            self.status.standing_by = standing_by
+            self.metrics.active(not standing_by)
 
     def _shipped(self, records: Sequence[AuditRecord]) -> None:
         self.status.shipped += len(records)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import aclosing
 
 from broker.audit_stream.messages import StreamFormat, audit_message
 from broker.kafka import Outbound
@@ -70,31 +71,34 @@ class AuditShipper:
             )
         self._position = shipped
 
-    async def ship_available(self) -> int:
-        """Ship the records appended since the last one shipped; how many were shipped.
+    async def ship_next(self) -> int:
+        """Ship the next records after the last one shipped, a batch at most; how many.
 
         Each record is checked against the one before it (see ``AuditLog.follow``) before
-        it is sent; a batch is acknowledged by Kafka before the next is read.
+        it is sent; the batch is acknowledged by Kafka before this returns. Fewer than a
+        batch: the log has no more for now.
         """
-        shipped = 0
         batch: list[AuditRecord] = []
-        async for record in self._log.follow(self._position, batch_size=self._batch_size):
-            batch.append(record)
-            if len(batch) == self._batch_size:
-                shipped += await self._ship(batch)
-                batch = []
+        async with aclosing(
+            self._log.follow(self._position, batch_size=self._batch_size)
+        ) as records:
+            async for record in records:
+                batch.append(record)
+                if len(batch) == self._batch_size:
+                    break
         if batch:
-            shipped += await self._ship(batch)
-        return shipped
+            await self._outbound.send_all(
+                [
+                    (AUDIT_TOPIC, audit_message(record, self._format, self._organisations))
+                    for record in batch
+                ]
+            )
+            last = batch[-1]
+            self._position = ChainAnchor(last.sequence, last.hash)
+            self._on_shipped(batch)
+        return len(batch)
 
-    async def _ship(self, records: Sequence[AuditRecord]) -> int:
-        await self._outbound.send_all(
-            [
-                (AUDIT_TOPIC, audit_message(record, self._format, self._organisations))
-                for record in records
-            ]
-        )
-        last = records[-1]
-        self._position = ChainAnchor(last.sequence, last.hash)
-        self._on_shipped(records)
-        return len(records)
+    @property
+    def batch_size(self) -> int:
+        """The most records one ``ship_next`` sends."""
+        return self._batch_size

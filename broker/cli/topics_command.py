@@ -73,8 +73,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "that give the router read on every outbox and write on every inbox and the "
         "dead-letter topic, each organisation's adapter write on its own outbox and read "
         "on its own inbox, each with its consumer group, and the audit stream write on the "
-        "audit topic; nothing else. Reads only the "
-        "registry (SAATTAJA_REGISTRY_FILE) and SAATTAJA_ROUTER_GROUP_ID; connects to nothing.",
+        "audit topic and its group; nothing else. Reads only the registry "
+        "(SAATTAJA_REGISTRY_FILE), SAATTAJA_ROUTER_GROUP_ID and SAATTAJA_AUDIT_STREAM_GROUP_ID; "
+        "connects to nothing.",
     )
     acls.add_argument(
         "--router-principal",
@@ -178,6 +179,7 @@ def run_acls(args: argparse.Namespace) -> int:
         ),
         adapter_group=lambda organisation: default_consumer_group(organisation.id),
         audit_stream_principal=args.audit_stream_principal,
+        audit_stream_group=settings.audit_stream_group_id,
         audit_readers=args.audit_reader,
     )
     if args.format == "jsonl":

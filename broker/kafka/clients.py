@@ -57,6 +57,13 @@ async def _start(connection: KafkaConnection, client: Any) -> None:
     try:
         await client.start()
     except (KafkaConnectionError, KafkaError, OSError, TimeoutError) as exc:
-        # A half-started client still holds sockets; close it so nothing leaks.
-        await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())
+        await _close(client)
         raise connection.unavailable(exc) from exc
+    except BaseException:
+        await _close(client)  # cancelled while starting
+        raise
+
+
+async def _close(client: Any) -> None:
+    # A half-started client still holds sockets; close it so nothing leaks.
+    await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())

@@ -52,6 +52,7 @@ def access_plan(
     adapter_principal: Callable[[Organisation], str],
     adapter_group: Callable[[Organisation], str],
     audit_stream_principal: str,
+    audit_stream_group: str,
     audit_readers: Sequence[str] = (),
 ) -> list[AclBinding]:
     """Every binding Saattaja needs, and no other: the router's, each adapter's, the audit's.
@@ -61,7 +62,7 @@ def access_plan(
     """
     return [
         *_router(registry, router_principal, router_group),
-        *_audit(audit_stream_principal, audit_readers),
+        *_audit(audit_stream_principal, audit_stream_group, audit_readers),
         *(
             binding
             for organisation in registry
@@ -98,8 +99,15 @@ def _router(registry: OrganisationRegistry, principal: str, group: str) -> Itera
     )
 
 
-def _audit(stream_principal: str, readers: Sequence[str]) -> Iterator[AclBinding]:
+def _audit(stream_principal: str, group: str, readers: Sequence[str]) -> Iterator[AclBinding]:
     topic = AclResource.TOPIC
+    yield AclBinding(
+        stream_principal,
+        AclOperation.READ,
+        AclResource.GROUP,
+        group,
+        "the group in which one audit stream ships and the others stand by",
+    )
     yield AclBinding(
         stream_principal,
         AclOperation.WRITE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -100,7 +100,7 @@ class AuditLog:
 
     async def follow(
         self, after: ChainAnchor | None, *, batch_size: int = _BATCH
-    ) -> AsyncIterator[AuditRecord]:
+    ) -> AsyncGenerator[AuditRecord]:
         """The records appended after ``after`` (all of them for None), each checked first.
 
         Each record must follow the one before it in the chain, ``after`` included, and

@@ -35,8 +35,10 @@ async def recreate_audit_topic(connection: KafkaConnection, *, partitions: int) 
 def stream_settings(
     connection: KafkaConnection, database_url: str, **extra: Any
 ) -> SaattajaSettings:
-    """Settings of an audit stream under test: it looks often and retries soon."""
+    """Settings of an audit stream under test: it looks often, retries soon, joins fast."""
     extra.setdefault("audit_stream_poll_seconds", 0.05)
+    # The embedded broker lets a group's first member in after half its session timeout.
+    extra.setdefault("audit_stream_session_timeout_ms", 2_000)
     return SaattajaSettings(
         kafka_bootstrap=connection.bootstrap,
         database_url=database_url,

@@ -36,6 +36,7 @@ def environment(
     monkeypatch.setenv("SAATTAJA_DATABASE_URL", migrated_database_url)
     monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     monkeypatch.setenv("SAATTAJA_PSEUDONYM_SECRET", SECRET)
+    monkeypatch.setenv("SAATTAJA_AUDIT_STREAM_SESSION_TIMEOUT_MS", "2000")
     return migrated_database_url
 
 

@@ -32,6 +32,7 @@ def plan(registry: OrganisationRegistry, *audit_readers: str) -> list[AclBinding
         adapter_principal=lambda organisation: f"User:adapter-{organisation.id}",
         adapter_group=lambda organisation: f"group-{organisation.id}",
         audit_stream_principal="User:audit-stream",
+        audit_stream_group="audit-streams",
         audit_readers=audit_readers,
     )
 
@@ -70,12 +71,13 @@ def test_the_router_reads_every_outbox_and_writes_every_inbox_and_the_dead_lette
     }
 
 
-def test_the_audit_stream_writes_the_audit_topic_and_reads_where_it_ends_only(
+def test_the_audit_stream_writes_the_audit_topic_and_reads_it_and_its_group_only(
     registry: OrganisationRegistry,
 ) -> None:
     assert granted(plan(registry), "User:audit-stream") == {
         ("Write", "topic", AUDIT_TOPIC),
         ("Read", "topic", AUDIT_TOPIC),
+        ("Read", "group", "audit-streams"),
     }
 
 
@@ -125,7 +127,7 @@ def test_the_script_adds_every_binding_with_kafka_acls(
     lines = calls.read_text().splitlines()
     kela = registry.get("kela")
     # The router, the audit stream, then the adapters.
-    assert len(lines) == 2 + 2 * len(registry) + 2 + 3 * len(registry)
+    assert len(lines) == 2 + 2 * len(registry) + 3 + 3 * len(registry)
     assert all(
         line.startswith("--bootstrap-server|kafka-1:9093|--command-config|admin.properties|--add|")
         for line in lines

@@ -45,6 +45,7 @@ PUBLIC_NAMES = {
     "broker.embedded": ["EmbeddedBroker", "ensure_port_free", "free_port"],
     "broker.errors": [
         "AuditStreamError",
+        "AuditTopicTakenError",
         "ConfigurationError",
         "EmbeddedBrokerError",
         "KafkaUnavailableError",
