@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
-import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError
@@ -23,7 +22,6 @@ from broker.topics import AUDIT_TOPIC
 
 __all__ = ["StreamOwnership"]
 
-_log = structlog.get_logger(__name__)
 _AUDIT_PARTITION: Final = TopicPartition(AUDIT_TOPIC, 0)
 
 
@@ -50,7 +48,6 @@ class StreamOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         )
         self._step = asyncio.Lock()
         self._generation = 0
-        self._group_id = group_id
 
     @property
     def generation(self) -> int:
@@ -88,14 +85,12 @@ class StreamOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._step:
             if _AUDIT_PARTITION in revoked:
                 self._generation += 1
-                _log.info("audit_stream_standing_by", group=self._group_id)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         """The group gives this member the topic (or confirms it keeps it)."""
         if _AUDIT_PARTITION in assigned:
             self._consumer.pause(_AUDIT_PARTITION)
             self._generation += 1
-            _log.info("audit_stream_shipping", group=self._group_id)
 
 
 def _own_sticky_assignor() -> type[StickyPartitionAssignor]:

@@ -131,7 +131,11 @@ class AuditStreamService:
         _log.info("audit_stream_stopped", shipped=self.status.shipped)
 
     async def __aenter__(self) -> AuditStreamService:
-        await self.start()
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()  # what started before the failure
+            raise
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -140,9 +144,8 @@ class AuditStreamService:
     async def ship_once(self, *, within: float = 30.0) -> int:
         """Ship what the log holds beyond the topic's end, once; how many records were shipped.
 
-        Waits up to ``within`` seconds for the group to give this stream the topic (from a
-        running stream too, which stands by meanwhile), and raises AuditTopicTakenError if
-        it does not. Raises
+        Waits up to ``within`` seconds for the group to give this stream the topic, and
+        raises AuditTopicTakenError if it does not (a running stream holds it). Raises
         KafkaUnavailableError or StoreUnavailableError rather than wait for them, and
         AuditChainBrokenError when the log does not go on from what the topic holds.
         """
@@ -240,8 +243,9 @@ class AuditStreamService:
 
     def _stand_by(self, standing_by: bool) -> None:
         if standing_by != self.status.standing_by:
-            self.status.standing_by = standing_by
-            self.metrics.active(not standing_by)
+            _log.info("audit_stream_standing_by" if standing_by else "audit_stream_shipping")
+        self.status.standing_by = standing_by
+        self.metrics.active(not standing_by)
 
     def _shipped(self, records: Sequence[AuditRecord]) -> None:
         self.status.shipped += len(records)

@@ -266,10 +266,14 @@ async def test_a_missing_audit_topic_fails_the_start_saying_how_to_create_it(
     connection: KafkaConnection, migrated_database_url: str, registry: OrganisationRegistry
 ) -> None:
     await delete_audit_topic(connection)
+    settings = stream_settings(connection, migrated_database_url, audit_stream_metrics_port=0)
+    stream = AuditStreamService(settings, registry, connection)
 
     with pytest.raises(ConfigurationError, match="saattaja topics create"):
-        async with audit_stream(connection, migrated_database_url, registry):
+        async with stream:
             pass
+
+    assert stream.metrics_port is None  # what started before the failure is stopped
 
 
 async def test_an_audit_topic_of_several_partitions_is_refused_at_start(

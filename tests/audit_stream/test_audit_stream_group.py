@@ -18,7 +18,7 @@ from consent.audit import AuditLog
 from tests.audit_stream.harness import stream_settings
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
-from tests.broker.scraping import health
+from tests.broker.scraping import health, sample, scrape
 from tests.consent.audit.entries import HOUR, T0, entry
 
 pytestmark = [pytest.mark.kafka]
@@ -73,9 +73,14 @@ async def test_of_two_streams_one_ships_and_the_other_stands_by(
             what="one stream ships, the other stands by",
         )
         [standing_by] = [s for s in streams if s.status.standing_by]
+        [shipping] = [s for s in streams if not s.status.standing_by]
         status, body = await health(standing_by.metrics_port)
+        standing_by_metrics = await scrape(standing_by.metrics_port)
+        shipping_metrics = await scrape(shipping.metrics_port)
 
     assert (status, body["status"]) == (200, "standby")
+    assert sample(standing_by_metrics, "saattaja_audit_stream_active") == 0
+    assert sample(shipping_metrics, "saattaja_audit_stream_active") == 1
     assert await sequences_on_topic(connection) == [1, 2, 3, 4, 5]
 
 
