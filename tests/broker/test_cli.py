@@ -11,6 +11,8 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -225,12 +227,9 @@ async def produce(bootstrap: str, topic: str, *, records: int) -> None:
         await producer.stop()
 
 
-@linux_only
-@pytest.mark.kafka
-async def test_up_exits_1_when_the_broker_dies_under_it(
-    registry_file: Path, tmp_path: Path
-) -> None:
-    environment = _up_environment(registry_file, tmp_path)
+@asynccontextmanager
+async def up_on_any_port(environment: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`saattaja up` in a child process on a free port; killed at the end if still running."""
     up = await asyncio.create_subprocess_exec(
         *(sys.executable, "-c", _RUN_MAIN, "up", "--host", "127.0.0.1", "--port", "0"),
         stdout=asyncio.subprocess.PIPE,
@@ -238,13 +237,7 @@ async def test_up_exits_1_when_the_broker_dies_under_it(
         env=environment,
     )
     try:
-        assert up.stdout is not None
-        assert up.stderr is not None
-        await asyncio.wait_for(read_until(up.stdout, "Running until Ctrl-C"), 20)
-        (broker_pid,) = children_of(up.pid)
-        os.kill(broker_pid, signal.SIGKILL)
-        assert await asyncio.wait_for(up.wait(), 20) == 1
-        assert "exited unexpectedly with status -9" in (await up.stderr.read()).decode()
+        yield up
     finally:
         if up.returncode is None:
             up.kill()
@@ -253,17 +246,26 @@ async def test_up_exits_1_when_the_broker_dies_under_it(
 
 @linux_only
 @pytest.mark.kafka
+async def test_up_exits_1_when_the_broker_dies_under_it(
+    registry_file: Path, tmp_path: Path
+) -> None:
+    async with up_on_any_port(_up_environment(registry_file, tmp_path)) as up:
+        assert up.stdout is not None
+        assert up.stderr is not None
+        await asyncio.wait_for(read_until(up.stdout, "Running until Ctrl-C"), 20)
+        (broker_pid,) = children_of(up.pid)
+        os.kill(broker_pid, signal.SIGKILL)
+        assert await asyncio.wait_for(up.wait(), 20) == 1
+        assert "exited unexpectedly with status -9" in (await up.stderr.read()).decode()
+
+
+@linux_only
+@pytest.mark.kafka
 async def test_up_runs_the_audit_stream_which_writes_each_decision_to_the_audit_topic(
     registry_file: Path, tmp_path: Path
 ) -> None:
     environment = _up_environment(registry_file, tmp_path)
-    up = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-c", _RUN_MAIN, "up", "--host", "127.0.0.1", "--port", "0"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
-    try:
+    async with up_on_any_port(environment) as up:
         assert up.stdout is not None
         banner = await asyncio.wait_for(read_until(up.stdout, "Running until Ctrl-C"), 20)
         address = re.search(r"listening on (127\.0\.0\.1:\d+)", banner)
@@ -284,7 +286,3 @@ async def test_up_runs_the_audit_stream_which_writes_each_decision_to_the_audit_
         assert json.loads(message.value)["hash"] == record.hash
         up.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(up.wait(), 20) == 0
-    finally:
-        if up.returncode is None:
-            up.kill()
-            await up.wait()
