@@ -56,7 +56,7 @@ class AuditStreamStatus:
 
 
 class AuditStreamService:
-    """Start, run and stop the audit stream of one region; one process is enough."""
+    """Start, run and stop one audit stream; of several, one ships and the rest stand by."""
 
     def __init__(
         self,

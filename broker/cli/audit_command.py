@@ -168,8 +168,9 @@ def register(commands: Any) -> None:
         "covers; fhir, a FHIR AuditEvent). Each record is checked against the chain before "
         "it goes; the topic's last record is where the stream goes on from after a "
         "restart, and the log must go on from it. Runs until Ctrl-C; waits while the "
-        "database or Kafka is down; stops with exit 1 at a record that does not follow the "
-        "chain. One stream per region is enough.",
+        "database or Kafka is down; stops with exit status 3 at a record that does not follow the "
+        "chain. Run several (on other hosts) and one ships while the others stand by to take "
+        "over (SAATTAJA_AUDIT_STREAM_GROUP_ID).",
     )
     stream.add_argument(
         "--once",
