@@ -40,6 +40,8 @@ RejectionHandler = Callable[[RejectionNotice], Awaitable[None]]
 
 _log = structlog.get_logger(__name__)
 _POLL_MS = 1_000
+# While Kafka is away, how often the receiver looks for parked records asked for again.
+_RETRY_LOOK_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -141,7 +143,22 @@ class Receiver:
             _log.warning(
                 "receiver_paused", topic=self._topic, reason=str(failure), retry_in_seconds=delay
             )
-            await asyncio.sleep(delay)
+            await self._wait_retrying_parked(delay)
+
+    async def _wait_retrying_parked(self, seconds: float) -> None:
+        """Wait for Kafka, handing the parked records asked for to the system meanwhile.
+
+        A parked record is in the state file: handing it over again needs the system, not
+        Kafka, so integration staff need not wait for Kafka to retry what they fixed.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            await self._retry_parked()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            await asyncio.sleep(min(remaining, _RETRY_LOOK_SECONDS))
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
         while True:

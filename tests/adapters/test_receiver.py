@@ -18,6 +18,7 @@ from adapters.sdk import (
     RejectEvent,
     RetryPolicy,
 )
+from broker.embedded import free_port
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from broker.topics import inbox_topic, outbox_topic
@@ -250,3 +251,43 @@ async def test_a_parked_event_refused_again_stays_parked_with_the_new_reason(
         assert not parked.retry_requested
         assert parked.event_id == str(event.event_id)
         assert receiver.status.retried == 0
+
+
+async def test_a_parked_event_asked_for_again_reaches_the_system_while_kafka_is_away(
+    state_file: Path,
+) -> None:
+    event = referral(client_code(16))
+    system = SystemDouble()
+    store = await AdapterStore.open(state_file)
+    received = ReceivedEvents(store)
+    await received.park(
+        event_id=str(event.event_id),
+        topic="saattaja.kela.inbox",
+        partition=0,
+        offset=3,
+        record=CODEC.encode(event),
+        reason="handler failed 3 time(s): system down",
+    )
+    await received.request_retry(await received.parked())
+    nobody = KafkaConnection(f"127.0.0.1:{free_port('127.0.0.1')}")
+    receiver = Receiver(
+        received,
+        nobody,
+        "saattaja.kela.inbox",
+        group_id="adapter-test-kafka-away",
+        codec=CODEC,
+        handler=system.handle,
+        retry=RetryPolicy(3, 0.01, 0.05),
+        session_timeout_ms=6_000,
+    )
+    receiver.start()
+    try:
+        await eventually(
+            lambda: receiver.status.last_error is not None, within=_WITHIN, what="Kafka away"
+        )
+        await eventually(lambda: system.taken == [event], within=_WITHIN, what="taken on retry")
+        assert await received.parked() == []
+        assert receiver.status.last_error is not None  # Kafka is still away
+    finally:
+        await receiver.stop()
+        await store.close()
