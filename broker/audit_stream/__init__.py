@@ -12,9 +12,10 @@ from broker.audit_stream.messages import (
     shipped_anchor,
 )
 from broker.audit_stream.metrics import AuditStreamMetrics
-from broker.audit_stream.position import check_audit_topic, last_shipped
+from broker.audit_stream.position import check_audit_topic, last_shipped, read_audit_topic
 from broker.audit_stream.service import AuditStreamService, AuditStreamStatus
 from broker.audit_stream.shipper import AuditShipper
+from broker.audit_stream.topic_check import TopicCheck, check_topic_chain
 
 __all__ = [
     "HASH_HEADER",
@@ -24,8 +25,11 @@ __all__ = [
     "AuditStreamService",
     "AuditStreamStatus",
     "StreamFormat",
+    "TopicCheck",
     "audit_message",
     "check_audit_topic",
+    "check_topic_chain",
     "last_shipped",
+    "read_audit_topic",
     "shipped_anchor",
 ]

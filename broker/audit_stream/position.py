@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aiokafka.structs import TopicPartition
+from collections.abc import AsyncGenerator
+
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from broker.audit_stream.messages import shipped_anchor
 from broker.errors import ConfigurationError
@@ -10,7 +12,7 @@ from broker.kafka import KafkaConnection, open_consumer
 from broker.topics import AUDIT_TOPIC, partition_counts
 from consent.audit import ChainAnchor
 
-__all__ = ["check_audit_topic", "last_shipped"]
+__all__ = ["check_audit_topic", "last_shipped", "read_audit_topic"]
 
 _AUDIT_PARTITION = TopicPartition(AUDIT_TOPIC, 0)
 # How long a read waits for more before taking what it has as the topic's end.
@@ -38,6 +40,18 @@ async def last_shipped(connection: KafkaConnection) -> ChainAnchor | None:
 
     Raises AuditStreamError when that message was not written by the audit stream.
     """
+    last = None
+    async for batch in read_audit_topic(connection, from_end=True):
+        last = batch[-1]
+    if last is None:
+        return None
+    return shipped_anchor(tuple(last.headers), offset=last.offset)
+
+
+async def read_audit_topic(
+    connection: KafkaConnection, *, from_end: bool = False
+) -> AsyncGenerator[list[ConsumerRecord[bytes, bytes]]]:
+    """The audit topic's messages in batches, from its start (or its last one) to its end."""
     # Earliest: were the seek below to lose a race with the consumer's own reset of its
     # position, it would read from the start, not wait at the end for ever.
     async with open_consumer(connection, auto_offset_reset="earliest") as consumer:
@@ -45,19 +59,15 @@ async def last_shipped(connection: KafkaConnection) -> ChainAnchor | None:
         start = (await consumer.beginning_offsets([_AUDIT_PARTITION]))[_AUDIT_PARTITION]
         end = (await consumer.end_offsets([_AUDIT_PARTITION]))[_AUDIT_PARTITION]
         if end <= start:
-            return None
-        consumer.seek(_AUDIT_PARTITION, end - 1)
+            return
+        consumer.seek(_AUDIT_PARTITION, end - 1 if from_end else start)
         # Read on until nothing more comes, not only up to ``end``: the embedded broker
         # gives as the end one past the first record of the last batch written, not one
         # past its last record.
-        last = None
         while True:
             fetched = await consumer.getmany(_AUDIT_PARTITION, timeout_ms=_QUIET_MS)
             messages = fetched.get(_AUDIT_PARTITION, [])
             if messages:
-                last = messages[-1]
+                yield messages
             elif await consumer.position(_AUDIT_PARTITION) >= end:
-                break
-        if last is None:
-            return None
-        return shipped_anchor(tuple(last.headers), offset=last.offset)
+                return

@@ -112,6 +112,7 @@ class ChainWalk:
         "_numbered",
         "_previous",
         "_problem",
+        "_start",
     )
 
     def __init__(
@@ -124,6 +125,7 @@ class ChainWalk:
     ) -> None:
         # ``after``: a record checked before (by an earlier walk, or kept outside the
         # database); the walk goes on from it instead of from the start of the chain.
+        self._start = 0 if after is None else after.sequence
         self._expected = 1 if after is None else after.sequence + 1
         self._last = 0 if after is None else after.sequence
         self._previous = GENESIS_HASH if after is None else after.hash
@@ -187,12 +189,13 @@ class ChainWalk:
 
     def finish(self, head_sequence: int, head_hash: str) -> VerificationResult:
         """The result, after the last record, given what the chain head says was appended."""
-        if self._problem is None and self._numbered and self._checked != head_sequence:
+        walked_to = self._start + self._checked
+        if self._problem is None and self._numbered and walked_to != head_sequence:
             self._fail(
                 self._expected,
                 ChainProblemKind.DELETED,
-                f"the chain ends at record {self._checked}, but {head_sequence} records were "
-                f"appended; {_missing(self._expected, head_sequence)} from the end",
+                f"the chain ends at record {walked_to}, but {head_sequence} "
+                f"records were appended; {_missing(self._expected, head_sequence)} from the end",
             )
         elif self._problem is None and self._last != head_sequence:
             self._fail(
