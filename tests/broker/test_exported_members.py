@@ -7,6 +7,22 @@ import importlib
 import pytest
 
 PUBLIC_NAMES = {
+    "broker.audit_stream": [
+        "AuditShipper",
+        "AuditStreamMetrics",
+        "AuditStreamService",
+        "AuditStreamStatus",
+        "HASH_HEADER",
+        "SEQUENCE_HEADER",
+        "StreamFormat",
+        "TopicCheck",
+        "audit_message",
+        "check_audit_topic",
+        "check_topic_chain",
+        "last_shipped",
+        "read_audit_topic",
+        "shipped_anchor",
+    ],
     "broker.registry": [
         "ORGANISATION_ID_PATTERN",
         "Organisation",
