@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from aiokafka.admin import NewTopic
@@ -9,7 +10,9 @@ from aiokafka.admin import NewTopic
 from broker.kafka import KafkaConnection, open_admin
 from broker.settings import SaattajaSettings
 from broker.topics import AUDIT_TOPIC
+from consent.audit import AuditLog, AuditRecord
 from tests.broker.conditions import eventually
+from tests.consent.audit.entries import HOUR, T0, entry, refusal
 
 
 async def delete_audit_topic(connection: KafkaConnection) -> None:
@@ -44,4 +47,16 @@ def stream_settings(
         database_url=database_url,
         store_retry_max_seconds=0.5,
         **extra,
+    )
+
+
+async def append_decisions(log: AuditLog, count: int, *, start: int = 0) -> list[AuditRecord]:
+    """``count`` decisions, permits and refusals in turn, each on an event of its own."""
+    return await log.append(
+        [
+            entry(event_id=uuid.uuid4(), decided_at=T0 + (start + n) * HOUR)
+            if n % 2 == 0
+            else refusal(event_id=uuid.uuid4(), decided_at=T0 + (start + n) * HOUR)
+            for n in range(count)
+        ]
     )

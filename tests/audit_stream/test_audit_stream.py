@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,13 +17,18 @@ from broker.errors import AuditStreamError, ConfigurationError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
-from consent.audit import AuditLog, AuditRecord, record_json
+from consent.audit import AuditLog, record_json
 from consent.errors import AuditChainBrokenError
-from tests.audit_stream.harness import delete_audit_topic, recreate_audit_topic, stream_settings
+from tests.audit_stream.harness import (
+    append_decisions,
+    delete_audit_topic,
+    recreate_audit_topic,
+    stream_settings,
+)
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
-from tests.consent.audit.entries import HOUR, PSEUDONYM, T0, cut_after, entry, execute, refusal
+from tests.consent.audit.entries import PSEUDONYM, cut_after, execute
 
 pytestmark = [pytest.mark.kafka]
 
@@ -37,18 +41,6 @@ async def audit_stream(
         stream_settings(connection, database_url, **extra), registry, connection
     ) as service:
         yield service
-
-
-async def append(log: AuditLog, count: int, *, start: int = 0) -> list[AuditRecord]:
-    """``count`` decisions, each on an event of its own, an hour apart."""
-    return await log.append(
-        [
-            entry(event_id=uuid.uuid4(), decided_at=T0 + (start + n) * HOUR)
-            if n % 2 == 0
-            else refusal(event_id=uuid.uuid4(), decided_at=T0 + (start + n) * HOUR)
-            for n in range(count)
-        ]
-    )
 
 
 async def on_topic(connection: KafkaConnection) -> list[Any]:
@@ -65,7 +57,7 @@ async def test_each_record_is_on_the_topic_in_order_as_the_jsonl_export_writes_i
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    records = [*await append(log, 2), *await append(log, 1, start=2)]
+    records = [*await append_decisions(log, 2), *await append_decisions(log, 1, start=2)]
 
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         shipped = await stream.ship_once()
@@ -89,7 +81,7 @@ async def test_the_fhir_format_writes_an_audit_event_per_record(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 2)
+    await append_decisions(log, 2)
 
     async with audit_stream(
         connection, migrated_database_url, registry, audit_stream_format="fhir"
@@ -112,10 +104,10 @@ async def test_a_stream_started_again_goes_on_after_the_record_the_topic_ends_wi
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 3)
+    await append_decisions(log, 3)
     async with audit_stream(connection, migrated_database_url, registry) as first:
         await first.ship_once()
-    await append(log, 2, start=3)
+    await append_decisions(log, 2, start=3)
 
     async with audit_stream(connection, migrated_database_url, registry) as second:
         shipped = await second.ship_once()
@@ -131,11 +123,11 @@ async def test_the_running_stream_ships_records_as_they_are_appended(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 2)
+    await append_decisions(log, 2)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         running = asyncio.create_task(stream.run())
         await eventually(lambda: stream.status.shipped == 2, within=30, what="2 records shipped")
-        await append(log, 3, start=2)
+        await append_decisions(log, 3, start=2)
         await eventually(lambda: stream.status.shipped == 5, within=30, what="5 records shipped")
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
@@ -150,7 +142,7 @@ async def test_a_changed_record_stops_the_stream_at_it_and_nothing_from_it_on_is
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 4)
+    await append_decisions(log, 4)
     await execute(engine, "UPDATE audit_records SET reason = 'tampered' WHERE sequence = 3")
 
     async with audit_stream(
@@ -169,7 +161,7 @@ async def test_the_running_stream_stops_at_a_changed_record_and_says_so(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 2)
+    await append_decisions(log, 2)
     await execute(engine, "UPDATE audit_records SET reason = 'tampered' WHERE sequence = 2")
 
     async with audit_stream(
@@ -192,7 +184,7 @@ async def test_a_log_that_ends_before_the_record_the_topic_holds_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 4)
+    await append_decisions(log, 4)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         await stream.ship_once()
     await cut_after(engine, log, 2)
@@ -210,12 +202,12 @@ async def test_a_log_written_again_after_the_topic_was_filled_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 3)
+    await append_decisions(log, 3)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         await stream.ship_once()
     # Cut after record 1 and written again, hashed anew: longer than before.
     await cut_after(engine, log, 1)
-    await append(log, 3, start=10)
+    await append_decisions(log, 3, start=10)
     assert (await log.verify()).ok
 
     async with audit_stream(connection, migrated_database_url, registry) as stream:
@@ -232,11 +224,11 @@ async def test_a_log_written_again_up_to_the_topics_end_exactly_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 2)
+    await append_decisions(log, 2)
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         await stream.ship_once()
     await cut_after(engine, log, 1)
-    [rewritten] = await append(log, 1, start=10)
+    [rewritten] = await append_decisions(log, 1, start=10)
 
     async with audit_stream(connection, migrated_database_url, registry) as stream:
         with pytest.raises(AuditChainBrokenError, match=f"its hash is now {rewritten.hash}"):
@@ -249,7 +241,7 @@ async def test_a_topic_ending_in_a_message_the_stream_did_not_write_is_refused(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 1)
+    await append_decisions(log, 1)
     producer = AIOKafkaProducer(**connection.client_kwargs(), enable_idempotence=False)
     await producer.start()
     try:
@@ -292,7 +284,7 @@ async def test_health_and_metrics_show_the_stream_and_how_far_behind_it_is(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 3)
+    await append_decisions(log, 3)
     async with audit_stream(
         connection, migrated_database_url, registry, audit_stream_metrics_port=0
     ) as stream:

@@ -15,11 +15,10 @@ from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog
-from tests.audit_stream.harness import stream_settings
+from tests.audit_stream.harness import append_decisions, stream_settings
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
-from tests.consent.audit.entries import HOUR, T0, entry
 
 pytestmark = [pytest.mark.kafka]
 
@@ -40,12 +39,6 @@ async def running(
             await asyncio.gather(task, return_exceptions=True)
 
 
-async def append(log: AuditLog, count: int, *, start: int = 0) -> None:
-    await log.append(
-        [entry(event_id=uuid.uuid4(), decided_at=T0 + (start + n) * HOUR) for n in range(count)]
-    )
-
-
 async def sequences_on_topic(connection: KafkaConnection) -> list[int]:
     messages = await read_topic(connection, AUDIT_TOPIC)
     return [int(dict(message.headers)[SEQUENCE_HEADER]) for message in messages]
@@ -58,7 +51,7 @@ async def test_of_two_streams_one_ships_and_the_other_stands_by(
     registry: OrganisationRegistry,
 ) -> None:
     group = f"audit-stream-{uuid.uuid4().hex[:8]}"
-    await append(log, 5)
+    await append_decisions(log, 5)
     async with (
         running(connection, migrated_database_url, registry, group) as (first, _),
         running(connection, migrated_database_url, registry, group) as (second, _),
@@ -91,7 +84,7 @@ async def test_when_the_shipping_stream_leaves_the_one_standing_by_takes_over(
     registry: OrganisationRegistry,
 ) -> None:
     group = f"audit-stream-{uuid.uuid4().hex[:8]}"
-    await append(log, 3)
+    await append_decisions(log, 3)
     async with AsyncExitStack() as streams:
         first, _ = await streams.enter_async_context(
             running(connection, migrated_database_url, registry, group)
@@ -103,7 +96,7 @@ async def test_when_the_shipping_stream_leaves_the_one_standing_by_takes_over(
             )
             assert not first.status.standing_by  # the first keeps the topic
             await streams.aclose()  # the first leaves its group
-            await append(log, 2, start=3)
+            await append_decisions(log, 2, start=3)
             await eventually(
                 lambda: second.status.shipped == 2, within=30, what="the second ships the rest"
             )
@@ -119,7 +112,7 @@ async def test_once_beside_a_running_stream_of_its_group_gives_up_and_ships_noth
     registry: OrganisationRegistry,
 ) -> None:
     group = f"audit-stream-{uuid.uuid4().hex[:8]}"
-    await append(log, 1)
+    await append_decisions(log, 1)
     async with running(connection, migrated_database_url, registry, group) as (first, _):
         await eventually(lambda: first.status.shipped == 1, within=30, what="1 shipped")
         settings = stream_settings(connection, migrated_database_url, audit_stream_group_id=group)
@@ -127,7 +120,7 @@ async def test_once_beside_a_running_stream_of_its_group_gives_up_and_ships_noth
             taken = f"did not give this stream {AUDIT_TOPIC}"
             with pytest.raises(AuditTopicTakenError, match=taken):
                 await once.ship_once(within=3)
-        await append(log, 1, start=1)
+        await append_decisions(log, 1, start=1)
         await eventually(lambda: first.status.shipped == 2, within=30, what="2 shipped")
 
     assert once.status.shipped == 0

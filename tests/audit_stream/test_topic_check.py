@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog, ChainProblemKind
-from tests.audit_stream.harness import recreate_audit_topic, stream_settings
+from tests.audit_stream.harness import append_decisions, recreate_audit_topic, stream_settings
 from tests.broker.reading import read_topic
-from tests.consent.audit.entries import HOUR, SECRET, T0, entry
+from tests.consent.audit.entries import SECRET
 
 pytestmark = [pytest.mark.kafka]
 
@@ -35,12 +34,6 @@ async def ship(
     settings = stream_settings(connection, database_url, **extra)
     async with AuditStreamService(settings, registry, connection) as stream:
         await stream.ship_once()
-
-
-async def append(log: AuditLog, count: int, *, start: int = 0) -> None:
-    await log.append(
-        [entry(event_id=uuid.uuid4(), decided_at=T0 + (start + n) * HOUR) for n in range(count)]
-    )
 
 
 async def produce(connection: KafkaConnection, messages: Sequence[tuple[bytes, Any]]) -> None:
@@ -59,7 +52,7 @@ async def test_a_topic_the_stream_filled_is_whole(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 3)
+    await append_decisions(log, 3)
     await ship(connection, migrated_database_url, registry)
 
     checked = await check_topic_chain(connection)
@@ -75,11 +68,11 @@ async def test_copies_of_a_record_are_dropped_and_counted(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 2)
+    await append_decisions(log, 2)
     await ship(connection, migrated_database_url, registry)
     second = (await read_topic(connection, AUDIT_TOPIC))[-1]
     await produce(connection, [(second.value, second.headers)])  # as after a lost ack
-    await append(log, 1, start=2)
+    await append_decisions(log, 1, start=2)
     await ship(connection, migrated_database_url, registry)
 
     checked = await check_topic_chain(connection)
@@ -95,7 +88,7 @@ async def test_a_forged_record_on_the_topic_is_named(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 2)
+    await append_decisions(log, 2)
     await ship(connection, migrated_database_url, registry)
     [_, second] = await read_topic(connection, AUDIT_TOPIC)
     forged = {**json.loads(second.value), "sequence": 3, "reason": "tampered"}
@@ -124,7 +117,7 @@ async def test_a_record_missing_from_the_topic_is_named(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 3)
+    await append_decisions(log, 3)
     await ship(connection, migrated_database_url, registry)
     first, _, third = await read_topic(connection, AUDIT_TOPIC)
     await recreate_audit_topic(connection, partitions=1)
@@ -145,7 +138,7 @@ async def test_a_topic_that_starts_later_is_checked_from_its_first_record(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 4)
+    await append_decisions(log, 4)
     await ship(connection, migrated_database_url, registry)
     kept = (await read_topic(connection, AUDIT_TOPIC))[2:]
     await recreate_audit_topic(connection, partitions=1)  # as retention would have it
@@ -164,7 +157,7 @@ async def test_a_topic_of_fhir_audit_events_cannot_be_checked_on_its_own(
     migrated_database_url: str,
     registry: OrganisationRegistry,
 ) -> None:
-    await append(log, 1)
+    await append_decisions(log, 1)
     await ship(connection, migrated_database_url, registry, audit_stream_format="fhir")
 
     with pytest.raises(AuditStreamError, match="--anchor-from-topic"):
@@ -196,7 +189,7 @@ async def test_the_command_exits_0_on_a_whole_topic_and_1_naming_a_forged_record
     registry: OrganisationRegistry,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await append(log, 1)
+    await append_decisions(log, 1)
     await ship(connection, migrated_database_url, registry)
 
     # The command runs its own event loop: in a thread of its own, as from a shell.
