@@ -57,14 +57,14 @@ def shipped_anchor(headers: KafkaHeaders, *, offset: int) -> ChainAnchor:
         anchor = ChainAnchor(sequence, found[HASH_HEADER].decode("ascii"))
     except (KeyError, ValueError, UnicodeDecodeError) as exc:
         raise AuditStreamError(
-            f"the last message of the audit topic (offset {offset}) has no valid "
-            f"{SEQUENCE_HEADER} and {HASH_HEADER} headers, so it was not written by "
-            "`saattaja audit stream` and the stream cannot tell where to go on from: only "
-            "the audit stream may write the audit topic (see `saattaja topics acls`)"
+            f"the message at offset {offset} of the audit topic has no valid "
+            f"{SEQUENCE_HEADER} and {HASH_HEADER} headers: it was not written by "
+            "`saattaja audit stream`, and which record it holds cannot be told. Only the "
+            "audit stream may write the audit topic (see `saattaja topics acls`)"
         ) from exc
     if sequence < 1 or not _SHA256_HEX.fullmatch(anchor.hash):
         raise AuditStreamError(
-            f"the last message of the audit topic (offset {offset}) names record "
-            f"{anchor}, which is not an audit record's sequence and hash"
+            f"the message at offset {offset} of the audit topic names record {anchor}, "
+            "which is not an audit record's sequence and hash"
         )
     return anchor
