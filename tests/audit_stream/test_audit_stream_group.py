@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,12 @@ from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
 
 pytestmark = [pytest.mark.kafka]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: what these tests are about is Kafka; both databases are in the others."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
 
 
 @asynccontextmanager

@@ -25,6 +25,12 @@ from tests.consent.audit.entries import SECRET
 pytestmark = [pytest.mark.kafka]
 
 
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: what these tests are about is Kafka; both databases are in the others."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+
+
 async def ship(
     connection: KafkaConnection,
     database_url: str,
