@@ -12,7 +12,7 @@ from broker.audit_stream.messages import (
     shipped_anchor,
 )
 from broker.audit_stream.metrics import AuditStreamMetrics
-from broker.audit_stream.position import check_audit_topic, last_shipped, read_audit_topic
+from broker.audit_stream.position import last_shipped, read_audit_topic, require_audit_topic
 from broker.audit_stream.service import AuditStreamService, AuditStreamStatus
 from broker.audit_stream.shipper import AuditShipper
 from broker.audit_stream.topic_check import TopicCheck, check_topic_chain
@@ -27,9 +27,9 @@ __all__ = [
     "StreamFormat",
     "TopicCheck",
     "audit_message",
-    "check_audit_topic",
     "check_topic_chain",
     "last_shipped",
     "read_audit_topic",
+    "require_audit_topic",
     "shipped_anchor",
 ]

@@ -12,14 +12,14 @@ from broker.kafka import KafkaConnection, open_consumer
 from broker.topics import AUDIT_TOPIC, partition_counts
 from consent.audit import ChainAnchor
 
-__all__ = ["check_audit_topic", "last_shipped", "read_audit_topic"]
+__all__ = ["last_shipped", "read_audit_topic", "require_audit_topic"]
 
 _AUDIT_PARTITION = TopicPartition(AUDIT_TOPIC, 0)
 # How long a read waits for more before taking what it has as the topic's end.
 _QUIET_MS = 300
 
 
-async def check_audit_topic(connection: KafkaConnection) -> None:
+async def require_audit_topic(connection: KafkaConnection) -> None:
     """ConfigurationError unless the audit topic exists with exactly one partition."""
     counts = await partition_counts(connection, [AUDIT_TOPIC])
     if AUDIT_TOPIC not in counts:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream.metrics import AuditStreamMetrics
 from broker.audit_stream.ownership import StreamOwnership
-from broker.audit_stream.position import check_audit_topic, last_shipped
+from broker.audit_stream.position import last_shipped, require_audit_topic
 from broker.audit_stream.shipper import AuditShipper
 from broker.errors import AuditStreamError, AuditTopicTakenError, KafkaUnavailableError
 from broker.kafka import AcknowledgedSender, KafkaConnection, start_producer
@@ -95,7 +95,7 @@ class AuditStreamService:
                 configured_by="SAATTAJA_METRICS_HOST, SAATTAJA_AUDIT_STREAM_METRICS_PORT",
             )
             self.metrics_port = await self._metrics_server.start()
-        await check_audit_topic(self._connection)
+        await require_audit_topic(self._connection)
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
         self._producer = await start_producer(self._connection)

@@ -20,7 +20,7 @@ from broker.audit_stream.position import read_audit_topic
 from broker.errors import AuditStreamError
 from broker.kafka import KafkaConnection
 from broker.topics import AUDIT_TOPIC
-from consent.audit import GENESIS_HASH, ChainAnchor, ChainLink, ChainWalk, VerificationResult
+from consent.audit import GENESIS_HASH, ChainAnchor, ChainWalk, VerificationResult
 
 __all__ = ["TopicCheck", "check_topic_chain"]
 
@@ -94,10 +94,16 @@ def _fields(headers: Any, value: bytes, offset: int) -> tuple[Any, str]:
     try:
         fields = orjson.loads(value)
         stored = fields.pop("hash")
-        link: ChainLink = {"sequence": fields["sequence"], "previous_hash": fields["previous_hash"]}
+        sequence = fields["sequence"]
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-        raise AuditStreamError(
-            f"the message at offset {offset} of {AUDIT_TOPIC} is not an audit record as the "
-            f"audit stream writes it ({type(exc).__name__}: {exc})"
-        ) from exc
-    return {**fields, **link}, str(stored)
+        raise _not_a_record(offset, f"{type(exc).__name__}: {exc}") from exc
+    if not isinstance(sequence, int) or not isinstance(stored, str):
+        raise _not_a_record(offset, "its sequence is not a number or its hash not a string")
+    return fields, stored
+
+
+def _not_a_record(offset: int, why: str) -> AuditStreamError:
+    return AuditStreamError(
+        f"the message at offset {offset} of {AUDIT_TOPIC} is not an audit record as the "
+        f"audit stream writes it ({why})"
+    )

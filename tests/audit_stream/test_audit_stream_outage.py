@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import KafkaTimeoutError
 
 from broker.audit_stream import SEQUENCE_HEADER, AuditStreamService
 from broker.embedded import EmbeddedBroker, free_port
-from broker.kafka import KafkaConnection
+from broker.kafka import AcknowledgedSender, KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog
 from consent.database import create_database_engine, upgrade_database
-from tests.audit_stream.harness import recreate_audit_topic, stream_settings
+from schemas import KafkaRecord
+from tests.audit_stream.harness import append_decisions, recreate_audit_topic, stream_settings
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
@@ -118,3 +121,40 @@ async def test_after_kafka_comes_back_the_stream_reads_where_the_topic_ends_and_
         await engine.dispose()
 
     assert [dict(m.headers)[SEQUENCE_HEADER] for m in messages] == [b"1", b"2"]
+
+
+async def test_a_batch_whose_acknowledgement_was_lost_is_not_sent_again(
+    connection: KafkaConnection,
+    log: AuditLog,
+    migrated_database_url: str,
+    registry: OrganisationRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent = AcknowledgedSender.send_all
+    lost: list[int] = []
+
+    async def send_then_lose_the_first_acknowledgement(
+        self: AcknowledgedSender, deliveries: Sequence[tuple[str, KafkaRecord]]
+    ) -> None:
+        await sent(self, deliveries)
+        if not lost:
+            lost.append(len(deliveries))
+            raise KafkaTimeoutError  # as when the broker's answer never came
+
+    monkeypatch.setattr(AcknowledgedSender, "send_all", send_then_lose_the_first_acknowledgement)
+    await append_decisions(log, 2)
+    settings = stream_settings(connection, migrated_database_url)
+    async with AuditStreamService(settings, registry, connection) as stream:
+        running = asyncio.create_task(stream.run())
+        await eventually(lambda: stream.status.shipped == 0 and bool(lost), within=30, what="lost")
+        await append_decisions(log, 1, start=2)
+        await eventually(
+            lambda: stream.position is not None and stream.position.sequence == 3,
+            within=30,
+            what="record 3 shipped",
+        )
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    messages = await read_topic(connection, AUDIT_TOPIC)
+    assert [dict(m.headers)[SEQUENCE_HEADER] for m in messages] == [b"1", b"2", b"3"]

@@ -170,6 +170,26 @@ async def test_a_topic_of_fhir_audit_events_cannot_be_checked_on_its_own(
         await check_topic_chain(connection)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [b"not json", b'{"sequence": 1}', b'{"sequence": "1", "hash": "' + b"a" * 64 + b'"}'],
+    ids=["not-json", "no-hash", "sequence-a-string"],
+)
+async def test_a_message_that_is_not_an_audit_record_is_named_by_its_offset(
+    connection: KafkaConnection, value: bytes
+) -> None:
+    headers = [
+        ("content-type", b"application/json"),
+        ("saattaja_audit_sequence", b"1"),
+        ("saattaja_audit_hash", b"a" * 64),
+    ]
+    await produce(connection, [(value, headers)])
+
+    not_a_record = r"offset 0 of saattaja\.audit is not an audit record"
+    with pytest.raises(AuditStreamError, match=not_a_record):
+        await check_topic_chain(connection)
+
+
 async def test_an_empty_topic_holds_no_record(connection: KafkaConnection) -> None:
     checked = await check_topic_chain(connection)
 

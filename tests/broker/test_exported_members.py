@@ -17,10 +17,10 @@ PUBLIC_NAMES = {
         "StreamFormat",
         "TopicCheck",
         "audit_message",
-        "check_audit_topic",
         "check_topic_chain",
         "last_shipped",
         "read_audit_topic",
+        "require_audit_topic",
         "shipped_anchor",
     ],
     "broker.registry": [
