@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
 
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from broker.audit_stream.messages import shipped_anchor
 from broker.errors import ConfigurationError
-from broker.kafka import KafkaConnection, open_consumer
+from broker.kafka import KafkaConnection, read_partitions
 from broker.topics import AUDIT_TOPIC, partition_counts
 from consent.audit import ChainAnchor
 
 __all__ = ["last_shipped", "read_audit_topic", "require_audit_topic"]
 
 _AUDIT_PARTITION = TopicPartition(AUDIT_TOPIC, 0)
-# How long a read waits for more before taking what it has as the topic's end.
-_QUIET_MS = 300
 
 
 async def require_audit_topic(connection: KafkaConnection) -> None:
@@ -52,22 +51,8 @@ async def read_audit_topic(
     connection: KafkaConnection, *, from_end: bool = False
 ) -> AsyncGenerator[list[ConsumerRecord[bytes, bytes]]]:
     """The audit topic's messages in batches, from its start (or its last one) to its end."""
-    # Earliest: were the seek below to lose a race with the consumer's own reset of its
-    # position, it would read from the start, not wait at the end for ever.
-    async with open_consumer(connection, auto_offset_reset="earliest") as consumer:
-        consumer.assign([_AUDIT_PARTITION])
-        start = (await consumer.beginning_offsets([_AUDIT_PARTITION]))[_AUDIT_PARTITION]
-        end = (await consumer.end_offsets([_AUDIT_PARTITION]))[_AUDIT_PARTITION]
-        if end <= start:
-            return
-        consumer.seek(_AUDIT_PARTITION, end - 1 if from_end else start)
-        # Read on until nothing more comes, not only up to ``end``: the embedded broker
-        # gives as the end one past the first record of the last batch written, not one
-        # past its last record.
-        while True:
-            fetched = await consumer.getmany(_AUDIT_PARTITION, timeout_ms=_QUIET_MS)
-            messages = fetched.get(_AUDIT_PARTITION, [])
-            if messages:
-                yield messages
-            elif await consumer.position(_AUDIT_PARTITION) >= end:
-                return
+    async with aclosing(
+        read_partitions(connection, [_AUDIT_PARTITION], from_end=from_end)
+    ) as batches:
+        async for batch in batches:
+            yield batch

@@ -17,6 +17,7 @@ from typing import Any, Final, TextIO, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream import AuditStreamService, check_topic_chain, last_shipped
+from broker.cli.arguments import moment_argument
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
 from broker.errors import AuditStreamError, UnknownOrganisationError
@@ -235,13 +236,13 @@ def _add_client_and_period(
     parser.add_argument("--organisation", metavar="ID_OR_OID", help=organisation)
     parser.add_argument(
         "--since",
-        type=_moment_argument,
+        type=moment_argument,
         metavar="ISO",
         help=f"{moment} at or after this date or time (ISO 8601; without an offset, UTC)",
     )
     parser.add_argument(
         "--until",
-        type=_moment_argument,
+        type=moment_argument,
         metavar="ISO",
         help=f"{moment} before this date or time (ISO 8601; without an offset, UTC)",
     )
@@ -271,16 +272,6 @@ def _client_argument(value: str) -> _Client:
             "expected a personal identity code (DDMMYYCNNNT) or a client pseudonym "
             f"(64 hexadecimal digits): {exc}"
         ) from exc
-
-
-def _moment_argument(value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO 8601 date or time, e.g. 2025-05-01 or 2025-05-01T09:00+03:00"
-        ) from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

@@ -1,5 +1,6 @@
-"""``saattaja topics create|list|acls``: provision Saattaja's topics, see what they hold, and
-print the Kafka ACLs that let each part reach exactly its own."""
+"""``saattaja topics create|list|dlq|acls``: provision Saattaja's topics, see what they hold
+(the records the router rejected among it), and print the Kafka ACLs that let each part
+reach exactly its own."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Final
 
 from adapters.sdk import default_consumer_group
+from broker.cli.arguments import moment_argument
 from broker.cli.tables import text_table
+from broker.dead_letters import DeadLetter, DeadLetterFilter, read_dead_letters
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
 from broker.topics import (
     AUDIT_TOPIC,
+    DLQ_TOPIC,
     AclBinding,
     TopicCreation,
     TopicDescription,
@@ -65,6 +70,36 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Show each Saattaja topic, its partitions and the end offset of each.",
     )
     listing.set_defaults(run=run_list)
+
+    dlq = subcommands.add_parser(
+        "dlq",
+        help=f"list the records the router rejected, kept in {DLQ_TOPIC}, and why",
+        description=f"List the records the router rejected and kept in {DLQ_TOPIC}, oldest "
+        "rejection first, with the reason and the outbox, partition and offset each came "
+        "from: a table for a person, or JSON lines for a program, each with the record as "
+        'it arrived ({"key", "headers", "value"}, as `saattaja schemas validate` reads; '
+        "a value that is not JSON as its text). The sending organisation was told each "
+        "reason in its inbox; what it sends again, fixed, is routed as new.",
+    )
+    dlq.add_argument(
+        "--organisation",
+        metavar="ID",
+        help="only the records rejected from this organisation's outbox (a registry id)",
+    )
+    dlq.add_argument(
+        "--since",
+        type=moment_argument,
+        metavar="ISO",
+        help="rejected at or after this date or time (ISO 8601; without an offset, UTC)",
+    )
+    dlq.add_argument(
+        "--until",
+        type=moment_argument,
+        metavar="ISO",
+        help="rejected before this date or time (ISO 8601; without an offset, UTC)",
+    )
+    dlq.add_argument("--format", choices=("table", "jsonl"), default="table")
+    dlq.set_defaults(run=run_dlq)
 
     acls = subcommands.add_parser(
         "acls",
@@ -163,6 +198,47 @@ def run_list(_: argparse.Namespace) -> int:
     if any(not description.exists for description in descriptions):
         print("Some topics are missing: create them with `saattaja topics create`.")
     return 0
+
+
+def run_dlq(args: argparse.Namespace) -> int:
+    """Print the dead letters asked for, as a table or as JSON lines."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    connection = KafkaConnection.from_settings(settings)
+    wanted = DeadLetterFilter(organisation=args.organisation, since=args.since, until=args.until)
+    letters = asyncio.run(read_dead_letters(connection, registry, wanted))
+    if args.format == "jsonl":
+        for letter in letters:
+            print(json.dumps(letter.to_json(), ensure_ascii=False))
+        return 0
+    asked = wanted != DeadLetterFilter()
+    if not letters:
+        print(f"No record{' of those asked for' if asked else ''} is in {DLQ_TOPIC}.")
+        return 0
+    print(text_table(_DLQ_HEADER, [_dead_letter_row(letter) for letter in letters]))
+    print(f"{len(letters)} rejected record(s){' of those asked for' if asked else ''}.")
+    return 0
+
+
+_DLQ_HEADER: Final = ("REJECTED (UTC)", "FROM", "EVENT ID", "TYPE", "WHERE", "REASON")
+
+
+def _dead_letter_row(letter: DeadLetter) -> tuple[str, ...]:
+    at = letter.rejected_at
+    where = (
+        f"{letter.source_topic}/{letter.source_partition}@{letter.source_offset}"
+        if letter.source_topic is not None
+        else f"{DLQ_TOPIC}/{letter.partition}@{letter.offset}"
+    )
+    return (
+        "-" if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        letter.organisation or "-",
+        letter.event_id or "-",
+        letter.event_type or "-",
+        where,
+        letter.reason,
+    )
 
 
 def run_acls(args: argparse.Namespace) -> int:

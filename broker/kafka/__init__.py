@@ -2,6 +2,7 @@
 
 from broker.kafka.clients import open_admin, open_consumer
 from broker.kafka.connection import KafkaConnection
+from broker.kafka.reading import read_partitions
 from broker.kafka.sending import AcknowledgedSender, Outbound, start_producer
 
 __all__ = [
@@ -10,5 +11,6 @@ __all__ = [
     "Outbound",
     "open_admin",
     "open_consumer",
+    "read_partitions",
     "start_producer",
 ]

@@ -2,26 +2,13 @@
 
 from broker.router.candidates import candidate_recipients
 from broker.router.collector import YOUNG_GENERATION_THRESHOLD, settle_collector
-from broker.router.dead_letter import (
-    DLQ_OFFSET_HEADER,
-    DLQ_PARTITION_HEADER,
-    DLQ_REASON_HEADER,
-    DLQ_REJECTED_AT_HEADER,
-    DLQ_TOPIC_HEADER,
-    dead_letter_record,
-    rejection_notice,
-)
+from broker.router.dead_letter import dead_letter_record, rejection_notice
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.router.routing import Router, RoutingOutcome
 from broker.router.service import RouterService, RouterStatus
 
 __all__ = [
-    "DLQ_OFFSET_HEADER",
-    "DLQ_PARTITION_HEADER",
-    "DLQ_REASON_HEADER",
-    "DLQ_REJECTED_AT_HEADER",
-    "DLQ_TOPIC_HEADER",
     "YOUNG_GENERATION_THRESHOLD",
     "DeliveryLedger",
     "IncomingRecord",

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
 
+from broker.dead_letters import (
+    DLQ_OFFSET_HEADER,
+    DLQ_PARTITION_HEADER,
+    DLQ_REASON_HEADER,
+    DLQ_REJECTED_AT_HEADER,
+    DLQ_TOPIC_HEADER,
+)
 from broker.router.incoming import IncomingRecord
 from schemas import KafkaRecord, RejectionNotice
 
-__all__ = [
-    "DLQ_OFFSET_HEADER",
-    "DLQ_PARTITION_HEADER",
-    "DLQ_REASON_HEADER",
-    "DLQ_REJECTED_AT_HEADER",
-    "DLQ_TOPIC_HEADER",
-    "dead_letter_record",
-    "rejection_notice",
-]
-
-DLQ_REASON_HEADER: Final = "saattaja_dlq_reason"
-DLQ_TOPIC_HEADER: Final = "saattaja_dlq_topic"
-DLQ_PARTITION_HEADER: Final = "saattaja_dlq_partition"
-DLQ_OFFSET_HEADER: Final = "saattaja_dlq_offset"
-DLQ_REJECTED_AT_HEADER: Final = "saattaja_dlq_rejected_at"
+__all__ = ["dead_letter_record", "rejection_notice"]
 
 
 def dead_letter_record(incoming: IncomingRecord, reason: str, at: datetime) -> KafkaRecord:

@@ -23,6 +23,17 @@ PUBLIC_NAMES = {
         "require_audit_topic",
         "shipped_anchor",
     ],
+    "broker.dead_letters": [
+        "DLQ_HEADERS",
+        "DLQ_OFFSET_HEADER",
+        "DLQ_PARTITION_HEADER",
+        "DLQ_REASON_HEADER",
+        "DLQ_REJECTED_AT_HEADER",
+        "DLQ_TOPIC_HEADER",
+        "DeadLetter",
+        "DeadLetterFilter",
+        "read_dead_letters",
+    ],
     "broker.registry": [
         "ORGANISATION_ID_PATTERN",
         "Organisation",
@@ -35,6 +46,7 @@ PUBLIC_NAMES = {
         "Outbound",
         "open_admin",
         "open_consumer",
+        "read_partitions",
         "start_producer",
     ],
     "broker.topics": [

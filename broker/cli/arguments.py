@@ -1,0 +1,19 @@
+"""argparse types that several commands share."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+__all__ = ["moment_argument"]
+
+
+def moment_argument(value: str) -> datetime:
+    """An ISO 8601 date or time; one without an offset is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an ISO 8601 date or time, e.g. 2025-05-01 or 2025-05-01T09:00+03:00"
+        ) from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -1,0 +1,24 @@
+"""The dead-letter topic: records the router rejected, kept unchanged with the reason."""
+
+from broker.dead_letters.headers import (
+    DLQ_HEADERS,
+    DLQ_OFFSET_HEADER,
+    DLQ_PARTITION_HEADER,
+    DLQ_REASON_HEADER,
+    DLQ_REJECTED_AT_HEADER,
+    DLQ_TOPIC_HEADER,
+)
+from broker.dead_letters.reading import DeadLetterFilter, read_dead_letters
+from broker.dead_letters.records import DeadLetter
+
+__all__ = [
+    "DLQ_HEADERS",
+    "DLQ_OFFSET_HEADER",
+    "DLQ_PARTITION_HEADER",
+    "DLQ_REASON_HEADER",
+    "DLQ_REJECTED_AT_HEADER",
+    "DLQ_TOPIC_HEADER",
+    "DeadLetter",
+    "DeadLetterFilter",
+    "read_dead_letters",
+]

@@ -1,0 +1,147 @@
+"""A message of the dead-letter topic: the rejected record, why, and where it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from aiokafka.structs import ConsumerRecord
+
+from broker.dead_letters.headers import (
+    DLQ_HEADERS,
+    DLQ_OFFSET_HEADER,
+    DLQ_PARTITION_HEADER,
+    DLQ_REASON_HEADER,
+    DLQ_REJECTED_AT_HEADER,
+    DLQ_TOPIC_HEADER,
+)
+from schemas import KafkaRecord
+
+__all__ = ["DeadLetter"]
+
+_NO_REASON = "no reason given: the router did not write this message"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record the router rejected, as the dead-letter topic keeps it.
+
+    Every field read from a header is None where the header is missing or unreadable:
+    the topic may hold what someone else wrote, and listing it must not fail on that.
+    """
+
+    partition: int
+    offset: int
+    """Where the message is in the dead-letter topic."""
+    reason: str
+    rejected_at: datetime | None
+    source_topic: str | None
+    source_partition: int | None
+    source_offset: int | None
+    organisation: str | None
+    """The registry id of the organisation whose outbox the record came from."""
+    record: KafkaRecord
+    """The rejected record as it arrived: its key, its own headers and its value."""
+
+    @classmethod
+    def from_message(
+        cls, message: ConsumerRecord[bytes, bytes], organisations_by_outbox: Mapping[str, str]
+    ) -> DeadLetter:
+        """Read a message; ``organisations_by_outbox`` maps an outbox topic to its organisation."""
+        added = {name: value for name, value in message.headers if name in DLQ_HEADERS}
+        source_topic = _text(added.get(DLQ_TOPIC_HEADER))
+        return cls(
+            partition=message.partition,
+            offset=message.offset,
+            reason=_text(added.get(DLQ_REASON_HEADER)) or _NO_REASON,
+            rejected_at=_moment(added.get(DLQ_REJECTED_AT_HEADER)),
+            source_topic=source_topic,
+            source_partition=_number(added.get(DLQ_PARTITION_HEADER)),
+            source_offset=_number(added.get(DLQ_OFFSET_HEADER)),
+            organisation=None
+            if source_topic is None
+            else organisations_by_outbox.get(source_topic),
+            record=KafkaRecord(
+                key=message.key or b"",
+                headers=tuple(
+                    (name, value) for name, value in message.headers if name not in DLQ_HEADERS
+                ),
+                value=message.value or b"",
+            ),
+        )
+
+    @property
+    def event_id(self) -> str | None:
+        """The record's ``ce_id``, where it has one."""
+        return self._header("ce_id")
+
+    @property
+    def event_type(self) -> str | None:
+        """The record's ``ce_type``, where it has one."""
+        return self._header("ce_type")
+
+    def to_json(self) -> dict[str, Any]:
+        """The message for a program; the record in the form ``schemas validate`` reads.
+
+        The value is the JSON it holds, or its text where it is not JSON; bytes that are
+        not UTF-8 (in the key, a header or the value) are shown as U+FFFD.
+        """
+        return {
+            "rejected_at": None if self.rejected_at is None else self.rejected_at.isoformat(),
+            "organisation": self.organisation,
+            "event_id": self.event_id,
+            "type": self.event_type,
+            "reason": self.reason,
+            "topic": self.source_topic,
+            "partition": self.source_partition,
+            "offset": self.source_offset,
+            "dlq_partition": self.partition,
+            "dlq_offset": self.offset,
+            "record": {
+                "key": self.record.key.decode(errors="replace"),
+                "headers": {
+                    name: value.decode(errors="replace") for name, value in self.record.headers
+                },
+                "value": _value_json(self.record.value),
+            },
+        }
+
+    def _header(self, name: str) -> str | None:
+        for header, value in self.record.headers:
+            if header == name:
+                return _text(value)
+        return None
+
+
+def _text(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _number(value: bytes | None) -> int | None:
+    text = _text(value)
+    return int(text) if text is not None and text.isdecimal() else None
+
+
+def _moment(value: bytes | None) -> datetime | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _value_json(value: bytes) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value.decode(errors="replace")
