@@ -38,6 +38,11 @@ __all__ = ["AuditStreamService", "AuditStreamStatus"]
 _log = structlog.get_logger(__name__)
 _FIRST_RETRY_SECONDS = 0.2
 _GROUP_WAIT_SECONDS = 0.1
+# A batch of audit records is acknowledged in milliseconds by a cluster that is there; at
+# aiokafka's default (40 s) the stream would say it streams for most of a minute after
+# Kafka has gone. Failing sooner is safe: after a failed send the stream reads where the
+# topic ends, so a batch that did arrive is not sent again.
+_SEND_TIMEOUT_MS = 10_000
 
 
 @dataclass(slots=True)
@@ -98,7 +103,7 @@ class AuditStreamService:
         await require_audit_topic(self._connection)
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
-        self._producer = await start_producer(self._connection)
+        self._producer = await start_producer(self._connection, request_timeout_ms=_SEND_TIMEOUT_MS)
         self._ownership = StreamOwnership(
             self._connection,
             group_id=settings.audit_stream_group_id,
@@ -182,6 +187,8 @@ class AuditStreamService:
             try:
                 if not await ownership.owns():
                     self._stand_by(True)
+                    await self._reach_kafka()
+                    self._resume()
                     await asyncio.sleep(self._settings.audit_stream_poll_seconds)
                     continue
                 self._stand_by(False)
@@ -193,6 +200,8 @@ class AuditStreamService:
                         resumed_in = ownership.generation
                     shipped = await shipper.ship_next()
                 head = await log.head()
+                if shipped < shipper.batch_size:
+                    await self._reach_kafka()
             except (StoreUnavailableError, KafkaError, KafkaUnavailableError) as exc:
                 if not isinstance(exc, StoreUnavailableError):
                     resumed_in = -1  # the batch in hand may or may not be on the topic
@@ -210,6 +219,18 @@ class AuditStreamService:
             self.metrics.looked(shipper.position, head)
             if shipped < shipper.batch_size:
                 await asyncio.sleep(self._settings.audit_stream_poll_seconds)
+
+    async def _reach_kafka(self) -> None:
+        """KafkaUnavailableError unless a broker answers a metadata request.
+
+        A stream with nothing to send would otherwise not notice that Kafka is gone, and
+        /health would say it streams (or stands by) while it could not.
+        """
+        assert self._producer is not None  # noqa: S101 - set by start()
+        try:
+            await self._producer.client.fetch_all_metadata()
+        except KafkaError as exc:
+            raise self._connection.unavailable(exc) from exc
 
     async def health(self) -> Health:
         """/health's answer: streaming or standing by; paused and why, stopped, or idle."""

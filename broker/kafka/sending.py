@@ -22,13 +22,20 @@ class Outbound(Protocol):
         """Produce each ``(topic, record)``, in order, and wait for the acknowledgements."""
 
 
-async def start_producer(connection: KafkaConnection) -> AIOKafkaProducer:
+async def start_producer(
+    connection: KafkaConnection, *, request_timeout_ms: int | None = None
+) -> AIOKafkaProducer:
     """A started producer that waits for every in-sync replica; KafkaUnavailableError if none.
 
     Idempotence stays off: the embedded broker cannot do it, and the event id (the audit
     sequence, on the audit topic) is the idempotency key end to end anyway.
+    ``request_timeout_ms`` bounds how long a send waits for Kafka, acknowledgement
+    included, before it fails (aiokafka's default: 40 s).
     """
-    producer = AIOKafkaProducer(**connection.client_kwargs(), acks="all", enable_idempotence=False)
+    timeout = {} if request_timeout_ms is None else {"request_timeout_ms": request_timeout_ms}
+    producer = AIOKafkaProducer(
+        **connection.client_kwargs(), acks="all", enable_idempotence=False, **timeout
+    )
     try:
         await producer.start()
     except (KafkaError, OSError) as exc:

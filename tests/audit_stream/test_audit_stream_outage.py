@@ -77,10 +77,9 @@ async def test_the_stream_pauses_while_the_database_is_gone_and_ships_all_after(
 async def test_after_kafka_comes_back_the_stream_reads_where_the_topic_ends_and_goes_on(
     registry: OrganisationRegistry, tmp_path: Path
 ) -> None:
-    # SQLite only: what is under test is Kafka, whose outage the producer takes its request
-    # timeout (40 s) to report. A broker of the test's own, stopped and started again on
-    # its port: the embedded broker keeps nothing, so the topic that comes back is empty
-    # and the whole log is shipped again.
+    # SQLite only: what is under test is Kafka. A broker of the test's own, stopped and
+    # started again on its port: the embedded broker keeps nothing, so the topic that comes
+    # back is empty and the whole log is shipped again.
     migrated_database_url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
     await upgrade_database(migrated_database_url)
     engine = create_database_engine(migrated_database_url)
@@ -98,12 +97,14 @@ async def test_after_kafka_comes_back_the_stream_reads_where_the_topic_ends_and_
             await eventually(lambda: stream.status.shipped == 1, within=30, what="1 shipped")
 
             await broker.stop()
-            await log.append([entry(event_id=uuid.uuid4())])
+            # With nothing to ship, it still finds Kafka gone.
             await eventually(
                 lambda: stream.status.paused_reason is not None,
-                within=60,
-                what="the stream pauses",
+                within=30,
+                what="the idle stream pauses",
             )
+            assert not (await stream.health()).ok
+            await log.append([entry(event_id=uuid.uuid4())])
             broker = EmbeddedBroker("127.0.0.1", port)
             await broker.start()
             await recreate_audit_topic(connection, partitions=1)
@@ -121,6 +122,47 @@ async def test_after_kafka_comes_back_the_stream_reads_where_the_topic_ends_and_
         await engine.dispose()
 
     assert [dict(m.headers)[SEQUENCE_HEADER] for m in messages] == [b"1", b"2"]
+
+
+async def test_a_stream_standing_by_says_it_is_paused_while_kafka_is_gone(
+    registry: OrganisationRegistry, tmp_path: Path
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    await upgrade_database(database_url)
+    broker = EmbeddedBroker("127.0.0.1", free_port("127.0.0.1"))
+    await broker.start()
+    connection = KafkaConnection(broker.bootstrap)
+    await recreate_audit_topic(connection, partitions=1)
+    settings = stream_settings(
+        connection, database_url, audit_stream_group_id=f"audit-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        async with (
+            AuditStreamService(settings, registry, connection) as first,
+            AuditStreamService(settings, registry, connection) as second,
+        ):
+            streams = (first, second)
+            tasks = [asyncio.create_task(stream.run()) for stream in streams]
+            await eventually(
+                lambda: sorted(s.status.standing_by for s in streams) == [False, True],
+                within=30,
+                what="one stream ships, the other stands by",
+            )
+            [standing_by] = [s for s in streams if s.status.standing_by]
+
+            await broker.stop()
+
+            await eventually(
+                lambda: standing_by.status.paused_reason is not None,
+                within=30,
+                what="the stream standing by pauses",
+            )
+            assert not (await standing_by.health()).ok
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await broker.stop()
 
 
 async def test_a_batch_whose_acknowledgement_was_lost_is_not_sent_again(
