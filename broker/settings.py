@@ -57,6 +57,15 @@ class SaattajaSettings(BaseSettings):
     topic_partitions: int = Field(
         default=3, ge=1, le=1000, description="Partitions per topic created by Saattaja."
     )
+    topic_retention_hours: int = Field(
+        default=336,
+        ge=1,
+        le=87_600,
+        description="How long the outboxes, inboxes and the dead-letter topic that Saattaja "
+        "creates keep a record (retention.ms), in hours: long enough for an adapter that was "
+        "down to catch up, no longer, as the records carry personal data. The audit topic is "
+        "kept for ever. Topics that exist already keep their own.",
+    )
     database_url: str = Field(
         default="sqlite+aiosqlite:///var/saattaja.db",
         description="SQLAlchemy URL of the consent and audit stores.",

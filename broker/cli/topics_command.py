@@ -10,7 +10,7 @@ import json
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Final
 
 from adapters.sdk import default_consumer_group
@@ -66,8 +66,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
     listing = subcommands.add_parser(
         "list",
-        help="show each topic's partitions and end offsets",
-        description="Show each Saattaja topic, its partitions and the end offset of each.",
+        help="show each topic's partitions, retention and end offsets",
+        description="Show each Saattaja topic, its partitions, how long it keeps a record "
+        "(retention.ms; 'default' where Kafka does not say: the cluster's default applies, "
+        "or this user may not describe topic configurations) and the end offset of each "
+        "partition.",
     )
     listing.set_defaults(run=run_list)
 
@@ -181,8 +184,18 @@ def run_create(args: argparse.Namespace) -> int:
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
     partitions: int = args.partitions or settings.topic_partitions
-    creation = asyncio.run(create_topics(connection, registry, partitions))
-    print(format_creation(creation, bootstrap=connection.bootstrap, partitions=partitions))
+    retention = settings.topic_retention_hours
+    creation = asyncio.run(
+        create_topics(connection, registry, partitions, retention_hours=retention)
+    )
+    print(
+        format_creation(
+            creation,
+            bootstrap=connection.bootstrap,
+            partitions=partitions,
+            retention_hours=retention,
+        )
+    )
     return 0
 
 
@@ -324,13 +337,18 @@ def _adapter_principal(text: str) -> str:
     return _principal(text)
 
 
-def format_creation(creation: TopicCreation, *, bootstrap: str, partitions: int) -> str:
+def format_creation(
+    creation: TopicCreation, *, bootstrap: str, partitions: int, retention_hours: int
+) -> str:
     """What ``topics create`` (and ``up``) did, one topic a line."""
     created, existing = len(creation.created), len(creation.existing)
     if created:
         each = f"{partitions} partition{'s' if partitions != 1 else ''} each"
         if AUDIT_TOPIC in creation.created and partitions != 1:
             each += f"; {AUDIT_TOPIC} 1, as it carries one hash chain in order"
+        each += f"; records kept {_hours(retention_hours)}"
+        if AUDIT_TOPIC in creation.created:
+            each += f", {AUDIT_TOPIC}'s for ever"
         summary = f"{created} created ({each}), {existing} existed already"
     else:
         summary = f"all {existing} existed already"
@@ -340,15 +358,38 @@ def format_creation(creation: TopicCreation, *, bootstrap: str, partitions: int)
     return "\n".join(lines)
 
 
+def _hours(hours: int) -> str:
+    if hours % 24 == 0:
+        days = hours // 24
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def format_descriptions(descriptions: Sequence[TopicDescription]) -> str:
-    """A table: topic, partitions, end offset per partition, total."""
-    header = ("TOPIC", "PARTITIONS", "END OFFSETS", "TOTAL")
+    """A table: topic, partitions, retention, end offset per partition, total."""
+    header = ("TOPIC", "PARTITIONS", "RETENTION", "END OFFSETS", "TOTAL")
     return text_table(header, [_row(description) for description in descriptions])
 
 
-def _row(description: TopicDescription) -> tuple[str, str, str, str]:
+def _row(description: TopicDescription) -> tuple[str, str, str, str, str]:
     name = description.name if description.planned else f"{description.name} (not in registry)"
     if not description.exists:
-        return (name, "-", "missing", "-")
+        return (name, "-", "-", "missing", "-")
     offsets = " ".join(f"{p}:{o}" for p, o in enumerate(description.end_offsets))
-    return (name, str(description.partitions), offsets, str(description.total))
+    return (
+        name,
+        str(description.partitions),
+        _retention(description.retention_ms),
+        offsets,
+        str(description.total),
+    )
+
+
+def _retention(retention_ms: int | None) -> str:
+    if retention_ms is None:
+        return "default"
+    if retention_ms < 0:
+        return "for ever"
+    kept = timedelta(milliseconds=retention_ms)
+    hours, rest = divmod(kept, timedelta(hours=1))
+    return _hours(hours) if hours and not rest else f"{retention_ms} ms"

@@ -72,14 +72,22 @@ async def _provision_cluster(
     connection = KafkaConnection.from_settings(settings)
     if args.host is not None or args.port is not None:
         print("--host and --port apply to the embedded broker only; ignoring them.")
-    creation = await create_topics(connection, registry, settings.topic_partitions)
+    creation = await create_topics(
+        connection,
+        registry,
+        settings.topic_partitions,
+        retention_hours=settings.topic_retention_hours,
+    )
     print(
         f"Using the Kafka cluster at {connection.bootstrap} (SAATTAJA_KAFKA_BOOTSTRAP); "
         "no embedded broker started."
     )
     print(
         format_creation(
-            creation, bootstrap=connection.bootstrap, partitions=settings.topic_partitions
+            creation,
+            bootstrap=connection.bootstrap,
+            partitions=settings.topic_partitions,
+            retention_hours=settings.topic_retention_hours,
         )
     )
     return 0
@@ -97,10 +105,18 @@ async def _run_embedded(
                 flush=True,
             )
             connection = KafkaConnection.from_settings(settings, bootstrap=broker.bootstrap)
-            creation = await create_topics(connection, registry, settings.topic_partitions)
+            creation = await create_topics(
+                connection,
+                registry,
+                settings.topic_partitions,
+                retention_hours=settings.topic_retention_hours,
+            )
             print(
                 format_creation(
-                    creation, bootstrap=broker.bootstrap, partitions=settings.topic_partitions
+                    creation,
+                    bootstrap=broker.bootstrap,
+                    partitions=settings.topic_partitions,
+                    retention_hours=settings.topic_retention_hours,
                 ),
                 flush=True,
             )

@@ -147,7 +147,12 @@ class DemoStack:
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
         connection = self.connection = await self._connect()
-        await create_topics(connection, self.registry, self._settings.topic_partitions)
+        await create_topics(
+            connection,
+            self.registry,
+            self._settings.topic_partitions,
+            retention_hours=self._settings.topic_retention_hours,
+        )
         await upgrade_database(self._settings.database_url)
         engine = self.engine = create_database_engine(self._settings.database_url)
         self._exits.push_async_callback(engine.dispose)

@@ -13,11 +13,13 @@ from broker.topics.naming import (
     topic_plan,
 )
 from broker.topics.partitioning import partition_of
+from broker.topics.policy import KEPT_FOR_EVER, topic_configs
 from broker.topics.provisioning import TopicCreation, create_topics
 
 __all__ = [
     "AUDIT_TOPIC",
     "DLQ_TOPIC",
+    "KEPT_FOR_EVER",
     "TOPIC_PREFIX",
     "AclBinding",
     "AclOperation",
@@ -33,5 +35,6 @@ __all__ = [
     "partition_counts",
     "partition_of",
     "planned_partitions",
+    "topic_configs",
     "topic_plan",
 ]

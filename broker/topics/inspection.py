@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import TopicPartition
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, for_code
 
 from broker.errors import TopicError
@@ -29,6 +30,8 @@ class TopicDescription:
     end_offsets: tuple[int, ...]
     exists: bool = True
     planned: bool = True
+    retention_ms: int | None = None
+    """The topic's retention.ms (-1: kept for ever); None where Kafka does not say."""
 
     @property
     def partitions(self) -> int:
@@ -55,6 +58,7 @@ async def describe_topics(
         leftovers = sorted(t for t in existing - set(plan) if is_saattaja_topic(t))
         present = [topic for topic in (*plan, *leftovers) if topic in existing]
         partitions = await _partitions(admin, present)
+        retention = await _retention(admin, present)
     offsets = await _end_offsets(connection, partitions)
     return tuple(
         TopicDescription(
@@ -62,6 +66,7 @@ async def describe_topics(
             end_offsets=tuple(offsets[topic, p] for p in range(partitions.get(topic, 0))),
             exists=topic in existing,
             planned=topic in plan,
+            retention_ms=retention.get(topic),
         )
         for topic in (*plan, *leftovers)
     )
@@ -92,6 +97,29 @@ async def _partitions(admin: Any, topics: list[str]) -> dict[str, int]:
             )
         counts[topic["topic"]] = len(topic["partitions"])
     return counts
+
+
+async def _retention(admin: Any, topics: list[str]) -> dict[str, int]:
+    """retention.ms of each topic whose configuration Kafka gives.
+
+    A user without the right to describe configurations still gets the rest of the
+    listing: what Kafka does not give is left out, not an error.
+    """
+    if not topics:
+        return {}
+    try:
+        responses = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topic) for topic in topics]
+        )
+    except KafkaError:
+        return {}
+    retention: dict[str, int] = {}
+    for response in responses:
+        for error_code, _message, _type, topic, entries in response.resources:
+            values = {entry[0]: entry[1] for entry in entries}
+            if not error_code and values.get("retention.ms") is not None:
+                retention[topic] = int(values["retention.ms"])
+    return retention
 
 
 async def _end_offsets(

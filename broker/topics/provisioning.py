@@ -14,6 +14,7 @@ from broker.errors import ConfigurationError, TopicError
 from broker.kafka import KafkaConnection, open_admin
 from broker.registry import OrganisationRegistry
 from broker.topics.naming import planned_partitions, topic_plan
+from broker.topics.policy import topic_configs
 
 __all__ = ["TopicCreation", "create_topics"]
 
@@ -38,14 +39,16 @@ async def create_topics(
     registry: OrganisationRegistry,
     partitions: int,
     *,
+    retention_hours: int | None = None,
     replication_factor: int | None = None,
 ) -> TopicCreation:
     """Create every topic of the registry's plan that does not exist yet.
 
     Safe to repeat: a topic that exists already (also error 36, TopicAlreadyExists, when
     someone else creates it at the same moment) is reported as existing and left with the
-    partitions it has. Any other refusal raises TopicError naming the topic.
-    Without ``replication_factor``: three replicas, or as many as the cluster has brokers.
+    partitions and configuration it has. Any other refusal raises TopicError naming the
+    topic. Without ``replication_factor``: three replicas, or as many as the cluster has
+    brokers. ``retention_hours``: see ``topic_configs``.
     """
     if partitions < 1:
         raise ConfigurationError(
@@ -59,7 +62,13 @@ async def create_topics(
         if replication_factor is None and missing:
             brokers = (await admin.describe_cluster())["brokers"]
             replication_factor = max(1, min(_PREFERRED_REPLICAS, len(brokers)))
-        codes = await _request_creation(admin, missing, partitions, replication_factor or 1)
+        codes = await _request_creation(
+            admin,
+            missing,
+            partitions,
+            replication_factor=replication_factor or 1,
+            retention_hours=retention_hours,
+        )
     created: list[str] = []
     existing = [topic for topic in plan if topic in existing_before]
     for topic, (code, message) in codes.items():
@@ -81,12 +90,24 @@ async def create_topics(
 
 
 async def _request_creation(
-    admin: Any, topics: list[str], partitions: int, replication_factor: int
+    admin: Any,
+    topics: list[str],
+    partitions: int,
+    *,
+    replication_factor: int,
+    retention_hours: int | None,
 ) -> dict[str, tuple[int, str | None]]:
     if not topics:
         return {}
     new_topics = [
-        NewTopic(topic, planned_partitions(topic, partitions), replication_factor)
+        NewTopic(
+            topic,
+            planned_partitions(topic, partitions),
+            replication_factor,
+            topic_configs=topic_configs(
+                topic, retention_hours=retention_hours, replication_factor=replication_factor
+            ),
+        )
         for topic in topics
     ]
     try:

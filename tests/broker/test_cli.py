@@ -90,9 +90,11 @@ def test_topics_create_then_list_prints_every_topic(
 
     assert main(["topics", "list"]) == 0
     listing = capsys.readouterr().out
-    assert re.search(r"^TOPIC +PARTITIONS +END OFFSETS +TOTAL$", listing, re.M)
+    assert re.search(r"^TOPIC +PARTITIONS +RETENTION +END OFFSETS +TOTAL$", listing, re.M)
     for topic in topic_plan(registry):
-        assert re.search(rf"^{re.escape(topic)} +\d+ +(\d+:\d+ ?)+ +\d+$", listing, re.M)
+        # Topics other tests created without a retention of their own say "default".
+        kept = r"(\d+ days|for ever|default)"
+        assert re.search(rf"^{re.escape(topic)} +\d+ +{kept} +(\d+:\d+ ?)+ +\d+$", listing, re.M)
 
 
 @pytest.mark.kafka

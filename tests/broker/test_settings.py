@@ -13,6 +13,7 @@ def test_defaults_start_the_embedded_broker(clean_environment: pytest.MonkeyPatc
     assert settings.uses_embedded_broker
     assert (settings.embedded_host, settings.embedded_port) == ("127.0.0.1", 9092)
     assert settings.topic_partitions == 3
+    assert settings.topic_retention_hours == 14 * 24
 
 
 @pytest.mark.parametrize("value", ["99999", "0", "kafka"])
@@ -60,4 +61,13 @@ def test_a_bad_audit_stream_setting_fails_naming_the_variable(
 ) -> None:
     clean_environment.setenv(variable, value)
     with pytest.raises(ConfigurationError, match=variable):
+        load_settings()
+
+
+@pytest.mark.parametrize("value", ["0", "two weeks", "100000"])
+def test_a_bad_topic_retention_fails_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch, value: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_TOPIC_RETENTION_HOURS", value)
+    with pytest.raises(ConfigurationError, match="SAATTAJA_TOPIC_RETENTION_HOURS"):
         load_settings()

@@ -15,12 +15,14 @@ from broker.registry import Organisation, OrganisationRegistry
 from broker.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
+    KEPT_FOR_EVER,
     TopicCreation,
     TopicDescription,
     create_topics,
     describe_topics,
     inbox_topic,
     outbox_topic,
+    topic_configs,
     topic_plan,
 )
 from schemas import OrganisationKind
@@ -174,6 +176,67 @@ async def test_the_audit_topic_is_created_with_one_partition_whatever_the_others
 def test_the_creation_summary_says_the_audit_topic_has_one_partition() -> None:
     creation = TopicCreation(created=("saattaja.a.outbox", AUDIT_TOPIC), existing=())
 
-    summary = format_creation(creation, bootstrap="kafka:9092", partitions=3)
+    summary = format_creation(creation, bootstrap="kafka:9092", partitions=3, retention_hours=336)
 
     assert "2 created (3 partitions each; saattaja.audit 1" in summary
+
+
+def test_the_creation_summary_says_how_long_records_are_kept() -> None:
+    creation = TopicCreation(created=("saattaja.a.outbox", AUDIT_TOPIC), existing=())
+
+    summary = format_creation(creation, bootstrap="kafka:9092", partitions=1, retention_hours=336)
+
+    assert "records kept 14 days, saattaja.audit's for ever)" in summary
+
+
+@pytest.mark.parametrize(("replicas", "acknowledging"), [(1, "1"), (2, "1"), (3, "2"), (5, "2")])
+def test_with_three_replicas_or_more_two_must_have_a_record_before_it_is_acknowledged(
+    replicas: int, acknowledging: str
+) -> None:
+    configs = topic_configs("saattaja.a.inbox", retention_hours=24, replication_factor=replicas)
+    assert configs["min.insync.replicas"] == acknowledging
+
+
+@pytest.mark.parametrize("topic", ["saattaja.a.outbox", "saattaja.a.inbox", DLQ_TOPIC])
+def test_topics_carrying_personal_data_keep_it_as_long_as_configured(topic: str) -> None:
+    configs = topic_configs(topic, retention_hours=24, replication_factor=1)
+    assert configs["retention.ms"] == str(24 * 3_600_000)
+
+
+def test_without_a_retention_the_clusters_default_applies() -> None:
+    configs = topic_configs("saattaja.a.inbox", retention_hours=None, replication_factor=1)
+    assert "retention.ms" not in configs
+
+
+def test_the_audit_topic_is_kept_for_ever_whatever_the_retention() -> None:
+    configs = topic_configs(AUDIT_TOPIC, retention_hours=24, replication_factor=1)
+    assert (configs["retention.ms"], configs["retention.bytes"]) == (KEPT_FOR_EVER, KEPT_FOR_EVER)
+
+
+@pytest.mark.kafka
+async def test_created_topics_carry_their_retention_and_describing_them_shows_it(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    await delete_audit_topic(connection)  # so that this creation makes it
+
+    await create_topics(connection, fresh_registry, 1, retention_hours=24)
+
+    described = {d.name: d for d in await describe_topics(connection, fresh_registry)}
+    for organisation_id in fresh_registry.ids:
+        assert described[outbox_topic(organisation_id)].retention_ms == 24 * 3_600_000
+        assert described[inbox_topic(organisation_id)].retention_ms == 24 * 3_600_000
+    assert described[AUDIT_TOPIC].retention_ms == -1
+
+
+@pytest.mark.kafka
+async def test_a_topic_that_exists_keeps_the_retention_it_has(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    await create_topics(connection, fresh_registry, 1, retention_hours=24)
+
+    await create_topics(connection, fresh_registry, 1, retention_hours=48)
+
+    described = {d.name: d for d in await describe_topics(connection, fresh_registry)}
+    assert described[outbox_topic(fresh_registry.ids[0])].retention_ms == 24 * 3_600_000
