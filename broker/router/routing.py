@@ -51,7 +51,7 @@ from broker.router.incoming import IncomingRecord
 from broker.router.known_clients import ClientState, KnownClients
 from broker.router.ledger import DeliveryLedger
 from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
-from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
+from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic, partition_of
 from consent.audit import AuditEntry, AuditLog, AuditRecord
 from consent.database import translate_database_errors
 from consent.decisions import (
@@ -167,6 +167,7 @@ class Router:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_decided: Callable[[Sequence[AuditRecord]], None] = lambda _records: None,
         on_escalated: Callable[[int], None] = lambda _referrals: None,
+        partitions_of: Callable[[str], int | None] = lambda _topic: None,
     ) -> None:
         self._database = database  # the stores' own, for reads and writes they share
         self._codec = codec
@@ -188,6 +189,8 @@ class Router:
         self._turn = asyncio.Lock()
         self._on_decided = on_decided
         self._on_escalated = on_escalated
+        # How many partitions an outbox has, as the consumer knows; None: not known.
+        self._partitions_of = partitions_of
         self._decided: list[AuditRecord] = []  # the records of the turn in hand
 
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
@@ -331,7 +334,27 @@ class Router:
             )
             self._reject(incoming, reason, sender, rejected)
             return None
+        keyed = self._keyed_partition(incoming)
+        if keyed is not None and keyed != incoming.partition:
+            # Routed, it would reach a router process that does not hold the client: two
+            # processes could then route one client at once, and one of them decide on
+            # consents that the other has just changed.
+            reason = (
+                f"the event is on partition {incoming.partition} of {incoming.topic}, but "
+                f"records keyed by its client's pseudonym belong on partition {keyed}: "
+                "publish with Kafka's default keyed partitioner (murmur2), as aiokafka and "
+                "the Java client do; in a client built on librdkafka set "
+                "partitioner=murmur2_random"
+            )
+            self._reject(incoming, reason, sender, rejected)
+            return None
         return _Routable(incoming, event, sender)
+
+    def _keyed_partition(self, incoming: IncomingRecord) -> int | None:
+        partitions = self._partitions_of(incoming.topic)
+        if not partitions:
+            return None
+        return partition_of(incoming.record.key, partitions)
 
     async def _route_run(self, run: Sequence[_Routable], early: _ClientStates | None) -> None:
         """Decide, audit and deliver a run of events, reading and writing each store once.

@@ -137,6 +137,7 @@ class RouterService:
             clock=self._clock,
             on_decided=self.metrics.decided,
             on_escalated=self.metrics.escalated,
+            partitions_of=self._partitions_of,
         )
         self._consumer = AIOKafkaConsumer(
             **self._connection.client_kwargs(),
@@ -190,6 +191,11 @@ class RouterService:
         if self._consumer is None:
             return frozenset()
         return frozenset((tp.topic, tp.partition) for tp in self._consumer.assignment())
+
+    def _partitions_of(self, topic: str) -> int | None:
+        if self._consumer is None:
+            return None
+        return len(self._consumer.partitions_for_topic(topic) or ()) or None
 
     def owns_client(self, pseudonym: str) -> bool:
         """Whether this process routes the client's events now (holds their partition)."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiokafka.partitioner import DefaultPartitioner
 
 __all__ = ["partition_of"]
 
 
+# The router asks for every event it routes, and a client's key comes again and again;
+# murmur2 in Python costs more than the lookup.
+@lru_cache(maxsize=65_536)
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition of a topic with ``partitions`` partitions that records keyed ``key`` go to.
 

@@ -109,13 +109,19 @@ class Harness:
         await self.publish_raw(self.registry.by_oid(event.sender).id, record)
         return record
 
-    async def publish_raw(self, organisation_id: str, record: KafkaRecord) -> int:
-        """Publish any bytes to an organisation's outbox; the partition they went to."""
+    async def publish_raw(
+        self, organisation_id: str, record: KafkaRecord, *, partition: int | None = None
+    ) -> int:
+        """Publish any bytes to an organisation's outbox; the partition they went to.
+
+        Without ``partition``, the keyed partitioner picks it, as an adapter's does.
+        """
         sent = await self._producer.send_and_wait(
             outbox_topic(organisation_id),
             record.value,
             key=record.key or None,
             headers=list(record.headers),
+            partition=partition,
         )
         return int(sent.partition)
 

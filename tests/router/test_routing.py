@@ -6,6 +6,7 @@ import pytest
 
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
+from broker.topics import partition_of
 from schemas import (
     DataCategory,
     KafkaRecord,
@@ -25,7 +26,14 @@ from tests.router.events import (
     revocation,
     shared_plan,
 )
-from tests.router.harness import CODEC, Harness, ids, running_router, wait_until_handled
+from tests.router.harness import (
+    CODEC,
+    Harness,
+    as_record,
+    ids,
+    running_router,
+    wait_until_handled,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -187,6 +195,26 @@ async def test_sender_of_a_malformed_event_receives_a_rejection_notice(routed: R
     assert notice.rejected_event_id == "broken-2"
     assert notice.recipient == SOTE
     assert "missing header" in notice.reason
+
+
+async def test_an_event_on_another_partition_than_its_clients_key_is_rejected_naming_the_fix(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    sent = CODEC.encode(referral("R-P1"))
+    keyed = partition_of(sent.key, harness.settings.topic_partitions)
+    elsewhere = (keyed + 1) % harness.settings.topic_partitions
+
+    await harness.publish_raw(harness.org("sote").id, sent, partition=elsewhere)
+
+    [dead] = await harness.wait_for_dead_letters(1)
+    reason = dict(dead.headers)["saattaja_dlq_reason"].decode()
+    assert f"belong on partition {keyed}" in reason
+    assert "partitioner=murmur2_random" in reason
+    [notice_record] = await harness.wait_for_inbox("sote", 1)
+    notice = RejectionNotice.decode(as_record(notice_record))
+    assert notice.reason == reason
+    assert await harness.audit_records() == []
 
 
 async def test_event_published_in_another_organisations_name_is_rejected(routed: Routed) -> None:
