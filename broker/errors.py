@@ -1,7 +1,7 @@
 """Errors raised by the broker runtime.
 
 SaattajaBrokerError
-├── AuditStreamError (RuntimeError)    the audit topic ends in a message the stream did not write
+├── AuditStreamError (RuntimeError)    the audit topic cannot say where the stream stopped
 ├── AuditTopicTakenError (RuntimeError) another audit stream of the group holds the audit topic
 ├── ConfigurationError (ValueError)    a setting or the registry file is missing or wrong
 ├── UnknownOrganisationError (LookupError) no organisation of the registry has that id or OID
@@ -52,7 +52,8 @@ class TopicError(SaattajaBrokerError, RuntimeError):
 
 
 class AuditStreamError(SaattajaBrokerError, RuntimeError):
-    """The audit topic ends in a record that the audit stream did not write."""
+    """The audit topic cannot say where the stream stopped: a message the stream did not
+    write, or records its retention removed."""
 
 
 class AuditTopicTakenError(SaattajaBrokerError, RuntimeError):

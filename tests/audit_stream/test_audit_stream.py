@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream import HASH_HEADER, SEQUENCE_HEADER, AuditStreamService
+from broker.audit_stream.position import refuse_emptied_topic
 from broker.errors import AuditStreamError, ConfigurationError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
@@ -323,3 +324,12 @@ async def test_health_says_idle_before_the_stream_runs_and_after_it_is_cancelled
 
     assert (before, during, after) == (503, 200, 503)
     assert body["status"] == "idle"
+
+
+def test_a_topic_whose_records_retention_removed_is_refused_saying_how_to_go_on() -> None:
+    # The embedded broker neither applies retention nor deletes records, so the state is
+    # given as Kafka reports it: no record held, three written.
+    with pytest.raises(AuditStreamError, match=r"3 records written but holds none") as caught:
+        refuse_emptied_topic(3)
+    assert "retention.ms=-1" in str(caught.value)
+    assert "saattaja topics create" in str(caught.value)
