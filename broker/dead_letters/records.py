@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -135,9 +135,12 @@ def _moment(value: bytes | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
+    # The router writes UTC with its offset; a time without one is taken as UTC too, so
+    # that it compares with the others.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _value_json(value: bytes) -> Any:

@@ -158,6 +158,28 @@ async def test_a_message_the_router_did_not_write_is_listed_without_failing(
     assert known == sorted(known, reverse=True)
 
 
+async def test_a_rejection_time_without_an_offset_is_taken_as_utc(routed: Routed) -> None:
+    harness, _ = routed
+    key = uuid.uuid4().hex.encode()
+    producer = AIOKafkaProducer(**harness.connection.client_kwargs())
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            DLQ_TOPIC,
+            b"{}",
+            key=key,
+            headers=[("saattaja_dlq_rejected_at", b"2026-01-01T09:00:00")],
+        )
+    finally:
+        await producer.stop()
+    january = DeadLetterFilter(since=datetime(2026, 1, 1, 8, 59, tzinfo=UTC))
+
+    letters = await read_dead_letters(harness.connection, harness.registry, january)
+
+    [naive] = [letter for letter in letters if letter.record.key == key]
+    assert naive.rejected_at == datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+
 async def test_an_organisation_the_registry_does_not_list_is_refused_naming_the_known_ones(
     routed: Routed,
 ) -> None:
