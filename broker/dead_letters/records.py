@@ -51,7 +51,9 @@ class DeadLetter:
         cls, message: ConsumerRecord[bytes, bytes], organisations_by_outbox: Mapping[str, str]
     ) -> DeadLetter:
         """Read a message; ``organisations_by_outbox`` maps an outbox topic to its organisation."""
-        added = {name: value for name, value in message.headers if name in DLQ_HEADERS}
+        # A header's value may be null on the wire; it is read as empty.
+        headers = [(name, value or b"") for name, value in message.headers or ()]
+        added = {name: value for name, value in headers if name in DLQ_HEADERS}
         source_topic = _text(added.get(DLQ_TOPIC_HEADER))
         return cls(
             partition=message.partition,
@@ -66,9 +68,7 @@ class DeadLetter:
             else organisations_by_outbox.get(source_topic),
             record=KafkaRecord(
                 key=message.key or b"",
-                headers=tuple(
-                    (name, value) for name, value in message.headers if name not in DLQ_HEADERS
-                ),
+                headers=tuple((name, value) for name, value in headers if name not in DLQ_HEADERS),
                 value=message.value or b"",
             ),
         )

@@ -143,7 +143,9 @@ async def test_a_message_the_router_did_not_write_is_listed_without_failing(
     producer = AIOKafkaProducer(**harness.connection.client_kwargs())
     await producer.start()
     try:
-        await producer.send_and_wait(DLQ_TOPIC, b"\xff\xfe not text", key=key)
+        await producer.send_and_wait(
+            DLQ_TOPIC, b"\xff\xfe not text", key=key, headers=[("ce_id", None)]
+        )
     finally:
         await producer.stop()
 
@@ -153,6 +155,7 @@ async def test_a_message_the_router_did_not_write_is_listed_without_failing(
     assert foreign.reason == "no reason given: the router did not write this message"
     assert (foreign.rejected_at, foreign.organisation, foreign.source_topic) == (None, None, None)
     assert foreign.to_json()["record"]["value"] == "\ufffd\ufffd not text"
+    assert foreign.to_json()["record"]["headers"] == {"ce_id": ""}
     # Of unknown time, it is listed after every message whose time is known.
     known = [letter.rejected_at is not None for letter in letters]
     assert known == sorted(known, reverse=True)
