@@ -1,6 +1,6 @@
 """The indicators of a generated population whose events went through the real router.
 
-Two thousand client paths are published to the outboxes of the embedded broker, routed,
+A thousand client paths are published to the outboxes of the embedded broker, routed,
 and counted by ``compute_indicators``; every figure is checked against a count made here,
 from the generated paths, by other means.
 """
@@ -42,7 +42,7 @@ from schemas import (
 from schemas.examples import EXAMPLE_ORGANISATIONS
 from tests.router.harness import CODEC, Harness, ManualClock, running_router, wait_until_handled
 
-_CLIENTS: Final = 2_000
+_CLIENTS: Final = 1_000
 _SEED: Final = 20261123
 T0: Final = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 """Monday 2 March 2026, 09:00 in Finland: no public holiday in the weeks the paths take."""
