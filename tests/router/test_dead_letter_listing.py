@@ -69,6 +69,20 @@ async def _listed(harness: Harness, event_id: str, organisation: str) -> DeadLet
     return letter
 
 
+async def _written_by_hand(
+    harness: Harness, value: bytes, headers: list[tuple[str, bytes | None]]
+) -> bytes:
+    """Write a message to the dead-letter topic as someone other than the router; its key."""
+    key = uuid.uuid4().hex.encode()
+    producer = AIOKafkaProducer(**harness.connection.client_kwargs())
+    await producer.start()
+    try:
+        await producer.send_and_wait(DLQ_TOPIC, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+    return key
+
+
 async def test_a_rejected_record_is_listed_with_its_reason_and_where_it_came_from(
     routed: Routed,
 ) -> None:
@@ -139,15 +153,7 @@ async def test_a_message_the_router_did_not_write_is_listed_without_failing(
     routed: Routed,
 ) -> None:
     harness, _ = routed
-    key = uuid.uuid4().hex.encode()
-    producer = AIOKafkaProducer(**harness.connection.client_kwargs())
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            DLQ_TOPIC, b"\xff\xfe not text", key=key, headers=[("ce_id", None)]
-        )
-    finally:
-        await producer.stop()
+    key = await _written_by_hand(harness, b"\xff\xfe not text", [("ce_id", None)])
 
     letters = await read_dead_letters(harness.connection, harness.registry)
 
@@ -163,18 +169,9 @@ async def test_a_message_the_router_did_not_write_is_listed_without_failing(
 
 async def test_a_rejection_time_without_an_offset_is_taken_as_utc(routed: Routed) -> None:
     harness, _ = routed
-    key = uuid.uuid4().hex.encode()
-    producer = AIOKafkaProducer(**harness.connection.client_kwargs())
-    await producer.start()
-    try:
-        await producer.send_and_wait(
-            DLQ_TOPIC,
-            b"{}",
-            key=key,
-            headers=[("saattaja_dlq_rejected_at", b"2026-01-01T09:00:00")],
-        )
-    finally:
-        await producer.stop()
+    key = await _written_by_hand(
+        harness, b"{}", [("saattaja_dlq_rejected_at", b"2026-01-01T09:00:00")]
+    )
     january = DeadLetterFilter(since=datetime(2026, 1, 1, 8, 59, tzinfo=UTC))
 
     letters = await read_dead_letters(harness.connection, harness.registry, january)
