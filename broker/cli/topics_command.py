@@ -1,6 +1,6 @@
-"""``saattaja topics create|list|dlq|acls``: provision Saattaja's topics, see what they hold
-(the records the router rejected among it), and print the Kafka ACLs that let each part
-reach exactly its own."""
+"""``saattaja topics create|list|lag|dlq|acls``: provision Saattaja's topics, see what they
+hold, how far the router and the adapters have read them and what the router rejected, and
+print the Kafka ACLs that let each part reach exactly its own."""
 
 from __future__ import annotations
 
@@ -25,11 +25,13 @@ from broker.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
     AclBinding,
+    GroupPosition,
     TopicCreation,
     TopicDescription,
     access_plan,
     create_topics,
     describe_topics,
+    group_positions,
 )
 
 __all__ = ["acl_script", "format_creation", "format_descriptions", "register"]
@@ -73,6 +75,19 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "partition.",
     )
     listing.set_defaults(run=run_list)
+
+    lag = subcommands.add_parser(
+        "lag",
+        help="show how far the router and each adapter have read their topics",
+        description="Show, for each organisation's outbox, how far the router's group "
+        "(SAATTAJA_ROUTER_GROUP_ID) has committed, and for each inbox, how far the "
+        "organisation's adapter has (its default group, saattaja-adapter-<id>; an adapter "
+        "run with SAATTAJA_ADAPTER_GROUP_ID is not seen here): the committed offset and the "
+        "end offset of each partition, and how many records are behind. A group that never "
+        "committed on a partition is behind by everything in it.",
+    )
+    lag.add_argument("--format", choices=("table", "jsonl"), default="table")
+    lag.set_defaults(run=run_lag)
 
     dlq = subcommands.add_parser(
         "dlq",
@@ -211,6 +226,59 @@ def run_list(_: argparse.Namespace) -> int:
     if any(not description.exists for description in descriptions):
         print("Some topics are missing: create them with `saattaja topics create`.")
     return 0
+
+
+def run_lag(args: argparse.Namespace) -> int:
+    """Print where the router's and the adapters' groups stand, as a table or JSON lines."""
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    connection = KafkaConnection.from_settings(settings)
+    positions = asyncio.run(
+        group_positions(
+            connection,
+            registry,
+            router_group=settings.router_group_id,
+            adapter_group=lambda organisation: default_consumer_group(organisation.id),
+        )
+    )
+    if args.format == "jsonl":
+        for position in positions:
+            print(json.dumps(_position_json(position), ensure_ascii=False))
+        return 0
+    if not positions:
+        print("No outbox or inbox exists yet: create the topics with `saattaja topics create`.")
+        return 0
+    header = ("TOPIC", "READ BY", "GROUP", "COMMITTED", "END OFFSETS", "BEHIND")
+    print(text_table(header, [_position_row(position) for position in positions]))
+    return 0
+
+
+def _position_row(position: GroupPosition) -> tuple[str, ...]:
+    committed = " ".join(
+        f"{partition}:{'-' if offset is None else offset}"
+        for partition, offset in enumerate(position.committed)
+    )
+    ends = " ".join(f"{partition}:{offset}" for partition, offset in enumerate(position.ends))
+    return (
+        position.topic,
+        position.reader,
+        position.group,
+        committed,
+        ends,
+        str(position.behind),
+    )
+
+
+def _position_json(position: GroupPosition) -> dict[str, object]:
+    return {
+        "topic": position.topic,
+        "reader": position.reader,
+        "group": position.group,
+        "committed": list(position.committed),
+        "ends": list(position.ends),
+        "behind": position.behind,
+    }
 
 
 def run_dlq(args: argparse.Namespace) -> int:

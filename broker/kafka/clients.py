@@ -37,11 +37,16 @@ async def open_consumer(
     *,
     request_timeout_ms: int = _REQUEST_TIMEOUT_MS,
     auto_offset_reset: str = "latest",
+    group_id: str | None = None,
 ) -> AsyncIterator[Any]:
-    """A started consumer without a group: for reading offsets and records, never committing."""
+    """A started consumer for reading offsets and records, never committing.
+
+    With ``group_id`` it can read what that group has committed (``committed``) without
+    joining the group: it never subscribes.
+    """
     consumer = AIOKafkaConsumer(
         **connection.client_kwargs(),
-        group_id=None,
+        group_id=group_id,
         enable_auto_commit=False,
         request_timeout_ms=request_timeout_ms,
         auto_offset_reset=auto_offset_reset,

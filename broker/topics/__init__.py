@@ -1,6 +1,7 @@
 """Saattaja's Kafka topics: their names, their creation and what they hold."""
 
 from broker.topics.access import AclBinding, AclOperation, AclResource, access_plan
+from broker.topics.groups import GroupPosition, group_positions
 from broker.topics.inspection import TopicDescription, describe_topics, partition_counts
 from broker.topics.naming import (
     AUDIT_TOPIC,
@@ -24,11 +25,13 @@ __all__ = [
     "AclBinding",
     "AclOperation",
     "AclResource",
+    "GroupPosition",
     "TopicCreation",
     "TopicDescription",
     "access_plan",
     "create_topics",
     "describe_topics",
+    "group_positions",
     "inbox_topic",
     "is_saattaja_topic",
     "outbox_topic",

@@ -97,6 +97,63 @@ def test_topics_create_then_list_prints_every_topic(
         assert re.search(rf"^{re.escape(topic)} +\d+ +{kept} +(\d+:\d+ ?)+ +\d+$", listing, re.M)
 
 
+@pytest.fixture
+def created_topics(
+    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The shipped registry's topics on the test broker, which main() is pointed at."""
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    assert main(["topics", "create"]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.kafka
+@pytest.mark.usefixtures("created_topics")
+def test_topics_lag_shows_the_router_on_each_outbox_and_each_adapter_on_its_inbox(
+    registry: OrganisationRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["topics", "lag"]) == 0
+
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split() == [
+        "TOPIC",
+        "READ",
+        "BY",
+        "GROUP",
+        "COMMITTED",
+        "END",
+        "OFFSETS",
+        "BEHIND",
+    ]
+    readers = {tuple(row.split()[:3]) for row in rows}
+    assert readers == {
+        (topic, reader, group)
+        for organisation in registry
+        for topic, reader, group in (
+            (f"saattaja.{organisation.id}.outbox", "router", "saattaja-router"),
+            (
+                f"saattaja.{organisation.id}.inbox",
+                organisation.id,
+                f"saattaja-adapter-{organisation.id}",
+            ),
+        )
+    }
+
+
+@pytest.mark.kafka
+@pytest.mark.usefixtures("created_topics")
+def test_topics_lag_as_json_lines_gives_each_partitions_offsets(
+    registry: OrganisationRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["topics", "lag", "--format", "jsonl"]) == 0
+
+    positions = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(positions) == 2 * len(registry)
+    for position in positions:
+        assert position.keys() == {"topic", "reader", "group", "committed", "ends", "behind"}
+        assert len(position["committed"]) == len(position["ends"]) >= 1
+
+
 @pytest.mark.kafka
 def test_up_with_a_cluster_configured_only_provisions_topics(
     kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

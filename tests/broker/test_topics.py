@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from broker.cli.topics_command import format_creation
 from broker.embedded import free_port
@@ -20,6 +20,7 @@ from broker.topics import (
     TopicDescription,
     create_topics,
     describe_topics,
+    group_positions,
     inbox_topic,
     outbox_topic,
     topic_configs,
@@ -240,3 +241,55 @@ async def test_a_topic_that_exists_keeps_the_retention_it_has(
 
     described = {d.name: d for d in await describe_topics(connection, fresh_registry)}
     assert described[outbox_topic(fresh_registry.ids[0])].retention_ms == 24 * 3_600_000
+
+
+async def _send_one_by_one(connection: KafkaConnection, topic: str, count: int) -> None:
+    # One batch each: the embedded broker's end offset then counts every record.
+    producer = AIOKafkaProducer(**connection.client_kwargs())
+    await producer.start()
+    try:
+        for n in range(count):
+            await producer.send_and_wait(topic, b"event", key=f"client-{n}".encode())
+    finally:
+        await producer.stop()
+
+
+async def _commit(connection: KafkaConnection, group: str, topic: str, offset: int) -> None:
+    consumer = AIOKafkaConsumer(
+        **connection.client_kwargs(), group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, 0)])
+        await consumer.commit({TopicPartition(topic, 0): offset})
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.kafka
+async def test_group_positions_say_how_far_the_router_and_each_adapter_have_read(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    await create_topics(connection, fresh_registry, 1)
+    first, second = fresh_registry.ids
+    router_group = f"router-{uuid.uuid4().hex[:8]}"
+    await _send_one_by_one(connection, outbox_topic(first), 3)
+    await _send_one_by_one(connection, inbox_topic(second), 2)
+    await _commit(connection, router_group, outbox_topic(first), 2)
+
+    positions = await group_positions(
+        connection,
+        fresh_registry,
+        router_group=router_group,
+        adapter_group=lambda organisation: f"adapter-{organisation.id}",
+    )
+
+    found = {(p.topic, p.reader, p.group): (p.committed, p.ends, p.behind) for p in positions}
+    assert found == {
+        (outbox_topic(first), "router", router_group): ((2,), (3,), 1),
+        (inbox_topic(first), first, f"adapter-{first}"): ((None,), (0,), 0),
+        (outbox_topic(second), "router", router_group): ((None,), (0,), 0),
+        # Never committed: behind by everything in it.
+        (inbox_topic(second), second, f"adapter-{second}"): ((None,), (2,), 2),
+    }
