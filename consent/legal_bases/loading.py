@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-import yaml
 from pydantic import ValidationError
 
+from consent.configuration import ConfigurationFile, describe_problem
 from consent.errors import LegalBasisConfigurationError
 from consent.legal_bases.basis import LegalBases, LegalBasis
 
@@ -16,6 +16,12 @@ __all__ = ["LEGAL_BASES_KEY", "load_legal_bases"]
 
 LEGAL_BASES_KEY: Final = "legal_bases"
 _FIELDS: Final = "id, law, sender_kind, recipient_kind, categories and overrides_refusal"
+_FILE: Final = ConfigurationFile(
+    name="legal-bases file",
+    error=LegalBasisConfigurationError,
+    if_missing="set SAATTAJA_LEGAL_BASES_FILE to your region's file, or unset it to route "
+    "on consent alone",
+)
 _FIX_HINT: Final = (
     "fix the file or point SAATTAJA_LEGAL_BASES_FILE at another one "
     "(deploy/legal-bases.yaml shows the format)"
@@ -24,7 +30,7 @@ _FIX_HINT: Final = (
 
 def load_legal_bases(path: Path) -> LegalBases:
     """Parse and check a legal-bases file; no ``legal_bases:`` list, or an empty one, means none."""
-    document = _read_yaml(path)
+    document = _FILE.read(path)
     if document is None:
         return LegalBases.none()
     if not isinstance(document, Mapping):
@@ -59,30 +65,6 @@ def load_legal_bases(path: Path) -> LegalBases:
     return LegalBases(bases)
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise LegalBasisConfigurationError(
-            f"legal-bases file {path} does not exist: set SAATTAJA_LEGAL_BASES_FILE to your "
-            "region's file, or unset it to route on consent alone"
-        ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LegalBasisConfigurationError(
-            f"legal-bases file {path} cannot be read ({exc}): check that it is a readable "
-            "UTF-8 text file"
-        ) from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise LegalBasisConfigurationError(
-            f"{path} is not valid YAML{where}: {problem}; fix the syntax of the legal-bases file"
-        ) from exc
-
-
 def _describe_entry(index: int, entry_id: object) -> str:
     shown = repr(entry_id) if isinstance(entry_id, str) else "missing"
     return f"{LEGAL_BASES_KEY}[{index}] (id {shown})"
@@ -98,18 +80,16 @@ def _parse_entry(path: Path, index: int, entry: object) -> LegalBasis:
     try:
         return LegalBasis.model_validate(dict(entry))
     except ValidationError as exc:
-        problems = "; ".join(_describe_problem(error) for error in exc.errors())
+        problems = "; ".join(
+            describe_problem(
+                error,
+                entry="legal-basis",
+                fields=_FIELDS,
+                type_hints={
+                    "bool_type": "write true or false: whether the law lets this basis "
+                    "override a refusal"
+                },
+            )
+            for error in exc.errors()
+        )
         raise LegalBasisConfigurationError(f"{where}: {problems}; {_FIX_HINT}") from exc
-
-
-def _describe_problem(error: Mapping[str, Any]) -> str:
-    field = ".".join(str(part) for part in error["loc"]) or "entry"
-    kind = error["type"]
-    if kind == "missing":
-        return f"field '{field}' is missing"
-    if kind == "extra_forbidden":
-        return f"field '{field}' is not a legal-basis field (expected {_FIELDS})"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if kind == "bool_type":
-        message += " (write true or false: whether the law lets this basis override a refusal)"
-    return f"field '{field}': {message}"

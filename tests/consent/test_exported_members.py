@@ -9,6 +9,7 @@ import pytest
 from consent.decisions import ReasonCode
 
 PUBLIC_NAMES = {
+    "consent.configuration": ["ConfigurationFile", "describe_problem"],
     "consent.decisions": [
         "ROUTING_PURPOSE",
         "SERVICE_TASKS",
