@@ -12,17 +12,18 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
 import pytest
 import structlog
+import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.embedded import EmbeddedBroker
-from broker.registry import OrganisationRegistry
+from broker.registry import Organisation, OrganisationRegistry
 from tests.router.tcp_proxy import TcpProxy
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -30,6 +31,18 @@ SHIPPED_REGISTRY: Final = REPO_ROOT / "deploy" / "organisations.yaml"
 _TEST_KAFKA_ENV: Final = "SAATTAJA_TEST_KAFKA"
 _KAFKA_IMAGE_ENV: Final = "SAATTAJA_TEST_KAFKA_IMAGE"
 _KAFKA_IMAGE: Final = "confluentinc/cp-kafka:7.6.0"
+
+
+def write_registry_file(organisations: Iterable[Organisation], path: Path) -> Path:
+    """A registry file listing these organisations, for a command run with it."""
+    entries = [
+        {"id": org.id, "name": org.name, "oid": org.oid, "kind": org.kind.value}
+        for org in organisations
+    ]
+    path.write_text(
+        yaml.safe_dump({"organisations": entries}, allow_unicode=True), encoding="utf-8"
+    )
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-import yaml
 
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
@@ -22,6 +21,7 @@ from schemas.examples import EXAMPLE_ORGANISATIONS
 from tests.adapters.kafka import create_organisation_topics
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
+from tests.conftest import write_registry_file
 
 pytestmark = pytest.mark.kafka
 
@@ -41,22 +41,7 @@ async def test_adapter_run_publishes_a_dropped_export_and_stops_cleanly_on_sigte
     )
     connection = KafkaConnection(kafka_bootstrap)
     await create_organisation_topics(connection, organisation)
-    registry_file = tmp_path / "organisations.yaml"
-    registry_file.write_text(
-        yaml.safe_dump(
-            {
-                "organisations": [
-                    {
-                        "id": organisation.id,
-                        "name": organisation.name,
-                        "oid": organisation.oid,
-                        "kind": organisation.kind.value,
-                    }
-                ]
-            },
-            allow_unicode=True,
-        )
-    )
+    registry_file = write_registry_file([organisation], tmp_path / "organisations.yaml")
     drop, outgoing = tmp_path / "in", tmp_path / "out"
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SAATTAJA_")},

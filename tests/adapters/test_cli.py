@@ -18,6 +18,7 @@ from broker.registry import Organisation
 from schemas import KafkaRecord
 from tests.adapters.kafka import create_organisation_topics, fresh_organisation
 from tests.adapters.memory_adapter import memory_adapter_registered
+from tests.conftest import write_registry_file
 
 
 @pytest.fixture
@@ -38,15 +39,7 @@ def adapter_environment(
     clean_environment: pytest.MonkeyPatch, tmp_path: Path, organisation: Organisation
 ) -> pytest.MonkeyPatch:
     """Every setting an adapter needs, right; a test spoils the one it is about."""
-    registry_file = tmp_path / "organisations.yaml"
-    registry_file.write_text(
-        "organisations:\n"
-        f"  - id: {organisation.id}\n"
-        f"    name: {organisation.name}\n"
-        f'    oid: "{organisation.oid}"\n'
-        f"    kind: {organisation.kind.value}\n",
-        encoding="utf-8",
-    )
+    registry_file = write_registry_file([organisation], tmp_path / "organisations.yaml")
     env = clean_environment
     env.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     env.setenv("SAATTAJA_PSEUDONYM_SECRET", "adapter-cli-tests-pseudonym-secret-012345")

@@ -13,30 +13,22 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-import yaml
 
 from broker.registry import OrganisationRegistry
 from consent.audit import AuditLog
 from consent.database import create_database_engine
 from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
+from tests.conftest import write_registry_file
 from tests.router.events import consent, referral
 from tests.router.harness import SECRET, Harness, running_router
 
 pytestmark = pytest.mark.kafka
 
-_EVENTS: Final = 1000
+_EVENTS: Final = 500
 # Small batches, so that the kill lands in the middle of the stream and of a batch.
 _BATCH_SIZE: Final = "7"
 _OTHER_CLIENT: Final = "240795-934S"  # no consent: every referral of theirs is denied
-
-
-def _write_registry(registry: OrganisationRegistry, path: Path) -> Path:
-    entries = [
-        {"id": org.id, "name": org.name, "oid": org.oid, "kind": org.kind.value} for org in registry
-    ]
-    path.write_text(yaml.safe_dump({"organisations": entries}, allow_unicode=True))
-    return path
 
 
 @contextmanager
@@ -81,7 +73,7 @@ async def test_router_killed_mid_stream_and_restarted_delivers_everything_once_o
     async with running_router(
         kafka_bootstrap, sqlite_database_url, registry, start_router=False
     ) as (harness, _):
-        registry_file = _write_registry(harness.registry, tmp_path / "organisations.yaml")
+        registry_file = write_registry_file(harness.registry, tmp_path / "organisations.yaml")
         await harness.publish(
             consent("C-1", (Recipient(kind=OrganisationKind.KELA),), (DataCategory.REFERRAL,))
         )

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 from aiokafka import AIOKafkaProducer
 
 from broker.cli import main
@@ -25,6 +24,7 @@ from broker.topics import DLQ_TOPIC, outbox_topic
 from consent.database import upgrade_database
 from schemas import KafkaRecord
 from tests.broker.conditions import eventually
+from tests.conftest import write_registry_file
 from tests.router.events import KELA, acceptance
 from tests.router.harness import CODEC, Harness, running_router
 
@@ -202,17 +202,7 @@ def registry_environment(
 ) -> pytest.MonkeyPatch:
     """Settings for main() that name the routed harness's broker and registry."""
     harness, _ = routed
-    registry_file = tmp_path / "organisations.yaml"
-    registry_file.write_text(
-        yaml.safe_dump(
-            {
-                "organisations": [
-                    {"id": org.id, "name": org.name, "oid": org.oid, "kind": org.kind.value}
-                    for org in harness.registry
-                ]
-            }
-        )
-    )
+    registry_file = write_registry_file(harness.registry, tmp_path / "organisations.yaml")
     clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     clean_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", harness.settings.kafka_bootstrap)
     return clean_environment
