@@ -63,20 +63,15 @@ async def group_positions(
         )
     ]
     counts = await partition_counts(connection, [topic for topic, _, _ in readers])
-    wanted = [
-        TopicPartition(topic, partition)
-        for topic, _, _ in readers
-        if topic in counts
-        for partition in range(counts[topic])
-    ]
-    if not wanted:
-        return ()
     present = [(topic, group, reader) for topic, group, reader in readers if topic in counts]
+    if not present:
+        return ()
     by_group: dict[str, list[TopicPartition]] = {}
     for topic, group, _ in present:
         by_group.setdefault(group, []).extend(
             TopicPartition(topic, n) for n in range(counts[topic])
         )
+    wanted = [partition for partitions in by_group.values() for partition in partitions]
     try:
         async with open_consumer(connection) as consumer:
             beginnings = await consumer.beginning_offsets(wanted)
