@@ -30,6 +30,25 @@ class KafkaRecord:
     headers: KafkaHeaders
     value: bytes
 
+    @classmethod
+    def from_consumed(cls, consumed: Any) -> KafkaRecord:
+        """A record as a Kafka consumer gave it (aiokafka's ConsumerRecord).
+
+        A missing key or value, or a header whose value is null, becomes empty bytes.
+        """
+        return cls(
+            key=consumed.key or b"",
+            headers=tuple((name, value or b"") for name, value in consumed.headers or ()),
+            value=consumed.value or b"",
+        )
+
+    def header(self, name: str) -> str | None:
+        """The first value of the header ``name`` as text (bytes not UTF-8 as U+FFFD)."""
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", errors="replace")
+        return None
+
     def to_json(self) -> dict[str, Any]:
         """The documentation form: ``{"key": ..., "headers": {...}, "value": <Bundle>}``."""
         return {

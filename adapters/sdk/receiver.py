@@ -195,7 +195,7 @@ class Receiver:
 
     async def _take_again(self, record: KafkaRecord) -> str | None:
         """None once the system took a parked record; otherwise why it did not."""
-        if _header(record, "ce_type") == REJECTION_NOTICE_TYPE:
+        if record.header("ce_type") == REJECTION_NOTICE_TYPE:
             notice = _read_notice(record)
             return notice if isinstance(notice, str) else await self._tell_rejection(notice)
         try:
@@ -205,15 +205,13 @@ class Receiver:
         return await self._hand_over(event)
 
     async def _receive(self, message: Any) -> None:
-        record = KafkaRecord(
-            key=message.key or b"", headers=tuple(message.headers), value=message.value or b""
-        )
+        record = KafkaRecord.from_consumed(message)
         position = {
             "topic": message.topic,
             "partition": message.partition,
             "offset": message.offset,
         }
-        ce_type = _header(record, "ce_type")
+        ce_type = record.header("ce_type")
         if ce_type == REJECTION_NOTICE_TYPE:
             await self._notice(record, position)
             return
@@ -221,7 +219,7 @@ class Receiver:
             event = self._codec.decode(record)
         except ContractError as exc:
             reason = f"not a valid event: {exc}"
-            await self._park(_header(record, "ce_id"), record, position, reason)
+            await self._park(record.header("ce_id"), record, position, reason)
             return
         event_id = str(event.event_id)
         if await self._received.outcome(event_id) is not None:
@@ -266,7 +264,7 @@ class Receiver:
     async def _notice(self, record: KafkaRecord, position: dict[str, Any]) -> None:
         notice = _read_notice(record)
         if isinstance(notice, str):
-            await self._park(_header(record, "ce_id"), record, position, notice)
+            await self._park(record.header("ce_id"), record, position, notice)
             return
         notice_id = str(notice.notice_id)
         if await self._received.outcome(notice_id) is not None:
@@ -311,13 +309,6 @@ def _read_notice(record: KafkaRecord) -> RejectionNotice | str:
         return RejectionNotice.decode(record)
     except (ContractError, ValueError, IndexError) as exc:
         return f"unreadable rejection notice: {exc}"
-
-
-def _header(record: KafkaRecord, name: str) -> str | None:
-    for key, value in record.headers:
-        if key == name:
-            return value.decode("utf-8", errors="replace")
-    return None
 
 
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:

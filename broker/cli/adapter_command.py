@@ -218,7 +218,7 @@ def _parked_row(event: ParkedEvent) -> tuple[str, ...]:
     return (
         _utc(event.parked_at),
         event.event_id or "-",
-        _ce_type(event) or "-",
+        event.record.header("ce_type") or "-",
         f"{event.topic}/{event.partition}@{event.offset}",
         "asked" if event.retry_requested else "-",
         event.reason,
@@ -229,7 +229,7 @@ def _parked_json(event: ParkedEvent) -> dict[str, Any]:
     return {
         "parked_at": _utc(event.parked_at),
         "event_id": event.event_id,
-        "type": _ce_type(event),
+        "type": event.record.header("ce_type"),
         "topic": event.topic,
         "partition": event.partition,
         "offset": event.offset,
@@ -241,13 +241,6 @@ def _parked_json(event: ParkedEvent) -> dict[str, Any]:
 
 def _utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _ce_type(event: ParkedEvent) -> str | None:
-    for name, value in event.record.headers:
-        if name == "ce_type":
-            return value.decode(errors="replace")
-    return None
 
 
 def _list() -> int:

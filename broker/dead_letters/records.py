@@ -51,9 +51,8 @@ class DeadLetter:
         cls, message: ConsumerRecord[bytes, bytes], organisations_by_outbox: Mapping[str, str]
     ) -> DeadLetter:
         """Read a message; ``organisations_by_outbox`` maps an outbox topic to its organisation."""
-        # A header's value may be null on the wire; it is read as empty.
-        headers = [(name, value or b"") for name, value in message.headers or ()]
-        added = {name: value for name, value in headers if name in DLQ_HEADERS}
+        consumed = KafkaRecord.from_consumed(message)
+        added = {name: value for name, value in consumed.headers if name in DLQ_HEADERS}
         source_topic = _text(added.get(DLQ_TOPIC_HEADER))
         return cls(
             partition=message.partition,
@@ -67,21 +66,23 @@ class DeadLetter:
             if source_topic is None
             else organisations_by_outbox.get(source_topic),
             record=KafkaRecord(
-                key=message.key or b"",
-                headers=tuple((name, value) for name, value in headers if name not in DLQ_HEADERS),
-                value=message.value or b"",
+                key=consumed.key,
+                headers=tuple(
+                    (name, value) for name, value in consumed.headers if name not in DLQ_HEADERS
+                ),
+                value=consumed.value,
             ),
         )
 
     @property
     def event_id(self) -> str | None:
         """The record's ``ce_id``, where it has one."""
-        return self._header("ce_id")
+        return self.record.header("ce_id")
 
     @property
     def event_type(self) -> str | None:
         """The record's ``ce_type``, where it has one."""
-        return self._header("ce_type")
+        return self.record.header("ce_type")
 
     def to_json(self) -> dict[str, Any]:
         """The message for a program; the record in the form ``schemas validate`` reads.
@@ -108,12 +109,6 @@ class DeadLetter:
                 "value": _value_json(self.record.value),
             },
         }
-
-    def _header(self, name: str) -> str | None:
-        for header, value in self.record.headers:
-            if header == name:
-                return _text(value)
-        return None
 
 
 def _text(value: bytes | None) -> str | None:

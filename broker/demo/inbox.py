@@ -48,7 +48,7 @@ async def from_inbox(
             for records in batches.values():
                 for consumed in records:
                     if _event_id(consumed) in wanted:
-                        event = stack.codec.decode(_record(consumed))
+                        event = stack.codec.decode(KafkaRecord.from_consumed(consumed))
                         found[event.event_id] = event
     return found
 
@@ -58,11 +58,3 @@ def _event_id(consumed: Any) -> bytes | None:
         if name == _EVENT_ID_HEADER:
             return bytes(value)
     return None
-
-
-def _record(consumed: Any) -> KafkaRecord:
-    return KafkaRecord(
-        key=consumed.key or b"",
-        headers=tuple((name, value or b"") for name, value in consumed.headers or ()),
-        value=consumed.value or b"",
-    )

@@ -26,9 +26,5 @@ class IncomingRecord:
             topic=consumed.topic,
             partition=consumed.partition,
             offset=consumed.offset,
-            record=KafkaRecord(
-                key=consumed.key or b"",
-                headers=tuple((name, value or b"") for name, value in consumed.headers or ()),
-                value=consumed.value or b"",
-            ),
+            record=KafkaRecord.from_consumed(consumed),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Final
 
 import pytest
@@ -120,3 +121,21 @@ def test_cloudevents_sdk_reads_our_headers_as_the_same_event() -> None:
     }
     assert event["datacontenttype"] == "application/fhir+json"
     assert event.get_data() == record.value
+
+
+def test_a_consumed_record_with_nothing_in_places_reads_as_empty_bytes() -> None:
+    consumed = SimpleNamespace(key=None, headers=[("ce_id", None)], value=None)
+
+    record = KafkaRecord.from_consumed(consumed)
+
+    assert record == KafkaRecord(key=b"", headers=(("ce_id", b""),), value=b"")
+
+
+def test_a_header_reads_as_the_text_of_its_first_value() -> None:
+    record = KafkaRecord(
+        key=b"k", headers=(("ce_type", b"first"), ("ce_type", b"second"), ("x", b"\xff")), value=b""
+    )
+
+    assert record.header("ce_type") == "first"
+    assert record.header("x") == "\ufffd"
+    assert record.header("ce_id") is None
