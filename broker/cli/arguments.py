@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-__all__ = ["moment_argument"]
+__all__ = ["group_assignment_argument", "moment_argument"]
 
 
 def moment_argument(value: str) -> datetime:
@@ -17,3 +17,15 @@ def moment_argument(value: str) -> datetime:
             f"{value!r} is not an ISO 8601 date or time, e.g. 2025-05-01 or 2025-05-01T09:00+03:00"
         ) from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def group_assignment_argument(value: str) -> tuple[str, str]:
+    """``ID=GROUP``: an organisation's registry id and the consumer group its adapter uses."""
+    organisation, separator, group = value.partition("=")
+    if not separator or not organisation.strip() or not group.strip():
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not ID=GROUP: give the organisation's registry id and the consumer "
+            "group its adapter runs with (its SAATTAJA_ADAPTER_GROUP_ID), e.g. "
+            "kela=kela-saattaja-adapter"
+        )
+    return organisation.strip(), group.strip()

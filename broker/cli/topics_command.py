@@ -14,12 +14,13 @@ from datetime import UTC, timedelta
 from typing import Final
 
 from adapters.sdk import default_consumer_group
-from broker.cli.arguments import moment_argument
+from broker.cli.arguments import group_assignment_argument, moment_argument
 from broker.cli.tables import text_table
 from broker.dead_letters import DeadLetter, DeadLetterFilter, read_dead_letters
+from broker.errors import UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
-from broker.registry import OrganisationRegistry
+from broker.registry import Organisation, OrganisationRegistry
 from broker.settings import load_settings
 from broker.topics import (
     AUDIT_TOPIC,
@@ -81,11 +82,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="show how far the router and each adapter have read their topics",
         description="Show, for each organisation's outbox, how far the router's group "
         "(SAATTAJA_ROUTER_GROUP_ID) has committed, and for each inbox, how far the "
-        "organisation's adapter has (its default group, saattaja-adapter-<id>; an adapter "
-        "run with SAATTAJA_ADAPTER_GROUP_ID is not seen here): the committed offset and the "
-        "end offset of each partition, and how many records are behind. A group that never "
-        "committed on a partition is behind by everything in it.",
+        "organisation's adapter has (its default group, saattaja-adapter-<id>, or the one "
+        "--adapter-group names): the committed offset and the end offset of each partition, "
+        "and how many records are behind. A group that never committed on a partition is "
+        "behind by everything in it.",
     )
+    _add_adapter_group_option(lag)
     lag.add_argument("--format", choices=("table", "jsonl"), default="table")
     lag.set_defaults(run=run_lag)
 
@@ -161,6 +163,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help=f"a principal that may read {AUDIT_TOPIC}, such as a SIEM's (repeatable; "
         "its consumer group needs an ACL of its own)",
     )
+    _add_adapter_group_option(acls)
     acls.add_argument(
         "--format",
         choices=("script", "jsonl"),
@@ -169,6 +172,32 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "binding per line, for other tooling",
     )
     acls.set_defaults(run=run_acls)
+
+
+def _add_adapter_group_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--adapter-group",
+        type=group_assignment_argument,
+        action="append",
+        default=[],
+        metavar="ID=GROUP",
+        help="the consumer group of the organisation ID's adapter, where it runs with "
+        "SAATTAJA_ADAPTER_GROUP_ID set (repeatable; the others: saattaja-adapter-<id>)",
+    )
+
+
+def _adapter_groups(
+    registry: OrganisationRegistry, assigned: Sequence[tuple[str, str]]
+) -> Callable[[Organisation], str]:
+    """Each organisation's adapter group: the one --adapter-group names, or the default."""
+    groups = dict(assigned)
+    unknown = sorted(groups.keys() - set(registry.ids))
+    if unknown:
+        raise UnknownOrganisationError(
+            f"--adapter-group names {', '.join(map(repr, unknown))}, not an organisation id of "
+            f"{registry.source} (known: {', '.join(registry.ids)})"
+        )
+    return lambda organisation: groups.get(organisation.id, default_consumer_group(organisation.id))
 
 
 def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -239,7 +268,7 @@ def run_lag(args: argparse.Namespace) -> int:
             connection,
             registry,
             router_group=settings.router_group_id,
-            adapter_group=lambda organisation: default_consumer_group(organisation.id),
+            adapter_group=_adapter_groups(registry, args.adapter_group),
         )
     )
     if args.format == "jsonl":
@@ -334,7 +363,7 @@ def run_acls(args: argparse.Namespace) -> int:
         adapter_principal=lambda organisation: template.replace(
             _ORGANISATION_FIELD, organisation.id
         ),
-        adapter_group=lambda organisation: default_consumer_group(organisation.id),
+        adapter_group=_adapter_groups(registry, args.adapter_group),
         audit_stream_principal=args.audit_stream_principal,
         audit_stream_group=settings.audit_stream_group_id,
         audit_readers=args.audit_reader,
@@ -354,7 +383,7 @@ def acl_script(bindings: Sequence[AclBinding], *, registry_file: str) -> str:
         f"# Kafka ACLs of Saattaja, from {registry_file}: {len(bindings)} bindings.",
         "# Review, then run with the cluster and an administrator's client configuration:",
         "#   KAFKA_BOOTSTRAP=kafka-1:9093 KAFKA_ADMIN_CONFIG=admin.properties sh acls.sh",
-        "# An adapter whose SAATTAJA_ADAPTER_GROUP_ID is set needs that group instead.",
+        "# An adapter run with SAATTAJA_ADAPTER_GROUP_ID needs that group: --adapter-group.",
         "set -eu",
         ': "${KAFKA_BOOTSTRAP:?set KAFKA_BOOTSTRAP to the bootstrap servers of the cluster}"',
         ': "${KAFKA_ADMIN_CONFIG:?set KAFKA_ADMIN_CONFIG to an admin client config file}"',

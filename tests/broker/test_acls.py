@@ -210,3 +210,46 @@ def test_a_principal_that_cannot_be_right_prints_usage(
 
     assert exit_info.value.code == 2
     assert "usage: saattaja topics acls" in capsys.readouterr().err
+
+
+def test_an_adapter_group_named_on_the_command_line_replaces_that_adapters_default(
+    cli_environment: pytest.MonkeyPatch,
+    registry: OrganisationRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["topics", "acls", "--format", "jsonl", "--adapter-group", "kela=kela-own"]) == 0
+
+    groups = {
+        (b["principal"], b["resource"])
+        for b in map(json.loads, capsys.readouterr().out.splitlines())
+        if b["resource_type"] == "group"
+    }
+    assert ("User:saattaja-adapter-kela", "kela-own") in groups
+    assert ("User:saattaja-adapter-kela", "saattaja-adapter-kela") not in groups
+    others = [organisation.id for organisation in registry if organisation.id != "kela"]
+    assert {(f"User:saattaja-adapter-{id_}", f"saattaja-adapter-{id_}") for id_ in others} <= groups
+
+
+def test_an_adapter_group_for_an_organisation_not_in_the_registry_is_refused_naming_the_known(
+    cli_environment: pytest.MonkeyPatch,
+    registry: OrganisationRegistry,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["topics", "acls", "--adapter-group", "nobody=x"]) == 1
+
+    error = capsys.readouterr().err
+    assert "'nobody'" in error
+    assert all(organisation.id in error for organisation in registry)
+
+
+@pytest.mark.parametrize("value", ["kela", "kela=", "=kela-own"])
+def test_an_adapter_group_not_of_the_form_id_equals_group_prints_usage(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["topics", "acls", "--adapter-group", value])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja topics acls" in error
+    assert "ID=GROUP" in error

@@ -142,6 +142,23 @@ def test_topics_lag_shows_the_router_on_each_outbox_and_each_adapter_on_its_inbo
 
 @pytest.mark.kafka
 @pytest.mark.usefixtures("created_topics")
+def test_topics_lag_reads_an_adapter_on_the_group_named_for_it(
+    registry: OrganisationRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["topics", "lag", "--format", "jsonl", "--adapter-group", "kela=kela-own"]) == 0
+
+    groups = {
+        position["topic"]: position["group"]
+        for position in map(json.loads, capsys.readouterr().out.splitlines())
+    }
+    assert groups["saattaja.kela.inbox"] == "kela-own"
+    assert groups["saattaja.kela.outbox"] == "saattaja-router"
+    others = [organisation.id for organisation in registry if organisation.id != "kela"]
+    assert all(groups[f"saattaja.{id_}.inbox"] == f"saattaja-adapter-{id_}" for id_ in others)
+
+
+@pytest.mark.kafka
+@pytest.mark.usefixtures("created_topics")
 def test_topics_lag_as_json_lines_gives_each_partitions_offsets(
     registry: OrganisationRegistry, capsys: pytest.CaptureFixture[str]
 ) -> None:
