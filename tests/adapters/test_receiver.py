@@ -82,7 +82,7 @@ async def receiving(
         handler=handler,
         on_rejection=system.on_rejection if system is not None else None,
         retry=RetryPolicy(3, 0.01, 0.05),
-        session_timeout_ms=6_000,
+        session_timeout_ms=2_000,
     )
     receiver.start()
     try:
@@ -278,7 +278,7 @@ async def test_a_parked_event_asked_for_again_reaches_the_system_while_kafka_is_
         codec=CODEC,
         handler=system.handle,
         retry=RetryPolicy(3, 0.01, 0.05),
-        session_timeout_ms=6_000,
+        session_timeout_ms=2_000,
     )
     receiver.start()
     try:

@@ -68,7 +68,7 @@ async def _runtime(
             state_file=state_file,
             relay_first_delay_seconds=0.1,
             relay_max_delay_seconds=0.5,
-            session_timeout_ms=6_000,
+            session_timeout_ms=2_000,
             **settings,
         ),
         saattaja=SaattajaSettings(

@@ -199,6 +199,9 @@ def _up_environment(registry_file: Path, tmp_path: Path) -> dict[str, str]:
         "SAATTAJA_REGISTRY_FILE": str(registry_file),
         "SAATTAJA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'up.sqlite'}",
         "SAATTAJA_PSEUDONYM_SECRET": "cli-tests-pseudonym-secret-0123456789ab",
+        # The embedded broker's first join takes about half the session timeout.
+        "SAATTAJA_ROUTER_SESSION_TIMEOUT_MS": "2000",
+        "SAATTAJA_AUDIT_STREAM_SESSION_TIMEOUT_MS": "2000",
     }
 
 

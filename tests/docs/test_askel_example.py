@@ -101,7 +101,7 @@ async def running(kafka_bootstrap: str, tmp_path: Path, askel: Askel) -> AsyncIt
                 state_file=tmp_path / "askel.db",
                 handler_first_delay_seconds=0.05,
                 handler_max_delay_seconds=0.1,
-                session_timeout_ms=6_000,
+                session_timeout_ms=2_000,
             ),
             saattaja=SaattajaSettings(
                 kafka_bootstrap=kafka_bootstrap, pseudonym_secret=SecretStr(SECRET.decode())

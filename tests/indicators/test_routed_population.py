@@ -231,8 +231,14 @@ async def indicators(
     """The population routed phase by phase, overdue notices sent, and the indicators."""
     clock = ManualClock(_AFTER_EVERYTHING)
     database_url = module_engine.url.render_as_string(hide_password=False)
+    # Batches of 500 decoded in the router's event loop: a heartbeat may wait a second.
     async with running_router(
-        kafka_bootstrap, database_url, registry, clock=clock, router_batch_size=500
+        kafka_bootstrap,
+        database_url,
+        registry,
+        clock=clock,
+        router_batch_size=500,
+        router_session_timeout_ms=6_000,
     ) as (harness, service):
         handled = 0
         for phase in range(3):

@@ -73,7 +73,10 @@ def router_settings(
     """Settings of a router under test."""
     # Tests that want overdue notices ask the service for them with a clock of their own.
     extra.setdefault("overdue_scan_seconds", 86_400)
-    extra.setdefault("router_session_timeout_ms", 6_000)
+    # The embedded broker's first join takes about half the session timeout. A test
+    # router's batches are small, so its event loop never goes 2 s without a heartbeat;
+    # a test routing large batches without decoding workers asks for more.
+    extra.setdefault("router_session_timeout_ms", 2_000)
     extra.setdefault("topic_partitions", 2)
     return SaattajaSettings(
         kafka_bootstrap=bootstrap,

@@ -40,7 +40,8 @@ def _router_process(harness: Harness, registry_file: Path) -> Iterator[subproces
         "SAATTAJA_PSEUDONYM_SECRET": SECRET.decode(),
         "SAATTAJA_REGISTRY_FILE": str(registry_file),
         "SAATTAJA_ROUTER_GROUP_ID": harness.settings.router_group_id,
-        "SAATTAJA_ROUTER_SESSION_TIMEOUT_MS": "6000",
+        # Short: the killed process holds its partitions until its session times out.
+        "SAATTAJA_ROUTER_SESSION_TIMEOUT_MS": "2000",
         "SAATTAJA_ROUTER_BATCH_SIZE": _BATCH_SIZE,
         "SAATTAJA_LOG_FORMAT": "json",
         # The referrals are old: an overdue watch would expire them and notify kela.

@@ -80,7 +80,7 @@ async def running(kafka_bootstrap: str, state_file: Path) -> AsyncIterator[Runni
                 handler_attempts=3,
                 handler_first_delay_seconds=0.05,
                 handler_max_delay_seconds=0.1,
-                session_timeout_ms=6_000,
+                session_timeout_ms=2_000,
             ),
             saattaja=SaattajaSettings(
                 kafka_bootstrap=kafka_bootstrap, pseudonym_secret=SecretStr(SECRET.decode())

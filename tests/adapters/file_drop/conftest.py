@@ -74,7 +74,7 @@ async def running(
             state_file=tmp_path / "state" / "adapter.db",
             relay_first_delay_seconds=0.1,
             relay_max_delay_seconds=0.5,
-            session_timeout_ms=6_000,
+            session_timeout_ms=2_000,
         ),
         saattaja=SaattajaSettings(
             kafka_bootstrap=kafka_bootstrap, pseudonym_secret=SecretStr(SECRET.decode())
