@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -25,6 +26,20 @@ from broker.settings import SaattajaSettings
 DEPLOY: Final = Path(__file__).resolve().parent.parent / "deploy"
 SAATTAJA: Final = Path(sys.executable).parent / "saattaja"
 SYSTEMD_ANALYZE: Final = shutil.which("systemd-analyze")
+ALERTS: Final = DEPLOY / "prometheus" / "saattaja-alerts.yaml"
+ALERT_TESTS: Final = DEPLOY / "prometheus" / "saattaja-alerts.test.yaml"
+
+
+def _promtool() -> str | None:
+    beside = Path(sys.executable).parent / "promtool"  # where `make test` unpacks it
+    return str(beside) if beside.exists() else shutil.which("promtool")
+
+
+PROMTOOL: Final = _promtool()
+needs_promtool = pytest.mark.skipif(
+    PROMTOOL is None and os.environ.get("CI") != "true",
+    reason="promtool is not installed: `make test` unpacks it from Debian's prometheus package",
+)
 
 
 def served_metric_names() -> set[str]:
@@ -42,8 +57,15 @@ def served_metric_names() -> set[str]:
 
 
 def alert_rules() -> list[dict[str, Any]]:
-    document = yaml.safe_load((DEPLOY / "prometheus" / "saattaja-alerts.yaml").read_text())
+    document = yaml.safe_load(ALERTS.read_text())
     return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def run_promtool(*arguments: str) -> subprocess.CompletedProcess[str]:
+    assert PROMTOOL is not None, "promtool is missing: `make test` unpacks it before the tests"
+    return subprocess.run(  # noqa: S603 - Prometheus's own tool on the files deploy/ ships
+        [PROMTOOL, *arguments], capture_output=True, text=True, check=False, cwd=ALERTS.parent
+    )
 
 
 def test_every_alert_asks_only_for_metrics_the_processes_serve() -> None:
@@ -59,6 +81,33 @@ def test_every_alert_has_a_severity_and_a_summary() -> None:
     for rule in alert_rules():
         assert rule["labels"]["severity"] in {"critical", "warning"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
+
+
+@needs_promtool
+def test_the_alerting_rules_pass_promtool_check() -> None:
+    checked = run_promtool("check", "rules", ALERTS.name)
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@needs_promtool
+def test_each_alert_fires_and_stays_quiet_as_its_unit_tests_say() -> None:
+    tested = run_promtool("test", "rules", ALERT_TESTS.name)
+
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_every_alert_has_a_unit_test_of_it_firing_and_of_it_staying_quiet() -> None:
+    document = yaml.safe_load(ALERT_TESTS.read_text())
+    assert document["rule_files"] == [ALERTS.name]
+    cases = [case for test in document["tests"] for case in test["alert_rule_test"]]
+
+    for rule in alert_rules():
+        outcomes = [
+            bool(case["exp_alerts"]) for case in cases if case["alertname"] == rule["alert"]
+        ]
+        assert True in outcomes, f"no unit test sees {rule['alert']} fire"
+        assert False in outcomes, f"no unit test sees {rule['alert']} stay quiet"
 
 
 def env_example(name: str) -> dict[str, str]:
