@@ -18,25 +18,26 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	SAATTAJA_PSEUDONYM_SECRET=$${SAATTAJA_PSEUDONYM_SECRET:-$(DEMO_SECRET)} $(BIN)/saattaja demo
 
-# promtool checks and unit-tests the alerting rules in deploy/prometheus. It is taken from
-# Debian's prometheus package, unpacked rather than installed (no service, no root needed
-# beyond apt's download); where that cannot be done, the tests that need it skip, except
-# in CI, where they fail.
-PROMTOOL := $(BIN)/promtool
+# Prometheus and its promtool check the alerting rules in deploy/prometheus: promtool
+# unit-tests them, and a Prometheus scraping a running router raises them. Both are taken
+# from Debian's prometheus package, unpacked rather than installed (no service is set up);
+# where that cannot be done, the tests that need them skip, except in CI, where they fail.
+PROMETHEUS_TOOLS := $(BIN)/prometheus $(BIN)/promtool
 
-$(PROMTOOL): | $(STAMP)
+$(PROMETHEUS_TOOLS) &: | $(STAMP)
 	@unpack=$$(mktemp -d) && \
 	if (cd $$unpack && apt-get download prometheus >/dev/null 2>&1 && \
 	    dpkg -x prometheus_*.deb unpacked); then \
-		cp $$unpack/unpacked/usr/bin/promtool $@ && echo "promtool from Debian's prometheus package: $@"; \
+		cp $$unpack/unpacked/usr/bin/prometheus $$unpack/unpacked/usr/bin/promtool $(BIN)/ && \
+		echo "prometheus and promtool from Debian's prometheus package, in $(BIN)"; \
 	else \
-		echo "promtool could not be unpacked from Debian's prometheus package: the alert-rule tests skip"; \
+		echo "Debian's prometheus package could not be unpacked: the alerting tests skip"; \
 	fi; \
 	rm -rf $$unpack
 
 # loadscope: a module's tests run on one worker, so that its module-scoped fixtures (a
 # routed population, a running router, the demo's journey) are built once, not on each.
-test: $(STAMP) $(PROMTOOL)
+test: $(STAMP) $(PROMETHEUS_TOOLS)
 	$(BIN)/pytest -n auto --dist loadscope
 
 lint: $(STAMP)

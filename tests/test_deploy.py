@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from adapters.sdk.metrics import AdapterMetrics
 from broker.audit_stream import AuditStreamMetrics
 from broker.router.metrics import RouterMetrics
 from broker.settings import SaattajaSettings
+from tests.prometheus_tools import needs, tool
 
 DEPLOY: Final = Path(__file__).resolve().parent.parent / "deploy"
 SAATTAJA: Final = Path(sys.executable).parent / "saattaja"
@@ -29,17 +29,7 @@ SYSTEMD_ANALYZE: Final = shutil.which("systemd-analyze")
 ALERTS: Final = DEPLOY / "prometheus" / "saattaja-alerts.yaml"
 ALERT_TESTS: Final = DEPLOY / "prometheus" / "saattaja-alerts.test.yaml"
 
-
-def _promtool() -> str | None:
-    beside = Path(sys.executable).parent / "promtool"  # where `make test` unpacks it
-    return str(beside) if beside.exists() else shutil.which("promtool")
-
-
-PROMTOOL: Final = _promtool()
-needs_promtool = pytest.mark.skipif(
-    PROMTOOL is None and os.environ.get("CI") != "true",
-    reason="promtool is not installed: `make test` unpacks it from Debian's prometheus package",
-)
+PROMTOOL: Final = tool("promtool")
 
 
 def served_metric_names() -> set[str]:
@@ -83,14 +73,14 @@ def test_every_alert_has_a_severity_and_a_summary() -> None:
         assert rule["annotations"]["summary"], rule["alert"]
 
 
-@needs_promtool
+@needs("promtool")
 def test_the_alerting_rules_pass_promtool_check() -> None:
     checked = run_promtool("check", "rules", ALERTS.name)
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
-@needs_promtool
+@needs("promtool")
 def test_each_alert_fires_and_stays_quiet_as_its_unit_tests_say() -> None:
     tested = run_promtool("test", "rules", ALERT_TESTS.name)
 
