@@ -14,6 +14,7 @@ __all__ = [
     "AuditChainBrokenError",
     "InvalidAuditEntryError",
     "LegalBasisConfigurationError",
+    "PseudonymSecretMismatchError",
     "SaattajaConsentError",
     "SchemaOutOfDateError",
     "StoreUnavailableError",
@@ -45,3 +46,7 @@ class InvalidAuditEntryError(SaattajaConsentError, ValueError):
 
     For example an identity code where the client's pseudonym belongs.
     """
+
+
+class PseudonymSecretMismatchError(SaattajaConsentError, ValueError):
+    """The database was filled under another pseudonym secret than this process has."""

@@ -31,6 +31,8 @@ __all__ = [
     "synthetic_identity_code",
 ]
 
+_FINGERPRINT_LABEL: Final = b"saattaja pseudonym secret fingerprint v1"
+
 IDENTITY_CODE_SYSTEM: Final = "urn:oid:1.2.246.21"
 OID_URN_PREFIX: Final = "urn:oid:"
 
@@ -186,3 +188,11 @@ class Pseudonymiser:
         """The client pseudonym used as Kafka key and ce_subject."""
         code = check_identity_code(identity_code)
         return hmac.new(self.secret, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def fingerprint(self) -> str:
+        """What tells this secret from another without revealing it: an HMAC of a fixed label.
+
+        The same secret always gives the same fingerprint, so that a database filled under
+        one secret can refuse a process that has another.
+        """
+        return hmac.new(self.secret, _FINGERPRINT_LABEL, hashlib.sha256).hexdigest()

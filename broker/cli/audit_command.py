@@ -38,7 +38,11 @@ from consent.audit import (
     disclosure_report,
     export_records,
 )
-from consent.database import check_database_schema, create_database_engine
+from consent.database import (
+    check_database_schema,
+    check_pseudonym_secret,
+    create_database_engine,
+)
 from consent.errors import AuditChainBrokenError
 from consent.legal_bases import load_legal_bases
 from consent.store import ChainedVersion, ConsentHistoryFilter, ConsentStore
@@ -372,9 +376,13 @@ def _query(args: argparse.Namespace) -> int:
     registry = OrganisationRegistry.from_file(settings.registry_file)
     filters = _filters(args, settings, registry)
     if args.format == "jsonl":
-        _run(settings, lambda log: _write_jsonl(log.query(filters), sys.stdout))
+        _run(settings, lambda log: _write_jsonl(log.query(filters), sys.stdout), client=args.client)
         return 0
-    count = _run(settings, lambda log: _write_table(log.query(filters), registry, sys.stdout))
+    count = _run(
+        settings,
+        lambda log: _write_table(log.query(filters), registry, sys.stdout),
+        client=args.client,
+    )
     print(f"{count} record{'' if count == 1 else 's'}")
     return 0
 
@@ -398,7 +406,7 @@ def _consents(args: argparse.Namespace) -> int:
             return await _write_versions_jsonl(versions, sys.stdout)
         return await _write_versions_table(versions, registry, sys.stdout)
 
-    count = _in_database(settings, write)
+    count = _in_database(settings, write, client=args.client)
     if args.format == "table":
         print(f"{count} version{'' if count == 1 else 's'}")
     return 0
@@ -465,6 +473,7 @@ def _export(args: argparse.Namespace) -> int:
         count = _run(
             settings,
             lambda log: export_records(log.query(filters), out, export_format, organisations=names),
+            client=args.client,
         )
     if args.output is not None:
         print(f"exported {count} audit records to {args.output} ({export_format})")
@@ -478,7 +487,11 @@ def _report(args: argparse.Namespace) -> int:
     laws: dict[str, str] = {}
     if settings.legal_bases_file is not None:
         laws = {basis.id: basis.law for basis in load_legal_bases(settings.legal_bases_file)}
-    records = _run(settings, lambda log: _collect(log.query(AuditFilter(client=pseudonym))))
+    records = _run(
+        settings,
+        lambda log: _collect(log.query(AuditFilter(client=pseudonym))),
+        client=args.client,
+    )
     report = disclosure_report(
         records,
         client=pseudonym,
@@ -519,19 +532,34 @@ def _organisation_oid(value: str, registry: OrganisationRegistry) -> str:
         ) from exc
 
 
-def _run(settings: SaattajaSettings, work: Callable[[AuditLog], Coroutine[Any, Any, _T]]) -> _T:
-    return _in_database(settings, lambda engine: work(AuditLog(engine)))
+def _run(
+    settings: SaattajaSettings,
+    work: Callable[[AuditLog], Coroutine[Any, Any, _T]],
+    *,
+    client: _Client | None = None,
+) -> _T:
+    return _in_database(settings, lambda engine: work(AuditLog(engine)), client=client)
 
 
 def _in_database(
-    settings: SaattajaSettings, work: Callable[[AsyncEngine], Coroutine[Any, Any, _T]]
+    settings: SaattajaSettings,
+    work: Callable[[AsyncEngine], Coroutine[Any, Any, _T]],
+    *,
+    client: _Client | None = None,
 ) -> _T:
-    """``work`` done on the database, once its schema is found up to date."""
+    """``work`` done on the database, once its schema is found up to date.
+
+    ``client``: the client asked about; given as an identity code, its pseudonym is this
+    process's, so the database must have been filled under the same pseudonym secret.
+    """
 
     async def run() -> _T:
         engine = create_database_engine(settings.database_url)
         try:
             await check_database_schema(engine)
+            if client is not None and not client.is_pseudonym:
+                secret = Pseudonymiser(settings.require_pseudonym_secret())
+                await check_pseudonym_secret(engine, secret.fingerprint())
             return await work(engine)
         finally:
             await engine.dispose()

@@ -11,7 +11,11 @@ from typing import Any
 
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from consent.database import check_database_schema, create_database_engine
+from consent.database import (
+    check_database_schema,
+    check_pseudonym_secret,
+    create_database_engine,
+)
 from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
 from consent.store import ConsentStore
 from schemas import ConsentRule, Pseudonymiser
@@ -49,17 +53,21 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     settings = load_settings()
-    pseudonym = Pseudonymiser(settings.require_pseudonym_secret()).pseudonym(args.client)
+    pseudonymiser = Pseudonymiser(settings.require_pseudonym_secret())
+    pseudonym = pseudonymiser.pseudonym(args.client)
     registry = OrganisationRegistry.from_file(settings.registry_file)
-    consents = asyncio.run(_consents(settings.database_url, pseudonym))
+    consents = asyncio.run(_consents(settings.database_url, pseudonymiser, pseudonym))
     print(_Report(registry, datetime.now(UTC)).render(consents))
     return 0
 
 
-async def _consents(database_url: str, pseudonym: str) -> ClientConsents:
+async def _consents(
+    database_url: str, pseudonymiser: Pseudonymiser, pseudonym: str
+) -> ClientConsents:
     engine = create_database_engine(database_url)
     try:
         await check_database_schema(engine)
+        await check_pseudonym_secret(engine, pseudonymiser.fingerprint())
         return await ConsentStore(engine).consents_for(pseudonym)
     finally:
         await engine.dispose()

@@ -12,7 +12,11 @@ from typing import Any
 from broker.pathway import ClientPathway, PathwayStore, Referral, ReferralState
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from consent.database import check_database_schema, create_database_engine
+from consent.database import (
+    check_database_schema,
+    check_pseudonym_secret,
+    create_database_engine,
+)
 from schemas import Pseudonymiser
 
 __all__ = ["register"]
@@ -51,18 +55,22 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     settings = load_settings()
-    pseudonym = Pseudonymiser(settings.require_pseudonym_secret()).pseudonym(args.client)
+    pseudonymiser = Pseudonymiser(settings.require_pseudonym_secret())
+    pseudonym = pseudonymiser.pseudonym(args.client)
     registry = OrganisationRegistry.from_file(settings.registry_file)
-    pathway = asyncio.run(_pathway(settings.database_url, pseudonym))
+    pathway = asyncio.run(_pathway(settings.database_url, pseudonymiser, pseudonym))
     names = {organisation.oid: organisation.id for organisation in registry}
     print(render_pathway(pathway, names))
     return 0
 
 
-async def _pathway(database_url: str, pseudonym: str) -> ClientPathway:
+async def _pathway(
+    database_url: str, pseudonymiser: Pseudonymiser, pseudonym: str
+) -> ClientPathway:
     engine = create_database_engine(database_url)
     try:
         await check_database_schema(engine)
+        await check_pseudonym_secret(engine, pseudonymiser.fingerprint())
         pathways, _ = await PathwayStore(engine).load([pseudonym], [])
         return pathways[pseudonym]
     finally:

@@ -37,7 +37,11 @@ from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
 from broker.topics import outbox_topic, partition_counts, partition_of
 from consent.audit import AuditLog
-from consent.database import check_database_schema, create_database_engine
+from consent.database import (
+    check_database_schema,
+    check_pseudonym_secret,
+    create_database_engine,
+)
 from consent.errors import StoreUnavailableError
 from consent.legal_bases import LegalBases, load_legal_bases
 from consent.network import CareNetwork
@@ -115,6 +119,9 @@ class RouterService:
         )
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
+        await check_pseudonym_secret(
+            self._engine, codec.pseudonymiser.fingerprint(), record_at=self._clock()
+        )
         self._decoding = DecodingPool(settings.router_validation_workers, codec)
         await self._decoding.start()
         self._producer = await start_producer(self._connection)

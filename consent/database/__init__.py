@@ -8,18 +8,21 @@ from consent.database.engine import (
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
 from consent.database.pages import keyset_pages
+from consent.database.pseudonym_secret import check_pseudonym_secret, pseudonym_secret
 from consent.database.statements import insert_or_update, insert_unless_present
 from consent.database.types import UtcDateTime
 
 __all__ = [
     "UtcDateTime",
     "check_database_schema",
+    "check_pseudonym_secret",
     "create_database_engine",
     "in_connection",
     "insert_or_update",
     "insert_unless_present",
     "keyset_pages",
     "metadata",
+    "pseudonym_secret",
     "translate_database_errors",
     "upgrade_database",
 ]

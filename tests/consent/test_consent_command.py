@@ -11,7 +11,7 @@ from typing import Final
 import pytest
 
 from broker.cli import main
-from consent.database import create_database_engine, upgrade_database
+from consent.database import check_pseudonym_secret, create_database_engine, upgrade_database
 from consent.store import ConsentStore
 from schemas import (
     ConsentGranted,
@@ -54,13 +54,18 @@ def database_file(monkeypatch: pytest.MonkeyPatch, registry_file: Path, tmp_path
     return url
 
 
-def record(url: str, *applied: tuple[ConsentGranted | ConsentRevoked, datetime]) -> None:
-    """Migrate the database and apply the events, as the router would have."""
+def record(
+    url: str,
+    *applied: tuple[ConsentGranted | ConsentRevoked, datetime],
+    secret: Pseudonymiser = PSEUDONYMS,
+) -> None:
+    """Migrate the database and apply the events, as a router under ``secret`` would have."""
 
     async def run() -> None:
         await upgrade_database(url)
         engine = create_database_engine(url)
         try:
+            await check_pseudonym_secret(engine, secret.fingerprint(), record_at=MAY)
             store = ConsentStore(engine)
             for event, at in applied:
                 pseudonym = PSEUDONYMS.pseudonym(event.client)
@@ -181,3 +186,17 @@ def test_missing_pseudonym_secret_is_reported_by_name(
     code, _out, err = show(capsys)
     assert code == 1
     assert "SAATTAJA_PSEUDONYM_SECRET" in err
+
+
+def test_a_database_filled_under_another_secret_is_an_error_naming_the_setting(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routers = Pseudonymiser(b"the-routers-own-pseudonym-secret-0123456789")
+    record(database_file, (grant("C-1"), MAY), secret=routers)
+
+    code, out, err = show(capsys)
+
+    assert code == 1
+    assert "another pseudonym secret" in err
+    assert "SAATTAJA_PSEUDONYM_SECRET" in err
+    assert out == ""

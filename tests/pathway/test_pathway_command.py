@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -11,7 +12,8 @@ import pytest
 
 from broker.cli import main
 from broker.pathway import PathwayStore
-from consent.database import create_database_engine, upgrade_database
+from consent.database import check_pseudonym_secret, create_database_engine, upgrade_database
+from schemas import Pseudonymiser
 from tests.pathway.builders import CLIENT, DAY, Walk, case_manager, rejected, requested
 
 SECRET: Final = "pathway-tests-pseudonym-secret-0123456789"  # the builders' codec's
@@ -81,3 +83,24 @@ def test_show_without_a_client_prints_usage(capsys: pytest.CaptureFixture[str]) 
         main(["pathway", "show"])
     assert exit_.value.code == 2
     assert "--client" in capsys.readouterr().err
+
+
+def test_a_store_filled_under_another_secret_is_an_error_naming_the_setting(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _save(database_url, Walk().through(requested("R-1")))
+
+    async def record_the_routers_secret() -> None:
+        engine = create_database_engine(database_url)
+        try:
+            routers = Pseudonymiser(b"the-routers-own-pseudonym-secret-0123456789")
+            await check_pseudonym_secret(engine, routers.fingerprint(), record_at=datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(record_the_routers_secret())
+
+    assert main(["pathway", "show", "--client", CLIENT]) == 1
+    captured = capsys.readouterr()
+    assert "SAATTAJA_PSEUDONYM_SECRET" in captured.err
+    assert "referral R-1" not in captured.out

@@ -13,9 +13,9 @@ from fhir.resources.R4B.auditevent import AuditEvent
 
 from broker.cli import main
 from consent.audit import GENESIS_HASH, AuditEntry, AuditLog, chain_hash
-from consent.database import create_database_engine
+from consent.database import check_pseudonym_secret, create_database_engine
 from consent.store import ConsentStore
-from schemas import ConsentGranted, ConsentRevoked
+from schemas import ConsentGranted, ConsentRevoked, Pseudonymiser
 from tests.consent import builders
 from tests.consent.audit.entries import (
     CLIENT,
@@ -359,3 +359,38 @@ def test_commands_on_an_unmigrated_database_say_to_run_the_upgrade(
     assert main(["audit", "verify"]) == 1
 
     assert "saattaja db upgrade" in capsys.readouterr().err
+
+
+def record_secret(url: str, secret: bytes) -> None:
+    """The fingerprint a router under ``secret`` would have recorded at its first start."""
+
+    async def run() -> None:
+        engine = create_database_engine(url)
+        try:
+            await check_pseudonym_secret(engine, Pseudonymiser(secret).fingerprint(), record_at=T0)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_a_client_by_identity_code_in_a_log_filled_under_another_secret_is_an_error(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
+
+    assert main(["audit", "report", "--client", CLIENT]) == 1
+
+    captured = capsys.readouterr()
+    assert "SAATTAJA_PSEUDONYM_SECRET" in captured.err
+    assert captured.out == ""
+
+
+def test_a_client_by_pseudonym_is_found_whatever_secret_the_process_has(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
+
+    assert main(["audit", "query", "--client", PSEUDONYM, "--format", "jsonl"]) == 0
+
+    assert len(capsys.readouterr().out.splitlines()) == 3  # three of the four are about them
