@@ -1,16 +1,19 @@
-"""Migrating a test database to one revision, to make rows as an older version made them."""
+"""Migrating a test database to one revision, and comparing what migrations made with the code."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import consent.database
+from consent.database import metadata
 
 
 async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
@@ -37,3 +40,19 @@ async def _migrate(
 
     async with engine.begin() as connection:
         await connection.run_sync(migrate)
+
+
+async def schema_differences(engine: AsyncEngine, tables: Collection[str]) -> list[object]:
+    """How the migrated ``tables`` differ from the tables the code declares ([] when alike)."""
+
+    def only(_object: object, name: str | None, kind: str, *_: object) -> bool:
+        return kind != "table" or name in tables
+
+    def differences(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": only}
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(differences)

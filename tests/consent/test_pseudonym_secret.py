@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consent.database import check_pseudonym_secret
 from consent.errors import PseudonymSecretMismatchError
 from schemas import Pseudonymiser
+from tests.consent.schema import schema_differences
 
 REGION: Final = Pseudonymiser(b"the-regions-pseudonym-secret-0123456789")
 OTHER: Final = Pseudonymiser(b"a-mistyped-pseudonym-secret-0123456789a")
@@ -62,3 +63,7 @@ def test_a_fingerprint_tells_secrets_apart_and_is_not_a_pseudonym() -> None:
     assert REGION.fingerprint() == Pseudonymiser(REGION.secret).fingerprint()
     assert REGION.fingerprint() != OTHER.fingerprint()
     assert len(REGION.fingerprint()) == 64
+
+
+async def test_migration_creates_exactly_the_table_of_the_fingerprint(engine: AsyncEngine) -> None:
+    assert await schema_differences(engine, {"pseudonym_secret"}) == []

@@ -6,13 +6,10 @@ from datetime import timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.embedded import free_port
-from consent.database import create_database_engine, metadata
+from consent.database import create_database_engine
 from consent.decisions import (
     ConsentGrant,
     ConsentRevocation,
@@ -50,6 +47,7 @@ from tests.consent.builders import (
     refusal,
     revocation,
 )
+from tests.consent.schema import schema_differences
 
 HELSINKI = timezone(timedelta(hours=2))
 OUR_TABLES = {
@@ -61,17 +59,7 @@ OUR_TABLES = {
 async def test_migration_creates_exactly_the_tables_of_the_store_and_the_network(
     engine: AsyncEngine,
 ) -> None:
-    def only_ours(_object: object, name: str | None, kind: str, *_: object) -> bool:
-        return kind != "table" or name in OUR_TABLES
-
-    def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": only_ours}
-        )
-        return list(compare_metadata(context, metadata))
-
-    async with engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+    assert await schema_differences(engine, OUR_TABLES) == []
 
 
 async def test_applying_the_same_event_twice_records_it_once(engine: AsyncEngine) -> None:

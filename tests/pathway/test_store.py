@@ -8,9 +8,6 @@ from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import broker.pathway.tables
@@ -25,7 +22,7 @@ from broker.pathway import (
     escalate,
     referral_slot,
 )
-from consent.database import metadata
+from tests.consent.schema import schema_differences
 from tests.pathway.builders import (
     CLOCK,
     DAY,
@@ -80,17 +77,7 @@ async def rows(engine: AsyncEngine, table: sa.Table) -> int:
 
 
 async def test_migration_creates_exactly_the_tables_of_the_pathway(engine: AsyncEngine) -> None:
-    def only_ours(_object: object, name: str | None, kind: str, *_: object) -> bool:
-        return kind != "table" or name in PATHWAY_TABLES
-
-    def differences(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": only_ours}
-        )
-        return list(compare_metadata(context, metadata))
-
-    async with engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+    assert await schema_differences(engine, PATHWAY_TABLES) == []
 
 
 async def test_saved_referrals_load_back(store: PathwayStore) -> None:
