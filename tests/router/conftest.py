@@ -33,6 +33,17 @@ async def routed(
         yield pair
 
 
+@pytest.fixture
+async def measured(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> AsyncIterator[tuple[Harness, RouterService]]:
+    """A running router serving its metrics on a free port of loopback."""
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, metrics_port=0
+    ) as pair:
+        yield pair
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )

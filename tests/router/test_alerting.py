@@ -13,12 +13,11 @@ import pytest
 import yaml
 
 from broker.embedded import free_port
-from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from schemas import KafkaRecord
 from tests.broker.conditions import eventually
 from tests.prometheus_tools import needs, tool
-from tests.router.harness import Harness, running_router, wait_until_handled
+from tests.router.harness import Harness, wait_until_handled
 
 pytestmark = [pytest.mark.kafka, needs("prometheus")]
 
@@ -81,17 +80,6 @@ async def answer(session: aiohttp.ClientSession, path: str, **params: str) -> An
         return None
     assert body["status"] == "success", body
     return body["data"]
-
-
-@pytest.fixture
-async def measured(
-    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
-) -> AsyncIterator[tuple[Harness, RouterService]]:
-    """A running router serving its metrics on a free port of loopback."""
-    async with running_router(
-        kafka_bootstrap, sqlite_database_url, registry, metrics_port=0
-    ) as pair:
-        yield pair
 
 
 async def test_prometheus_scraping_a_router_raises_the_alert_for_a_rejected_event(

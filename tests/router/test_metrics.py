@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,17 +21,6 @@ from tests.router.harness import (
 )
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-async def measured(
-    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
-) -> AsyncIterator[tuple[Harness, RouterService]]:
-    """A running router serving its metrics on a free port of loopback."""
-    async with running_router(
-        kafka_bootstrap, sqlite_database_url, registry, metrics_port=0
-    ) as pair:
-        yield pair
 
 
 async def test_records_are_counted_by_outcome(measured: tuple[Harness, RouterService]) -> None:
