@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import aclosing, suppress
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -210,6 +210,24 @@ class Router:
             # gets the same records back.
             self._on_decided(self._decided)
             return outcomes
+
+    @asynccontextmanager
+    async def between_turns(self, *, grace: float) -> AsyncIterator[None]:
+        """Hold the router between two turns: no batch routed, no referral escalated.
+
+        Waits at most ``grace`` seconds for the turn in hand (a store is down, say), and
+        then goes on without holding it.
+        """
+        try:
+            await asyncio.wait_for(self._turn.acquire(), grace)
+        except TimeoutError:
+            _log.warning("stopped_mid_turn", grace_seconds=grace)
+            yield
+            return
+        try:
+            yield
+        finally:
+            self._turn.release()
 
     async def forget_clients(self) -> None:
         """Read every client from the store again: call it when partitions move.

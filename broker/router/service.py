@@ -234,10 +234,14 @@ class RouterService:
         if self._metrics_server is not None:
             await self._metrics_server.stop()
             self.metrics_port = None
-        if self._overdue_watch is not None:
-            self._overdue_watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._overdue_watch
+        if self._overdue_watch is not None and self._router is not None:
+            # Between two referrals: cancelled between Kafka's acknowledgement of a notice
+            # and the store's record of it, the watch would send the notice again after a
+            # restart.
+            async with self._router.between_turns(grace=_STOP_GRACE_SECONDS):
+                self._overdue_watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._overdue_watch
         if self._consuming is not None and self._outboxes is not None:
             await self._outboxes.stop(self._consuming, grace=_STOP_GRACE_SECONDS)
         if self._consumer is not None:

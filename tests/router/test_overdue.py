@@ -9,23 +9,28 @@ router's clock and ask for the scan that the router's watch would run.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from broker.kafka import AcknowledgedSender
 from broker.pathway import derived_id
 from broker.pathway.tables import pathway_referrals
+from broker.registry import OrganisationRegistry
 from schemas import (
     DataCategory,
     Event,
+    KafkaRecord,
     OrganisationKind,
     Recipient,
     ReferralExpired,
     ReferralOverdue,
 )
 from tests.router.events import KELA, SOTE, TYP, acceptance, case_manager, consent, referral
-from tests.router.harness import RouterUnderTest
+from tests.router.harness import ManualClock, RouterUnderTest, route, running_router
 
 pytestmark = pytest.mark.kafka
 
@@ -213,3 +218,46 @@ async def test_accepting_an_expired_referral_is_refused(
     assert "expired already" in notice.reason
     assert late.event_id not in {e.event_id for e in await router.harness.events_of("sote", client)}
     assert await state_of(router, client) == "expired"
+
+
+async def test_a_router_stopped_while_its_watch_sends_a_notice_records_the_notice_first(
+    kafka_bootstrap: str,
+    sqlite_database_url: str,
+    registry: OrganisationRegistry,
+    client: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = ManualClock(REQUESTED)
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, clock=clock, overdue_scan_seconds=0.05
+    ) as (harness, service):
+        await route(harness, service, referral_consent(client))
+        await route(harness, service, referral("R-o9", client=client, at=REQUESTED))
+        sending, release = asyncio.Event(), asyncio.Event()
+        send_all = AcknowledgedSender.send_all
+
+        async def held_send_all(
+            self: AcknowledgedSender, deliveries: Sequence[tuple[str, KafkaRecord]]
+        ) -> None:
+            sending.set()
+            await release.wait()  # Kafka slow to acknowledge the notice
+            await send_all(self, deliveries)
+
+        monkeypatch.setattr(AcknowledgedSender, "send_all", held_send_all)
+        clock.now = DUE  # the watch finds the referral overdue and sends its notice
+        await asyncio.wait_for(sending.wait(), 30)
+        stopping = asyncio.create_task(service.stop())
+        await asyncio.sleep(0)  # stop() runs up to its first wait
+        release.set()
+        await stopping
+        monkeypatch.undo()
+
+        [row] = await harness.rows(pathway_referrals, client)
+        assert row["escalations"] == 1  # recorded: a restart sends no notice again
+
+        [notice] = [
+            event
+            for event in await harness.events_of("sote", client)
+            if isinstance(event, ReferralOverdue)
+        ]
+        assert notice.escalation == 1
