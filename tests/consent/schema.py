@@ -1,8 +1,10 @@
-"""Migrating a test database to one revision, and comparing what migrations made with the code."""
+"""Test databases: migrated to one revision, compared with the code, stamped with a secret."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -13,7 +15,8 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import consent.database
-from consent.database import metadata
+from consent.database import check_pseudonym_secret, create_database_engine, metadata
+from schemas import Pseudonymiser
 
 
 async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
@@ -56,3 +59,17 @@ async def schema_differences(engine: AsyncEngine, tables: Collection[str]) -> li
 
     async with engine.connect() as connection:
         return await connection.run_sync(differences)
+
+
+def stamp_pseudonym_secret(url: str, secret: bytes) -> None:
+    """Record ``secret``'s fingerprint, as the first router to start under it would have."""
+
+    async def stamp() -> None:
+        engine = create_database_engine(url)
+        try:
+            fingerprint = Pseudonymiser(secret).fingerprint()
+            await check_pseudonym_secret(engine, fingerprint, record_at=datetime.now(UTC))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(stamp())

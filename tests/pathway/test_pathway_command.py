@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -12,8 +11,8 @@ import pytest
 
 from broker.cli import main
 from broker.pathway import PathwayStore
-from consent.database import check_pseudonym_secret, create_database_engine, upgrade_database
-from schemas import Pseudonymiser
+from consent.database import create_database_engine, upgrade_database
+from tests.consent.schema import stamp_pseudonym_secret
 from tests.pathway.builders import CLIENT, DAY, Walk, case_manager, rejected, requested
 
 SECRET: Final = "pathway-tests-pseudonym-secret-0123456789"  # the builders' codec's
@@ -90,15 +89,7 @@ def test_a_store_filled_under_another_secret_is_an_error_naming_the_setting(
 ) -> None:
     _save(database_url, Walk().through(requested("R-1")))
 
-    async def record_the_routers_secret() -> None:
-        engine = create_database_engine(database_url)
-        try:
-            routers = Pseudonymiser(b"the-routers-own-pseudonym-secret-0123456789")
-            await check_pseudonym_secret(engine, routers.fingerprint(), record_at=datetime.now(UTC))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(record_the_routers_secret())
+    stamp_pseudonym_secret(database_url, b"the-routers-own-pseudonym-secret-0123456789")
 
     assert main(["pathway", "show", "--client", CLIENT]) == 1
     captured = capsys.readouterr()

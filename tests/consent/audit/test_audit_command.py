@@ -13,9 +13,9 @@ from fhir.resources.R4B.auditevent import AuditEvent
 
 from broker.cli import main
 from consent.audit import GENESIS_HASH, AuditEntry, AuditLog, chain_hash
-from consent.database import check_pseudonym_secret, create_database_engine
+from consent.database import create_database_engine
 from consent.store import ConsentStore
-from schemas import ConsentGranted, ConsentRevoked, Pseudonymiser
+from schemas import ConsentGranted, ConsentRevoked
 from tests.consent import builders
 from tests.consent.audit.entries import (
     CLIENT,
@@ -33,6 +33,7 @@ from tests.consent.audit.entries import (
     tamper,
 )
 from tests.consent.builders import grant, revocation
+from tests.consent.schema import stamp_pseudonym_secret
 
 
 @pytest.fixture
@@ -361,23 +362,10 @@ def test_commands_on_an_unmigrated_database_say_to_run_the_upgrade(
     assert "saattaja db upgrade" in capsys.readouterr().err
 
 
-def record_secret(url: str, secret: bytes) -> None:
-    """The fingerprint a router under ``secret`` would have recorded at its first start."""
-
-    async def run() -> None:
-        engine = create_database_engine(url)
-        try:
-            await check_pseudonym_secret(engine, Pseudonymiser(secret).fingerprint(), record_at=T0)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())
-
-
 def test_a_client_by_identity_code_in_a_log_filled_under_another_secret_is_an_error(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
+    stamp_pseudonym_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
 
     assert main(["audit", "report", "--client", CLIENT]) == 1
 
@@ -389,7 +377,7 @@ def test_a_client_by_identity_code_in_a_log_filled_under_another_secret_is_an_er
 def test_a_client_by_pseudonym_is_found_whatever_secret_the_process_has(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    record_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
+    stamp_pseudonym_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
 
     assert main(["audit", "query", "--client", PSEUDONYM, "--format", "jsonl"]) == 0
 
