@@ -1,4 +1,4 @@
-"""Prometheus's own programs, which `make test` unpacks beside the interpreter."""
+"""Prometheus's own programs, which `make test` unpacks beside the interpreter, and the rules."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Final
 
 import pytest
 
-__all__ = ["needs", "tool"]
+__all__ = ["ALERTS", "needs", "tool"]
+
+ALERTS: Final = (
+    Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "saattaja-alerts.yaml"
+)
+"""The alerting rules deploy/ ships."""
 
 
 def tool(name: str) -> str | None:

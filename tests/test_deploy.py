@@ -21,12 +21,11 @@ from adapters.sdk.metrics import AdapterMetrics
 from broker.audit_stream import AuditStreamMetrics
 from broker.router.metrics import RouterMetrics
 from broker.settings import SaattajaSettings
-from tests.prometheus_tools import needs, tool
+from tests.prometheus_tools import ALERTS, needs, tool
 
 DEPLOY: Final = Path(__file__).resolve().parent.parent / "deploy"
 SAATTAJA: Final = Path(sys.executable).parent / "saattaja"
 SYSTEMD_ANALYZE: Final = shutil.which("systemd-analyze")
-ALERTS: Final = DEPLOY / "prometheus" / "saattaja-alerts.yaml"
 ALERT_TESTS: Final = DEPLOY / "prometheus" / "saattaja-alerts.test.yaml"
 
 PROMTOOL: Final = tool("promtool")

@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import aiohttp
 import pytest
@@ -16,14 +16,10 @@ from broker.embedded import free_port
 from broker.router import RouterService
 from schemas import KafkaRecord
 from tests.broker.conditions import eventually
-from tests.prometheus_tools import needs, tool
+from tests.prometheus_tools import ALERTS, needs, tool
 from tests.router.harness import Harness, wait_until_handled
 
 pytestmark = [pytest.mark.kafka, needs("prometheus")]
-
-ALERTS: Final = (
-    Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "saattaja-alerts.yaml"
-)
 
 
 @contextmanager
@@ -66,7 +62,7 @@ def prometheus_scraping(target: str, workdir: Path) -> Iterator[str]:
 
 
 @asynccontextmanager
-async def api(base: str) -> AsyncIterator[Any]:
+async def api(base: str) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(base_url=f"{base}/") as session:
         yield session
 
