@@ -42,6 +42,14 @@ __all__ = ["DemoStack", "FhirSystem", "FolderSystem", "SqlSystem"]
 # The demo polls its sources often: a person watches it, and the journey waits on each step.
 _POLL_SECONDS: Final = 0.2
 _FHIR_BIND_WITHIN: Final = 10.0
+# Every process on one machine, nothing else on it: a short session lets the router, the
+# audit stream and the adapters join their groups within seconds of the start (the
+# embedded broker's first join takes about half the session timeout), where the defaults
+# suit processes on hosts of their own.
+_SESSION_MS: Final = 3_000
+_SESSION_SETTINGS: Final = frozenset(
+    {"router_session_timeout_ms", "audit_stream_session_timeout_ms"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +105,12 @@ class DemoStack:
         self.folder = folder
         self.registry = registry
         self._bootstrap = bootstrap
+        unset = _SESSION_SETTINGS - settings.model_fields_set  # those set are kept
         self._settings = settings.model_copy(
-            update={"database_url": f"sqlite+aiosqlite:///{folder / 'saattaja.db'}"}
+            update={
+                "database_url": f"sqlite+aiosqlite:///{folder / 'saattaja.db'}",
+                **dict.fromkeys(unset, _SESSION_MS),
+            }
         )
         self._exits = AsyncExitStack()
         self.systems: dict[str, SourceSystem] = {}
@@ -202,7 +214,7 @@ class DemoStack:
                 handler_max_delay_seconds=2.0,
                 relay_first_delay_seconds=_POLL_SECONDS,
                 relay_max_delay_seconds=2.0,
-                session_timeout_ms=6_000,
+                session_timeout_ms=_SESSION_MS,
             ),
             saattaja=self._settings,
             organisation=organisation,
