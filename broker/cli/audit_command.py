@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream import AuditStreamService, check_topic_chain, last_shipped
 from broker.cli.arguments import moment_argument
+from broker.cli.database import opened_database
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
 from broker.errors import AuditStreamError, UnknownOrganisationError
@@ -37,11 +38,6 @@ from consent.audit import (
     VerificationResult,
     disclosure_report,
     export_records,
-)
-from consent.database import (
-    check_database_schema,
-    check_pseudonym_secret,
-    create_database_engine,
 )
 from consent.errors import AuditChainBrokenError
 from consent.legal_bases import load_legal_bases
@@ -553,16 +549,15 @@ def _in_database(
     process's, so the database must have been filled under the same pseudonym secret.
     """
 
+    pseudonymiser = (
+        Pseudonymiser(settings.require_pseudonym_secret())
+        if client is not None and not client.is_pseudonym
+        else None
+    )
+
     async def run() -> _T:
-        engine = create_database_engine(settings.database_url)
-        try:
-            await check_database_schema(engine)
-            if client is not None and not client.is_pseudonym:
-                secret = Pseudonymiser(settings.require_pseudonym_secret())
-                await check_pseudonym_secret(engine, secret.fingerprint())
+        async with opened_database(settings.database_url, pseudonymiser=pseudonymiser) as engine:
             return await work(engine)
-        finally:
-            await engine.dispose()
 
     return asyncio.run(run())
 

@@ -9,13 +9,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from broker.cli.database import opened_database
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from consent.database import (
-    check_database_schema,
-    check_pseudonym_secret,
-    create_database_engine,
-)
 from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
 from consent.store import ConsentStore
 from schemas import ConsentRule, Pseudonymiser
@@ -64,13 +60,8 @@ def _show(args: argparse.Namespace) -> int:
 async def _consents(
     database_url: str, pseudonymiser: Pseudonymiser, pseudonym: str
 ) -> ClientConsents:
-    engine = create_database_engine(database_url)
-    try:
-        await check_database_schema(engine)
-        await check_pseudonym_secret(engine, pseudonymiser.fingerprint())
+    async with opened_database(database_url, pseudonymiser=pseudonymiser) as engine:
         return await ConsentStore(engine).consents_for(pseudonym)
-    finally:
-        await engine.dispose()
 
 
 class _Report:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final
 
+from broker.cli.database import opened_database
 from broker.indicators import (
     HELSINKI,
     InvalidPeriodError,
@@ -20,7 +21,6 @@ from broker.indicators import (
 )
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from consent.database import check_database_schema, create_database_engine
 
 __all__ = ["register"]
 
@@ -100,11 +100,7 @@ def _indicators(args: argparse.Namespace) -> int:
 async def _compute(
     database_url: str, period: ReportingPeriod, ids: Mapping[str, str]
 ) -> PathwayIndicators:
-    engine = create_database_engine(database_url)
-    try:
-        await check_database_schema(engine)
+    async with opened_database(database_url) as engine:
         return await compute_indicators(
             engine, since=period.since, until=period.until, organisations=ids
         )
-    finally:
-        await engine.dispose()

@@ -9,14 +9,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from broker.cli.database import opened_database
 from broker.pathway import ClientPathway, PathwayStore, Referral, ReferralState
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from consent.database import (
-    check_database_schema,
-    check_pseudonym_secret,
-    create_database_engine,
-)
 from schemas import Pseudonymiser
 
 __all__ = ["register"]
@@ -67,14 +63,9 @@ def _show(args: argparse.Namespace) -> int:
 async def _pathway(
     database_url: str, pseudonymiser: Pseudonymiser, pseudonym: str
 ) -> ClientPathway:
-    engine = create_database_engine(database_url)
-    try:
-        await check_database_schema(engine)
-        await check_pseudonym_secret(engine, pseudonymiser.fingerprint())
+    async with opened_database(database_url, pseudonymiser=pseudonymiser) as engine:
         pathways, _ = await PathwayStore(engine).load([pseudonym], [])
         return pathways[pseudonym]
-    finally:
-        await engine.dispose()
 
 
 def render_pathway(pathway: ClientPathway, names: dict[str, str]) -> str:
