@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.pathway.pathway import (
     CaseManager,
@@ -29,9 +30,9 @@ from broker.pathway.tables import (
     pathway_referrals,
 )
 from consent.database import (
-    in_connection,
     insert_or_update,
     insert_unless_present,
+    run_transaction,
     translate_database_errors,
 )
 from schemas import DataCategory, DocumentPart, KafkaRecord
@@ -91,21 +92,23 @@ class PathwayStore:
         applied: dict[uuid.UUID, str | None] = {}
         if not ordered and not wanted:
             return pathways, applied
-        async with (
-            translate_database_errors("reading clients' pathways"),
-            self._engine.connect() as connection,
-        ):
+
+        def read(connection: Connection) -> dict[uuid.UUID, str | None]:
+            applied: dict[uuid.UUID, str | None] = {}
             if wanted:
                 columns = pathway_events.c
                 query = sa.select(columns.event_id, columns.refused_reason).where(
                     columns.event_id.in_(wanted)
                 )
                 applied = {
-                    uuid.UUID(event_id): reason
-                    for event_id, reason in await connection.execute(query)
+                    uuid.UUID(event_id): reason for event_id, reason in connection.execute(query)
                 }
             if ordered:
-                await _read_pathways(connection, pathways, case_managers=case_managers)
+                _read_pathways(connection, pathways, case_managers=case_managers)
+            return applied
+
+        async with translate_database_errors("reading clients' pathways"):
+            applied = await run_transaction(self._engine, read)
         return pathways, applied
 
     async def save(
@@ -113,27 +116,34 @@ class PathwayStore:
         changes: PathwayChanges,
         hints: Sequence[HintFact] = (),
         handovers: Sequence[HandoverFact] = (),
-        *,
-        shared: AsyncConnection | None = None,
     ) -> None:
-        """Write a wave's changes; with ``shared``, inside the caller's transaction."""
-        async with (
-            translate_database_errors("recording clients' pathways"),
-            in_connection(self._engine, shared) as connection,
-        ):
-            dialect = connection.dialect.name
-            if changes.events:
-                await connection.execute(
-                    insert_unless_present(pathway_events, dialect),
-                    [
-                        {"event_id": str(event_id), "refused_reason": reason}
-                        for event_id, reason in changes.events.items()
-                    ],
-                )
-            await _replace_referrals(connection, changes.referrals.values())
-            await _replace_documents(connection, changes.documents)
-            await _replace_case_managers(connection, changes.case_managers)
-            await _insert_facts(connection, changes, hints, handovers)
+        """Write a wave's changes in one transaction."""
+        async with translate_database_errors("recording clients' pathways"):
+            await run_transaction(
+                self._engine,
+                lambda connection: self.save_in(connection, changes, hints, handovers),
+            )
+
+    @staticmethod
+    def save_in(
+        connection: Connection,
+        changes: PathwayChanges,
+        hints: Sequence[HintFact] = (),
+        handovers: Sequence[HandoverFact] = (),
+    ) -> None:
+        """``save`` as work in the caller's transaction."""
+        if changes.events:
+            connection.execute(
+                insert_unless_present(pathway_events, connection.dialect.name),
+                [
+                    {"event_id": str(event_id), "refused_reason": reason}
+                    for event_id, reason in changes.events.items()
+                ],
+            )
+        _replace_referrals(connection, changes.referrals.values())
+        _replace_documents(connection, changes.documents)
+        _replace_case_managers(connection, changes.case_managers)
+        _insert_facts(connection, changes, hints, handovers)
 
     async def due_referrals(
         self, now: datetime, limit: int, *, after: tuple[str, str] | None = None
@@ -155,11 +165,11 @@ class PathwayStore:
         )
         if after is not None:
             query = query.where(sa.tuple_(columns.requester, columns.referral_id) > after)
-        async with (
-            translate_database_errors("reading overdue referrals"),
-            self._engine.connect() as connection,
-        ):
-            return [_referral(row) for row in (await connection.execute(query)).mappings()]
+        async with translate_database_errors("reading overdue referrals"):
+            rows = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).mappings().all()
+            )
+        return [_referral(row) for row in rows]
 
     async def records(
         self, documents: Collection[tuple[str, str]]
@@ -171,11 +181,10 @@ class PathwayStore:
         query = sa.select(pathway_documents).where(
             sa.tuple_(columns.client, columns.slot).in_(sorted(documents))
         )
-        async with (
-            translate_database_errors("reading documents to hand over"),
-            self._engine.connect() as connection,
-        ):
-            rows = (await connection.execute(query)).mappings().all()
+        async with translate_database_errors("reading documents to hand over"):
+            rows = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).mappings().all()
+            )
         found = {(row["client"], row["slot"]): _document(row).record for row in rows}
         return {key: record for key, record in found.items() if record is not None}
 
@@ -184,50 +193,47 @@ class PathwayStore:
         query = sa.select(pathway_documents).where(
             pathway_documents.c.client == client, pathway_documents.c.slot == slot
         )
-        async with (
-            translate_database_errors("reading a client's document"),
-            self._engine.connect() as connection,
-        ):
-            row = (await connection.execute(query)).mappings().first()
+        async with translate_database_errors("reading a client's document"):
+            row = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).mappings().first()
+            )
         return None if row is None else _document(row)
 
-    async def escalated(
-        self,
-        before: Referral,
-        after: Referral,
-        *,
-        remove_slot: str | None,
-        shared: AsyncConnection,
+    @staticmethod
+    def escalated_in(
+        connection: Connection, before: Referral, after: Referral, *, remove_slot: str | None
     ) -> bool:
-        """Move a referral from ``before`` to ``after`` unless another process already did."""
+        """Move a referral from ``before`` to ``after`` unless another process already did.
+
+        Work in the caller's transaction.
+        """
         columns = pathway_referrals.c
-        async with translate_database_errors("recording an overdue referral"):
-            result = await shared.execute(
-                sa.update(pathway_referrals)
-                .where(
-                    columns.requester == before.requester,
-                    columns.referral_id == before.referral_id,
-                    columns.state == before.state.value,
-                    columns.escalations == before.escalations,
-                )
-                .values(
-                    state=after.state.value,
-                    escalations=after.escalations,
-                    next_escalation_at=after.next_escalation_at,
-                    answered_at=after.answered_at,
+        result = connection.execute(
+            sa.update(pathway_referrals)
+            .where(
+                columns.requester == before.requester,
+                columns.referral_id == before.referral_id,
+                columns.state == before.state.value,
+                columns.escalations == before.escalations,
+            )
+            .values(
+                state=after.state.value,
+                escalations=after.escalations,
+                next_escalation_at=after.next_escalation_at,
+                answered_at=after.answered_at,
+            )
+        )
+        if remove_slot is not None and result.rowcount:
+            connection.execute(
+                sa.delete(pathway_documents).where(
+                    pathway_documents.c.client == before.client,
+                    pathway_documents.c.slot == remove_slot,
                 )
             )
-            if remove_slot is not None and result.rowcount:
-                await shared.execute(
-                    sa.delete(pathway_documents).where(
-                        pathway_documents.c.client == before.client,
-                        pathway_documents.c.slot == remove_slot,
-                    )
-                )
         return bool(result.rowcount)
 
 
-async def _replace_referrals(connection: AsyncConnection, referrals: Iterable[Referral]) -> None:
+def _replace_referrals(connection: Connection, referrals: Iterable[Referral]) -> None:
     rows = [_referral_row(referral) for referral in referrals]
     if not rows:
         return
@@ -238,16 +244,16 @@ async def _replace_referrals(connection: AsyncConnection, referrals: Iterable[Re
         ("requester", "referral_id"),
         keep=("escalations",),
     )
-    await connection.execute(statement, rows)
+    connection.execute(statement, rows)
 
 
-async def _replace_documents(
-    connection: AsyncConnection, documents: dict[tuple[str, str], Document | None]
+def _replace_documents(
+    connection: Connection, documents: dict[tuple[str, str], Document | None]
 ) -> None:
     emptied = [key for key, document in documents.items() if document is None]
     if emptied:
         columns = pathway_documents.c
-        await connection.execute(
+        connection.execute(
             sa.delete(pathway_documents).where(sa.tuple_(columns.client, columns.slot).in_(emptied))
         )
     rows = [
@@ -257,15 +263,13 @@ async def _replace_documents(
     ]
     if rows:
         statement = insert_or_update(pathway_documents, connection.dialect.name, ("client", "slot"))
-        await connection.execute(statement, rows)
+        connection.execute(statement, rows)
 
 
-async def _replace_case_managers(
-    connection: AsyncConnection, managers: dict[str, CaseManager | None]
-) -> None:
+def _replace_case_managers(connection: Connection, managers: dict[str, CaseManager | None]) -> None:
     if not managers:
         return
-    await connection.execute(
+    connection.execute(
         sa.delete(pathway_case_managers).where(pathway_case_managers.c.client.in_(list(managers)))
     )
     rows = [
@@ -282,11 +286,11 @@ async def _replace_case_managers(
         if manager is not None
     ]
     if rows:
-        await connection.execute(pathway_case_managers.insert(), rows)
+        connection.execute(pathway_case_managers.insert(), rows)
 
 
-async def _insert_facts(
-    connection: AsyncConnection,
+def _insert_facts(
+    connection: Connection,
     changes: PathwayChanges,
     hints: Sequence[HintFact],
     handovers: Sequence[HandoverFact],
@@ -354,27 +358,27 @@ async def _insert_facts(
     ]
     for table, rows in facts:
         if rows:
-            await connection.execute(insert_unless_present(table, dialect), rows)
+            connection.execute(insert_unless_present(table, dialect), rows)
 
 
-async def _read_pathways(
-    connection: AsyncConnection, pathways: dict[str, ClientPathway], *, case_managers: bool
+def _read_pathways(
+    connection: Connection, pathways: dict[str, ClientPathway], *, case_managers: bool
 ) -> None:
     """Fill each client's pathway (by pseudonym) from the store."""
     ordered = sorted(pathways)
-    referrals = await connection.execute(
+    referrals = connection.execute(
         sa.select(pathway_referrals).where(pathway_referrals.c.client.in_(ordered))
     )
     for row in referrals.mappings():
         referral = _referral(row)
         pathways[referral.client].referrals[referral.key] = referral
-    documents = await connection.execute(
+    documents = connection.execute(
         sa.select(*_DOCUMENT_FIELDS).where(pathway_documents.c.client.in_(ordered))
     )
     for row in documents.mappings():
         pathways[row["client"]].documents[row["slot"]] = _document(row)
     if case_managers:
-        managers = await connection.execute(
+        managers = connection.execute(
             sa.select(pathway_case_managers).where(pathway_case_managers.c.client.in_(ordered))
         )
         for row in managers.mappings():

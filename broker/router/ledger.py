@@ -13,15 +13,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Column, PrimaryKeyConstraint, String, Table, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.database import (
     UtcDateTime,
-    in_connection,
     insert_unless_present,
     metadata,
+    run_transaction,
     translate_database_errors,
 )
 
@@ -48,21 +50,23 @@ class DeliveryLedger:
         query = select(deliveries.c.event_id, deliveries.c.recipient).where(
             deliveries.c.event_id.in_(sorted({str(event_id) for event_id in event_ids}))
         )
-        async with (
-            translate_database_errors("reading the delivery ledger"),
-            self._engine.connect() as connection,
-        ):
-            rows = (await connection.execute(query)).all()
+        async with translate_database_errors("reading the delivery ledger"):
+            rows = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).all()
+            )
         return frozenset((uuid.UUID(event_id), recipient) for event_id, recipient in rows)
 
-    async def record(
-        self,
-        pairs: Collection[tuple[uuid.UUID, str]],
-        at: datetime,
-        *,
-        shared: AsyncConnection | None = None,
-    ) -> None:
+    async def record(self, pairs: Collection[tuple[uuid.UUID, str]], at: datetime) -> None:
         """Note deliveries Kafka has acknowledged; recording one twice is harmless."""
+        if pairs:
+            async with translate_database_errors("writing the delivery ledger"):
+                await run_transaction(self._engine, partial(self.record_in, pairs=pairs, at=at))
+
+    @staticmethod
+    def record_in(
+        connection: Connection, pairs: Collection[tuple[uuid.UUID, str]], at: datetime
+    ) -> None:
+        """``record`` as work in the caller's transaction."""
         if not pairs:
             return
         # In one order, so that two routers writing the same pairs never deadlock.
@@ -70,9 +74,4 @@ class DeliveryLedger:
             {"event_id": str(event_id), "recipient": recipient, "delivered_at": at}
             for event_id, recipient in sorted(pairs)
         ]
-        statement = insert_unless_present(deliveries, self._engine.dialect.name)
-        async with (
-            translate_database_errors("writing the delivery ledger"),
-            in_connection(self._engine, shared) as connection,
-        ):
-            await connection.execute(statement, rows)
+        connection.execute(insert_unless_present(deliveries, connection.dialect.name), rows)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 import structlog
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.kafka import Outbound
@@ -53,7 +54,7 @@ from broker.router.ledger import DeliveryLedger
 from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic, partition_of
 from consent.audit import AuditEntry, AuditLog, AuditRecord
-from consent.database import translate_database_errors
+from consent.database import run_transaction, translate_database_errors
 from consent.decisions import (
     ClientConsents,
     Decision,
@@ -442,13 +443,15 @@ class Router:
         hint_facts = self._hints(hints, deliveries, pairs)
         await self._outbound.send_all(deliveries)
         routed = [(r.event, r.pseudonym) for r in run if r.event.event_id not in refused]
-        async with (
-            translate_database_errors("recording deliveries and pathway changes"),
-            self._database.begin() as writing,
-        ):
-            await self._ledger.record(pairs, self._clock(), shared=writing)
-            await self._network.record_all(routed, shared=writing)
-            await self._pathway.save(wave.changes, hint_facts, handovers, shared=writing)
+        at = self._clock()
+
+        def write(connection: Connection) -> None:
+            self._ledger.record_in(connection, pairs, at)
+            self._network.record_all_in(connection, routed)
+            self._pathway.save_in(connection, wave.changes, hint_facts, handovers)
+
+        async with translate_database_errors("recording deliveries and pathway changes"):
+            await run_transaction(self._database, write)
         # The networks as the store now has them, without reading them again: an event
         # recorded before (a replay) is in what was read, and the store keeps the first of
         # an event published twice.
@@ -743,12 +746,12 @@ class Router:
         if not isinstance(request, ReferralRequested):
             # Without the request the client is unknown: move on rather than retry for ever.
             _log.error("overdue_referral_without_request", referral=referral.describe())
-            async with (
-                translate_database_errors("recording an overdue referral"),
-                self._database.begin() as writing,
-            ):
-                await self._pathway.escalated(
-                    referral, step.referral, remove_slot=None, shared=writing
+            async with translate_database_errors("recording an overdue referral"):
+                await run_transaction(
+                    self._database,
+                    lambda connection: self._pathway.escalated_in(
+                        connection, referral, step.referral, remove_slot=None
+                    ),
                 )
             return 0
         manager = pathway.case_manager.organisation if pathway.case_manager else None
@@ -802,14 +805,14 @@ class Router:
                 deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
                 pairs.add(disclosed.key)
         await self._outbound.send_all(deliveries)
-        async with (
-            translate_database_errors("recording an overdue referral"),
-            self._database.begin() as writing,
-        ):
-            await self._ledger.record(pairs, now, shared=writing)
-            await self._pathway.escalated(
-                referral, step.referral, remove_slot=slot if step.expired else None, shared=writing
-            )
+        remove_slot = slot if step.expired else None
+
+        def write(connection: Connection) -> None:
+            self._ledger.record_in(connection, pairs, now)
+            self._pathway.escalated_in(connection, referral, step.referral, remove_slot=remove_slot)
+
+        async with translate_database_errors("recording an overdue referral"):
+            await run_transaction(self._database, write)
         _log.info(
             "referral_expired" if step.expired else "referral_overdue",
             referral=referral.describe(),

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit.chain import ChainLink
 from consent.audit.verification import ChainWalk, VerificationResult
-from consent.database import keyset_pages, metadata, translate_database_errors
+from consent.database import keyset_pages, metadata, run_transaction, translate_database_errors
 from consent.errors import AuditChainBrokenError
 
 __all__ = [
@@ -46,7 +47,7 @@ def chain_head_table(name: str) -> sa.Table:
     )
 
 
-async def lock_chain_head(connection: AsyncConnection, head: sa.Table) -> tuple[int, str]:
+def lock_chain_head(connection: Connection, head: sa.Table) -> tuple[int, str]:
     """Lock the chain head for this transaction and read it; other appends wait."""
     query = sa.select(head.c.sequence, head.c.hash).where(head.c.id == CHAIN_HEAD_ID)
     if connection.dialect.name == "sqlite":
@@ -54,23 +55,23 @@ async def lock_chain_head(connection: AsyncConnection, head: sa.Table) -> tuple[
         # the head is read, and busy_timeout makes every other writer wait its turn. The
         # sqlite3 driver opens transactions only implicitly, before its first write, so
         # this statement is what opens the one engine.begin() commits.
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         query = query.with_for_update()
-    return _head_row(head, (await connection.execute(query)).one_or_none())
+    return _head_row(head, connection.execute(query).one_or_none())
 
 
-async def read_chain_head(connection: AsyncConnection, head: sa.Table) -> tuple[int, str]:
+def read_chain_head(connection: Connection, head: sa.Table) -> tuple[int, str]:
     """The chain head's sequence and hash, without locking it."""
     query = sa.select(head.c.sequence, head.c.hash).where(head.c.id == CHAIN_HEAD_ID)
-    return _head_row(head, (await connection.execute(query)).one_or_none())
+    return _head_row(head, connection.execute(query).one_or_none())
 
 
-async def advance_chain_head(
-    connection: AsyncConnection, head: sa.Table, sequence: int, last_hash: str
+def advance_chain_head(
+    connection: Connection, head: sa.Table, sequence: int, last_hash: str
 ) -> None:
     """Move the locked chain head to the record just appended."""
-    await connection.execute(
+    connection.execute(
         sa.update(head).where(head.c.id == CHAIN_HEAD_ID).values(sequence=sequence, hash=last_hash)
     )
 
@@ -101,8 +102,10 @@ async def verify_chained_table(
     while the walk runs are left for the next.
     """
     what = f"verifying the chain of {table.name}"
-    async with translate_database_errors(what), engine.connect() as connection:
-        head_sequence, head_hash = await read_chain_head(connection, head)
+    async with translate_database_errors(what):
+        head_sequence, head_hash = await run_transaction(
+            engine, lambda connection: read_chain_head(connection, head)
+        )
     sequence = table.c.sequence
     async for rows in keyset_pages(
         engine, table, sequence, [sequence <= head_sequence], batch_size=batch_size, what=what

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from functools import partial
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit.chain import ChainFields, canonical_time, with_handover
 from consent.audit.chained_tables import (
@@ -20,7 +22,7 @@ from consent.audit.filters import AuditFilter
 from consent.audit.records import AuditEntry, AuditRecord
 from consent.audit.tables import audit_chain_head, audit_records
 from consent.audit.verification import ChainAnchor, ChainWalk, VerificationResult
-from consent.database import keyset_pages, translate_database_errors
+from consent.database import keyset_pages, run_transaction, translate_database_errors
 from schemas import DataCategory
 
 __all__ = ["AuditLog"]
@@ -51,35 +53,39 @@ class AuditLog:
         if not entries:
             return []
         what = f"appending decisions on event {entries[0].event_id} to the audit log"
-        async with translate_database_errors(what), self._engine.begin() as connection:
-            sequence, previous_hash = await lock_chain_head(connection, audit_chain_head)
-            on_record = await _records_of_events(connection, {e.event_id for e in entries})
-            records: list[AuditRecord] = []
-            new_rows: list[dict[str, Any]] = []
-            for entry in entries:
-                key = (entry.event_id, entry.recipient, entry.handover)
-                record = on_record.get(key)
-                if record is None:
-                    sequence += 1
-                    record = AuditRecord.chained(
-                        entry, sequence=sequence, previous_hash=previous_hash
-                    )
-                    previous_hash = record.hash
-                    on_record[key] = record  # the same pair twice in one batch: once
-                    new_rows.append(_row(record))
-                records.append(record)
-            if new_rows:
-                await connection.execute(audit_records.insert(), new_rows)
-                await advance_chain_head(connection, audit_chain_head, sequence, previous_hash)
+        async with translate_database_errors(what):
+            return await run_transaction(self._engine, partial(self.append_in, entries=entries))
+
+    @staticmethod
+    def append_in(connection: Connection, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """``append`` as work in the caller's transaction, which must commit it."""
+        if not entries:
+            return []
+        sequence, previous_hash = lock_chain_head(connection, audit_chain_head)
+        on_record = _records_of_events(connection, {e.event_id for e in entries})
+        records: list[AuditRecord] = []
+        new_rows: list[dict[str, Any]] = []
+        for entry in entries:
+            key = (entry.event_id, entry.recipient, entry.handover)
+            record = on_record.get(key)
+            if record is None:
+                sequence += 1
+                record = AuditRecord.chained(entry, sequence=sequence, previous_hash=previous_hash)
+                previous_hash = record.hash
+                on_record[key] = record  # the same pair twice in one batch: once
+                new_rows.append(_row(record))
+            records.append(record)
+        if new_rows:
+            connection.execute(audit_records.insert(), new_rows)
+            advance_chain_head(connection, audit_chain_head, sequence, previous_hash)
         return records
 
     async def head(self) -> ChainAnchor | None:
         """The sequence and hash of the record appended last; None while the log is empty."""
-        async with (
-            translate_database_errors("reading the audit log's chain head"),
-            self._engine.connect() as connection,
-        ):
-            sequence, last_hash = await read_chain_head(connection, audit_chain_head)
+        async with translate_database_errors("reading the audit log's chain head"):
+            sequence, last_hash = await run_transaction(
+                self._engine, lambda connection: read_chain_head(connection, audit_chain_head)
+            )
         return ChainAnchor(sequence, last_hash) if sequence else None
 
     async def query(
@@ -142,13 +148,13 @@ class AuditLog:
         )
 
 
-async def _records_of_events(
-    connection: AsyncConnection, event_ids: set[uuid.UUID]
+def _records_of_events(
+    connection: Connection, event_ids: set[uuid.UUID]
 ) -> dict[tuple[uuid.UUID, str, str], AuditRecord]:
     query = sa.select(audit_records).where(
         audit_records.c.event_id.in_(sorted(str(event_id) for event_id in event_ids))
     )
-    rows = (await connection.execute(query)).mappings().all()
+    rows = connection.execute(query).mappings().all()
     return {
         (record.event_id, record.recipient, record.handover): record
         for record in map(_record, rows)

@@ -2,7 +2,6 @@
 
 from consent.database.engine import (
     create_database_engine,
-    in_connection,
     translate_database_errors,
 )
 from consent.database.metadata import metadata
@@ -10,6 +9,7 @@ from consent.database.migrate import check_database_schema, upgrade_database
 from consent.database.pages import keyset_pages
 from consent.database.pseudonym_secret import check_pseudonym_secret, pseudonym_secret
 from consent.database.statements import insert_or_update, insert_unless_present
+from consent.database.transactions import run_transaction
 from consent.database.types import UtcDateTime
 
 __all__ = [
@@ -17,12 +17,12 @@ __all__ = [
     "check_database_schema",
     "check_pseudonym_secret",
     "create_database_engine",
-    "in_connection",
     "insert_or_update",
     "insert_unless_present",
     "keyset_pages",
     "metadata",
     "pseudonym_secret",
+    "run_transaction",
     "translate_database_errors",
     "upgrade_database",
 ]

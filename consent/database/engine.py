@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from consent.database.transactions import attach_sqlite_thread
 from consent.errors import StoreUnavailableError
 
-__all__ = ["create_database_engine", "in_connection", "translate_database_errors"]
+__all__ = ["create_database_engine", "translate_database_errors"]
 
 
 def create_database_engine(url: str) -> AsyncEngine:
@@ -24,10 +25,15 @@ def create_database_engine(url: str) -> AsyncEngine:
         # pool_pre_ping: a PostgreSQL restart must not leave dead connections in the pool,
         # or the router would fail closed longer than the outage.
         return create_async_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    in_file = bool(parsed.database) and parsed.database != ":memory:"
+    if in_file:
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if in_file:
+        # An in-memory database is private to its connection: a second engine would see
+        # another, empty one.
+        attach_sqlite_thread(engine, _sqlite_pragmas)
     return engine
 
 
@@ -65,18 +71,3 @@ async def translate_database_errors(what: str) -> AsyncIterator[None]:
             f"the database could not be reached while {what}: {exc}; check "
             "SAATTAJA_DATABASE_URL and that the server is running"
         ) from exc
-
-
-@asynccontextmanager
-async def in_connection(
-    engine: AsyncEngine, shared: AsyncConnection | None
-) -> AsyncIterator[AsyncConnection]:
-    """The caller's transaction when it shares one, else a transaction of its own.
-
-    Sharing lets the router write several stores in one transaction, with one commit.
-    """
-    if shared is not None:
-        yield shared
-        return
-    async with engine.begin() as connection:
-        yield connection

@@ -15,12 +15,14 @@ consent or a statutory basis.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import partial
 from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import in_connection, insert_unless_present, translate_database_errors
+from consent.database import insert_unless_present, run_transaction, translate_database_errors
 from consent.network.tables import care_network_events, care_network_members
 from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted, check_pseudonym
 
@@ -58,54 +60,24 @@ class CareNetwork:
         """Apply ``event`` to the client's network; False when it was seen or changes nothing."""
         return await self.record_all([(event, pseudonym)]) == 1
 
-    async def record_all(
-        self, events: Sequence[tuple[Event, str]], *, shared: AsyncConnection | None = None
-    ) -> int:
+    async def record_all(self, events: Sequence[tuple[Event, str]]) -> int:
         """Apply each (event, client pseudonym) in order, in one transaction; how many were new.
 
         Events that change no network are skipped, and so is an event already recorded
         (the event id is the key), so recording the same events again changes nothing.
-        With ``shared``, the work joins the caller's transaction.
         """
-        changing: dict[str, tuple[NetworkEvent, str]] = {}
-        for event, pseudonym in events:
-            if isinstance(event, NETWORK_EVENTS):
-                changing.setdefault(str(event.event_id), (event, check_pseudonym(pseudonym)))
+        changing = _changing(events)
         if not changing:
             return 0  # no database round trip for the events that change no network
         what = f"recording {len(changing)} event(s) in the care network"
-        async with (
-            translate_database_errors(what),
-            in_connection(self._engine, shared) as connection,
-        ):
-            seen = set(
-                (
-                    await connection.execute(
-                        sa.select(care_network_events.c.event_id).where(
-                            care_network_events.c.event_id.in_(sorted(changing))
-                        )
-                    )
-                ).scalars()
-            )
-            new = [pair for event_id, pair in changing.items() if event_id not in seen]
-            if not new:
-                return 0
-            # Unless-present: a second router process racing on the same event after a
-            # rebalance must not fail the batch; the joins it repeats are read as a set.
-            await connection.execute(
-                insert_unless_present(care_network_events, connection.dialect.name),
-                [
-                    {
-                        "event_id": str(event.event_id),
-                        "client": pseudonym,
-                        "event_type": event.ce_type(),
-                        "occurred_at": event.occurred_at,
-                    }
-                    for event, pseudonym in new
-                ],
-            )
-            await _change(connection, new)
-        return len(new)
+        async with translate_database_errors(what):
+            return await run_transaction(self._engine, partial(_record, changing=changing))
+
+    @staticmethod
+    def record_all_in(connection: Connection, events: Sequence[tuple[Event, str]]) -> int:
+        """``record_all`` as work in the caller's transaction."""
+        changing = _changing(events)
+        return _record(connection, changing) if changing else 0
 
     async def members(self, pseudonym: str) -> frozenset[str]:
         """OIDs of the organisations currently in the client's network."""
@@ -119,23 +91,61 @@ class CareNetwork:
             care_network_members.c.client.in_(sorted(pseudonyms)),
             care_network_members.c.ended_event_id.is_(None),
         )
-        async with (
-            translate_database_errors("reading clients' care networks"),
-            self._engine.connect() as connection,
-        ):
-            rows = (await connection.execute(query)).all()
+        async with translate_database_errors("reading clients' care networks"):
+            rows = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).all()
+            )
         found: dict[str, set[str]] = {pseudonym: set() for pseudonym in pseudonyms}
         for client, organisation in rows:
             found[client].add(organisation)
         return {client: frozenset(members) for client, members in found.items()}
 
 
-async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEvent, str]]) -> None:
+def _changing(events: Sequence[tuple[Event, str]]) -> dict[str, tuple[NetworkEvent, str]]:
+    """The events that change a network, by event id, each once."""
+    changing: dict[str, tuple[NetworkEvent, str]] = {}
+    for event, pseudonym in events:
+        if isinstance(event, NETWORK_EVENTS):
+            changing.setdefault(str(event.event_id), (event, check_pseudonym(pseudonym)))
+    return changing
+
+
+def _record(connection: Connection, changing: dict[str, tuple[NetworkEvent, str]]) -> int:
+    """Record the events not recorded before, and change the networks by them."""
+    seen = set(
+        connection.execute(
+            sa.select(care_network_events.c.event_id).where(
+                care_network_events.c.event_id.in_(sorted(changing))
+            )
+        ).scalars()
+    )
+    new = [pair for event_id, pair in changing.items() if event_id not in seen]
+    if not new:
+        return 0
+    # Unless-present: a second router process racing on the same event after a rebalance
+    # must not fail the batch; the joins it repeats are read as a set.
+    connection.execute(
+        insert_unless_present(care_network_events, connection.dialect.name),
+        [
+            {
+                "event_id": str(event.event_id),
+                "client": pseudonym,
+                "event_type": event.ce_type(),
+                "occurred_at": event.occurred_at,
+            }
+            for event, pseudonym in new
+        ],
+    )
+    _change(connection, new)
+    return len(new)
+
+
+def _change(connection: Connection, events: Sequence[tuple[NetworkEvent, str]]) -> None:
     """Apply the events in order: joins gathered into one insert, a closing episode at once."""
     members = care_network_members.c
     clients = sorted({pseudonym for _, pseudonym in events})
     current: dict[str, set[str]] = {client: set() for client in clients}
-    rows = await connection.execute(
+    rows = connection.execute(
         sa.select(members.client, members.organisation).where(
             members.client.in_(clients), members.ended_event_id.is_(None)
         )
@@ -148,7 +158,7 @@ async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEve
     closings: list[dict[str, Any]] = []
     for event, pseudonym in events:
         if isinstance(event, EpisodeClosed):
-            await _insert_joins(connection, joins)
+            _insert_joins(connection, joins)
             closings.append(
                 {
                     "closing_client": pseudonym,
@@ -158,7 +168,7 @@ async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEve
             )
             current[pseudonym].clear()
             continue
-        await _end_memberships(connection, closings)
+        _end_memberships(connection, closings)
         for oid in sorted(_joining(event)):
             if oid not in current[pseudonym]:
                 current[pseudonym].add(oid)
@@ -170,18 +180,18 @@ async def _change(connection: AsyncConnection, events: Sequence[tuple[NetworkEve
                         "joined_at": event.occurred_at,
                     }
                 )
-    await _insert_joins(connection, joins)
-    await _end_memberships(connection, closings)
+    _insert_joins(connection, joins)
+    _end_memberships(connection, closings)
 
 
-async def _insert_joins(connection: AsyncConnection, joins: list[dict[str, Any]]) -> None:
+def _insert_joins(connection: Connection, joins: list[dict[str, Any]]) -> None:
     """Insert the joins gathered so far, and forget them."""
     if joins:
-        await connection.execute(care_network_members.insert(), joins)
+        connection.execute(care_network_members.insert(), joins)
         joins.clear()
 
 
-async def _end_memberships(connection: AsyncConnection, closings: list[dict[str, Any]]) -> None:
+def _end_memberships(connection: Connection, closings: list[dict[str, Any]]) -> None:
     """End the current memberships of each closing's client, and forget the closings."""
     if not closings:
         return
@@ -196,5 +206,5 @@ async def _end_memberships(connection: AsyncConnection, closings: list[dict[str,
             ended_event_id=sa.bindparam("closing_event_id"), ended_at=sa.bindparam("closing_at")
         )
     )
-    await connection.execute(statement, closings)
+    connection.execute(statement, closings)
     closings.clear()

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit import (
@@ -21,7 +23,7 @@ from consent.audit import (
     lock_chain_head,
     verify_chained_table,
 )
-from consent.database import keyset_pages, translate_database_errors
+from consent.database import keyset_pages, run_transaction, translate_database_errors
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -35,6 +37,9 @@ from consent.store.tables import GRANTED, REVOKED, consent_chain_head, consent_v
 from schemas import ConsentGranted, ConsentRevoked, ConsentRule, check_pseudonym
 
 __all__ = ["ChainedVersion", "ConsentStore"]
+
+_ConsentsRead = tuple[list[tuple[str, int]], dict[int, "ConsentVersion"], list[sa.RowMapping]]
+"""Each client's version sequences, the versions already kept, the rows of the others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,27 +92,8 @@ class ConsentStore:
             row = _row(consent_version(event, applied_at=applied_at), pseudonym)
             rows.setdefault(row["event_id"], row)
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
-        async with translate_database_errors(what), self._engine.begin() as connection:
-            sequence, previous_hash = await lock_chain_head(connection, consent_chain_head)
-            present = await connection.execute(
-                sa.select(consent_versions.c.event_id).where(
-                    consent_versions.c.event_id.in_(sorted(rows))
-                )
-            )
-            for event_id in present.scalars():
-                del rows[event_id]
-            if not rows:
-                return 0
-            for row in rows.values():
-                sequence += 1
-                row |= {"sequence": sequence, "previous_hash": previous_hash}
-                row["hash"] = previous_hash = chain_hash(consent_chain_fields(row))
-            # A grant and a revocation fill different columns, so one statement per run of
-            # one shape: the rows keep their order, which orders a client's versions.
-            for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
-                await connection.execute(consent_versions.insert(), list(run))
-            await advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
-        return len(rows)
+        async with translate_database_errors(what):
+            return await run_transaction(self._engine, partial(_append_versions, rows=rows))
 
     async def recorded(
         self, filters: ConsentHistoryFilter | None = None, *, batch_size: int = 1000
@@ -154,30 +140,37 @@ class ConsentStore:
         if not pseudonyms:
             return {}
         table = consent_versions
-        async with (
-            translate_database_errors("reading clients' consents"),
-            self._engine.connect() as connection,
-        ):
-            held = (
-                await connection.execute(
+        kept = self._read
+
+        def read(connection: Connection) -> _ConsentsRead:
+            held = [
+                (client, sequence)
+                for client, sequence in connection.execute(
                     sa.select(table.c.client, table.c.sequence).where(
                         table.c.client.in_(sorted(pseudonyms))
                     )
                 )
-            ).all()
-            kept = self._read
-            read = {sequence: kept[sequence] for _, sequence in held if sequence in kept}
-            unread = sorted(sequence for _, sequence in held if sequence not in read)
-            if unread:
-                rows = await connection.execute(
-                    sa.select(table).where(table.c.sequence.in_(unread))
-                )
-                for row in rows.mappings():
-                    read[row["sequence"]] = version = _version(row)
-                    self._keep(row["sequence"], version)
+            ]
+            known: dict[int, ConsentVersion] = {}
+            for _, sequence in held:
+                # One get each: the event loop may forget a version meanwhile.
+                if (version := kept.get(sequence)) is not None:
+                    known[sequence] = version
+            unread = sorted(sequence for _, sequence in held if sequence not in known)
+            if not unread:
+                return held, known, []
+            query = sa.select(table).where(table.c.sequence.in_(unread))
+            return held, known, list(connection.execute(query).mappings())
+
+        async with translate_database_errors("reading clients' consents"):
+            held, known, rows = await run_transaction(self._engine, read)
+        for row in rows:
+            # Kept here, on the event loop, never by the thread that read them.
+            known[row["sequence"]] = version = _version(row)
+            self._keep(row["sequence"], version)
         versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
         for client, sequence in held:
-            versions[client].append(read[sequence])
+            versions[client].append(known[sequence])
         return {client: ClientConsents.of(client, own) for client, own in versions.items()}
 
     def _keep(self, sequence: int, version: ConsentVersion) -> None:
@@ -201,12 +194,33 @@ class ConsentStore:
             .where(condition)
             .order_by(consent_versions.c.applied_at, consent_versions.c.sequence)
         )
-        async with (
-            translate_database_errors("reading clients' consents"),
-            self._engine.connect() as connection,
-        ):
-            rows = (await connection.execute(query)).mappings().all()
+        async with translate_database_errors("reading clients' consents"):
+            rows = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).mappings().all()
+            )
         return [(row["client"], _version(row)) for row in rows]
+
+
+def _append_versions(connection: Connection, rows: dict[str, dict[str, Any]]) -> int:
+    """Chain and insert the versions not yet recorded, under the chain head's lock."""
+    sequence, previous_hash = lock_chain_head(connection, consent_chain_head)
+    present = connection.execute(
+        sa.select(consent_versions.c.event_id).where(consent_versions.c.event_id.in_(sorted(rows)))
+    )
+    for event_id in present.scalars():
+        del rows[event_id]
+    if not rows:
+        return 0
+    for row in rows.values():
+        sequence += 1
+        row |= {"sequence": sequence, "previous_hash": previous_hash}
+        row["hash"] = previous_hash = chain_hash(consent_chain_fields(row))
+    # A grant and a revocation fill different columns, so one statement per run of one
+    # shape: the rows keep their order, which orders a client's versions.
+    for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
+        connection.execute(consent_versions.insert(), list(run))
+    advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
+    return len(rows)
 
 
 def _row(version: ConsentVersion, pseudonym: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import broker.pathway.tables
@@ -22,6 +23,7 @@ from broker.pathway import (
     escalate,
     referral_slot,
 )
+from consent.database import run_transaction
 from tests.consent.schema import schema_differences
 from tests.pathway.builders import (
     CLOCK,
@@ -202,14 +204,31 @@ async def test_facts_are_written_once_when_saved_twice(
     assert counts == [2, 1, 1, 1]
 
 
-async def test_a_save_inside_a_shared_transaction_is_undone_with_it(
+class _UndoneError(Exception):
+    """Raised by work after its save, to undo the transaction."""
+
+
+async def test_a_save_inside_a_transaction_that_fails_is_undone_with_it(
     store: PathwayStore, engine: AsyncEngine
 ) -> None:
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
-        await store.save(Walk().through(requested()).changes, shared=connection)
-        await transaction.rollback()
+    def save_then_fail(connection: Connection) -> None:
+        store.save_in(connection, Walk().through(requested()).changes)
+        raise _UndoneError
+
+    with pytest.raises(_UndoneError):
+        await run_transaction(engine, save_then_fail)
     assert (await loaded(store)).referrals == {}
+
+
+async def _escalated(
+    engine: AsyncEngine, before: Referral, after: Referral, *, remove_slot: str | None = None
+) -> bool:
+    return await run_transaction(
+        engine,
+        lambda connection: PathwayStore.escalated_in(
+            connection, before, after, remove_slot=remove_slot
+        ),
+    )
 
 
 async def test_an_unanswered_referral_is_due_at_its_next_escalation(store: PathwayStore) -> None:
@@ -268,8 +287,7 @@ async def test_an_escalation_moves_the_referral_from_the_state_it_was_read_in(
     referral = await saved_request(store)
     step = escalate(referral, referral.due_at, CLOCK)
     assert step is not None
-    async with engine.begin() as connection:
-        moved = await store.escalated(referral, step.referral, remove_slot=None, shared=connection)
+    moved = await _escalated(engine, referral, step.referral)
     assert moved
     assert (await loaded(store)).referrals[referral.key] == step.referral
 
@@ -280,11 +298,9 @@ async def test_an_escalation_from_a_stale_state_changes_nothing(
     referral = await saved_request(store)
     step = escalate(referral, referral.due_at, CLOCK)
     assert step is not None
-    async with engine.begin() as connection:
-        await store.escalated(referral, step.referral, remove_slot=None, shared=connection)
+    await _escalated(engine, referral, step.referral)
     stale = replace(step.referral, escalations=2)
-    async with engine.begin() as connection:
-        moved = await store.escalated(referral, stale, remove_slot=None, shared=connection)
+    moved = await _escalated(engine, referral, stale)
     assert not moved
     assert (await loaded(store)).referrals[referral.key].escalations == 1
 
@@ -295,8 +311,7 @@ async def test_an_expiry_removes_the_referral_document(
     referral = await saved_request(store)
     step = escalate(referral, referral.expires_at, CLOCK)
     assert step is not None
-    async with engine.begin() as connection:
-        await store.escalated(referral, step.referral, remove_slot=REFERRAL_SLOT, shared=connection)
+    await _escalated(engine, referral, step.referral, remove_slot=REFERRAL_SLOT)
     assert (await loaded(store)).referrals[referral.key].state is ReferralState.EXPIRED
     assert await store.document(PSEUDONYM, REFERRAL_SLOT) is None
 
@@ -308,9 +323,6 @@ async def test_a_stale_expiry_leaves_the_referral_document(
     stale = replace(referral, escalations=3)
     step = escalate(stale, referral.expires_at, CLOCK)
     assert step is not None
-    async with engine.begin() as connection:
-        moved = await store.escalated(
-            stale, step.referral, remove_slot=REFERRAL_SLOT, shared=connection
-        )
+    moved = await _escalated(engine, stale, step.referral, remove_slot=REFERRAL_SLOT)
     assert not moved
     assert await store.document(PSEUDONYM, REFERRAL_SLOT) is not None
