@@ -54,31 +54,7 @@ class AuditLog:
             return []
         what = f"appending decisions on event {entries[0].event_id} to the audit log"
         async with translate_database_errors(what):
-            return await run_transaction(self._engine, partial(self.append_in, entries=entries))
-
-    @staticmethod
-    def append_in(connection: Connection, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        """``append`` as work in the caller's transaction, which must commit it."""
-        if not entries:
-            return []
-        sequence, previous_hash = lock_chain_head(connection, audit_chain_head)
-        on_record = _records_of_events(connection, {e.event_id for e in entries})
-        records: list[AuditRecord] = []
-        new_rows: list[dict[str, Any]] = []
-        for entry in entries:
-            key = (entry.event_id, entry.recipient, entry.handover)
-            record = on_record.get(key)
-            if record is None:
-                sequence += 1
-                record = AuditRecord.chained(entry, sequence=sequence, previous_hash=previous_hash)
-                previous_hash = record.hash
-                on_record[key] = record  # the same pair twice in one batch: once
-                new_rows.append(_row(record))
-            records.append(record)
-        if new_rows:
-            connection.execute(audit_records.insert(), new_rows)
-            advance_chain_head(connection, audit_chain_head, sequence, previous_hash)
-        return records
+            return await run_transaction(self._engine, partial(_append, entries=entries))
 
     async def head(self) -> ChainAnchor | None:
         """The sequence and hash of the record appended last; None while the log is empty."""
@@ -146,6 +122,28 @@ class AuditLog:
             walk=ChainWalk(anchors),
             batch_size=batch_size,
         )
+
+
+def _append(connection: Connection, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+    """``AuditLog.append``'s work, in its transaction."""
+    sequence, previous_hash = lock_chain_head(connection, audit_chain_head)
+    on_record = _records_of_events(connection, {e.event_id for e in entries})
+    records: list[AuditRecord] = []
+    new_rows: list[dict[str, Any]] = []
+    for entry in entries:
+        key = (entry.event_id, entry.recipient, entry.handover)
+        record = on_record.get(key)
+        if record is None:
+            sequence += 1
+            record = AuditRecord.chained(entry, sequence=sequence, previous_hash=previous_hash)
+            previous_hash = record.hash
+            on_record[key] = record  # the same pair twice in one batch: once
+            new_rows.append(_row(record))
+        records.append(record)
+    if new_rows:
+        connection.execute(audit_records.insert(), new_rows)
+        advance_chain_head(connection, audit_chain_head, sequence, previous_hash)
+    return records
 
 
 def _records_of_events(

@@ -41,9 +41,11 @@ class _SqliteThreads:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="saattaja-sqlite")
+        self._executor: ThreadPoolExecutor | None = None
 
     async def run(self, work: Callable[[Connection], T]) -> T:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(_THREADS, thread_name_prefix="saattaja-sqlite")
         return await asyncio.get_running_loop().run_in_executor(
             self._executor, self._in_transaction, work
         )
@@ -53,7 +55,12 @@ class _SqliteThreads:
             return work(connection)
 
     def dispose(self) -> None:
+        """Close the connections and let the threads end; both come back on the next run."""
         self._engine.dispose()
+        if self._executor is not None:
+            # Without waiting: work already handed over finishes on its thread.
+            self._executor.shutdown(wait=False)
+            self._executor = None
 
 
 def attach_sqlite_thread(engine: AsyncEngine, configure: Callable[[Any, Any], None]) -> None:

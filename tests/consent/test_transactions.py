@@ -140,3 +140,28 @@ def _open(path: Path) -> int:
         except OSError:
             continue  # closed while listed
     return count
+
+
+async def test_disposing_of_the_engine_ends_its_transactions_threads(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(url)
+    engine = create_database_engine(url)
+    thread = await run_transaction(engine, _thread)
+
+    await engine.dispose()
+
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+async def test_an_engine_disposed_of_runs_transactions_again(tmp_path: Path) -> None:
+    # As SQLAlchemy's engines do: dispose() closes what is open, and the engine stays usable.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(url)
+    engine = create_database_engine(url)
+    try:
+        await engine.dispose()
+        await run_transaction(engine, _deliver)
+        assert await _delivered(engine) == 1
+    finally:
+        await engine.dispose()
