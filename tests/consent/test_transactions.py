@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.router.ledger import deliveries
 from consent.database import create_database_engine, run_transaction, upgrade_database
+from tests.broker.conditions import eventually
 
 _FULL = 2
 _AT = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -102,6 +103,7 @@ async def test_an_in_memory_database_is_the_one_the_engine_reads() -> None:
         ("journal_mode", "wal"),
         ("foreign_keys", 1),
         ("busy_timeout", 10_000),
+        ("wal_autocheckpoint", 0),
     ],
 )
 async def test_the_sqlite_thread_s_connections_have_the_store_s_settings(
@@ -163,5 +165,30 @@ async def test_an_engine_disposed_of_runs_transactions_again(tmp_path: Path) -> 
         await engine.dispose()
         await run_transaction(engine, _deliver)
         assert await _delivered(engine) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_what_transactions_write_is_copied_into_the_database_file_by_a_thread(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "saattaja.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_database(url)
+    engine = create_database_engine(url)
+    try:
+        before = path.stat().st_size
+        rows = [
+            {"event_id": str(uuid.UUID(int=n)), "recipient": "1.2.246.10.1", "delivered_at": _AT}
+            for n in range(5_000)
+        ]
+        await run_transaction(
+            engine, lambda connection: connection.execute(deliveries.insert(), rows)
+        )
+        await eventually(
+            lambda: path.stat().st_size > before,
+            within=10,
+            what="the write-ahead log copied into the database file",
+        )
     finally:
         await engine.dispose()
