@@ -89,9 +89,8 @@ class PathwayStore:
         ordered = sorted(clients)
         pathways = {client: ClientPathway(client) for client in ordered}
         wanted = sorted({str(event_id) for event_id in event_ids})
-        applied: dict[uuid.UUID, str | None] = {}
         if not ordered and not wanted:
-            return pathways, applied
+            return pathways, {}
 
         def read(connection: Connection) -> dict[uuid.UUID, str | None]:
             applied: dict[uuid.UUID, str | None] = {}

@@ -38,7 +38,7 @@ from schemas import ConsentGranted, ConsentRevoked, ConsentRule, check_pseudonym
 
 __all__ = ["ChainedVersion", "ConsentStore"]
 
-_ConsentsRead = tuple[list[tuple[str, int]], dict[int, "ConsentVersion"], list[sa.RowMapping]]
+_ConsentsRead = tuple[list[tuple[str, int]], dict[int, ConsentVersion], list[sa.RowMapping]]
 """Each client's version sequences, the versions already kept, the rows of the others."""
 
 

@@ -25,11 +25,15 @@ class _WorkFailedError(Exception):
     """Raised by a test's work after it has written."""
 
 
+async def _migrated_sqlite_file(path: Path) -> AsyncEngine:
+    url = f"sqlite+aiosqlite:///{path}"
+    await upgrade_database(url)
+    return create_database_engine(url)
+
+
 @pytest.fixture
 async def sqlite_file(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
-    await upgrade_database(url)
-    engine = create_database_engine(url)
+    engine = await _migrated_sqlite_file(tmp_path / "saattaja.db")
     try:
         yield engine
     finally:
@@ -119,9 +123,7 @@ async def test_disposing_of_the_engine_closes_the_files_its_transactions_opened(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "saattaja.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    await upgrade_database(url)
-    engine = create_database_engine(url)
+    engine = await _migrated_sqlite_file(path)
     await run_transaction(engine, _deliver)
     assert _open(path) > 0
 
@@ -145,9 +147,7 @@ def _open(path: Path) -> int:
 
 
 async def test_disposing_of_the_engine_ends_its_transactions_threads(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
-    await upgrade_database(url)
-    engine = create_database_engine(url)
+    engine = await _migrated_sqlite_file(tmp_path / "saattaja.db")
     thread = await run_transaction(engine, _thread)
 
     await engine.dispose()
@@ -158,9 +158,7 @@ async def test_disposing_of_the_engine_ends_its_transactions_threads(tmp_path: P
 
 async def test_an_engine_disposed_of_runs_transactions_again(tmp_path: Path) -> None:
     # As SQLAlchemy's engines do: dispose() closes what is open, and the engine stays usable.
-    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
-    await upgrade_database(url)
-    engine = create_database_engine(url)
+    engine = await _migrated_sqlite_file(tmp_path / "saattaja.db")
     try:
         await engine.dispose()
         await run_transaction(engine, _deliver)
@@ -173,9 +171,7 @@ async def test_what_transactions_write_is_copied_into_the_database_file_by_a_thr
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "saattaja.db"
-    url = f"sqlite+aiosqlite:///{path}"
-    await upgrade_database(url)
-    engine = create_database_engine(url)
+    engine = await _migrated_sqlite_file(path)
     try:
         before = path.stat().st_size
         rows = [
