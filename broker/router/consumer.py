@@ -39,6 +39,8 @@ ReadAhead = Callable[[Sequence[KafkaRecord]], None]
 """Told the records of each batch once fetched, often while the batch before is routed."""
 Rebalanced = Callable[[], Awaitable[None]]
 """Told that partitions move, once no batch is in hand: what was known of them may be stale."""
+Waiting = Callable[[], object]
+"""Told when a batch is done and the next has not arrived: nothing is in hand."""
 Committed = Callable[[Mapping[tuple[str, int], int]], None]
 """Told, after each commit, how many records each (topic, partition) committed has left."""
 
@@ -64,12 +66,14 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         read_ahead: ReadAhead,
         on_rebalance: Rebalanced | None = None,
         on_committed: Committed | None = None,
+        on_waiting: Waiting | None = None,
     ) -> None:
         self._consumer = consumer
         self._batch_size = batch_size
         self._read_ahead = read_ahead
         self._on_rebalance = on_rebalance
         self._on_committed = on_committed
+        self._on_waiting = on_waiting
         self._generation = 0
         # Held while a batch is routed and committed: a rebalance waits for it.
         self._in_hand = asyncio.Lock()
@@ -83,6 +87,8 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         ahead: asyncio.Task[_Fetched] | None = None
         try:
             while True:
+                if self._on_waiting is not None and (ahead is None or not ahead.done()):
+                    self._on_waiting()
                 fetched = await (ahead if ahead is not None else self._fetch())
                 ahead = None
                 async with self._in_hand:

@@ -28,6 +28,7 @@ from broker.kafka import AcknowledgedSender, KafkaConnection, start_producer
 from broker.metrics import Health, MetricsServer
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
+from broker.router.collector import collect_while_waiting
 from broker.router.consumer import OutboxConsumer
 from broker.router.decoding import DecodingPool
 from broker.router.incoming import IncomingRecord
@@ -166,6 +167,8 @@ class RouterService:
             read_ahead=self._decoding.read_ahead,
             on_rebalance=self._router.forget_clients,
             on_committed=self.metrics.lag,
+            # Only a process whose collector is settled has that many young objects.
+            on_waiting=collect_while_waiting,
         )
         outboxes.subscribe([outbox_topic(organisation.id) for organisation in self._registry])
         try:

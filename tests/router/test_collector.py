@@ -66,3 +66,30 @@ def test_a_decoding_worker_settles_its_collector_once_its_models_are_warm() -> N
     # The FHIR models warmed at start are most of a worker's heap.
     assert started["frozen"] > 10_000
     assert started["threshold"][0] == YOUNG_GENERATION_THRESHOLD
+
+
+_WAITING = """
+import gc, json
+from broker.router import IDLE_COLLECTION_MARK, collect_while_waiting, settle_collector
+
+settle_collector()
+few = [[] for _ in range(IDLE_COLLECTION_MARK // 2)]
+collected_few = collect_while_waiting()
+many = [[] for _ in range(IDLE_COLLECTION_MARK)]
+collected_many = collect_while_waiting()
+print(json.dumps({
+    "collected_few": collected_few,
+    "collected_many": collected_many,
+    "young_after": gc.get_count()[0],
+}))
+"""
+
+
+def test_a_router_waiting_for_records_collects_young_objects_past_the_mark() -> None:
+    result = _run(_WAITING)
+    assert result["collected_many"]
+    assert result["young_after"] < 100
+
+
+def test_a_router_waiting_for_records_leaves_fewer_young_objects_than_the_mark() -> None:
+    assert not _run(_WAITING)["collected_few"]
