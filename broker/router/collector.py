@@ -47,8 +47,15 @@ def settle_collector() -> None:
 
 
 def collect_while_waiting() -> bool:
-    """Collect the young generation if it holds more than the mark; whether it did."""
-    if gc.isenabled() and gc.get_count()[0] >= IDLE_COLLECTION_MARK:
-        gc.collect(0)
-        return True
-    return False
+    """Collect the young generation if it holds more than the mark; whether it did.
+
+    The middle generation too when it is due, as the automatic collection would: a
+    collection asked for never collects it otherwise, and it would grow until the next
+    automatic one, in the middle of a batch.
+    """
+    young, middle_count, _ = gc.get_count()
+    if not gc.isenabled() or young < IDLE_COLLECTION_MARK:
+        return False
+    _, middle_threshold, _ = gc.get_threshold()
+    gc.collect(1 if middle_count >= middle_threshold else 0)
+    return True

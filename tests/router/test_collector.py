@@ -93,3 +93,22 @@ def test_a_router_waiting_for_records_collects_young_objects_past_the_mark() -> 
 
 def test_a_router_waiting_for_records_leaves_fewer_young_objects_than_the_mark() -> None:
     assert not _run(_WAITING)["collected_few"]
+
+
+_WAITING_LONG = """
+import gc, json
+from broker.router import IDLE_COLLECTION_MARK, collect_while_waiting, settle_collector
+
+settle_collector()
+_, middle_threshold, _ = gc.get_threshold()
+kept = []
+for _ in range(middle_threshold + 1):
+    kept.append([[] for _ in range(IDLE_COLLECTION_MARK)])
+    collect_while_waiting()
+print(json.dumps({"middle_count": gc.get_count()[1], "middle_threshold": middle_threshold}))
+"""
+
+
+def test_a_router_waiting_for_records_collects_the_middle_generation_when_due() -> None:
+    result = _run(_WAITING_LONG)
+    assert result["middle_count"] < result["middle_threshold"]
