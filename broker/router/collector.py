@@ -49,13 +49,19 @@ def settle_collector() -> None:
 def collect_while_waiting() -> bool:
     """Collect the young generation if it holds more than the mark; whether it did.
 
-    The middle generation too when it is due, as the automatic collection would: a
-    collection asked for never collects it otherwise, and it would grow until the next
-    automatic one, in the middle of a batch.
+    The older generations too when they are due, as the automatic collection would: a
+    collection asked for never collects them otherwise. Left to a router that keeps under
+    the automatic threshold, the middle generation would grow until a collection came due
+    inside a batch, and the old one would keep its garbage for good.
     """
-    young, middle_count, _ = gc.get_count()
-    if not gc.isenabled() or young < IDLE_COLLECTION_MARK:
+    counts = gc.get_count()
+    if not gc.isenabled() or counts[0] < IDLE_COLLECTION_MARK:
         return False
-    _, middle_threshold, _ = gc.get_threshold()
-    gc.collect(1 if middle_count >= middle_threshold else 0)
+    thresholds = gc.get_threshold()
+    due = [
+        generation
+        for generation, (count, threshold) in enumerate(zip(counts, thresholds, strict=True))
+        if generation > 0 and count >= threshold
+    ]
+    gc.collect(max(due, default=0))
     return True

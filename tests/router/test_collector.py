@@ -100,15 +100,25 @@ import gc, json
 from broker.router import IDLE_COLLECTION_MARK, collect_while_waiting, settle_collector
 
 settle_collector()
-_, middle_threshold, _ = gc.get_threshold()
+_, middle_threshold, old_threshold = gc.get_threshold()
 kept = []
-for _ in range(middle_threshold + 1):
+for _ in range((middle_threshold + 1) * (old_threshold + 1)):
     kept.append([[] for _ in range(IDLE_COLLECTION_MARK)])
     collect_while_waiting()
-print(json.dumps({"middle_count": gc.get_count()[1], "middle_threshold": middle_threshold}))
+    kept.pop()
+_, middle, old = gc.get_count()
+print(json.dumps({
+    "middle": middle, "middle_threshold": middle_threshold,
+    "old": old, "old_threshold": old_threshold,
+}))
 """
 
 
 def test_a_router_waiting_for_records_collects_the_middle_generation_when_due() -> None:
     result = _run(_WAITING_LONG)
-    assert result["middle_count"] < result["middle_threshold"]
+    assert result["middle"] < result["middle_threshold"]
+
+
+def test_a_router_waiting_for_records_collects_the_old_generation_when_due() -> None:
+    result = _run(_WAITING_LONG)
+    assert result["old"] < result["old_threshold"]
