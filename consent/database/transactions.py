@@ -11,8 +11,8 @@ engine's connection, as SQLAlchemy's ``run_sync`` does.
 SQLite copies its write-ahead log back into the database file (a checkpoint) in whichever
 commit finds the log over a thousand pages: that commit then takes milliseconds instead of
 a fraction of one (5 ms against 0.2 on the development machine's disk), and the router's
-batch waits for it. The threads' connections leave checkpoints to a
-thread of their own instead, at most once a second, so that no commit carries one.
+batch waits for it. The threads' connections leave checkpoints to a thread of their own
+instead, at most once a second, so that no commit carries one.
 """
 
 from __future__ import annotations
