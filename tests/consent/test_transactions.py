@@ -14,7 +14,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.router.ledger import deliveries
-from consent.database import create_database_engine, run_transaction, upgrade_database
+from consent.database import (
+    create_database_engine,
+    run_transaction,
+    translate_database_errors,
+    upgrade_database,
+)
+from consent.errors import StoreUnavailableError
 from tests.broker.conditions import eventually
 
 _FULL = 2
@@ -186,5 +192,20 @@ async def test_what_transactions_write_is_copied_into_the_database_file_by_a_thr
             within=10,
             what="the write-ahead log copied into the database file",
         )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_the_store_being_unavailable(
+    tmp_path: Path,
+) -> None:
+    # What the router fails closed on: the thread's error reaches the event loop as it is.
+    not_a_file = tmp_path / "saattaja.db"
+    not_a_file.mkdir()
+    engine = create_database_engine(f"sqlite+aiosqlite:///{not_a_file}")
+    try:
+        with pytest.raises(StoreUnavailableError, match="reading the test's rows"):
+            async with translate_database_errors("reading the test's rows"):
+                await run_transaction(engine, _deliver)
     finally:
         await engine.dispose()
