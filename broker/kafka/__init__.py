@@ -2,6 +2,7 @@
 
 from broker.kafka.clients import open_admin, open_consumer
 from broker.kafka.connection import KafkaConnection
+from broker.kafka.partitioning import partition_of
 from broker.kafka.reading import read_partitions
 from broker.kafka.sending import AcknowledgedSender, Outbound, start_producer
 
@@ -11,6 +12,7 @@ __all__ = [
     "Outbound",
     "open_admin",
     "open_consumer",
+    "partition_of",
     "read_partitions",
     "start_producer",
 ]

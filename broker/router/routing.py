@@ -28,7 +28,7 @@ import structlog
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.kafka import Outbound
+from broker.kafka import Outbound, partition_of
 from broker.pathway import (
     ClientPathway,
     HandoverDue,
@@ -52,7 +52,7 @@ from broker.router.incoming import IncomingRecord
 from broker.router.known_clients import ClientState, KnownClients
 from broker.router.ledger import DeliveryLedger
 from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
-from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic, partition_of
+from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditLog, AuditRecord
 from consent.database import run_transaction, translate_database_errors
 from consent.decisions import (

@@ -24,7 +24,7 @@ from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.errors import ConfigurationError
-from broker.kafka import AcknowledgedSender, KafkaConnection, start_producer
+from broker.kafka import AcknowledgedSender, KafkaConnection, partition_of, start_producer
 from broker.metrics import Health, MetricsServer
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
@@ -36,7 +36,7 @@ from broker.router.ledger import DeliveryLedger
 from broker.router.metrics import RouterMetrics
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
-from broker.topics import outbox_topic, partition_counts, partition_of
+from broker.topics import outbox_topic, partition_counts
 from consent.audit import AuditLog
 from consent.database import (
     check_database_schema,

@@ -13,7 +13,6 @@ from broker.topics.naming import (
     planned_partitions,
     topic_plan,
 )
-from broker.topics.partitioning import partition_of
 from broker.topics.policy import KEPT_FOR_EVER, topic_configs
 from broker.topics.provisioning import TopicCreation, create_topics
 
@@ -36,7 +35,6 @@ __all__ = [
     "is_saattaja_topic",
     "outbox_topic",
     "partition_counts",
-    "partition_of",
     "planned_partitions",
     "topic_configs",
     "topic_plan",

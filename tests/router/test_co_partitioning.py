@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from broker.errors import ConfigurationError
-from broker.kafka import KafkaConnection
+from broker.kafka import KafkaConnection, partition_of
 from broker.pathway.tables import pathway_referrals
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
-from broker.topics import create_topics, outbox_topic, partition_of
+from broker.topics import create_topics, outbox_topic
 from consent.database import upgrade_database
 from schemas import DataCategory, OrganisationKind, Recipient
 from tests.broker.conditions import eventually

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from broker.kafka import partition_of
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
-from broker.topics import partition_of
 from schemas import (
     DataCategory,
     KafkaRecord,

@@ -1,4 +1,4 @@
-"""Which partition a client's events are on: the one Kafka's keyed partitioner picks."""
+"""Which partition a keyed record goes to: the one Kafka's keyed partitioner picks."""
 
 from __future__ import annotations
 
