@@ -79,11 +79,7 @@ class AcknowledgedSender:
         for topic, record in deliveries:
             if topic not in partitions:
                 partitions[topic] = len(await self._producer.partitions_for(topic))
-            count = partitions[topic]
-            if record.key:
-                partition = partition_of(record.key, count)
-            else:
-                partition = random.randrange(count)  # noqa: S311 - spreading, not secrecy
+            partition = _partition(record, partitions[topic])
             batch = batches.get((topic, partition))
             if batch is not None and _appended(batch, record):
                 continue
@@ -99,6 +95,13 @@ class AcknowledgedSender:
             pending.append(await self._producer.send_batch(batch, topic, partition=partition))
         if pending:
             await asyncio.gather(*pending)
+
+
+def _partition(record: KafkaRecord, partitions: int) -> int:
+    """Where ``send`` would put the record: its key's partition, or any for no key."""
+    if not record.key:
+        return random.randrange(partitions)  # noqa: S311 - spreading records, not secrecy
+    return partition_of(record.key, partitions)
 
 
 def _appended(batch: Any, record: KafkaRecord) -> bool:

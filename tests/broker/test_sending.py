@@ -61,7 +61,8 @@ async def test_keys_land_on_the_partitions_aiokafka_send_picks(
     producer: AIOKafkaProducer, connection: KafkaConnection, topic: str
 ) -> None:
     keys = [f"client-{n}".encode() for n in range(30)]
-    await AcknowledgedSender(producer).send_all([(topic, _record(k, n)) for n, k in enumerate(keys)])
+    sent = [(topic, _record(key, n)) for n, key in enumerate(keys)]
+    await AcknowledgedSender(producer).send_all(sent)
     plain = f"{topic}-plain"
     async with open_admin(connection) as admin:
         await admin.create_topics([NewTopic(plain, _PARTITIONS, 1)])
