@@ -601,8 +601,12 @@ class Router:
             if package is not None:
                 packages.append((package, [d for d, new in listed if new], due, routable))
                 had.update(d.key for d in permitted)
-        records = await self._record([package.entry for package, *_ in packages])
-        await self._read_kept_records([d for _, follow, *_ in packages for d in follow])
+        # The kept records are read while the packages' decisions are appended: neither
+        # waits on the other, and a handover wave is what the slowest batches are.
+        records, _ = await asyncio.gather(
+            self._record([package.entry for package, *_ in packages]),
+            self._read_kept_records([d for _, follow, *_ in packages for d in follow]),
+        )
         facts = []
         for (package, follow, due, routable), record in zip(packages, records, strict=True):
             package.record_of = record
