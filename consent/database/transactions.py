@@ -108,15 +108,18 @@ def _leave_checkpoints_to_the_threads(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def attach_sqlite_thread(engine: AsyncEngine, configure: Callable[[Any, Any], None]) -> None:
+def attach_sqlite_thread(
+    engine: AsyncEngine, configure: Callable[[Any, Any], None], **options: Any
+) -> None:
     """Give a SQLite file engine threads that run its transactions over ``sqlite3``.
 
     ``configure`` is the engine's connect hook (its pragmas), applied to these connections
-    too; disposing of ``engine`` disposes of their connections.
+    too, and ``options`` the engine's own (``create_engine``'s); disposing of ``engine``
+    disposes of their connections.
     """
     url = engine.url.set(drivername="sqlite")
     # A connection is used by one thread at a time, but not always the one that opened it.
-    sync_engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+    sync_engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **options)
     sa.event.listen(sync_engine, "connect", configure)
     sa.event.listen(sync_engine, "connect", _leave_checkpoints_to_the_threads)
     threads = _SqliteThreads(sync_engine)

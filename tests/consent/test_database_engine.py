@@ -1,14 +1,30 @@
-"""The SQLite settings of the consent and audit store's connections."""
+"""The store's connections: SQLite's settings, and JSON columns read and written alike."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
-from consent.database import create_database_engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consent.database import create_database_engine, run_transaction
 from consent.database.engine import _sqlite_pragmas
 
 _FULL = 2
+_VALUE = {"removed": ["kykyviisari-ä"], "at": "2026-12-05T00:00:00+00:00"}
+_probes = sa.Table(
+    "json_probe",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("value", sa.JSON(), nullable=False),
+)
+
+
+async def _with_probe_table(engine: AsyncEngine) -> None:
+    await run_transaction(engine, _probes.create)
 
 
 async def _pragma(tmp_path: Path, name: str) -> object:
@@ -47,3 +63,32 @@ async def test_a_sqlite_store_enforces_its_foreign_keys(tmp_path: Path) -> None:
 
 async def test_a_second_writer_waits_for_the_lock_rather_than_failing(tmp_path: Path) -> None:
     assert await _pragma(tmp_path, "busy_timeout") == 10_000
+
+
+async def test_json_text_the_standard_library_wrote_reads_back(engine: AsyncEngine) -> None:
+    # Rows written before the stores used orjson: ASCII escapes and spaces after separators.
+    await _with_probe_table(engine)
+    written = json.dumps(_VALUE)
+    assert "\\u00e4" in written
+
+    def write_then_read(connection: Connection) -> object:
+        connection.execute(
+            sa.text("INSERT INTO json_probe (id, value) VALUES (1, :v)"), {"v": written}
+        )
+        return connection.execute(sa.select(_probes.c.value)).scalar_one()
+
+    assert await run_transaction(engine, write_then_read) == _VALUE
+
+
+async def test_json_the_stores_write_is_json_the_standard_library_reads(
+    engine: AsyncEngine,
+) -> None:
+    await _with_probe_table(engine)
+
+    def write_then_read_text(connection: Connection) -> str:
+        connection.execute(_probes.insert(), [{"id": 1, "value": _VALUE}])
+        return str(
+            connection.execute(sa.text("SELECT CAST(value AS TEXT) FROM json_probe")).scalar_one()
+        )
+
+    assert json.loads(await run_transaction(engine, write_then_read_text)) == _VALUE
