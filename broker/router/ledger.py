@@ -47,13 +47,20 @@ class DeliveryLedger:
 
     async def delivered(self, event_ids: Iterable[uuid.UUID]) -> frozenset[tuple[uuid.UUID, str]]:
         """The (event id, recipient OID) pairs among these events already in an inbox."""
+        async with translate_database_errors("reading the delivery ledger"):
+            return await run_transaction(
+                self._engine, partial(self.delivered_in, event_ids=event_ids)
+            )
+
+    @staticmethod
+    def delivered_in(
+        connection: Connection, event_ids: Iterable[uuid.UUID]
+    ) -> frozenset[tuple[uuid.UUID, str]]:
+        """``delivered`` as work in the caller's transaction."""
         query = select(deliveries.c.event_id, deliveries.c.recipient).where(
             deliveries.c.event_id.in_(sorted({str(event_id) for event_id in event_ids}))
         )
-        async with translate_database_errors("reading the delivery ledger"):
-            rows = await run_transaction(
-                self._engine, lambda connection: connection.execute(query).all()
-            )
+        rows = connection.execute(query).all()
         return frozenset((uuid.UUID(event_id), recipient) for event_id, recipient in rows)
 
     async def record(self, pairs: Collection[tuple[uuid.UUID, str]], at: datetime) -> None:

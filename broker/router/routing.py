@@ -135,6 +135,26 @@ class _ClientStates:
         )
 
 
+_OnRecord = dict[tuple[uuid.UUID, str, str], AuditRecord]
+"""Audit records already in the log, by (event id, recipient, handover)."""
+
+
+def _on_record_permits(entry: AuditEntry, on_record: _OnRecord) -> bool:
+    """Whether the record the append gives for ``entry`` permits: the one there, or it."""
+    record = on_record.get((entry.event_id, entry.recipient, entry.handover))
+    return entry.permitted if record is None else record.decision == Verdict.PERMIT.value
+
+
+@dataclass(frozen=True, slots=True)
+class _Package:
+    """A handover package to decide and send, and the items that follow it."""
+
+    disclosed: Disclosed
+    follow: list[Disclosed]
+    due: HandoverDue
+    pseudonym: str
+
+
 @dataclass(slots=True)
 class _Wave:
     """What routing one wave decides before anything is written."""
@@ -402,17 +422,37 @@ class Router:
             )
         refused, effects, entries = wave.refused, wave.effects, wave.entries
         items, hints = self._pathway_disclosures(effects, consents, now)
-        had = await self._already_had(items, entries)
+        had, on_record = await self._already_had(items, entries)
         # A document its recipient already has is listed again, not decided again: one
         # permit on record per delivery.
         derived = [
             *(item for _, decided in items for item in decided if item.key not in had),
             *hints,
         ]
+        # What each package lists follows from its items' decisions as the audit log will
+        # hold them (on record already, or about to be): the packages are decided before
+        # the append, so that the wave's decisions go into the log in one transaction.
+        delivering = {
+            (e.event_id, e.recipient)
+            for e in entries
+            if e.event_id not in refused
+            and e.event_id not in applied
+            and _on_record_permits(e, on_record)
+        }
+        packages = self._packages(items, had | delivering, on_record, now)
         # Durable before anything leaves: a record routed again gets the decisions on record.
-        records = await self._record([*entries, *(d.entry for d in derived)])
-        for disclosed, record in zip(derived, records[len(entries) :], strict=True):
+        # The kept records to hand over are read meanwhile: neither waits on the other.
+        records, _ = await asyncio.gather(
+            self._record(
+                [*entries, *(d.entry for d in derived), *(p.disclosed.entry for p in packages)]
+            ),
+            self._read_kept_records([d for p in packages for d in p.follow]),
+        )
+        decided_derived = records[len(entries) : len(entries) + len(derived)]
+        for disclosed, record in zip(derived, decided_derived, strict=True):
             disclosed.record_of = record
+        for package, record in zip(packages, records[len(entries) + len(derived) :], strict=True):
+            package.disclosed.record_of = record
         by_event: dict[uuid.UUID, list[AuditRecord]] = {}
         for record in records[: len(entries)]:
             by_event.setdefault(record.event_id, []).append(record)
@@ -439,7 +479,7 @@ class Router:
             )
         for routable in wave.newly_refused:
             self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
-        handovers = await self._handovers(items, had, pairs, now, deliveries)
+        handovers = self._handovers(packages, pairs, now, deliveries)
         hint_facts = self._hints(hints, deliveries, pairs)
         await self._outbound.send_all(deliveries)
         routed = [(r.event, r.pseudonym) for r in run if r.event.event_id not in refused]
@@ -567,50 +607,73 @@ class Router:
         self,
         items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
         entries: Sequence[AuditEntry],
-    ) -> set[tuple[uuid.UUID, str]]:
-        """(event id, recipient) of the handover items their recipients have or get now."""
-        if not items:
-            return set()
-        item_ids = [d.subject.event_id for _, decided in items for d in decided]
-        delivered = set(await self._ledger.delivered(item_ids))
-        return delivered | {(e.event_id, e.recipient) for e in entries if e.permitted}
+    ) -> tuple[set[tuple[uuid.UUID, str]], _OnRecord]:
+        """What the handover items' recipients have or get now, and what is on record.
 
-    async def _handovers(
+        (event id, recipient) of the items already delivered or decided for delivery in
+        this wave; and the audit records already there for the wave's events and items,
+        which the append returns in place of new ones. Read in one transaction.
+        """
+        if not items:
+            return set(), {}
+        item_ids = {d.subject.event_id for _, decided in items for d in decided}
+
+        def read(connection: Connection) -> tuple[frozenset[tuple[uuid.UUID, str]], _OnRecord]:
+            delivered = self._ledger.delivered_in(connection, item_ids)
+            on_record = self._audit.on_record_in(
+                connection, item_ids | {entry.event_id for entry in entries}
+            )
+            return delivered, on_record
+
+        async with translate_database_errors("reading what a handover's recipients have had"):
+            delivered, on_record = await run_transaction(self._database, read)
+        decided_now = {(e.event_id, e.recipient) for e in entries if e.permitted}
+        return set(delivered) | decided_now, on_record
+
+    def _packages(
         self,
         items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
         had: set[tuple[uuid.UUID, str]],
+        on_record: _OnRecord,
+        now: datetime,
+    ) -> list[_Package]:
+        """Each handover's package, listing its permitted items, and the items that follow it.
+
+        ``had``: what the recipients have or get in this wave; an item among them is listed
+        but does not follow again.
+        """
+        had = set(had)
+        packages = []
+        for (routable, due), decided in items:
+            permitted = [
+                d for d in decided if d.key in had or _on_record_permits(d.entry, on_record)
+            ]
+            listed = [(d, d.key not in had) for d in permitted]
+            package = self._effects.package(
+                due, routable.event.client, routable.pseudonym, listed, now
+            )
+            if package is not None:
+                packages.append(
+                    _Package(package, [d for d, new in listed if new], due, routable.pseudonym)
+                )
+                had.update(d.key for d in permitted)
+        return packages
+
+    def _handovers(
+        self,
+        packages: Sequence[_Package],
         pairs: set[tuple[uuid.UUID, str]],
         now: datetime,
         deliveries: list[tuple[str, KafkaRecord]],
     ) -> list[HandoverFact]:
         """Each package, then the items that follow it; nothing an inbox already has.
 
-        ``had``: what the recipients had before this wave; ``pairs``: what the wave
-        delivers, to which the packages and their items are added.
+        ``pairs``: what the wave delivers, to which the packages and their items are added.
         """
-        if not items:
-            return []
-        had = had | pairs
-        packages: list[tuple[Disclosed, list[Disclosed], HandoverDue, _Routable]] = []
-        for (routable, due), decided in items:
-            permitted = [d for d in decided if d.key in had or d.permitted]
-            listed = [(d, d.key not in had) for d in permitted]
-            package = self._effects.package(
-                due, routable.event.client, routable.pseudonym, listed, now
-            )
-            if package is not None:
-                packages.append((package, [d for d, new in listed if new], due, routable))
-                had.update(d.key for d in permitted)
-        # The kept records are read while the packages' decisions are appended: neither
-        # waits on the other, and a handover wave is what the slowest batches are.
-        records, _ = await asyncio.gather(
-            self._record([package.entry for package, *_ in packages]),
-            self._read_kept_records([d for _, follow, *_ in packages for d in follow]),
-        )
         facts = []
-        for (package, follow, due, routable), record in zip(packages, records, strict=True):
-            package.record_of = record
-            for disclosed in (package, *follow):
+        for package in packages:
+            due, follow = package.due, package.follow
+            for disclosed in (package.disclosed, *follow):
                 delivery = self._effects.delivery(disclosed)
                 if delivery is not None and disclosed.key not in pairs:
                     deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
@@ -618,7 +681,7 @@ class Router:
             facts.append(
                 HandoverFact(
                     event_id=due.event_id,
-                    client=routable.pseudonym,
+                    client=package.pseudonym,
                     sender=due.handed_over_by,
                     recipient=due.recipient,
                     trigger=due.trigger.value,

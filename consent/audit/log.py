@@ -56,6 +56,17 @@ class AuditLog:
         async with translate_database_errors(what):
             return await run_transaction(self._engine, partial(_append, entries=entries))
 
+    @staticmethod
+    def on_record_in(
+        connection: Connection, event_ids: set[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, str, str], AuditRecord]:
+        """The records of these events, by (event id, recipient, handover).
+
+        Work in the caller's transaction: what ``append`` would return in place of an
+        entry with one of these keys.
+        """
+        return _records_of_events(connection, event_ids)
+
     async def head(self) -> ChainAnchor | None:
         """The sequence and hash of the record appended last; None while the log is empty."""
         async with translate_database_errors("reading the audit log's chain head"):

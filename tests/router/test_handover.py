@@ -16,6 +16,7 @@ import pytest
 
 from broker.pathway import derived_id
 from broker.pathway.tables import pathway_handovers
+from consent.audit import AuditEntry, AuditLog, AuditRecord
 from schemas import (
     AssessmentAvailable,
     AssessmentRecorded,
@@ -261,6 +262,36 @@ async def test_document_the_recipient_already_has_is_listed_as_not_included_and_
     delivered = [event.event_id for event in await router.harness.events_of("kela", client)]
     assert delivered.count(kela_in_plan.event_id) == 1
     assert delivered.index(kela_in_plan.event_id) < delivered.index(package.event_id)
+    await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_a_handover_puts_its_decisions_on_record_in_the_wave_s_one_append(
+    router: RouterUnderTest, client: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One audit transaction for the acceptance, the package and each item it hands over:
+    # all of them on record, or none, and one wait on the database instead of two.
+    assessment = kykyviisari("KV-o", client=client)
+    await router.route(consent("C-o", (KELA_KIND,), EVERYTHING, client=client))
+    await router.route(assessment, referral("R-o", client=client))
+    appended: list[list[AuditEntry]] = []
+    append = AuditLog.append
+
+    async def counted(log: AuditLog, entries: list[AuditEntry]) -> list[AuditRecord]:
+        appended.append(list(entries))
+        return await append(log, entries)
+
+    monkeypatch.setattr(AuditLog, "append", counted)
+    accepted = acceptance("R-o", client=client, at=START + timedelta(days=1))
+    await router.route(accepted)
+
+    package = await package_for(router, "kela", client)
+    [entries] = appended
+    assert {(str(e.event_id), e.recipient) for e in entries} >= {
+        (str(accepted.event_id), SOTE),
+        (str(package.event_id), KELA),
+        (str(assessment.event_id), KELA),
+    }
+    assert listed(package) == {(str(assessment.event_id), True)}
     await assert_every_delivery_on_record_once(router, client)
 
 
