@@ -432,6 +432,7 @@ class Router:
         # What each package lists follows from its items' decisions as the audit log will
         # hold them (on record already, or about to be): the packages are decided before
         # the append, so that the wave's decisions go into the log in one transaction.
+        # ``delivering``: where the wave's own events go, as their records will say.
         delivering = {
             (e.event_id, e.recipient)
             for e in entries
