@@ -16,7 +16,10 @@ import pytest
 
 from broker.pathway import derived_id
 from broker.pathway.tables import pathway_handovers
+from broker.router.pathway_effects import Subject, audit_entry
 from consent.audit import AuditEntry, AuditLog, AuditRecord
+from consent.database import create_database_engine
+from consent.decisions import Decision, ReasonCode, Verdict
 from schemas import (
     AssessmentAvailable,
     AssessmentRecorded,
@@ -45,7 +48,7 @@ from tests.router.events import (
     refusal,
     shared_plan,
 )
-from tests.router.harness import RouterUnderTest
+from tests.router.harness import PSEUDONYMISER, RouterUnderTest
 
 pytestmark = pytest.mark.kafka
 
@@ -292,6 +295,39 @@ async def test_a_handover_puts_its_decisions_on_record_in_the_wave_s_one_append(
         (str(assessment.event_id), KELA),
     }
     assert listed(package) == {(str(assessment.event_id), True)}
+    await assert_every_delivery_on_record_once(router, client)
+
+
+async def test_a_handover_routed_again_lists_what_its_decisions_on_record_permit(
+    router: RouterUnderTest, client: str
+) -> None:
+    # As after a crash between the audit append and the offsets: the item's decision for
+    # this handover is on record (here a denial), and consent permits it now. What the
+    # package lists and what follows it are what the record says, as the auditor sees.
+    assessment = kykyviisari("KV-p", client=client)
+    await router.route(consent("C-p", (KELA_KIND,), EVERYTHING, client=client))
+    await router.route(assessment, referral("R-p", client=client))
+    accepted = acceptance("R-p", client=client, at=START + timedelta(days=1))
+    denied = audit_entry(
+        Subject.of_event(assessment),
+        PSEUDONYMISER.pseudonym(client),
+        next(org for org in router.harness.registry if org.oid == KELA),
+        Decision(Verdict.DENY, ReasonCode.NO_CONSENT, "No consent on record then."),
+        START,
+        handover=str(derived_id("handover", accepted.event_id, KELA)),
+    )
+    engine = create_database_engine(router.harness.settings.database_url)
+    try:
+        await AuditLog(engine).append([denied])
+    finally:
+        await engine.dispose()
+
+    await router.route(accepted)
+
+    assert assessment not in await router.harness.events_of("kela", client)
+    inbox = await router.harness.events_of("kela", client)
+    packages = [event for event in inbox if isinstance(event, HandoverPackage)]
+    assert all(str(assessment.event_id) not in dict(listed(p)) for p in packages)
     await assert_every_delivery_on_record_once(router, client)
 
 
