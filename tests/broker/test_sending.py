@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -108,6 +109,18 @@ async def test_headers_and_value_arrive_exactly_as_given(
         record.headers,
         record.value,
     )
+
+
+async def test_records_carry_the_time_they_were_sent(
+    producer: AIOKafkaProducer, connection: KafkaConnection, topic: str
+) -> None:
+    # The latency benchmark reads it as the moment the router handed the delivery over.
+    before = time.time()
+    await AcknowledgedSender(producer).send_all([(topic, _record(b"client", 1))])
+    after = time.time()
+
+    (found,) = await read_topic(connection, topic)
+    assert before - 1 <= found.timestamp / 1000 <= after + 1
 
 
 async def test_a_record_without_a_key_is_sent_too(
