@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -432,15 +432,10 @@ class Router:
         # What each package lists follows from its items' decisions as the audit log will
         # hold them (on record already, or about to be): the packages are decided before
         # the append, so that the wave's decisions go into the log in one transaction.
-        # ``delivering``: where the wave's own events go, as their records will say.
-        delivering = {
-            (e.event_id, e.recipient)
-            for e in entries
-            if e.event_id not in refused
-            and e.event_id not in applied
-            and _on_record_permits(e, on_record)
-        }
-        packages = self._packages(items, had | delivering, on_record, now)
+        delivered_now = (
+            e for e in entries if e.event_id not in refused and e.event_id not in applied
+        )
+        packages = self._packages(items, had, delivered_now, on_record, now)
         # Durable before anything leaves: a record routed again gets the decisions on record.
         # The kept records to hand over are read meanwhile: neither waits on the other.
         records, _ = await asyncio.gather(
@@ -635,15 +630,21 @@ class Router:
         self,
         items: Sequence[tuple[tuple[_Routable, HandoverDue], list[Disclosed]]],
         had: set[tuple[uuid.UUID, str]],
+        delivered_now: Iterable[AuditEntry],
         on_record: _OnRecord,
         now: datetime,
     ) -> list[_Package]:
         """Each handover's package, listing its permitted items, and the items that follow it.
 
-        ``had``: what the recipients have or get in this wave; an item among them is listed
-        but does not follow again.
+        ``had``: what the recipients had before; ``delivered_now``: the decisions on the
+        wave's own events that deliver them, where their records permit. An item among
+        either is listed but does not follow again.
         """
-        had = set(had)
+        if not items:
+            return []
+        had = had | {
+            (e.event_id, e.recipient) for e in delivered_now if _on_record_permits(e, on_record)
+        }
         packages = []
         for (routable, due), decided in items:
             permitted = [
