@@ -12,6 +12,8 @@ SaattajaBrokerError
 
 from __future__ import annotations
 
+from schemas import ContractError
+
 __all__ = [
     "AuditStreamError",
     "AuditTopicTakenError",
@@ -20,6 +22,7 @@ __all__ = [
     "KafkaUnavailableError",
     "SaattajaBrokerError",
     "TopicError",
+    "UndecodableRecordError",
     "UnknownOrganisationError",
 ]
 
@@ -58,3 +61,11 @@ class AuditStreamError(SaattajaBrokerError, RuntimeError):
 
 class AuditTopicTakenError(SaattajaBrokerError, RuntimeError):
     """Another audit stream of the group holds the audit topic and ships the log."""
+
+
+class UndecodableRecordError(SaattajaBrokerError, ContractError):
+    """Decoding a record raised what no contract check names: the record is refused.
+
+    A ContractError, so that the router sends the record to the dead-letter topic and
+    goes on, rather than retrying for ever what will fail the same way every time.
+    """

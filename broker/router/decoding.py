@@ -22,6 +22,9 @@ import os
 from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
+import structlog
+
+from broker.errors import UndecodableRecordError
 from broker.router.collector import settle_collector
 from schemas import ContractError, Event, EventCodec, KafkaRecord
 from schemas.examples import example_events
@@ -38,6 +41,8 @@ _WORKER_NICENESS = 10
 
 _Chunk = tuple[Sequence[KafkaRecord], "asyncio.Future[list[Decoded]] | None"]
 """Records and the workers' decoding of them; None: decoded here when asked for."""
+
+_log = structlog.get_logger(__name__)
 
 _worker_codec: EventCodec | None = None  # a worker process's own, set once at its start
 
@@ -66,6 +71,13 @@ def _decode(codec: EventCodec, record: KafkaRecord) -> Decoded:
         return codec.decode(record)
     except ContractError as exc:
         return exc
+    except Exception as exc:  # any failure on one record refuses that record, not the router
+        _log.exception("record_undecodable", event_id=record.header("ce_id"))
+        return UndecodableRecordError(
+            f"the router could not decode this record ({type(exc).__name__}: {exc}); it is "
+            "kept in the dead-letter topic: tell the Saattaja operators, whose router log "
+            "has the details"
+        )
 
 
 def _decode_all(records: Sequence[KafkaRecord]) -> list[Decoded]:

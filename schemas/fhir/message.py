@@ -103,6 +103,14 @@ def _required(source_oid: str | None) -> str:
 def _validate_fhir(bundle: FhirJson) -> None:
     try:
         Bundle.model_validate(bundle)
+    except RecursionError as exc:
+        # fhir.resources validates each nested element in Python frames of its own: a
+        # value nested a few hundred levels deep (extensions within extensions) exhausts
+        # the interpreter's stack, and is refused like any other Bundle FHIR does not allow.
+        raise InvalidBundleError(
+            "value nests its elements too deeply for FHIR validation to follow "
+            "(extensions within extensions, a few hundred levels): flatten them"
+        ) from exc
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"

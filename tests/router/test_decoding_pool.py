@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -12,9 +13,10 @@ from typing import Final
 
 import pytest
 
+from broker.errors import UndecodableRecordError
 from broker.router import decoding
 from broker.router.decoding import Decoded, DecodingPool
-from schemas import ContractError, KafkaRecord
+from schemas import ContractError, Event, EventCodec, KafkaRecord
 from tests.broker.conditions import eventually
 from tests.router.events import referral
 from tests.router.harness import CODEC
@@ -59,6 +61,37 @@ async def test_an_invalid_bundle_is_refused_with_the_reason_the_router_would_giv
         CODEC.decode(record)
     assert isinstance(outcome, ContractError)
     assert str(outcome) == str(inline.value)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _CodecWithABug(EventCodec):
+    """Fails as no contract check would on a record keyed ``bug``."""
+
+    def decode(self, record: KafkaRecord) -> Event:
+        if record.key == b"bug":
+            raise LookupError("a bug in decoding")
+        return super(_CodecWithABug, self).decode(record)
+
+
+_BUGGY = _CodecWithABug(CODEC.pseudonymiser)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+async def test_a_record_decoding_fails_on_unexpectedly_is_refused_naming_the_failure(
+    workers: int,
+) -> None:
+    buggy = DecodingPool(workers, _BUGGY)
+    await buggy.start()
+    valid = CODEC.encode(referral("R-BUG"))
+    try:
+        outcomes = await _decoded(buggy, [dataclasses.replace(valid, key=b"bug"), valid])
+    finally:
+        buggy.stop()
+
+    refused, decoded = outcomes
+    assert isinstance(refused, UndecodableRecordError)
+    assert "LookupError: a bug in decoding" in str(refused)
+    assert decoded == CODEC.decode(valid)
 
 
 async def test_outcomes_come_back_in_the_order_of_the_records(pool: DecodingPool) -> None:

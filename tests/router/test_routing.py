@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
 import pytest
 
 from broker.kafka import partition_of
@@ -178,6 +182,27 @@ async def test_malformed_event_goes_to_the_dead_letter_topic_and_routing_goes_on
     assert headers["saattaja_dlq_topic"] == f"saattaja.{harness.org('sote').id}.outbox".encode()
     assert headers["saattaja_dlq_offset"] == b"0"
     assert "saattaja_dlq_partition" in headers
+
+
+async def test_an_event_nested_too_deeply_to_validate_goes_to_the_dead_letter_topic(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    sent = CODEC.encode(referral("R-DEEP"))
+    bundle = json.loads(sent.value)
+    extension: dict[str, Any] = {"url": "urn:example:leaf", "valueString": "x"}
+    for _ in range(300):  # several Python frames of FHIR validation per level
+        extension = {"url": "urn:example:branch", "extension": [extension]}
+    bundle["entry"][1]["resource"]["extension"] = [extension]
+    nested = dataclasses.replace(sent, value=json.dumps(bundle).encode())
+    await harness.publish_raw(harness.org("sote").id, nested)
+    await harness.publish(consent("C-DEEP", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(referral("R-AFTER"))
+
+    await harness.wait_for_inbox("kela", 1)
+    [dead] = await harness.dead_letters()
+    assert dead.value == nested.value
+    assert b"nests its elements too deeply" in dict(dead.headers)["saattaja_dlq_reason"]
 
 
 async def test_sender_of_a_malformed_event_receives_a_rejection_notice(routed: Routed) -> None:

@@ -56,6 +56,11 @@ def without_header(record: KafkaRecord, name: str) -> KafkaRecord:
     return dataclasses.replace(record, headers=tuple(h for h in record.headers if h[0] != name))
 
 
+# Each level of nesting is several Python frames of fhir.resources's validation: 300 levels
+# pass the interpreter's default limit of 1,000 frames wherever decoding is called from.
+_DEEPER_THAN_THE_STACK: Final = 300
+
+
 def test_every_contract_error_is_one_catchable_value_error() -> None:
     for error in (InvalidBundleError, InvalidHeadersError, PayloadTooLargeError):
         assert issubclass(error, ContractError)
@@ -146,6 +151,17 @@ def test_bundle_that_fhir_does_not_allow_is_refused_naming_the_element() -> None
 
     with pytest.raises(InvalidBundleError, match=r"not a valid FHIR R4 Bundle: entry\.1.*colour"):
         CODEC.decode(with_bundle(REFERRAL, unknown_element))
+
+
+def test_bundle_nested_deeper_than_validation_can_follow_is_refused_as_a_bundle_error() -> None:
+    def nested_extensions(bundle: dict[str, Any]) -> None:
+        extension: dict[str, Any] = {"url": "urn:example:leaf", "valueString": "x"}
+        for _ in range(_DEEPER_THAN_THE_STACK):
+            extension = {"url": "urn:example:branch", "extension": [extension]}
+        bundle["entry"][1]["resource"]["extension"] = [extension]
+
+    with pytest.raises(InvalidBundleError, match="nests its elements too deeply"):
+        CODEC.decode(with_bundle(REFERRAL, nested_extensions))
 
 
 def test_bundle_of_another_type_than_message_is_refused() -> None:
