@@ -4,6 +4,7 @@ SaattajaBrokerError
 ├── AuditStreamError (RuntimeError)    the audit topic cannot say where the stream stopped
 ├── AuditTopicTakenError (RuntimeError) another audit stream of the group holds the audit topic
 ├── ConfigurationError (ValueError)    a setting or the registry file is missing or wrong
+├── DecodingWorkerError (RuntimeError) a decoding worker exited with records still to decode
 ├── UnknownOrganisationError (LookupError) no organisation of the registry has that id or OID
 ├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
 ├── KafkaUnavailableError (ConnectionError) the configured Kafka cluster does not answer
@@ -18,6 +19,7 @@ __all__ = [
     "AuditStreamError",
     "AuditTopicTakenError",
     "ConfigurationError",
+    "DecodingWorkerError",
     "EmbeddedBrokerError",
     "KafkaUnavailableError",
     "SaattajaBrokerError",
@@ -33,6 +35,10 @@ class SaattajaBrokerError(Exception):
 
 class ConfigurationError(SaattajaBrokerError, ValueError):
     """A setting, or the organisation registry, is missing or invalid."""
+
+
+class DecodingWorkerError(SaattajaBrokerError, RuntimeError):
+    """A decoding worker process exited before it answered; the pool starts another."""
 
 
 class UnknownOrganisationError(SaattajaBrokerError, LookupError):

@@ -96,6 +96,11 @@ class RouterService:
         self._router: Router | None = None
         self._decoding: DecodingPool | None = None
 
+    @property
+    def decoding_worker_pids(self) -> tuple[int, ...]:
+        """The process ids of the decoding workers running now; none without workers."""
+        return self._decoding.worker_pids if self._decoding is not None else ()
+
     async def start(self) -> None:
         """Check the outboxes and the database schema, connect to Kafka and begin consuming."""
         settings = self._settings
@@ -254,7 +259,7 @@ class RouterService:
         if self._engine is not None:
             await self._engine.dispose()
         if self._decoding is not None:
-            self._decoding.stop()
+            await self._decoding.stop()
         _log.info("router_stopped")
 
     async def __aenter__(self) -> RouterService:

@@ -34,9 +34,9 @@ print(json.dumps({
 
 _WORKER_STARTED = """
 import gc, json
-from broker.router.decoding import _start_worker
+from broker.router.decoding_worker import prepare
 from schemas.examples import example_codec
-_start_worker(example_codec())
+prepare(example_codec())
 print(json.dumps({"frozen": gc.get_freeze_count(), "threshold": gc.get_threshold()}))
 """
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
-import multiprocessing
 import os
+import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,11 +15,11 @@ from typing import Final
 
 import pytest
 
-from broker.errors import UndecodableRecordError
+from broker.errors import DecodingWorkerError, UndecodableRecordError
 from broker.router import decoding
 from broker.router.decoding import Decoded, DecodingPool
+from broker.router.decoding_worker import FRAME_HEADER, frame, serve
 from schemas import ContractError, Event, EventCodec, KafkaRecord
-from tests.broker.conditions import eventually
 from tests.router.events import referral
 from tests.router.harness import CODEC
 
@@ -29,7 +31,7 @@ async def pool() -> AsyncIterator[DecodingPool]:
     started = DecodingPool(1, CODEC)
     await started.start()
     yield started
-    started.stop()
+    await started.stop()
 
 
 def _not_fhir(record: KafkaRecord) -> KafkaRecord:
@@ -86,7 +88,7 @@ async def test_a_record_decoding_fails_on_unexpectedly_is_refused_naming_the_fai
     try:
         outcomes = await _decoded(buggy, [dataclasses.replace(valid, key=b"bug"), valid])
     finally:
-        buggy.stop()
+        await buggy.stop()
 
     refused, decoded = outcomes
     assert isinstance(refused, UndecodableRecordError)
@@ -110,28 +112,22 @@ async def test_even_one_record_is_decoded_by_a_worker_not_by_the_router_process(
     def decoded_here(_codec: object, _record: KafkaRecord) -> Decoded:
         raise AssertionError("decoded in the router process")
 
-    monkeypatch.setattr(decoding, "_decode", decoded_here)
+    monkeypatch.setattr(decoding, "decode_record", decoded_here)
     record = CODEC.encode(referral("R-V4"))
 
     assert await _decoded(pool, [record]) == [CODEC.decode(record)]
 
 
 async def test_the_workers_run_below_the_router_process_priority() -> None:
-    before = set(multiprocessing.active_children())
     workers = DecodingPool(2, CODEC)
     await workers.start()
     router = os.getpriority(os.PRIO_PROCESS, 0)
-    started = set(multiprocessing.active_children()) - before
-
-    def all_below() -> bool:
-        return all(os.getpriority(os.PRIO_PROCESS, w.pid or 0) > router for w in started)
 
     try:
-        assert len(started) == 2
-        # A worker lowers itself as it starts, which may come after the pool's first jobs.
-        await eventually(all_below, within=30, what="every worker below the router's priority")
+        assert len(workers.worker_pids) == 2
+        assert all(os.getpriority(os.PRIO_PROCESS, pid) > router for pid in workers.worker_pids)
     finally:
-        workers.stop()
+        await workers.stop()
 
 
 _IMPORTS_AFTER_START = """
@@ -201,7 +197,7 @@ async def test_a_read_ahead_nobody_asks_for_gives_way_to_the_next() -> None:
         assert await _decoded(single, wanted) == [CODEC.decode(wanted[0])]
         assert await _decoded(single, dropped) == [CODEC.decode(dropped[0])]
     finally:
-        single.stop()
+        await single.stop()
 
 
 async def test_records_that_came_after_a_read_ahead_decode_after_it_in_one_batch(
@@ -216,3 +212,71 @@ async def test_records_that_came_after_a_read_ahead_decode_after_it_in_one_batch
         outcomes = await _decoded(pool, [*ahead, *came_after])
 
         assert outcomes == [CODEC.decode(record) for record in [*ahead, *came_after]]
+
+
+async def test_records_a_worker_held_when_it_exited_fail_naming_the_worker() -> None:
+    single = DecodingPool(1, CODEC)
+    await single.start()
+    [pid] = single.worker_pids
+    try:
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(DecodingWorkerError, match=f"decoding worker {pid} exited with code -9"):
+            await _decoded(single, [CODEC.encode(referral("R-K1"))])
+    finally:
+        await single.stop()
+
+
+async def test_a_worker_that_exited_is_replaced_before_the_next_batch_is_decoded() -> None:
+    single = DecodingPool(1, CODEC)
+    await single.start()
+    [exited] = single.worker_pids
+    record = CODEC.encode(referral("R-K2"))
+    try:
+        os.kill(exited, signal.SIGKILL)
+        with pytest.raises(DecodingWorkerError):
+            await _decoded(single, [record])
+
+        assert await _decoded(single, [record]) == [CODEC.decode(record)]
+        assert len(single.worker_pids) == 1
+        assert single.worker_pids != (exited,)
+    finally:
+        await single.stop()
+
+
+async def test_stopped_workers_have_exited() -> None:
+    workers = DecodingPool(2, CODEC)
+    await workers.start()
+    pids = workers.worker_pids
+
+    await workers.stop()
+
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # exited and reaped: no process of that id is left
+    assert workers.worker_pids == ()
+
+
+def test_a_worker_answers_each_batch_in_one_frame_and_ends_with_its_input() -> None:
+    valid = CODEC.encode(referral("R-F1"))
+    frames_in = io.BytesIO(frame([valid, _not_fhir(valid)]) + frame([valid]))
+    frames_out = io.BytesIO()
+
+    serve(CODEC, frames_in, frames_out)
+
+    frames_out.seek(0)
+    answers = []
+    while header := frames_out.read(FRAME_HEADER.size):
+        (size,) = FRAME_HEADER.unpack(header)
+        answers.append(pickle.loads(frames_out.read(size)))  # noqa: S301 - written just now
+    assert [len(answer) for answer in answers] == [2, 1]
+    assert answers[0][0] == answers[1][0] == CODEC.decode(valid)
+    assert isinstance(answers[0][1], ContractError)
+
+
+def test_a_worker_whose_input_ends_in_the_middle_of_a_frame_ends_quietly() -> None:
+    valid = CODEC.encode(referral("R-F2"))
+    frames_out = io.BytesIO()
+
+    serve(CODEC, io.BytesIO(frame([valid])[:-3]), frames_out)
+
+    assert frames_out.getvalue() == b""
