@@ -117,6 +117,14 @@ def _validate_fhir(bundle: FhirJson) -> None:
             for error in exc.errors()[:5]
         )
         raise InvalidBundleError(f"value is not a valid FHIR R4 Bundle: {problems}") from exc
+    except (TypeError, KeyError, AttributeError) as exc:
+        # fhir.resources raises these, not a ValidationError, for some values of the wrong
+        # JSON type: a resourceType that is null or names no resource, a number or a list
+        # where a URL belongs.
+        raise InvalidBundleError(
+            "value is not a valid FHIR R4 Bundle: an element has a value of the wrong type "
+            f"or names no FHIR resource ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from exc
 
 
 def parse_message_bundle(value: bytes) -> MessageBundle:

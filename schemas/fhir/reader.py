@@ -148,14 +148,10 @@ class ElementView:
         """Like code(), or None when the element has no coding of that system."""
         node = self._lookup(path)
         codings: list[Any]
-        if isinstance(node, Mapping) and "coding" in node:
-            codings = list(node["coding"])
-        elif isinstance(node, Mapping):
-            codings = [node]
+        if isinstance(node, Mapping):
+            codings = _codings(node)
         elif isinstance(node, list):
-            codings = [
-                c for item in node if isinstance(item, Mapping) for c in item.get("coding", [item])
-            ]
+            codings = [c for item in node if isinstance(item, Mapping) for c in _codings(item)]
         else:
             return None
         for candidate in codings:
@@ -226,3 +222,12 @@ class ElementView:
                 if isinstance(value, str) and value:
                     return value
         raise self._missing(path, f"an identifier of system {RESOURCE_ID_SYSTEM}")
+
+
+def _codings(element: Mapping[str, Any]) -> list[Any]:
+    """The codings of a CodeableConcept, or the element itself when it is a Coding."""
+    if "coding" not in element:
+        return [element]
+    codings = element["coding"]
+    # FHIR validation lets an explicit null through where a list of codings may be.
+    return codings if isinstance(codings, list) else []

@@ -164,6 +164,29 @@ def test_bundle_nested_deeper_than_validation_can_follow_is_refused_as_a_bundle_
         CODEC.decode(with_bundle(REFERRAL, nested_extensions))
 
 
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [
+        (("entry", 1, "resource", "resourceType"), None),
+        (("entry", 1, "resource", "resourceType"), "Referral"),
+        (("entry", 0, "resource", "source", "endpoint"), 1.5),
+        (("entry", 0, "resource", "source", "endpoint"), []),
+    ],
+)
+def test_element_whose_value_fhir_validation_trips_on_is_refused_as_not_fhir(
+    element: tuple[str | int, ...], value: object
+) -> None:
+    def replace(bundle: dict[str, Any]) -> None:
+        *parents, last = element
+        node: Any = bundle
+        for part in parents:
+            node = node[part]
+        node[last] = value
+
+    with pytest.raises(InvalidBundleError, match="value is not a valid FHIR R4 Bundle"):
+        CODEC.decode(with_bundle(REFERRAL, replace))
+
+
 def test_bundle_of_another_type_than_message_is_refused() -> None:
     def collection(bundle: dict[str, Any]) -> None:
         bundle["type"] = "collection"
