@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.categories import DataCategory
 from schemas.errors import InvalidHeadersError
 from schemas.identifiers import ClientPseudonym, oid_from_urn
+from schemas.moments import EventTime
 
 __all__ = [
     "CATEGORY_HEADER",
@@ -74,7 +75,9 @@ class EventHeaders(BaseModel):
     source: str = Field(description="The sending organisation as urn:oid:<OID>.")
     type: str = Field(description="fi.saattaja.<kind>.<action>.v1")
     subject: ClientPseudonym = Field(description="Client pseudonym; also the Kafka key.")
-    time: AwareDatetime = Field(description="When the event happened at the sender.")
+    time: EventTime = Field(
+        description="When the event happened at the sender, in the years 1900-2999."
+    )
     datacontenttype: Literal["application/fhir+json"] = CONTENT_TYPE
     category: DataCategory = Field(description="Data category that consent decisions use.")
 

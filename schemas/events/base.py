@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.categories import DataCategory
 from schemas.errors import InvalidBundleError
 from schemas.fhir import ElementView, FhirJson
 from schemas.identifiers import IdentityCode, Oid
+from schemas.moments import EventTime
 
 __all__ = ["DocumentPart", "Envelope", "Event", "ce_type_of"]
 
@@ -59,7 +60,9 @@ class Event(BaseModel, ABC):
         default_factory=uuid.uuid4,
         description="Unique id; the idempotency key from outbox to inbox (ce_id).",
     )
-    occurred_at: AwareDatetime = Field(description="When it happened at the sender (ce_time).")
+    occurred_at: EventTime = Field(
+        description="When it happened at the sender (ce_time), in the years 1900-2999."
+    )
     sender: Oid = Field(description="OID of the sending organisation (ce_source).")
     client: IdentityCode = Field(
         description="The client's personal identity code; only its pseudonym reaches the headers."

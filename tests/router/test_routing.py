@@ -205,6 +205,24 @@ async def test_an_event_nested_too_deeply_to_validate_goes_to_the_dead_letter_to
     assert b"nests its elements too deeply" in dict(dead.headers)["saattaja_dlq_reason"]
 
 
+async def test_an_event_dated_with_a_placeholder_goes_to_the_dead_letter_topic(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    sent = CODEC.encode(referral("R-9999"))
+    headers = tuple(
+        (name, b"9999-12-31T23:59:59+00:00" if name == "ce_time" else value)
+        for name, value in sent.headers
+    )
+    await harness.publish_raw(harness.org("sote").id, dataclasses.replace(sent, headers=headers))
+    await harness.publish(consent("C-9999", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(referral("R-AFTER-9999"))
+
+    await harness.wait_for_inbox("kela", 1)
+    [dead] = await harness.dead_letters()
+    assert b"outside the years 1900-2999" in dict(dead.headers)["saattaja_dlq_reason"]
+
+
 async def test_sender_of_a_malformed_event_receives_a_rejection_notice(routed: Routed) -> None:
     harness, _ = routed
     await harness.publish_raw(

@@ -280,6 +280,22 @@ def test_malformed_header_is_refused_naming_it_and_its_value(header: str, value:
         CODEC.decode(with_header(REFERRAL, header, value))
 
 
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+02:00"])
+def test_event_time_outside_the_years_an_event_may_have_is_refused_naming_ce_time(
+    moment: str,
+) -> None:
+    with pytest.raises(InvalidHeadersError, match=r"ce_time.*outside the years 1900-2999"):
+        CODEC.decode(with_header(REFERRAL, "ce_time", moment))
+
+
+def test_event_dated_outside_the_years_an_event_may_have_is_not_made() -> None:
+    referral = EVENTS["04-referral-to-kela.json"]
+    placeholder = {**referral.model_dump(), "occurred_at": datetime(9999, 12, 31, tzinfo=UTC)}
+
+    with pytest.raises(ValidationError, match="outside the years 1900-2999"):
+        type(referral).model_validate(placeholder)
+
+
 def test_header_that_is_not_utf8_is_refused_naming_it() -> None:
     headers = tuple((h, b"\xff" if h == "ce_id" else v) for h, v in REFERRAL.headers)
     with pytest.raises(InvalidHeadersError, match="header ce_id is not UTF-8"):

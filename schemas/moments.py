@@ -1,0 +1,30 @@
+"""When an event happened: a time with a zone, within years an event can have happened in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Final
+
+from pydantic import AfterValidator, AwareDatetime
+
+__all__ = ["EARLIEST_EVENT_TIME", "LATEST_EVENT_TIME", "EventTime"]
+
+EARLIEST_EVENT_TIME: Final = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_EVENT_TIME: Final = datetime(3000, 1, 1, tzinfo=UTC)
+"""The first moment after the years an event may be dated in."""
+
+
+def _within_event_years(moment: datetime) -> datetime:
+    # A sender's placeholder (9999-12-31, 0001-01-01) is not when anything happened, and
+    # the router counts working days from an event's time: past the year 9999 that
+    # arithmetic fails, and the event would hold up every later one of its partition.
+    if not EARLIEST_EVENT_TIME <= moment < LATEST_EVENT_TIME:
+        raise ValueError(
+            f"{moment.isoformat()} is outside the years 1900-2999 that an event may be "
+            "dated in: send when the event happened, not a placeholder date"
+        )
+    return moment
+
+
+EventTime = Annotated[AwareDatetime, AfterValidator(_within_event_years)]
+"""A time with a zone, in the years 1900-2999."""
