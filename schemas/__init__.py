@@ -49,6 +49,7 @@ from schemas.events import (
 from schemas.headers import CATEGORY_HEADER, CONTENT_TYPE, EventHeaders, KafkaHeaders
 from schemas.identifiers import (
     IDENTITY_CODE_SYSTEM,
+    MAX_OID_LENGTH,
     OID_URN_PREFIX,
     ClientPseudonym,
     IdentityCode,
@@ -71,6 +72,7 @@ __all__ = [
     "CONTENT_TYPE",
     "EVENT_TYPES",
     "IDENTITY_CODE_SYSTEM",
+    "MAX_OID_LENGTH",
     "OID_URN_PREFIX",
     "REJECTION_NOTICE_TYPE",
     "ROUTER_SOURCE",

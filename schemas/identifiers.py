@@ -16,6 +16,7 @@ from schemas.errors import InvalidIdentifierError
 
 __all__ = [
     "IDENTITY_CODE_SYSTEM",
+    "MAX_OID_LENGTH",
     "OID_URN_PREFIX",
     "ClientPseudonym",
     "IdentityCode",
@@ -47,6 +48,8 @@ _IDENTITY_CODE: Final = re.compile(
 # The same shape for JSON Schema, whose ECMA-262 regular expressions have no (?P<name>...).
 _IDENTITY_CODE_JSON_PATTERN: Final = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
 _OID: Final = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
+MAX_OID_LENGTH: Final = 128
+"""The longest OID the stores keep (their organisation columns are 128 characters)."""
 _PSEUDONYM: Final = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -104,6 +107,11 @@ def synthetic_identity_code(born: date, individual: int, century_sign: str | Non
 
 def check_oid(value: str) -> str:
     """Return a dotted-decimal OID unchanged; raise naming what is wrong otherwise."""
+    if len(value) > MAX_OID_LENGTH:
+        raise InvalidIdentifierError(
+            f"an OID of {len(value)} characters ({value[:40]}...) is longer than the "
+            f"{MAX_OID_LENGTH} that Saattaja's stores keep: an organisation's OID is far shorter"
+        )
     if not _OID.fullmatch(value):
         raise InvalidIdentifierError(
             f"{value!r} is not an OID: expected dotted decimal such as 1.2.246.10.2336601.10"
@@ -144,7 +152,10 @@ IdentityCode = Annotated[
 Oid = Annotated[
     str,
     AfterValidator(check_oid),
-    Field(json_schema_extra={"pattern": _OID.pattern}, description="Dotted-decimal OID."),
+    Field(
+        json_schema_extra={"pattern": _OID.pattern, "maxLength": MAX_OID_LENGTH},
+        description="Dotted-decimal OID.",
+    ),
 ]
 ClientPseudonym = Annotated[
     str,

@@ -29,6 +29,7 @@ from schemas import (
     PlanType,
     Pseudonymiser,
     Recipient,
+    ReferralRequested,
     UnknownEventTypeError,
 )
 from schemas.examples import example_codec, journey_events
@@ -185,6 +186,17 @@ def test_element_whose_value_fhir_validation_trips_on_is_refused_as_not_fhir(
 
     with pytest.raises(InvalidBundleError, match="value is not a valid FHIR R4 Bundle"):
         CODEC.decode(with_bundle(REFERRAL, replace))
+
+
+def test_bundle_naming_an_organisation_by_an_oid_longer_than_the_stores_keep_is_refused() -> None:
+    referral = EVENTS["04-referral-to-kela.json"]
+    assert isinstance(referral, ReferralRequested)
+    receiver = referral.receiver
+    longer = receiver + ".1" * 64
+    value = REFERRAL.value.replace(receiver.encode(), longer.encode())
+
+    with pytest.raises(ContractError, match="longer than the 128 that Saattaja"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=value))
 
 
 def test_bundle_of_another_type_than_message_is_refused() -> None:

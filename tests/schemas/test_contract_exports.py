@@ -50,6 +50,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "KafkaHeaders",
         "KafkaRecord",
         "KykyviisariResult",
+        "MAX_OID_LENGTH",
         "OID_URN_PREFIX",
         "Oid",
         "OrganisationKind",

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import (
+    MAX_OID_LENGTH,
     InvalidIdentifierError,
     Pseudonymiser,
     ReferralAccepted,
@@ -187,6 +188,14 @@ def test_dotted_decimal_oid_is_accepted(oid: str) -> None:
 def test_anything_but_a_dotted_decimal_oid_is_rejected(oid: str) -> None:
     with pytest.raises(InvalidIdentifierError, match="is not an OID: expected dotted decimal"):
         check_oid(oid)
+
+
+def test_oid_as_long_as_the_stores_keep_is_accepted_and_a_longer_one_rejected() -> None:
+    longest = "1.2." + "9" * (MAX_OID_LENGTH - 4)
+
+    assert check_oid(longest) == longest
+    with pytest.raises(InvalidIdentifierError, match="longer than the 128 that Saattaja"):
+        check_oid(longest + "9")
 
 
 def test_oid_round_trips_through_its_urn() -> None:
