@@ -1,4 +1,8 @@
-"""When an event happened: a time with a zone, within years an event can have happened in."""
+"""Times in the contract: each with a zone, each one that UTC can express.
+
+The stores keep every time in UTC; a time at the very edge of the calendar with an offset
+(9999-12-31T23:00-05:00) has no UTC form, and storing it would fail on every attempt.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,26 @@ from typing import Annotated, Final
 
 from pydantic import AfterValidator, AwareDatetime
 
-__all__ = ["EARLIEST_EVENT_TIME", "LATEST_EVENT_TIME", "EventTime"]
+__all__ = ["EARLIEST_EVENT_TIME", "LATEST_EVENT_TIME", "EventTime", "Moment"]
 
 EARLIEST_EVENT_TIME: Final = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST_EVENT_TIME: Final = datetime(3000, 1, 1, tzinfo=UTC)
 """The first moment after the years an event may be dated in."""
+
+
+def _expressible_in_utc(moment: datetime) -> datetime:
+    try:
+        moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(
+            f"{moment.isoformat()} has no UTC form (it falls outside the years 1-9999 in "
+            "UTC): give a time within them, in UTC or with a smaller offset"
+        ) from exc
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_expressible_in_utc)]
+"""A time with a zone that UTC can express, as the stores keep it."""
 
 
 def _within_event_years(moment: datetime) -> datetime:

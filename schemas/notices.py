@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.codec import KafkaRecord
 from schemas.errors import InvalidHeadersError
@@ -23,6 +23,7 @@ from schemas.headers import (
     kafka_headers_schema,
 )
 from schemas.identifiers import Oid
+from schemas.moments import Moment
 
 __all__ = ["REJECTION_NOTICE_TYPE", "ROUTER_SOURCE", "RejectionNotice"]
 
@@ -38,7 +39,7 @@ class RejectionNotice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     notice_id: uuid.UUID = Field(default_factory=uuid.uuid4)
-    rejected_at: AwareDatetime
+    rejected_at: Moment
     recipient: Oid = Field(description="The organisation whose event was rejected.")
     rejected_event_id: str | None = Field(
         default=None, description="ce_id of the rejected event, when it had a readable one."

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Final, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.categories import DataCategory
 from schemas.codesystems import (
@@ -40,6 +40,7 @@ from schemas.fhir import (
     resource_reference,
 )
 from schemas.identifiers import Oid, OrganisationKind, oid_from_urn
+from schemas.moments import Moment
 
 __all__ = ["ConsentGranted", "ConsentRevoked", "ConsentRule", "Recipient"]
 
@@ -202,8 +203,8 @@ class ConsentGranted(Event):
         pattern=r"^[A-Z]+$",
         description="Purpose of use, HL7 v3 ActReason (COC: coordination of care).",
     )
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Moment | None = None
+    valid_until: Moment | None = None
 
     @property
     def document_id(self) -> str:

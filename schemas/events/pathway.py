@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import ClassVar, Final, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.categories import DataCategory
 from schemas.codesystems import (
@@ -48,6 +48,7 @@ from schemas.fhir import (
     resource_reference,
 )
 from schemas.identifiers import Oid
+from schemas.moments import Moment
 
 __all__ = [
     "ASSESSMENT_CATEGORIES",
@@ -131,7 +132,7 @@ class _ReferralNotice(Event):
 
     referral_id: str = Field(min_length=1, max_length=64, description="The referral unanswered.")
     receiver: Oid = Field(description="OID of the organisation that has not answered.")
-    requested_at: AwareDatetime = Field(description="When the referral was sent.")
+    requested_at: Moment = Field(description="When the referral was sent.")
     case_manager_organisation: Oid | None = Field(
         default=None, description="OID of the client's case manager's organisation, if any."
     )
@@ -206,7 +207,7 @@ class ReferralOverdue(_ReferralNotice):
     task_status: ClassVar[str] = "requested"
     business_status: ClassVar[str] = "overdue"
 
-    due_at: AwareDatetime = Field(description="When an answer was due.")
+    due_at: Moment = Field(description="When an answer was due.")
     escalation: int = Field(ge=1, description="1 for the first notice, 2 for the second, ...")
 
     def destinations(self) -> tuple[str, ...]:
@@ -285,7 +286,7 @@ class HandoverItem(BaseModel):
     sender: Oid = Field(description="OID of the organisation that sent it.")
     category: DataCategory
     document_id: str = Field(min_length=1, max_length=64, description="Its main document's id.")
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     included: bool = Field(
         description="True: the record follows this package; False: the recipient already has it."
     )
@@ -457,7 +458,7 @@ class AssessmentAvailable(Event):
         min_length=1, max_length=64, description="kykyviisari, or the AssessmentKind value."
     )
     assessment_category: DataCategory = Field(description="One of the assessment categories.")
-    recorded_at: AwareDatetime = Field(description="When the earlier assessment was recorded.")
+    recorded_at: Moment = Field(description="When the earlier assessment was recorded.")
     moment: HintMoment
     duplicate_assessment_id: str | None = Field(
         default=None,

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from enum import StrEnum
 from typing import ClassVar, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.categories import DataCategory
 from schemas.codesystems import PLAN_TYPE_SYSTEM
@@ -29,6 +29,7 @@ from schemas.fhir import (
     resource_reference,
 )
 from schemas.identifiers import Oid
+from schemas.moments import Moment
 
 __all__ = ["PlanActivity", "PlanBasis", "PlanCreated", "PlanType", "PlanUpdated"]
 
@@ -54,8 +55,8 @@ class PlanActivity(BaseModel):
     description: str = Field(min_length=1, max_length=2_000)
     performer: Oid = Field(description="OID of the organisation that carries it out.")
     status: ActivityStatus = "not-started"
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
 
 
 class PlanBasis(BaseModel):
@@ -69,7 +70,7 @@ class PlanBasis(BaseModel):
 
     assessment_id: str = Field(min_length=1, max_length=64)
     recorded_by: Oid = Field(description="OID of the organisation that made the assessment.")
-    recorded_at: AwareDatetime
+    recorded_at: Moment
     assessment: ProfessionalAssessment
 
 
@@ -82,8 +83,8 @@ class _PlanEvent(Event):
     title: str = Field(min_length=1, max_length=500)
     description: str | None = Field(default=None, min_length=1, max_length=10_000)
     status: Literal["active", "completed", "revoked"] = "active"
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
     activities: tuple[PlanActivity, ...] = ()
     basis: tuple[PlanBasis, ...] = Field(
         default=(), description="Assessments the plan rests on (CarePlan.supportingInfo)."

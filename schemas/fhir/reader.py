@@ -7,17 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from pydantic import AwareDatetime, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
 from schemas.errors import InvalidBundleError, InvalidIdentifierError
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, check_identity_code, oid_from_urn
+from schemas.moments import Moment
 
 __all__ = ["ElementView"]
 
 _CodeT = TypeVar("_CodeT", bound=StrEnum)
 
-_AWARE_DATETIME: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 
 
 class ElementView:
@@ -81,10 +82,11 @@ class ElementView:
         """A required dateTime with a time zone."""
         value = self.text(path)
         try:
-            return _AWARE_DATETIME.validate_python(value)
+            return _MOMENT.validate_python(value)
         except ValidationError as exc:
             raise InvalidBundleError(
-                f"{self._where}.{path} is {value!r}: expected a date and time with a time zone"
+                f"{self._where}.{path} is {value!r}: expected a date and time with a time zone, "
+                "within the years 1-9999 in UTC"
             ) from exc
 
     def optional_moment(self, path: str) -> datetime | None:

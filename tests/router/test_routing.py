@@ -223,6 +223,23 @@ async def test_an_event_dated_with_a_placeholder_goes_to_the_dead_letter_topic(
     assert b"outside the years 1900-2999" in dict(dead.headers)["saattaja_dlq_reason"]
 
 
+async def test_a_consent_ending_where_utc_has_no_time_goes_to_the_dead_letter_topic(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    sent = CODEC.encode(consent("C-EDGE", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    bundle = json.loads(sent.value)
+    bundle["entry"][1]["resource"]["provision"]["period"]["end"] = "9999-12-31T23:00:00-05:00"
+    edge = dataclasses.replace(sent, value=json.dumps(bundle).encode())
+    await harness.publish_raw(harness.org("sote").id, edge)
+    await harness.publish(consent("C-AFTER-EDGE", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(referral("R-AFTER-EDGE"))
+
+    await harness.wait_for_inbox("kela", 1)
+    [dead] = await harness.dead_letters()
+    assert b"within the years 1-9999 in UTC" in dict(dead.headers)["saattaja_dlq_reason"]
+
+
 async def test_sender_of_a_malformed_event_receives_a_rejection_notice(routed: Routed) -> None:
     harness, _ = routed
     await harness.publish_raw(

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
 import pytest
@@ -306,6 +306,27 @@ def test_event_dated_outside_the_years_an_event_may_have_is_not_made() -> None:
 
     with pytest.raises(ValidationError, match="outside the years 1900-2999"):
         type(referral).model_validate(placeholder)
+
+
+_NO_UTC_FORM: Final = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+
+
+def test_consent_period_ending_where_utc_has_no_time_is_not_made() -> None:
+    granted = EVENTS["03-consent-kela-employment.json"]
+    edge = {**granted.model_dump(), "valid_until": _NO_UTC_FORM}
+
+    with pytest.raises(ValidationError, match="has no UTC form"):
+        type(granted).model_validate(edge)
+
+
+def test_bundle_with_a_time_utc_has_no_form_of_is_refused_naming_the_element() -> None:
+    consent = CODEC.encode(EVENTS["03-consent-kela-employment.json"])
+
+    def period_to_the_edge(bundle: dict[str, Any]) -> None:
+        bundle["entry"][1]["resource"]["provision"]["period"]["end"] = _NO_UTC_FORM.isoformat()
+
+    with pytest.raises(InvalidBundleError, match=r"period\.end .*within the years 1-9999 in UTC"):
+        CODEC.decode(with_bundle(consent, period_to_the_edge))
 
 
 def test_header_that_is_not_utf8_is_refused_naming_it() -> None:
