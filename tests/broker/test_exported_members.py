@@ -79,10 +79,12 @@ PUBLIC_NAMES = {
         "AuditStreamError",
         "AuditTopicTakenError",
         "ConfigurationError",
+        "DecodingWorkerError",
         "EmbeddedBrokerError",
         "KafkaUnavailableError",
         "SaattajaBrokerError",
         "TopicError",
+        "UndecodableRecordError",
         "UnknownOrganisationError",
     ],
 }
