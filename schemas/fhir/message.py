@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,13 @@ from schemas.identifiers import oid_urn
 __all__ = ["MessageBundle", "build_message_bundle", "parse_message_bundle"]
 
 _URN_UUID = "urn:uuid:"
+
+# A FHIR string may hold no character below U+0020 but tab, carriage return and line feed;
+# fhir.resources lets the others through, and PostgreSQL refuses a text holding U+0000.
+# JSON carries them only as escapes (\u0000 to \u001f, \b, \f): a Bundle without any
+# such escape needs no walk through its strings. Found, the walk tells a real one from
+# text that only looks like one (a backslash written before "u0000").
+_CONTROL_ESCAPE = re.compile(rb"\\(?:u00[01]|[bf])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,9 @@ def build_message_bundle(
         _validate_fhir(bundle)
     # orjson writes the compact UTF-8 JSON of json.dumps(ensure_ascii=False, no spaces) at
     # a fraction of its cost; the router encodes every minimised copy and every package.
-    return orjson.dumps(bundle)
+    value = orjson.dumps(bundle)
+    _check_no_control_characters(value, bundle)
+    return value
 
 
 def _required(source_oid: str | None) -> str:
@@ -142,6 +152,7 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         raise InvalidBundleError(
             f"value is a FHIR {data['resourceType']}, expected a Bundle of type message"
         )
+    _check_no_control_characters(value, data)
     _validate_fhir(data)
     bundle = ElementView(data, "Bundle")
     if bundle.text("type") != "message":
@@ -173,6 +184,31 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         resources=tuple(resources),
         response=header.element("response") if header.has("response") else None,
     )
+
+
+def _check_no_control_characters(value: bytes, bundle: FhirJson) -> None:
+    if _CONTROL_ESCAPE.search(value) is None:
+        return
+    for path, text in _strings(bundle, "Bundle"):
+        control = next((c for c in text if ord(c) < 0x20 and c not in "\t\n\r"), None)
+        if control is not None:
+            raise InvalidBundleError(
+                f"{path} holds the control character U+{ord(control):04X}: a FHIR string "
+                "may hold no character below U+0020 but tab, line feed and carriage return"
+            )
+
+
+def _strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a JSON value, with its path (``Bundle.entry.1.resource.note``)."""
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from _strings(key, f"{path} (a key)")
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _strings(item, f"{path}.{index}")
 
 
 def _event_id(bundle: ElementView) -> uuid.UUID:

@@ -240,6 +240,24 @@ async def test_a_consent_ending_where_utc_has_no_time_goes_to_the_dead_letter_to
     assert b"within the years 1-9999 in UTC" in dict(dead.headers)["saattaja_dlq_reason"]
 
 
+async def test_an_event_whose_text_holds_a_nul_goes_to_the_dead_letter_topic(
+    routed: Routed,
+) -> None:
+    # PostgreSQL refuses a text holding U+0000: stored, it would fail on every attempt.
+    harness, _ = routed
+    sent = CODEC.encode(referral("R-NUL"))
+    bundle = json.loads(sent.value)
+    bundle["entry"][1]["resource"]["reasonCode"][0]["text"] = "Työkyky\x00heikentynyt"
+    nul = dataclasses.replace(sent, value=json.dumps(bundle).encode())
+    await harness.publish_raw(harness.org("sote").id, nul)
+    await harness.publish(consent("C-AFTER-NUL", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(referral("R-AFTER-NUL"))
+
+    await harness.wait_for_inbox("kela", 1)
+    [dead] = await harness.dead_letters()
+    assert b"control character U+0000" in dict(dead.headers)["saattaja_dlq_reason"]
+
+
 async def test_sender_of_a_malformed_event_receives_a_rejection_notice(routed: Routed) -> None:
     harness, _ = routed
     await harness.publish_raw(

@@ -199,6 +199,35 @@ def test_bundle_naming_an_organisation_by_an_oid_longer_than_the_stores_keep_is_
         CODEC.decode(dataclasses.replace(REFERRAL, value=value))
 
 
+_REFERRAL_EVENT: Final = EVENTS["04-referral-to-kela.json"]
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x08", "\x0c", "\x1f"])
+def test_text_with_a_control_character_is_not_encoded_naming_the_element(control: str) -> None:
+    broken = _REFERRAL_EVENT.model_copy(update={"reason": f"Työkyky{control}heikentynyt"})
+
+    with pytest.raises(
+        InvalidBundleError, match=rf"reasonCode\.0\.text holds .* U\+{ord(control):04X}"
+    ):
+        CODEC.encode(broken)
+
+
+def test_bundle_with_a_control_character_escaped_in_a_string_is_refused() -> None:
+    value = REFERRAL.value.replace(b'"type":"message"', b'"type":"message","language":"fi\\u0000"')
+
+    with pytest.raises(
+        InvalidBundleError, match=r"Bundle\.language holds the control character U\+0000"
+    ):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=value))
+
+
+@pytest.mark.parametrize("text", ["rivi\ttab\nrivi\r", "C:\\u0000 ei ole ohjausmerkki"])
+def test_tab_line_breaks_and_a_written_backslash_u_are_text_fhir_allows(text: str) -> None:
+    event = _REFERRAL_EVENT.model_copy(update={"reason": text})
+
+    assert CODEC.decode(CODEC.encode(event)) == event
+
+
 def test_bundle_of_another_type_than_message_is_refused() -> None:
     def collection(bundle: dict[str, Any]) -> None:
         bundle["type"] = "collection"
