@@ -38,7 +38,10 @@ class ConfigurationError(SaattajaBrokerError, ValueError):
 
 
 class DecodingWorkerError(SaattajaBrokerError, RuntimeError):
-    """A decoding worker process exited before it answered; the pool starts another."""
+    """A decoding worker process exited before it answered.
+
+    While routing, the batch is routed again and the pool starts another worker first.
+    """
 
 
 class UnknownOrganisationError(SaattajaBrokerError, LookupError):

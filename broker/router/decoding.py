@@ -132,8 +132,8 @@ class _WorkerProcess:
                     future.set_result(answer)
         code = await self._process.wait()
         self.failure = DecodingWorkerError(
-            f"decoding worker {self._process.pid} exited with code {code}; the router "
-            "starts another and routes the batch again"
+            f"decoding worker {self._process.pid} exited with code {code} (what it wrote "
+            "before, if anything, is in the log above)"
         )
         while self._waiting:
             _, future = self._waiting.popleft()
