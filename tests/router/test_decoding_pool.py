@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import os
 import pickle
 import signal
@@ -20,6 +19,7 @@ from broker.router import decoding
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.decoding_worker import FRAME_HEADER, frame, serve
 from schemas import ContractError, Event, EventCodec, KafkaRecord
+from tests.bundles import with_value_at
 from tests.router.events import referral
 from tests.router.harness import CODEC
 
@@ -35,9 +35,7 @@ async def pool() -> AsyncIterator[DecodingPool]:
 
 
 def _not_fhir(record: KafkaRecord) -> KafkaRecord:
-    bundle = json.loads(record.value)
-    bundle["timestamp"] = "not a time"
-    return KafkaRecord(record.key, record.headers, json.dumps(bundle).encode())
+    return with_value_at(record, ("timestamp",), "not a time")
 
 
 async def _decoded(pool: DecodingPool, records: list[KafkaRecord]) -> list[Decoded]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,13 +13,13 @@ from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from schemas import (
     DataCategory,
-    Event,
     KafkaRecord,
     OrganisationKind,
     PlanCreated,
     Recipient,
     RejectionNotice,
 )
+from tests.bundles import with_bundle, with_value_at
 from tests.router.events import (
     KELA,
     SOTE,
@@ -186,13 +185,6 @@ async def test_malformed_event_goes_to_the_dead_letter_topic_and_routing_goes_on
     assert "saattaja_dlq_partition" in headers
 
 
-def _with_bundle(event: Event, edit: Callable[[dict[str, Any]], None]) -> KafkaRecord:
-    sent = CODEC.encode(event)
-    bundle = json.loads(sent.value)
-    edit(bundle)
-    return dataclasses.replace(sent, value=json.dumps(bundle).encode())
-
-
 def _nested_too_deeply() -> KafkaRecord:
     def nest(bundle: dict[str, Any]) -> None:
         extension: dict[str, Any] = {"url": "urn:example:leaf", "valueString": "x"}
@@ -200,7 +192,7 @@ def _nested_too_deeply() -> KafkaRecord:
             extension = {"url": "urn:example:branch", "extension": [extension]}
         bundle["entry"][1]["resource"]["extension"] = [extension]
 
-    return _with_bundle(referral("R-DEEP"), nest)
+    return with_bundle(CODEC.encode(referral("R-DEEP")), nest)
 
 
 def _dated_with_a_placeholder() -> KafkaRecord:
@@ -213,18 +205,15 @@ def _dated_with_a_placeholder() -> KafkaRecord:
 
 
 def _consent_ending_where_utc_has_no_time() -> KafkaRecord:
-    def to_the_edge(bundle: dict[str, Any]) -> None:
-        bundle["entry"][1]["resource"]["provision"]["period"]["end"] = "9999-12-31T23:00:00-05:00"
-
-    return _with_bundle(consent("C-EDGE", (KELA_KIND,), (DataCategory.REFERRAL,)), to_the_edge)
+    sent = CODEC.encode(consent("C-EDGE", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    end = ("entry", 1, "resource", "provision", "period", "end")
+    return with_value_at(sent, end, "9999-12-31T23:00:00-05:00")
 
 
 def _text_holding_a_nul() -> KafkaRecord:
     # PostgreSQL refuses a text holding U+0000.
-    def nul(bundle: dict[str, Any]) -> None:
-        bundle["entry"][1]["resource"]["reasonCode"][0]["text"] = "Työkyky\x00heikentynyt"
-
-    return _with_bundle(referral("R-NUL"), nul)
+    reason = ("entry", 1, "resource", "reasonCode", 0, "text")
+    return with_value_at(CODEC.encode(referral("R-NUL")), reason, "Työkyky\x00heikentynyt")
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ could not name the fault of.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from typing import Any, Final
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 from schemas import ContractError, Event, KafkaRecord
 from schemas.examples import example_codec, example_events
+from tests.bundles import with_value_at
 
 CODEC: Final = example_codec()
 RECORDS: Final = [CODEC.encode(event) for _, event in example_events()]
@@ -50,14 +50,8 @@ def _paths(node: Any, prefix: _Path = ()) -> Iterator[_Path]:
 
 
 def _with_value(record: KafkaRecord, path_choice: int, value: Any) -> KafkaRecord:
-    bundle = json.loads(record.value)
-    paths = list(_paths(bundle))
-    *parents, last = paths[path_choice % len(paths)]
-    node = bundle
-    for part in parents:
-        node = node[part]
-    node[last] = value
-    return dataclasses.replace(record, value=json.dumps(bundle).encode())
+    paths = list(_paths(json.loads(record.value)))
+    return with_value_at(record, paths[path_choice % len(paths)], value)
 
 
 @settings(deadline=None, max_examples=300)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -33,6 +31,7 @@ from schemas import (
     UnknownEventTypeError,
 )
 from schemas.examples import example_codec, journey_events
+from tests.bundles import with_bundle, with_value_at
 
 EVENTS: Final = dict(journey_events())
 CODEC: Final = example_codec()
@@ -40,12 +39,6 @@ REFERRAL: Final = CODEC.encode(EVENTS["04-referral-to-kela.json"])
 ACCEPTANCE: Final = CODEC.encode(EVENTS["05-referral-accepted.json"])
 HEALTH_CHECK: Final = CODEC.encode(EVENTS["01-health-check.json"])
 AT: Final = datetime(2026, 2, 3, 11, 20, tzinfo=UTC)
-
-
-def with_bundle(record: KafkaRecord, edit: Callable[[dict[str, Any]], None]) -> KafkaRecord:
-    bundle = json.loads(record.value)
-    edit(bundle)
-    return dataclasses.replace(record, value=json.dumps(bundle).encode())
 
 
 def with_header(record: KafkaRecord, name: str, value: str) -> KafkaRecord:
@@ -177,15 +170,8 @@ def test_bundle_nested_deeper_than_validation_can_follow_is_refused_as_a_bundle_
 def test_element_whose_value_fhir_validation_trips_on_is_refused_as_not_fhir(
     element: tuple[str | int, ...], value: object
 ) -> None:
-    def replace(bundle: dict[str, Any]) -> None:
-        *parents, last = element
-        node: Any = bundle
-        for part in parents:
-            node = node[part]
-        node[last] = value
-
     with pytest.raises(InvalidBundleError, match="value is not a valid FHIR R4 Bundle"):
-        CODEC.decode(with_bundle(REFERRAL, replace))
+        CODEC.decode(with_value_at(REFERRAL, element, value))
 
 
 def test_bundle_naming_an_organisation_by_an_oid_longer_than_the_stores_keep_is_refused() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any, Final
@@ -27,6 +26,7 @@ from schemas import (
 )
 from schemas.codesystems import REFERRAL_ESCALATION_EXTENSION
 from schemas.examples import example_codec, example_events
+from tests.bundles import with_bundle
 
 EVENTS: Final = dict(example_events())
 CODEC: Final = example_codec()
@@ -49,10 +49,7 @@ def focal_resource(event: Event) -> dict[str, Any]:
 
 
 def with_focal_resource(event: Event, edit: Callable[[dict[str, Any]], None]) -> KafkaRecord:
-    record = CODEC.encode(event)
-    bundle = json.loads(record.value)
-    edit(bundle["entry"][1]["resource"])
-    return dataclasses.replace(record, value=json.dumps(bundle).encode())
+    return with_bundle(CODEC.encode(event), lambda bundle: edit(bundle["entry"][1]["resource"]))
 
 
 # The marker and the addressing.
