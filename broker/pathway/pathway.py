@@ -187,6 +187,8 @@ class PathwayChanges:
 
     events: dict[uuid.UUID, str | None] = field(default_factory=dict)
     """Applied event ids, with the reason where the event was refused."""
+    digests: dict[uuid.UUID, str] = field(default_factory=dict)
+    """The applied events' content digests (``Event.content_digest``), by event id."""
     referrals: dict[tuple[str, str], Referral] = field(default_factory=dict)
     documents: dict[tuple[str, str], Document | None] = field(default_factory=dict)
     """(client, slot) -> the document now in the slot, or None when it was emptied."""
@@ -225,6 +227,7 @@ def apply_event(
     """
     outcome = _apply(event, record, pathway, network, rules=rules, changes=changes)
     changes.events[event.event_id] = outcome.refused
+    changes.digests[event.event_id] = event.content_digest()
     return outcome
 
 

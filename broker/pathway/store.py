@@ -30,6 +30,7 @@ from broker.pathway.tables import (
     pathway_referrals,
 )
 from consent.database import (
+    content_digests_in,
     insert_or_update,
     insert_unless_present,
     run_transaction,
@@ -124,6 +125,13 @@ class PathwayStore:
             )
 
     @staticmethod
+    def content_digests_in(
+        connection: Connection, event_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """The content digests of the events applied among ``event_ids``, where kept."""
+        return content_digests_in(connection, pathway_events, event_ids)
+
+    @staticmethod
     def save_in(
         connection: Connection,
         changes: PathwayChanges,
@@ -135,7 +143,11 @@ class PathwayStore:
             connection.execute(
                 insert_unless_present(pathway_events, connection.dialect.name),
                 [
-                    {"event_id": str(event_id), "refused_reason": reason}
+                    {
+                        "event_id": str(event_id),
+                        "refused_reason": reason,
+                        "content_digest": changes.digests.get(event_id),
+                    }
                     for event_id, reason in changes.events.items()
                 ],
             )

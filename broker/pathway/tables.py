@@ -25,12 +25,15 @@ __all__ = [
 ]
 
 # Every event the pathway has applied, so that routing it again after a crash changes
-# nothing; a refused one keeps its reason, so that it stays refused.
+# nothing; a refused one keeps its reason, so that it stays refused. The digest of its
+# content tells a replay from another event sent under the same id (NULL: applied before
+# migration 0009 kept it).
 pathway_events = sa.Table(
     "pathway_events",
     metadata,
     sa.Column("event_id", sa.String(36), nullable=False),
     sa.Column("refused_reason", sa.Text(), nullable=True),
+    sa.Column("content_digest", sa.String(64), nullable=True),
     sa.PrimaryKeyConstraint("event_id", name="pk_pathway_events"),
 )
 

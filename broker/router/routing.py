@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +71,7 @@ from schemas import (
     ContractError,
     Event,
     EventCodec,
+    EventHeaders,
     KafkaRecord,
     ReferralExpired,
     ReferralOverdue,
@@ -262,24 +263,33 @@ class Router:
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
         rejected: list[tuple[str, KafkaRecord]] = []
+        headers = self._readable_headers(batch)
+        recorded = asyncio.create_task(self._recorded_digests([h.id for h in headers]))
         # With decoding workers, the first wave's reads wait on the database while they
         # decode; decoding on this event loop would leave nothing to overlap them with.
         early_reads = (
-            asyncio.create_task(self._first_wave_states(batch))
+            asyncio.create_task(self._first_wave_states(headers))
             if self._decoding.decodes_elsewhere
             else None
         )
         try:
-            steps = await self._steps(batch, outcomes, rejected)
+            steps = await self._steps(batch, recorded, outcomes, rejected)
             # The dead letters first: they depend on nothing, and a sender hears of its
             # mistake before the events after it arrive anywhere.
             await self._outbound.send_all(rejected)
             early = None if early_reads is None else await early_reads
         finally:
-            if early_reads is not None and not early_reads.done():
-                early_reads.cancel()
-                with suppress(asyncio.CancelledError):
-                    await early_reads
+            for read in (recorded, early_reads):
+                if read is None:
+                    continue
+                if not read.done():
+                    read.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await read
+                elif not read.cancelled():
+                    # Retrieved: a failure that mattered was raised where it was awaited, and
+                    # one of a read the batch never needed (all of it rejected) does not.
+                    read.exception()
         for wave in range(max((len(s) for s in steps.values()), default=0)):
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
@@ -292,40 +302,62 @@ class Router:
             early = None  # what the first wave wrote is read again
         return outcomes
 
-    async def _first_wave_states(self, batch: Sequence[IncomingRecord]) -> _ClientStates:
+    def _readable_headers(self, batch: Sequence[IncomingRecord]) -> list[EventHeaders]:
+        """The headers of the records whose headers are valid; the others are rejected later."""
+        readable = []
+        for incoming in batch:
+            with suppress(ContractError):
+                readable.append(self._codec.read_headers(incoming.record))
+        return readable
+
+    async def _recorded_digests(self, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The content digests on record of the events and consents among ``event_ids``."""
+
+        def read(connection: Connection) -> dict[uuid.UUID, str]:
+            return PathwayStore.content_digests_in(
+                connection, event_ids
+            ) | ConsentStore.content_digests_in(connection, event_ids)
+
+        if not event_ids:
+            return {}
+        async with translate_database_errors("reading which events were routed before"):
+            return await run_transaction(self._database, read)
+
+    async def _first_wave_states(self, headers: Sequence[EventHeaders]) -> _ClientStates:
         """The states the batch's first wave needs, found from the records' headers alone.
 
         Whether each event was applied before, and the state of every client without a
         consent in the batch: a consent changes the state it is applied to before the
         first wave, so that client's is read once it is.
         """
-        clients: set[str] = set()
-        changing: set[str] = set()
-        event_ids: list[uuid.UUID] = []
-        for incoming in batch:
-            try:
-                headers = self._codec.read_headers(incoming.record)
-            except ContractError:
-                continue  # rejected once decoded
-            clients.add(headers.subject)
-            event_ids.append(headers.id)
-            if headers.type in _CONSENT_TYPES:
-                changing.add(headers.subject)
-        return await self._states_of(clients - changing, event_ids)
+        clients = {h.subject for h in headers}
+        changing = {h.subject for h in headers if h.type in _CONSENT_TYPES}
+        return await self._states_of(clients - changing, [h.id for h in headers])
 
     async def _steps(
         self,
         batch: Sequence[IncomingRecord],
+        recorded: Awaitable[Mapping[uuid.UUID, str]],
         outcomes: list[RoutingOutcome],
         rejected: list[tuple[str, KafkaRecord]],
     ) -> dict[str, list[_Step]]:
-        """Validate the batch and cut each client's events where they depend on each other."""
+        """Validate the batch and cut each client's events where they depend on each other.
+
+        ``recorded``: the content digests on record of the batch's event ids.
+        """
         steps: dict[str, list[_Step]] = {}
+        on_record: Mapping[uuid.UUID, str] | None = None
+        in_batch: dict[uuid.UUID, str] = {}  # the digest of the batch's first event by id
         async with aclosing(
             self._decoding.decoded([incoming.record for incoming in batch])
         ) as decoded:
             for incoming in batch:
                 routable = self._validate(incoming, await anext(decoded), rejected)
+                if routable is not None:
+                    if on_record is None:  # awaited once the workers have the batch
+                        on_record = await recorded
+                    if not self._first_under_its_id(routable, on_record, in_batch, rejected):
+                        routable = None
                 if routable is None:
                     outcomes.append(RoutingOutcome.REJECTED)
                     continue
@@ -388,6 +420,31 @@ class Router:
             self._reject(incoming, reason, sender, rejected)
             return None
         return _Routable(incoming, event, sender)
+
+    def _first_under_its_id(
+        self,
+        routable: _Routable,
+        on_record: Mapping[uuid.UUID, str],
+        in_batch: dict[uuid.UUID, str],
+        rejected: list[tuple[str, KafkaRecord]],
+    ) -> bool:
+        """Whether the event is the first sent under its id, or that one again (a replay).
+
+        Another event under an id already used would be taken for a replay, and dropped
+        unseen: it is rejected instead, and the first one stands.
+        """
+        event = routable.event
+        digest = event.content_digest()
+        first = on_record.get(event.event_id) or in_batch.setdefault(event.event_id, digest)
+        if first == digest:
+            return True
+        reason = (
+            f"event id {event.event_id} was already used for another event; an event id "
+            f"names one event: send this {event.ce_type()} again under an id of its own "
+            "(the event first sent under this id stands)"
+        )
+        self._reject(routable.incoming, reason, routable.sender, rejected)
+        return False
 
     def _keyed_partition(self, incoming: IncomingRecord) -> int | None:
         partitions = self._partitions_of(incoming.topic)

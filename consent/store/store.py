@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -23,7 +23,12 @@ from consent.audit import (
     lock_chain_head,
     verify_chained_table,
 )
-from consent.database import keyset_pages, run_transaction, translate_database_errors
+from consent.database import (
+    content_digests_in,
+    keyset_pages,
+    run_transaction,
+    translate_database_errors,
+)
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -90,10 +95,18 @@ class ConsentStore:
         for event, pseudonym in events:
             check_pseudonym(pseudonym)  # an identity code must never reach the table
             row = _row(consent_version(event, applied_at=applied_at), pseudonym)
+            row["content_digest"] = event.content_digest()
             rows.setdefault(row["event_id"], row)
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
         async with translate_database_errors(what):
             return await run_transaction(self._engine, partial(_append_versions, rows=rows))
+
+    @staticmethod
+    def content_digests_in(
+        connection: Connection, event_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, str]:
+        """The content digests of the consent events recorded among ``event_ids``, where kept."""
+        return content_digests_in(connection, consent_versions, event_ids)
 
     async def recorded(
         self, filters: ConsentHistoryFilter | None = None, *, batch_size: int = 1000

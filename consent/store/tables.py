@@ -44,6 +44,9 @@ consent_versions = sa.Table(
     sa.Column("exceptions", sa.JSON(), nullable=True),
     sa.Column("previous_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # Tells a consent event applied again from another sent under its id; not chained,
+    # since it says nothing a decision rests on (NULL: recorded before migration 0010).
+    sa.Column("content_digest", sa.String(64), nullable=True),
     sa.UniqueConstraint("event_id", name="uq_consent_versions_event_id"),
     sa.CheckConstraint(f"action IN ('{GRANTED}', '{REVOKED}')", name="action"),
     sa.Index("ix_consent_versions_client", "client"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Sequence
@@ -72,6 +73,14 @@ class Event(BaseModel, ABC):
     def ce_type(cls) -> str:
         """The CloudEvents type, ``fi.saattaja.<kind>.<action>.v1``."""
         return ce_type_of(cls.event_code)
+
+    def content_digest(self) -> str:
+        """SHA-256 of the event's type and fields, however its Bundle was written.
+
+        What tells an event routed again (a replay) from another event sent under its id.
+        """
+        content = f"{self.ce_type()}\n{self.model_dump_json()}"
+        return hashlib.sha256(content.encode()).hexdigest()
 
     @property
     def category(self) -> DataCategory:

@@ -25,7 +25,7 @@ async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
 
 
 async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
-    """Undo the project's migrations down to ``revision`` (``<revision>@-1``: one step)."""
+    """Undo the project's migrations down to ``revision``, which is left applied."""
     await _migrate(engine, command.downgrade, revision)
 
 

@@ -255,7 +255,7 @@ async def older_database(database_url: str) -> AsyncIterator[AsyncEngine]:
         await ConsentStore(engine).apply_all(
             [(event, PSEUDONYM) for event in HISTORY], applied_at=T0
         )
-        await downgrade_to(engine, "0007_consent_chain@-1")
+        await downgrade_to(engine, "0002_consent_store")  # before the chain
         # PostgreSQL's sequences skip the numbers of transactions rolled back.
         await execute(engine, "UPDATE consent_versions SET sequence = 5 WHERE sequence = 3")
         yield engine
@@ -292,9 +292,9 @@ async def _sequences(engine: AsyncEngine) -> list[int]:
 async def test_after_a_downgrade_the_database_numbers_the_next_version_after_the_last(
     engine: AsyncEngine, store: ConsentStore
 ) -> None:
-    await downgrade_to(engine, "0007_consent_chain@-1")
-    chained = ("sequence", "previous_hash", "hash")
-    columns = [sa.column(c.name, c.type) for c in consent_versions.c if c.name not in chained]
+    await downgrade_to(engine, "0002_consent_store")  # before the chain
+    added_later = ("sequence", "previous_hash", "hash", "content_digest")  # by 0007 and 0010
+    columns = [sa.column(c.name, c.type) for c in consent_versions.c if c.name not in added_later]
     before = sa.table("consent_versions", *columns, sa.column("sequence"))
 
     async with engine.begin() as connection:  # as the store wrote before the chain

@@ -1,0 +1,122 @@
+"""An event id names one event: another event sent under it is refused, not taken for a replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from broker.registry import OrganisationRegistry
+from broker.router import RouterService
+from schemas import DataCategory, Event, OrganisationKind, Recipient, RejectionNotice
+from tests.router.events import consent, referral, revocation
+from tests.router.harness import (
+    Harness,
+    as_record,
+    ids,
+    running_router,
+    wait_until_handled,
+)
+
+pytestmark = pytest.mark.kafka
+
+Routed = tuple[Harness, RouterService]
+KELA_KIND = Recipient(kind=OrganisationKind.KELA)
+REUSED = "was already used for another event"
+
+
+def _under_the_id_of(event: Event, first: Event) -> Event:
+    return event.model_copy(update={"event_id": first.event_id})
+
+
+def _reason(dead: Any) -> str:
+    return str(dict(dead.headers)["saattaja_dlq_reason"].decode())
+
+
+async def test_another_event_under_a_routed_events_id_goes_to_the_dead_letter_topic(
+    kafka_bootstrap: str, migrated_database_url: str, registry: OrganisationRegistry
+) -> None:
+    async with running_router(kafka_bootstrap, migrated_database_url, registry) as (harness, _):
+        first = referral("R-D1")
+        second = _under_the_id_of(referral("R-D2"), first)
+        after = referral("R-D3")
+        await harness.publish(consent("C-D", (KELA_KIND,), (DataCategory.REFERRAL,)))
+        await harness.publish(first)
+        await harness.wait_for_inbox("kela", 1)
+
+        reused = await harness.publish(second)
+        await harness.publish(after)
+
+        await harness.wait_for_inbox("kela", 2)
+        [dead] = await harness.wait_for_dead_letters(1)
+        assert dead.value == reused.value
+        assert f"event id {first.event_id} {REUSED}" in _reason(dead)
+        assert await harness.inbox_event_ids("kela") == ids([first, after])
+        audited = {record.event_id for record in await harness.audit_records()}
+        assert audited == {first.event_id, after.event_id}
+
+
+async def test_the_sender_of_an_event_under_a_used_id_is_told_which_id(routed: Routed) -> None:
+    harness, _ = routed
+    first = referral("R-E1")
+    await harness.publish(first)
+
+    await harness.publish(_under_the_id_of(referral("R-E2"), first))
+
+    [notice_record] = await harness.wait_for_inbox("sote", 1)
+    notice = RejectionNotice.decode(as_record(notice_record))
+    assert notice.rejected_event_id == str(first.event_id)
+    assert REUSED in notice.reason
+
+
+async def test_an_event_published_twice_is_delivered_once_and_refused_never(
+    routed: Routed,
+) -> None:
+    harness, service = routed
+    first = referral("R-F1")
+    await harness.publish(consent("C-F", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(first)
+    await harness.wait_for_inbox("kela", 1)
+
+    await harness.publish(first)  # an adapter sending again after its own crash
+    await harness.publish(after := referral("R-F2"))
+
+    await wait_until_handled(service, 4)
+    await harness.wait_for_inbox("kela", 2)
+    assert await harness.inbox_event_ids("kela") == ids([first, after])
+    assert await harness.dead_letters() == []
+
+
+async def test_of_two_events_under_one_id_in_one_batch_the_first_stands(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, start_router=False
+    ) as (harness, service):
+        # One outbox and one client: read in this order, in one batch.
+        first = referral("R-G1")
+        await harness.publish(consent("C-G", (KELA_KIND,), (DataCategory.REFERRAL,)))
+        await harness.publish(first)
+        reused = await harness.publish(_under_the_id_of(referral("R-G2"), first))
+        await service.start()
+        await wait_until_handled(service, 3)
+
+        [dead] = await harness.wait_for_dead_letters(1)
+        assert dead.value == reused.value
+        assert await harness.inbox_event_ids("kela") == ids([first])
+
+
+async def test_a_consent_event_under_a_used_id_changes_no_consent(routed: Routed) -> None:
+    harness, _ = routed
+    granted = consent("C-H", (KELA_KIND,), (DataCategory.REFERRAL,))
+    await harness.publish(granted)
+    await harness.publish(probe := referral("R-H1"))
+    await harness.wait_for_inbox("kela", 1)
+
+    await harness.publish(_under_the_id_of(revocation("C-H"), granted))
+    await harness.publish(after := referral("R-H2"))
+
+    [dead] = await harness.wait_for_dead_letters(1)
+    assert f"event id {granted.event_id} {REUSED}" in _reason(dead)
+    await harness.wait_for_inbox("kela", 2)
+    assert await harness.inbox_event_ids("kela") == ids([probe, after])
