@@ -4,6 +4,7 @@ referrals and duplicate assessments, kept by the router from the events themselv
 from broker.pathway.calendar import WorkingCalendar
 from broker.pathway.configuration import pathway_rules
 from broker.pathway.pathway import (
+    AppliedEvent,
     AssessmentFact,
     CaseManager,
     ClientPathway,
@@ -32,6 +33,7 @@ from broker.pathway.referrals import (
 from broker.pathway.store import HandoverFact, HintFact, PathwayStore
 
 __all__ = [
+    "AppliedEvent",
     "AssessmentFact",
     "CaseManager",
     "ClientPathway",

@@ -41,6 +41,7 @@ from schemas import (
 )
 
 __all__ = [
+    "AppliedEvent",
     "AssessmentFact",
     "CaseManager",
     "ClientPathway",
@@ -181,14 +182,26 @@ class EpisodeFact:
     closed_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AppliedEvent:
+    """An event the pathway applied: why it was refused, if it was, and what it carried."""
+
+    refused: str | None
+    content_digest: str | None
+    """``Event.content_digest``: another event under its id is not a replay of it. None:
+    applied before the digests were kept (migration 0009)."""
+
+    def carried_other_than(self, event: Event) -> bool:
+        """Whether ``event``, under this one's id, is another event rather than it again."""
+        return self.content_digest is not None and self.content_digest != event.content_digest()
+
+
 @dataclass(slots=True)
 class PathwayChanges:
     """What the store writes after a wave: every field is keyed so that the last change wins."""
 
-    events: dict[uuid.UUID, str | None] = field(default_factory=dict)
-    """Applied event ids, with the reason where the event was refused."""
-    digests: dict[uuid.UUID, str] = field(default_factory=dict)
-    """The applied events' content digests (``Event.content_digest``), by event id."""
+    events: dict[uuid.UUID, AppliedEvent] = field(default_factory=dict)
+    """The applied events, by id."""
     referrals: dict[tuple[str, str], Referral] = field(default_factory=dict)
     documents: dict[tuple[str, str], Document | None] = field(default_factory=dict)
     """(client, slot) -> the document now in the slot, or None when it was emptied."""
@@ -226,8 +239,7 @@ def apply_event(
     through a care team receive the client's history.
     """
     outcome = _apply(event, record, pathway, network, rules=rules, changes=changes)
-    changes.events[event.event_id] = outcome.refused
-    changes.digests[event.event_id] = event.content_digest()
+    changes.events[event.event_id] = AppliedEvent(outcome.refused, event.content_digest())
     return outcome
 
 

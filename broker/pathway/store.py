@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.pathway.pathway import (
+    AppliedEvent,
     CaseManager,
     ClientPathway,
     Document,
@@ -30,7 +31,6 @@ from broker.pathway.tables import (
     pathway_referrals,
 )
 from consent.database import (
-    content_digests_in,
     insert_or_update,
     insert_unless_present,
     run_transaction,
@@ -81,7 +81,7 @@ class PathwayStore:
         event_ids: Iterable[uuid.UUID],
         *,
         case_managers: bool = True,
-    ) -> tuple[dict[str, ClientPathway], dict[uuid.UUID, str | None]]:
+    ) -> tuple[dict[str, ClientPathway], dict[uuid.UUID, AppliedEvent]]:
         """Each client's pathway, and which of the events were applied (with refusals).
 
         Routing does not read the case managers (events only replace them), so it passes
@@ -93,15 +93,16 @@ class PathwayStore:
         if not ordered and not wanted:
             return pathways, {}
 
-        def read(connection: Connection) -> dict[uuid.UUID, str | None]:
-            applied: dict[uuid.UUID, str | None] = {}
+        def read(connection: Connection) -> dict[uuid.UUID, AppliedEvent]:
+            applied: dict[uuid.UUID, AppliedEvent] = {}
             if wanted:
                 columns = pathway_events.c
-                query = sa.select(columns.event_id, columns.refused_reason).where(
-                    columns.event_id.in_(wanted)
-                )
+                query = sa.select(
+                    columns.event_id, columns.refused_reason, columns.content_digest
+                ).where(columns.event_id.in_(wanted))
                 applied = {
-                    uuid.UUID(event_id): reason for event_id, reason in connection.execute(query)
+                    uuid.UUID(event_id): AppliedEvent(reason, digest)
+                    for event_id, reason, digest in connection.execute(query)
                 }
             if ordered:
                 _read_pathways(connection, pathways, case_managers=case_managers)
@@ -125,13 +126,6 @@ class PathwayStore:
             )
 
     @staticmethod
-    def content_digests_in(
-        connection: Connection, event_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, str]:
-        """The content digests of the events applied among ``event_ids``, where kept."""
-        return content_digests_in(connection, pathway_events, event_ids)
-
-    @staticmethod
     def save_in(
         connection: Connection,
         changes: PathwayChanges,
@@ -145,10 +139,10 @@ class PathwayStore:
                 [
                     {
                         "event_id": str(event_id),
-                        "refused_reason": reason,
-                        "content_digest": changes.digests.get(event_id),
+                        "refused_reason": applied.refused,
+                        "content_digest": applied.content_digest,
                     }
-                    for event_id, reason in changes.events.items()
+                    for event_id, applied in changes.events.items()
                 ],
             )
         _replace_referrals(connection, changes.referrals.values())

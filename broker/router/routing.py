@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.kafka import Outbound, partition_of
 from broker.pathway import (
+    AppliedEvent,
     ClientPathway,
     HandoverDue,
     HandoverFact,
@@ -71,7 +72,6 @@ from schemas import (
     ContractError,
     Event,
     EventCodec,
-    EventHeaders,
     KafkaRecord,
     ReferralExpired,
     ReferralOverdue,
@@ -99,6 +99,7 @@ class _Routable:
     incoming: IncomingRecord
     event: Event
     sender: Organisation
+    position: int  # in the batch, and in the outcomes of its records
 
     @property
     def pseudonym(self) -> str:
@@ -109,7 +110,7 @@ class _Routable:
 class _Step:
     """A client's consents to apply, then the events decided on the state they leave."""
 
-    consents: list[tuple[ConsentGranted | ConsentRevoked, str]] = field(default_factory=list)
+    consents: list[tuple[ConsentGranted | ConsentRevoked, _Routable]] = field(default_factory=list)
     events: list[_Routable] = field(default_factory=list)
 
 
@@ -122,7 +123,7 @@ class _ClientStates:
     networks: dict[str, frozenset[str]]
     consents: dict[str, ClientConsents]
     pathways: dict[str, ClientPathway]
-    applied: dict[uuid.UUID, str | None]
+    applied: dict[uuid.UUID, AppliedEvent]
 
     def merged(self, other: _ClientStates) -> _ClientStates:
         """These states and ``other``'s, for the clients and events of both."""
@@ -164,6 +165,8 @@ class _Wave:
     entries: list[AuditEntry] = field(default_factory=list)
     refused: dict[uuid.UUID, str] = field(default_factory=dict)
     newly_refused: list[_Routable] = field(default_factory=list)
+    reused: list[_Routable] = field(default_factory=list)
+    """Events sent under the id of another event: not routed, but rejected."""
     effects: list[tuple[_Routable, StepOutcome]] = field(default_factory=list)
 
 
@@ -263,101 +266,88 @@ class Router:
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         outcomes: list[RoutingOutcome] = []
         rejected: list[tuple[str, KafkaRecord]] = []
-        headers = self._readable_headers(batch)
-        recorded = asyncio.create_task(self._recorded_digests([h.id for h in headers]))
         # With decoding workers, the first wave's reads wait on the database while they
         # decode; decoding on this event loop would leave nothing to overlap them with.
         early_reads = (
-            asyncio.create_task(self._first_wave_states(headers))
+            asyncio.create_task(self._first_wave_states(batch))
             if self._decoding.decodes_elsewhere
             else None
         )
         try:
-            steps = await self._steps(batch, recorded, outcomes, rejected)
+            steps = await self._steps(batch, outcomes, rejected)
             # The dead letters first: they depend on nothing, and a sender hears of its
             # mistake before the events after it arrive anywhere.
             await self._outbound.send_all(rejected)
             early = None if early_reads is None else await early_reads
         finally:
-            for read in (recorded, early_reads):
-                if read is None:
-                    continue
-                if not read.done():
-                    read.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await read
-                elif not read.cancelled():
-                    # Retrieved: a failure that mattered was raised where it was awaited, and
-                    # one of a read the batch never needed (all of it rejected) does not.
-                    read.exception()
+            if early_reads is not None and not early_reads.done():
+                early_reads.cancel()
+                with suppress(asyncio.CancelledError):
+                    await early_reads
         for wave in range(max((len(s) for s in steps.values()), default=0)):
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
             if consents:
-                self._known.forget(pseudonym for _, pseudonym in consents)
-                await self._consents.apply_all(consents, applied_at=self._clock())
-                for event, _ in consents:
-                    _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
-            await self._route_run([routable for step in now_due for routable in step.events], early)
+                for routable in await self._apply_consents(consents):
+                    outcomes[routable.position] = RoutingOutcome.REJECTED
+            run = [routable for step in now_due for routable in step.events]
+            for routable in await self._route_run(run, early):
+                outcomes[routable.position] = RoutingOutcome.REJECTED
             early = None  # what the first wave wrote is read again
         return outcomes
 
-    def _readable_headers(self, batch: Sequence[IncomingRecord]) -> list[EventHeaders]:
-        """The headers of the records whose headers are valid; the others are rejected later."""
-        readable = []
-        for incoming in batch:
-            with suppress(ContractError):
-                readable.append(self._codec.read_headers(incoming.record))
-        return readable
+    async def _apply_consents(
+        self, consents: Sequence[tuple[ConsentGranted | ConsentRevoked, _Routable]]
+    ) -> list[_Routable]:
+        """Apply a wave's consent events; those sent under another event's id are rejected."""
+        self._known.forget(routable.pseudonym for _, routable in consents)
+        applied = await self._consents.apply_all(
+            [(event, routable.pseudonym) for event, routable in consents],
+            applied_at=self._clock(),
+        )
+        rejected: list[tuple[str, KafkaRecord]] = []
+        for position in applied.refused:
+            self._reject_reused(consents[position][1], rejected)
+        await self._outbound.send_all(rejected)
+        for position, (event, _) in enumerate(consents):
+            if position not in applied.refused:
+                _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
+        return [consents[position][1] for position in applied.refused]
 
-    async def _recorded_digests(self, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """The content digests on record of the events and consents among ``event_ids``."""
-
-        def read(connection: Connection) -> dict[uuid.UUID, str]:
-            return PathwayStore.content_digests_in(
-                connection, event_ids
-            ) | ConsentStore.content_digests_in(connection, event_ids)
-
-        if not event_ids:
-            return {}
-        async with translate_database_errors("reading which events were routed before"):
-            return await run_transaction(self._database, read)
-
-    async def _first_wave_states(self, headers: Sequence[EventHeaders]) -> _ClientStates:
+    async def _first_wave_states(self, batch: Sequence[IncomingRecord]) -> _ClientStates:
         """The states the batch's first wave needs, found from the records' headers alone.
 
         Whether each event was applied before, and the state of every client without a
         consent in the batch: a consent changes the state it is applied to before the
         first wave, so that client's is read once it is.
         """
-        clients = {h.subject for h in headers}
-        changing = {h.subject for h in headers if h.type in _CONSENT_TYPES}
-        return await self._states_of(clients - changing, [h.id for h in headers])
+        clients: set[str] = set()
+        changing: set[str] = set()
+        event_ids: list[uuid.UUID] = []
+        for incoming in batch:
+            try:
+                headers = self._codec.read_headers(incoming.record)
+            except ContractError:
+                continue  # rejected once decoded
+            clients.add(headers.subject)
+            event_ids.append(headers.id)
+            if headers.type in _CONSENT_TYPES:
+                changing.add(headers.subject)
+        return await self._states_of(clients - changing, event_ids)
 
     async def _steps(
         self,
         batch: Sequence[IncomingRecord],
-        recorded: Awaitable[Mapping[uuid.UUID, str]],
         outcomes: list[RoutingOutcome],
         rejected: list[tuple[str, KafkaRecord]],
     ) -> dict[str, list[_Step]]:
-        """Validate the batch and cut each client's events where they depend on each other.
-
-        ``recorded``: the content digests on record of the batch's event ids.
-        """
+        """Validate the batch and cut each client's events where they depend on each other."""
         steps: dict[str, list[_Step]] = {}
-        on_record: Mapping[uuid.UUID, str] | None = None
-        in_batch: dict[uuid.UUID, str] = {}  # the digest of the batch's first event by id
         async with aclosing(
             self._decoding.decoded([incoming.record for incoming in batch])
         ) as decoded:
-            for incoming in batch:
-                routable = self._validate(incoming, await anext(decoded), rejected)
-                if routable is not None:
-                    if on_record is None:  # awaited once the workers have the batch
-                        on_record = await recorded
-                    if not self._first_under_its_id(routable, on_record, in_batch, rejected):
-                        routable = None
+            for position, incoming in enumerate(batch):
+                routable = self._validate(incoming, position, await anext(decoded), rejected)
                 if routable is None:
                     outcomes.append(RoutingOutcome.REJECTED)
                     continue
@@ -366,7 +356,7 @@ class Router:
                 if isinstance(event, ConsentGranted | ConsentRevoked):
                     if client_steps[-1].events:  # it applies to what comes after it
                         client_steps.append(_Step())
-                    client_steps[-1].consents.append((event, routable.pseudonym))
+                    client_steps[-1].consents.append((event, routable))
                     outcomes.append(RoutingOutcome.APPLIED)
                     continue
                 client_steps[-1].events.append(routable)
@@ -378,6 +368,7 @@ class Router:
     def _validate(
         self,
         incoming: IncomingRecord,
+        position: int,
         decoded: Decoded,
         rejected: list[tuple[str, KafkaRecord]],
     ) -> _Routable | None:
@@ -419,32 +410,17 @@ class Router:
             )
             self._reject(incoming, reason, sender, rejected)
             return None
-        return _Routable(incoming, event, sender)
+        return _Routable(incoming, event, sender, position)
 
-    def _first_under_its_id(
-        self,
-        routable: _Routable,
-        on_record: Mapping[uuid.UUID, str],
-        in_batch: dict[uuid.UUID, str],
-        rejected: list[tuple[str, KafkaRecord]],
-    ) -> bool:
-        """Whether the event is the first sent under its id, or that one again (a replay).
-
-        Another event under an id already used would be taken for a replay, and dropped
-        unseen: it is rejected instead, and the first one stands.
-        """
+    def _reject_reused(self, routable: _Routable, rejected: list[tuple[str, KafkaRecord]]) -> None:
+        """Reject an event sent under the id of another event, which stands."""
         event = routable.event
-        digest = event.content_digest()
-        first = on_record.get(event.event_id) or in_batch.setdefault(event.event_id, digest)
-        if first == digest:
-            return True
         reason = (
             f"event id {event.event_id} was already used for another event; an event id "
             f"names one event: send this {event.ce_type()} again under an id of its own "
             "(the event first sent under this id stands)"
         )
         self._reject(routable.incoming, reason, routable.sender, rejected)
-        return False
 
     def _keyed_partition(self, incoming: IncomingRecord) -> int | None:
         partitions = self._partitions_of(incoming.topic)
@@ -452,31 +428,24 @@ class Router:
             return None
         return partition_of(incoming.record.key, partitions)
 
-    async def _route_run(self, run: Sequence[_Routable], early: _ClientStates | None) -> None:
+    async def _route_run(
+        self, run: Sequence[_Routable], early: _ClientStates | None
+    ) -> list[_Routable]:
         """Decide, audit and deliver a run of events, reading and writing each store once.
 
         ``early``: states read before the run for some of its clients and events (still
-        true, nothing having changed them since); the rest are read now.
+        true, nothing having changed them since); the rest are read now. Returns the
+        events rejected for carrying another event's id.
         """
         if not run:
-            return
+            return []
         clients = {routable.pseudonym for routable in run}
         event_ids = [routable.event.event_id for routable in run]
         states = await self._states_for(clients, event_ids, early)
         networks, consents = states.networks, states.consents
         pathways, applied = states.pathways, states.applied
         now = self._clock()
-        wave = _Wave()
-        for routable in run:
-            self._apply(
-                routable,
-                pathways=pathways,
-                applied=applied,
-                networks=networks,
-                consents=consents,
-                now=now,
-                wave=wave,
-            )
+        wave, run = self._applied(run, states, now)
         refused, effects, entries = wave.refused, wave.effects, wave.entries
         items, hints = self._pathway_disclosures(effects, consents, now)
         had, on_record = await self._already_had(items, entries)
@@ -532,6 +501,8 @@ class Router:
             )
         for routable in wave.newly_refused:
             self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
+        for routable in wave.reused:
+            self._reject_reused(routable, deliveries)
         handovers = self._handovers(packages, pairs, now, deliveries)
         hint_facts = self._hints(hints, deliveries, pairs)
         await self._outbound.send_all(deliveries)
@@ -559,6 +530,28 @@ class Router:
                 for client in clients
             }
         )
+        return wave.reused
+
+    def _applied(
+        self, run: Sequence[_Routable], states: _ClientStates, now: datetime
+    ) -> tuple[_Wave, list[_Routable]]:
+        """The run's events applied to their clients' pathways, in order, and decided.
+
+        With the events to route on: those not rejected for carrying another event's id.
+        """
+        wave = _Wave()
+        for routable in run:
+            self._apply(
+                routable,
+                pathways=states.pathways,
+                applied=states.applied,
+                networks=states.networks,
+                consents=states.consents,
+                now=now,
+                wave=wave,
+            )
+        reused_at = {routable.position for routable in wave.reused}
+        return wave, [routable for routable in run if routable.position not in reused_at]
 
     async def _record(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Append the decisions to the audit log; kept for ``on_decided`` too."""
@@ -604,7 +597,7 @@ class Router:
         routable: _Routable,
         *,
         pathways: Mapping[str, ClientPathway],
-        applied: Mapping[uuid.UUID, str | None],
+        applied: Mapping[uuid.UUID, AppliedEvent],
         networks: Mapping[str, frozenset[str]],
         consents: Mapping[str, ClientConsents],
         now: datetime,
@@ -612,8 +605,12 @@ class Router:
     ) -> None:
         """Apply an event to the client's pathway, then decide it or refuse it."""
         event, pseudonym = routable.event, routable.pseudonym
+        earlier = applied.get(event.event_id) or wave.changes.events.get(event.event_id)
+        if earlier is not None and earlier.carried_other_than(event):
+            wave.reused.append(routable)  # taken for a replay, it would vanish unseen
+            return
         if event.event_id in applied:  # routed before a crash: its effects went with it
-            reason = applied[event.event_id]
+            reason = applied[event.event_id].refused
         else:
             outcome = apply_event(
                 event,

@@ -1,6 +1,5 @@
 """The SQL database behind the consent store, the audit log and the care network."""
 
-from consent.database.content_digests import content_digests_in
 from consent.database.engine import (
     create_database_engine,
     translate_database_errors,
@@ -17,7 +16,6 @@ __all__ = [
     "UtcDateTime",
     "check_database_schema",
     "check_pseudonym_secret",
-    "content_digests_in",
     "create_database_engine",
     "insert_or_update",
     "insert_unless_present",

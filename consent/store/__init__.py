@@ -2,10 +2,11 @@
 
 from consent.store.chain import ConsentChainFields, consent_chain_fields
 from consent.store.history_filter import ConsentHistoryFilter
-from consent.store.store import ChainedVersion, ConsentStore
+from consent.store.store import AppliedConsents, ChainedVersion, ConsentStore
 from consent.store.tables import consent_chain_head, consent_versions
 
 __all__ = [
+    "AppliedConsents",
     "ChainedVersion",
     "ConsentChainFields",
     "ConsentHistoryFilter",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -23,12 +23,7 @@ from consent.audit import (
     lock_chain_head,
     verify_chained_table,
 )
-from consent.database import (
-    content_digests_in,
-    keyset_pages,
-    run_transaction,
-    translate_database_errors,
-)
+from consent.database import keyset_pages, run_transaction, translate_database_errors
 from consent.decisions import (
     ClientConsents,
     ConsentGrant,
@@ -41,10 +36,20 @@ from consent.store.history_filter import ConsentHistoryFilter
 from consent.store.tables import GRANTED, REVOKED, consent_chain_head, consent_versions
 from schemas import ConsentGranted, ConsentRevoked, ConsentRule, check_pseudonym
 
-__all__ = ["ChainedVersion", "ConsentStore"]
+__all__ = ["AppliedConsents", "ChainedVersion", "ConsentStore"]
 
 _ConsentsRead = tuple[list[tuple[str, int]], dict[int, ConsentVersion], list[sa.RowMapping]]
 """Each client's version sequences, the versions already kept, the rows of the others."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedConsents:
+    """What applying a run of consent events did."""
+
+    recorded: int
+    """How many were new to the store."""
+    refused: tuple[int, ...] = ()
+    """The positions of the events that carry another consent event's id: not applied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,38 +80,44 @@ class ConsentStore:
         self, event: ConsentGranted | ConsentRevoked, *, pseudonym: str, applied_at: datetime
     ) -> bool:
         """Record the event from ``applied_at`` on; False when it was already recorded."""
-        return await self.apply_all([(event, pseudonym)], applied_at=applied_at) == 1
+        applied = await self.apply_all([(event, pseudonym)], applied_at=applied_at)
+        return applied.recorded == 1
 
     async def apply_all(
         self,
         events: Sequence[tuple[ConsentGranted | ConsentRevoked, str]],
         *,
         applied_at: datetime,
-    ) -> int:
-        """Record each (event, client pseudonym) in one transaction; how many were new.
+    ) -> AppliedConsents:
+        """Record each (event, client pseudonym) in one transaction.
 
         The event id is unique: an event already recorded is skipped, so applying the
-        same events again changes nothing. Each new version is chained to the one before
-        it, under the chain head's lock, so that the stores of several routers never fork it.
+        same events again changes nothing, and another event under a recorded id (or
+        under the id of one before it here) is refused. Each new version is chained to
+        the one before it, under the chain head's lock, so that the stores of several
+        routers never fork it.
         """
         if not events:
-            return 0
+            return AppliedConsents(0)
+        digests = [event.content_digest() for event, _ in events]
         rows: dict[str, dict[str, Any]] = {}
-        for event, pseudonym in events:
+        for (event, pseudonym), digest in zip(events, digests, strict=True):
             check_pseudonym(pseudonym)  # an identity code must never reach the table
             row = _row(consent_version(event, applied_at=applied_at), pseudonym)
-            row["content_digest"] = event.content_digest()
-            rows.setdefault(row["event_id"], row)
+            rows.setdefault(row["event_id"], row | {"content_digest": digest})
+        first = {event_id: row["content_digest"] for event_id, row in rows.items()}
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
         async with translate_database_errors(what):
-            return await run_transaction(self._engine, partial(_append_versions, rows=rows))
-
-    @staticmethod
-    def content_digests_in(
-        connection: Connection, event_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, str]:
-        """The content digests of the consent events recorded among ``event_ids``, where kept."""
-        return content_digests_in(connection, consent_versions, event_ids)
+            recorded, kept = await run_transaction(
+                self._engine, partial(_append_versions, rows=rows)
+            )
+        standing = first | kept
+        refused = tuple(
+            position
+            for position, ((event, _), digest) in enumerate(zip(events, digests, strict=True))
+            if standing[str(event.event_id)] not in (None, digest)
+        )
+        return AppliedConsents(recorded, refused)
 
     async def recorded(
         self, filters: ConsentHistoryFilter | None = None, *, batch_size: int = 1000
@@ -214,16 +225,25 @@ class ConsentStore:
         return [(row["client"], _version(row)) for row in rows]
 
 
-def _append_versions(connection: Connection, rows: dict[str, dict[str, Any]]) -> int:
-    """Chain and insert the versions not yet recorded, under the chain head's lock."""
+def _append_versions(
+    connection: Connection, rows: dict[str, dict[str, Any]]
+) -> tuple[int, dict[str, str | None]]:
+    """Chain and insert the versions not yet recorded, under the chain head's lock.
+
+    How many were inserted, and the content digests of the events already recorded.
+    """
     sequence, previous_hash = lock_chain_head(connection, consent_chain_head)
+    columns = consent_versions.c
     present = connection.execute(
-        sa.select(consent_versions.c.event_id).where(consent_versions.c.event_id.in_(sorted(rows)))
+        sa.select(columns.event_id, columns.content_digest).where(
+            columns.event_id.in_(sorted(rows))
+        )
     )
-    for event_id in present.scalars():
+    kept: dict[str, str | None] = dict(present.all())
+    for event_id in kept:
         del rows[event_id]
     if not rows:
-        return 0
+        return 0, kept
     for row in rows.values():
         sequence += 1
         row |= {"sequence": sequence, "previous_hash": previous_hash}
@@ -233,7 +253,7 @@ def _append_versions(connection: Connection, rows: dict[str, dict[str, Any]]) ->
     for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
         connection.execute(consent_versions.insert(), list(run))
     advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
-    return len(rows)
+    return len(rows), kept
 
 
 def _row(version: ConsentVersion, pseudonym: str) -> dict[str, Any]:

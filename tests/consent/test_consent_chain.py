@@ -14,6 +14,7 @@ from consent.audit import GENESIS_HASH, ChainAnchor, ChainProblemKind, chain_has
 from consent.database import create_database_engine
 from consent.errors import InvalidAuditEntryError
 from consent.store import (
+    AppliedConsents,
     ConsentHistoryFilter,
     ConsentStore,
     consent_chain_fields,
@@ -104,7 +105,7 @@ async def test_applying_the_same_events_again_leaves_the_chain_as_it_was(
 
     applied = await store.apply_all([(event, PSEUDONYM) for event in HISTORY], applied_at=T0)
 
-    assert applied == 0
+    assert applied == AppliedConsents(recorded=0)
     assert await chain_head(engine) == head
     assert (await store.verify()).ok
 

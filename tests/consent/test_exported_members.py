@@ -31,6 +31,7 @@ PUBLIC_NAMES = {
     ],
     "consent.legal_bases": ["LEGAL_BASES_KEY", "LegalBases", "LegalBasis", "load_legal_bases"],
     "consent.store": [
+        "AppliedConsents",
         "ChainedVersion",
         "ConsentChainFields",
         "ConsentHistoryFilter",

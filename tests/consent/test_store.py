@@ -19,7 +19,7 @@ from consent.decisions import (
 from consent.errors import StoreUnavailableError
 from consent.legal_bases import LegalBases
 from consent.network import care_network_events, care_network_members
-from consent.store import ConsentStore, consent_chain_head, consent_versions
+from consent.store import AppliedConsents, ConsentStore, consent_chain_head, consent_versions
 from schemas import (
     ConsentGranted,
     ConsentRevoked,
@@ -98,7 +98,7 @@ async def test_events_applied_together_keep_their_order_across_grants_and_revoca
         grant("C-3"),
     ]
     applied = await store.apply_all([(event, PSEUDONYM) for event in events], applied_at=T0)
-    assert applied == 4
+    assert applied == AppliedConsents(recorded=4)
     history = await store.history(PSEUDONYM)
     assert [(type(v).__name__, v.consent_id) for v in history] == [
         ("ConsentGrant", "C-1"),
@@ -115,8 +115,58 @@ async def test_applying_together_counts_only_the_events_not_yet_recorded(
     first, second = grant("C-1"), grant("C-2")
     await store.apply(first, pseudonym=PSEUDONYM, applied_at=T0)
     pairs = [(first, PSEUDONYM), (second, PSEUDONYM), (second, PSEUDONYM)]
-    assert await store.apply_all(pairs, applied_at=T0 + HOUR) == 1
+    assert await store.apply_all(pairs, applied_at=T0 + HOUR) == AppliedConsents(recorded=1)
     assert [v.consent_id for v in await store.history(PSEUDONYM)] == ["C-1", "C-2"]
+
+
+async def test_another_consent_event_under_a_recorded_id_is_refused_and_changes_nothing(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    first = grant("C-1")
+    await store.apply(first, pseudonym=PSEUDONYM, applied_at=T0)
+    other = revocation("C-1").model_copy(update={"event_id": first.event_id})
+    pairs: list[tuple[ConsentGranted | ConsentRevoked, str]] = [
+        (other, PSEUDONYM),
+        (grant("C-2"), PSEUDONYM),
+    ]
+
+    applied = await store.apply_all(pairs, applied_at=T0 + HOUR)
+
+    assert applied == AppliedConsents(recorded=1, refused=(0,))
+    assert [type(v).__name__ for v in await store.history(PSEUDONYM)] == [
+        "ConsentGrant",
+        "ConsentGrant",
+    ]
+
+
+async def test_of_two_consent_events_under_one_new_id_the_first_is_recorded(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    first = grant("C-1")
+    other = grant("C-9").model_copy(update={"event_id": first.event_id})
+    pairs = [(first, PSEUDONYM), (other, PSEUDONYM), (first, PSEUDONYM)]
+
+    applied = await store.apply_all(pairs, applied_at=T0)
+
+    assert applied == AppliedConsents(recorded=1, refused=(1,))
+    assert [v.consent_id for v in await store.history(PSEUDONYM)] == ["C-1"]
+
+
+async def test_a_consent_event_recorded_before_digests_were_kept_is_taken_for_a_replay(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    first = grant("C-1")
+    await store.apply(first, pseudonym=PSEUDONYM, applied_at=T0)
+    async with engine.begin() as connection:
+        await connection.execute(sa.update(consent_versions).values(content_digest=None))
+    other = grant("C-9").model_copy(update={"event_id": first.event_id})
+
+    applied = await store.apply_all([(other, PSEUDONYM)], applied_at=T0 + HOUR)
+
+    assert applied == AppliedConsents(recorded=0)
 
 
 async def test_a_version_applied_after_a_read_is_in_the_next_read(engine: AsyncEngine) -> None:

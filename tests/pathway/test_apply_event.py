@@ -8,6 +8,7 @@ from typing import Literal
 import pytest
 
 from broker.pathway import (
+    AppliedEvent,
     AssessmentFact,
     CaseManager,
     DuplicateWindows,
@@ -147,7 +148,23 @@ def test_an_applied_event_is_recorded_without_a_reason() -> None:
     walk = Walk()
     request = requested()
     assert walk.apply(request).refused is None
-    assert walk.changes.events == {request.event_id: None}
+    assert walk.changes.events[request.event_id].refused is None
+
+
+def test_an_applied_event_keeps_the_digest_that_tells_another_event_under_its_id() -> None:
+    walk = Walk()
+    request = requested()
+    walk.apply(request)
+    applied = walk.changes.events[request.event_id]
+
+    assert applied.content_digest == request.content_digest()
+    assert not applied.carried_other_than(request)
+    other = requested(receiver=TYOLLISYYS).model_copy(update={"event_id": request.event_id})
+    assert applied.carried_other_than(other)
+
+
+def test_an_event_applied_before_digests_were_kept_is_taken_for_any_event_under_its_id() -> None:
+    assert not AppliedEvent(None, None).carried_other_than(requested())
 
 
 def test_a_refused_answer_is_recorded_with_its_reason_and_changes_nothing() -> None:
@@ -156,7 +173,7 @@ def test_a_refused_answer_is_recorded_with_its_reason_and_changes_nothing() -> N
     outcome = walk.apply(answer)
     assert outcome.refused is not None
     assert "no referral R-1" in outcome.refused
-    assert walk.changes.events == {answer.event_id: outcome.refused}
+    assert walk.changes.events[answer.event_id].refused == outcome.refused
     assert walk.pathway.referrals == {}
     assert walk.changes.referrals == {}
 
@@ -166,7 +183,7 @@ def test_a_request_with_a_used_referral_id_is_refused_and_keeps_the_first() -> N
     walk = Walk().through(first)
     outcome = walk.apply(second)
     assert outcome.refused is not None
-    assert walk.changes.events[second.event_id] == outcome.refused
+    assert walk.changes.events[second.event_id].refused == outcome.refused
     assert walk.pathway.referrals[(SOTE, "R-1")].receiver == KELA
     assert event_ids(walk) == {REFERRAL_SLOT: first.event_id}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import broker.pathway
 
 PUBLIC_NAMES = [
+    "AppliedEvent",
     "AssessmentFact",
     "CaseManager",
     "ClientPathway",

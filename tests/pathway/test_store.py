@@ -162,7 +162,10 @@ async def test_applied_events_load_back_with_their_refusal_reasons(store: Pathwa
     _, applied = await store.load(
         [PSEUDONYM], [request.event_id, unknown_answer.event_id, not_seen]
     )
-    assert applied == {request.event_id: None, unknown_answer.event_id: reason}
+    assert {event_id: event.refused for event_id, event in applied.items()} == {
+        request.event_id: None,
+        unknown_answer.event_id: reason,
+    }
 
 
 async def test_facts_are_written_once_when_saved_twice(

@@ -68,8 +68,6 @@ def _state_reads(statements: list[str]) -> list[str]:
         for statement in statements
         if statement.lstrip().upper().startswith("SELECT")
         and any(f"FROM {table}" in statement for table in _CLIENT_STATE_TABLES)
-        # Whether an event id was used before is always asked of the store, as for events.
-        and "content_digest" not in statement
     ]
 
 
