@@ -87,23 +87,35 @@ async def test_an_event_published_twice_is_delivered_once_and_refused_never(
     assert await harness.dead_letters() == []
 
 
+@pytest.mark.parametrize(
+    "consent_between",
+    [pytest.param(False, id="one-wave"), pytest.param(True, id="two-waves")],
+)
 async def test_of_two_events_under_one_id_in_one_batch_the_first_stands(
-    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+    kafka_bootstrap: str,
+    sqlite_database_url: str,
+    registry: OrganisationRegistry,
+    consent_between: bool,
 ) -> None:
     async with running_router(
         kafka_bootstrap, sqlite_database_url, registry, start_router=False
     ) as (harness, service):
-        # One outbox and one client: read in this order, in one batch.
+        # One outbox and one client: read in this order, in one batch. A consent between
+        # the two puts the second in the batch's next wave.
         first = referral("R-G1")
-        await harness.publish(consent("C-G", (KELA_KIND,), (DataCategory.REFERRAL,)))
+        granted = consent("C-G", (KELA_KIND,), (DataCategory.REFERRAL,))
+        await harness.publish(granted)
         await harness.publish(first)
+        if consent_between:
+            await harness.publish(consent("C-G2", (KELA_KIND,), (DataCategory.PLAN,)))
         reused = await harness.publish(_under_the_id_of(referral("R-G2"), first))
         await service.start()
-        await wait_until_handled(service, 3)
+        await wait_until_handled(service, 4 if consent_between else 3)
 
         [dead] = await harness.wait_for_dead_letters(1)
         assert dead.value == reused.value
         assert await harness.inbox_event_ids("kela") == ids([first])
+        assert service.status.outcomes["rejected"] == 1
 
 
 async def test_a_consent_event_under_a_used_id_changes_no_consent(routed: Routed) -> None:
@@ -120,3 +132,16 @@ async def test_a_consent_event_under_a_used_id_changes_no_consent(routed: Routed
     assert f"event id {granted.event_id} {REUSED}" in _reason(dead)
     await harness.wait_for_inbox("kela", 2)
     assert await harness.inbox_event_ids("kela") == ids([probe, after])
+
+
+async def test_a_consent_and_another_event_sharing_an_id_are_both_routed(routed: Routed) -> None:
+    # Each kind is checked against its own history: neither is dropped.
+    harness, _ = routed
+    granted = consent("C-J", (KELA_KIND,), (DataCategory.REFERRAL,))
+    await harness.publish(granted)
+    sharing = _under_the_id_of(referral("R-J1"), granted)
+    await harness.publish(sharing)
+
+    await harness.wait_for_inbox("kela", 1)
+    assert await harness.inbox_event_ids("kela") == ids([sharing])
+    assert await harness.dead_letters() == []
