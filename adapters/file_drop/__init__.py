@@ -13,7 +13,9 @@ Incoming (``SAATTAJA_FILE_DROP_DROP_FOLDER``)
     Each record becomes one event, sent by this adapter's organisation. Its event id is
     the record's ``event_id`` or a uuid5 of the organisation, the file name, the record's
     position and its content: dropping the same file again gives the same ids, and the
-    receiving adapters drop the repeats.
+    receiving adapters drop the repeats. A record whose content changed but which keeps
+    its own ``event_id`` is another event under a used id: the router refuses it, and its
+    rejection notice lands in the outgoing folder. Leave ``event_id`` out, or give a new one.
 
     Then the file moves to ``done/`` (every record published) or ``failed/`` with
     ``<file>.errors.txt`` beside it, a line per refused record: ``line 3: column client:
