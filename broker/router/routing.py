@@ -167,6 +167,8 @@ class _Wave:
     newly_refused: list[_Routable] = field(default_factory=list)
     reused: list[_Routable] = field(default_factory=list)
     """Events sent under the id of another event: not routed, but rejected."""
+    repeated: list[_Routable] = field(default_factory=list)
+    """Events the wave holds twice: routed once, as the first."""
     effects: list[tuple[_Routable, StepOutcome]] = field(default_factory=list)
 
 
@@ -537,7 +539,8 @@ class Router:
     ) -> tuple[_Wave, list[_Routable]]:
         """The run's events applied to their clients' pathways, in order, and decided.
 
-        With the events to route on: those not rejected for carrying another event's id.
+        With the events to route on: the run without those rejected for carrying another
+        event's id, and without the second of an event the wave holds twice.
         """
         wave = _Wave()
         for routable in run:
@@ -550,8 +553,8 @@ class Router:
                 now=now,
                 wave=wave,
             )
-        reused_at = {routable.position for routable in wave.reused}
-        return wave, [routable for routable in run if routable.position not in reused_at]
+        dropped = {routable.position for routable in (*wave.reused, *wave.repeated)}
+        return wave, [routable for routable in run if routable.position not in dropped]
 
     async def _record(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Append the decisions to the audit log; kept for ``on_decided`` too."""
@@ -605,9 +608,16 @@ class Router:
     ) -> None:
         """Apply an event to the client's pathway, then decide it or refuse it."""
         event, pseudonym = routable.event, routable.pseudonym
-        earlier = applied.get(event.event_id) or wave.changes.events.get(event.event_id)
+        in_wave = wave.changes.events.get(event.event_id)
+        earlier = applied.get(event.event_id) or in_wave
         if earlier is not None and earlier.carried_other_than(event):
             wave.reused.append(routable)  # taken for a replay, it would vanish unseen
+            return
+        if in_wave is not None and event.event_id not in applied:
+            # The same record twice in a row (a producer's retry): routed once. Applied
+            # again, it would refuse itself and keep the first from being delivered.
+            wave.repeated.append(routable)
+            _log.info("event_repeated", event_id=str(event.event_id), type=event.ce_type())
             return
         if event.event_id in applied:  # routed before a crash: its effects went with it
             reason = applied[event.event_id].refused

@@ -145,3 +145,23 @@ async def test_a_consent_and_another_event_sharing_an_id_are_both_routed(routed:
     await harness.wait_for_inbox("kela", 1)
     assert await harness.inbox_event_ids("kela") == ids([sharing])
     assert await harness.dead_letters() == []
+
+
+async def test_an_event_twice_in_one_batch_is_delivered_once_and_refused_never(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, start_router=False
+    ) as (harness, service):
+        # A producer's retry can put the same record twice in a row in one partition.
+        sent = referral("R-K1")
+        await harness.publish(consent("C-K", (KELA_KIND,), (DataCategory.REFERRAL,)))
+        await harness.publish(sent)
+        await harness.publish(sent)
+        await service.start()
+        await wait_until_handled(service, 3)
+
+        await harness.wait_for_inbox("kela", 1)
+        assert await harness.inbox_event_ids("kela") == ids([sent])
+        assert await harness.inbox("sote") == []
+        assert {r.decision for r in await harness.audit_records()} == {"permit"}
