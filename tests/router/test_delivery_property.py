@@ -7,8 +7,9 @@ care network (organisations that accepted a referral, and the referral's sender)
 supporting assessment is removed for a recipient whose consents do not cover its category.
 A referral is accepted once; the organisation that accepts it receives the client's other
 documents (the latest assessment of each kind, every plan, the referrals still open) that
-it may receive then, unless it was decided about them before. The router's own notices
-(the handover package, the hints) are left out of the comparison of inboxes.
+it may receive then, unless it was decided about them before. An event published again
+changes nothing, and no inbox receives an event twice. The router's own notices (the
+handover package, the hints) are left out of the comparison of inboxes.
 """
 
 from __future__ import annotations
@@ -103,7 +104,14 @@ class Plan:
     performers: tuple[str, ...]
 
 
-Step = GiveConsent | Revoke | Refer | Accept | SelfAssess | SocialAssess | Plan
+@dataclass(frozen=True)
+class Repeat:
+    """An adapter publishing one of the client's events again, as after its own crash."""
+
+    which: int
+
+
+Step = GiveConsent | Revoke | Refer | Accept | SelfAssess | SocialAssess | Plan | Repeat
 Scenario = dict[str, list[Step]]
 
 OIDS: Final = sorted(ORGANISATIONS.values())
@@ -128,6 +136,7 @@ steps: st.SearchStrategy[Step] = st.one_of(
         Plan,
         performers=st.lists(st.sampled_from(OIDS), min_size=1, max_size=3, unique=True).map(tuple),
     ),
+    st.builds(Repeat, which=st.integers(0, 7)),
 )
 scenarios = st.dictionaries(
     st.sampled_from(CLIENTS), st.lists(steps, min_size=1, max_size=8), min_size=1, max_size=3
@@ -154,6 +163,7 @@ def build_events(scenario: Scenario) -> list[Event]:
     events: list[Event] = []
     for number, (client, client_steps) in enumerate(sorted(scenario.items())):
         consent_ids: list[str] = []
+        published: list[Event] = []
         referrals: list[ReferralRequested] = []
         accepted: set[str] = set()
         for index, step in enumerate(client_steps):
@@ -181,6 +191,10 @@ def build_events(scenario: Scenario) -> list[Event]:
                     events.append(_social(f"SA-{name}", client))
                 case Plan(performers):
                     events.append(shared_plan(f"P-{name}", performers, client=client))
+                case Repeat(which) if published:
+                    events.append(published[which % len(published)])
+            if events and events[-1].client == client and events[-1] not in published:
+                published.append(events[-1])
     return events
 
 
@@ -208,7 +222,11 @@ def reference(events: list[Event]) -> dict[str, set[tuple[str, bool]]]:
     """Recipient OID -> {(event id, supporting assessment kept)} the rules allow."""
     clients: dict[str, _Client] = defaultdict(_Client)
     allowed: dict[str, set[tuple[str, bool]]] = defaultdict(set)
+    seen: set[str] = set()
     for event in events:
+        if str(event.event_id) in seen:  # published again: a replay changes nothing
+            continue
+        seen.add(str(event.event_id))
         state = clients[event.client]
         if isinstance(event, ConsentGranted):
             state.consents[event.consent_id] = event
@@ -266,14 +284,17 @@ async def _run(
         delivered_pairs = set()
         for organisation in harness.registry:
             got = set()
+            received: list[str] = []
             for record in await harness.inbox(organisation.id):
                 event = CODEC.decode(KafkaRecord(record.key, tuple(record.headers), record.value))
                 delivered_pairs.add((str(event.event_id), organisation.oid))
+                received.append(str(event.event_id))
                 if event.issued_by_router:
                     continue
                 kept = isinstance(event, PlanCreated) and bool(event.basis)
                 got.add((str(event.event_id), kept))
             assert got == allowed.get(organisation.oid, set()), organisation.id
+            assert len(received) == len(set(received)), f"{organisation.id} got an event twice"
         assert delivered_pairs == permits
 
 
