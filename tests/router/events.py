@@ -36,6 +36,8 @@ KELA: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.KELA]
 TYOLLISYYS: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.TYOLLISYYS]
 TYP: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.TYP]
 JARJESTO: Final = EXAMPLE_ORGANISATIONS[OrganisationKind.JARJESTO]
+KELA_KIND: Final = Recipient(kind=OrganisationKind.KELA)
+"""Kela as a consent's recipient by kind, as most consents in these tests name it."""
 CLIENT: Final = "150388-9127"
 START: Final = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 _CLIENT_NUMBERS: Final = itertools.count()

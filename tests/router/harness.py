@@ -289,3 +289,7 @@ class RouterUnderTest:
 def ids(events: Sequence[Event]) -> list[str]:
     """The event ids as they appear in ce_id."""
     return [str(event.event_id) for event in events]
+
+
+Routed = tuple[Harness, RouterService]
+"""What the ``routed`` fixture gives: a harness and the router it drives."""

@@ -16,9 +16,9 @@ from broker.registry import OrganisationRegistry
 from broker.router import RouterService
 from broker.topics import create_topics, outbox_topic
 from consent.database import upgrade_database
-from schemas import DataCategory, OrganisationKind, Recipient
+from schemas import DataCategory
 from tests.broker.conditions import eventually
-from tests.router.events import consent, new_client, referral, revocation
+from tests.router.events import KELA_KIND, consent, new_client, referral, revocation
 from tests.router.harness import (
     CODEC,
     PSEUDONYMISER,
@@ -31,8 +31,6 @@ from tests.router.harness import (
 )
 
 pytestmark = pytest.mark.kafka
-
-KELA_KIND = Recipient(kind=OrganisationKind.KELA)
 
 
 @pytest.fixture

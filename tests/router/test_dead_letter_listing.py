@@ -19,18 +19,15 @@ from broker.embedded import EmbeddedBroker
 from broker.errors import ConfigurationError, UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
-from broker.router import RouterService
 from broker.topics import DLQ_TOPIC, outbox_topic
 from consent.database import upgrade_database
 from schemas import KafkaRecord
 from tests.broker.conditions import eventually
 from tests.conftest import write_registry_file
 from tests.router.events import KELA, acceptance
-from tests.router.harness import CODEC, Harness, running_router
+from tests.router.harness import CODEC, Harness, Routed, running_router
 
 pytestmark = pytest.mark.kafka
-
-Routed = tuple[Harness, RouterService]
 
 
 @pytest.fixture(scope="module")

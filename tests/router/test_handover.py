@@ -28,13 +28,13 @@ from schemas import (
     Event,
     HandoverPackage,
     HandoverTrigger,
-    OrganisationKind,
     PlanCreated,
     Recipient,
     ReferralAccepted,
 )
 from tests.router.events import (
     KELA,
+    KELA_KIND,
     SOTE,
     START,
     TYOLLISYYS,
@@ -52,7 +52,6 @@ from tests.router.harness import PSEUDONYMISER, RouterUnderTest
 
 pytestmark = pytest.mark.kafka
 
-KELA_KIND = Recipient(kind=OrganisationKind.KELA)
 EVERYTHING = (
     DataCategory.REFERRAL,
     DataCategory.ASSESSMENT_SELF,

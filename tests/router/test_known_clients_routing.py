@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from schemas import DataCategory, OrganisationKind, Recipient
+from schemas import DataCategory
 from tests.router.events import (
+    KELA_KIND,
     TYOLLISYYS,
     acceptance,
     consent,
@@ -23,7 +24,6 @@ from tests.router.harness import RouterUnderTest
 
 pytestmark = pytest.mark.kafka
 
-KELA_KIND = Recipient(kind=OrganisationKind.KELA)
 # The tables a client's consents, care network and pathway are read from.
 _CLIENT_STATE_TABLES = (
     "consent_versions",

@@ -7,11 +7,10 @@ from typing import Any
 import pytest
 
 from broker.registry import OrganisationRegistry
-from broker.router import RouterService
-from schemas import DataCategory, Event, OrganisationKind, Recipient, RejectionNotice
-from tests.router.events import consent, referral, revocation
+from schemas import DataCategory, Event, RejectionNotice
+from tests.router.events import KELA_KIND, consent, referral, revocation
 from tests.router.harness import (
-    Harness,
+    Routed,
     as_record,
     ids,
     running_router,
@@ -20,8 +19,6 @@ from tests.router.harness import (
 
 pytestmark = pytest.mark.kafka
 
-Routed = tuple[Harness, RouterService]
-KELA_KIND = Recipient(kind=OrganisationKind.KELA)
 REUSED = "was already used for another event"
 
 

@@ -10,11 +10,9 @@ import pytest
 
 from broker.kafka import partition_of
 from broker.registry import OrganisationRegistry
-from broker.router import RouterService
 from schemas import (
     DataCategory,
     KafkaRecord,
-    OrganisationKind,
     PlanCreated,
     Recipient,
     RejectionNotice,
@@ -22,6 +20,7 @@ from schemas import (
 from tests.bundles import with_bundle, with_value_at
 from tests.router.events import (
     KELA,
+    KELA_KIND,
     SOTE,
     TYOLLISYYS,
     acceptance,
@@ -33,7 +32,7 @@ from tests.router.events import (
 )
 from tests.router.harness import (
     CODEC,
-    Harness,
+    Routed,
     as_record,
     ids,
     running_router,
@@ -41,9 +40,6 @@ from tests.router.harness import (
 )
 
 pytestmark = pytest.mark.kafka
-
-Routed = tuple[Harness, RouterService]
-KELA_KIND = Recipient(kind=OrganisationKind.KELA)
 
 
 async def test_permitted_referral_reaches_the_receiver_with_its_headers_intact(
