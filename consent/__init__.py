@@ -13,6 +13,7 @@ organisation's system. Its parts, each a subpackage:
 
 from consent.errors import (
     AuditChainBrokenError,
+    EventIdTakenError,
     InvalidAuditEntryError,
     LegalBasisConfigurationError,
     SaattajaConsentError,
@@ -22,6 +23,7 @@ from consent.errors import (
 
 __all__ = [
     "AuditChainBrokenError",
+    "EventIdTakenError",
     "InvalidAuditEntryError",
     "LegalBasisConfigurationError",
     "SaattajaConsentError",

@@ -5,13 +5,18 @@ SaattajaConsentError
 ├── SchemaOutOfDateError (RuntimeError)      the database is not migrated: run `saattaja db upgrade`
 ├── LegalBasisConfigurationError (ValueError) the legal-bases file is missing or wrong
 ├── AuditChainBrokenError (ValueError)       verify found a record that does not match its hash
+├── EventIdTakenError (ValueError)           an event id is on record for another client's event
 └── InvalidAuditEntryError (ValueError)      an audit entry or filter that cannot be right
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+
 __all__ = [
     "AuditChainBrokenError",
+    "EventIdTakenError",
     "InvalidAuditEntryError",
     "LegalBasisConfigurationError",
     "PseudonymSecretMismatchError",
@@ -39,6 +44,23 @@ class LegalBasisConfigurationError(SaattajaConsentError, ValueError):
 
 class AuditChainBrokenError(SaattajaConsentError, ValueError):
     """An audit record was changed, removed or reordered."""
+
+
+class EventIdTakenError(SaattajaConsentError, ValueError):
+    """Decisions on an event were to be appended under an id on record for another client.
+
+    One event is about one client, so the entries are another event's, sent under an id
+    already used (a second router process routed the first moments before). Nothing was
+    appended; ``holders`` gives, by event id, the client pseudonym on record.
+    """
+
+    def __init__(self, holders: Mapping[uuid.UUID, str]) -> None:
+        self.holders = dict(holders)
+        ids = ", ".join(str(event_id) for event_id in sorted(holders, key=str))
+        super().__init__(
+            f"event id {ids} is on record for another client's event: the entries belong "
+            "to another event sent under a used id, and that event must be refused"
+        )
 
 
 class InvalidAuditEntryError(SaattajaConsentError, ValueError):

@@ -62,6 +62,7 @@ from consent.decisions import (
     ReasonCode,
     Verdict,
 )
+from consent.errors import EventIdTakenError
 from consent.legal_bases import LegalBases
 from consent.network import NETWORK_EVENTS, CareNetwork, network_after
 from consent.store import ConsentStore
@@ -219,6 +220,9 @@ class Router:
         # How many partitions an outbox has, as the consumer knows; None: not known.
         self._partitions_of = partitions_of
         self._decided: list[AuditRecord] = []  # the records of the turn in hand
+        # Event ids the audit log holds for another client than an event routed under them
+        # (see EventIdTakenError), with that client: such an event is another event.
+        self._taken: dict[uuid.UUID, str] = {}
 
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         """Route records in the order consumed; the outcome of each, in the same order.
@@ -227,12 +231,22 @@ class Router:
         safe, because every step is idempotent by event id.
         """
         async with self._turn:
-            self._decided = []
-            try:
-                outcomes = await self._route_batch(batch)
-            except BaseException:
-                self._known.clear()  # what the batch wrote may be half done
-                raise
+            while True:
+                self._decided = []
+                try:
+                    outcomes = await self._route_batch(batch)
+                except EventIdTakenError as taken:
+                    self._known.clear()  # what the batch wrote may be half done
+                    if taken.holders.items() <= self._taken.items():
+                        raise  # refused already, yet appended again: not a race but a bug
+                    # Routed again, the batch refuses those events before their decisions.
+                    self._taken.update(taken.holders)
+                    _log.warning("event_id_taken", event_ids=sorted(map(str, taken.holders)))
+                    continue
+                except BaseException:
+                    self._known.clear()  # what the batch wrote may be half done
+                    raise
+                break
             # Told once the batch is routed to the end: routed again after a failure, it
             # gets the same records back.
             self._on_decided(self._decided)
@@ -610,7 +624,8 @@ class Router:
         event, pseudonym = routable.event, routable.pseudonym
         in_wave = wave.changes.events.get(event.event_id)
         earlier = applied.get(event.event_id) or in_wave
-        if earlier is not None and earlier.carried_other_than(event):
+        holder = self._taken.get(event.event_id, pseudonym)
+        if (earlier is not None and earlier.carried_other_than(event)) or holder != pseudonym:
             wave.reused.append(routable)  # taken for a replay, it would vanish unseen
             return
         if in_wave is not None and event.event_id not in applied:

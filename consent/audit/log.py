@@ -23,6 +23,7 @@ from consent.audit.records import AuditEntry, AuditRecord
 from consent.audit.tables import audit_chain_head, audit_records
 from consent.audit.verification import ChainAnchor, ChainWalk, VerificationResult
 from consent.database import keyset_pages, run_transaction, translate_database_errors
+from consent.errors import EventIdTakenError
 from schemas import DataCategory
 
 __all__ = ["AuditLog"]
@@ -49,6 +50,8 @@ class AuditLog:
         An entry whose (event id, recipient, handover) is already on record is not appended
         again: the record already there is returned in its place, so that a router that
         routes an event again after a crash honours the decision it made the first time.
+        Raises EventIdTakenError, appending nothing, when an entry's event id is on record
+        for another client: those entries are another event's.
         """
         if not entries:
             return []
@@ -139,6 +142,17 @@ def _append(connection: Connection, entries: Sequence[AuditEntry]) -> list[Audit
     """``AuditLog.append``'s work, in its transaction."""
     sequence, previous_hash = lock_chain_head(connection, audit_chain_head)
     on_record = _records_of_events(connection, {e.event_id for e in entries})
+    holders = {record.event_id: record.client for record in on_record.values()}
+    # Checked here, under the chain head's lock, because two router processes can each
+    # route one of two events sharing an id before either's routing is recorded. A handed
+    # over document is decided again under its own id, and was checked when first routed.
+    taken = {
+        entry.event_id: holders[entry.event_id]
+        for entry in entries
+        if not entry.handover and holders.get(entry.event_id, entry.client) != entry.client
+    }
+    if taken:
+        raise EventIdTakenError(taken)
     records: list[AuditRecord] = []
     new_rows: list[dict[str, Any]] = []
     for entry in entries:

@@ -7,9 +7,13 @@ from typing import Any
 import pytest
 
 from broker.registry import OrganisationRegistry
+from consent.audit import AuditLog
+from consent.database import create_database_engine
 from schemas import DataCategory, Event, RejectionNotice
-from tests.router.events import KELA_KIND, consent, referral, revocation
+from tests.consent.audit.entries import entry
+from tests.router.events import KELA, KELA_KIND, consent, referral, revocation
 from tests.router.harness import (
+    PSEUDONYMISER,
     Routed,
     as_record,
     ids,
@@ -20,6 +24,7 @@ from tests.router.harness import (
 pytestmark = pytest.mark.kafka
 
 REUSED = "was already used for another event"
+OTHER = "240795-934S"  # another client
 
 
 def _under_the_id_of(event: Event, first: Event) -> Event:
@@ -162,3 +167,26 @@ async def test_an_event_twice_in_one_batch_is_delivered_once_and_refused_never(
         assert await harness.inbox_event_ids("kela") == ids([sent])
         assert await harness.inbox("sote") == []
         assert {r.decision for r in await harness.audit_records()} == {"permit"}
+
+
+async def test_an_event_under_an_id_another_router_process_has_just_decided_on_is_refused(
+    routed: Routed,
+) -> None:
+    # Another router process has appended its decisions on another client's event under
+    # this id, and has not yet recorded its routing: the audit log alone knows the id.
+    harness, _ = routed
+    sent = referral("R-L1")  # no consent: Kela may not receive it
+    engine = create_database_engine(harness.settings.database_url)
+    try:
+        [theirs] = await AuditLog(engine).append(
+            [entry(event_id=sent.event_id, recipient=KELA, client=PSEUDONYMISER.pseudonym(OTHER))]
+        )
+    finally:
+        await engine.dispose()
+
+    await harness.publish(sent)
+
+    [dead] = await harness.wait_for_dead_letters(1)
+    assert f"event id {sent.event_id} {REUSED}" in _reason(dead)
+    assert await harness.inbox_event_ids("kela") == []
+    assert await harness.audit_records() == [theirs]

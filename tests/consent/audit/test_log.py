@@ -20,12 +20,14 @@ from consent.audit import (
     chain_hash,
 )
 from consent.database import create_database_engine
-from consent.errors import InvalidAuditEntryError, StoreUnavailableError
+from consent.errors import EventIdTakenError, InvalidAuditEntryError, StoreUnavailableError
 from tests.consent.audit.entries import (
     CLIENT,
     HOUR,
     JARJESTO,
     KELA,
+    OTHER_PSEUDONYM,
+    PSEUDONYM,
     T0,
     TYOLLISYYS,
     TYP,
@@ -117,6 +119,26 @@ async def test_the_same_decision_twice_in_one_append_is_recorded_once(
 
     assert first == second
     assert len(await all_records(log)) == 1
+
+
+async def test_decisions_under_an_event_id_on_record_for_another_client_are_refused(
+    engine: AsyncEngine,
+) -> None:
+    # Another router process routed another event under this id moments before.
+    log = AuditLog(engine)
+    event = uuid.uuid4()
+    [first] = await log.append([entry(event_id=event, recipient=KELA)])
+
+    with pytest.raises(EventIdTakenError) as refused:
+        await log.append(
+            [
+                entry(recipient=TYP),
+                entry(event_id=event, recipient=TYOLLISYYS, client=OTHER_PSEUDONYM),
+            ]
+        )
+
+    assert refused.value.holders == {event: PSEUDONYM}
+    assert await all_records(log) == [first]
 
 
 async def test_a_decision_for_a_handover_is_recorded_beside_the_events_own(
