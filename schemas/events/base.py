@@ -75,12 +75,14 @@ class Event(BaseModel, ABC):
         return ce_type_of(cls.event_code)
 
     def content_digest(self) -> str:
-        """SHA-256 of the event's type and fields, however its Bundle was written.
+        """SHA-256 of the event's type and fields but its time, however its Bundle was written.
 
         What tells an event routed again (a replay) from another event sent under its id.
+        The time is left out: a sender that stamps an event when it sends it (fhir_rest, for
+        resources that carry no time of their own) stamps a retry anew.
         """
-        content = f"{self.ce_type()}\n{self.model_dump_json()}"
-        return hashlib.sha256(content.encode()).hexdigest()
+        fields = self.model_dump_json(exclude={"occurred_at"})
+        return hashlib.sha256(f"{self.ce_type()}\n{fields}".encode()).hexdigest()
 
     @property
     def category(self) -> DataCategory:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ pytestmark = pytest.mark.kafka
 
 REUSED = "was already used for another event"
 OTHER = "240795-934S"  # another client
+MINUTE = timedelta(minutes=1)
 
 
 def _under_the_id_of(event: Event, first: Event) -> Event:
@@ -86,6 +88,21 @@ async def test_an_event_published_twice_is_delivered_once_and_refused_never(
     await wait_until_handled(service, 4)
     await harness.wait_for_inbox("kela", 2)
     assert await harness.inbox_event_ids("kela") == ids([first, after])
+    assert await harness.dead_letters() == []
+
+
+async def test_an_event_sent_again_stamped_anew_is_a_replay(routed: Routed) -> None:
+    # fhir_rest stamps resources that carry no time when it receives them; a retried POST
+    # under the same event id is stamped again.
+    harness, service = routed
+    first = referral("R-M1")
+    await harness.publish(consent("C-M", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await harness.publish(first)
+    await harness.publish(first.model_copy(update={"occurred_at": first.occurred_at + MINUTE}))
+
+    await wait_until_handled(service, 3)
+    await harness.wait_for_inbox("kela", 1)
+    assert await harness.inbox_event_ids("kela") == ids([first])
     assert await harness.dead_letters() == []
 
 

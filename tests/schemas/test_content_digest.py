@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from typing import Final
 
 import pytest
@@ -13,6 +14,7 @@ from schemas.examples import example_codec, example_events
 
 CODEC: Final = example_codec()
 EVENTS: Final = [pytest.param(event, id=name) for name, event in example_events()]
+CLIENTS: Final = ("150388-9127", "240795-934S")
 
 
 @pytest.mark.parametrize("event", EVENTS)
@@ -35,8 +37,16 @@ def test_a_bundle_written_with_other_spacing_and_key_order_gives_the_same_digest
 
 
 @pytest.mark.parametrize("event", EVENTS)
-def test_another_occurrence_time_under_the_same_id_gives_another_digest(event: Event) -> None:
-    other = event.model_copy(update={"occurred_at": event.occurred_at.replace(year=2025)})
+def test_the_same_event_stamped_at_another_time_gives_the_same_digest(event: Event) -> None:
+    # A retry stamped when it is sent is the same event again.
+    later = event.model_copy(update={"occurred_at": event.occurred_at + timedelta(minutes=5)})
+
+    assert later.content_digest() == event.content_digest()
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_another_client_under_the_same_id_gives_another_digest(event: Event) -> None:
+    other = event.model_copy(update={"client": next(c for c in CLIENTS if c != event.client)})
 
     assert other.event_id == event.event_id
     assert other.content_digest() != event.content_digest()
