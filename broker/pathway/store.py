@@ -82,7 +82,7 @@ class PathwayStore:
         *,
         case_managers: bool = True,
     ) -> tuple[dict[str, ClientPathway], dict[uuid.UUID, AppliedEvent]]:
-        """Each client's pathway, and which of the events were applied (with refusals).
+        """Each client's pathway, and which of the events were applied (with refusals and digests).
 
         Routing does not read the case managers (events only replace them), so it passes
         ``case_managers=False`` and saves a statement per wave.
