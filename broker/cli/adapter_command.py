@@ -29,6 +29,7 @@ from adapters.sdk import (
     load_adapter_settings,
     organisation_of,
 )
+from broker.cli.arguments import usage_of
 from broker.cli.lifecycle import shutdown_requested
 from broker.cli.tables import text_table
 from broker.errors import SaattajaBrokerError
@@ -56,7 +57,7 @@ def register(commands: Any) -> None:
         description="Run an installed adapter (entry point group saattaja.adapters) beside "
         "an organisation's system, or check its configuration and both ends it connects.",
     )
-    group.set_defaults(run=lambda _args: _usage(group))
+    group.set_defaults(run=usage_of(group))
     subcommands = group.add_subparsers(title="adapter commands", metavar="COMMAND")
 
     run = subcommands.add_parser(
@@ -112,11 +113,6 @@ def register(commands: Any) -> None:
         help="the adapter's state file (default: SAATTAJA_ADAPTER_STATE_FILE)",
     )
     retry.set_defaults(run=lambda args: _retry(retry, args))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_usage(sys.stderr)
-    return 2
 
 
 def _unknown(parser: argparse.ArgumentParser, name: str, registry: AdapterRegistry) -> int:

@@ -3,9 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-__all__ = ["group_assignment_argument", "moment_argument"]
+from schemas import InvalidIdentifierError, check_identity_code
+
+__all__ = [
+    "group_assignment_argument",
+    "identity_code_argument",
+    "moment_argument",
+    "usage_of",
+]
+
+
+def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """The ``run`` of a command group called without a sub-command: usage on stderr, exit 2."""
+
+    def run(_: argparse.Namespace) -> int:
+        parser.print_usage(sys.stderr)
+        return 2
+
+    return run
+
+
+def identity_code_argument(value: str) -> str:
+    """A personal identity code (henkilötunnus), its check character checked."""
+    try:
+        return check_identity_code(value)
+    except InvalidIdentifierError as exc:
+        # The value is not echoed: a mistyped identity code is still personal data.
+        raise argparse.ArgumentTypeError(
+            f"expected a personal identity code (DDMMYYCNNNT): {exc}"
+        ) from exc
 
 
 def moment_argument(value: str) -> datetime:

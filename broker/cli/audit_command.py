@@ -17,7 +17,7 @@ from typing import Any, Final, TextIO, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream import AuditStreamService, check_topic_chain, last_shipped
-from broker.cli.arguments import moment_argument
+from broker.cli.arguments import moment_argument, usage_of
 from broker.cli.database import opened_database
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
@@ -70,7 +70,7 @@ def register(commands: Any) -> None:
     group: argparse.ArgumentParser = commands.add_parser(
         "audit", help="verify, query, export and report the audit log of consent decisions"
     )
-    group.set_defaults(run=lambda _args: _usage(group))
+    group.set_defaults(run=usage_of(group))
     actions = group.add_subparsers(title="actions", metavar="ACTION")
 
     verify = actions.add_parser(
@@ -272,11 +272,6 @@ def _client_argument(value: str) -> _Client:
             "expected a personal identity code (DDMMYYCNNNT) or a client pseudonym "
             f"(64 hexadecimal digits): {exc}"
         ) from exc
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_usage(sys.stderr)
-    return 2
 
 
 def _verify(args: argparse.Namespace) -> int:

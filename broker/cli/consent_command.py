@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from broker.cli.arguments import identity_code_argument, usage_of
 from broker.cli.database import opened_database
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
@@ -24,7 +24,7 @@ def register(commands: Any) -> None:
     group: argparse.ArgumentParser = commands.add_parser(
         "consent", help="show what a client has consented to or refused"
     )
-    group.set_defaults(run=lambda _args: _usage(group))
+    group.set_defaults(run=usage_of(group))
     actions = group.add_subparsers(title="actions", metavar="ACTION")
     show = actions.add_parser(
         "show",
@@ -36,15 +36,11 @@ def register(commands: Any) -> None:
     show.add_argument(
         "--client",
         required=True,
+        type=identity_code_argument,
         metavar="IDENTITY_CODE",
         help="the client's personal identity code (henkilötunnus)",
     )
     show.set_defaults(run=_show)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_usage(sys.stderr)
-    return 2
 
 
 def _show(args: argparse.Namespace) -> int:

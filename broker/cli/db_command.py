@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
 
+from broker.cli.arguments import usage_of
 from broker.cli.lifecycle import display_url
 from broker.settings import load_settings
 from consent.database import upgrade_database
@@ -19,17 +19,12 @@ def register(commands: Any) -> None:
     group: argparse.ArgumentParser = commands.add_parser(
         "db", help="create or migrate the database of the consent and audit stores"
     )
-    group.set_defaults(run=lambda _args: _usage(group))
+    group.set_defaults(run=usage_of(group))
     actions = group.add_subparsers(title="actions", metavar="ACTION")
     upgrade = actions.add_parser(
         "upgrade", help="create or migrate every table to this version (safe to repeat)"
     )
     upgrade.set_defaults(run=_upgrade)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_usage(sys.stderr)
-    return 2
 
 
 def _upgrade(_args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from broker.cli.arguments import usage_of
 from broker.settings import load_settings
 from schemas import ContractError, EventCodec, KafkaRecord, Pseudonymiser
 from schemas.examples import example_codec
@@ -26,7 +27,7 @@ def register(commands: Any) -> None:
     group: argparse.ArgumentParser = commands.add_parser(
         "schemas", help="generate and check the event contract's JSON Schemas and examples"
     )
-    group.set_defaults(run=lambda _args: _usage(group))
+    group.set_defaults(run=usage_of(group))
     actions = group.add_subparsers(title="actions", metavar="ACTION")
 
     export = actions.add_parser(
@@ -57,11 +58,6 @@ def register(commands: Any) -> None:
         "instead of SAATTAJA_PSEUDONYM_SECRET",
     )
     validate.set_defaults(run=_validate)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_usage(sys.stderr)
-    return 2
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -8,13 +8,12 @@ import argparse
 import asyncio
 import json
 import shlex
-import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
 from typing import Final
 
 from adapters.sdk import default_consumer_group
-from broker.cli.arguments import group_assignment_argument, moment_argument
+from broker.cli.arguments import group_assignment_argument, moment_argument, usage_of
 from broker.cli.tables import text_table
 from broker.dead_letters import DeadLetter, DeadLetterFilter, read_dead_letters
 from broker.errors import UnknownOrganisationError
@@ -198,16 +197,6 @@ def _adapter_groups(
             f"{registry.source} (known: {', '.join(registry.ids)})"
         )
     return lambda organisation: groups.get(organisation.id, default_consumer_group(organisation.id))
-
-
-def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    """The ``run`` of a command group called without a sub-command: usage on stderr, exit 2."""
-
-    def run(_: argparse.Namespace) -> int:
-        parser.print_usage(sys.stderr)
-        return 2
-
-    return run
 
 
 def positive_int(text: str) -> int:

@@ -146,13 +146,18 @@ def test_client_without_consents_is_told_so(
     assert (code, out) == (0, "No consents or refusals on record for this client.\n")
 
 
-def test_invalid_identity_code_is_an_error_that_does_not_echo_it(
-    database_file: str, capsys: pytest.CaptureFixture[str]
+def test_invalid_identity_code_prints_usage_and_exits_2_without_echoing_it(
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = show(capsys, client="150388-912X")
-    assert (code, out) == (1, "")
-    assert err.startswith("saattaja: error: an identity code has check character 'X'")
-    assert "150388" not in err
+    with pytest.raises(SystemExit) as caught:
+        main(["consent", "show", "--client", "150388-912X"])
+    assert caught.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "usage: saattaja consent show" in captured.err
+    assert "argument --client: expected a personal identity code" in captured.err
+    assert "an identity code has check character 'X'" in captured.err
+    assert "150388" not in captured.err
 
 
 def test_missing_client_argument_prints_usage_and_exits_2(

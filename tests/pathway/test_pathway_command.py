@@ -84,6 +84,18 @@ def test_show_without_a_client_prints_usage(capsys: pytest.CaptureFixture[str]) 
     assert "--client" in capsys.readouterr().err
 
 
+def test_show_with_a_mistyped_identity_code_prints_usage_without_echoing_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["pathway", "show", "--client", "150388-9128"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja pathway show" in error
+    assert "the code is mistyped" in error
+    assert "150388" not in error
+
+
 def test_a_store_filled_under_another_secret_is_an_error_naming_the_setting(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
