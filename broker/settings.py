@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from broker.errors import ConfigurationError
 
@@ -23,6 +25,13 @@ KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 _MIN_SECRET_LENGTH = 32
+
+# The stores are asynchronous: each database by the one async driver the project installs.
+# A URL without a driver (postgresql://, as libpq writes it) is given that driver.
+_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+_DATABASE_URL_FORMS = (
+    "postgresql+asyncpg://user@host:5432/database or sqlite+aiosqlite:///path/to/saattaja.db"
+)
 
 
 class SaattajaSettings(BaseSettings):
@@ -68,7 +77,9 @@ class SaattajaSettings(BaseSettings):
     )
     database_url: str = Field(
         default="sqlite+aiosqlite:///var/saattaja.db",
-        description="SQLAlchemy URL of the consent and audit stores.",
+        description="SQLAlchemy URL of the consent and audit stores: PostgreSQL "
+        "(postgresql+asyncpg://...) or a SQLite file (sqlite+aiosqlite:///...); a URL "
+        "without a driver (postgresql://...) gets the async one.",
     )
     registry_file: Path = Field(
         default=Path("deploy/organisations.yaml"),
@@ -239,6 +250,33 @@ class SaattajaSettings(BaseSettings):
                 "a short key lets anyone recompute pseudonyms"
             )
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        # The URL is not echoed in an error: it may hold a password.
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"is not a database URL; expected {_DATABASE_URL_FORMS}") from exc
+        # Read from the URL, not from its dialect: loading an unknown one raises.
+        backend, _, driver = url.drivername.partition("+")
+        if backend == "postgres":  # as Heroku and some tools write it
+            backend = "postgresql"
+        if backend not in _ASYNC_DRIVERS:
+            raise ValueError(
+                f"names a {backend} database; the stores are PostgreSQL or SQLite: "
+                f"{_DATABASE_URL_FORMS}"
+            )
+        wanted = _ASYNC_DRIVERS[backend]
+        if driver not in ("", wanted):
+            raise ValueError(
+                f"names the driver {driver}, but the stores use {backend}+{wanted} "
+                f"(asynchronous): {_DATABASE_URL_FORMS}"
+            )
+        if url.drivername == f"{backend}+{wanted}":
+            return value
+        return url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=False)
 
     @model_validator(mode="after")
     def _expiry_after_due(self) -> SaattajaSettings:

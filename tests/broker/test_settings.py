@@ -71,3 +71,53 @@ def test_a_bad_topic_retention_fails_naming_the_variable(
     clean_environment.setenv("SAATTAJA_TOPIC_RETENTION_HOURS", value)
     with pytest.raises(ConfigurationError, match="SAATTAJA_TOPIC_RETENTION_HOURS"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("mysql+aiomysql://saattaja@db/saattaja", "names a mysql database"),
+        ("foo://saattaja@db/saattaja", "names a foo database"),
+        ("postgresql+psycopg2://saattaja@db/saattaja", "names the driver psycopg2"),
+        ("sqlite+pysqlite:///var/saattaja.db", "names the driver pysqlite"),
+        ("saattaja.db", "is not a database URL"),
+    ],
+)
+def test_a_database_url_the_stores_cannot_use_fails_naming_the_variable_and_the_forms(
+    clean_environment: pytest.MonkeyPatch, value: str, said: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_DATABASE_URL", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert f"SAATTAJA_DATABASE_URL: Value error, {said}" in message
+    assert "postgresql+asyncpg://user@host:5432/database" in message
+
+
+def test_a_rejected_database_url_is_not_echoed_since_it_may_hold_a_password(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_DATABASE_URL", "mysql://saattaja:s3cret-pw@db/saattaja")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "s3cret-pw" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "used"),
+    [
+        (
+            "postgresql://saattaja:pw@db.example:5432/saattaja",
+            "postgresql+asyncpg://saattaja:pw@db.example:5432/saattaja",
+        ),
+        ("postgres://saattaja@db/saattaja", "postgresql+asyncpg://saattaja@db/saattaja"),
+        ("postgres+asyncpg://saattaja@db/saattaja", "postgresql+asyncpg://saattaja@db/saattaja"),
+        ("sqlite:///var/saattaja.db", "sqlite+aiosqlite:///var/saattaja.db"),
+        ("postgresql+asyncpg://saattaja@db/saattaja", "postgresql+asyncpg://saattaja@db/saattaja"),
+    ],
+)
+def test_a_database_url_without_a_driver_gets_the_async_one(
+    clean_environment: pytest.MonkeyPatch, value: str, used: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_DATABASE_URL", value)
+    assert load_settings().database_url == used
