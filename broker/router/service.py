@@ -114,7 +114,8 @@ class RouterService:
                 configured_by="SAATTAJA_METRICS_HOST, SAATTAJA_METRICS_PORT",
             )
             self.metrics_port = await self._metrics_server.start()
-        await self._check_co_partitioned()
+        # The configuration of this machine before anything on the network: a mistake in
+        # it is named even while Kafka or the database is down.
         legal_bases = (
             load_legal_bases(settings.legal_bases_file)
             if settings.legal_bases_file is not None
@@ -123,6 +124,7 @@ class RouterService:
         codec = EventCodec(
             Pseudonymiser(settings.require_pseudonym_secret()), settings.max_event_bytes
         )
+        await self._check_co_partitioned()
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
         await check_pseudonym_secret(

@@ -72,6 +72,20 @@ def test_topics_list_without_a_broker_says_to_start_one(
     assert "start the embedded broker with `saattaja up`" in capsys.readouterr().err
 
 
+def test_router_names_a_broken_legal_bases_file_even_while_kafka_is_down(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "legal-bases.yaml"
+    broken.write_text("- a list, not the mapping the file holds\n")
+    cli_environment.setenv("SAATTAJA_LEGAL_BASES_FILE", str(broken))
+    cli_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", "router-cli-tests-secret-0123456789abcdef")
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port('127.0.0.1')}")
+    assert main(["router"]) == 1
+    error = capsys.readouterr().err
+    assert f"{broken}: expected a mapping with the key 'legal_bases:'" in error
+    assert "Kafka" not in error
+
+
 @pytest.mark.kafka
 def test_topics_create_then_list_prints_every_topic(
     kafka_bootstrap: str,
