@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -372,8 +373,22 @@ async def _check_kafka(
 
 
 async def _check_state_file(report: _Report, settings: AdapterSettings) -> None:
+    path = settings.state_path
+    if not path.exists():
+        # A check changes nothing: the adapter makes the file (and its folders) on its first
+        # run, which needs the nearest folder there is to be writable.
+        folder = next(parent for parent in path.absolute().parents if parent.exists())
+        if folder.is_dir() and os.access(folder, os.W_OK | os.X_OK):
+            report.ok.append(f"state file {path}: none yet; the adapter makes it on its first run")
+        else:
+            report.problems.append(
+                f"state file {path}: none yet, and this user cannot make it in {folder} (not "
+                "a folder, or not writable): set SAATTAJA_ADAPTER_STATE_FILE to a path the "
+                "adapter may write"
+            )
+        return
     try:
-        store = await AdapterStore.open(settings.state_path)
+        store = await AdapterStore.open(path)
     except SaattajaAdapterError as exc:
         report.attempt("state file", exc)
         return

@@ -107,6 +107,32 @@ def test_check_names_an_organisation_missing_from_the_registry(
     assert "SAATTAJA_ADAPTER_ORGANISATION=nobody is not in the registry" in capsys.readouterr().out
 
 
+def test_check_makes_no_state_file_where_there_is_none(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state_file = tmp_path / "adapters" / "new" / "adapter.db"
+    adapter_environment.setenv("SAATTAJA_ADAPTER_STATE_FILE", str(state_file))
+    main(["adapter", "check", adapter_name])
+    assert f"ok       state file {state_file}: none yet" in capsys.readouterr().out
+    assert not (tmp_path / "adapters").exists()
+
+
+def test_check_names_a_state_file_the_adapter_could_not_make(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    not_a_folder = tmp_path / "adapters"
+    not_a_folder.write_text("a file where the state file's folder should be")
+    adapter_environment.setenv("SAATTAJA_ADAPTER_STATE_FILE", str(not_a_folder / "adapter.db"))
+    assert main(["adapter", "check", adapter_name]) == 1
+    assert f"this user cannot make it in {not_a_folder} (not a folder" in capsys.readouterr().out
+
+
 @pytest.mark.kafka
 async def test_check_passes_when_kafka_topics_state_file_and_source_are_fine(
     adapter_name: str,
