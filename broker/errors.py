@@ -7,6 +7,7 @@ SaattajaBrokerError
 ├── DecodingWorkerError (RuntimeError) a decoding worker exited with records still to decode
 ├── UnknownOrganisationError (LookupError) no organisation of the registry has that id or OID
 ├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
+├── InvalidPeriodError (ValueError)    a period that is empty, reversed or without a time zone
 ├── KafkaUnavailableError (ConnectionError) the configured Kafka cluster does not answer
 └── TopicError (RuntimeError)          the cluster refused to create or describe a topic
 """
@@ -21,6 +22,7 @@ __all__ = [
     "ConfigurationError",
     "DecodingWorkerError",
     "EmbeddedBrokerError",
+    "InvalidPeriodError",
     "KafkaUnavailableError",
     "SaattajaBrokerError",
     "TopicError",
@@ -53,6 +55,10 @@ class UnknownOrganisationError(SaattajaBrokerError, LookupError):
 
 class EmbeddedBrokerError(SaattajaBrokerError, RuntimeError):
     """The embedded broker could not be started, reached or stopped."""
+
+
+class InvalidPeriodError(SaattajaBrokerError, ValueError):
+    """A period whose start is not before its end, or given in wall-clock time without a zone."""
 
 
 class KafkaUnavailableError(SaattajaBrokerError, ConnectionError):

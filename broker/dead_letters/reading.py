@@ -9,7 +9,7 @@ from datetime import datetime
 from aiokafka.structs import TopicPartition
 
 from broker.dead_letters.records import DeadLetter
-from broker.errors import ConfigurationError, UnknownOrganisationError
+from broker.errors import ConfigurationError, InvalidPeriodError, UnknownOrganisationError
 from broker.kafka import KafkaConnection, read_partitions
 from broker.registry import OrganisationRegistry
 from broker.topics import DLQ_TOPIC, outbox_topic, partition_counts
@@ -27,6 +27,14 @@ class DeadLetterFilter:
     """Rejected at or after this moment."""
     until: datetime | None = None
     """Rejected before this moment."""
+
+    def __post_init__(self) -> None:
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise InvalidPeriodError(
+                f"--since {self.since.isoformat()} is not before --until "
+                f"{self.until.isoformat()}: the period is empty (--until is not included: "
+                "to list one day, give the next day as --until)"
+            )
 
     def matches(self, letter: DeadLetter) -> bool:
         """Whether ``letter`` is one asked for; one of unknown time matches no period."""

@@ -2,18 +2,15 @@
 
 SaattajaBrokerError (broker.errors)
 ├── InvalidPeriodError (ValueError)     a period that is empty, reversed or without a time zone
+│                                       (broker.errors: the dead-letter listing's too)
 └── InvalidThresholdError (ValueError)  a suppression threshold below one client
 """
 
 from __future__ import annotations
 
-from broker.errors import SaattajaBrokerError
+from broker.errors import InvalidPeriodError, SaattajaBrokerError
 
 __all__ = ["InvalidPeriodError", "InvalidThresholdError"]
-
-
-class InvalidPeriodError(SaattajaBrokerError, ValueError):
-    """A period whose start is not before its end, or given in wall-clock time without a zone."""
 
 
 class InvalidThresholdError(SaattajaBrokerError, ValueError):

@@ -18,7 +18,7 @@ __all__ = ["AuditFilter", "check_client_and_period"]
 def check_client_and_period(
     what: str, *, client: str | None, since: datetime | None, until: datetime | None
 ) -> None:
-    """Refuse an identity code where a pseudonym belongs, and a moment without a time zone.
+    """Refuse an identity code for a pseudonym, a moment without a zone, and an empty period.
 
     Raises InvalidAuditEntryError, ``what`` naming the filter.
     """
@@ -30,6 +30,11 @@ def check_client_and_period(
     for name, moment in (("since", since), ("until", until)):
         if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
             raise InvalidAuditEntryError(f"{what}: {name} must carry a time zone")
+    if since is not None and until is not None and since >= until:
+        raise InvalidAuditEntryError(
+            f"{what}: since {since.isoformat()} is not before until {until.isoformat()}: the "
+            "period is empty (until is not included: for one day, give the next day as until)"
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

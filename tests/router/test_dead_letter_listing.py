@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from broker.cli import main
 from broker.dead_letters import DeadLetter, DeadLetterFilter, read_dead_letters
 from broker.embedded import EmbeddedBroker
-from broker.errors import ConfigurationError, UnknownOrganisationError
+from broker.errors import ConfigurationError, InvalidPeriodError, UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import DLQ_TOPIC, outbox_topic
@@ -273,3 +273,11 @@ def _printed(capsys: pytest.CaptureFixture[str]) -> list[str]:
 async def _main_in_thread(argv: list[str]) -> int:
     # main() runs its own event loop, which cannot start inside the test's.
     return await asyncio.to_thread(main, argv)
+
+
+def test_an_empty_period_is_refused_naming_both_bounds() -> None:
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    with pytest.raises(
+        InvalidPeriodError, match=r"--since 2026-01-02T00:00:00\+00:00 is not before"
+    ):
+        DeadLetterFilter(since=moment, until=moment)

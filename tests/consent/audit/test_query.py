@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -89,3 +91,9 @@ def test_filter_refuses_an_identity_code_as_client() -> None:
 def test_filter_refuses_a_time_without_zone() -> None:
     with pytest.raises(InvalidAuditEntryError, match="time zone"):
         AuditFilter(since=T0.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize("until", [T0, T0 - HOUR], ids=["the same moment", "before since"])
+def test_filter_refuses_an_empty_period(until: datetime) -> None:
+    with pytest.raises(InvalidAuditEntryError, match="is not before until"):
+        AuditFilter(since=T0, until=until)
