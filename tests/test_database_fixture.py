@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from consent.database import check_database_schema, create_database_engine, upgrade_database
 from consent.errors import SchemaOutOfDateError
+from tests.consent.schema import downgrade_to
 
 
 async def test_migrated_database_is_at_the_current_schema(migrated_database_url: str) -> None:
@@ -32,7 +33,25 @@ async def test_upgrade_twice_changes_nothing(migrated_database_url: str) -> None
 async def test_unmigrated_database_is_refused_with_the_command_to_run(database_url: str) -> None:
     engine = create_database_engine(database_url)
     try:
-        with pytest.raises(SchemaOutOfDateError, match="saattaja db upgrade"):
+        with pytest.raises(
+            SchemaOutOfDateError, match=r"has no Saattaja tables yet: run `saattaja db upgrade`"
+        ):
+            await check_database_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_of_an_older_version_is_refused_naming_both_schemas(
+    migrated_database_url: str,
+) -> None:
+    engine = create_database_engine(migrated_database_url)
+    try:
+        await downgrade_to(engine, "0007_consent_chain")  # the step before 0010
+        with pytest.raises(
+            SchemaOutOfDateError,
+            match=r"is at \[.*'0007_consent_chain'.*\], this version needs .*"
+            r"'0010_consent_event_digest'.*: run `saattaja db upgrade`",
+        ):
             await check_database_schema(engine)
     finally:
         await engine.dispose()

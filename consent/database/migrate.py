@@ -49,8 +49,13 @@ async def check_database_schema(engine: AsyncEngine) -> None:
     expected = set(ScriptDirectory.from_config(_config()).get_heads())
     async with translate_database_errors("reading the schema version"), engine.connect() as conn:
         current = await conn.run_sync(_current_heads)
+    if not current:
+        raise SchemaOutOfDateError(
+            "the database has no Saattaja tables yet: run `saattaja db upgrade` to create "
+            "them (SAATTAJA_DATABASE_URL names the database)"
+        )
     if current != expected:
         raise SchemaOutOfDateError(
-            f"the database schema is at {sorted(current) or 'nothing'}, this version needs "
+            f"the database schema is at {sorted(current)}, this version needs "
             f"{sorted(expected)}: run `saattaja db upgrade` (SAATTAJA_DATABASE_URL names it)"
         )
