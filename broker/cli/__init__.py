@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from broker.errors import SaattajaBrokerError
 from broker.logging import configure_logging
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="saattaja",
         description="Consent-aware interoperability broker for work-ability support.",
     )
+    # What an operator reports with a problem, and checks before a rolling upgrade.
+    parser.add_argument("--version", action="version", version=f"saattaja {version('saattaja')}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     schemas_command.register(commands)
     topics_command.register(commands)

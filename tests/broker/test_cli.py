@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -379,3 +380,11 @@ async def test_up_runs_the_audit_stream_which_writes_each_decision_to_the_audit_
         assert json.loads(message.value)["hash"] == record.hash
         up.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(up.wait(), 20) == 0
+
+
+def test_version_prints_the_release_pyproject_names(capsys: pytest.CaptureFixture[str]) -> None:
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"saattaja {project['version']}\n"
