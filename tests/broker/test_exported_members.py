@@ -81,6 +81,7 @@ PUBLIC_NAMES = {
         "ConfigurationError",
         "DecodingWorkerError",
         "EmbeddedBrokerError",
+        "InvalidPeriodError",
         "KafkaUnavailableError",
         "SaattajaBrokerError",
         "TopicError",
