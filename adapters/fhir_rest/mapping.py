@@ -137,8 +137,10 @@ def event_class_for(submission: Submission) -> type[Event]:  # noqa: PLR0911 - a
         return _by_status(first, _CONSENTS, "a consent is given (active) or revoked (inactive)")
     if types in (Counter({"Observation": 1}), Counter(["QuestionnaireResponse", "Observation"])):
         return AssessmentRecorded
-    listing = ", ".join(f"{count} {name}" for name, count in sorted(types.items()))
-    raise UnacceptableFhirError(f"{listing} make no Saattaja event; send one of: {_ACCEPTED}")
+    listing = ", ".join(f"{name}: {count}" for name, count in sorted(types.items()))
+    raise UnacceptableFhirError(
+        f"these resources make no Saattaja event ({listing}); send one of: {_ACCEPTED}"
+    )
 
 
 def _by_status(resource: FhirJson, classes: dict[str, type[Event]], hint: str) -> type[Event]:

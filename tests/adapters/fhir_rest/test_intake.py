@@ -116,6 +116,20 @@ async def test_a_task_of_a_status_that_makes_no_event_is_refused_with_422(intake
     assert await intake.published() == []
 
 
+async def test_resources_that_make_no_event_are_refused_naming_them_and_what_would(
+    intake: Intake,
+) -> None:
+    patient = {"resourceType": "Patient", "active": True}
+
+    status, body, _ = await intake.post("/fhir", patient)
+
+    assert status == 422
+    diagnostics = body["issue"][0]["diagnostics"]
+    assert diagnostics.startswith("these resources make no Saattaja event (Patient: 1); send one")
+    assert "a ServiceRequest with its Task (referral requested)" in diagnostics
+    assert await intake.published() == []
+
+
 async def test_a_body_of_another_type_than_the_url_names_is_refused(intake: Intake) -> None:
     status, body, _ = await intake.post("/fhir/CarePlan", accepted_task(client_code(9)))
 
