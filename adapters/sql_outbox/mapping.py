@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -27,7 +27,9 @@ class OutboxRow:
     id: int
     event_type: str
     payload: Any
-    created_at: datetime
+    """A JSON object, or its text (as SQLite gives it)."""
+    created_at: datetime | str
+    """A moment, or its text (as SQLite gives it); without an offset it is in UTC."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +78,8 @@ def event_from_row(row: OutboxRow, *, sender_oid: str, table: str) -> Event:
     # make the minimal row (just the domain record) enough.
     fields.setdefault("sender", sender_oid)
     fields.setdefault("event_id", str(row_event_id(sender_oid, table, row.id)))
-    fields.setdefault("occurred_at", row.created_at.isoformat())
+    if "occurred_at" not in fields:
+        fields["occurred_at"] = _created_at(row.created_at).isoformat()
     try:
         return event_class.model_validate(fields)
     except ValidationError as exc:
@@ -98,6 +101,18 @@ def _event_class(event_type: str) -> type[Event]:
         f"event_type {event_type!r} is not in the Saattaja event catalogue v1: use one of "
         f"{known} (or its full type fi.saattaja.<type>.v1)"
     )
+
+
+def _created_at(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidRowError(
+                f"created_at {value!r} is not a date and time (YYYY-MM-DD HH:MM:SS, in UTC "
+                "unless it names its offset): fix it, or give occurred_at in the payload"
+            ) from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _payload(payload: Any) -> dict[str, Any]:

@@ -64,7 +64,15 @@ class OutboxSource:
         """
         table = self._table
         query = (
-            sa.select(table.c.id, table.c.event_type, table.c.payload, table.c.created_at)
+            sa.select(
+                table.c.id,
+                table.c.event_type,
+                # As stored, not through the columns' types: SQLite keeps whatever text a
+                # system writes, and a payload that is not JSON (or a time that is not a
+                # time) must fail its own row, not every read of the table.
+                sa.type_coerce(table.c.payload, sa.Text()).label("payload"),
+                sa.type_coerce(table.c.created_at, sa.Text()).label("created_at"),
+            )
             .where(table.c.sent_at.is_(None), table.c.error.is_(None))
             .order_by(table.c.id)
             .limit(limit)

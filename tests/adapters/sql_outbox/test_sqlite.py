@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -39,3 +43,41 @@ async def test_a_sqlite_outbox_row_is_published_and_a_received_event_written(
     assert event.occurred_at == (await outbox_rows(url))[0]["created_at"]
     [row] = await inbox_rows(url)
     assert (row["event_id"], row["client"]) == (str(incoming.event_id), incoming.client)
+
+
+async def test_rows_a_system_wrote_unreadable_fail_alone_and_the_rows_after_them_go(
+    kafka_bootstrap: str, state_file: Path, tmp_path: Path
+) -> None:
+    # SQLite keeps whatever text a system writes, whatever the column's declared type.
+    path = tmp_path / "sote.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await create_tables(url)
+    good = referral(client_code(62))
+    with closing(sqlite3.connect(path)) as database, database:
+        database.executemany(
+            "INSERT INTO saattaja_outbox (event_type, payload, created_at) VALUES (?, ?, ?)",
+            [
+                ("referral.requested", "{not json", "2026-12-05 09:00:00"),
+                ("referral.requested", json.dumps(domain_record(good)), "5.12.2026 klo 9"),
+                ("referral.requested", json.dumps(domain_record(good)), "2026-12-05 09:00:00"),
+            ],
+        )
+
+    def rows() -> list[tuple[str | None, str | None]]:
+        with closing(sqlite3.connect(path)) as database:
+            return database.execute(
+                "SELECT sent_at, error FROM saattaja_outbox ORDER BY id"
+            ).fetchall()
+
+    async with running(kafka_bootstrap, state_file, url) as run:
+        [event] = await published(run, 1)
+        await eventually(
+            lambda: all(sent or error for sent, error in rows()),
+            within=WITHIN,
+            what="every row sent or failed",
+        )
+    (_, not_json), (_, not_a_time), (sent, error) = rows()
+    assert str(not_json).startswith("payload is not JSON: Expecting property name")
+    assert str(not_a_time).startswith("created_at '5.12.2026 klo 9' is not a date and time")
+    assert (sent is not None, error) == (True, None)
+    assert event.occurred_at == datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
