@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
 from broker.cli.lifecycle import shutdown_requested
-from broker.demo import DecisionWatch, DemoStack, Narrator, tell
+from broker.demo import DecisionWatch, DemoStack, Narrator, report_stopped_adapters, tell
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
@@ -62,24 +63,38 @@ async def _demo(stack: DemoStack) -> int:
     with shutdown_requested() as shutdown:
         narrator.say(f"Starting the demo (files under {stack.folder}/, removed at each start)…")
         async with stack:
-            narrator.started(stack)
-            narrator.say()
-            narrator.say("One client's journey between the five organisations:")
-            await tell(stack, narrator, start=datetime.now(UTC), stopped=shutdown.is_set)
-            narrator.say()
-            narrator.say(
-                "The journey is done. Everything keeps running until Ctrl-C: feed new records "
-                "where shown above, and each decision is printed here as it is made."
+            # An adapter that stops on a failure is said to have stopped, at once: its
+            # organisation's records would otherwise wait in silence.
+            adapters = asyncio.create_task(
+                report_stopped_adapters(stack.runtimes, narrator, until=shutdown)
             )
-            narrator.addresses(stack)
-            watch = DecisionWatch(stack)
-            await watch.skip_seen()
-            while not shutdown.is_set():
-                for records in await watch.new_decisions():
-                    narrator.decisions(records)
-                try:
-                    await asyncio.wait_for(shutdown.wait(), _WATCH_SECONDS)
-                except TimeoutError:
-                    continue
-            narrator.say("Stopping the adapters, the router and the broker.")
+            try:
+                await _play_and_watch(stack, narrator, shutdown)
+            finally:
+                adapters.cancel()  # before the stack stops them: that is no failure
+                with suppress(asyncio.CancelledError):
+                    await adapters
     return 0
+
+
+async def _play_and_watch(stack: DemoStack, narrator: Narrator, shutdown: asyncio.Event) -> None:
+    narrator.started(stack)
+    narrator.say()
+    narrator.say("One client's journey between the five organisations:")
+    await tell(stack, narrator, start=datetime.now(UTC), stopped=shutdown.is_set)
+    narrator.say()
+    narrator.say(
+        "The journey is done. Everything keeps running until Ctrl-C: feed new records "
+        "where shown above, and each decision is printed here as it is made."
+    )
+    narrator.addresses(stack)
+    watch = DecisionWatch(stack)
+    await watch.skip_seen()
+    while not shutdown.is_set():
+        for records in await watch.new_decisions():
+            narrator.decisions(records)
+        try:
+            await asyncio.wait_for(shutdown.wait(), _WATCH_SECONDS)
+        except TimeoutError:
+            continue
+    narrator.say("Stopping the adapters, the router and the broker.")

@@ -19,7 +19,7 @@ from broker.demo.population import Population, synthetic_population
 from broker.demo.sources import feed, feeding_address, received
 from broker.demo.stack import DemoStack, FhirSystem, FolderSystem, SqlSystem
 from broker.demo.story import Told, tell
-from broker.demo.watch import DecisionWatch
+from broker.demo.watch import DecisionWatch, report_stopped_adapters
 
 __all__ = [
     "DEMO_CLIENT",
@@ -49,6 +49,7 @@ __all__ = [
     "journey_steps",
     "reason_in_words",
     "received",
+    "report_stopped_adapters",
     "synthetic_population",
     "tell",
 ]

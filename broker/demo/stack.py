@@ -114,6 +114,8 @@ class DemoStack:
         )
         self._exits = AsyncExitStack()
         self.systems: dict[str, SourceSystem] = {}
+        self.runtimes: dict[str, AdapterRuntime] = {}
+        """Each organisation's adapter as it runs, by organisation id."""
         self.router: RouterService | None = None
         self.audit_stream: AuditStreamService | None = None
         """Runs only on a broker of the demo's own: the demo's database is new at each start,
@@ -222,6 +224,7 @@ class DemoStack:
         )
         await runtime.start()
         self._exits.push_async_callback(runtime.stop)
+        self.runtimes[organisation.id] = runtime
         system = self.systems[organisation.id]
         if isinstance(system, FhirSystem):
             await _bound(system.adapter)

@@ -1,14 +1,45 @@
-"""After the journey: the decisions the router makes on records people feed by hand."""
+"""Watching the demo run: the decisions on records people feed by hand, and the adapters."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
+from adapters.sdk import SaattajaAdapterError
+from broker.demo.narration import Narrator
 from broker.demo.stack import DemoStack
 from consent.audit import AuditFilter, AuditRecord
 
-__all__ = ["DecisionWatch"]
+__all__ = ["DecisionWatch", "report_stopped_adapters"]
+
+
+class _Running(Protocol):
+    async def wait(self, stop: asyncio.Event) -> None: ...
+
+
+async def report_stopped_adapters(
+    runtimes: Mapping[str, _Running], narrator: Narrator, until: asyncio.Event
+) -> None:
+    """Say so when an organisation's adapter stops on a failure; the others go on.
+
+    ``runtimes``: the adapters by organisation id (AdapterRuntime). Returns once ``until``
+    is set, or every adapter has stopped.
+    """
+
+    async def watch(organisation: str, runtime: _Running) -> None:
+        try:
+            await runtime.wait(until)
+        except SaattajaAdapterError as exc:
+            narrator.say(
+                f"The adapter of {organisation} stopped: {exc}. The other organisations go on; "
+                "Ctrl-C stops the demo."
+            )
+
+    await asyncio.gather(
+        *(watch(organisation, runtime) for organisation, runtime in runtimes.items())
+    )
 
 
 class DecisionWatch:
