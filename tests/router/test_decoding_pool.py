@@ -278,3 +278,16 @@ def test_a_worker_whose_input_ends_in_the_middle_of_a_frame_ends_quietly() -> No
     serve(CODEC, io.BytesIO(frame([valid])[:-3]), frames_out)
 
     assert frames_out.getvalue() == b""
+
+
+def test_a_worker_started_as_the_pool_starts_it_writes_nothing_to_standard_error() -> None:
+    # Its module used to run a second time as __main__, and runpy warned of it on every
+    # start of every worker.
+    finished = subprocess.run(
+        [sys.executable, "-m", "broker.router.decoding_worker"],
+        input=b"",
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert (finished.returncode, finished.stderr.decode()) == (0, "")

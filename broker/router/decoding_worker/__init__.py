@@ -84,7 +84,3 @@ def main() -> None:
     # worker ends as it would at the end of its input.
     with frames_out, contextlib.suppress(BrokenPipeError):
         serve(codec, frames_in, frames_out)
-
-
-if __name__ == "__main__":
-    main()
