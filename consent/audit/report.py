@@ -32,6 +32,14 @@ _CATEGORIES: Final = {
 
 # Why an event was not sent, for the client to read; the consent or refusal it rests on
 # follows in brackets when the decision names one.
+# Permits that need no consent, because nothing about the client reaches a new party.
+_WITHOUT_BASIS: Final[dict[str, str]] = {
+    ReasonCode.OWN_DATA: "none needed: the organisation's own record, returned to it "
+    "(nothing was disclosed to anyone else)",
+    ReasonCode.HANDOVER: "none needed: a list of what follows the client here, each item "
+    "sent only on a basis of its own, shown with that item",
+}
+
 _REFUSALS: Final[dict[str, str]] = {
     ReasonCode.REFUSED: "the client refused this disclosure (kielto)",
     ReasonCode.EXCLUDED_BY_CONSENT: "the client's consent leaves this out",
@@ -140,6 +148,8 @@ class _Writer:
         ]
 
     def _basis(self, record: AuditRecord) -> str:
+        if record.reason in _WITHOUT_BASIS:
+            return _WITHOUT_BASIS[record.reason]
         if record.basis is None:
             return f"no basis recorded (reason: {record.reason})"
         if rests_on_legal_basis(record):

@@ -121,3 +121,16 @@ def test_report_refuses_records_about_another_client(records: list[AuditRecord])
 
     with pytest.raises(InvalidAuditEntryError, match="another client"):
         report([*records, *other])
+
+
+@pytest.mark.parametrize(
+    ("reason", "said"),
+    [
+        ("own-data", "none needed: the organisation's own record, returned to it"),
+        ("handover", "none needed: a list of what follows the client here"),
+    ],
+)
+def test_report_says_in_words_why_a_permit_needed_no_consent(reason: str, said: str) -> None:
+    shown = report(chained(entry(recipient=KELA, reason=reason, basis=None)))
+    assert f"on the basis of: {said}" in shown
+    assert "no basis recorded" not in shown
