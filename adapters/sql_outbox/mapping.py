@@ -14,7 +14,15 @@ from adapters.sql_outbox.errors import InvalidRowError
 from schemas import EVENT_TYPES, REJECTION_NOTICE_TYPE, ROUTER_SOURCE, Event, RejectionNotice
 from schemas.events import ce_type_of
 
-__all__ = ["EVENT_ID_NAMESPACE", "InboxRow", "OutboxRow", "event_from_row", "row_event_id"]
+__all__ = [
+    "EVENT_ID_NAMESPACE",
+    "InboxRow",
+    "OutboxRow",
+    "created_at_of",
+    "event_from_row",
+    "payload_of",
+    "row_event_id",
+]
 
 EVENT_ID_NAMESPACE: Final = uuid.UUID("2b0f6c6e-8f8e-5d1e-9a55-5a4f7e0c0b71")
 """uuid5 namespace of event ids derived from outbox rows; never change it."""
@@ -73,13 +81,13 @@ def row_event_id(sender_oid: str, table: str, row_id: int) -> uuid.UUID:
 def event_from_row(row: OutboxRow, *, sender_oid: str, table: str) -> Event:
     """The row's event; InvalidRowError says what is wrong with the row, for its error column."""
     event_class = _event_class(row.event_type)
-    fields = _payload(row.payload)
+    fields = payload_of(row.payload)
     # The row's own values win, so a system may send its own ids and times; the defaults
     # make the minimal row (just the domain record) enough.
     fields.setdefault("sender", sender_oid)
     fields.setdefault("event_id", str(row_event_id(sender_oid, table, row.id)))
     if "occurred_at" not in fields:
-        fields["occurred_at"] = _created_at(row.created_at).isoformat()
+        fields["occurred_at"] = created_at_of(row.created_at).isoformat()
     try:
         return event_class.model_validate(fields)
     except ValidationError as exc:
@@ -103,7 +111,8 @@ def _event_class(event_type: str) -> type[Event]:
     )
 
 
-def _created_at(value: datetime | str) -> datetime:
+def created_at_of(value: datetime | str) -> datetime:
+    """A row's created_at as a UTC moment; InvalidRowError when its text is not a time."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -115,7 +124,8 @@ def _created_at(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _payload(payload: Any) -> dict[str, Any]:
+def payload_of(payload: Any) -> dict[str, Any]:
+    """A row's payload as a JSON object; InvalidRowError when it is not one."""
     # A system that stores JSON as text (or a driver that returns it so) is accepted too.
     if isinstance(payload, str | bytes):
         try:

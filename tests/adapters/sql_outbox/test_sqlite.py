@@ -63,21 +63,18 @@ async def test_rows_a_system_wrote_unreadable_fail_alone_and_the_rows_after_them
             ],
         )
 
-    def rows() -> list[tuple[str | None, str | None]]:
-        with closing(sqlite3.connect(path)) as database:
-            return database.execute(
-                "SELECT sent_at, error FROM saattaja_outbox ORDER BY id"
-            ).fetchall()
+    async def all_done() -> bool:
+        rows = await outbox_rows(url)
+        return all(row["sent_at"] is not None or row["error"] is not None for row in rows)
 
     async with running(kafka_bootstrap, state_file, url) as run:
         [event] = await published(run, 1)
-        await eventually(
-            lambda: all(sent or error for sent, error in rows()),
-            within=WITHIN,
-            what="every row sent or failed",
-        )
-    (_, not_json), (_, not_a_time), (sent, error) = rows()
-    assert str(not_json).startswith("payload is not JSON: Expecting property name")
-    assert str(not_a_time).startswith("created_at '5.12.2026 klo 9' is not a date and time")
-    assert (sent is not None, error) == (True, None)
-    assert event.occurred_at == datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+        await eventually(all_done, within=WITHIN, what="every row sent or failed")
+    # outbox_rows gives the rows that failed as they were written.
+    not_json, not_a_time, fine = await outbox_rows(url)
+    assert not_json["payload"] == "{not json"
+    assert str(not_json["error"]).startswith("payload is not JSON: Expecting property name")
+    assert not_a_time["created_at"] == "5.12.2026 klo 9"
+    assert str(not_a_time["error"]).startswith("created_at '5.12.2026 klo 9' is not a date")
+    assert (fine["error"], fine["sent_at"] is not None) == (None, True)
+    assert fine["created_at"] == event.occurred_at == datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
