@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
 from broker.errors import SaattajaBrokerError
 from broker.logging import configure_logging
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Consent-aware interoperability broker for work-ability support.",
     )
     # What an operator reports with a problem, and checks before a rolling upgrade.
-    parser.add_argument("--version", action="version", version=f"saattaja {version('saattaja')}")
+    parser.add_argument("--version", action="version", version=f"saattaja {_release()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     schemas_command.register(commands)
     topics_command.register(commands)
@@ -51,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     pathway_command.register(commands)
     adapter_command.register(commands)
     return parser
+
+
+def _release() -> str:
+    try:
+        return version("saattaja")
+    except PackageNotFoundError:
+        return "(not installed: run from a source tree without `pip install`)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
