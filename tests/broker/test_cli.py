@@ -14,11 +14,13 @@ import tomllib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from broker import cli
 from broker.cli import main
 from broker.embedded import free_port
 from broker.kafka import KafkaConnection
@@ -388,3 +390,16 @@ def test_version_prints_the_release_pyproject_names(capsys: pytest.CaptureFixtur
         main(["--version"])
     assert caught.value.code == 0
     assert capsys.readouterr().out == f"saattaja {project['version']}\n"
+
+
+def test_version_from_a_source_tree_not_installed_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def not_installed(name: str) -> str:
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(cli, "version", not_installed)
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.startswith("saattaja (not installed: run from a source tree")
