@@ -17,7 +17,7 @@ from typing import Any, Final, TextIO, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream import AuditStreamService, check_topic_chain, last_shipped
-from broker.cli.arguments import moment_argument, usage_of
+from broker.cli.arguments import identity_code_argument, moment_argument, usage_of
 from broker.cli.database import opened_database
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.tables import text_table
@@ -47,7 +47,6 @@ from schemas import (
     OID_URN_PREFIX,
     InvalidIdentifierError,
     Pseudonymiser,
-    check_identity_code,
     check_oid,
 )
 
@@ -265,12 +264,10 @@ def _client_argument(value: str) -> _Client:
     if _HEX_256_BITS.fullmatch(value):
         return _Client(value.lower(), is_pseudonym=True)
     try:
-        return _Client(check_identity_code(value), is_pseudonym=False)
-    except InvalidIdentifierError as exc:
-        # The value is not echoed: a mistyped identity code is still personal data.
+        return _Client(identity_code_argument(value), is_pseudonym=False)
+    except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(
-            "expected a personal identity code (DDMMYYCNNNT) or a client pseudonym "
-            f"(64 hexadecimal digits): {exc}"
+            f"{exc}; or give the client's pseudonym (64 hexadecimal digits)"
         ) from exc
 
 
