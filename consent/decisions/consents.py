@@ -7,7 +7,8 @@ knew at T is exactly what had been applied by T.
 Rules of time, in one place:
 - A grant counts from the moment it was applied, and within its own period
   (valid_from <= T < valid_until).
-- A later grant with the same consent id replaces the earlier one from when it is applied.
+- A later grant with the same consent id replaces the earlier one from when it is applied;
+  of versions applied at one moment (one wave of the router), the one recorded later.
 - A revocation ends the consent id for good, from the moment it is applied, whichever
   organisation recorded the grant or the revocation, and whatever their order of arrival:
   a renewed consent needs a new id. Failing to honour a revocation is the worse error.
@@ -147,9 +148,8 @@ class _History:
     revocation: ConsentRevocation | None
 
 
-def _applied_order(version: ConsentVersion) -> tuple[datetime, str, str]:
-    # Consent id and event id break ties, so the order never depends on the input's order.
-    return (version.applied_at, version.consent_id, str(version.event_id))
+def _applied_at(version: ConsentVersion) -> datetime:
+    return version.applied_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +167,9 @@ class ClientConsents:
     )
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.versions, key=_applied_order))
+        # The sort is stable: versions applied at one moment keep the order recorded, which
+        # is the order their organisation sent them in.
+        ordered = tuple(sorted(self.versions, key=_applied_at))
         object.__setattr__(self, "versions", ordered)
         grants: dict[str, list[ConsentGrant]] = {}
         revocations: dict[str, ConsentRevocation] = {}
@@ -187,7 +189,10 @@ class ClientConsents:
 
     @classmethod
     def of(cls, client: str, versions: Iterable[ConsentVersion]) -> ClientConsents:
-        """The consents of ``client`` from its versions, in any order."""
+        """The consents of ``client`` from its versions, in the order the store recorded them.
+
+        Versions applied at different moments may come in any order.
+        """
         return cls(client, tuple(versions))
 
     @property

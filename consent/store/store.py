@@ -170,9 +170,9 @@ class ConsentStore:
             held = [
                 (client, sequence)
                 for client, sequence in connection.execute(
-                    sa.select(table.c.client, table.c.sequence).where(
-                        table.c.client.in_(sorted(pseudonyms))
-                    )
+                    sa.select(table.c.client, table.c.sequence)
+                    .where(table.c.client.in_(sorted(pseudonyms)))
+                    .order_by(table.c.sequence)
                 )
             ]
             known: dict[int, ConsentVersion] = {}

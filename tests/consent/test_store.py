@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta, timezone
 
 import pytest
@@ -106,6 +107,28 @@ async def test_events_applied_together_keep_their_order_across_grants_and_revoca
         ("ConsentGrant", "C-2"),
         ("ConsentGrant", "C-3"),
     ]
+
+
+async def test_of_two_versions_of_a_consent_applied_together_the_one_sent_later_holds(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    # Event ids in the reverse order of sending: their order must not decide.
+    first = grant("C-1", categories=(DataCategory.REFERRAL, DataCategory.PLAN)).model_copy(
+        update={"event_id": uuid.UUID(int=2)}
+    )
+    second = grant("C-1", categories=(DataCategory.PLAN,)).model_copy(
+        update={"event_id": uuid.UUID(int=1)}
+    )
+    await store.apply_all([(first, PSEUDONYM), (second, PSEUDONYM)], applied_at=T0)
+
+    for recorded in (
+        await store.consents_for(PSEUDONYM),
+        (await store.consents_of([PSEUDONYM]))[PSEUDONYM],
+        (await ConsentStore(engine).consents_of([PSEUDONYM]))[PSEUDONYM],
+    ):
+        referral = disclosure(KELA, DataCategory.REFERRAL, at=T0 + HOUR)
+        assert decide(referral, recorded, LegalBases.none()).reason == "category-not-covered"
 
 
 async def test_applying_together_counts_only_the_events_not_yet_recorded(
