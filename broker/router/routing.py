@@ -324,11 +324,14 @@ class Router:
         rejected: list[tuple[str, KafkaRecord]] = []
         for position in applied.refused:
             self._reject_reused(consents[position][1], rejected)
+        for position, owner in applied.taken:
+            self._reject_taken_consent_id(consents[position][1], owner, rejected)
         await self._outbound.send_all(rejected)
+        not_applied = [*applied.refused, *(position for position, _ in applied.taken)]
         for position, (event, _) in enumerate(consents):
-            if position not in applied.refused:
+            if position not in not_applied:
                 _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
-        return [consents[position][1] for position in applied.refused]
+        return [consents[position][1] for position in not_applied]
 
     async def _first_wave_states(self, batch: Sequence[IncomingRecord]) -> _ClientStates:
         """The states the batch's first wave needs, found from the records' headers alone.
@@ -435,6 +438,22 @@ class Router:
             f"event id {event.event_id} was already used for another event; an event id "
             f"names one event: send this {event.ce_type()} again under an id of its own "
             "(the event first sent under this id stands)"
+        )
+        self._reject(routable.incoming, reason, routable.sender, rejected)
+
+    def _reject_taken_consent_id(
+        self, routable: _Routable, owner: str, rejected: list[tuple[str, KafkaRecord]]
+    ) -> None:
+        """Reject a grant under a consent id that another organisation recorded first."""
+        event = routable.event
+        assert isinstance(event, ConsentGranted)  # noqa: S101  # only grants are refused so
+        recorded_by = self._by_oid.get(owner)
+        who = owner if recorded_by is None else f"{recorded_by.name} ({owner})"
+        reason = (
+            f"consent id {event.consent_id!r} is already the id of a consent or refusal that "
+            f"{who} recorded for this client; a consent id names one consent of the client: "
+            "send this one again under an id of its own, e.g. one your organisation's prefix "
+            "makes unique (the consent recorded first under this id stands)"
         )
         self._reject(routable.incoming, reason, routable.sender, rejected)
 

@@ -8,7 +8,9 @@ Rules of time, in one place:
 - A grant counts from the moment it was applied, and within its own period
   (valid_from <= T < valid_until).
 - A later grant with the same consent id replaces the earlier one from when it is applied;
-  of versions applied at one moment (one wave of the router), the one recorded later.
+  of versions applied at one moment (one wave of the router), the one recorded later. A
+  consent id is the client's: the store refuses another organisation's grant under an id
+  that one organisation has recorded a grant under (``ConsentStore.apply_all``).
 - A revocation ends the consent id for good, from the moment it is applied, whichever
   organisation recorded the grant or the revocation, and whatever their order of arrival:
   a renewed consent needs a new id. Failing to honour a revocation is the worse error.

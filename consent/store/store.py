@@ -50,6 +50,9 @@ class AppliedConsents:
     """How many were new to the store."""
     refused: tuple[int, ...] = ()
     """The positions of the events that carry another consent event's id: not applied."""
+    taken: tuple[tuple[int, str], ...] = ()
+    """The positions of the grants under a consent id that another organisation recorded
+    first for the client, each with that organisation's OID: not applied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +96,11 @@ class ConsentStore:
 
         The event id is unique: an event already recorded is skipped, so applying the
         same events again changes nothing, and another event under a recorded id (or
-        under the id of one before it here) is refused. Each new version is chained to
-        the one before it, under the chain head's lock, so that the stores of several
+        under the id of one before it here) is refused. A consent id is the client's and
+        names one consent: the organisation that first records a grant under it owns it,
+        and another organisation's grant under it is refused (its revocation is not: a
+        client may withdraw a consent at any organisation). Each new version is chained
+        to the one before it, under the chain head's lock, so that the stores of several
         routers never fork it.
         """
         if not events:
@@ -108,7 +114,7 @@ class ConsentStore:
         first = {event_id: row["content_digest"] for event_id, row in rows.items()}
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
         async with translate_database_errors(what):
-            recorded, kept = await run_transaction(
+            recorded, kept, owners = await run_transaction(
                 self._engine, partial(_append_versions, rows=rows)
             )
         standing = first | kept
@@ -117,7 +123,12 @@ class ConsentStore:
             for position, ((event, _), digest) in enumerate(zip(events, digests, strict=True))
             if standing[str(event.event_id)] not in (None, digest)
         )
-        return AppliedConsents(recorded, refused)
+        positions = {
+            str(event.event_id): position
+            for position, (event, _) in reversed(list(enumerate(events)))
+        }
+        taken = tuple((positions[event_id], owner) for event_id, owner in owners.items())
+        return AppliedConsents(recorded, refused, taken)
 
     async def recorded(
         self, filters: ConsentHistoryFilter | None = None, *, batch_size: int = 1000
@@ -227,10 +238,11 @@ class ConsentStore:
 
 def _append_versions(
     connection: Connection, rows: dict[str, dict[str, Any]]
-) -> tuple[int, dict[str, str | None]]:
+) -> tuple[int, dict[str, str | None], dict[str, str]]:
     """Chain and insert the versions not yet recorded, under the chain head's lock.
 
-    How many were inserted, and the content digests of the events already recorded.
+    How many were inserted, the content digests of the events already recorded, and the
+    grants left out for a consent id another organisation owns (event id: its owner).
     """
     sequence, previous_hash = lock_chain_head(connection, consent_chain_head)
     columns = consent_versions.c
@@ -242,8 +254,11 @@ def _append_versions(
     kept: dict[str, str | None] = dict(present.all())
     for event_id in kept:
         del rows[event_id]
+    taken = _grants_under_taken_ids(connection, rows)
+    for event_id in taken:
+        del rows[event_id]
     if not rows:
-        return 0, kept
+        return 0, kept, taken
     for row in rows.values():
         sequence += 1
         row |= {"sequence": sequence, "previous_hash": previous_hash}
@@ -253,7 +268,35 @@ def _append_versions(
     for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
         connection.execute(consent_versions.insert(), list(run))
     advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
-    return len(rows), kept
+    return len(rows), kept, taken
+
+
+def _grants_under_taken_ids(
+    connection: Connection, rows: dict[str, dict[str, Any]]
+) -> dict[str, str]:
+    """The grants among ``rows`` under a consent id another organisation recorded first."""
+    grants = [row for row in rows.values() if row["action"] == GRANTED]
+    if not grants:
+        return {}
+    columns = consent_versions.c
+    recorded = connection.execute(
+        sa.select(columns.client, columns.consent_id, columns.recorded_by)
+        .where(
+            columns.action == GRANTED,
+            columns.client.in_(sorted({row["client"] for row in grants})),
+            columns.consent_id.in_(sorted({row["consent_id"] for row in grants})),
+        )
+        .order_by(columns.sequence)
+    )
+    owners: dict[tuple[str, str], str] = {}
+    for client, consent_id, recorded_by in recorded:
+        owners.setdefault((client, consent_id), recorded_by)
+    taken: dict[str, str] = {}
+    for row in grants:  # in the order sent: of two new claims to an id, the first owns it
+        owner = owners.setdefault((row["client"], row["consent_id"]), row["recorded_by"])
+        if owner != row["recorded_by"]:
+            taken[row["event_id"]] = owner
+    return taken
 
 
 def _row(version: ConsentVersion, pseudonym: str) -> dict[str, Any]:

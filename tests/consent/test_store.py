@@ -36,7 +36,9 @@ from tests.consent.builders import (
     HOUR,
     JARJESTO,
     KELA,
+    OTHER_CLIENT,
     PSEUDONYM,
+    PSEUDONYMS,
     SOTE,
     T0,
     TYOLLISYYS,
@@ -175,6 +177,50 @@ async def test_of_two_consent_events_under_one_new_id_the_first_is_recorded(
 
     assert applied == AppliedConsents(recorded=1, refused=(1,))
     assert [v.consent_id for v in await store.history(PSEUDONYM)] == ["C-1"]
+
+
+async def test_another_organisations_grant_under_a_recorded_consent_id_is_refused(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    await store.apply(
+        refusal("C-1", ConsentRule(documents=("R-1",))), pseudonym=PSEUDONYM, applied_at=T0
+    )
+
+    applied = await store.apply_all([(grant("C-1", sender=KELA), PSEUDONYM)], applied_at=T0 + HOUR)
+
+    assert applied == AppliedConsents(recorded=0, taken=((0, SOTE),))
+    [only] = await store.history(PSEUDONYM)
+    assert isinstance(only, ConsentGrant)
+    assert only.is_refusal
+
+
+async def test_of_two_organisations_grants_under_one_new_consent_id_the_first_owns_it(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    pairs: list[tuple[ConsentGranted | ConsentRevoked, str]] = [
+        (grant("C-1", sender=KELA), PSEUDONYM),
+        (grant("C-1", sender=SOTE), PSEUDONYM),
+        (grant("C-1", sender=KELA, categories=(DataCategory.REFERRAL,)), PSEUDONYM),
+    ]
+
+    applied = await store.apply_all(pairs, applied_at=T0)
+
+    assert applied == AppliedConsents(recorded=2, taken=((1, KELA),))
+    assert {v.recorded_by for v in await store.history(PSEUDONYM)} == {KELA}
+
+
+async def test_a_consent_id_is_owned_per_client(engine: AsyncEngine) -> None:
+    store = ConsentStore(engine)
+    other = PSEUDONYMS.pseudonym(OTHER_CLIENT)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+
+    applied = await store.apply_all(
+        [(grant("C-1", sender=KELA, client=OTHER_CLIENT), other)], applied_at=T0
+    )
+
+    assert applied == AppliedConsents(recorded=1)
 
 
 async def test_a_consent_event_recorded_before_digests_were_kept_is_taken_for_a_replay(
