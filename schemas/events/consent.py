@@ -51,6 +51,22 @@ _SOURCE_ROLE: Final = "CST"  # custodian: the organisation the data comes from
 _POLICY: Final = {"permit": "OPTIN", "deny": "OPTOUT"}
 _PATIENT_CONSENT_LOINC: Final = "59284-0"
 _FLIPPED: Final[dict[ProvisionType, ProvisionType]] = {"permit": "deny", "deny": "permit"}
+_DOCUMENT_MEANING: Final = "instance"
+# What the contract reads of a provision. FHIR allows more (dataPeriod, securityLabel,
+# action, and a period or purpose on an exception): dropped unread, each would make the
+# consent cover more than the client gave, so a provision holding one is refused.
+_PROVISION_ELEMENTS: Final = frozenset(
+    {"id", "extension", "type", "period", "actor", "purpose", "class", "code", "data", "provision"}
+)
+_EXCEPTION_ELEMENTS: Final = frozenset(
+    {"id", "extension", "type", "actor", "class", "code", "data"}
+)
+_NOT_HONOURED: Final = (
+    "Saattaja cannot decide on it, and leaving it out would make the consent or refusal "
+    "cover what the client did not give; send the limits it sets as recipients (actor), "
+    "categories (class), service tasks (code), documents (data), a period or a purpose on "
+    "the consent itself, or as an exception"
+)
 
 
 class Recipient(BaseModel):
@@ -154,6 +170,14 @@ class ConsentRule(BaseModel):
     @classmethod
     def from_provision(cls, provision: ElementView) -> ConsentRule:
         """Read a rule back from a Consent.provision."""
+        for item in provision.elements("data"):
+            meaning = item.text("meaning")
+            if meaning != _DOCUMENT_MEANING:
+                raise InvalidBundleError(
+                    f"{item.where}.meaning is {meaning!r}: a consent names single documents "
+                    f"({_DOCUMENT_MEANING!r}); documents related to one, or that depend on "
+                    "it, are named one by one"
+                )
         recipients: list[Recipient] = []
         sources: list[str] = []
         for actor in provision.elements("actor"):
@@ -249,7 +273,11 @@ class ConsentGranted(Event):
         consent = resources[0]
         _expect_status(consent, "active")
         provision = consent.element("provision")
+        provision.refuse_others(_PROVISION_ELEMENTS, _NOT_HONOURED)
         decision = provision.text("type")
+        exceptions = provision.elements("provision")
+        for nested in exceptions:
+            _check_exception(nested, decision)
         return cls.model_validate(
             {
                 "event_id": envelope.event_id,
@@ -259,9 +287,7 @@ class ConsentGranted(Event):
                 "consent_id": consent.business_id("identifier"),
                 "decision": decision,
                 "scope": ConsentRule.from_provision(provision),
-                "exceptions": tuple(
-                    ConsentRule.from_provision(nested) for nested in provision.elements("provision")
-                ),
+                "exceptions": tuple(ConsentRule.from_provision(nested) for nested in exceptions),
                 "purpose": provision.code("purpose", PURPOSE_OF_USE_SYSTEM),
                 "valid_from": provision.optional_moment("period.start"),
                 "valid_until": provision.optional_moment("period.end"),
@@ -306,6 +332,23 @@ class ConsentRevoked(Event):
             sender=consent.first("organization").organisation(""),
             client=consent.client("patient"),
             consent_id=consent.business_id("identifier"),
+        )
+
+
+def _check_exception(nested: ElementView, decision: str) -> None:
+    """An exception is of the opposite type, and limits only whom and what it covers."""
+    nested.refuse_others(_EXCEPTION_ELEMENTS, _NOT_HONOURED)
+    kind = nested.text("type")
+    if decision in _FLIPPED and kind != _FLIPPED[decision]:
+        what = "a consent" if decision == "permit" else "a refusal"
+        raise InvalidBundleError(
+            f"{nested.where}.type is {kind!r}: an exception inside {what} ({decision}) is "
+            f"of the opposite type, {_FLIPPED[decision]!r}"
+        )
+    if ConsentRule.from_provision(nested).is_unrestricted:
+        raise InvalidBundleError(
+            f"{nested.where} names nothing: an exception names the recipients, categories, "
+            "source organisations, documents or service tasks it covers"
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
@@ -63,6 +64,15 @@ class ElementView:
     def has(self, path: str) -> bool:
         """Whether the element at path is present."""
         return self._lookup(path) is not None
+
+    def refuse_others(self, honoured: Collection[str], why: str) -> None:
+        """Refuse the first element present beyond ``honoured``, saying ``why``."""
+        others = sorted(name for name in self._data if name not in honoured)
+        if others:
+            raise InvalidBundleError(
+                f"{self._where}.{others[0]} is not honoured here: {why}; "
+                f"this element may hold only {', '.join(sorted(honoured))}"
+            )
 
     def text(self, path: str) -> str:
         """A required string element."""
