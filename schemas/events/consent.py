@@ -36,8 +36,8 @@ from schemas.fhir import (
     instant,
     organisation_reference,
     patient_reference,
-    period,
     resource_reference,
+    validity_period,
 )
 from schemas.identifiers import Oid, OrganisationKind, oid_from_urn
 from schemas.moments import Moment
@@ -227,8 +227,16 @@ class ConsentGranted(Event):
         pattern=r"^[A-Z]+$",
         description="Purpose of use, HL7 v3 ActReason (COC: coordination of care).",
     )
-    valid_from: Moment | None = None
-    valid_until: Moment | None = None
+    valid_from: Moment | None = Field(
+        default=None, description="The first moment it holds (Consent.provision.period.start)."
+    )
+    valid_until: Moment | None = Field(
+        default=None,
+        description=(
+            "The first moment it no longer holds. Consent.provision.period.end includes "
+            "itself: an end of 2026-12-31 (a day in Finland) is 2027-01-01T00:00+02:00 here."
+        ),
+    )
 
     @property
     def document_id(self) -> str:
@@ -248,7 +256,7 @@ class ConsentGranted(Event):
         provision = self.scope.provision(self.decision)
         provision["purpose"] = [coding(PURPOSE_OF_USE_SYSTEM, self.purpose)]
         if self.valid_from is not None or self.valid_until is not None:
-            provision["period"] = period(self.valid_from, self.valid_until)
+            provision["period"] = validity_period(self.valid_from, self.valid_until)
         if self.exceptions:
             provision["provision"] = [
                 rule.provision(_FLIPPED[self.decision]) for rule in self.exceptions
@@ -289,8 +297,8 @@ class ConsentGranted(Event):
                 "scope": ConsentRule.from_provision(provision),
                 "exceptions": tuple(ConsentRule.from_provision(nested) for nested in exceptions),
                 "purpose": provision.code("purpose", PURPOSE_OF_USE_SYSTEM),
-                "valid_from": provision.optional_moment("period.start"),
-                "valid_until": provision.optional_moment("period.end"),
+                "valid_from": provision.optional_start("period.start"),
+                "valid_until": provision.optional_end("period.end"),
             }
         )
 

@@ -355,7 +355,7 @@ def example_events() -> list[tuple[str, Event]]:
                     categories=(DataCategory.PLAN,),
                 ),
                 valid_from=datetime(2026, 4, 7, 9, 45, tzinfo=_SUMMER),
-                valid_until=datetime(2026, 10, 31, 0, 0, tzinfo=_SUMMER),
+                valid_until=datetime(2026, 11, 1, 0, 0, tzinfo=_WINTER),
             ),
         ),
         (

@@ -10,11 +10,14 @@ from schemas.fhir.elements import (
     patient_reference,
     period,
     resource_reference,
+    validity_period,
 )
 from schemas.fhir.message import MessageBundle, build_message_bundle, parse_message_bundle
+from schemas.fhir.periods import FINNISH_TIME, first_moment_after, first_moment_of, inclusive_end
 from schemas.fhir.reader import ElementView
 
 __all__ = [
+    "FINNISH_TIME",
     "ElementView",
     "FhirJson",
     "MessageBundle",
@@ -22,10 +25,14 @@ __all__ = [
     "business_identifier",
     "codeable_concept",
     "coding",
+    "first_moment_after",
+    "first_moment_of",
+    "inclusive_end",
     "instant",
     "organisation_reference",
     "parse_message_bundle",
     "patient_reference",
     "period",
     "resource_reference",
+    "validity_period",
 ]

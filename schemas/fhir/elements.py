@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
+from schemas.fhir.periods import inclusive_end
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, oid_urn
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "patient_reference",
     "period",
     "resource_reference",
+    "validity_period",
 ]
 
 FhirJson = dict[str, Any]
@@ -74,6 +76,16 @@ def patient_reference(identity_code: str) -> FhirJson:
 def resource_reference(resource_type: str, business_id: str) -> FhirJson:
     """A logical reference to a resource sent in an earlier event."""
     return {"type": resource_type, "identifier": business_identifier(business_id)}
+
+
+def validity_period(start: datetime | None, after: datetime | None) -> FhirJson:
+    """A Period from its first moment to the first moment after it, whose end includes itself."""
+    result: FhirJson = {}
+    if start is not None:
+        result["start"] = instant(start)
+    if after is not None:
+        result["end"] = inclusive_end(after)
+    return result
 
 
 def period(start: datetime | None, end: datetime | None) -> FhirJson:

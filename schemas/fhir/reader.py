@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
 from schemas.errors import InvalidBundleError, InvalidIdentifierError
+from schemas.fhir.periods import first_moment_after, first_moment_of
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, check_identity_code, oid_from_urn
 from schemas.moments import Moment
 
@@ -110,6 +111,25 @@ class ElementView:
     def optional_moment(self, path: str) -> datetime | None:
         """A dateTime with a time zone that may be absent."""
         return self.moment(path) if self.has(path) else None
+
+    def optional_start(self, path: str) -> datetime | None:
+        """A Period's start as its first moment (a date is a Finnish day); may be absent."""
+        return self._period_end(path, first_moment_of) if self.has(path) else None
+
+    def optional_end(self, path: str) -> datetime | None:
+        """A Period's end as the first moment after it (it includes itself); may be absent."""
+        return self._period_end(path, first_moment_after) if self.has(path) else None
+
+    def _period_end(self, path: str, moment_of: Callable[[str], datetime]) -> datetime:
+        value = self.text(path)
+        try:
+            return moment_of(value)
+        except ValueError as exc:
+            raise InvalidBundleError(
+                f"{self._where}.{path} is {value!r}: expected a date (2026-12-31, a whole day "
+                "in Finland), a month, a year, or a date and time with a time zone, within "
+                "the years 1-9999 in UTC"
+            ) from exc
 
     def element(self, path: str) -> ElementView:
         """A required complex element; the empty path is this element itself."""
