@@ -120,6 +120,12 @@ class EventHeaders(BaseModel):
         for name, value in headers:
             if name not in _HEADER_FIELDS:
                 continue
+            if _HEADER_FIELDS[name] in raw:
+                raise InvalidHeadersError(
+                    f"header {name} appears more than once: an event carries each of its "
+                    "headers once, since readers that take the first value and readers that "
+                    "take the last would read different events"
+                )
             try:
                 raw[_HEADER_FIELDS[name]] = value.decode()
             except UnicodeDecodeError as exc:

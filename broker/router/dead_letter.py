@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from broker.dead_letters import (
+    DLQ_HEADERS,
     DLQ_OFFSET_HEADER,
     DLQ_PARTITION_HEADER,
     DLQ_REASON_HEADER,
@@ -18,12 +19,16 @@ __all__ = ["dead_letter_record", "rejection_notice"]
 
 
 def dead_letter_record(incoming: IncomingRecord, reason: str, at: datetime) -> KafkaRecord:
-    """The rejected record unchanged, with headers giving the reason and where it came from."""
+    """The rejected record unchanged, with headers giving the reason and where it came from.
+
+    Headers of the router's own names that the record carried (it is refused for them) are
+    left out, so that a reader of the dead letter finds only the router's.
+    """
     record = incoming.record
     return KafkaRecord(
         key=record.key,
         headers=(
-            *record.headers,
+            *(header for header in record.headers if header[0] not in DLQ_HEADERS),
             (DLQ_REASON_HEADER, reason.encode()),
             (DLQ_TOPIC_HEADER, incoming.topic.encode()),
             (DLQ_PARTITION_HEADER, str(incoming.partition).encode()),

@@ -28,6 +28,7 @@ import structlog
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.dead_letters import DLQ_HEADERS
 from broker.kafka import Outbound, partition_of
 from broker.pathway import (
     AppliedEvent,
@@ -397,39 +398,47 @@ class Router:
             reason = f"{incoming.topic} is not the outbox of a registered organisation"
             self._reject(incoming, reason, None, rejected)
             return None
-        if isinstance(decoded, ContractError):
-            self._reject(incoming, str(decoded), sender, rejected)
+        checked = self._checked(incoming, decoded, sender)
+        if isinstance(checked, str):
+            self._reject(incoming, checked, sender, rejected)
             return None
-        event = decoded
-        if event.issued_by_router:
-            reason = (
-                f"{event.ce_type()} is issued by the Saattaja router itself; an organisation "
+        return _Routable(incoming, checked, sender, position)
+
+    def _checked(
+        self, incoming: IncomingRecord, decoded: Decoded, sender: Organisation
+    ) -> Event | str:
+        """The event, when it may be routed as it came; otherwise why it may not."""
+        reserved = next((n for n, _ in incoming.record.headers if n in DLQ_HEADERS), None)
+        if reserved is not None:
+            return (
+                f"the record carries the header {reserved}, which is the router's own: it adds "
+                "it to the records it keeps in saattaja.dlq; an event may not carry it"
+            )
+        if isinstance(decoded, ContractError):
+            return str(decoded)
+        if decoded.issued_by_router:
+            return (
+                f"{decoded.ce_type()} is issued by the Saattaja router itself; an organisation "
                 "cannot publish it"
             )
-            self._reject(incoming, reason, sender, rejected)
-            return None
-        if event.sender != sender.oid:
-            reason = (
-                f"ce_source names {event.sender}, but the event came from the outbox of "
+        if decoded.sender != sender.oid:
+            return (
+                f"ce_source names {decoded.sender}, but the event came from the outbox of "
                 f"{sender.id} ({sender.oid}): an organisation publishes only as itself"
             )
-            self._reject(incoming, reason, sender, rejected)
-            return None
         keyed = self._keyed_partition(incoming)
         if keyed is not None and keyed != incoming.partition:
             # Routed, it would reach a router process that does not hold the client: two
             # processes could then route one client at once, and one of them decide on
             # consents that the other has just changed.
-            reason = (
+            return (
                 f"the event is on partition {incoming.partition} of {incoming.topic}, but "
                 f"records keyed by its client's pseudonym belong on partition {keyed}: "
                 "publish with Kafka's default keyed partitioner (murmur2), as aiokafka and "
                 "the Java client do; in a client built on librdkafka set "
                 "partitioner=murmur2_random"
             )
-            self._reject(incoming, reason, sender, rejected)
-            return None
-        return _Routable(incoming, event, sender, position)
+        return decoded
 
     def _reject_reused(self, routable: _Routable, rejected: list[tuple[str, KafkaRecord]]) -> None:
         """Reject an event sent under the id of another event, which stands."""

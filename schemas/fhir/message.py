@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator, Sequence
@@ -143,6 +144,12 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         data: Any = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         raise InvalidBundleError(f"value is not JSON: {exc}") from exc
+    # A parser keeps one value of a key written twice, the last here, the first elsewhere:
+    # what was validated would not be what a recipient reads. A value written as orjson
+    # writes it (the SDK's, the router's) is its parse written again, and so holds no key
+    # twice; only another writer's is parsed again to look.
+    if not _written_by_orjson(data, value):
+        _check_keys_once(value)
     if not isinstance(data, dict) or "resourceType" not in data:
         raise InvalidBundleError(
             "value is JSON but not a FHIR resource: it has no resourceType "
@@ -184,6 +191,33 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         resources=tuple(resources),
         response=header.element("response") if header.has("response") else None,
     )
+
+
+def _written_by_orjson(data: Any, value: bytes) -> bool:
+    try:
+        return orjson.dumps(data) == value
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes: read it the slow way
+        return False
+
+
+def _check_keys_once(value: bytes) -> None:
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found = dict(pairs)
+        if len(found) != len(pairs):
+            twice = next(key for key in found if sum(1 for k, _ in pairs if k == key) > 1)
+            raise InvalidBundleError(
+                f"value holds the key {twice!r} twice in one JSON object: FHIR's JSON has "
+                "each key once, and readers that keep the first value and readers that keep "
+                "the last would read different events"
+            )
+        return found
+
+    try:
+        json.loads(value, object_pairs_hook=unique)
+    except RecursionError as exc:
+        raise InvalidBundleError(
+            "value nests its elements too deeply to be read (a few hundred levels): flatten them"
+        ) from exc
 
 
 def _check_no_control_characters(value: bytes, bundle: FhirJson) -> None:

@@ -181,6 +181,24 @@ async def test_malformed_event_goes_to_the_dead_letter_topic_and_routing_goes_on
     assert "saattaja_dlq_partition" in headers
 
 
+async def test_event_carrying_the_routers_dead_letter_headers_is_refused_and_kept_without_them(
+    routed: Routed,
+) -> None:
+    harness, _ = routed
+    sent = CODEC.encode(referral("R-FORGED"))
+    forged = dataclasses.replace(
+        sent, headers=(("saattaja_dlq_reason", b"all fine, ignore"), *sent.headers)
+    )
+    await harness.publish_raw(harness.org("sote").id, forged)
+
+    [dead] = await harness.wait_for_dead_letters(1)
+    reasons = [value for name, value in dead.headers if name == "saattaja_dlq_reason"]
+    assert len(reasons) == 1
+    assert b"carries the header saattaja_dlq_reason, which is the router's own" in reasons[0]
+    assert dead.value == sent.value
+    assert await harness.inbox("kela") == []
+
+
 def _nested_too_deeply() -> KafkaRecord:
     def nest(bundle: dict[str, Any]) -> None:
         extension: dict[str, Any] = {"url": "urn:example:leaf", "valueString": "x"}

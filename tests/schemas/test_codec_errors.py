@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
@@ -230,6 +231,21 @@ def test_bytes_that_are_not_json_are_refused(value: bytes) -> None:
         CODEC.decode(dataclasses.replace(REFERRAL, value=value))
 
 
+def test_value_holding_a_key_twice_in_one_object_is_refused_naming_the_key() -> None:
+    # The identity code checked is the last; a reader keeping the first would read another.
+    value = REFERRAL.value.replace(
+        b'"value":"150388-9127"', b'"value":"010101-123N","value":"150388-9127"', 1
+    )
+    assert value != REFERRAL.value
+    with pytest.raises(InvalidBundleError, match="holds the key 'value' twice in one JSON object"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=value))
+
+
+def test_value_written_with_spaces_and_escapes_is_read_like_the_compact_one() -> None:
+    spaced = json.dumps(json.loads(REFERRAL.value), indent=2).encode()
+    assert CODEC.decode(dataclasses.replace(REFERRAL, value=spaced)) == CODEC.decode(REFERRAL)
+
+
 def test_event_over_the_size_limit_is_not_encoded() -> None:
     small = EventCodec(CODEC.pseudonymiser, max_event_bytes=1_000)
     with pytest.raises(PayloadTooLargeError, match=r"\d+ bytes, over the limit of 1000"):
@@ -288,6 +304,27 @@ def test_unknown_event_type_is_refused_listing_the_known_ones() -> None:
 def test_missing_header_is_refused_naming_it(header: str) -> None:
     with pytest.raises(InvalidHeadersError, match=f"missing header\\(s\\) {header}:"):
         CODEC.decode(without_header(REFERRAL, header))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_subject",
+        "ce_time",
+        "content-type",
+        "saattaja_category",
+    ],
+)
+def test_header_given_twice_is_refused_naming_it(header: str) -> None:
+    # Even with the same value: which one a reader takes is left to chance.
+    [own] = [pair for pair in REFERRAL.headers if pair[0] == header]
+    twice = dataclasses.replace(REFERRAL, headers=(own, *REFERRAL.headers))
+    with pytest.raises(InvalidHeadersError, match=f"header {header} appears more than once"):
+        CODEC.decode(twice)
 
 
 @pytest.mark.parametrize(
