@@ -229,11 +229,14 @@ def _by_consent(subject: _Subject, states: tuple[ConsentState, ...], at: datetim
             f"{subject.describe()}, and no statutory basis applies.",
         )
     _, state, reason = near_miss
+    # The consent that came nearest is what the denial rests on: an auditor asked why the
+    # client's consent did not carry it is pointed at that one.
     return Decision(
         Verdict.DENY,
         reason,
         f"Denied: no consent in force covers {subject.describe()}; "
         f"{_near_miss(state, reason, subject)}.",
+        basis=state.grant.consent_id,
     )
 
 

@@ -13,7 +13,14 @@ from consent.decisions import (
     service_task_of,
 )
 from consent.legal_bases import LegalBases, LegalBasis
-from schemas import ConsentRule, DataCategory, OrganisationKind, Recipient
+from schemas import (
+    ConsentGranted,
+    ConsentRevoked,
+    ConsentRule,
+    DataCategory,
+    OrganisationKind,
+    Recipient,
+)
 from tests.consent.builders import (
     CLIENT,
     DAY,
@@ -152,6 +159,25 @@ def test_consent_revoked_before_the_event_denies() -> None:
     decision = decide(disclosure(KELA, PLAN, at=T0 + 2 * HOUR), history, NONE)
     assert_denied(decision, ReasonCode.CONSENT_REVOKED)
     assert "C-1" in decision.explanation
+
+
+@pytest.mark.parametrize(
+    ("history", "reason"),
+    [
+        ((grant("C-1"), revocation("C-1")), ReasonCode.CONSENT_REVOKED),
+        ((grant("C-1", valid_until=T0 + HOUR),), ReasonCode.CONSENT_EXPIRED),
+        ((grant("C-1", valid_from=T0 + 2 * DAY),), ReasonCode.CONSENT_NOT_YET_VALID),
+        ((grant("C-1", categories=(DataCategory.REFERRAL,)),), ReasonCode.CATEGORY_NOT_COVERED),
+    ],
+    ids=["revoked", "expired", "not-yet-valid", "other-category"],
+)
+def test_denial_by_the_consent_that_came_nearest_names_it_as_its_basis(
+    history: tuple[ConsentGranted | ConsentRevoked, ...], reason: ReasonCode
+) -> None:
+    recorded = consents(*((event, T0) for event in history))
+    decision = decide(disclosure(KELA, PLAN, at=T0 + DAY), recorded, NONE)
+    assert_denied(decision, reason)
+    assert decision.basis == "C-1"
 
 
 def test_consent_revoked_after_the_event_still_permits_at_the_earlier_time() -> None:
