@@ -7,6 +7,7 @@ from broker.dead_letters.headers import (
     DLQ_REASON_HEADER,
     DLQ_REJECTED_AT_HEADER,
     DLQ_TOPIC_HEADER,
+    DLQ_VALUE_LEFT_OUT_HEADER,
 )
 from broker.dead_letters.reading import DeadLetterFilter, read_dead_letters
 from broker.dead_letters.records import DeadLetter
@@ -18,6 +19,7 @@ __all__ = [
     "DLQ_REASON_HEADER",
     "DLQ_REJECTED_AT_HEADER",
     "DLQ_TOPIC_HEADER",
+    "DLQ_VALUE_LEFT_OUT_HEADER",
     "DeadLetter",
     "DeadLetterFilter",
     "read_dead_letters",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+
+from aiokafka.errors import MessageSizeTooLargeError
 
 from broker.dead_letters import (
     DLQ_HEADERS,
@@ -11,11 +14,14 @@ from broker.dead_letters import (
     DLQ_REASON_HEADER,
     DLQ_REJECTED_AT_HEADER,
     DLQ_TOPIC_HEADER,
+    DLQ_VALUE_LEFT_OUT_HEADER,
 )
+from broker.kafka import Outbound
 from broker.router.incoming import IncomingRecord
+from broker.topics import DLQ_TOPIC
 from schemas import KafkaRecord, RejectionNotice
 
-__all__ = ["dead_letter_record", "rejection_notice"]
+__all__ = ["dead_letter_record", "rejection_notice", "send_rejections"]
 
 
 def dead_letter_record(incoming: IncomingRecord, reason: str, at: datetime) -> KafkaRecord:
@@ -58,3 +64,35 @@ def rejection_notice(
         source_offset=incoming.offset,
     )
     return notice.encode(incoming.record.key or None)
+
+
+async def send_rejections(outbound: Outbound, rejected: Sequence[tuple[str, KafkaRecord]]) -> None:
+    """Send dead letters and notices; a dead letter Kafka refuses as too large goes without value.
+
+    A dead letter is its record with the router's headers added: a record its outbox took
+    at the largest size that topic allows can be too large for saattaja.dlq. Refused, it
+    would be retried as if Kafka were down, for ever, and hold up its partition; sent
+    without its value, the reason still reaches the dead-letter topic and the sender, whose
+    outbox keeps the record until its retention.
+    """
+    try:
+        await outbound.send_all(rejected)
+    except MessageSizeTooLargeError:
+        # Which one Kafka refused is not said: each goes again alone (the ones already
+        # taken are then in the topic twice, as a retry after an outage leaves them).
+        for topic, record in rejected:
+            try:
+                await outbound.send_all([(topic, record)])
+            except MessageSizeTooLargeError:
+                if topic != DLQ_TOPIC:
+                    raise
+                await outbound.send_all([(topic, _without_value(record))])
+
+
+def _without_value(record: KafkaRecord) -> KafkaRecord:
+    left_out = f"{len(record.value)} bytes: too large for saattaja.dlq with the router's headers"
+    return KafkaRecord(
+        key=record.key,
+        headers=(*record.headers, (DLQ_VALUE_LEFT_OUT_HEADER, left_out.encode())),
+        value=b"",
+    )

@@ -48,7 +48,7 @@ from broker.pathway import (
 )
 from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
-from broker.router.dead_letter import dead_letter_record, rejection_notice
+from broker.router.dead_letter import dead_letter_record, rejection_notice, send_rejections
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.known_clients import ClientState, KnownClients
@@ -294,7 +294,7 @@ class Router:
             steps = await self._steps(batch, outcomes, rejected)
             # The dead letters first: they depend on nothing, and a sender hears of its
             # mistake before the events after it arrive anywhere.
-            await self._outbound.send_all(rejected)
+            await send_rejections(self._outbound, rejected)
             early = None if early_reads is None else await early_reads
         finally:
             if early_reads is not None and not early_reads.done():
@@ -327,7 +327,7 @@ class Router:
             self._reject_reused(consents[position][1], rejected)
         for position, owner in applied.taken:
             self._reject_taken_consent_id(consents[position][1], owner, rejected)
-        await self._outbound.send_all(rejected)
+        await send_rejections(self._outbound, rejected)
         not_applied = [*applied.refused, *(position for position, _ in applied.taken)]
         for position, (event, _) in enumerate(consents):
             if position not in not_applied:

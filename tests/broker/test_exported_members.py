@@ -30,6 +30,7 @@ PUBLIC_NAMES = {
         "DLQ_REASON_HEADER",
         "DLQ_REJECTED_AT_HEADER",
         "DLQ_TOPIC_HEADER",
+        "DLQ_VALUE_LEFT_OUT_HEADER",
         "DeadLetter",
         "DeadLetterFilter",
         "read_dead_letters",
