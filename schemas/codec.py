@@ -115,6 +115,11 @@ class EventCodec:
         self._check_size(record.value)
         headers = EventHeaders.from_kafka(record.headers)
         event_class_for(headers.type)
+        if not record.key:
+            raise InvalidHeadersError(
+                "the record has no Kafka key: key it by ce_subject, the client pseudonym, so "
+                "that a client's events keep their order"
+            )
         if record.key != headers.subject.encode():
             raise InvalidHeadersError(
                 "the Kafka key differs from ce_subject: both must be the client pseudonym"
@@ -125,6 +130,11 @@ class EventCodec:
         """The event of a record; ContractError naming the first thing that is wrong."""
         headers = self.read_headers(record)
         event_class = event_class_for(headers.type)
+        if not record.value:
+            raise InvalidBundleError(
+                "the record has no value (a tombstone, or empty): an event's value is its "
+                "FHIR message Bundle"
+            )
         bundle = parse_message_bundle(record.value)
         if bundle.event_code != event_class.event_code:
             raise InvalidBundleError(

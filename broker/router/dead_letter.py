@@ -19,7 +19,7 @@ from broker.dead_letters import (
 from broker.kafka import Outbound
 from broker.router.incoming import IncomingRecord
 from broker.topics import DLQ_TOPIC
-from schemas import KafkaRecord, RejectionNotice
+from schemas import InvalidIdentifierError, KafkaRecord, RejectionNotice, check_pseudonym
 
 __all__ = ["dead_letter_record", "rejection_notice", "send_rejections"]
 
@@ -63,7 +63,17 @@ def rejection_notice(
         source_partition=incoming.partition,
         source_offset=incoming.offset,
     )
-    return notice.encode(incoming.record.key or None)
+    # Keyed as the event was, in the sender's inbox, unless its key is not a pseudonym: a
+    # sender that wrongly keyed it by an identity code must not have it copied on.
+    return notice.encode(_pseudonym_key(incoming.record.key))
+
+
+def _pseudonym_key(key: bytes) -> bytes | None:
+    try:
+        check_pseudonym(key.decode())
+    except (UnicodeDecodeError, InvalidIdentifierError):
+        return None
+    return key
 
 
 async def send_rejections(outbound: Outbound, rejected: Sequence[tuple[str, KafkaRecord]]) -> None:

@@ -156,9 +156,11 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
             "(expected a FHIR R4 Bundle of type message)"
         )
     if data["resourceType"] != "Bundle":
-        raise InvalidBundleError(
-            f"value is a FHIR {data['resourceType']}, expected a Bundle of type message"
+        found = data["resourceType"]
+        what = (
+            f"a FHIR {found}" if isinstance(found, str) else f"JSON whose resourceType is {found!r}"
         )
+        raise InvalidBundleError(f"value is {what}, expected a FHIR Bundle of type message")
     _check_no_control_characters(value, data)
     _validate_fhir(data)
     bundle = ElementView(data, "Bundle")

@@ -136,8 +136,18 @@ def test_json_that_is_not_fhir_is_refused() -> None:
 
 
 def test_fhir_resource_that_is_not_a_bundle_is_refused() -> None:
-    with pytest.raises(InvalidBundleError, match="value is a FHIR Patient, expected a Bundle"):
+    with pytest.raises(InvalidBundleError, match="value is a FHIR Patient, expected a FHIR Bundle"):
         CODEC.decode(dataclasses.replace(REFERRAL, value=b'{"resourceType": "Patient"}'))
+
+
+def test_json_whose_resource_type_is_no_name_is_refused_saying_so() -> None:
+    with pytest.raises(InvalidBundleError, match="value is JSON whose resourceType is 5"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=b'{"resourceType": 5}'))
+
+
+def test_record_without_a_value_is_refused_as_having_none() -> None:
+    with pytest.raises(InvalidBundleError, match="the record has no value"):
+        CODEC.decode(dataclasses.replace(REFERRAL, value=b""))
 
 
 def test_bundle_that_fhir_does_not_allow_is_refused_naming_the_element() -> None:
@@ -391,6 +401,11 @@ def test_kafka_key_differing_from_the_subject_is_refused() -> None:
     other_client = CODEC.pseudonymiser.pseudonym("020516C903K").encode()
     with pytest.raises(InvalidHeadersError, match="Kafka key differs from ce_subject"):
         CODEC.decode(dataclasses.replace(REFERRAL, key=other_client))
+
+
+def test_record_without_a_kafka_key_is_refused_as_having_none() -> None:
+    with pytest.raises(InvalidHeadersError, match="the record has no Kafka key"):
+        CODEC.decode(dataclasses.replace(REFERRAL, key=b""))
 
 
 def test_subject_made_with_another_secret_is_refused() -> None:
