@@ -53,9 +53,19 @@ class KafkaRecord:
         """The documentation form: ``{"key": ..., "headers": {...}, "value": <Bundle>}``."""
         return {
             "key": self.key.decode(),
-            "headers": {name: value.decode() for name, value in self.headers},
+            "headers": self.headers_json(),
             "value": json.loads(self.value),
         }
+
+    def headers_json(self) -> dict[str, str | list[str]]:
+        """Each header's text; one given more than once as the list of its values, in order.
+
+        Bytes that are not UTF-8 are shown as U+FFFD.
+        """
+        texts: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            texts.setdefault(name, []).append(value.decode(errors="replace"))
+        return {name: values[0] if len(values) == 1 else values for name, values in texts.items()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KafkaRecord:
@@ -70,7 +80,11 @@ class KafkaRecord:
             raise InvalidHeadersError("key must be a string and headers an object of strings")
         return cls(
             key=key.encode(),
-            headers=tuple((str(name), str(text).encode()) for name, text in headers.items()),
+            headers=tuple(
+                (str(name), str(text).encode())
+                for name, texts in headers.items()
+                for text in (texts if isinstance(texts, list) else [texts])
+            ),
             value=json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(),
         )
 

@@ -6,8 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Final
+
+from pydantic import TypeAdapter, ValidationError
 
 from schemas import InvalidIdentifierError, check_identity_code
+from schemas.moments import Moment
 
 __all__ = [
     "group_assignment_argument",
@@ -15,6 +19,8 @@ __all__ = [
     "moment_argument",
     "usage_of",
 ]
+
+_MOMENT: Final[TypeAdapter[datetime]] = TypeAdapter(Moment)
 
 
 def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -39,14 +45,23 @@ def identity_code_argument(value: str) -> str:
 
 
 def moment_argument(value: str) -> datetime:
-    """An ISO 8601 date or time; one without an offset is taken as UTC."""
+    """An ISO 8601 date or time that UTC can express; one without an offset is taken as UTC."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not an ISO 8601 date or time, e.g. 2025-05-01 or 2025-05-01T09:00+03:00"
         ) from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    try:
+        # The stores compare in UTC: a time it cannot express would fail the query itself.
+        return _MOMENT.validate_python(
+            moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        )
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} has no UTC form (it falls outside the years 1-9999 in UTC): give a "
+            "time within them, in UTC or with a smaller offset"
+        ) from exc
 
 
 def group_assignment_argument(value: str) -> tuple[str, str]:

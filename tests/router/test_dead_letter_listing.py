@@ -116,6 +116,21 @@ async def test_the_listed_record_is_the_rejected_one_as_it_arrived_without_the_r
     assert "publishes only as itself" in letter.reason
 
 
+async def test_a_header_the_record_gave_twice_is_listed_with_both_values(routed: Routed) -> None:
+    harness, _ = routed
+    sent = CODEC.encode(acceptance("R-DLQ-2", by=KELA))
+    twice = KafkaRecord(
+        key=sent.key, headers=(("ce_id", b"dlq-twice-1"), *sent.headers), value=sent.value
+    )
+
+    await harness.publish_raw(harness.org("kela").id, twice)
+    letter = await _listed(harness, "dlq-twice-1", "kela")
+
+    listed = letter.to_json()["record"]["headers"]["ce_id"]
+    assert listed == ["dlq-twice-1", dict(sent.headers)["ce_id"].decode()]
+    assert "ce_id appears more than once" in letter.reason
+
+
 async def test_listing_one_organisation_leaves_out_what_others_sent(routed: Routed) -> None:
     harness, _ = routed
     await _rejected(harness, "sote", _not_json("from-sote"))
