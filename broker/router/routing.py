@@ -522,27 +522,7 @@ class Router:
         by_event: dict[uuid.UUID, list[AuditRecord]] = {}
         for record in records[: len(entries)]:
             by_event.setdefault(record.event_id, []).append(record)
-        deliveries: list[tuple[str, KafkaRecord]] = []
-        pairs: set[tuple[uuid.UUID, str]] = set()
-        for routable in run:
-            event_id = routable.event.event_id
-            decided = by_event.get(event_id, [])
-            if event_id in refused:
-                continue
-            # An event applied to the pathway was delivered before: its deliveries were
-            # recorded in the same transaction as its pathway (a crash came before the
-            # offsets were committed). One that was not had no delivery on record.
-            if event_id not in applied:
-                for recipient, delivery in self._deliveries(routable, decided):
-                    deliveries.append((inbox_topic(recipient.id), delivery))
-                    pairs.add((event_id, recipient.oid))
-            _log.info(
-                "event_routed",
-                event_id=str(routable.event.event_id),
-                type=routable.event.ce_type(),
-                permitted=sorted(_recipients(decided, "permit")),
-                denied=sorted(_recipients(decided, "deny")),
-            )
+        deliveries, pairs = self._run_deliveries(run, by_event, refused, applied)
         for routable in wave.newly_refused:
             self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
         for routable in wave.reused:
@@ -1025,6 +1005,43 @@ class Router:
             for recipient in candidate_recipients(event, self._by_oid, network)
         ]
 
+    def _run_deliveries(
+        self,
+        run: Sequence[_Routable],
+        by_event: dict[uuid.UUID, list[AuditRecord]],
+        refused: Mapping[uuid.UUID, str],
+        applied: Mapping[uuid.UUID, AppliedEvent],
+    ) -> tuple[list[tuple[str, KafkaRecord]], set[tuple[uuid.UUID, str]]]:
+        """The inbox records of a run's permitted events, and the (event, recipient) pairs."""
+        deliveries: list[tuple[str, KafkaRecord]] = []
+        pairs: set[tuple[uuid.UUID, str]] = set()
+        for routable in run:
+            event_id = routable.event.event_id
+            decided = by_event.get(event_id, [])
+            if event_id in refused:
+                continue
+            # An event applied to the pathway was delivered before: its deliveries were
+            # recorded in the same transaction as its pathway (a crash came before the
+            # offsets were committed). One that was not had no delivery on record.
+            if event_id in applied:
+                _log.info(
+                    "event_routed_before",  # sent again, or read again after a crash
+                    event_id=str(event_id),
+                    type=routable.event.ce_type(),
+                )
+                continue
+            for recipient, delivery in self._deliveries(routable, decided):
+                deliveries.append((inbox_topic(recipient.id), delivery))
+                pairs.add((event_id, recipient.oid))
+            _log.info(
+                "event_routed",
+                event_id=str(event_id),
+                type=routable.event.ce_type(),
+                permitted=sorted(_recipients(decided, "permit")),
+                denied=sorted(_recipients(decided, "deny")),
+            )
+        return deliveries, pairs
+
     def _deliveries(
         self, routable: _Routable, decided: Sequence[AuditRecord]
     ) -> list[tuple[Organisation, KafkaRecord]]:
@@ -1058,6 +1075,8 @@ class Router:
             topic=incoming.topic,
             partition=incoming.partition,
             offset=incoming.offset,
+            event_id=incoming.record.header("ce_id"),
+            type=incoming.record.header("ce_type"),
             reason=reason,
         )
 

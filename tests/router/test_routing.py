@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from broker.kafka import partition_of
 from broker.registry import OrganisationRegistry
@@ -197,6 +198,31 @@ async def test_event_carrying_the_routers_dead_letter_headers_is_refused_and_kep
     assert b"carries the header saattaja_dlq_reason, which is the router's own" in reasons[0]
     assert dead.value == sent.value
     assert await harness.inbox("kela") == []
+
+
+async def test_a_rejection_is_logged_with_the_records_event_id_and_type(routed: Routed) -> None:
+    harness, service = routed
+    spoofed = CODEC.encode(acceptance("R-LOG", by=KELA))
+    with capture_logs() as logs:
+        await harness.publish_raw(harness.org("sote").id, spoofed)
+        await wait_until_handled(service, 1)
+    [logged] = [entry for entry in logs if entry["event"] == "event_rejected"]
+    assert logged["event_id"] == dict(spoofed.headers)["ce_id"].decode()
+    assert logged["type"] == "fi.saattaja.referral.accepted.v1"
+
+
+async def test_an_event_sent_again_is_logged_as_routed_before_not_as_routed(
+    routed: Routed,
+) -> None:
+    harness, service = routed
+    sent = referral("R-AGAIN")
+    with capture_logs() as logs:
+        await harness.publish(sent)
+        await wait_until_handled(service, 1)
+        await harness.publish(sent)  # in a batch of its own
+        await wait_until_handled(service, 2)
+    logged = [entry["event"] for entry in logs if entry.get("event_id") == str(sent.event_id)]
+    assert logged == ["event_routed", "event_routed_before"]
 
 
 def _nested_too_deeply() -> KafkaRecord:
