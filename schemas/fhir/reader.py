@@ -114,13 +114,13 @@ class ElementView:
 
     def optional_start(self, path: str) -> datetime | None:
         """A Period's start as its first moment (a date is a Finnish day); may be absent."""
-        return self._period_end(path, first_moment_of) if self.has(path) else None
+        return self._period_bound(path, first_moment_of) if self.has(path) else None
 
     def optional_end(self, path: str) -> datetime | None:
         """A Period's end as the first moment after it (it includes itself); may be absent."""
-        return self._period_end(path, first_moment_after) if self.has(path) else None
+        return self._period_bound(path, first_moment_after) if self.has(path) else None
 
-    def _period_end(self, path: str, moment_of: Callable[[str], datetime]) -> datetime:
+    def _period_bound(self, path: str, moment_of: Callable[[str], datetime]) -> datetime:
         value = self.text(path)
         try:
             return moment_of(value)
