@@ -2,6 +2,7 @@
 
 SaattajaConsentError
 ├── StoreUnavailableError (ConnectionError)  the database does not answer; callers fail closed
+│   └── DatabaseRefusedError                 it refuses what SAATTAJA_DATABASE_URL says: fix it
 ├── SchemaOutOfDateError (RuntimeError)      the database is not migrated: run `saattaja db upgrade`
 ├── LegalBasisConfigurationError (ValueError) the legal-bases file is missing or wrong
 ├── AuditChainBrokenError (ValueError)       verify found a record that does not match its hash
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "AuditChainBrokenError",
+    "DatabaseRefusedError",
     "EventIdTakenError",
     "InvalidAuditEntryError",
     "LegalBasisConfigurationError",
@@ -32,6 +34,15 @@ class SaattajaConsentError(Exception):
 
 class StoreUnavailableError(SaattajaConsentError, ConnectionError):
     """The consent or audit database cannot be reached; nothing may be routed until it can."""
+
+
+class DatabaseRefusedError(StoreUnavailableError):
+    """The database refuses what SAATTAJA_DATABASE_URL says: no such database, user or file,
+    a wrong password, a file that is not a SQLite database.
+
+    At start a mistake to fix, so a service stops; once running, waited out like an outage
+    (a database being restored, a password being rotated), failing closed meanwhile.
+    """
 
 
 class SchemaOutOfDateError(SaattajaConsentError, RuntimeError):

@@ -101,7 +101,8 @@ class AuditStreamService:
             )
             self.metrics_port = await self._metrics_server.start()
         await require_audit_topic(self._connection)
-        self._engine = create_database_engine(settings.database_url)
+        # existing: the stream only reads, and a mistyped SQLite path must not become a file.
+        self._engine = create_database_engine(settings.database_url, existing=True)
         await check_database_schema(self._engine)
         self._producer = await start_producer(self._connection, request_timeout_ms=_SEND_TIMEOUT_MS)
         self._ownership = StreamOwnership(

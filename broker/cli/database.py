@@ -27,7 +27,8 @@ async def opened_database(
     ``pseudonymiser``: the one the command derived a client's pseudonym with; the database
     must have been filled under the same secret.
     """
-    engine = create_database_engine(database_url)
+    # Only commands that read open it so: a mistyped SQLite path must not become a new file.
+    engine = create_database_engine(database_url, existing=True)
     try:
         await check_database_schema(engine)
         if pseudonymiser is not None:

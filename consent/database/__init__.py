@@ -1,9 +1,7 @@
 """The SQL database behind the consent store, the audit log and the care network."""
 
-from consent.database.engine import (
-    create_database_engine,
-    translate_database_errors,
-)
+from consent.database.engine import create_database_engine
+from consent.database.failures import translate_database_errors
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
 from consent.database.pages import keyset_pages

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from consent.database.transactions import attach_sqlite_thread
-from consent.errors import StoreUnavailableError
+from consent.errors import DatabaseRefusedError
 
-__all__ = ["create_database_engine", "translate_database_errors"]
+__all__ = ["create_database_engine"]
 
 
 def _json_text(value: Any) -> str:
@@ -32,8 +29,12 @@ _JSON_COLUMNS: Final[dict[str, Any]] = {
 }
 
 
-def create_database_engine(url: str) -> AsyncEngine:
-    """An engine for ``url``; for a SQLite file, its folder is created first."""
+def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
+    """An engine for ``url``; for a SQLite file, its folder is created first.
+
+    ``existing``: the SQLite file must be there already, as for a command that only
+    reads: SQLite would create a mistyped path's file, empty.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # pool_pre_ping: a PostgreSQL restart must not leave dead connections in the pool,
@@ -41,7 +42,7 @@ def create_database_engine(url: str) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, **_JSON_COLUMNS)
     in_file = bool(parsed.database) and parsed.database != ":memory:"
     if in_file:
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        _prepare_sqlite_file(Path(str(parsed.database)), existing=existing)
     engine = create_async_engine(url, **_JSON_COLUMNS)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     if in_file:
@@ -49,6 +50,29 @@ def create_database_engine(url: str) -> AsyncEngine:
         # another, empty one.
         attach_sqlite_thread(engine, _sqlite_pragmas, **_JSON_COLUMNS)
     return engine
+
+
+def _prepare_sqlite_file(path: Path, *, existing: bool) -> None:
+    # The path is named: a SQLite URL holds no password.
+    if existing:
+        if not path.is_file():
+            raise DatabaseRefusedError(
+                f"there is no SQLite database file at {path}: check the path in "
+                "SAATTAJA_DATABASE_URL, or run `saattaja db upgrade` to create the database"
+            )
+        return
+    if path.parent.exists() and not path.parent.is_dir():
+        raise DatabaseRefusedError(
+            f"{path.parent} is a file, not a folder to keep the SQLite database in: check "
+            "the path in SAATTAJA_DATABASE_URL"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseRefusedError(
+            f"the folder {path.parent} for the SQLite database file cannot be made "
+            f"({exc.strerror}): check the path in SAATTAJA_DATABASE_URL"
+        ) from exc
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -62,26 +86,3 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-@asynccontextmanager
-async def translate_database_errors(what: str) -> AsyncIterator[None]:
-    """Turn a lost connection into StoreUnavailableError, naming what was being done."""
-    try:
-        yield
-    except (OperationalError, InterfaceError) as exc:
-        raise StoreUnavailableError(
-            f"the database did not answer while {what}: {exc.orig or exc}; check "
-            "SAATTAJA_DATABASE_URL and that the server is running"
-        ) from exc
-    except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise StoreUnavailableError(
-                f"the database connection was lost while {what}; check the server"
-            ) from exc
-        raise
-    except OSError as exc:
-        raise StoreUnavailableError(
-            f"the database could not be reached while {what}: {exc}; check "
-            "SAATTAJA_DATABASE_URL and that the server is running"
-        ) from exc

@@ -11,7 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database.engine import create_database_engine, translate_database_errors
+from consent.database.engine import create_database_engine
+from consent.database.failures import translate_database_errors
 from consent.errors import SchemaOutOfDateError
 
 __all__ = ["check_database_schema", "upgrade_database"]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database.engine import translate_database_errors
+from consent.database.failures import translate_database_errors
 
 __all__ = ["keyset_pages"]
 

@@ -15,7 +15,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consent.database.engine import translate_database_errors
+from consent.database.failures import translate_database_errors
 from consent.database.metadata import metadata
 from consent.database.statements import insert_unless_present
 from consent.database.types import UtcDateTime

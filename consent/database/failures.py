@@ -1,0 +1,84 @@
+"""What the database drivers raise, turned into the store's own errors.
+
+A connection refused for what SAATTAJA_DATABASE_URL says (no such database or user, a
+wrong password, a file that is not a SQLite database) is a DatabaseRefusedError; one that
+may pass by itself (the server restarting, its connection limit reached, a lost
+connection) is a StoreUnavailableError. Both are waited out by a running router or audit
+stream; at start the first one stops it, as a mistake to fix rather than an outage.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from consent.errors import DatabaseRefusedError, StoreUnavailableError
+
+__all__ = ["translate_database_errors"]
+
+# By PostgreSQL's SQLSTATE: what the operator must change before a connection can succeed.
+_REFUSALS: Final = {
+    "3D000": "check the database name in SAATTAJA_DATABASE_URL, or create the database "
+    "(createdb) and run `saattaja db upgrade`",
+    "28000": "check the user name in SAATTAJA_DATABASE_URL, and that the server's "
+    "pg_hba.conf lets that user in from this host",
+    "28P01": "check the password in SAATTAJA_DATABASE_URL",
+    "42501": "grant the user in SAATTAJA_DATABASE_URL what Saattaja needs (CONNECT on the "
+    "database, and the tables `saattaja db upgrade` made), or use the user that made them",
+}
+# Classes of SQLSTATE that pass by themselves: 08 a connection broken, 53 the server out of
+# connections, memory or disk, 57P an administrator's or a crash's shutdown, or start-up.
+_PASSING: Final = ("08", "53", "57P")
+
+
+@asynccontextmanager
+async def translate_database_errors(what: str) -> AsyncIterator[None]:
+    """Turn a refused or lost connection into the store's errors, naming what was being done."""
+    try:
+        yield
+    except DBAPIError as exc:
+        translated = _translated(exc, what)
+        if translated is None:
+            raise
+        raise translated from exc
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"the database could not be reached while {what}: {exc}; check "
+            "SAATTAJA_DATABASE_URL and that the server is running"
+        ) from exc
+
+
+def _translated(exc: DBAPIError, what: str) -> StoreUnavailableError | None:
+    """The store's error for ``exc``; None when no connection is at fault (a bug)."""
+    server_said = str(exc.orig or exc).strip()
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate in _REFUSALS:
+        return DatabaseRefusedError(
+            f"the database server refused Saattaja while {what}: {server_said}; "
+            f"{_REFUSALS[sqlstate]}"
+        )
+    if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
+        return DatabaseRefusedError(
+            f"the SQLite file SAATTAJA_DATABASE_URL names is not a database ({server_said}) "
+            f"while {what}: check the path, or move the file away and run `saattaja db upgrade`"
+        )
+    if exc.connection_invalidated:
+        return StoreUnavailableError(
+            f"the database connection was lost while {what}; check the server"
+        )
+    if isinstance(sqlstate, str) and sqlstate.startswith(_PASSING):
+        return StoreUnavailableError(
+            f"the database server turned Saattaja away while {what}: {server_said}; check "
+            "that the server is running and has connections to spare (max_connections, "
+            "or the user's CONNECTION LIMIT)"
+        )
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return StoreUnavailableError(
+            f"the database did not answer while {what}: {server_said}; check "
+            "SAATTAJA_DATABASE_URL and that the server is running"
+        )
+    return None

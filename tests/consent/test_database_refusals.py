@@ -1,0 +1,157 @@
+"""A database that refuses what SAATTAJA_DATABASE_URL says, told apart from one that is away."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from broker.cli import main
+from consent.database import check_database_schema, create_database_engine, upgrade_database
+from consent.errors import DatabaseRefusedError, StoreUnavailableError
+from tests.conftest import postgres_admin_url
+
+_PASSWORD = "not-to-be-printed"
+
+
+def _admin_url(*, database: str | None = None, username: str | None = None) -> str:
+    """The test server's URL with a name changed, and a password it does not ask for."""
+    url = make_url(postgres_admin_url()).set(password=_PASSWORD)
+    url = url.set(database=database) if database is not None else url
+    url = url.set(username=username) if username is not None else url
+    return url.render_as_string(hide_password=False)
+
+
+async def _schema_check_error(url: str) -> StoreUnavailableError:
+    engine = create_database_engine(url)
+    try:
+        with pytest.raises(StoreUnavailableError) as raised:
+            await check_database_schema(engine)
+    finally:
+        await engine.dispose()
+    return raised.value
+
+
+@pytest.fixture
+async def limited_role(postgres_database_url: str) -> AsyncIterator[str]:
+    """A URL of the test's database as a role allowed no connection at all."""
+    admin = make_url(postgres_admin_url()).set(drivername="postgresql")
+    role = f"saattaja_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False), timeout=5)
+    try:
+        await connection.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+        yield (
+            make_url(postgres_database_url).set(username=role).render_as_string(hide_password=False)
+        )
+    finally:
+        await connection.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_a_database_that_does_not_exist_is_refused_naming_the_setting() -> None:
+    error = await _schema_check_error(_admin_url(database=f"no_such_{uuid.uuid4().hex[:8]}"))
+
+    assert isinstance(error, DatabaseRefusedError)
+    assert "does not exist" in str(error)
+    assert "check the database name in SAATTAJA_DATABASE_URL" in str(error)
+    assert _PASSWORD not in str(error)
+
+
+@pytest.mark.postgres
+async def test_a_user_the_server_does_not_know_is_refused_naming_the_setting() -> None:
+    error = await _schema_check_error(_admin_url(username=f"no_such_{uuid.uuid4().hex[:8]}"))
+
+    assert isinstance(error, DatabaseRefusedError)
+    assert "check the user name in SAATTAJA_DATABASE_URL" in str(error)
+    assert _PASSWORD not in str(error)
+
+
+@pytest.mark.postgres
+async def test_a_server_out_of_connections_is_unavailable_not_refused(limited_role: str) -> None:
+    error = await _schema_check_error(limited_role)
+
+    assert not isinstance(error, DatabaseRefusedError)
+    assert "connections to spare" in str(error)
+
+
+async def test_a_file_that_is_not_a_sqlite_database_is_refused(tmp_path: Path) -> None:
+    not_a_database = tmp_path / "saattaja.db"
+    not_a_database.write_text("organisations: []\n", encoding="utf-8")
+
+    error = await _schema_check_error(f"sqlite+aiosqlite:///{not_a_database}")
+
+    assert isinstance(error, DatabaseRefusedError)
+    assert "is not a database" in str(error)
+
+
+def test_a_sqlite_file_under_a_file_is_refused_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "var").write_text("", encoding="utf-8")
+
+    with pytest.raises(DatabaseRefusedError, match="is a file, not a folder"):
+        create_database_engine(f"sqlite+aiosqlite:///{tmp_path / 'var' / 'saattaja.db'}")
+
+
+def test_a_sqlite_file_to_read_must_be_there(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped" / "saattaja.db"
+
+    with pytest.raises(DatabaseRefusedError, match="there is no SQLite database file at"):
+        create_database_engine(f"sqlite+aiosqlite:///{missing}", existing=True)
+
+    assert not missing.parent.exists()
+
+
+async def test_a_sqlite_file_that_is_there_opens_to_read(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(url)
+    engine = create_database_engine(url, existing=True)
+    try:
+        await check_database_schema(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def command_settings(monkeypatch: pytest.MonkeyPatch, registry_file: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("SAATTAJA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", [["audit", "verify"], ["audit", "query"], ["db", "upgrade"]])
+def test_a_command_on_a_database_that_does_not_exist_says_so_in_one_line(
+    command: list[str],
+    command_settings: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", _admin_url(database="no_such_database"))
+
+    assert main(command) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith("saattaja: error: the database server refused Saattaja")
+    assert err.count("\n") == 1
+    assert _PASSWORD not in err
+
+
+def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(
+    command_settings: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mistyped = tmp_path / "x" / "saattaja.db"
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{mistyped}")
+
+    assert main(["audit", "query"]) == 1
+
+    assert f"there is no SQLite database file at {mistyped}" in capsys.readouterr().err
+    assert not mistyped.parent.exists()
