@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+import asyncpg
 import pytest
 from aiokafka.errors import KafkaTimeoutError
+from sqlalchemy.engine import make_url
 
 from broker.audit_stream import SEQUENCE_HEADER, AuditStreamService
 from broker.embedded import EmbeddedBroker, free_port
@@ -22,7 +24,9 @@ from tests.audit_stream.harness import append_decisions, recreate_audit_topic, s
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
+from tests.conftest import postgres_admin_url
 from tests.consent.audit.entries import entry
+from tests.postgres_roles import login_role
 from tests.router.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.kafka]
@@ -72,6 +76,75 @@ async def test_the_stream_pauses_while_the_database_is_gone_and_ships_all_after(
     assert on_topic_while_gone == 1
     messages = await read_topic(connection, AUDIT_TOPIC)
     assert [dict(m.headers)["saattaja_audit_sequence"] for m in messages] == [b"1", b"2"]
+
+
+@pytest.mark.postgres
+async def test_the_stream_pauses_while_the_server_turns_it_away_and_ships_all_after(
+    connection: KafkaConnection, postgres_database_url: str, registry: OrganisationRegistry
+) -> None:
+    await upgrade_database(postgres_database_url)
+    direct = create_database_engine(postgres_database_url)
+    log = AuditLog(direct)
+    try:
+        await log.append([entry(event_id=uuid.uuid4())])
+        async with login_role(postgres_database_url) as role:
+            settings = stream_settings(connection, role.url)
+            async with AuditStreamService(settings, registry, connection) as stream:
+                running = asyncio.create_task(stream.run())
+                await eventually(lambda: stream.status.shipped == 1, within=30, what="1 shipped")
+
+                await role.turn_away()  # as when the server's connections are all in use
+                await log.append([entry(event_id=uuid.uuid4())])
+                await eventually(
+                    lambda: stream.status.paused_reason is not None,
+                    within=30,
+                    what="the stream pauses",
+                )
+                reason = stream.status.paused_reason
+
+                await role.limit_connections(-1)
+                await eventually(lambda: stream.status.shipped == 2, within=30, what="2 shipped")
+                still_running = not running.done()
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+    finally:
+        await direct.dispose()
+
+    assert "connections to spare" in str(reason)
+    assert still_running
+
+
+@pytest.mark.postgres
+async def test_the_stream_pauses_while_its_database_is_gone_naming_the_setting(
+    connection: KafkaConnection, postgres_database_url: str, registry: OrganisationRegistry
+) -> None:
+    await upgrade_database(postgres_database_url)
+    settings = stream_settings(connection, postgres_database_url)
+    async with AuditStreamService(settings, registry, connection) as stream:
+        running = asyncio.create_task(stream.run())
+        await eventually(lambda: stream.status.running, within=30, what="the stream runs")
+
+        await _drop(postgres_database_url)
+
+        await eventually(
+            lambda: stream.status.paused_reason is not None, within=30, what="the stream pauses"
+        )
+        reason = stream.status.paused_reason
+        still_running = not running.done()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    assert "SAATTAJA_DATABASE_URL" in str(reason)
+    assert still_running
+
+
+async def _drop(database_url: str) -> None:
+    admin = make_url(postgres_admin_url()).set(drivername="postgresql")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False), timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE "{make_url(database_url).database}" WITH (FORCE)')
+    finally:
+        await connection.close()
 
 
 async def test_after_kafka_comes_back_the_stream_reads_where_the_topic_ends_and_goes_on(

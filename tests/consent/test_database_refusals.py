@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -15,6 +14,7 @@ from broker.cli import main
 from consent.database import check_database_schema, create_database_engine, upgrade_database
 from consent.errors import DatabaseRefusedError, StoreUnavailableError
 from tests.conftest import postgres_admin_url
+from tests.postgres_roles import login_role
 
 _PASSWORD = "not-to-be-printed"
 
@@ -40,17 +40,9 @@ async def _schema_check_error(url: str) -> StoreUnavailableError:
 @pytest.fixture
 async def limited_role(postgres_database_url: str) -> AsyncIterator[str]:
     """A URL of the test's database as a role allowed no connection at all."""
-    admin = make_url(postgres_admin_url()).set(drivername="postgresql")
-    role = f"saattaja_test_{uuid.uuid4().hex[:12]}"
-    connection = await asyncpg.connect(admin.render_as_string(hide_password=False), timeout=5)
-    try:
-        await connection.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
-        yield (
-            make_url(postgres_database_url).set(username=role).render_as_string(hide_password=False)
-        )
-    finally:
-        await connection.execute(f'DROP ROLE IF EXISTS "{role}"')
-        await connection.close()
+    async with login_role(postgres_database_url) as role:
+        await role.limit_connections(0)
+        yield role.url
 
 
 @pytest.mark.postgres

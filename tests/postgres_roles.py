@@ -1,0 +1,59 @@
+"""A PostgreSQL login role of a test's own: superusers pass every connection limit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRole:
+    """A role, the test database's URL as that role, and its administrator's connection."""
+
+    name: str
+    url: str
+    admin: asyncpg.Connection
+
+    async def limit_connections(self, limit: int) -> None:
+        """Allow the role ``limit`` connections (-1: any number)."""
+        await self.admin.execute(f'ALTER ROLE "{self.name}" CONNECTION LIMIT {limit}')
+
+    async def turn_away(self) -> None:
+        """Allow the role no connection, and end the ones it has."""
+        await self.limit_connections(0)
+        await self.admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+            self.name,
+        )
+
+
+@asynccontextmanager
+async def login_role(database_url: str) -> AsyncIterator[LoginRole]:
+    """A new login role that may read and write every table of ``database_url``'s database.
+
+    ``database_url``: a superuser's, as the test fixtures give.
+    """
+    url = make_url(database_url)
+    name = f"saattaja_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False), timeout=5
+    )
+    try:
+        await admin.execute(f'CREATE ROLE "{name}" LOGIN')
+        await admin.execute(f'GRANT USAGE ON SCHEMA public TO "{name}"')
+        for kind in ("TABLES", "SEQUENCES"):
+            await admin.execute(f'GRANT ALL ON ALL {kind} IN SCHEMA public TO "{name}"')
+        yield LoginRole(name, url.set(username=name).render_as_string(hide_password=False), admin)
+    finally:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name
+        )
+        # In the database itself: its grants would keep the role from being dropped.
+        await admin.execute(f'DROP OWNED BY "{name}" CASCADE')
+        await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+        await admin.close()
