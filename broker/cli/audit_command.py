@@ -168,8 +168,10 @@ def register(commands: Any) -> None:
         "covers; fhir, a FHIR AuditEvent). Each record is checked against the chain before "
         "it goes; the topic's last record is where the stream goes on from after a "
         "restart, and the log must go on from it. Runs until Ctrl-C; waits while the "
-        "database or Kafka is down; stops with exit status 3 at a record that does not follow the "
-        "chain. Run several (on other hosts) and one ships while the others stand by to take "
+        "database or Kafka is down. At a record that does not follow the chain it ships nothing "
+        "more: serving metrics, it stays up with /health saying stopped until stopped, then "
+        "exits with status 3; without, it exits 3 at once. Run several (on other hosts) and "
+        "one ships while the others stand by to take "
         "over (SAATTAJA_AUDIT_STREAM_GROUP_ID).",
     )
     stream.add_argument(
@@ -310,7 +312,7 @@ def _stream(args: argparse.Namespace) -> int:
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
 
-    async def stream() -> None:
+    async def stream() -> int:
         async with AuditStreamService(settings, registry, connection) as service:
             if args.once:
                 shipped = await service.ship_once()
@@ -319,7 +321,7 @@ def _stream(args: argparse.Namespace) -> int:
                     f"{shipped} audit record{'' if shipped == 1 else 's'} written to "
                     f"{AUDIT_TOPIC}; it ends at {ends}"
                 )
-                return
+                return 0
             with shutdown_requested() as shutdown:
                 print(
                     f"Audit stream writing the audit log at {display_url(settings)} to "
@@ -327,16 +329,33 @@ def _stream(args: argparse.Namespace) -> int:
                     f"({settings.audit_stream_format}). Ctrl-C stops it.",
                     flush=True,
                 )
-                await until_shutdown(shutdown, service.run())
+                try:
+                    await until_shutdown(shutdown, service.run())
+                except (AuditChainBrokenError, AuditStreamError) as exc:
+                    if service.metrics_port is None:
+                        raise
+                    # Up until told to stop, /health answering "stopped" and chain_broken 1:
+                    # a process that exited at once would take both with it before any
+                    # scrape, and the alert would never fire.
+                    print(
+                        f"saattaja: error: {exc}; the stream ships nothing more, and stays "
+                        f"up so that /health and saattaja_audit_stream_chain_broken on port "
+                        f"{service.metrics_port} say so: run `saattaja audit verify`, then "
+                        "stop it (it exits with status 3)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    await shutdown.wait()
+                    return CHAIN_BROKEN_EXIT_STATUS
+        return 0
 
     try:
-        asyncio.run(stream())
+        return asyncio.run(stream())
     except (AuditChainBrokenError, AuditStreamError) as exc:
         # An exit status of its own, so that a supervisor restarts the stream after an
         # outage at start but not into the same broken record again.
         print(f"saattaja: error: {exc}", file=sys.stderr)
         return CHAIN_BROKEN_EXIT_STATUS
-    return 0
 
 
 def _check_topic(_args: argparse.Namespace) -> int:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
 from broker.cli import main
+from broker.embedded import free_port
 from broker.kafka import KafkaConnection
 from broker.topics import AUDIT_TOPIC
 from consent.audit import AuditLog, AuditRecord
 from consent.database import create_database_engine
+from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
+from tests.broker.scraping import health, sample, scrape
 from tests.consent.audit.entries import HOUR, SECRET, T0, cut_after, entry, tamper
 
 pytestmark = [pytest.mark.kafka]
@@ -78,6 +83,56 @@ def test_once_on_a_changed_log_exits_3_naming_the_record(
     assert main(["audit", "stream", "--once"]) == 3
 
     assert re.search(r"audit chain broken at record 2 \(altered\)", capsys.readouterr().err)
+
+
+def test_at_a_changed_log_the_stream_stays_up_saying_so_until_stopped_then_exits_3(
+    environment: str,
+) -> None:
+    append(environment, 3)
+    tamper(environment, "UPDATE audit_records SET recipient = sender WHERE sequence = 2")
+
+    status, body, broken, still_running, returncode, errors = asyncio.run(_stream_at_broken())
+
+    assert (status, broken, still_running) == (503, 1, True)
+    assert "record 2" in str(body["reason"])
+    assert returncode == 3
+    assert re.search(r"audit chain broken at record 2 \(altered\).*stays up", errors)
+
+
+async def _stream_at_broken() -> tuple[int, dict[str, object], float, bool, int | None, str]:
+    """/health and chain_broken of a stream at a broken chain; its exit status after SIGTERM.
+
+    A process of its own, as systemd runs it: SIGTERM is how it is told to stop.
+    """
+    port = free_port("127.0.0.1")
+    stream = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", "from broker.cli import main; raise SystemExit(main())"),
+        *("audit", "stream"),
+        env={**os.environ, "SAATTAJA_AUDIT_STREAM_METRICS_PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+
+        async def says_stopped() -> bool:
+            try:
+                return (await health(port))[1]["status"] == "stopped"
+            except OSError:
+                return False
+
+        await eventually(says_stopped, within=60, what="/health says stopped")
+        status, body = await health(port)
+        broken = sample(await scrape(port), "saattaja_audit_stream_chain_broken")
+        still_running = stream.returncode is None
+        stream.send_signal(signal.SIGTERM)
+        returncode = await asyncio.wait_for(stream.wait(), 30)
+        assert stream.stderr is not None
+        errors = (await stream.stderr.read()).decode()
+    finally:
+        if stream.returncode is None:
+            stream.kill()
+            await stream.wait()
+    return status, body, broken, still_running, returncode, errors
 
 
 def test_an_unknown_option_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
