@@ -9,6 +9,7 @@ SaattajaBrokerError
 ├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
 ├── InvalidPeriodError (ValueError)    a period that is empty, reversed or without a time zone
 ├── KafkaUnavailableError (ConnectionError) the configured Kafka cluster does not answer
+├── PartStoppedError (RuntimeError)    a part of `saattaja up` ended while the others ran
 └── TopicError (RuntimeError)          the cluster refused to create or describe a topic
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "EmbeddedBrokerError",
     "InvalidPeriodError",
     "KafkaUnavailableError",
+    "PartStoppedError",
     "SaattajaBrokerError",
     "TopicError",
     "UndecodableRecordError",
@@ -63,6 +65,11 @@ class InvalidPeriodError(SaattajaBrokerError, ValueError):
 
 class KafkaUnavailableError(SaattajaBrokerError, ConnectionError):
     """The Kafka cluster named in the settings cannot be reached."""
+
+
+class PartStoppedError(SaattajaBrokerError, RuntimeError):
+    """A part of ``saattaja up`` (the embedded broker, the audit stream) failed or ended,
+    so the others were stopped too."""
 
 
 class TopicError(SaattajaBrokerError, RuntimeError):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
 
 from broker.audit_stream import AuditStreamService
+from broker.cli.audit_command import CHAIN_BROKEN_EXIT_STATUS
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.topics_command import format_creation
 from broker.embedded import EmbeddedBroker
+from broker.errors import AuditStreamError, PartStoppedError
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
@@ -16,8 +23,11 @@ from broker.router import RouterService, settle_collector
 from broker.settings import SaattajaSettings, load_settings
 from broker.topics import AUDIT_TOPIC, create_topics
 from consent.database import upgrade_database
+from consent.errors import AuditChainBrokenError
 
 __all__ = ["register"]
+
+_log = structlog.get_logger(__name__)
 
 _PORT_MAX = 65535
 
@@ -140,7 +150,51 @@ async def _run_embedded(
                     "loses every topic and record.",
                     flush=True,
                 )
-                # A broker that dies, or an audit chain found broken, ends the start.
-                await until_shutdown(shutdown, broker.watch(), audit_stream.run())
-                print("Stopping the audit stream, the router and the embedded broker.", flush=True)
-    return 0
+                status = 0
+                try:
+                    await until_shutdown(
+                        shutdown,
+                        watched_part("the embedded broker", broker.watch()),
+                        watched_part("the audit stream", audit_stream.run()),
+                    )
+                except (AuditChainBrokenError, AuditStreamError) as exc:
+                    # Only the copy of the log on the audit topic stops; stopping the broker
+                    # too would lose every topic, and the router goes on auditing.
+                    print(
+                        f"saattaja: error: the audit stream stopped: {exc}; the router and "
+                        "the embedded broker go on, the audit stream ships nothing more. "
+                        "Run `saattaja audit verify`; Ctrl-C stops the rest.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    status = CHAIN_BROKEN_EXIT_STATUS
+                    await until_shutdown(
+                        shutdown, watched_part("the embedded broker", broker.watch())
+                    )
+                finally:
+                    print(
+                        "Stopping the audit stream, the router and the embedded broker.",
+                        flush=True,
+                    )
+    return status
+
+
+async def watched_part(part: str, running: Coroutine[Any, Any, None]) -> None:
+    """Run one part of ``up``; raise PartStoppedError naming it if it fails or ends.
+
+    A broken audit chain is let through: the caller keeps the other parts running.
+    """
+    try:
+        await running
+    except (AuditChainBrokenError, AuditStreamError):
+        raise
+    except Exception as exc:
+        _log.exception("up_part_failed", part=part)  # the traceback, should it be a bug
+        raise PartStoppedError(
+            f"{part} failed: {exc}; the router, the audit stream and the embedded broker "
+            "were stopped with it, and the broker's topics and records are lost"
+        ) from exc
+    raise PartStoppedError(
+        f"{part} ended by itself; the router, the audit stream and the embedded broker were "
+        "stopped with it, and the broker's topics and records are lost"
+    )

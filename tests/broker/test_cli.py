@@ -22,15 +22,18 @@ from aiokafka import AIOKafkaProducer
 
 from broker import cli
 from broker.cli import main
+from broker.cli.audit_command import CHAIN_BROKEN_EXIT_STATUS
+from broker.cli.up_command import watched_part
 from broker.embedded import free_port
+from broker.errors import PartStoppedError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC, topic_plan
 from consent.audit import AuditLog
-from consent.database import create_database_engine
+from consent.database import create_database_engine, upgrade_database
 from tests.broker.conditions import children_of, eventually, process_alive
 from tests.broker.reading import read_topic
-from tests.consent.audit.entries import entry
+from tests.consent.audit.entries import entry, tamper
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 _RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
@@ -279,6 +282,56 @@ async def test_up_serves_a_second_process_and_stops_cleanly_on_a_signal(
         if up.returncode is None:
             up.kill()
             await up.wait()
+
+
+@linux_only
+@pytest.mark.kafka
+def test_up_keeps_the_router_and_broker_when_the_audit_stream_stops_at_a_broken_chain(
+    registry_file: Path, tmp_path: Path
+) -> None:
+    environment = _up_environment(registry_file, tmp_path)
+    database_url = environment["SAATTAJA_DATABASE_URL"]
+    asyncio.run(upgrade_database(database_url))
+    asyncio.run(_append_decisions(database_url, 3))
+    tamper(database_url, "UPDATE audit_records SET recipient = sender WHERE sequence = 2")
+
+    returncode, errors, broker_alive = asyncio.run(_up_until_the_stream_stops(environment))
+
+    assert "the audit stream stopped: audit chain broken at record 2" in errors
+    assert "the router and the embedded broker go on" in errors
+    assert broker_alive
+    assert returncode == CHAIN_BROKEN_EXIT_STATUS
+
+
+async def _append_decisions(database_url: str, count: int) -> None:
+    engine = create_database_engine(database_url)
+    try:
+        await AuditLog(engine).append([entry(event_id=uuid.uuid4()) for _ in range(count)])
+    finally:
+        await engine.dispose()
+
+
+async def _up_until_the_stream_stops(environment: dict[str, str]) -> tuple[int, str, bool]:
+    """Exit status and stderr of `up` stopped by SIGTERM once its audit stream stopped; and
+    whether its broker still ran just before."""
+    async with up_on_any_port(environment) as up:
+        assert up.stderr is not None
+        said = await asyncio.wait_for(read_until(up.stderr, "the audit stream stopped"), 60)
+        [broker] = children_of(up.pid)
+        broker_alive = process_alive(broker) and up.returncode is None
+        up.send_signal(signal.SIGTERM)
+        returncode = await asyncio.wait_for(up.wait(), 30)
+    return returncode, said, broker_alive
+
+
+async def test_a_part_of_up_that_fails_is_named_with_what_it_stopped() -> None:
+    async def failing() -> None:
+        raise ValueError("an unexpected value")
+
+    with pytest.raises(PartStoppedError) as raised:
+        await watched_part("the audit stream", failing())
+
+    assert str(raised.value).startswith("the audit stream failed: an unexpected value; the router")
 
 
 async def read_until(output: asyncio.StreamReader, marker: str) -> str:
