@@ -222,7 +222,8 @@ class ChainWalk:
                 anchor.sequence,
                 ChainProblemKind.DELETED,
                 f"record {anchor.sequence} was noted earlier ({anchor}) but is not in the "
-                "chain: it was removed and the chain after it written again",
+                "chain: it was removed and the chain after it written again, unless the "
+                "anchor is not this chain's (copied wrong, or from another database)",
             )
         beyond = [anchor for anchor in self._anchors.values() if anchor.sequence > head_sequence]
         if self._problem is None and beyond:
@@ -232,7 +233,10 @@ class ChainWalk:
                 ChainProblemKind.DELETED,
                 f"the chain ends at record {head_sequence}, but record {anchor.sequence} was "
                 f"noted earlier ({anchor}): {_missing(head_sequence + 1, anchor.sequence)} "
-                "from the end at least, and the chain head was rewound to hide it",
+                "from the end at least, and the chain head was rewound to hide it, unless the "
+                "anchor is not this chain's (copied wrong, from another database, or taken "
+                "from a topic someone other than the audit stream wrote; `saattaja audit "
+                "check-topic` checks the topic on its own)",
             )
         return VerificationResult(
             checked=self._checked,

@@ -176,6 +176,19 @@ async def test_records_cut_from_the_end_with_the_head_rewound_pass_without_an_an
     assert "chain head was rewound" in anchored.problem.detail
 
 
+async def test_an_anchor_beyond_the_end_of_a_whole_chain_is_said_to_be_perhaps_not_its_own(
+    log: AuditLog,
+) -> None:
+    # An anchor copied wrong, or taken from a topic someone else wrote to, looks like a cut.
+    wrong = ChainAnchor(RECORDS + 100, "a" * 64)
+
+    result = await log.verify(anchors=[wrong])
+
+    assert result.problem is not None
+    assert "unless the anchor is not this chain's" in result.problem.detail
+    assert "saattaja audit check-topic" in result.problem.detail
+
+
 async def test_an_end_written_again_and_hashed_anew_is_found_at_the_record_noted(
     engine: AsyncEngine, log: AuditLog
 ) -> None:
