@@ -87,8 +87,9 @@ class DeadLetter:
     def to_json(self) -> dict[str, Any]:
         """The message for a program; the record in the form ``schemas validate`` reads.
 
-        The value is the JSON it holds, or its text where it is not JSON; bytes that are
-        not UTF-8 (in the key, a header or the value) are shown as U+FFFD.
+        The value is the JSON it holds, or its text where it is not JSON; a header given
+        more than once is the list of its values; bytes that are not UTF-8 (in the key, a
+        header or the value) are shown as U+FFFD.
         """
         return {
             "rejected_at": None if self.rejected_at is None else self.rejected_at.isoformat(),
@@ -103,9 +104,7 @@ class DeadLetter:
             "dlq_offset": self.offset,
             "record": {
                 "key": self.record.key.decode(errors="replace"),
-                "headers": {
-                    name: value.decode(errors="replace") for name, value in self.record.headers
-                },
+                "headers": self.record.headers_json(),
                 "value": _value_json(self.record.value),
             },
         }
