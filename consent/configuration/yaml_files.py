@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from consent.configuration.unique_keys import UniqueKeyLoader
+
 __all__ = ["ConfigurationFile", "describe_problem"]
 
 
@@ -40,7 +42,7 @@ class ConfigurationFile:
                 f"UTF-8 text file{self.if_unreadable}"
             ) from exc
         try:
-            return yaml.safe_load(text)
+            return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -174,6 +174,17 @@ def test_invalid_yaml_error_names_the_file_and_the_line(tmp_path: Path) -> None:
         OrganisationRegistry.from_file(path)
 
 
+def test_a_second_organisations_block_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = write_registry(tmp_path, KELA)
+    path.write_text(path.read_text() + "organisations:\n" + textwrap.indent(KELA, "  "))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"organisations\.yaml is not valid YAML at line 6, column 1: found the key "
+        r"'organisations' a second time \(first at line 1\)",
+    ):
+        OrganisationRegistry.from_file(path)
+
+
 @pytest.mark.parametrize(
     "text", ["", "- id: kela\n", "organisations: []\n", "organisations: kela\n"]
 )

@@ -44,6 +44,27 @@ def test_the_document_is_what_the_yaml_says(tmp_path: Path) -> None:
     assert _FILE.read(path) == {"entries": [{"id": "a"}]}
 
 
+def test_a_key_given_twice_in_one_mapping_is_refused_naming_the_line_and_the_key(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text("entries:\n  - id: a\n    id: b\n", encoding="utf-8")
+
+    with pytest.raises(
+        _ExampleFileError,
+        match=r"twice\.yaml is not valid YAML at line 3, column 5: found the key 'id' a second "
+        r"time \(first at line 2\)",
+    ):
+        _FILE.read(path)
+
+
+def test_a_key_merged_in_may_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "merged.yaml"
+    path.write_text("base: &base {a: 1, b: 2}\nentry:\n  <<: *base\n  b: 3\n", encoding="utf-8")
+
+    assert _FILE.read(path)["entry"] == {"a": 1, "b": 3}
+
+
 def test_an_error_of_a_hinted_type_carries_its_hint() -> None:
     error = {"loc": ("oid",), "type": "string_type", "msg": "Input should be a valid string"}
 

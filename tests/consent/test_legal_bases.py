@@ -83,6 +83,14 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
     assert "not valid YAML at line" in message
 
 
+def test_a_field_given_twice_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, ENTRY + "    overrides_refusal: true\n")
+    message = error_of(path)
+    assert str(path) in message
+    assert "line 8" in message
+    assert "found the key 'overrides_refusal' a second time (first at line 7)" in message
+
+
 def test_missing_field_names_the_entry_and_the_field(tmp_path: Path) -> None:
     path = write(tmp_path, ENTRY.replace("    overrides_refusal: false\n", ""))
     message = error_of(path)
