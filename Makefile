@@ -4,9 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Only for the one-machine demo: a real deployment sets its own secret (see README).
-DEMO_SECRET := demo-only-pseudonym-secret-change-me-in-production
-
 .PHONY: run test lint bench schemas docs clean
 
 $(STAMP): pyproject.toml
@@ -16,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	SAATTAJA_PSEUDONYM_SECRET=$${SAATTAJA_PSEUDONYM_SECRET:-$(DEMO_SECRET)} $(BIN)/saattaja demo
+	$(BIN)/saattaja demo
 
 # Prometheus and its promtool check the alerting rules in deploy/prometheus: promtool
 # unit-tests them, and a Prometheus scraping a running router raises them. Both are taken

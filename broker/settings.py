@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from broker.chosen_secret import ChosenSecret
 from broker.errors import ConfigurationError
 
 __all__ = ["SaattajaSettings", "load_settings"]
@@ -53,7 +54,7 @@ class SaattajaSettings(BaseSettings):
         default=None, description="SASL mechanism when the protocol is SASL_*."
     )
     kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
-    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_sasl_password: ChosenSecret | None = Field(default=None, description="SASL password.")
     kafka_ssl_cafile: Path | None = Field(
         default=None, description="CA bundle that signed the cluster's TLS certificates."
     )
@@ -229,7 +230,7 @@ class SaattajaSettings(BaseSettings):
         description="Port the audit stream serves /metrics (Prometheus) and /health on, at "
         "SAATTAJA_METRICS_HOST; none when unset, 0 picks a free one.",
     )
-    pseudonym_secret: SecretStr | None = Field(
+    pseudonym_secret: ChosenSecret | None = Field(
         default=None,
         description="Key of the HMAC that turns identity codes into client pseudonyms "
         f"(at least {_MIN_SECRET_LENGTH} characters).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -16,9 +17,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic_settings import BaseSettings
 
 from adapters.fhir_rest import FhirRestSettings
-from adapters.sdk import AdapterHealth, AdapterSettings, ReceiverStatus, RelayStatus
+from adapters.sdk import (
+    AdapterConfigurationError,
+    AdapterHealth,
+    AdapterSettings,
+    ReceiverStatus,
+    RelayStatus,
+    load_settings_model,
+)
 from adapters.sdk.metrics import AdapterMetrics
 from broker.audit_stream import AuditStreamMetrics
+from broker.chosen_secret import PLACEHOLDER_MARK
 from broker.router.metrics import RouterMetrics
 from broker.settings import SaattajaSettings
 from tests.prometheus_tools import ALERTS, needs, tool
@@ -107,6 +116,11 @@ def env_example(name: str) -> dict[str, str]:
     return dict(pairs)
 
 
+def placeholders_of(values: dict[str, str]) -> set[str]:
+    """The variables an example leaves for the deployment to fill in."""
+    return {name for name, value in values.items() if PLACEHOLDER_MARK in value}
+
+
 def variables_of(*models: type[BaseSettings]) -> set[str]:
     return {
         f"{model.model_config.get('env_prefix', '')}{field}".upper()
@@ -132,9 +146,37 @@ def test_an_environment_example_names_only_real_settings_with_valid_values(
     assert set(values) <= variables_of(*models), sorted(set(values) - variables_of(*models))
 
     for name, value in values.items():
-        clean_environment.setenv(name, value)
+        chosen = secrets.token_hex(32) if name in placeholders_of(values) else value
+        clean_environment.setenv(name, chosen)
     for model in models:
         model()  # raises, naming the variable, on a value the process would refuse
+
+
+@pytest.mark.parametrize(
+    ("example", "models"),
+    [
+        ("router.env.example", (SaattajaSettings,)),
+        ("audit-stream.env.example", (SaattajaSettings,)),
+        ("adapter.env.example", (SaattajaSettings, FhirRestSettings)),
+    ],
+)
+def test_an_environment_example_deployed_unchanged_is_refused_naming_each_placeholder(
+    example: str,
+    models: tuple[type[BaseSettings], ...],
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    values = env_example(example)
+    for name, value in values.items():
+        clean_environment.setenv(name, value)
+
+    refused: set[str] = set()
+    for model in models:
+        with pytest.raises(AdapterConfigurationError) as caught:
+            load_settings_model(model)
+        refused |= {name for name in placeholders_of(values) if f"{name}: " in str(caught.value)}
+
+    assert placeholders_of(values)
+    assert refused == placeholders_of(values)
 
 
 @pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze is not installed")

@@ -7,6 +7,8 @@ import ipaddress
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broker.chosen_secret import ChosenSecret
+
 __all__ = ["FhirRestSettings"]
 
 _SHORTEST_TOKEN = 32
@@ -35,13 +37,13 @@ class FhirRestSettings(BaseSettings):
         pattern=r"^(/[A-Za-z0-9._~-]+)+$",
         description="Base path of the adapter's FHIR server: POST <prefix>/Task, <prefix>/Bundle.",
     )
-    intake_token: SecretStr | None = Field(
+    intake_token: ChosenSecret | None = Field(
         default=None,
         description="Bearer token the organisation's system must send to the adapter's FHIR "
         "server (Authorization: Bearer ...); at least 32 characters. Required unless the "
         "server listens on a loopback address only.",
     )
-    intake_token_previous: SecretStr | None = Field(
+    intake_token_previous: ChosenSecret | None = Field(
         default=None,
         description="The token replaced by SAATTAJA_FHIR_REST_INTAKE_TOKEN, still taken while "
         "the organisation's system moves to the new one; unset it once it has.",
@@ -56,7 +58,7 @@ class FhirRestSettings(BaseSettings):
         description="Base URL of the organisation's FHIR server that receives events "
         "(transaction Bundles POSTed to it; GET <url>/metadata must answer)."
     )
-    bearer_token: SecretStr | None = Field(
+    bearer_token: ChosenSecret | None = Field(
         default=None,
         description="Bearer token sent to the organisation's FHIR server; none when unset.",
     )

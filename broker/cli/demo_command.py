@@ -31,7 +31,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "client's journey through them and print who received what and what was refused, "
         "what the router handed over and whom it reminded; then route other synthetic "
         "clients' paths and print the period's pathway indicators; then keep running until "
-        "Ctrl-C, narrating the decisions on records you feed.",
+        "Ctrl-C, narrating the decisions on records you feed. Without "
+        "SAATTAJA_PSEUDONYM_SECRET it uses a demonstration secret that every other command "
+        "refuses.",
     )
     parser.add_argument(
         "--folder",
@@ -54,7 +56,6 @@ def run_demo(args: argparse.Namespace) -> int:
     # for: on a terminal their info lines would break up the story printed on stdout.
     configure_logging(settings.log_format, level=logging.INFO if args.verbose else logging.WARNING)
     registry = OrganisationRegistry.from_file(settings.registry_file)
-    settings.require_pseudonym_secret()
     return asyncio.run(_demo(DemoStack(settings, registry, args.folder)))
 
 

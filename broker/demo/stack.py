@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.fhir_rest import FhirRestAdapter, FhirRestSettings
@@ -50,6 +51,9 @@ _SESSION_MS: Final = 3_000
 _SESSION_SETTINGS: Final = frozenset(
     {"router_session_timeout_ms", "audit_stream_session_timeout_ms"}
 )
+# Given here, never read from the environment: it holds "change-me", so that a router,
+# an adapter or any other command started with it refuses it (broker.chosen_secret).
+_DEMO_PSEUDONYM_SECRET: Final = SecretStr("demo-only-pseudonym-secret-change-me-in-production")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,7 @@ class DemoStack:
         self._settings = settings.model_copy(
             update={
                 "database_url": f"sqlite+aiosqlite:///{folder / 'saattaja.db'}",
+                "pseudonym_secret": settings.pseudonym_secret or _DEMO_PSEUDONYM_SECRET,
                 **dict.fromkeys(unset, _SESSION_MS),
             }
         )

@@ -33,6 +33,18 @@ def test_short_pseudonym_secret_fails_naming_the_variable(
         load_settings()
 
 
+def test_the_env_examples_placeholder_pseudonym_secret_is_refused_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv(
+        "SAATTAJA_PSEUDONYM_SECRET", "change-me-to-the-regions-secret-of-64-hex-digits"
+    )
+    with pytest.raises(
+        ConfigurationError, match=r"SAATTAJA_PSEUDONYM_SECRET: .*placeholder.*openssl rand"
+    ):
+        load_settings()
+
+
 def test_missing_pseudonym_secret_says_how_to_make_one(
     clean_environment: pytest.MonkeyPatch,
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from broker.demo import DemoStack
 from broker.registry import OrganisationRegistry
@@ -43,3 +43,23 @@ def test_a_demo_keeps_the_session_timeouts_set_for_it(
         8_000,
         9_000,
     )
+
+
+def test_a_demo_without_a_pseudonym_secret_uses_one_no_other_command_takes(
+    registry: OrganisationRegistry, tmp_path: Path
+) -> None:
+    secret = DemoStack(SaattajaSettings(), registry, tmp_path / "demo").settings.pseudonym_secret
+
+    assert secret is not None
+    with pytest.raises(ValidationError, match="placeholder"):
+        SaattajaSettings(pseudonym_secret=secret)
+
+
+def test_a_demo_keeps_the_pseudonym_secret_set_for_it(
+    registry: OrganisationRegistry, tmp_path: Path
+) -> None:
+    settings = DemoStack(
+        SaattajaSettings(pseudonym_secret=SECRET), registry, tmp_path / "demo"
+    ).settings
+
+    assert settings.pseudonym_secret == SECRET

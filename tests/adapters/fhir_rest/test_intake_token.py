@@ -83,6 +83,21 @@ def test_a_short_token_is_refused_naming_the_variable(
         load_settings_model(FhirRestSettings)
 
 
+def test_the_env_examples_placeholder_token_is_refused_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_FHIR_REST_ENDPOINT_URL", "http://127.0.0.1:8080/fhir")
+    clean_environment.setenv(
+        "SAATTAJA_FHIR_REST_INTAKE_TOKEN",
+        "change-me-to-a-random-token-of-64-hex-digits-0000000000",
+    )
+
+    with pytest.raises(
+        AdapterConfigurationError, match=r"SAATTAJA_FHIR_REST_INTAKE_TOKEN: .*placeholder"
+    ):
+        load_settings_model(FhirRestSettings)
+
+
 async def test_during_a_rotation_the_previous_token_is_taken_too(
     store: AdapterStore, demo_server: DemoFhirServer
 ) -> None:
