@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +35,9 @@ _ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _DATABASE_URL_FORMS = (
     "postgresql+asyncpg://user@host:5432/database or sqlite+aiosqlite:///path/to/saattaja.db"
 )
+_BOOTSTRAP_FORM = "host:port,... (e.g. kafka-1.example.internal:9093,kafka-2.example.internal:9093)"
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+_PORT = re.compile(r"[0-9]{1,5}")
 
 
 class SaattajaSettings(BaseSettings):
@@ -252,6 +257,16 @@ class SaattajaSettings(BaseSettings):
             )
         return value
 
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_addresses(cls, value: str) -> str:
+        # Checked here: aiokafka would fail on the first connection with a bare traceback.
+        for address in (entry.strip() for entry in value.split(",")):
+            problem = _address_problem(address) if address else None
+            if problem is not None:
+                raise ValueError(f"entry {address!r} {problem}; expected {_BOOTSTRAP_FORM}")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_database_url(cls, value: str) -> str:
@@ -303,6 +318,58 @@ class SaattajaSettings(BaseSettings):
                 "process of the region (for example: openssl rand -hex 32)"
             )
         return self.pseudonym_secret.get_secret_value().encode()
+
+
+def _address_problem(address: str) -> str | None:
+    """What is wrong with one ``host:port`` of a bootstrap list, or None."""
+    if address.startswith("["):
+        host, closed, rest = address[1:].partition("]")
+        if not closed or not rest.startswith(":"):
+            return "is not [IPv6 address]:port"
+        port = rest.removeprefix(":")
+        problem = None if _ipv6(host) else f"has {host!r} in brackets, not an IPv6 address"
+    else:
+        host, colon, port = address.rpartition(":")
+        if not colon:
+            return "has no port"
+        problem = _host_problem(host)
+    if problem is None and (not _PORT.fullmatch(port) or not 1 <= int(port) <= 65_535):
+        problem = f"has the port {port!r}, which is not a number from 1 to 65535"
+    return problem
+
+
+def _host_problem(host: str) -> str | None:
+    if ":" in host:
+        return "looks like an IPv6 address: write it in brackets, as in [2001:db8::1]:9093"
+    if not host:
+        return "has no host"
+    if not _host_name_or_ipv4(host):
+        return f"has {host!r}, which is not a host name or an IPv4 address"
+    return None
+
+
+def _ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_name_or_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = name.removesuffix(".").split(".")
+    numeric = all(label.isdigit() for label in labels)  # 10.0.0.256 is no name either
+    return len(name) <= 253 and not numeric and all(map(_HOST_LABEL.fullmatch, labels))
 
 
 def load_settings() -> SaattajaSettings:

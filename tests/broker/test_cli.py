@@ -70,6 +70,14 @@ def test_bad_setting_is_reported_by_name_and_returns_1(
     assert "SAATTAJA_TOPIC_PARTITIONS" in capsys.readouterr().err
 
 
+def test_a_bad_kafka_bootstrap_is_reported_by_name_and_returns_1(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", "127.0.0.1:99999")
+    assert main(["topics", "list"]) == 1
+    assert "SAATTAJA_KAFKA_BOOTSTRAP" in capsys.readouterr().err
+
+
 def test_topics_list_without_a_broker_says_to_start_one(
     cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

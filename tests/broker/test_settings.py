@@ -60,6 +60,36 @@ def test_configured_bootstrap_turns_the_embedded_broker_off(
 
 
 @pytest.mark.parametrize(
+    ("value", "entry", "problem"),
+    [
+        ("kafka-1..example.internal:9093", "kafka-1..example.internal:9093", "not a host name"),
+        ("kafka-1:9093,host:notaport", "host:notaport", "port 'notaport', which is not a number"),
+        ("127.0.0.1:99999", "127.0.0.1:99999", "port '99999', which is not a number"),
+        ("kafka-1.example.internal", "kafka-1.example.internal", "has no port"),
+        ("::1:9092", "::1:9092", "write it in brackets"),
+    ],
+)
+def test_a_bad_kafka_bootstrap_entry_fails_naming_the_variable_and_the_entry(
+    clean_environment: pytest.MonkeyPatch, value: str, entry: str, problem: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", value)
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert f"SAATTAJA_KAFKA_BOOTSTRAP: entry '{entry}' " in message.replace("Value error, ", "")
+    assert problem in message
+    assert "expected host:port,..." in message
+
+
+@pytest.mark.parametrize("value", ["[::1]:9092", "kafka_1:9092, 10.0.0.7:9093,", "käfka.fi:9092"])
+def test_a_kafka_bootstrap_of_names_and_addresses_with_ports_is_taken(
+    clean_environment: pytest.MonkeyPatch, value: str
+) -> None:
+    clean_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", value)
+    assert load_settings().kafka_bootstrap == value
+
+
+@pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("SAATTAJA_AUDIT_STREAM_POLL_SECONDS", "0"),
