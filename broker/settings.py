@@ -15,12 +15,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from broker.chosen_secret import ChosenSecret
 from broker.errors import ConfigurationError
+from broker.setting_problems import describe_setting_problems
+from schemas import ASSESSMENT_KINDS
 
 __all__ = ["SaattajaSettings", "load_settings"]
 
@@ -267,6 +269,17 @@ class SaattajaSettings(BaseSettings):
                 raise ValueError(f"entry {address!r} {problem}; expected {_BOOTSTRAP_FORM}")
         return value
 
+    @field_validator("duplicate_assessment_windows")
+    @classmethod
+    def _known_assessment_kinds(cls, windows: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(windows) - ASSESSMENT_KINDS)
+        if unknown:
+            raise ValueError(
+                f"names no assessment kind: {', '.join(map(repr, unknown))}; the kinds are "
+                f"{', '.join(sorted(ASSESSMENT_KINDS))}"
+            )
+        return windows
+
     @field_validator("database_url")
     @classmethod
     def _async_database_url(cls, value: str) -> str:
@@ -376,11 +389,6 @@ def load_settings() -> SaattajaSettings:
     """Read the settings from the environment, naming the variable that is wrong."""
     try:
         return SaattajaSettings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"SAATTAJA_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']}"
-            if error["loc"]
-            else error["msg"]  # a rule over several settings names them in its message
-            for error in exc.errors()
-        )
+    except (ValidationError, SettingsError) as exc:
+        problems = describe_setting_problems(SaattajaSettings, exc)
         raise ConfigurationError(f"invalid settings: {problems}") from exc

@@ -12,6 +12,7 @@ from schemas.errors import (
 )
 from schemas.events import (
     ASSESSMENT_CATEGORIES,
+    ASSESSMENT_KINDS,
     EVENT_TYPES,
     AssessmentAvailable,
     AssessmentKind,
@@ -68,6 +69,7 @@ from schemas.notices import REJECTION_NOTICE_TYPE, ROUTER_SOURCE, RejectionNotic
 
 __all__ = [
     "ASSESSMENT_CATEGORIES",
+    "ASSESSMENT_KINDS",
     "CATEGORY_HEADER",
     "CONTENT_TYPE",
     "EVENT_TYPES",

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from adapters.sdk.errors import AdapterConfigurationError
 from adapters.sdk.retry import RetryPolicy
 from broker.registry import check_organisation_id
+from broker.setting_problems import describe_setting_problems
 
 __all__ = [
     "AdapterSettings",
@@ -153,24 +154,13 @@ def load_settings_model(model: type[SettingsT]) -> SettingsT:
 
     For the SDK's own settings and for every adapter's settings model alike.
     """
-    prefix = str(model.model_config.get("env_prefix") or "")
     try:
         return model()
-    except ValidationError as exc:
-        problems = "; ".join(
-            _describe(prefix, error["loc"], error["msg"]) for error in exc.errors()
-        )
+    except (ValidationError, SettingsError) as exc:
+        problems = describe_setting_problems(model, exc)
         raise AdapterConfigurationError(f"invalid settings: {problems}") from exc
 
 
 def load_adapter_settings() -> AdapterSettings:
     """The SDK's settings, read once at start."""
     return load_settings_model(AdapterSettings)
-
-
-def _describe(prefix: str, loc: tuple[int | str, ...], message: str) -> str:
-    if not loc:
-        # A whole-model check: its message names the variables itself.
-        return message.removeprefix("Value error, ")
-    variable = f"{prefix}{'_'.join(str(part) for part in loc)}".upper()
-    return f"{variable}: {message}"

@@ -12,6 +12,7 @@ from schemas.events.catalogue import EVENT_TYPES, event_class_for
 from schemas.events.consent import ConsentGranted, ConsentRevoked, ConsentRule, Recipient
 from schemas.events.pathway import (
     ASSESSMENT_CATEGORIES,
+    ASSESSMENT_KINDS,
     AssessmentAvailable,
     HandoverItem,
     HandoverPackage,
@@ -31,6 +32,7 @@ from schemas.events.referral import (
 
 __all__ = [
     "ASSESSMENT_CATEGORIES",
+    "ASSESSMENT_KINDS",
     "EVENT_TYPES",
     "AssessmentAvailable",
     "AssessmentKind",

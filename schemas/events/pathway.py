@@ -34,7 +34,7 @@ from schemas.codesystems import (
     URI_IDENTIFIER_SYSTEM,
 )
 from schemas.errors import InvalidBundleError
-from schemas.events.assessment import AssessmentRecorded, KykyviisariResult
+from schemas.events.assessment import AssessmentKind, AssessmentRecorded, KykyviisariResult
 from schemas.events.base import Envelope, Event
 from schemas.fhir import (
     ElementView,
@@ -52,6 +52,7 @@ from schemas.moments import Moment
 
 __all__ = [
     "ASSESSMENT_CATEGORIES",
+    "ASSESSMENT_KINDS",
     "AssessmentAvailable",
     "HandoverItem",
     "HandoverPackage",
@@ -68,6 +69,9 @@ ASSESSMENT_CATEGORIES: Final = frozenset(
 """The data categories of assessments."""
 
 _KYKYVIISARI: Final = "kykyviisari"
+
+ASSESSMENT_KINDS: Final = frozenset({_KYKYVIISARI, *(kind.value for kind in AssessmentKind)})
+"""Every value ``assessment_kind_of`` gives."""
 _URN_UUID: Final = "urn:uuid:"
 _HANDOVER_PACKAGE: Final = "handover-package"
 _ASSESSMENT_AVAILABLE: Final = "assessment-available"

@@ -5,8 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from adapters.sdk import AdapterConfigurationError, AdapterSettings, load_adapter_settings
+from adapters.sdk import (
+    AdapterConfigurationError,
+    AdapterSettings,
+    load_adapter_settings,
+    load_settings_model,
+)
+
+
+class _LimitsSettings(BaseSettings):
+    """An adapter's own settings model with a setting written as JSON."""
+
+    model_config = SettingsConfigDict(env_prefix="SAATTAJA_EXAMPLE_")
+
+    limits: dict[str, int] = {}
 
 
 def test_defaults_derive_from_the_organisation(clean_environment: pytest.MonkeyPatch) -> None:
@@ -49,3 +63,13 @@ def test_settings_are_frozen() -> None:
     settings = AdapterSettings(organisation="kela")
     with pytest.raises(ValueError, match="frozen"):
         settings.organisation = "sote"  # type: ignore[misc]
+
+
+def test_an_adapters_json_setting_that_is_not_json_is_named_by_its_variable(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_EXAMPLE_LIMITS", "{kela: 3}")
+    with pytest.raises(
+        AdapterConfigurationError, match=r"SAATTAJA_EXAMPLE_LIMITS: is not valid JSON"
+    ):
+        load_settings_model(_LimitsSettings)

@@ -54,11 +54,32 @@ def test_an_expiry_not_after_the_due_time_is_refused_naming_both_settings(
         load_settings()
 
 
-def test_a_negative_duplicate_window_is_refused_naming_the_kind(
+def test_duplicate_assessment_windows_that_are_not_json_fail_naming_the_variable(
     clean_environment: pytest.MonkeyPatch,
 ) -> None:
-    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", '{"kykyviisari": -3}')
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", "notjson")
     with pytest.raises(
-        ConfigurationError, match="SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS_KYKYVIISARI"
+        ConfigurationError, match=r"SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS: is not valid JSON"
+    ):
+        load_settings()
+
+
+def test_a_negative_duplicate_assessment_window_fails_naming_the_variable_and_the_kind(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", '{"kykyviisari": -1}')
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    assert "SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS, entry 'kykyviisari': " in str(caught.value)
+
+
+def test_a_duplicate_assessment_window_of_no_known_kind_fails_listing_the_kinds(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", '{"kykyviisri": 3}')
+    with pytest.raises(
+        ConfigurationError,
+        match=r"SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS: names no assessment kind: 'kykyviisri'; "
+        r"the kinds are .*kykyviisari",
     ):
         load_settings()

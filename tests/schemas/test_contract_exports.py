@@ -18,6 +18,7 @@ MODULES = sorted(
 def test_schemas_exports_exactly_the_contract() -> None:
     assert sorted(schemas.__all__) == [
         "ASSESSMENT_CATEGORIES",
+        "ASSESSMENT_KINDS",
         "AssessmentAvailable",
         "AssessmentKind",
         "AssessmentRecorded",
