@@ -45,8 +45,13 @@ _PORT = re.compile(r"[0-9]{1,5}")
 class SaattajaSettings(BaseSettings):
     """Everything a Saattaja process needs to know about its surroundings."""
 
+    # An env file blanks a value to unset it: empty is the default, not an empty value.
     model_config = SettingsConfigDict(
-        env_prefix="SAATTAJA_", frozen=True, extra="ignore", validate_default=True
+        env_prefix="SAATTAJA_",
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
     kafka_bootstrap: str = Field(

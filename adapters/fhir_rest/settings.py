@@ -17,8 +17,13 @@ _SHORTEST_TOKEN = 32
 class FhirRestSettings(BaseSettings):
     """Where the adapter listens for the organisation's FHIR, and where it delivers events."""
 
+    # An env file blanks a value to unset it: empty is the default, not an empty value.
     model_config = SettingsConfigDict(
-        env_prefix="SAATTAJA_FHIR_REST_", frozen=True, extra="ignore", validate_default=True
+        env_prefix="SAATTAJA_FHIR_REST_",
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
     listen_host: str = Field(

@@ -15,8 +15,13 @@ __all__ = ["FileDropSettings"]
 class FileDropSettings(BaseSettings):
     """Where the legacy system drops its exports and where it picks up what was received."""
 
+    # An env file blanks a value to unset it: empty is the default, not an empty value.
     model_config = SettingsConfigDict(
-        env_prefix="SAATTAJA_FILE_DROP_", frozen=True, extra="ignore", validate_default=True
+        env_prefix="SAATTAJA_FILE_DROP_",
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
     drop_folder: Path = Field(

@@ -30,8 +30,13 @@ SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 class AdapterSettings(BaseSettings):
     """What an adapter process needs besides the Kafka settings: who it is, where it keeps state."""
 
+    # An env file blanks a value to unset it: empty is the default, not an empty value.
     model_config = SettingsConfigDict(
-        env_prefix="SAATTAJA_ADAPTER_", frozen=True, extra="ignore", validate_default=True
+        env_prefix="SAATTAJA_ADAPTER_",
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+        env_ignore_empty=True,
     )
 
     organisation: Annotated[str, AfterValidator(check_organisation_id)] = Field(

@@ -13,8 +13,12 @@ _TABLE_NAME = r"^[a-z_][a-z0-9_]{0,62}$"
 class SqlOutboxSettings(BaseSettings):
     """Where the organisation's outbox and inbox tables are, and how the adapter polls them."""
 
+    # An env file blanks a value to unset it: empty is the default, not an empty value.
     model_config = SettingsConfigDict(
-        env_prefix="SAATTAJA_SQL_OUTBOX_", frozen=True, extra="ignore"
+        env_prefix="SAATTAJA_SQL_OUTBOX_",
+        frozen=True,
+        extra="ignore",
+        env_ignore_empty=True,
     )
 
     database_url: str = Field(

@@ -73,3 +73,9 @@ def test_an_adapters_json_setting_that_is_not_json_is_named_by_its_variable(
         AdapterConfigurationError, match=r"SAATTAJA_EXAMPLE_LIMITS: is not valid JSON"
     ):
         load_settings_model(_LimitsSettings)
+
+
+def test_a_blank_metrics_port_is_unset(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("SAATTAJA_ADAPTER_ORGANISATION", "kela")
+    clean_environment.setenv("SAATTAJA_ADAPTER_METRICS_PORT", "")
+    assert load_adapter_settings().metrics_port is None

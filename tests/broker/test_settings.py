@@ -172,3 +172,14 @@ def test_a_rule_over_several_settings_is_said_without_pydantics_prefix(
     with pytest.raises(ConfigurationError) as caught:
         load_settings()
     assert str(caught.value).startswith("invalid settings: referral_expiry_working_days must be")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["metrics_port", "audit_stream_metrics_port", "legal_bases_file", "pseudonym_secret"],
+)
+def test_a_blank_optional_setting_is_unset(
+    clean_environment: pytest.MonkeyPatch, field: str
+) -> None:
+    clean_environment.setenv(f"SAATTAJA_{field.upper()}", "")
+    assert getattr(load_settings(), field) is None
