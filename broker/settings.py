@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import (
     Field,
@@ -24,10 +24,13 @@ from broker.errors import ConfigurationError
 from broker.setting_problems import describe_setting_problems
 from schemas import ASSESSMENT_KINDS
 
-__all__ = ["SaattajaSettings", "load_settings"]
+__all__ = ["MAX_TOPIC_PARTITIONS", "SaattajaSettings", "load_settings"]
 
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+MAX_TOPIC_PARTITIONS: Final = 1000
+"""Most partitions Saattaja creates a topic with."""
 
 _MIN_SECRET_LENGTH = 32
 
@@ -77,7 +80,10 @@ class SaattajaSettings(BaseSettings):
         default=9092, ge=1, le=65535, description="Port the embedded broker listens on."
     )
     topic_partitions: int = Field(
-        default=3, ge=1, le=1000, description="Partitions per topic created by Saattaja."
+        default=3,
+        ge=1,
+        le=MAX_TOPIC_PARTITIONS,
+        description="Partitions per topic created by Saattaja.",
     )
     topic_retention_hours: int = Field(
         default=336,

@@ -10,7 +10,7 @@ import json
 import shlex
 from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
-from typing import Final
+from typing import Any, Final, cast
 
 from adapters.sdk import default_consumer_group
 from broker.cli.arguments import group_assignment_argument, moment_argument, usage_of
@@ -20,7 +20,7 @@ from broker.errors import UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import Organisation, OrganisationRegistry
-from broker.settings import load_settings
+from broker.settings import MAX_TOPIC_PARTITIONS, SaattajaSettings, load_settings
 from broker.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
@@ -59,10 +59,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     create.add_argument(
         "--partitions",
-        type=positive_int,
+        type=partition_count,
         default=None,
         metavar="N",
-        help="partitions of each new topic (default: SAATTAJA_TOPIC_PARTITIONS)",
+        help=f"partitions of each new topic, 1 to {MAX_TOPIC_PARTITIONS}, the existing "
+        "outboxes' number where there are any (default: SAATTAJA_TOPIC_PARTITIONS)",
     )
     create.set_defaults(run=run_create)
 
@@ -88,7 +89,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     _add_adapter_group_option(lag)
     lag.add_argument("--format", choices=("table", "jsonl"), default="table")
-    lag.set_defaults(run=run_lag)
+    lag.set_defaults(run=run_lag, usage_error=lag.error)
 
     dlq = subcommands.add_parser(
         "dlq",
@@ -170,43 +171,84 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="script (default): a POSIX shell script of kafka-acls.sh commands; jsonl: one "
         "binding per line, for other tooling",
     )
-    acls.set_defaults(run=run_acls)
+    acls.set_defaults(run=run_acls, usage_error=acls.error)
 
 
 def _add_adapter_group_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--adapter-group",
         type=group_assignment_argument,
-        action="append",
-        default=[],
+        action=_OneGroupEach,
+        default={},
         metavar="ID=GROUP",
         help="the consumer group of the organisation ID's adapter, where it runs with "
         "SAATTAJA_ADAPTER_GROUP_ID set (repeatable; the others: saattaja-adapter-<id>)",
     )
 
 
+class _OneGroupEach(argparse.Action):
+    """--adapter-group into a mapping of organisation id to group; an id given twice is refused."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        organisation, group = cast("tuple[str, str]", values)
+        groups: dict[str, str] = dict(getattr(namespace, self.dest))
+        if organisation in groups:
+            parser.error(
+                f"--adapter-group gives {organisation!r} twice ({groups[organisation]} and "
+                f"{group}): an adapter runs with one consumer group; give the one it uses"
+            )
+        groups[organisation] = group
+        setattr(namespace, self.dest, groups)
+
+
 def _adapter_groups(
-    registry: OrganisationRegistry, assigned: Sequence[tuple[str, str]]
+    args: argparse.Namespace, registry: OrganisationRegistry, settings: SaattajaSettings
 ) -> Callable[[Organisation], str]:
-    """Each organisation's adapter group: the one --adapter-group names, or the default."""
-    groups = dict(assigned)
-    unknown = sorted(groups.keys() - set(registry.ids))
+    """Each organisation's adapter group: the one --adapter-group names, or the default.
+
+    A group named that is another part's would let the adapter read as that part, or that
+    part as the adapter: refused, with usage.
+    """
+    assigned: dict[str, str] = args.adapter_group
+    unknown = sorted(assigned.keys() - set(registry.ids))
     if unknown:
         raise UnknownOrganisationError(
             f"--adapter-group names {', '.join(map(repr, unknown))}, not an organisation id of "
             f"{registry.source} (known: {', '.join(registry.ids)})"
         )
-    return lambda organisation: groups.get(organisation.id, default_consumer_group(organisation.id))
+    groups = {
+        organisation: assigned.get(organisation, default_consumer_group(organisation))
+        for organisation in registry.ids
+    }
+    owners = {
+        settings.router_group_id: "the router (SAATTAJA_ROUTER_GROUP_ID)",
+        settings.audit_stream_group_id: "the audit stream (SAATTAJA_AUDIT_STREAM_GROUP_ID)",
+    }
+    for organisation, group in assigned.items():
+        others = [other for other, its in groups.items() if its == group and other != organisation]
+        owner = owners.get(group) or (f"the adapter of {others[0]}" if others else None)
+        if owner is not None:
+            args.usage_error(
+                f"--adapter-group {organisation}={group}: {group} is the consumer group of "
+                f"{owner}; each adapter needs a group of its own"
+            )
+    return lambda organisation: groups[organisation.id]
 
 
-def positive_int(text: str) -> int:
-    """argparse type for counts of 1 or more."""
+def partition_count(text: str) -> int:
+    """argparse type for a topic's partitions: 1 to MAX_TOPIC_PARTITIONS, as the setting."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not 1 or more")
+    if not 1 <= value <= MAX_TOPIC_PARTITIONS:
+        raise argparse.ArgumentTypeError(f"{value} is not from 1 to {MAX_TOPIC_PARTITIONS}")
     return value
 
 
@@ -257,7 +299,7 @@ def run_lag(args: argparse.Namespace) -> int:
             connection,
             registry,
             router_group=settings.router_group_id,
-            adapter_group=_adapter_groups(registry, args.adapter_group),
+            adapter_group=_adapter_groups(args, registry, settings),
         )
     )
     if args.format == "jsonl":
@@ -352,7 +394,7 @@ def run_acls(args: argparse.Namespace) -> int:
         adapter_principal=lambda organisation: template.replace(
             _ORGANISATION_FIELD, organisation.id
         ),
-        adapter_group=_adapter_groups(registry, args.adapter_group),
+        adapter_group=_adapter_groups(args, registry, settings),
         audit_stream_principal=args.audit_stream_principal,
         audit_stream_group=settings.audit_stream_group_id,
         audit_readers=args.audit_reader,

@@ -15,7 +15,7 @@ from broker.kafka import KafkaConnection, open_admin, open_consumer
 from broker.registry import OrganisationRegistry
 from broker.topics.naming import is_saattaja_topic, topic_plan
 
-__all__ = ["TopicDescription", "describe_topics", "partition_counts"]
+__all__ = ["TopicDescription", "describe_topics", "partition_counts", "partitions_by_topic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ async def describe_topics(
         existing = set(await admin.list_topics())
         leftovers = sorted(t for t in existing - set(plan) if is_saattaja_topic(t))
         present = [topic for topic in (*plan, *leftovers) if topic in existing]
-        partitions = await _partitions(admin, present)
+        partitions = await partitions_by_topic(admin, present)
         retention = await _retention(admin, present)
     offsets = await _end_offsets(connection, partitions)
     return tuple(
@@ -76,10 +76,11 @@ async def partition_counts(connection: KafkaConnection, topics: Iterable[str]) -
     """How many partitions each of these topics has; a topic not created yet is left out."""
     async with open_admin(connection) as admin:
         existing = set(await admin.list_topics())
-        return await _partitions(admin, [topic for topic in topics if topic in existing])
+        return await partitions_by_topic(admin, [topic for topic in topics if topic in existing])
 
 
-async def _partitions(admin: Any, topics: list[str]) -> dict[str, int]:
+async def partitions_by_topic(admin: Any, topics: list[str]) -> dict[str, int]:
+    """How many partitions each of these existing topics has, asked through ``admin``."""
     if not topics:
         return {}
     try:

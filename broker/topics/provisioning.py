@@ -13,7 +13,8 @@ from aiokafka.errors import KafkaError, for_code
 from broker.errors import ConfigurationError, TopicError
 from broker.kafka import KafkaConnection, open_admin
 from broker.registry import OrganisationRegistry
-from broker.topics.naming import planned_partitions, topic_plan
+from broker.topics.inspection import partitions_by_topic
+from broker.topics.naming import outbox_topic, planned_partitions, topic_plan
 from broker.topics.policy import topic_configs
 
 __all__ = ["TopicCreation", "create_topics"]
@@ -59,6 +60,7 @@ async def create_topics(
     async with open_admin(connection) as admin:
         existing_before = set(await admin.list_topics())
         missing = [topic for topic in plan if topic not in existing_before]
+        await _refuse_other_outbox_partitions(admin, registry, existing_before, partitions)
         if replication_factor is None and missing:
             brokers = (await admin.describe_cluster())["brokers"]
             replication_factor = max(1, min(_PREFERRED_REPLICAS, len(brokers)))
@@ -87,6 +89,24 @@ async def create_topics(
     return TopicCreation(
         created=_in_plan_order(plan, created), existing=_in_plan_order(plan, existing)
     )
+
+
+async def _refuse_other_outbox_partitions(
+    admin: Any, registry: OrganisationRegistry, existing: set[str], partitions: int
+) -> None:
+    # The router refuses to start on outboxes of different partition counts: every event
+    # of one client must reach one router process.
+    outboxes = [outbox_topic(organisation.id) for organisation in registry]
+    if all(topic in existing for topic in outboxes):
+        return
+    counts = await partitions_by_topic(admin, [topic for topic in outboxes if topic in existing])
+    if counts and set(counts.values()) != {partitions}:
+        found = ", ".join(f"{topic}: {count}" for topic, count in sorted(counts.items()))
+        raise ConfigurationError(
+            f"cannot create outboxes with {partitions} partitions beside the existing ones "
+            f"({found}): every outbox needs the same number, or the router refuses to start; "
+            "give the existing outboxes' number (--partitions or SAATTAJA_TOPIC_PARTITIONS)"
+        )
 
 
 async def _request_creation(

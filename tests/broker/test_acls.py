@@ -253,3 +253,40 @@ def test_an_adapter_group_not_of_the_form_id_equals_group_prints_usage(
     error = capsys.readouterr().err
     assert "usage: saattaja topics acls" in error
     assert "ID=GROUP" in error
+
+
+@pytest.mark.parametrize(
+    ("assignments", "said"),
+    [
+        (["kela=saattaja-router"], "saattaja-router is the consumer group of the router"),
+        (["kela=saattaja-audit-stream"], "is the consumer group of the audit stream"),
+        (["kela=saattaja-adapter-sote"], "is the consumer group of the adapter of sote"),
+        (["kela=shared", "sote=shared"], "shared is the consumer group of the adapter of sote"),
+    ],
+)
+def test_an_adapter_group_another_part_uses_prints_usage_naming_its_owner(
+    cli_environment: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    assignments: list[str],
+    said: str,
+) -> None:
+    options = [word for value in assignments for word in ("--adapter-group", value)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["topics", "acls", *options])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja topics acls" in error
+    assert said in error
+
+
+def test_an_adapter_group_given_twice_for_one_organisation_prints_usage_naming_both(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["topics", "acls", "--adapter-group", "kela=g", "--adapter-group", "kela=h"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja topics acls" in error
+    assert "gives 'kela' twice (g and h)" in error

@@ -48,6 +48,16 @@ def test_bad_argument_exits_2_and_prints_usage(capsys: pytest.CaptureFixture[str
     assert "'none' is not a whole number" in error
 
 
+def test_topics_create_refuses_more_partitions_than_the_setting_allows(
+    cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cli_environment.setenv("SAATTAJA_EMBEDDED_PORT", str(free_port("127.0.0.1")))
+    with pytest.raises(SystemExit) as caught:
+        main(["topics", "create", "--partitions", "100000"])
+    assert caught.value.code == 2
+    assert "100000 is not from 1 to 1000" in capsys.readouterr().err
+
+
 def test_up_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["up", "--port", "70000"])

@@ -174,6 +174,24 @@ async def test_the_audit_topic_is_created_with_one_partition_whatever_the_others
     assert described[outbox_topic(fresh_registry.ids[0])].partitions == 3
 
 
+@pytest.mark.kafka
+async def test_new_outboxes_of_another_partition_count_than_the_existing_are_refused(
+    kafka_bootstrap: str, fresh_registry: OrganisationRegistry
+) -> None:
+    connection = KafkaConnection(kafka_bootstrap)
+    first, joining = fresh_registry
+    await create_topics(connection, OrganisationRegistry([first], source="test"), 2)
+
+    with pytest.raises(ConfigurationError) as caught:
+        await create_topics(connection, fresh_registry, 3)
+
+    message = str(caught.value)
+    assert f"{outbox_topic(first.id)}: 2" in message
+    assert "cannot create outboxes with 3 partitions" in message
+    described = {d.name: d for d in await describe_topics(connection, fresh_registry)}
+    assert not described[outbox_topic(joining.id)].exists
+
+
 def test_the_creation_summary_says_the_audit_topic_has_one_partition() -> None:
     creation = TopicCreation(created=("saattaja.a.outbox", AUDIT_TOPIC), existing=())
 
