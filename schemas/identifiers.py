@@ -48,6 +48,7 @@ _IDENTITY_CODE: Final = re.compile(
 # The same shape for JSON Schema, whose ECMA-262 regular expressions have no (?P<name>...).
 _IDENTITY_CODE_JSON_PATTERN: Final = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
 _OID: Final = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
+_ARCS_UNDER_ROOTS_0_AND_1: Final = 40
 MAX_OID_LENGTH: Final = 128
 """The longest OID the stores keep (their organisation columns are 128 characters)."""
 _PSEUDONYM: Final = re.compile(r"^[0-9a-f]{64}$")
@@ -112,9 +113,22 @@ def check_oid(value: str) -> str:
             f"an OID of {len(value)} characters ({value[:40]}...) is longer than the "
             f"{MAX_OID_LENGTH} that Saattaja's stores keep: an organisation's OID is far shorter"
         )
+    arcs = value.split(".")
+    padded = [arc for arc in arcs[1:] if len(arc) > 1 and arc.isdecimal() and arc[0] == "0"]
+    if padded and _OID.fullmatch(".".join(arc.lstrip("0") or "0" for arc in arcs)):
+        raise InvalidIdentifierError(
+            f"{value!r} is not an OID: its arc {padded[0]!r} has a leading zero, which an OID "
+            "never has; check the number against the one the organisation was given"
+        )
     if not _OID.fullmatch(value):
         raise InvalidIdentifierError(
             f"{value!r} is not an OID: expected dotted decimal such as 1.2.246.10.2336601.10"
+        )
+    # ITU-T X.660: under the roots 0 and 1 there are only the arcs 0 to 39.
+    if arcs[0] in ("0", "1") and int(arcs[1]) >= _ARCS_UNDER_ROOTS_0_AND_1:
+        raise InvalidIdentifierError(
+            f"{value!r} is not an OID: under the root {arcs[0]} the second arc is 0 to "
+            f"{_ARCS_UNDER_ROOTS_0_AND_1 - 1}, not {arcs[1]}; check the number"
         )
     return value
 

@@ -115,6 +115,12 @@ def test_malformed_oid_error_names_file_entry_and_field(tmp_path: Path) -> None:
     assert "is not an OID" in message
 
 
+def test_an_oid_no_organisation_can_have_is_refused_naming_the_field(tmp_path: Path) -> None:
+    path = write_registry(tmp_path, KELA.replace("1.2.246.10.2462460", "1.50.2"))
+    with pytest.raises(ConfigurationError, match=r"field 'oid': '1\.50\.2' is not an OID: under"):
+        OrganisationRegistry.from_file(path)
+
+
 def test_unquoted_oid_error_says_to_quote_it(tmp_path: Path) -> None:
     path = write_registry(tmp_path, KELA.replace('"1.2.246.10.2462460"', "1.2"))
     with pytest.raises(ConfigurationError, match=r"field 'oid'.*quotes"):

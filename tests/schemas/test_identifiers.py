@@ -183,11 +183,22 @@ def test_dotted_decimal_oid_is_accepted(oid: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "oid", ["", "1", "3.1", "1.2.246.010", "1..2", "1.2.", "1.2.246\n", "urn:oid:1.2.246", "1.2.x"]
+    "oid", ["", "1", "3.1", "1..2", "1.2.", "1.2.246\n", "urn:oid:1.2.246", "1.2.x"]
 )
 def test_anything_but_a_dotted_decimal_oid_is_rejected(oid: str) -> None:
     with pytest.raises(InvalidIdentifierError, match="is not an OID: expected dotted decimal"):
         check_oid(oid)
+
+
+@pytest.mark.parametrize("oid", ["1.50.2", "0.40"])
+def test_a_second_arc_of_40_or_more_under_the_roots_0_and_1_is_rejected(oid: str) -> None:
+    with pytest.raises(InvalidIdentifierError, match=r"the second arc is 0 to 39"):
+        check_oid(oid)
+
+
+def test_an_oid_with_a_leading_zero_is_rejected_naming_the_arc() -> None:
+    with pytest.raises(InvalidIdentifierError, match=r"arc '0286' has a leading zero"):
+        check_oid("1.2.246.10.0286")
 
 
 def test_oid_as_long_as_the_stores_keep_is_accepted_and_a_longer_one_rejected() -> None:
