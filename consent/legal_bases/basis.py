@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+)
 
 from schemas import DataCategory, OrganisationKind
 
@@ -32,6 +40,19 @@ class LegalBasis(BaseModel):
     recipient_kind: OrganisationKind
     categories: tuple[DataCategory, ...] = Field(min_length=1)
     overrides_refusal: StrictBool
+
+    @field_validator("categories")
+    @classmethod
+    def _disclosed_categories(
+        cls, categories: tuple[DataCategory, ...]
+    ) -> tuple[DataCategory, ...]:
+        # A basis naming consent would read, to an auditor, as if consents were disclosed.
+        if DataCategory.CONSENT in categories:
+            raise ValueError(
+                "'consent' cannot be disclosed: the router applies a consent to the consent "
+                "store and passes it to nobody, so no basis covers it; remove it"
+            )
+        return categories
 
     def describe(self) -> str:
         """The basis as a decision's explanation names it."""

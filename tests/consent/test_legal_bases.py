@@ -109,6 +109,11 @@ def test_unknown_category_names_the_field(tmp_path: Path) -> None:
     assert "field 'categories.1'" in message
 
 
+def test_the_consent_category_is_refused_as_never_disclosed(tmp_path: Path) -> None:
+    message = error_of(write(tmp_path, ENTRY.replace("[referral, plan]", "[referral, consent]")))
+    assert "field 'categories': 'consent' cannot be disclosed" in message
+
+
 def test_overrides_refusal_must_be_true_or_false(tmp_path: Path) -> None:
     message = error_of(
         write(tmp_path, ENTRY.replace("overrides_refusal: false", "overrides_refusal: maybe"))
