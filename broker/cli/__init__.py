@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import Final
 
 from broker.errors import SaattajaBrokerError
 from broker.logging import configure_logging
 from consent.errors import SaattajaConsentError
 from schemas import ContractError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["READER_GONE_EXIT_STATUS", "build_parser", "main"]
+
+READER_GONE_EXIT_STATUS: Final = 141
+"""What a command exits with when what reads its output stops reading (``| head``).
+
+128 + SIGPIPE, what a shell reports for ``cat`` or ``yes`` in the same place: a script can
+tell it from a reported error (1), and ``set -o pipefail`` scripts already expect it.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +70,10 @@ def _release() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; exit 2 with usage on a bad argument, 1 on a reported error."""
+    """Run one command; exit 2 with usage on a bad argument, 1 on a reported error.
+
+    Exits quietly with ``READER_GONE_EXIT_STATUS`` when standard output is closed under it.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging()
@@ -71,9 +83,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = run(args)
+        # Here rather than at exit, where a closed pipe could only be reported, not handled.
+        sys.stdout.flush()
     except (SaattajaBrokerError, SaattajaConsentError, ContractError) as exc:
         print(f"saattaja: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The Python documentation's advice: what standard output still buffers goes to
+        # /dev/null, so that the flush at exit does not fail on the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return READER_GONE_EXIT_STATUS
     return code

@@ -21,7 +21,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from broker import cli
-from broker.cli import main
+from broker.cli import READER_GONE_EXIT_STATUS, main
 from broker.cli.audit_command import CHAIN_BROKEN_EXIT_STATUS
 from broker.cli.up_command import watched_part
 from broker.embedded import free_port
@@ -31,6 +31,7 @@ from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC, topic_plan
 from consent.audit import AuditLog
 from consent.database import create_database_engine, upgrade_database
+from tests.broker.closed_output import run_with_output_closed
 from tests.broker.conditions import children_of, eventually, process_alive
 from tests.broker.reading import read_topic
 from tests.consent.audit.entries import entry, tamper
@@ -56,6 +57,13 @@ def test_topics_create_refuses_more_partitions_than_the_setting_allows(
         main(["topics", "create", "--partitions", "100000"])
     assert caught.value.code == 2
     assert "100000 is not from 1 to 1000" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("cli_environment")
+def test_output_closed_by_its_reader_ends_the_command_quietly() -> None:
+    listed = run_with_output_closed("topics", "acls", "--format", "jsonl")
+
+    assert (listed.returncode, listed.stderr) == (READER_GONE_EXIT_STATUS, "")
 
 
 def test_up_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B.auditevent import AuditEvent
 
-from broker.cli import main
+from broker.cli import READER_GONE_EXIT_STATUS, main
 from consent.audit import GENESIS_HASH, AuditEntry, AuditLog, chain_hash
 from consent.database import create_database_engine
 from consent.store import ConsentStore
 from schemas import ConsentGranted, ConsentRevoked
+from tests.broker.closed_output import run_with_output_closed
 from tests.consent import builders
 from tests.consent.audit.entries import (
     CLIENT,
@@ -268,6 +269,19 @@ def test_query_by_identity_code_prints_a_table_of_the_clients_records(
     assert rows[1].split()[3:5] == ["deny", "refused"]
     assert total == "3 records"
     assert CLIENT not in header + "".join(rows)
+
+
+@pytest.mark.usefixtures("database")
+@pytest.mark.parametrize(
+    "listing",
+    [["query"], ["consents"], ["verify"], ["export", "--format", "csv"]],
+    ids=" ".join,
+)
+def test_a_listing_whose_reader_stops_reading_ends_quietly(listing: list[str]) -> None:
+    # Short enough to wait in the output buffer: the pipe is found closed when it is flushed.
+    listed = run_with_output_closed("audit", *listing)
+
+    assert (listed.returncode, listed.stderr) == (READER_GONE_EXIT_STATUS, "")
 
 
 def test_query_by_organisation_id_writes_json_lines(
