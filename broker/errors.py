@@ -9,6 +9,7 @@ SaattajaBrokerError
 ├── EmbeddedBrokerError (RuntimeError) the embedded Kafka-protocol broker would not start or stop
 ├── InvalidPeriodError (ValueError)    a period that is empty, reversed or without a time zone
 ├── KafkaUnavailableError (ConnectionError) the configured Kafka cluster does not answer
+├── OutputFileError (OSError)          a file or folder a command writes into is not writable
 ├── PartStoppedError (RuntimeError)    a part of `saattaja up` ended while the others ran
 └── TopicError (RuntimeError)          the cluster refused to create or describe a topic
 """
@@ -25,6 +26,7 @@ __all__ = [
     "EmbeddedBrokerError",
     "InvalidPeriodError",
     "KafkaUnavailableError",
+    "OutputFileError",
     "PartStoppedError",
     "SaattajaBrokerError",
     "TopicError",
@@ -65,6 +67,10 @@ class InvalidPeriodError(SaattajaBrokerError, ValueError):
 
 class KafkaUnavailableError(SaattajaBrokerError, ConnectionError):
     """The Kafka cluster named in the settings cannot be reached."""
+
+
+class OutputFileError(SaattajaBrokerError, OSError):
+    """A file or folder given to a command to write into cannot be written there."""
 
 
 class PartStoppedError(SaattajaBrokerError, RuntimeError):

@@ -20,6 +20,7 @@ from broker.audit_stream import AuditStreamService, check_topic_chain, last_ship
 from broker.cli.arguments import identity_code_argument, moment_argument, usage_of
 from broker.cli.database import opened_database
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
+from broker.cli.output_files import replaced_on_success
 from broker.cli.tables import text_table
 from broker.errors import AuditStreamError, UnknownOrganisationError
 from broker.kafka import KafkaConnection
@@ -476,7 +477,7 @@ def _export(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         out: TextIO = sys.stdout
         if args.output is not None:
-            out = stack.enter_context(args.output.open("w", encoding="utf-8", newline=""))
+            out = stack.enter_context(replaced_on_success(args.output))
         count = _run(
             settings,
             lambda log: export_records(log.query(filters), out, export_format, organisations=names),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.cli.arguments import usage_of
+from broker.cli.output_files import unwritable
 from broker.settings import load_settings
 from schemas import ContractError, EventCodec, KafkaRecord, Pseudonymiser
 from schemas.examples import example_codec
@@ -61,15 +62,22 @@ def register(commands: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    for path in write_documents(args.directory, contract_documents()):
-        print(f"wrote {path}")
+    _write(args.directory, contract_documents())
     return 0
 
 
 def _examples(args: argparse.Namespace) -> int:
-    for path in write_documents(args.directory, example_documents()):
-        print(f"wrote {path}")
+    _write(args.directory, example_documents())
     return 0
+
+
+def _write(directory: Path, documents: dict[str, str]) -> None:
+    try:
+        written = write_documents(directory, documents)
+    except OSError as exc:
+        raise unwritable(directory, exc) from exc
+    for path in written:
+        print(f"wrote {path}")
 
 
 def _check(args: argparse.Namespace) -> int:

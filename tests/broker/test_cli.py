@@ -66,6 +66,19 @@ def test_output_closed_by_its_reader_ends_the_command_quietly() -> None:
     assert (listed.returncode, listed.stderr) == (READER_GONE_EXIT_STATUS, "")
 
 
+def test_schemas_export_into_a_file_says_it_is_not_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_folder = tmp_path / "schemas.json"
+    not_a_folder.write_text("{}")
+
+    assert main(["schemas", "export", str(not_a_folder)]) == 1
+
+    assert capsys.readouterr().err == (
+        f"saattaja: error: cannot write to {not_a_folder}: it is a file; give a folder\n"
+    )
+
+
 def test_up_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["up", "--port", "70000"])

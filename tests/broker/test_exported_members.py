@@ -84,6 +84,7 @@ PUBLIC_NAMES = {
         "EmbeddedBrokerError",
         "InvalidPeriodError",
         "KafkaUnavailableError",
+        "OutputFileError",
         "PartStoppedError",
         "SaattajaBrokerError",
         "TopicError",

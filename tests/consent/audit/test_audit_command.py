@@ -337,6 +337,59 @@ def test_export_writes_fhir_audit_events_to_a_file(
     assert "exported 4 audit records" in capsys.readouterr().out
 
 
+def test_export_that_fails_leaves_the_earlier_file_as_it_was(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    earlier = folder / "audit.csv"
+    earlier.write_text("the export of last month\n")
+    stamp_pseudonym_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
+
+    exported = ["audit", "export", "--format", "csv", "--client", CLIENT, "--output", str(earlier)]
+    assert main(exported) == 1
+
+    assert "SAATTAJA_PSEUDONYM_SECRET" in capsys.readouterr().err
+    assert earlier.read_text() == "the export of last month\n"
+    assert list(folder.iterdir()) == [earlier]  # nothing half-written left beside it
+
+
+def test_export_replaces_an_earlier_file_keeping_its_permissions(
+    database: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    earlier = folder / "audit.csv"
+    earlier.write_text("the export of last month\n")
+    earlier.chmod(0o640)
+
+    assert main(["audit", "export", "--format", "csv", "--output", str(earlier)]) == 0
+
+    assert earlier.read_text().startswith("sequence,decided_at,event_id")
+    assert earlier.stat().st_mode & 0o777 == 0o640
+    assert list(folder.iterdir()) == [earlier]
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        ("missing/audit.csv", "the folder {tmp_path}/missing does not exist"),
+        (".", "it is a folder; give a file's path"),
+    ],
+    ids=["folder missing", "a folder"],
+)
+def test_export_to_a_path_it_cannot_write_names_it(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str, reason: str
+) -> None:
+    path = tmp_path / output
+
+    assert main(["audit", "export", "--format", "csv", "--output", str(path)]) == 1
+
+    [error] = capsys.readouterr().err.splitlines()
+    assert error.startswith(f"saattaja: error: cannot write to {path}: ")
+    assert reason.format(tmp_path=tmp_path) in error
+
+
 def test_export_writes_filtered_csv_to_standard_output(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
