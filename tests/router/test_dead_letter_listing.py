@@ -277,6 +277,15 @@ def test_a_time_that_is_not_iso_8601_prints_the_usage(capsys: pytest.CaptureFixt
     assert "'yesterday' is not an ISO 8601 date or time" in error
 
 
+def test_a_time_utc_cannot_express_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["topics", "dlq", "--since", "0001-01-01T00:00+01:00"])
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja topics dlq" in error
+    assert "argument --since: '0001-01-01T00:00+01:00' has no UTC form" in error
+
+
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 

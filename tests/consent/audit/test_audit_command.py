@@ -317,6 +317,27 @@ def test_query_refuses_a_client_that_is_neither_identity_code_nor_pseudonym(
     assert "020516C903X" not in error
 
 
+@pytest.mark.parametrize(
+    ("command", "bound", "moment"),
+    [
+        (["query"], "--until", "9999-12-31T23:00-05:00"),
+        (["consents"], "--since", "0001-01-01T00:00+01:00"),
+        (["export", "--format", "csv"], "--until", "9999-12-31T23:00-05:00"),
+    ],
+    ids=["query", "consents", "export"],
+)
+def test_a_time_utc_cannot_express_prints_the_usage_naming_the_argument(
+    capsys: pytest.CaptureFixture[str], command: list[str], bound: str, moment: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", *command, bound, moment])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"usage: saattaja audit {command[0]}" in error
+    assert f"argument {bound}: '{moment}' has no UTC form" in error
+
+
 def test_query_refuses_an_unknown_organisation(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
