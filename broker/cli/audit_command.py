@@ -45,6 +45,7 @@ from consent.legal_bases import load_legal_bases
 from consent.store import ChainedVersion, ConsentHistoryFilter, ConsentStore
 from consent.store.tables import GRANTED, REVOKED
 from schemas import (
+    EVENT_TYPES,
     OID_URN_PREFIX,
     InvalidIdentifierError,
     Pseudonymiser,
@@ -220,7 +221,11 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--decision", choices=(PERMIT, DENY))
     parser.add_argument(
-        "--event-type", metavar="TYPE", help="a ce_type, e.g. fi.saattaja.referral.requested.v1"
+        "--event-type",
+        type=_event_type_argument,
+        metavar="TYPE",
+        help="an event type as the table shows it (e.g. referral.requested.v1) or as its "
+        "ce_type (fi.saattaja.referral.requested.v1)",
     )
 
 
@@ -272,6 +277,19 @@ def _client_argument(value: str) -> _Client:
         raise argparse.ArgumentTypeError(
             f"{exc}; or give the client's pseudonym (64 hexadecimal digits)"
         ) from exc
+
+
+def _event_type_argument(value: str) -> str:
+    """The ce_type of an event type of the catalogue, given with or without its prefix."""
+    for ce_type in (value, _EVENT_TYPE_PREFIX + value):
+        if ce_type in EVENT_TYPES:
+            return ce_type
+    # Refused rather than asked for: a type no event has would list nothing, silently.
+    known = ", ".join(ce_type.removeprefix(_EVENT_TYPE_PREFIX) for ce_type in EVENT_TYPES)
+    raise argparse.ArgumentTypeError(
+        f"{value!r} is not an event type of the catalogue: give one of {known} "
+        f"(with or without {_EVENT_TYPE_PREFIX!r} before it)"
+    )
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from tests.consent.audit.entries import (
     HOUR,
     KELA,
     OTHER_PSEUDONYM,
+    PLAN,
     PSEUDONYM,
     SECRET,
     SOTE,
@@ -303,6 +304,33 @@ def test_query_by_pseudonym_decision_and_time(
 
     [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (record["sequence"], record["sender"]) == (4, TYOLLISYYS)
+
+
+@pytest.mark.parametrize(
+    "event_type", ["plan.created.v1", PLAN], ids=["as the table shows it", "as its ce_type"]
+)
+def test_query_by_event_type_given_in_either_form(
+    database: str, capsys: pytest.CaptureFixture[str], event_type: str
+) -> None:
+    append(database, entry(event_type=PLAN, decided_at=T0 + 4 * HOUR))
+
+    assert main(["audit", "query", "--event-type", event_type, "--format", "jsonl"]) == 0
+
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (record["sequence"], record["event_type"]) == (5, PLAN)
+
+
+def test_query_refuses_an_event_type_not_in_the_catalogue_listing_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "query", "--event-type", "referal.requested.v1"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja audit query" in error
+    assert "argument --event-type: 'referal.requested.v1' is not an event type" in error
+    assert "referral.requested.v1, referral.accepted.v1" in error
 
 
 def test_query_refuses_a_client_that_is_neither_identity_code_nor_pseudonym(
