@@ -66,6 +66,7 @@ from schemas.identifiers import (
     synthetic_identity_code,
 )
 from schemas.notices import REJECTION_NOTICE_TYPE, ROUTER_SOURCE, RejectionNotice
+from schemas.printable import printable
 
 __all__ = [
     "ASSESSMENT_CATEGORIES",
@@ -133,5 +134,6 @@ __all__ = [
     "is_test_identity_code",
     "oid_from_urn",
     "oid_urn",
+    "printable",
     "synthetic_identity_code",
 ]

@@ -50,6 +50,7 @@ from schemas import (
     InvalidIdentifierError,
     Pseudonymiser,
     check_oid,
+    printable,
 )
 
 __all__ = ["register"]
@@ -626,14 +627,14 @@ async def _write_table(
             sequence=record.sequence,
             decided=record.decided_at.strftime("%Y-%m-%d %H:%M:%S"),
             decision=record.decision,
-            reason=record.reason,
-            sender=ids.get(record.sender, record.sender),
-            recipient=ids.get(record.recipient, record.recipient),
-            event_type=record.event_type.removeprefix(_EVENT_TYPE_PREFIX),
+            reason=printable(record.reason),
+            sender=printable(ids.get(record.sender, record.sender)),
+            recipient=printable(ids.get(record.recipient, record.recipient)),
+            event_type=printable(record.event_type.removeprefix(_EVENT_TYPE_PREFIX)),
             category=record.category.value,
             client=record.client[:12] + "…",
-            basis=record.basis or "-",
-            removed=", ".join(record.removed) or "-",
+            basis=printable(record.basis or "-"),
+            removed=", ".join(map(printable, record.removed)) or "-",
         )
         out.write(row.rstrip() + "\n")
         count += 1

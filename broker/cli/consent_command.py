@@ -14,7 +14,7 @@ from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
 from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
 from consent.store import ConsentStore
-from schemas import ConsentRule, Pseudonymiser
+from schemas import ConsentRule, Pseudonymiser, printable
 
 __all__ = ["register"]
 
@@ -84,7 +84,8 @@ class _Report:
         for revocation in orphans:
             lines.append("")
             lines.append(
-                f"{revocation.consent_id}  revocation of a consent this store never received"
+                f"{printable(revocation.consent_id)}  revocation of a consent this store never "
+                "received"
             )
             lines.append(f"  {self._recorded(revocation)}")
         return "\n".join(lines)
@@ -95,13 +96,14 @@ class _Report:
         grant = state.grant
         kind = "refusal (kielto)" if grant.is_refusal else "consent (suostumus)"
         lines = [
-            f"{consent_id}  {kind} — {self._status(state.status, grant, state.revocation)}",
+            f"{printable(consent_id)}  {kind} — "
+            f"{self._status(state.status, grant, state.revocation)}",
             f"  {'refuses' if grant.is_refusal else 'permits'}: {self._rule(grant.scope)}",
         ]
         for rule in grant.exceptions:
             carve_out = "but permits" if grant.is_refusal else "except (refused)"
             lines.append(f"  {carve_out}: {self._rule(rule)}")
-        lines.append(f"  purpose: {grant.purpose}")
+        lines.append(f"  purpose: {printable(grant.purpose)}")
         lines.append(f"  valid: {_period(grant)}")
         lines.append(f"  {self._recorded(grant)}")
         earlier = [
@@ -147,8 +149,8 @@ class _Report:
             ("recipients", recipients),
             ("categories", [category.value for category in rule.categories]),
             ("data from", [self._organisation(oid) for oid in rule.sources]),
-            ("documents", list(rule.documents)),
-            ("service tasks", list(rule.service_tasks)),
+            ("documents", [printable(document) for document in rule.documents]),
+            ("service tasks", [printable(task) for task in rule.service_tasks]),
         ]
         return "; ".join(f"{name} {_listed(values)}" for name, values in parts if values) or (
             "everything"
@@ -156,7 +158,7 @@ class _Report:
 
     def _organisation(self, oid: str) -> str:
         name = self._names.get(oid)
-        return f"{name} ({oid})" if name else oid
+        return f"{name} ({oid})" if name else printable(oid)
 
 
 def _moment(value: datetime) -> str:

@@ -15,7 +15,7 @@ from consent.audit.fhir import rests_on_legal_basis
 from consent.audit.records import AuditRecord
 from consent.decisions import ReasonCode
 from consent.errors import InvalidAuditEntryError
-from schemas import DataCategory
+from schemas import DataCategory, printable
 
 __all__ = ["disclosure_report"]
 
@@ -129,7 +129,8 @@ class _Writer:
                 lines.extend(self._event(record))
                 lines.append(f"      on the basis of: {self._basis(record)}")
                 if record.removed:
-                    lines.append("      removed before it was sent: " + ", ".join(record.removed))
+                    removed = ", ".join(map(printable, record.removed))
+                    lines.append(f"      removed before it was sent: {removed}")
                 if record.handover:
                     lines.append("      sent with the client's history when they moved here")
         if refused:
@@ -141,7 +142,7 @@ class _Writer:
 
     def _event(self, record: AuditRecord) -> list[str]:
         return [
-            f"  - {_moment(record.decided_at)}  {_event_type(record.event_type)} "
+            f"  - {_moment(record.decided_at)}  {printable(_event_type(record.event_type))} "
             f"({_CATEGORIES.get(record.category, record.category.value)}), "
             f"from {self._names.get(record.sender, record.sender)}",
             f"      event {record.event_id}, audit record {record.sequence}",
@@ -151,31 +152,30 @@ class _Writer:
         if record.reason in _WITHOUT_BASIS:
             return _WITHOUT_BASIS[record.reason]
         if record.basis is None:
-            return f"no basis recorded (reason: {record.reason})"
+            return f"no basis recorded (reason: {printable(record.reason)})"
+        basis = printable(record.basis)
         if rests_on_legal_basis(record):
             law = self._bases.get(record.basis)
             text = "the law, without consent: " + (
-                f"{law} (statutory basis {record.basis})"
-                if law
-                else f"statutory basis {record.basis}"
+                f"{law} (statutory basis {basis})" if law else f"statutory basis {basis}"
             )
             if record.reason == ReasonCode.STATUTORY_BASIS_OVERRIDES_REFUSAL:
                 text += ", which applies even though the client had refused (kielto)"
             return text
         if record.reason == ReasonCode.CONSENT:
-            return f"the client's consent (suostumus) {record.basis}"
-        return f"{record.reason} {record.basis}"
+            return f"the client's consent (suostumus) {basis}"
+        return f"{printable(record.reason)} {basis}"
 
     def _refusal(self, record: AuditRecord) -> str:
         reason = _REFUSALS.get(record.reason, f"reason {record.reason!r}")
         if record.basis is None:
             return reason
         noun = "refusal" if record.reason == ReasonCode.REFUSED else "consent"
-        return f"{reason}; see {noun} {record.basis}"
+        return f"{reason}; see {noun} {printable(record.basis)}"
 
     def _organisation(self, oid: str) -> str:
         name = self._names.get(oid)
-        return f"{name} ({oid})" if name else oid
+        return f"{name} ({oid})" if name else printable(oid)
 
 
 def _event_type(ce_type: str) -> str:

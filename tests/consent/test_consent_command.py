@@ -138,6 +138,21 @@ def test_lists_consents_and_refusals_current_and_past_with_who_recorded_them(
     assert JARJESTO not in out  # refused by kind, so no organisation is named
 
 
+def test_a_line_break_in_what_the_sender_wrote_is_shown_escaped(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    documents = ConsentRule(documents=("D-1\n  but permits: everything",))
+    record(database_file, (refusal('A;B,"ö"\nx', documents), MAY))
+
+    code, out, _err = show(capsys)
+
+    assert code == 0
+    lines = [line.strip() for line in out.splitlines()]
+    assert 'A;B,"ö"\\nx  refusal (kielto) — active' in lines
+    assert "refuses: documents D-1\\n  but permits: everything" in lines
+    assert not any(line.startswith("but permits") for line in lines)
+
+
 def test_client_without_consents_is_told_so(
     database_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -82,6 +82,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "is_test_identity_code",
         "oid_from_urn",
         "oid_urn",
+        "printable",
         "synthetic_identity_code",
     ]
 

@@ -208,6 +208,26 @@ def test_consents_lists_the_history_for_a_person(
     assert lines[-1] == "2 versions"
 
 
+def test_consents_table_shows_a_line_break_in_a_consent_id_escaped(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def run() -> None:
+        engine = create_database_engine(database)
+        try:
+            applied = [(grant('A;B,"ö"\nx'), builders.PSEUDONYM)]
+            await ConsentStore(engine).apply_all(applied, applied_at=T0)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+    assert main(["audit", "consents"]) == 0
+
+    _header, row, total = capsys.readouterr().out.splitlines()
+    assert ' A;B,"ö"\\nx ' in row
+    assert total == "1 version"
+
+
 def test_consents_in_jsonl_carry_what_recomputes_the_chain(
     consents: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,6 +303,19 @@ def test_a_listing_whose_reader_stops_reading_ends_quietly(listing: list[str]) -
     listed = run_with_output_closed("audit", *listing)
 
     assert (listed.returncode, listed.stderr) == (READER_GONE_EXIT_STATUS, "")
+
+
+def test_query_table_shows_a_line_break_in_a_senders_identifiers_escaped(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(database, entry(basis='A;B,"ö"\nx', removed=("D-1\nD-2",), decided_at=T0 + 4 * HOUR))
+
+    assert main(["audit", "query"]) == 0
+
+    *_, row, total = capsys.readouterr().out.splitlines()
+    assert row.split()[0] == "5"
+    assert row.split()[-2:] == ['A;B,"ö"\\nx', "D-1\\nD-2"]
+    assert total == "5 records"
 
 
 def test_query_by_organisation_id_writes_json_lines(

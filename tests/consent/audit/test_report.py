@@ -134,3 +134,26 @@ def test_report_says_in_words_why_a_permit_needed_no_consent(reason: str, said: 
     shown = report(chained(entry(recipient=KELA, reason=reason, basis=None)))
     assert f"on the basis of: {said}" in shown
     assert "no basis recorded" not in shown
+
+
+def test_report_shows_a_line_break_in_a_senders_identifier_escaped() -> None:
+    text = report(
+        chained(
+            entry(recipient=KELA, basis="C-1\nRemoved: nothing", removed=('A;B,"ö"\nx',)),
+            entry(
+                recipient=TYOLLISYYS,
+                decision="deny",
+                reason="refused",
+                basis="K-1\r\nwhy not: none",
+                decided_at=T0 + HOUR,
+            ),
+        )
+    )
+
+    lines = text.splitlines()
+    assert "      on the basis of: the client's consent (suostumus) C-1\\nRemoved: nothing" in lines
+    assert '      removed before it was sent: A;B,"ö"\\nx' in lines
+    assert (
+        "      why not: the client refused this disclosure (kielto); see refusal "
+        "K-1\\r\\nwhy not: none"
+    ) in lines
