@@ -68,19 +68,29 @@ class _Report:
         self._now = now
 
     def render(self, consents: ClientConsents) -> str:
-        states = consents.at(self._now)
+        # Every version on record is shown: one applied "later" than this machine's now (a
+        # router's clock ahead of it) is still what the router decides on.
+        last_applied = max((version.applied_at for version in consents.versions), default=None)
+        as_of = self._now if last_applied is None else max(self._now, last_applied)
+        states = consents.at(as_of)
         orphans = consents.unmatched_revocations()
         if not states and not orphans:
             return "No consents or refusals on record for this client."
         refusals = sum(state.grant.is_refusal for state in states)
+        status = f"status as of {_moment(as_of)}"
+        if as_of != self._now:
+            status += (
+                f", when the last version was applied: later than now ({_moment(self._now)}) "
+                "by this machine's clock"
+            )
         lines = [
             f"{_counted(len(states) - refusals, 'consent')} and "
-            f"{_counted(refusals, 'refusal')} on record for this client; "
-            f"status as of {_moment(self._now)} (times in UTC).",
+            f"{_counted(refusals, 'refusal')} on record for this client; {status} "
+            "(times in UTC).",
         ]
         for state in states:
             lines.append("")
-            lines.extend(self._consent(consents, state.grant.consent_id))
+            lines.extend(self._consent(consents, state.grant.consent_id, as_of))
         for revocation in orphans:
             lines.append("")
             lines.append(
@@ -90,9 +100,9 @@ class _Report:
             lines.append(f"  {self._recorded(revocation)}")
         return "\n".join(lines)
 
-    def _consent(self, consents: ClientConsents, consent_id: str) -> list[str]:
-        state = consents.state_of(consent_id, self._now)
-        assert state is not None  # noqa: S101  # consent_id comes from consents.at(now)
+    def _consent(self, consents: ClientConsents, consent_id: str, as_of: datetime) -> list[str]:
+        state = consents.state_of(consent_id, as_of)
+        assert state is not None  # noqa: S101  # consent_id comes from consents.at(as_of)
         grant = state.grant
         kind = "refusal (kielto)" if grant.is_refusal else "consent (suostumus)"
         lines = [

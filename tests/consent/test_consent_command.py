@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -151,6 +151,42 @@ def test_a_line_break_in_what_the_sender_wrote_is_shown_escaped(
     assert 'A;B,"ö"\\nx  refusal (kielto) — active' in lines
     assert "refuses: documents D-1\\n  but permits: everything" in lines
     assert not any(line.startswith("but permits") for line in lines)
+
+
+def test_a_version_applied_later_than_now_is_shown_and_the_status_is_as_of_it(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    # The router's clock days ahead of this machine's, as the demo's is.
+    ahead = now.replace(second=0, microsecond=0) + timedelta(days=3)
+    record(
+        database_file,
+        (grant("C-TE", occurred_at=MAY), MAY),
+        (revocation("C-TE", sender=KELA, occurred_at=MAY), ahead),
+    )
+
+    code, out, _err = show(capsys)
+
+    assert code == 0
+    lines = [line.strip() for line in out.splitlines()]
+    assert f"status as of {ahead:%Y-%m-%d %H:%M}, when the last version was applied" in lines[0]
+    assert "later than now" in lines[0]
+    assert (
+        f"C-TE  consent (suostumus) — revoked at {ahead:%Y-%m-%d %H:%M} by "
+        f"Kansaneläkelaitos (Kela) ({KELA})"
+    ) in lines
+    assert any(line.startswith("revoked: recorded by Kansaneläkelaitos") for line in lines)
+
+
+def test_status_as_of_now_says_no_more(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record(database_file, (grant("C-TE", occurred_at=MAY), MAY))
+
+    _code, out, _err = show(capsys)
+
+    assert "later than now" not in out
+    assert out.splitlines()[0].endswith("(times in UTC).")
 
 
 def test_client_without_consents_is_told_so(
