@@ -166,7 +166,8 @@ def _retry(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if bool(args.event_ids) == args.all:
         parser.print_usage(sys.stderr)
         print(
-            f"{parser.prog}: error: give the event ids to retry, or --all, not both",
+            f"{parser.prog}: error: give the event ids to retry, or --all"
+            + (", not both" if args.all else ""),
             file=sys.stderr,
         )
         return 2

@@ -63,7 +63,7 @@ _HEX_256_BITS: Final = re.compile(r"^[0-9a-fA-F]{64}$")
 _EVENT_TYPE_PREFIX: Final = "fi.saattaja."
 _TABLE_ROW: Final = (
     "{sequence:>6}  {decided:<19}  {decision:<8}  {reason:<33}  {sender:<12}  {recipient:<12}  "
-    "{event_type:<26}  {category:<17}  {client:<13}  {basis:<14}  {removed}"
+    "{event_type:<26}  {category:<17}  {client:<13}  {basis:<24}  {removed}"
 )
 
 

@@ -105,16 +105,13 @@ class _Writer:
             return "\n".join(lines) + "\n"
         sent = [record for record in records if record.permitted]
         refused = [record for record in records if not record.permitted]
-        lines.append(
-            f"In short: {_count(len(sent), 'event')} sent to "
-            f"{_count(len({r.recipient for r in sent}), 'organisation')}; "
-            f"{_count(len(refused), 'event')} not sent to "
-            f"{_count(len({r.recipient for r in refused}), 'organisation')}."
-        )
+        summed_refused = _summed(refused, "not sent") if refused else "none refused"
+        lines.append(f"In short: {_summed(sent, 'sent')}; {summed_refused}.")
         by_recipient: dict[str, list[AuditRecord]] = {}
         for record in records:
             by_recipient.setdefault(record.recipient, []).append(record)
-        for recipient in sorted(by_recipient, key=self._organisation):
+        # Casefolded, so that a name in lower case is not put after every capitalised one.
+        for recipient in sorted(by_recipient, key=lambda oid: self._organisation(oid).casefold()):
             lines.append("")
             lines.extend(self._organisation_section(recipient, by_recipient[recipient]))
         return "\n".join(lines) + "\n"
@@ -188,6 +185,14 @@ def _event_type(ce_type: str) -> str:
 
 def _moment(value: datetime) -> str:
     return value.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def _summed(records: list[AuditRecord], done: str) -> str:
+    """``3 events sent to 2 organisations``, or ``no event sent``."""
+    if not records:
+        return f"no event {done}"
+    recipients = len({record.recipient for record in records})
+    return f"{_count(len(records), 'event')} {done} to {_count(recipients, 'organisation')}"
 
 
 def _count(count: int, noun: str) -> str:

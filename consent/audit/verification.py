@@ -81,10 +81,14 @@ class VerificationResult:
     def describe(self) -> str:
         """One line for a person."""
         if self.problem is None:
-            return f"{self.chain} whole: {self.checked} records"
+            return f"{self.chain} whole: {self.checked} record{'' if self.checked == 1 else 's'}"
+        before = {
+            0: "it is the first record",
+            1: "the 1 record before it matches",
+        }.get(self.checked, f"the {self.checked} records before it match")
         return (
             f"{self.chain} broken at record {self.problem.sequence} ({self.problem.kind}): "
-            f"{self.problem.detail}; the {self.checked} records before it match"
+            f"{self.problem.detail}; {before}"
         )
 
     def raise_if_broken(self) -> None:

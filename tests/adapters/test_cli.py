@@ -287,9 +287,16 @@ def test_retry_of_an_event_that_is_not_parked_asks_for_nothing(
     assert asyncio.run(_retry_asked(state_file)) == []
 
 
-@pytest.mark.parametrize("arguments", [[], ["ev-1", "--all"]])
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        ([], "give the event ids to retry, or --all\n"),
+        (["ev-1", "--all"], "give the event ids to retry, or --all, not both\n"),
+    ],
+    ids=["neither", "both"],
+)
 def test_retry_needs_event_ids_or_all_but_not_both(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], said: str
 ) -> None:
     state_file = tmp_path / "state.db"
 
@@ -297,7 +304,7 @@ def test_retry_needs_event_ids_or_all_but_not_both(
 
     error = capsys.readouterr().err
     assert "usage: saattaja adapter retry" in error
-    assert "give the event ids to retry, or --all" in error
+    assert error.endswith(f"error: {said}")
     assert not state_file.exists()
 
 

@@ -318,6 +318,19 @@ def test_query_table_shows_a_line_break_in_a_senders_identifiers_escaped(
     assert total == "5 records"
 
 
+def test_query_table_keeps_what_was_removed_in_its_column_beside_a_long_consent_id(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(
+        database, entry(basis="SUOSTUMUS-2025-00042", removed=("D-1",), decided_at=T0 + 4 * HOUR)
+    )
+
+    assert main(["audit", "query"]) == 0
+
+    header, *_, row, _total = capsys.readouterr().out.splitlines()
+    assert row.index("D-1") == header.index("REMOVED")
+
+
 def test_query_by_organisation_id_writes_json_lines(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -157,3 +157,29 @@ def test_report_shows_a_line_break_in_a_senders_identifier_escaped() -> None:
         "      why not: the client refused this disclosure (kielto); see refusal "
         "K-1\\r\\nwhy not: none"
     ) in lines
+
+
+@pytest.mark.parametrize(
+    ("decided", "said"),
+    [
+        ([entry(recipient=KELA)], "In short: 1 event sent to 1 organisation; none refused."),
+        ([refusal(recipient=KELA)], "In short: no event sent; 1 event not sent to 1 organisation."),
+    ],
+    ids=["nothing refused", "nothing sent"],
+)
+def test_report_sums_up_without_counting_zero_organisations(
+    decided: list[AuditEntry], said: str
+) -> None:
+    assert said in report(chained(*decided)).splitlines()
+
+
+def test_report_orders_organisations_by_name_whatever_their_case() -> None:
+    names = {KELA: "Kansaneläkelaitos", TYOLLISYYS: "aikuisten työllisyyspalvelut"}
+    text = disclosure_report(
+        chained(entry(recipient=KELA), entry(recipient=TYOLLISYYS, decided_at=T0 + HOUR)),
+        client=PSEUDONYM,
+        organisations=names,
+        generated_at=NOW,
+    )
+
+    assert text.index("aikuisten työllisyyspalvelut") < text.index("Kansaneläkelaitos")

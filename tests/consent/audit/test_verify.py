@@ -74,6 +74,23 @@ async def test_verify_finds_a_changed_field_and_names_the_record(
     assert result.checked == 1
 
 
+async def test_a_chain_broken_at_its_first_record_says_so_and_counts_no_record_before(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "UPDATE audit_records SET decision = 'deny' WHERE sequence = 1")
+
+    result = await log.verify()
+
+    assert result.describe().endswith("; it is the first record")
+
+
+async def test_a_chain_of_one_record_is_one_record_whole(engine: AsyncEngine) -> None:
+    log = AuditLog(engine)
+    await log.append([entry(recipient=KELA)])
+
+    assert (await log.verify()).describe() == "audit chain whole: 1 record"
+
+
 async def test_verify_finds_a_changed_time(engine: AsyncEngine, log: AuditLog) -> None:
     # One microsecond is enough: the hash covers the time to the microsecond.
     changed = T0 + 3 * HOUR + timedelta(microseconds=1)
