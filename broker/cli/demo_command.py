@@ -63,6 +63,11 @@ async def _demo(stack: DemoStack) -> int:
     narrator = Narrator(stack.registry)
     with shutdown_requested() as shutdown:
         narrator.say(f"Starting the demo (files under {stack.folder}/, removed at each start)…")
+        if stack.ignores_database_url:
+            narrator.say(
+                "SAATTAJA_DATABASE_URL is not used: the demo keeps its own SQLite database "
+                f"under {stack.folder}/, new at each start, so that it never writes into yours."
+            )
         async with stack:
             # An adapter that stops on a failure is said to have stopped, at once: its
             # organisation's records would otherwise wait in silence.

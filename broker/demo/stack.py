@@ -109,6 +109,8 @@ class DemoStack:
         self.folder = folder
         self.registry = registry
         self._bootstrap = bootstrap
+        self.ignores_database_url = "database_url" in settings.model_fields_set
+        """Whether a database was configured that the demo leaves alone for one of its own."""
         unset = _SESSION_SETTINGS - settings.model_fields_set  # those set are kept
         self._settings = settings.model_copy(
             update={

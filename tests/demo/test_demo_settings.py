@@ -63,3 +63,24 @@ def test_a_demo_keeps_the_pseudonym_secret_set_for_it(
     ).settings
 
     assert settings.pseudonym_secret == SECRET
+
+
+def test_a_demo_given_a_database_url_keeps_its_own_database_and_says_it_does(
+    registry: OrganisationRegistry, tmp_path: Path
+) -> None:
+    configured = SaattajaSettings(
+        pseudonym_secret=SECRET, database_url="postgresql+asyncpg://someone@db.example/theirs"
+    )
+
+    stack = DemoStack(configured, registry, tmp_path / "demo")
+
+    assert stack.ignores_database_url
+    assert stack.settings.database_url.endswith(f"{tmp_path / 'demo'}/saattaja.db")
+
+
+def test_a_demo_without_a_database_url_has_nothing_to_say_of_it(
+    registry: OrganisationRegistry, tmp_path: Path
+) -> None:
+    assert not DemoStack(
+        SaattajaSettings(pseudonym_secret=SECRET), registry, tmp_path
+    ).ignores_database_url
