@@ -22,7 +22,7 @@ import structlog
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.embedded import EmbeddedBroker
+from broker.embedded import EmbeddedBroker, free_port
 from broker.registry import Organisation, OrganisationRegistry
 from tests.router.tcp_proxy import TcpProxy
 
@@ -60,6 +60,20 @@ async def kafka_bootstrap() -> AsyncIterator[str]:
             yield broker.bootstrap
     else:
         pytest.fail(f"{_TEST_KAFKA_ENV}={choice!r}: use 'embedded' or 'container'", pytrace=False)
+
+
+@pytest.fixture
+async def own_broker() -> AsyncIterator[EmbeddedBroker]:
+    """An embedded broker of the test's own, to stop and start again on its port.
+
+    It keeps nothing: after a start its topics have to be created again.
+    """
+    broker = EmbeddedBroker("127.0.0.1", free_port("127.0.0.1"))
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.stop()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
 
+from broker.kafka import KafkaWatch
 from broker.router.incoming import IncomingRecord
 from schemas import KafkaRecord
 
@@ -67,6 +68,7 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         on_rebalance: Rebalanced | None = None,
         on_committed: Committed | None = None,
         on_waiting: Waiting | None = None,
+        kafka_watch: KafkaWatch | None = None,
     ) -> None:
         self._consumer = consumer
         self._batch_size = batch_size
@@ -74,6 +76,7 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_rebalance = on_rebalance
         self._on_committed = on_committed
         self._on_waiting = on_waiting
+        self._kafka_watch = kafka_watch
         self._generation = 0
         # Held while a batch is routed and committed: a rebalance waits for it.
         self._in_hand = asyncio.Lock()
@@ -150,6 +153,8 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 for partition_records in fetched.values()
                 for record in partition_records
             ]
+            if self._kafka_watch is not None:
+                await self._kafka_watch.polled(len(records))
             if records:
                 self._read_ahead([incoming.record for incoming in records])
             return _Fetched(records, self._generation)

@@ -23,8 +23,14 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.errors import ConfigurationError
-from broker.kafka import AcknowledgedSender, KafkaConnection, partition_of, start_producer
+from broker.errors import ConfigurationError, KafkaUnavailableError
+from broker.kafka import (
+    AcknowledgedSender,
+    KafkaConnection,
+    KafkaWatch,
+    partition_of,
+    start_producer,
+)
 from broker.metrics import Health, MetricsServer
 from broker.pathway import PathwayStore, pathway_rules
 from broker.registry import OrganisationRegistry
@@ -62,9 +68,17 @@ class RouterStatus:
     """What integration staff want to know about a router process."""
 
     paused_reason: str | None = None
-    """Why routing waits, while a store or Kafka is unavailable."""
+    """Why the batch in hand waits, while a store or Kafka is unavailable."""
+    kafka_unreachable: str | None = None
+    """Why no batch comes, while Kafka does not answer (aiokafka's polls do not say)."""
     outcomes: dict[str, int] = field(default_factory=dict)
     """Records handled since start, by outcome (routed, applied, rejected)."""
+
+    @property
+    def waiting_for(self) -> str | None:
+        """Why routing waits, for whatever reason; None while it routes."""
+        reasons = dict.fromkeys(r for r in (self.paused_reason, self.kafka_unreachable) if r)
+        return "; ".join(reasons) or None
 
 
 class RouterService:
@@ -176,6 +190,12 @@ class RouterService:
             on_committed=self.metrics.lag,
             # Only a process whose collector is settled has that many young objects.
             on_waiting=collect_while_waiting,
+            kafka_watch=KafkaWatch(
+                self._consumer,
+                self._connection,
+                within_ms=settings.router_session_timeout_ms,
+                on_change=self._kafka_changed,
+            ),
         )
         outboxes.subscribe([outbox_topic(organisation.id) for organisation in self._registry])
         try:
@@ -197,8 +217,8 @@ class RouterService:
                 f"{topic}-{partition}" for topic, partition in self.owned_partitions()
             ),
         }
-        if self.status.paused_reason is not None:
-            return Health(False, "paused", {"reason": self.status.paused_reason, **detail})
+        if (reason := self.status.waiting_for) is not None:
+            return Health(False, "paused", {"reason": reason, **detail})
         if self._consuming is None:
             return Health(False, "starting", detail)
         return Health(True, "routing", detail)
@@ -307,8 +327,8 @@ class RouterService:
             try:
                 outcomes = await self._router.route_batch(batch)
             except (StoreUnavailableError, KafkaError) as exc:
-                self.metrics.paused()
                 self.status.paused_reason = str(exc)
+                self._show_pause()
                 _log.warning(
                     "routing_paused",
                     reason=str(exc),
@@ -320,8 +340,8 @@ class RouterService:
             except Exception as exc:
                 # A bug: retried like an outage rather than committed past, which would lose
                 # the batch; logged every time, so that it shows rather than a quiet stall.
-                self.metrics.paused()
                 self.status.paused_reason = f"routing failed: {exc!r}"
+                self._show_pause()
                 _log.exception(
                     "routing_failed",
                     retry_in_seconds=delay,
@@ -331,10 +351,29 @@ class RouterService:
                 )
             else:
                 self.metrics.batch_routed(time.perf_counter() - started)
-                self.metrics.resumed()
                 if self.status.paused_reason is not None:
-                    _log.info("routing_resumed")
                     self.status.paused_reason = None
+                    self._resumed()
+                self._show_pause()
                 return outcomes
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.store_retry_max_seconds)
+
+    def _kafka_changed(self, unreachable: KafkaUnavailableError | None) -> None:
+        if unreachable is not None:
+            self.status.kafka_unreachable = str(unreachable)
+            _log.warning("routing_paused", reason=str(unreachable))
+        else:
+            self.status.kafka_unreachable = None
+            self._resumed()
+        self._show_pause()
+
+    def _resumed(self) -> None:
+        if self.status.waiting_for is None:
+            _log.info("routing_resumed")
+
+    def _show_pause(self) -> None:
+        if self.status.waiting_for is None:
+            self.metrics.resumed()
+        else:
+            self.metrics.paused()

@@ -44,6 +44,7 @@ PUBLIC_NAMES = {
     "broker.kafka": [
         "AcknowledgedSender",
         "KafkaConnection",
+        "KafkaWatch",
         "Outbound",
         "open_admin",
         "open_consumer",
