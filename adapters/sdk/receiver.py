@@ -21,7 +21,8 @@ from aiokafka.errors import KafkaError
 from adapters.sdk.errors import RejectEvent
 from adapters.sdk.parking import ReceivedEvents
 from adapters.sdk.retry import RetryPolicy
-from broker.kafka import KafkaConnection
+from broker.errors import KafkaUnavailableError
+from broker.kafka import KafkaConnection, KafkaWatch
 from schemas import (
     REJECTION_NOTICE_TYPE,
     ContractError,
@@ -161,8 +162,15 @@ class Receiver:
             await asyncio.sleep(min(remaining, _RETRY_LOOK_SECONDS))
 
     async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        watch = KafkaWatch(
+            consumer,
+            self._connection,
+            within_ms=self._session_timeout_ms,
+            on_change=self._kafka_changed,
+        )
         while True:
             batches = await consumer.getmany(timeout_ms=_POLL_MS)
+            await watch.polled(sum(len(messages) for messages in batches.values()))
             for partition, messages in batches.items():
                 for message in messages:
                     await self._receive(message)
@@ -170,6 +178,15 @@ class Receiver:
             # Between polls, at most a second apart: `saattaja adapter retry` asks in the
             # state file, and the records are the receiver's to hand over, in its turn.
             await self._retry_parked()
+
+    def _kafka_changed(self, unreachable: KafkaUnavailableError | None) -> None:
+        # The consumer is kept: aiokafka reconnects it by itself once Kafka answers.
+        if unreachable is not None:
+            self.status.last_error = str(unreachable)
+            _log.warning("receiver_paused", topic=self._topic, reason=str(unreachable))
+        elif self.status.last_error is not None:
+            self.status.last_error = None
+            _log.info("receiver_resumed", topic=self._topic)
 
     async def _retry_parked(self) -> None:
         """Hand the parked records integration staff asked for to the system again."""

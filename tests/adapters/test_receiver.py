@@ -18,7 +18,7 @@ from adapters.sdk import (
     RejectEvent,
     RetryPolicy,
 )
-from broker.embedded import free_port
+from broker.embedded import EmbeddedBroker, free_port
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from broker.topics import inbox_topic, outbox_topic
@@ -291,3 +291,34 @@ async def test_a_parked_event_asked_for_again_reaches_the_system_while_kafka_is_
     finally:
         await receiver.stop()
         await store.close()
+
+
+async def test_a_receiver_with_nothing_to_receive_says_when_kafka_goes_and_when_it_is_back(
+    own_broker: EmbeddedBroker, state_file: Path
+) -> None:
+    system = SystemDouble()
+    before, after = referral(client_code(17)), referral(client_code(17), 1)
+    async with receiving(own_broker.bootstrap, state_file, system.handle) as (
+        receiver,
+        _,
+        connection,
+        organisation,
+    ):
+        await deliver_to_inbox(connection, organisation, CODEC.encode(before))
+        await eventually(lambda: system.taken == [before], within=_WITHIN, what="receiving")
+
+        await own_broker.stop()
+        await eventually(
+            lambda: receiver.status.last_error is not None, within=_WITHIN, what="Kafka gone"
+        )
+        assert f"no Kafka broker answers at {own_broker.bootstrap}" in str(
+            receiver.status.last_error
+        )
+
+        await own_broker.start()
+        await create_organisation_topics(connection, organisation)
+        await eventually(
+            lambda: receiver.status.last_error is None, within=_WITHIN, what="Kafka back"
+        )
+        await deliver_to_inbox(connection, organisation, CODEC.encode(after))
+        await eventually(lambda: system.taken == [before, after], within=_WITHIN, what="received")

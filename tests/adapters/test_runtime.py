@@ -20,7 +20,7 @@ from adapters.sdk import (
     InvalidEventError,
 )
 from adapters.sdk.receiver import Receiver
-from broker.embedded import free_port
+from broker.embedded import EmbeddedBroker, free_port
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from broker.settings import SaattajaSettings
@@ -245,6 +245,26 @@ async def test_health_stays_up_while_kafka_is_away_and_says_what_waits(
         )
         == 1
     )
+
+
+async def test_health_and_metrics_say_receiving_waits_while_kafka_is_gone_and_all_is_quiet(
+    own_broker: EmbeddedBroker, state_file: Path
+) -> None:
+    async with running(own_broker.bootstrap, state_file, metrics_port=0) as (runtime, *_, org):
+        await own_broker.stop()
+
+        async def waiting_to_receive() -> bool:
+            body = (await health(runtime.metrics_port))[1]
+            return body["status"] == "waiting" and "receiving" in body
+
+        await eventually(waiting_to_receive, within=_WITHIN, what="receiving waits for Kafka")
+        status, body = await health(runtime.metrics_port)
+        samples = await scrape(runtime.metrics_port)
+
+    assert status == 200  # it still takes its system's events
+    assert f"no Kafka broker answers at {own_broker.bootstrap}" in str(body["receiving"])
+    receiving = of(org, "receiving", "direction")
+    assert sample(samples, "saattaja_adapter_kafka_waiting", **receiving) == 1
 
 
 def of(organisation: Organisation, value: str, label: str = "outcome") -> dict[str, str]:
