@@ -13,7 +13,7 @@ records come again from the committed offsets, to whichever process owns them th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence, Set
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Final
@@ -44,6 +44,8 @@ Waiting = Callable[[], object]
 """Told when a batch is done and the next has not arrived: nothing is in hand."""
 Committed = Callable[[Mapping[tuple[str, int], int]], None]
 """Told, after each commit, how many records each (topic, partition) committed has left."""
+GivenUp = Callable[[Set[tuple[str, int]]], None]
+"""Told, once a rebalance is done, of the (topic, partition) pairs the group took away."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         on_rebalance: Rebalanced | None = None,
         on_committed: Committed | None = None,
         on_waiting: Waiting | None = None,
+        on_given_up: GivenUp | None = None,
         kafka_watch: KafkaWatch | None = None,
     ) -> None:
         self._consumer = consumer
@@ -76,8 +79,12 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_rebalance = on_rebalance
         self._on_committed = on_committed
         self._on_waiting = on_waiting
+        self._on_given_up = on_given_up
         self._kafka_watch = kafka_watch
         self._generation = 0
+        # What the last revocation took; aiokafka revokes every partition at each rebalance
+        # and gives most back, so only the assignment after it says what was given up.
+        self._revoked: set[tuple[str, int]] = set()
         # Held while a batch is routed and committed: a rebalance waits for it.
         self._in_hand = asyncio.Lock()
 
@@ -200,17 +207,25 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             }
             self._on_committed(left)
 
-    async def on_partitions_revoked(self, revoked: object) -> None:
+    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
         """Wait until the batch in hand is routed and committed; drop what was read ahead."""
         self._generation += 1  # fetched before: comes again from the committed offsets
+        self._revoked |= _pairs(revoked)
         async with self._in_hand:
             await self._rebalanced()
 
-    async def on_partitions_assigned(self, assigned: object) -> None:
+    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         """Drop what was fetched during the rebalance: it comes again from the commits."""
         self._generation += 1
+        given_up, self._revoked = self._revoked - _pairs(assigned), set()
+        if given_up and self._on_given_up is not None:
+            self._on_given_up(given_up)
         await self._rebalanced()
 
     async def _rebalanced(self) -> None:
         if self._on_rebalance is not None:
             await self._on_rebalance()
+
+
+def _pairs(partitions: Iterable[TopicPartition]) -> set[tuple[str, int]]:
+    return {(partition.topic, partition.partition) for partition in partitions}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -104,6 +104,14 @@ class RouterMetrics:
         """Records not yet routed, by (topic, partition), after a commit."""
         for (topic, partition), records in behind.items():
             self._lag.labels(topic, str(partition)).set(records)
+
+    def given_up(self, partitions: Set[tuple[str, int]]) -> None:
+        """Drop the lag of partitions another process routes now.
+
+        Kept, it would be summed with that process's own for ever, as it was last seen.
+        """
+        for topic, partition in partitions:
+            self._lag.remove(topic, str(partition))
 
     def escalated(self, referrals: int) -> None:
         """Count the referrals the overdue watch escalated."""

@@ -188,6 +188,7 @@ class RouterService:
             read_ahead=self._decoding.read_ahead,
             on_rebalance=self._router.forget_clients,
             on_committed=self.metrics.lag,
+            on_given_up=self.metrics.given_up,
             # Only a process whose collector is settled has that many young objects.
             on_waiting=collect_while_waiting,
             kafka_watch=KafkaWatch(

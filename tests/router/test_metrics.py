@@ -9,7 +9,9 @@ import pytest
 from broker.errors import ConfigurationError
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
+from broker.topics import outbox_topic
 from schemas import DataCategory, KafkaRecord, OrganisationKind, Recipient
+from tests.broker.conditions import eventually
 from tests.broker.scraping import health, sample, scrape
 from tests.router.events import consent, referral
 from tests.router.harness import (
@@ -76,6 +78,42 @@ async def test_lag_of_each_partition_routed_is_zero_once_caught_up(
     labels = {"topic": topic, "partition": str(partition)}
     assert ("saattaja_router_lag_records", frozenset(labels.items())) in samples
     assert sample(samples, "saattaja_router_lag_records", **labels) == 0
+
+
+async def test_lag_of_a_partition_another_router_took_over_is_no_longer_exported(
+    measured: tuple[Harness, RouterService],
+) -> None:
+    harness, first = measured
+    sote = harness.org("sote").id
+    outbox = outbox_topic(sote)
+    every_partition = {(outbox, str(p)) for p in range(harness.settings.topic_partitions)}
+    for partition in range(harness.settings.topic_partitions):
+        await harness.publish_raw(sote, KafkaRecord(b"k", (), b"x"), partition=partition)
+
+    async def lag_exported_of(expected: set[tuple[str, str]]) -> bool:
+        return await _lag_series(first, outbox) == expected
+
+    await eventually(
+        lambda: lag_exported_of(every_partition), within=60, what="lag of every partition"
+    )
+    second = RouterService(harness.settings, harness.registry, harness.connection)
+    await second.start()
+    try:
+
+        async def only_its_own() -> bool:
+            owned = {(t, str(p)) for t, p in first.owned_partitions() if t == outbox}
+            return bool(second.owned_partitions()) and await lag_exported_of(owned)
+
+        await eventually(only_its_own, within=60, what="lag of the partitions it still owns")
+    finally:
+        await second.stop()
+
+
+async def _lag_series(service: RouterService, topic: str) -> set[tuple[str, str]]:
+    """The (topic, partition) labels of the lag series a router exports for one topic."""
+    samples = await scrape(service.metrics_port)
+    series = (dict(labels) for name, labels in samples if name == "saattaja_router_lag_records")
+    return {(s["topic"], s["partition"]) for s in series if s["topic"] == topic}
 
 
 async def test_health_answers_routing_with_the_partitions_held(
