@@ -21,6 +21,7 @@ from broker.pathway.referrals import (
     answer_referral,
     request_referral,
 )
+from consent.network import closes_the_path
 from schemas import (
     AssessmentRecorded,
     CaseManagerAssigned,
@@ -268,7 +269,7 @@ def _apply(
     if isinstance(event, CaseManagerAssigned):
         return _case_manager(event, pathway, network, changes)
     if isinstance(event, EpisodeClosed):
-        _closed(event, pathway, changes)
+        _closed(event, pathway, network, changes)
     return StepOutcome()
 
 
@@ -419,7 +420,9 @@ def _case_manager(
     return StepOutcome(handovers=tuple(handovers))
 
 
-def _closed(event: EpisodeClosed, pathway: ClientPathway, changes: PathwayChanges) -> None:
+def _closed(
+    event: EpisodeClosed, pathway: ClientPathway, network: frozenset[str], changes: PathwayChanges
+) -> None:
     changes.episodes.append(
         EpisodeFact(
             event_id=event.event_id,
@@ -430,6 +433,8 @@ def _closed(event: EpisodeClosed, pathway: ClientPathway, changes: PathwayChange
             closed_at=event.occurred_at,
         )
     )
+    if not closes_the_path(network, event):
+        return
     # The path has ended: its documents go, except referrals still waiting for an answer,
     # which the overdue watch still needs.
     waiting = {

@@ -26,17 +26,27 @@ from consent.database import insert_unless_present, run_transaction, translate_d
 from consent.network.tables import care_network_events, care_network_members
 from schemas import CaseManagerAssigned, EpisodeClosed, Event, ReferralAccepted, check_pseudonym
 
-__all__ = ["NETWORK_EVENTS", "CareNetwork", "network_after"]
+__all__ = ["NETWORK_EVENTS", "CareNetwork", "closes_the_path", "network_after"]
 
 NetworkEvent = ReferralAccepted | CaseManagerAssigned | EpisodeClosed
 NETWORK_EVENTS: Final = (ReferralAccepted, CaseManagerAssigned, EpisodeClosed)
 """The event classes that change a care network; ``record`` ignores every other."""
 
 
+def closes_the_path(members: Collection[str], event: EpisodeClosed) -> bool:
+    """Whether an episode's closing ends the client's path: its care network and history.
+
+    Only an organisation working with the client can end it: one of the network, or any
+    while the network is empty. An organisation outside it (an NGO's own service period)
+    closes its own episode, which ends nobody else's work with the client.
+    """
+    return not members or event.sender in members
+
+
 def network_after(members: frozenset[str], event: Event) -> frozenset[str]:
     """The client's network once ``event`` is recorded, from ``members`` before it."""
     if isinstance(event, EpisodeClosed):
-        return frozenset()
+        return frozenset() if closes_the_path(members, event) else members
     if isinstance(event, ReferralAccepted | CaseManagerAssigned):
         return members | _joining(event)
     return members
@@ -158,6 +168,8 @@ def _change(connection: Connection, events: Sequence[tuple[NetworkEvent, str]]) 
     closings: list[dict[str, Any]] = []
     for event, pseudonym in events:
         if isinstance(event, EpisodeClosed):
+            if not closes_the_path(current[pseudonym], event):
+                continue
             _insert_joins(connection, joins)
             closings.append(
                 {

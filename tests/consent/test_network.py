@@ -64,10 +64,10 @@ def assigned() -> CaseManagerAssigned:
     )
 
 
-def closed() -> EpisodeClosed:
+def closed(*, by: str = TYP) -> EpisodeClosed:
     return EpisodeClosed(
         occurred_at=T0 + 2 * HOUR,
-        sender=TYP,
+        sender=by,
         client=CLIENT,
         episode_id="E-1",
         outcome=EpisodeOutcome.WORK,
@@ -108,7 +108,7 @@ async def test_recording_an_event_again_changes_nothing(engine: AsyncEngine) -> 
     network = CareNetwork(engine)
     acceptance = accepted()
     await network.record(acceptance, pseudonym=PSEUDONYM)
-    await network.record(closed(), pseudonym=PSEUDONYM)
+    await network.record(closed(by=KELA), pseudonym=PSEUDONYM)
     # Redelivered after the episode closed: it must not bring the old network back.
     assert await network.record(acceptance, pseudonym=PSEUDONYM) is False
     assert await network.members(PSEUDONYM) == frozenset()
@@ -117,7 +117,7 @@ async def test_recording_an_event_again_changes_nothing(engine: AsyncEngine) -> 
 async def test_network_starts_again_after_an_episode_closed(engine: AsyncEngine) -> None:
     network = CareNetwork(engine)
     await network.record(accepted(), pseudonym=PSEUDONYM)
-    await network.record(closed(), pseudonym=PSEUDONYM)
+    await network.record(closed(by=KELA), pseudonym=PSEUDONYM)
     await network.record(accepted(by=TYOLLISYYS), pseudonym=PSEUDONYM)
     assert await network.members(PSEUDONYM) == {TYOLLISYYS, SOTE}
 
@@ -132,7 +132,7 @@ async def test_joins_and_closings_recorded_together_keep_their_order(
         [
             (accepted(), PSEUDONYM),
             (accepted(by=TYP, client=OTHER_CLIENT), other),
-            (closed(), PSEUDONYM),
+            (closed(by=KELA), PSEUDONYM),
             (other_closed, other),
             (accepted(by=TYOLLISYYS), PSEUDONYM),
         ]
@@ -141,16 +141,37 @@ async def test_joins_and_closings_recorded_together_keep_their_order(
     assert await network.members(other) == frozenset()
 
 
+async def test_an_episode_closed_by_an_organisation_outside_the_network_ends_nothing(
+    engine: AsyncEngine,
+) -> None:
+    network = CareNetwork(engine)
+    await network.record(accepted(), pseudonym=PSEUDONYM)
+
+    await network.record(closed(by=JARJESTO), pseudonym=PSEUDONYM)
+
+    assert await network.members(PSEUDONYM) == {KELA, SOTE}
+    assert network_after(frozenset({KELA, SOTE}), closed(by=JARJESTO)) == {KELA, SOTE}
+
+
+async def test_an_episode_closed_while_nobody_is_in_the_network_leaves_it_empty(
+    engine: AsyncEngine,
+) -> None:
+    network = CareNetwork(engine)
+    await network.record(closed(by=JARJESTO), pseudonym=PSEUDONYM)
+    assert await network.members(PSEUDONYM) == frozenset()
+
+
 @pytest.mark.parametrize(
     "events",
     [
         [accepted()],
         [accepted(), assigned()],
         [accepted(), assigned(), closed()],
-        [accepted(), closed(), accepted(by=TYOLLISYYS)],
+        [accepted(), closed(by=KELA), accepted(by=TYOLLISYYS)],
+        [accepted(), closed(by=JARJESTO), assigned()],
         [assigned(), accepted(by=TYP, requester=KELA), closed(), assigned()],
     ],
-    ids=["accepted", "then-assigned", "then-closed", "closed-and-again", "mixed"],
+    ids=["accepted", "then-assigned", "then-closed", "closed-and-again", "closed-outside", "mixed"],
 )
 async def test_the_network_worked_out_in_memory_is_the_one_the_store_records(
     engine: AsyncEngine, events: list[ReferralAccepted | CaseManagerAssigned | EpisodeClosed]

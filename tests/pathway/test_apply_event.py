@@ -23,6 +23,7 @@ from tests.pathway.builders import (
     CLOCK,
     DAY,
     HOUR,
+    JARJESTO,
     KELA,
     PSEUDONYM,
     SOTE,
@@ -406,6 +407,26 @@ def test_closing_the_episode_clears_the_case_manager() -> None:
     walk = Walk().through(case_manager(), episode_closed())
     assert walk.pathway.case_manager is None
     assert walk.changes.case_managers == {PSEUDONYM: None}
+
+
+def test_an_episode_closed_by_an_organisation_outside_the_network_keeps_the_path() -> None:
+    walk = Walk().through(assessment("A-1"), case_manager())
+    closing = episode_closed(sender=JARJESTO, episode_id="NGO-WORKACT-7")
+
+    walk.apply(closing, network=frozenset({TYP, KELA}))
+
+    assert walk.pathway.case_manager is not None
+    assert slot_of_assessment(SOTE) in event_ids(walk)
+    assert [fact.episode_id for fact in walk.changes.episodes] == ["NGO-WORKACT-7"]
+
+
+def test_an_episode_closed_by_an_organisation_of_the_network_ends_the_path() -> None:
+    walk = Walk().through(assessment("A-1"), case_manager())
+
+    walk.apply(episode_closed(sender=KELA), network=frozenset({TYP, KELA}))
+
+    assert walk.pathway.case_manager is None
+    assert event_ids(walk) == {}
 
 
 # --- derived ids -------------------------------------------------------------------------
