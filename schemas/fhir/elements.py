@@ -80,9 +80,7 @@ def resource_reference(resource_type: str, business_id: str) -> FhirJson:
 
 def validity_period(start: datetime | None, after: datetime | None) -> FhirJson:
     """A Period from its first moment to the first moment after it, whose end includes itself."""
-    result: FhirJson = {}
-    if start is not None:
-        result["start"] = instant(start)
+    result = period(start, None)
     if after is not None:
         result["end"] = inclusive_end(after)
     return result

@@ -40,6 +40,17 @@ REFERRAL: Final = CODEC.encode(EVENTS["04-referral-to-kela.json"])
 ACCEPTANCE: Final = CODEC.encode(EVENTS["05-referral-accepted.json"])
 HEALTH_CHECK: Final = CODEC.encode(EVENTS["01-health-check.json"])
 AT: Final = datetime(2026, 2, 3, 11, 20, tzinfo=UTC)
+EVENT_HEADERS: Final = (
+    "ce_specversion",
+    "ce_id",
+    "ce_source",
+    "ce_type",
+    "ce_subject",
+    "ce_time",
+    "content-type",
+    "saattaja_category",
+)
+"""The headers every event carries."""
 
 
 def with_header(record: KafkaRecord, name: str, value: str) -> KafkaRecord:
@@ -298,37 +309,13 @@ def test_unknown_event_type_is_refused_listing_the_known_ones() -> None:
     assert all(ce_type in str(info.value) for ce_type in EVENT_TYPES)
 
 
-@pytest.mark.parametrize(
-    "header",
-    [
-        "ce_specversion",
-        "ce_id",
-        "ce_source",
-        "ce_type",
-        "ce_subject",
-        "ce_time",
-        "content-type",
-        "saattaja_category",
-    ],
-)
+@pytest.mark.parametrize("header", EVENT_HEADERS)
 def test_missing_header_is_refused_naming_it(header: str) -> None:
     with pytest.raises(InvalidHeadersError, match=f"missing header\\(s\\) {header}:"):
         CODEC.decode(without_header(REFERRAL, header))
 
 
-@pytest.mark.parametrize(
-    "header",
-    [
-        "ce_specversion",
-        "ce_id",
-        "ce_source",
-        "ce_type",
-        "ce_subject",
-        "ce_time",
-        "content-type",
-        "saattaja_category",
-    ],
-)
+@pytest.mark.parametrize("header", EVENT_HEADERS)
 def test_header_given_twice_is_refused_naming_it(header: str) -> None:
     # Even with the same value: which one a reader takes is left to chance.
     [own] = [pair for pair in REFERRAL.headers if pair[0] == header]
