@@ -17,6 +17,7 @@ __all__ = [
     "group_assignment_argument",
     "identity_code_argument",
     "moment_argument",
+    "read_if_dash",
     "usage_of",
 ]
 
@@ -33,10 +34,20 @@ def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
     return run
 
 
+def read_if_dash(value: str) -> str:
+    """``value``, or for ``-`` the first line of standard input.
+
+    An identity code on the command line stays in the shell's history and shows in ``ps``
+    to every user of the machine while the command runs; read from standard input, it
+    does neither.
+    """
+    return sys.stdin.readline().strip() if value == "-" else value
+
+
 def identity_code_argument(value: str) -> str:
-    """A personal identity code (henkilötunnus), its check character checked."""
+    """A personal identity code (henkilötunnus), its check character checked; ``-`` reads it."""
     try:
-        return check_identity_code(value)
+        return check_identity_code(read_if_dash(value))
     except InvalidIdentifierError as exc:
         # The value is not echoed: a mistyped identity code is still personal data.
         raise argparse.ArgumentTypeError(

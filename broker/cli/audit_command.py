@@ -17,7 +17,12 @@ from typing import Any, Final, TextIO, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.audit_stream import AuditStreamService, check_topic_chain, last_shipped
-from broker.cli.arguments import identity_code_argument, moment_argument, usage_of
+from broker.cli.arguments import (
+    identity_code_argument,
+    moment_argument,
+    read_if_dash,
+    usage_of,
+)
 from broker.cli.database import opened_database
 from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.cli.output_files import replaced_on_success
@@ -208,7 +213,8 @@ def register(commands: Any) -> None:
         required=True,
         type=_client_argument,
         metavar="IDENTITY_CODE",
-        help="the client's personal identity code (henkilötunnus), or their pseudonym",
+        help="the client's personal identity code (henkilötunnus), or their pseudonym; "
+        "- reads it from standard input, out of the shell's history and ps",
     )
     report.set_defaults(run=_report)
 
@@ -239,7 +245,8 @@ def _add_client_and_period(
         type=_client_argument,
         metavar="CODE_OR_PSEUDONYM",
         help="a personal identity code (turned into the pseudonym with "
-        "SAATTAJA_PSEUDONYM_SECRET) or a client pseudonym (64 hex digits)",
+        "SAATTAJA_PSEUDONYM_SECRET) or a client pseudonym (64 hex digits); - reads it from "
+        "standard input, out of the shell's history and ps",
     )
     parser.add_argument("--organisation", metavar="ID_OR_OID", help=organisation)
     parser.add_argument(
@@ -269,7 +276,8 @@ class _Client:
         return Pseudonymiser(settings.require_pseudonym_secret()).pseudonym(self.value)
 
 
-def _client_argument(value: str) -> _Client:
+def _client_argument(given: str) -> _Client:
+    value = read_if_dash(given)
     if _HEX_256_BITS.fullmatch(value):
         return _Client(value.lower(), is_pseudonym=True)
     try:

@@ -38,7 +38,8 @@ def register(commands: Any) -> None:
         required=True,
         type=identity_code_argument,
         metavar="IDENTITY_CODE",
-        help="the client's personal identity code (henkilötunnus)",
+        help="the client's personal identity code (henkilötunnus); - reads it from standard "
+        "input, out of the shell's history and ps",
     )
     show.set_defaults(run=_show)
 

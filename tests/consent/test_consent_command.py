@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,6 +196,18 @@ def test_client_without_consents_is_told_so(
     record(database_file, (grant("C-1", client=OTHER_CLIENT), MAY))
     code, out, _err = show(capsys)
     assert (code, out) == (0, "No consents or refusals on record for this client.\n")
+
+
+def test_an_identity_code_given_as_a_dash_is_read_from_standard_input(
+    database_file: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record(database_file, (grant("C-1"), MAY))
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{CLIENT}\n"))
+
+    code, out, _err = show(capsys, client="-")
+
+    assert code == 0
+    assert "C-1" in out
 
 
 def test_invalid_identity_code_prints_usage_and_exits_2_without_echoing_it(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import uuid
@@ -544,3 +545,13 @@ def test_a_client_by_pseudonym_is_found_whatever_secret_the_process_has(
     assert main(["audit", "query", "--client", PSEUDONYM, "--format", "jsonl"]) == 0
 
     assert len(capsys.readouterr().out.splitlines()) == 3  # three of the four are about them
+
+
+def test_a_client_given_as_a_dash_is_read_from_standard_input(
+    database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PSEUDONYM}\n"))
+
+    assert main(["audit", "query", "--client", "-", "--format", "jsonl"]) == 0
+
+    assert len(capsys.readouterr().out.splitlines()) == 3
