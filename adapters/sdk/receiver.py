@@ -22,7 +22,7 @@ from adapters.sdk.errors import RejectEvent
 from adapters.sdk.parking import ReceivedEvents
 from adapters.sdk.retry import RetryPolicy
 from broker.errors import KafkaUnavailableError
-from broker.kafka import KafkaConnection, KafkaWatch
+from broker.kafka import KafkaConnection, KafkaWatch, stop_consumer
 from schemas import (
     REJECTION_NOTICE_TYPE,
     ContractError,
@@ -330,4 +330,4 @@ def _read_notice(record: KafkaRecord) -> RejectionNotice | str:
 
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
     with contextlib.suppress(KafkaError, OSError):
-        await consumer.stop()
+        await stop_consumer(consumer)

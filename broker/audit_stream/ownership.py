@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError
 
-from broker.kafka import KafkaConnection
+from broker.kafka import KafkaConnection, stop_consumer
 from broker.topics import AUDIT_TOPIC
 
 __all__ = ["StreamOwnership"]
@@ -60,12 +60,12 @@ class StreamOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         try:
             await self._consumer.start()
         except (KafkaError, OSError) as exc:
-            await self._consumer.stop()
+            await stop_consumer(self._consumer)
             raise self._connection.unavailable(exc) from exc
 
     async def stop(self) -> None:
         """Leave the group, so that a stream standing by takes over at once."""
-        await self._consumer.stop()
+        await stop_consumer(self._consumer)
 
     async def owns(self) -> bool:
         """Whether this member ships now; also tells the group that it is alive."""

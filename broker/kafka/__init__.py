@@ -1,6 +1,6 @@
 """Kafka client set-up shared by the router, the audit stream, the adapters and the CLI."""
 
-from broker.kafka.clients import open_admin, open_consumer
+from broker.kafka.clients import open_admin, open_consumer, stop_consumer
 from broker.kafka.connection import KafkaConnection
 from broker.kafka.partitioning import partition_of
 from broker.kafka.reachability import KafkaWatch
@@ -17,4 +17,5 @@ __all__ = [
     "partition_of",
     "read_partitions",
     "start_producer",
+    "stop_consumer",
 ]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
 from broker.kafka.connection import KafkaConnection
 
-__all__ = ["open_admin", "open_consumer"]
+__all__ = ["open_admin", "open_consumer", "stop_consumer"]
+
+_log = structlog.get_logger(__name__)
 
 # Long enough for a cluster under load, short enough that a CLI user is not left waiting.
 _REQUEST_TIMEOUT_MS = 30_000
@@ -55,7 +59,7 @@ async def open_consumer(
     try:
         yield consumer
     finally:
-        await consumer.stop()
+        await stop_consumer(consumer)
 
 
 async def _start(connection: KafkaConnection, client: Any) -> None:
@@ -72,3 +76,20 @@ async def _start(connection: KafkaConnection, client: Any) -> None:
 async def _close(client: Any) -> None:
     # A half-started client still holds sockets; close it so nothing leaks.
     await (client.close() if isinstance(client, AIOKafkaAdminClient) else client.stop())
+
+
+async def stop_consumer(consumer: AIOKafkaConsumer) -> None:
+    """Stop ``consumer``, even while no Kafka broker answers.
+
+    aiokafka's stop() then raises the CancelledError of one of its own fetches, cancelled
+    while it waited to retry the broker (aio-libs/aiokafka#647): a router's or adapter's stop
+    would end there, leaving its producer, database pool and workers as they were. The
+    caller's own cancellation is passed on.
+    """
+    current = asyncio.current_task()
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        if current is not None and current.cancelling():
+            raise
+        _log.warning("consumer_stopped_while_kafka_gone")

@@ -30,6 +30,7 @@ from broker.kafka import (
     KafkaWatch,
     partition_of,
     start_producer,
+    stop_consumer,
 )
 from broker.metrics import Health, MetricsServer
 from broker.pathway import PathwayStore, pathway_rules
@@ -202,7 +203,7 @@ class RouterService:
         try:
             await self._consumer.start()
         except (KafkaError, OSError) as exc:
-            await self._consumer.stop()
+            await stop_consumer(self._consumer)
             raise self._connection.unavailable(exc) from exc
         self._consuming = asyncio.create_task(outboxes.run(self._handle))
         self._overdue_watch = asyncio.create_task(self._watch_overdue())
@@ -276,7 +277,7 @@ class RouterService:
         if self._consuming is not None and self._outboxes is not None:
             await self._outboxes.stop(self._consuming, grace=_STOP_GRACE_SECONDS)
         if self._consumer is not None:
-            await self._consumer.stop()
+            await stop_consumer(self._consumer)
         if self._producer is not None:
             await self._producer.stop()
         if self._engine is not None:

@@ -51,6 +51,7 @@ PUBLIC_NAMES = {
         "partition_of",
         "read_partitions",
         "start_producer",
+        "stop_consumer",
     ],
     "broker.topics": [
         "AUDIT_TOPIC",

@@ -5,6 +5,7 @@ aiokafka's consumer does not raise while no broker answers: the router has to no
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -38,13 +39,7 @@ async def measured_on_own_broker(
         await eventually(
             lambda: bool(service.owned_partitions()), within=30, what="the router's partitions"
         )
-        try:
-            yield harness, service
-        finally:
-            # Back for the router's stop: aiokafka's consumer.stop() raises CancelledError
-            # while a fetch from a gone broker waits for its retry.
-            if not own_broker.running:
-                await own_broker.start()
+        yield harness, service
 
 
 async def _health_says(service: RouterService, status: str) -> bool:
@@ -88,3 +83,32 @@ async def test_the_router_routes_again_by_itself_once_kafka_is_back(
     samples = await scrape(service.metrics_port)
     assert status == 200
     assert sample(samples, "saattaja_router_paused") == 0
+
+
+async def test_a_router_stops_cleanly_while_kafka_is_gone(
+    own_broker: EmbeddedBroker, tmp_path: Path, registry: OrganisationRegistry
+) -> None:
+    # SIGTERM during an outage (a host shut down with its Kafka) must still end the router,
+    # its decoding workers and its database pool, and not with an error.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'router.db'}"
+    await upgrade_database(database_url)
+    async with running_router(own_broker.bootstrap, database_url, registry, metrics_port=0) as (
+        _,
+        service,
+    ):
+        await eventually(
+            lambda: bool(service.owned_partitions()), within=30, what="the router's partitions"
+        )
+        workers = service.decoding_worker_pids
+        await own_broker.stop()
+        await eventually(lambda: _health_says(service, "paused"), within=30, what="paused")
+    assert service.decoding_worker_pids == ()
+    assert workers == () or all(not _alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
