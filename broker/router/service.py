@@ -43,7 +43,7 @@ from broker.router.ledger import DeliveryLedger
 from broker.router.metrics import RouterMetrics
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
-from broker.topics import outbox_topic, partition_counts
+from broker.topics import outbox_topic, partition_counts, unplanned_outboxes
 from consent.audit import AuditLog
 from consent.database import (
     check_database_schema,
@@ -140,6 +140,14 @@ class RouterService:
             Pseudonymiser(settings.require_pseudonym_secret()), settings.max_event_bytes
         )
         await self._check_co_partitioned()
+        for topic in await unplanned_outboxes(self._connection, self._registry):
+            _log.warning(
+                "outbox_not_read",
+                topic=topic,
+                reason="no organisation of SAATTAJA_REGISTRY_FILE has this outbox, so the router "
+                "does not read it and what is published there reaches nobody: add the "
+                "organisation to the registry, or stop its adapter and delete the topic",
+            )
         self._engine = create_database_engine(settings.database_url)
         await check_database_schema(self._engine)
         await check_pseudonym_secret(

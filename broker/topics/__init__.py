@@ -2,12 +2,18 @@
 
 from broker.topics.access import AclBinding, AclOperation, AclResource, access_plan
 from broker.topics.groups import GroupPosition, group_positions
-from broker.topics.inspection import TopicDescription, describe_topics, partition_counts
+from broker.topics.inspection import (
+    TopicDescription,
+    describe_topics,
+    partition_counts,
+    unplanned_outboxes,
+)
 from broker.topics.naming import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
     TOPIC_PREFIX,
     inbox_topic,
+    is_outbox_topic,
     is_saattaja_topic,
     outbox_topic,
     planned_partitions,
@@ -32,10 +38,12 @@ __all__ = [
     "describe_topics",
     "group_positions",
     "inbox_topic",
+    "is_outbox_topic",
     "is_saattaja_topic",
     "outbox_topic",
     "partition_counts",
     "planned_partitions",
     "topic_configs",
     "topic_plan",
+    "unplanned_outboxes",
 ]

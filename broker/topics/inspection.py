@@ -13,9 +13,15 @@ from aiokafka.errors import KafkaError, for_code
 from broker.errors import TopicError
 from broker.kafka import KafkaConnection, open_admin, open_consumer
 from broker.registry import OrganisationRegistry
-from broker.topics.naming import is_saattaja_topic, topic_plan
+from broker.topics.naming import is_outbox_topic, is_saattaja_topic, topic_plan
 
-__all__ = ["TopicDescription", "describe_topics", "partition_counts", "partitions_by_topic"]
+__all__ = [
+    "TopicDescription",
+    "describe_topics",
+    "partition_counts",
+    "partitions_by_topic",
+    "unplanned_outboxes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,20 @@ async def describe_topics(
         )
         for topic in (*plan, *leftovers)
     )
+
+
+async def unplanned_outboxes(
+    connection: KafkaConnection, registry: OrganisationRegistry
+) -> list[str]:
+    """Outbox topics of the cluster that are no organisation's of the registry, by name.
+
+    The router reads only the registry's outboxes: what an organisation removed from the
+    registry (or never in it) still publishes there reaches nobody.
+    """
+    planned = set(topic_plan(registry))
+    async with open_admin(connection) as admin:
+        existing = await admin.list_topics()
+    return sorted(topic for topic in existing if topic not in planned and is_outbox_topic(topic))
 
 
 async def partition_counts(connection: KafkaConnection, topics: Iterable[str]) -> dict[str, int]:

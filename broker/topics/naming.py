@@ -16,6 +16,7 @@ __all__ = [
     "DLQ_TOPIC",
     "TOPIC_PREFIX",
     "inbox_topic",
+    "is_outbox_topic",
     "is_saattaja_topic",
     "outbox_topic",
     "planned_partitions",
@@ -25,18 +26,24 @@ __all__ = [
 TOPIC_PREFIX: Final = "saattaja"
 DLQ_TOPIC: Final = f"{TOPIC_PREFIX}.dlq"
 """Events the router rejected, each with the reason."""
+_OUTBOX_SUFFIX: Final = ".outbox"
 AUDIT_TOPIC: Final = f"{TOPIC_PREFIX}.audit"
 """The audit log's records, in the order appended (``saattaja audit stream`` writes it)."""
 
 
 def outbox_topic(organisation_id: str) -> str:
     """Where the organisation's adapter publishes; only the router reads it."""
-    return f"{TOPIC_PREFIX}.{_checked(organisation_id)}.outbox"
+    return f"{TOPIC_PREFIX}.{_checked(organisation_id)}{_OUTBOX_SUFFIX}"
 
 
 def inbox_topic(organisation_id: str) -> str:
     """Where the router delivers to the organisation; only its adapter reads it."""
     return f"{TOPIC_PREFIX}.{_checked(organisation_id)}.inbox"
+
+
+def is_outbox_topic(topic: str) -> bool:
+    """True for a name of an outbox's form, whichever organisation's, registered or not."""
+    return is_saattaja_topic(topic) and topic.endswith(_OUTBOX_SUFFIX)
 
 
 def is_saattaja_topic(topic: str) -> bool:
