@@ -45,6 +45,7 @@ PUBLIC_NAMES = {
         "CareNetwork",
         "care_network_events",
         "care_network_members",
+        "closes_the_path",
         "network_after",
     ],
 }
