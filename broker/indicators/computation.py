@@ -164,8 +164,8 @@ def _pair(tallies: PairTallies, names: Mapping[str, str], threshold: int) -> Ref
         (seconds / _SECONDS_PER_HOUR, number) for seconds, number in tallies.acceptance_seconds
     ]
     accepted_clients = tallies.accepted.clients
-    # A rate shows both of its counts to anyone who knows the row's referrals, so either
-    # resting on few clients hides it.
+    # A rate shows its count, its denominator and their difference to anyone who knows the
+    # row's referrals, so any of the three resting on few clients hides it.
     return ReferralPair(
         requester=requester,
         receiver=receiver,
@@ -173,26 +173,37 @@ def _pair(tallies: PairTallies, names: Mapping[str, str], threshold: int) -> Ref
         referrals=Count(value=tallies.referrals.value),
         clients=Count(value=tallies.referrals.clients),
         acceptance_median_hours=measure(
-            percentile(hours, 0.5), accepted_clients, threshold=threshold
+            _whole_hours(percentile(hours, 0.5)), accepted_clients, threshold=threshold
         ),
-        acceptance_p90_hours=measure(percentile(hours, 0.9), accepted_clients, threshold=threshold),
+        acceptance_p90_hours=measure(
+            _whole_hours(percentile(hours, 0.9)), accepted_clients, threshold=threshold
+        ),
         rejection_rate=measure(
             _rate(tallies.rejected.value, tallies.answered.value),
             tallies.answered.clients,
             tallies.rejected.clients,
+            tallies.answered_not_rejected.clients,
             threshold=threshold,
         ),
         overdue_rate=measure(
             _rate(tallies.overdue.value, tallies.referrals.value),
             tallies.overdue.clients,
+            tallies.not_overdue.clients,
             threshold=threshold,
         ),
         expiry_rate=measure(
             _rate(tallies.expired.value, tallies.referrals.value),
             tallies.expired.clients,
+            tallies.not_expired.clients,
             threshold=threshold,
         ),
     )
+
+
+def _whole_hours(hours: float | None) -> float | None:
+    # With five accepted clients the median is one client's own waiting time: to the
+    # second it may be recognised by whoever knows when that client was referred.
+    return None if hours is None else float(round(hours))
 
 
 def _client_paths(

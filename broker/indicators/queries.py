@@ -52,6 +52,11 @@ class PairTallies:
     rejected: Tally
     expired: Tally
     overdue: Tally
+    answered_not_rejected: Tally
+    not_expired: Tally
+    not_overdue: Tally
+    """The complements of the rates' counts within their denominators: a rate gives its
+    complement away as surely as its count."""
     acceptance_seconds: tuple[tuple[float, int], ...]
     """Seconds from request to acceptance, each with how many accepted referrals took it."""
 
@@ -100,6 +105,12 @@ async def read_referral_pairs(
                 *_tally_columns("rejected", _referrals.state == "rejected"),
                 *_tally_columns("expired", _referrals.state == "expired"),
                 *_tally_columns("overdue", _referrals.escalations > 0),
+                *_tally_columns(
+                    "answered_not_rejected",
+                    sa.and_(_referrals.state != _REQUESTED, _referrals.state != "rejected"),
+                ),
+                *_tally_columns("not_expired", _referrals.state != "expired"),
+                *_tally_columns("not_overdue", _referrals.escalations == 0),
             )
             .where(requested)
             .group_by(*pair)
@@ -130,6 +141,9 @@ async def read_referral_pairs(
             rejected=_tally(row, "rejected"),
             expired=_tally(row, "expired"),
             overdue=_tally(row, "overdue"),
+            answered_not_rejected=_tally(row, "answered_not_rejected"),
+            not_expired=_tally(row, "not_expired"),
+            not_overdue=_tally(row, "not_overdue"),
             acceptance_seconds=tuple(delays.get((row["requester"], row["receiver"]), ())),
         )
         for row in counts

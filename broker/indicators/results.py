@@ -34,9 +34,10 @@ class ReferralPair(_Result):
     """Referrals one organisation sent another, requested in the period.
 
     ``suppressed`` marks a row resting on 1-4 clients: every figure in it is hidden.
-    Acceptance times run from the request to the acceptance, in hours, over the accepted
-    (and since completed) referrals. Rates: rejected / answered (accepted, rejected or
-    expired), overdue (at least one overdue notice sent) / all, expired / all.
+    Acceptance times run from the request to the acceptance, in whole hours, over the
+    accepted (and since completed) referrals. Rates: rejected / answered (accepted, rejected
+    or expired), overdue (at least one overdue notice sent) / all, expired / all; a rate is
+    hidden when its count, its denominator or their difference rests on 1-4 clients.
     """
 
     requester: OrganisationRef

@@ -36,7 +36,7 @@ def indicators_table(indicators: PathwayIndicators, first: date, last: date) -> 
         "-: nothing to compute from.",
         "",
         "Referrals requested in the period: hours from request to acceptance (median, 90th "
-        "percentile);",
+        "percentile, to the whole hour);",
         "rejected as a share of those answered; overdue and expired as a share of all.",
         _PAIR_ROW.format(
             pair="FROM -> TO",
@@ -54,8 +54,8 @@ def indicators_table(indicators: PathwayIndicators, first: date, last: date) -> 
             pair=f"{pair.requester.id} -> {pair.receiver.id}",
             referrals=shown(pair.referrals),
             clients=shown(pair.clients),
-            median=shown(pair.acceptance_median_hours, "{:.1f}"),
-            p90=shown(pair.acceptance_p90_hours, "{:.1f}"),
+            median=shown(pair.acceptance_median_hours, "{:.0f}"),
+            p90=shown(pair.acceptance_p90_hours, "{:.0f}"),
             rejected=shown(pair.rejection_rate, "{:.1%}"),
             overdue=shown(pair.overdue_rate, "{:.1%}"),
             expired=shown(pair.expiry_rate, "{:.1%}"),

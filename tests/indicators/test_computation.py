@@ -86,12 +86,59 @@ async def test_a_rate_whose_count_rests_on_few_clients_is_hidden(
     clean_engine: AsyncEngine,
 ) -> None:
     rejected = [referral(client(n), state="rejected") for n in range(2)]
-    accepted = [referral(client(n), escalations=1) for n in range(2, 10)]
+    accepted = [referral(client(n), escalations=n % 2) for n in range(2, 12)]
     await insert(clean_engine, referrals=rejected + accepted)
     (pair,) = (await compute(clean_engine)).referral_pairs
     assert pair.rejection_rate == HIDDEN_MEASURE
-    assert pair.overdue_rate == Measure(value=0.8)
+    assert pair.overdue_rate == Measure(value=5 / 12)
     assert pair.expiry_rate == Measure(value=0.0)
+
+
+async def test_a_rejection_rate_whose_complement_rests_on_few_clients_is_hidden(
+    clean_engine: AsyncEngine,
+) -> None:
+    # 5 of 6 rejected would say that exactly one was accepted.
+    rejected = [referral(client(n), state="rejected") for n in range(5)]
+    await insert(clean_engine, referrals=[*rejected, referral(client(5))])
+    (pair,) = (await compute(clean_engine)).referral_pairs
+    assert pair.referrals == Count(value=6)
+    assert pair.rejection_rate == HIDDEN_MEASURE
+
+
+async def test_an_overdue_rate_whose_complement_rests_on_few_clients_is_hidden(
+    clean_engine: AsyncEngine,
+) -> None:
+    overdue = [referral(client(n), escalations=1) for n in range(6)]
+    await insert(clean_engine, referrals=[*overdue, referral(client(6))])
+    (pair,) = (await compute(clean_engine)).referral_pairs
+    assert pair.overdue_rate == HIDDEN_MEASURE
+
+
+async def test_an_expiry_rate_whose_complement_rests_on_few_clients_is_hidden(
+    clean_engine: AsyncEngine,
+) -> None:
+    expired = [referral(client(n), state="expired") for n in range(6)]
+    await insert(clean_engine, referrals=[*expired, referral(client(6))])
+    (pair,) = (await compute(clean_engine)).referral_pairs
+    assert pair.expiry_rate == HIDDEN_MEASURE
+
+
+async def test_a_rate_of_all_or_nothing_is_shown(clean_engine: AsyncEngine) -> None:
+    await insert(clean_engine, referrals=[referral(client(n), state="expired") for n in range(6)])
+    (pair,) = (await compute(clean_engine)).referral_pairs
+    assert pair.expiry_rate == Measure(value=1.0)
+    assert pair.overdue_rate == Measure(value=0.0)
+
+
+async def test_acceptance_times_are_given_to_the_whole_hour(clean_engine: AsyncEngine) -> None:
+    waited = timedelta(hours=47, minutes=21, seconds=10)
+    await insert(
+        clean_engine,
+        referrals=[referral(client(n), answered_at=INSIDE + waited) for n in range(5)],
+    )
+    (pair,) = (await compute(clean_engine)).referral_pairs
+    assert pair.acceptance_median_hours == Measure(value=47.0)
+    assert pair.acceptance_p90_hours == Measure(value=47.0)
 
 
 async def test_without_accepted_referrals_acceptance_times_are_empty_not_hidden(

@@ -81,7 +81,7 @@ def test_table_names_pairs_by_registry_id_and_marks_hidden_cells(
     assert code == 0
     lines = [" ".join(line.split()) for line in out.splitlines()]
     assert "Pathway indicators, 2025-05-01 to 2025-05-31 (days in Europe/Helsinki)" in lines
-    assert "sote -> kela 6 6 24.0 24.0 0.0% 0.0% 0.0%" in lines
+    assert "sote -> kela 6 6 24 24 0.0% 0.0% 0.0%" in lines
     assert "typ -> jarjesto <5 <5 <5 <5 <5 <5 <5" in lines
     assert "work 7" in lines
     assert "moved 0" in lines
