@@ -1,4 +1,4 @@
-"""``saattaja indicators``: the pathway indicators of a period, for a person or a program."""
+"""``saattaja indicators``: the pathway indicators of a calendar quarter, for people or programs."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any, Final
 
 from broker.cli.database import opened_database
 from broker.indicators import (
     HELSINKI,
+    CalendarQuarter,
     InvalidPeriodError,
     PathwayIndicators,
     ReportingPeriod,
@@ -24,33 +24,27 @@ from broker.settings import load_settings
 
 __all__ = ["register"]
 
-# date.fromisoformat also takes 20250501 and 2025-W18-4; one spelling keeps scripts readable.
-_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_QUARTER: Final = re.compile(r"(\d{4})-Q(\d)")
 
 
 def register(commands: Any) -> None:
     """Add the ``indicators`` command."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "indicators",
-        help="pathway indicators of a period: referrals, handovers, duplicate assessments, "
-        "outcomes",
-        description="Computes the pathway indicators of the calendar days --since to --until "
-        "(both included, Europe/Helsinki) from the database. Every figure resting on 1 to 4 "
-        "clients is hidden (<5), and so is any figure that would let it be worked back.",
+        help="pathway indicators of a calendar quarter: referrals, handovers, duplicate "
+        "assessments, outcomes",
+        description="Computes the pathway indicators of one calendar quarter (its days in "
+        "Europe/Helsinki) from the database. Every figure resting on 1 to 4 clients is hidden "
+        "(<5), and so is any figure that would let it be worked back. Only whole quarters are "
+        "reported: two reports of overlapping periods would give away, by subtraction, the "
+        "clients of the days one has and the other lacks.",
     )
     parser.add_argument(
-        "--since",
+        "--quarter",
         required=True,
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="first day of the period (Europe/Helsinki)",
-    )
-    parser.add_argument(
-        "--until",
-        required=True,
-        type=_day,
-        metavar="YYYY-MM-DD",
-        help="last day of the period, included (Europe/Helsinki)",
+        type=_quarter,
+        metavar="YYYY-QN",
+        help="the calendar quarter, e.g. 2025-Q1 for January to March",
     )
     parser.add_argument(
         "--format",
@@ -61,39 +55,38 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=_indicators)
 
 
-def _day(value: str) -> date:
-    problem = f"{value!r} is not a calendar day: write YYYY-MM-DD, e.g. 2025-05-01"
-    if not _DAY.fullmatch(value):
+def _quarter(value: str) -> CalendarQuarter:
+    problem = (
+        f"{value!r} is not a calendar quarter: write YYYY-QN with N from 1 to 4, e.g. 2025-Q1 "
+        "(only whole calendar quarters are reported, so that no report can be subtracted "
+        "from another)"
+    )
+    matched = _QUARTER.fullmatch(value)
+    if matched is None:
         raise argparse.ArgumentTypeError(problem)
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(problem) from exc
+        return CalendarQuarter(int(matched[1]), int(matched[2]))
+    except InvalidPeriodError as exc:
+        raise argparse.ArgumentTypeError(f"{problem}: {exc}") from exc
 
 
 def _indicators(args: argparse.Namespace) -> int:
-    first: date = args.since
-    last: date = args.until
-    if first > last:
-        raise InvalidPeriodError(
-            f"--since {first.isoformat()} is after --until {last.isoformat()}: give the "
-            "first day of the period as --since and the last as --until"
-        )
+    quarter: CalendarQuarter = args.quarter
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     ids = {organisation.oid: organisation.id for organisation in registry}
-    period = ReportingPeriod.of_days(first, last, HELSINKI)
-    indicators = asyncio.run(_compute(settings.database_url, period, ids))
+    indicators = asyncio.run(_compute(settings.database_url, quarter.period(HELSINKI), ids))
     if args.format == "json":
         document = {
-            "first_day": first.isoformat(),
-            "last_day": last.isoformat(),
+            "quarter": str(quarter),
+            "first_day": quarter.first_day.isoformat(),
+            "last_day": quarter.last_day.isoformat(),
             "time_zone": str(HELSINKI),
             **indicators.model_dump(mode="json"),
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))
     else:
-        print(indicators_table(indicators, first, last))
+        print(indicators_table(indicators, quarter.first_day, quarter.last_day))
     return 0
 
 

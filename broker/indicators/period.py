@@ -1,7 +1,14 @@
-"""Reporting periods: Finnish calendar days turned into the UTC moments the tables hold."""
+"""Reporting periods: Finnish calendar days turned into the UTC moments the tables hold.
+
+``saattaja indicators`` reports whole calendar quarters only (``CalendarQuarter``): two
+reports of overlapping periods differ by the clients of the days one has and the other
+lacks, who may be fewer than the suppression threshold. Quarters never overlap, so no
+report can be subtracted from another.
+"""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -9,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from broker.indicators.errors import InvalidPeriodError
 
-__all__ = ["HELSINKI", "ReportingPeriod"]
+__all__ = ["HELSINKI", "CalendarQuarter", "ReportingPeriod"]
 
 HELSINKI: Final = ZoneInfo("Europe/Helsinki")
 
@@ -49,3 +56,40 @@ class ReportingPeriod:
         since = datetime.combine(first, time(), zone)
         until = datetime.combine(last + timedelta(days=1), time(), zone)
         return cls(since, until)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarQuarter:
+    """A quarter of a calendar year: January-March is 1, October-December is 4."""
+
+    year: int
+    number: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.number <= 4:
+            raise InvalidPeriodError(
+                f"quarter {self.number} of {self.year}: a year has quarters 1 to 4"
+            )
+        # The last year's quarters would end past the last day a date can hold.
+        if not date.min.year <= self.year < date.max.year:
+            raise InvalidPeriodError(
+                f"year {self.year}: give a year from {date.min.year} to {date.max.year - 1}"
+            )
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-Q{self.number}"
+
+    @property
+    def first_day(self) -> date:
+        """The quarter's first calendar day."""
+        return date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def last_day(self) -> date:
+        """The quarter's last calendar day."""
+        month = 3 * self.number
+        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    def period(self, zone: ZoneInfo = HELSINKI) -> ReportingPeriod:
+        """The quarter's days in ``zone``, from the first day's start to the last day's end."""
+        return ReportingPeriod.of_days(self.first_day, self.last_day, zone)

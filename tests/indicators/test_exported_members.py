@@ -8,6 +8,7 @@ from broker.errors import SaattajaBrokerError
 PUBLIC_NAMES = [
     "HELSINKI",
     "SUPPRESSION_THRESHOLD",
+    "CalendarQuarter",
     "CategoryCount",
     "ClientPaths",
     "Count",

@@ -47,7 +47,7 @@ def helsinki(year: int, month: int, day: int, hour: int = 0, minute: int = 0) ->
     return datetime(year, month, day, hour, minute, tzinfo=HELSINKI)
 
 
-MAY_DAY = helsinki(2025, 5, 15, 12)
+MAY_DAY = helsinki(2025, 5, 15, 12)  # in 2025-Q2
 
 
 def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
@@ -56,10 +56,8 @@ def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, 
     return code, captured.out, captured.err
 
 
-def json_of_may(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    code, out, _err = run(
-        capsys, "--since", "2025-05-01", "--until", "2025-05-31", "--format", "json"
-    )
+def json_of_the_second_quarter(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    code, out, _err = run(capsys, "--quarter", "2025-Q2", "--format", "json")
     assert code == 0
     document: dict[str, Any] = json.loads(out)
     return document
@@ -77,17 +75,17 @@ def test_table_names_pairs_by_registry_id_and_marks_hidden_cells(
         ],
         episodes=[episode(client(n), closed_at=MAY_DAY) for n in range(7)],
     )
-    code, out, _err = run(capsys, "--since", "2025-05-01", "--until", "2025-05-31")
+    code, out, _err = run(capsys, "--quarter", "2025-Q2")
     assert code == 0
     lines = [" ".join(line.split()) for line in out.splitlines()]
-    assert "Pathway indicators, 2025-05-01 to 2025-05-31 (days in Europe/Helsinki)" in lines
+    assert "Pathway indicators, 2025-04-01 to 2025-06-30 (days in Europe/Helsinki)" in lines
     assert "sote -> kela 6 6 24 24 0.0% 0.0% 0.0%" in lines
     assert "typ -> jarjesto <5 <5 <5 <5 <5 <5 <5" in lines
     assert "work 7" in lines
     assert "moved 0" in lines
 
 
-def test_json_is_one_document_with_the_days_and_hidden_cells_marked(
+def test_json_is_one_document_with_the_quarter_and_hidden_cells_marked(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     record(
@@ -98,12 +96,13 @@ def test_json_is_one_document_with_the_days_and_hidden_cells_marked(
             for n in range(2)
         ],
     )
-    document = json_of_may(capsys)
-    assert (document["first_day"], document["last_day"], document["time_zone"]) == (
-        "2025-05-01",
-        "2025-05-31",
-        "Europe/Helsinki",
-    )
+    document = json_of_the_second_quarter(capsys)
+    assert (
+        document["quarter"],
+        document["first_day"],
+        document["last_day"],
+        document["time_zone"],
+    ) == ("2025-Q2", "2025-04-01", "2025-06-30", "Europe/Helsinki")
     assert document["threshold"] == 5
     shown, hidden = document["referral_pairs"]
     assert (shown["requester"]["id"], shown["receiver"]["id"]) == ("sote", "kela")
@@ -112,11 +111,11 @@ def test_json_is_one_document_with_the_days_and_hidden_cells_marked(
     assert hidden["referrals"] == {"value": None, "suppressed": True}
 
 
-def test_until_includes_the_whole_last_day_in_helsinki_time(
+def test_a_quarter_runs_from_its_first_to_its_last_day_in_helsinki_time(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    inside = (helsinki(2025, 5, 1), helsinki(2025, 5, 31, 23, 59))
-    outside = (helsinki(2025, 5, 1) - timedelta(microseconds=1), helsinki(2025, 6, 1))
+    inside = (helsinki(2025, 4, 1), helsinki(2025, 6, 30, 23, 59))
+    outside = (helsinki(2025, 4, 1) - timedelta(microseconds=1), helsinki(2025, 7, 1))
     record(
         database,
         referrals=[
@@ -125,27 +124,39 @@ def test_until_includes_the_whole_last_day_in_helsinki_time(
             for n in range(5)
         ],
     )
-    (pair,) = json_of_may(capsys)["referral_pairs"]
+    (pair,) = json_of_the_second_quarter(capsys)["referral_pairs"]
     assert pair["referrals"] == {"value": 10, "suppressed": False}
 
 
-def test_a_bad_date_prints_the_usage_and_exits_2(
-    settings_only: None, capsys: pytest.CaptureFixture[str]
+def test_the_fourth_quarter_ends_with_the_year(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = run(capsys, "--quarter", "2025-Q4", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert (document["first_day"], document["last_day"]) == ("2025-10-01", "2025-12-31")
+
+
+@pytest.mark.parametrize("quarter", ["2025-Q5", "2025-Q0", "2025-05", "2025Q1", "0000-Q1"])
+def test_a_period_other_than_a_calendar_quarter_prints_the_usage_and_exits_2(
+    settings_only: None, capsys: pytest.CaptureFixture[str], quarter: str
 ) -> None:
     with pytest.raises(SystemExit) as caught:
-        main(["indicators", "--since", "2025-02-30", "--until", "2025-05-31"])
+        main(["indicators", "--quarter", quarter])
     assert caught.value.code == 2
     error = capsys.readouterr().err
     assert "usage: saattaja indicators" in error
-    assert "'2025-02-30' is not a calendar day: write YYYY-MM-DD" in error
+    assert f"{quarter!r} is not a calendar quarter: write YYYY-QN" in error
 
 
-def test_since_after_until_is_an_error_naming_both(
+def test_a_range_of_days_is_refused_with_the_usage_naming_the_quarter(
     settings_only: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _out, err = run(capsys, "--since", "2025-06-01", "--until", "2025-05-31")
-    assert code == 1
-    assert "--since 2025-06-01 is after --until 2025-05-31" in err
+    # Overlapping ranges give their difference away by subtraction.
+    with pytest.raises(SystemExit) as caught:
+        main(["indicators", "--since", "2026-12-05", "--until", "2026-12-13"])
+    assert caught.value.code == 2
+    assert "--quarter YYYY-QN" in capsys.readouterr().err
 
 
 def test_an_unmigrated_database_is_reported_with_what_to_run(
@@ -156,6 +167,6 @@ def test_an_unmigrated_database_is_reported_with_what_to_run(
 ) -> None:
     clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     clean_environment.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
-    code, _out, err = run(capsys, "--since", "2025-05-01", "--until", "2025-05-31")
+    code, _out, err = run(capsys, "--quarter", "2025-Q2")
     assert code == 1
     assert "saattaja db upgrade" in err
