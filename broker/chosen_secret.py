@@ -3,6 +3,8 @@
 The environment examples in deploy/systemd and the demo's pseudonym secret are published:
 a process started with one of them would key the region's pseudonyms, or guard an intake,
 with a secret anyone can read. Each holds ``change-me``, and so does no generated secret.
+The contract's examples are pseudonymised with a secret of their own, published too so that
+``saattaja schemas validate --example-secret`` can check them; it is refused by name.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from typing import Annotated, Final
 
 from pydantic import AfterValidator, SecretStr
 
+from schemas.examples import EXAMPLE_PSEUDONYM_SECRET
+
 __all__ = ["PLACEHOLDER_MARK", "ChosenSecret"]
 
 PLACEHOLDER_MARK: Final = "change-me"
+_PUBLISHED: Final = frozenset({EXAMPLE_PSEUDONYM_SECRET.decode()})
 
 
 def _not_a_placeholder(secret: SecretStr) -> SecretStr:
@@ -21,6 +26,12 @@ def _not_a_placeholder(secret: SecretStr) -> SecretStr:
         raise ValueError(
             f"still holds a published placeholder (it contains '{PLACEHOLDER_MARK}'), which "
             "anyone can read: replace it with a secret of your own (e.g. `openssl rand -hex 32`)"
+        )
+    if secret.get_secret_value().strip() in _PUBLISHED:
+        raise ValueError(
+            "is the example secret published in schemas/examples (EXAMPLE_PSEUDONYM_SECRET), "
+            "with which anyone can compute the pseudonyms: replace it with a secret of your "
+            "own (e.g. `openssl rand -hex 32`)"
         )
     return secret
 

@@ -31,9 +31,11 @@ from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC, topic_plan
 from consent.audit import AuditLog
 from consent.database import create_database_engine, upgrade_database
+from schemas.examples import EXAMPLE_PSEUDONYM_SECRET
 from tests.broker.closed_output import run_with_output_closed
 from tests.broker.conditions import children_of, eventually, process_alive
 from tests.broker.reading import read_topic
+from tests.conftest import REPO_ROOT
 from tests.consent.audit.entries import entry, tamper
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -77,6 +79,18 @@ def test_schemas_export_into_a_file_says_it_is_not_a_folder(
     assert capsys.readouterr().err == (
         f"saattaja: error: cannot write to {not_a_folder}: it is a file; give a folder\n"
     )
+
+
+def test_schemas_validate_checks_the_examples_with_the_example_secret_it_refuses_elsewhere(
+    clean_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The one documented use of the published secret; set as a setting, it is refused.
+    clean_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", EXAMPLE_PSEUDONYM_SECRET.decode())
+    examples = sorted((REPO_ROOT / "schemas" / "examples").glob("*.json"))
+
+    assert main(["schemas", "validate", "--example-secret", *map(str, examples)]) == 0
+    assert main(["schemas", "validate", str(examples[0])]) == 1
+    assert "EXAMPLE_PSEUDONYM_SECRET" in capsys.readouterr().err
 
 
 def test_up_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:

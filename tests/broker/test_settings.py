@@ -6,6 +6,7 @@ import pytest
 
 from broker.errors import ConfigurationError
 from broker.settings import load_settings
+from schemas.examples import EXAMPLE_PSEUDONYM_SECRET
 
 
 def test_defaults_start_the_embedded_broker(clean_environment: pytest.MonkeyPatch) -> None:
@@ -41,6 +42,17 @@ def test_the_env_examples_placeholder_pseudonym_secret_is_refused_naming_the_var
     )
     with pytest.raises(
         ConfigurationError, match=r"SAATTAJA_PSEUDONYM_SECRET: .*placeholder.*openssl rand"
+    ):
+        load_settings()
+
+
+def test_the_published_example_pseudonym_secret_is_refused_naming_the_variable(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", EXAMPLE_PSEUDONYM_SECRET.decode())
+    with pytest.raises(
+        ConfigurationError,
+        match=r"SAATTAJA_PSEUDONYM_SECRET: .*EXAMPLE_PSEUDONYM_SECRET.*openssl rand",
     ):
         load_settings()
 
