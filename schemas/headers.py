@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.categories import DataCategory
+from schemas.echo import echoed
 from schemas.errors import InvalidHeadersError
 from schemas.identifiers import ClientPseudonym, oid_from_urn
 from schemas.moments import EventTime
@@ -91,7 +92,7 @@ class EventHeaders(BaseModel):
     @classmethod
     def _type_is_saattaja_type(cls, value: str) -> str:
         if not EVENT_TYPE_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not of the form fi.saattaja.<kind>.<action>.v<N>")
+            raise ValueError(f"{echoed(value)} is not of the form fi.saattaja.<kind>.<action>.v<N>")
         return value
 
     @property
@@ -149,6 +150,8 @@ class EventHeaders(BaseModel):
 
 
 def _shown(field: object, value: object) -> str:
-    # A sender that wrongly puts an identity code in ce_subject must not see it echoed into
-    # dead-letter reasons and logs.
-    return "not shown (it may identify the client)" if field == "subject" else repr(value)
+    # A sender that wrongly puts an identity code in ce_subject, or anything else in another
+    # header, must not see it echoed into dead-letter reasons and logs.
+    if field == "subject":
+        return "not shown (it may identify the client)"
+    return echoed(str(value))

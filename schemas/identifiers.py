@@ -12,6 +12,7 @@ from typing import Annotated, Final
 
 from pydantic import AfterValidator, Field
 
+from schemas.echo import echoed
 from schemas.errors import InvalidIdentifierError
 
 __all__ = [
@@ -110,24 +111,24 @@ def check_oid(value: str) -> str:
     """Return a dotted-decimal OID unchanged; raise naming what is wrong otherwise."""
     if len(value) > MAX_OID_LENGTH:
         raise InvalidIdentifierError(
-            f"an OID of {len(value)} characters ({value[:40]}...) is longer than the "
+            f"an OID of {len(value)} characters is longer than the "
             f"{MAX_OID_LENGTH} that Saattaja's stores keep: an organisation's OID is far shorter"
         )
     arcs = value.split(".")
     padded = [arc for arc in arcs[1:] if len(arc) > 1 and arc.isdecimal() and arc[0] == "0"]
     if padded and _OID.fullmatch(".".join(arc.lstrip("0") or "0" for arc in arcs)):
         raise InvalidIdentifierError(
-            f"{value!r} is not an OID: its arc {padded[0]!r} has a leading zero, which an OID "
-            "never has; check the number against the one the organisation was given"
+            f"{echoed(value)} is not an OID: its arc {padded[0]!r} has a leading zero, which an "
+            "OID never has; check the number against the one the organisation was given"
         )
     if not _OID.fullmatch(value):
         raise InvalidIdentifierError(
-            f"{value!r} is not an OID: expected dotted decimal such as 1.2.246.10.2336601.10"
+            f"{echoed(value)} is not an OID: expected dotted decimal such as 1.2.246.10.2336601.10"
         )
     # ITU-T X.660: under the roots 0 and 1 there are only the arcs 0 to 39.
     if arcs[0] in ("0", "1") and int(arcs[1]) >= _ARCS_UNDER_ROOTS_0_AND_1:
         raise InvalidIdentifierError(
-            f"{value!r} is not an OID: under the root {arcs[0]} the second arc is 0 to "
+            f"{echoed(value)} is not an OID: under the root {arcs[0]} the second arc is 0 to "
             f"{_ARCS_UNDER_ROOTS_0_AND_1 - 1}, not {arcs[1]}; check the number"
         )
     return value
@@ -151,7 +152,7 @@ def oid_urn(oid: str) -> str:
 def oid_from_urn(urn: str) -> str:
     """The bare OID of a ``urn:oid:`` URI."""
     if not urn.startswith(OID_URN_PREFIX):
-        raise InvalidIdentifierError(f"{urn!r} is not an OID URI: expected 'urn:oid:<OID>'")
+        raise InvalidIdentifierError(f"{echoed(urn)} is not an OID URI: expected 'urn:oid:<OID>'")
     return check_oid(urn.removeprefix(OID_URN_PREFIX))
 
 

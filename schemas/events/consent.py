@@ -25,6 +25,7 @@ from schemas.codesystems import (
     SERVICE_TASK_SYSTEM,
     URI_IDENTIFIER_SYSTEM,
 )
+from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.events.base import Envelope, Event
 from schemas.fhir import (
@@ -52,6 +53,12 @@ _POLICY: Final = {"permit": "OPTIN", "deny": "OPTOUT"}
 _PATIENT_CONSENT_LOINC: Final = "59284-0"
 _FLIPPED: Final[dict[ProvisionType, ProvisionType]] = {"permit": "deny", "deny": "permit"}
 _DOCUMENT_MEANING: Final = "instance"
+# Closed lists whose codes an error message may quote: none of them can hold personal data.
+_DATA_MEANINGS: Final = frozenset({"instance", "related", "dependents", "authoredby"})
+_CONSENT_STATES: Final = frozenset(
+    {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
+)
+_RECIPIENT_SYSTEMS: Final = frozenset({URI_IDENTIFIER_SYSTEM, ORGANISATION_KIND_SYSTEM})
 # What the contract reads of a provision. FHIR allows more (dataPeriod, securityLabel,
 # action, and a period or purpose on an exception): dropped unread, each would make the
 # consent cover more than the client gave, so a provision holding one is refused.
@@ -103,7 +110,8 @@ class Recipient(BaseModel):
         if system == ORGANISATION_KIND_SYSTEM and value in {k.value for k in OrganisationKind}:
             return cls(kind=OrganisationKind(value))
         raise InvalidBundleError(
-            f"{reference.where}.identifier is {system} {value!r}: a recipient is an organisation "
+            f"{reference.where}.identifier has system {echoed(system, known=_RECIPIENT_SYSTEMS)} "
+            f"and value {echoed(value)}: a recipient is an organisation "
             f"({URI_IDENTIFIER_SYSTEM}) or an organisation kind ({ORGANISATION_KIND_SYSTEM}: "
             f"{', '.join(kind.value for kind in OrganisationKind)})"
         )
@@ -174,7 +182,8 @@ class ConsentRule(BaseModel):
             meaning = item.text("meaning")
             if meaning != _DOCUMENT_MEANING:
                 raise InvalidBundleError(
-                    f"{item.where}.meaning is {meaning!r}: a consent names single documents "
+                    f"{item.where}.meaning is {echoed(meaning, known=_DATA_MEANINGS)}: a "
+                    "consent names single documents "
                     f"({_DOCUMENT_MEANING!r}); documents related to one, or that depend on "
                     "it, are named one by one"
                 )
@@ -188,7 +197,7 @@ class ConsentRule(BaseModel):
                 sources.append(actor.organisation("reference"))
             else:
                 raise InvalidBundleError(
-                    f"{actor.where}.role is {role!r}: expected {_RECIPIENT_ROLE} (recipient) "
+                    f"{actor.where}.role is {echoed(role)}: expected {_RECIPIENT_ROLE} (recipient) "
                     f"or {_SOURCE_ROLE} (the organisation the data comes from)"
                 )
         return cls(
@@ -350,8 +359,8 @@ def _check_exception(nested: ElementView, decision: str) -> None:
     if decision in _FLIPPED and kind != _FLIPPED[decision]:
         what = "a consent" if decision == "permit" else "a refusal"
         raise InvalidBundleError(
-            f"{nested.where}.type is {kind!r}: an exception inside {what} ({decision}) is "
-            f"of the opposite type, {_FLIPPED[decision]!r}"
+            f"{nested.where}.type is {echoed(kind, known=_FLIPPED)}: an exception inside "
+            f"{what} ({decision}) is of the opposite type, {_FLIPPED[decision]!r}"
         )
     if ConsentRule.from_provision(nested).is_unrestricted:
         raise InvalidBundleError(
@@ -363,5 +372,6 @@ def _check_exception(nested: ElementView, decision: str) -> None:
 def _expect_status(consent: ElementView, status: str) -> None:
     if consent.text("status") != status:
         raise InvalidBundleError(
-            f"Consent.status is {consent.text('status')!r}; this event type needs {status!r}"
+            f"Consent.status is {echoed(consent.text('status'), known=_CONSENT_STATES)}; "
+            f"this event type needs {status!r}"
         )

@@ -33,6 +33,7 @@ from schemas.codesystems import (
     REFERRAL_ESCALATION_EXTENSION,
     URI_IDENTIFIER_SYSTEM,
 )
+from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.events.assessment import AssessmentKind, AssessmentRecorded, KykyviisariResult
 from schemas.events.base import Envelope, Event
@@ -108,13 +109,13 @@ def _read_event_id(reference: ElementView) -> uuid.UUID:
     ):
         raise InvalidBundleError(
             f"{reference.where}.identifier must be of system {URI_IDENTIFIER_SYSTEM!r} with "
-            f"'urn:uuid:<event id>' as value; found {value!r}"
+            f"'urn:uuid:<event id>' as value; found {echoed(value)}"
         )
     try:
         return uuid.UUID(value.removeprefix(_URN_UUID))
     except ValueError as exc:
         raise InvalidBundleError(
-            f"{reference.where}.identifier.value {value!r} is not 'urn:uuid:<event id>'"
+            f"{reference.where}.identifier.value {echoed(value)} is not 'urn:uuid:<event id>'"
         ) from exc
 
 

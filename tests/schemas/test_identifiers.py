@@ -220,8 +220,25 @@ def test_urn_without_the_oid_prefix_is_rejected() -> None:
 
 
 def test_urn_with_a_malformed_oid_is_rejected() -> None:
-    with pytest.raises(InvalidIdentifierError, match=r"'1\.2\.x' is not an OID"):
+    with pytest.raises(InvalidIdentifierError, match=r"5 characters \(not shown.*\) is not an OID"):
         oid_from_urn("urn:oid:1.2.x")
+
+
+def test_an_oid_that_is_a_dotted_number_is_echoed_to_show_the_mistake() -> None:
+    with pytest.raises(InvalidIdentifierError, match=r"'1\.2\.246\.\.10' is not an OID"):
+        check_oid("1.2.246..10")
+
+
+def test_an_overlong_oid_is_refused_without_echoing_any_of_it() -> None:
+    with pytest.raises(InvalidIdentifierError) as caught:
+        check_oid("Sanna " * 30)
+    assert "Sanna" not in str(caught.value)
+
+
+def test_a_urn_that_is_no_oid_urn_is_refused_without_echoing_it() -> None:
+    with pytest.raises(InvalidIdentifierError) as caught:
+        oid_from_urn("150388-9127 Sanna")
+    assert "Sanna" not in str(caught.value)
 
 
 def test_synthetic_identity_code_is_a_valid_test_code() -> None:
