@@ -206,6 +206,24 @@ def test_a_systemd_unit_passes_systemd_analyze(unit: str, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
+    "unit", sorted(path.name for path in (DEPLOY / "systemd").glob("*.service"))
+)
+def test_a_unit_keeps_its_files_from_other_users(unit: str) -> None:
+    # The stores and state files hold identity codes and health data: with systemd's default
+    # umask (0022) any local user could read them.
+    settings = dict(
+        re.findall(
+            r"^(UMask|StateDirectory|StateDirectoryMode)=(\S+)$",
+            (DEPLOY / "systemd" / unit).read_text(),
+            re.M,
+        )
+    )
+    assert int(settings["UMask"], 8) & 0o007 == 0o007
+    if "StateDirectory" in settings:
+        assert int(settings["StateDirectoryMode"], 8) & 0o077 == 0
+
+
+@pytest.mark.parametrize(
     ("unit", "command"),
     [
         ("saattaja-router.service", ["router"]),
