@@ -13,11 +13,10 @@ from broker.cli.database import opened_database
 from broker.pathway import ClientPathway, PathwayStore, Referral, ReferralState
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from schemas import Pseudonymiser
+from schemas import Pseudonymiser, printable
+from schemas.fhir import FINNISH_TIME
 
 __all__ = ["register"]
-
-_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 
 def register(commands: Any) -> None:
@@ -33,7 +32,8 @@ def register(commands: Any) -> None:
         description="Lists the client's referrals as the router keeps them (state, the "
         "organisation responsible now, when an answer is due, overdue notices sent) and the "
         "named case manager. The identity code is turned into the client's pseudonym "
-        "(SAATTAJA_PSEUDONYM_SECRET) and not shown.",
+        "(SAATTAJA_PSEUDONYM_SECRET) and not shown. Times are Finnish local time "
+        "(Europe/Helsinki), each with its offset from UTC.",
     )
     show.add_argument(
         "--client",
@@ -68,7 +68,7 @@ def render_pathway(pathway: ClientPathway, names: dict[str, str]) -> str:
     """The client's case manager and referrals, for a person; organisations by registry id."""
 
     def name(oid: str) -> str:
-        return names.get(oid, oid)
+        return printable(names.get(oid, oid))
 
     lines = []
     manager = pathway.case_manager
@@ -76,7 +76,8 @@ def render_pathway(pathway: ClientPathway, names: dict[str, str]) -> str:
         lines.append("Case manager: none named")
     else:
         lines.append(
-            f"Case manager: {manager.name} ({manager.role}, {name(manager.organisation)}), "
+            f"Case manager: {printable(manager.name)} ({printable(manager.role)}, "
+            f"{name(manager.organisation)}), "
             f"named by {name(manager.assigned_by)} on {_time(manager.assigned_at)}"
         )
     referrals = sorted(pathway.referrals.values(), key=lambda referral: referral.requested_at)
@@ -89,7 +90,7 @@ def render_pathway(pathway: ClientPathway, names: dict[str, str]) -> str:
 
 def _referral_line(referral: Referral, name: Callable[[str], str]) -> str:
     line = (
-        f"- referral {referral.referral_id}: {name(referral.requester)} -> "
+        f"- referral {printable(referral.referral_id)}: {name(referral.requester)} -> "
         f"{name(referral.receiver)}, {referral.state.value}; responsible now: "
         f"{name(referral.responsible)}; requested {_time(referral.requested_at)}"
     )
@@ -98,9 +99,13 @@ def _referral_line(referral: Referral, name: Callable[[str], str]) -> str:
     if referral.escalations:
         line += f"; overdue notices sent: {referral.escalations}"
     if referral.reason:
-        line += f"; rejected because: {referral.reason}"
+        line += f"; rejected because: {printable(referral.reason)}"
     return line
 
 
 def _time(moment: datetime) -> str:
-    return moment.strftime(_TIME_FORMAT)
+    # Finnish time, as the organisations' staff read dates: a due date at midnight in
+    # Helsinki would otherwise show as 22:00 the day before. The offset says which it is.
+    local = moment.astimezone(FINNISH_TIME)
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"

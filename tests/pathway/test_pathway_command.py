@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -63,6 +64,35 @@ def test_show_names_the_case_manager_and_who_is_responsible_for_each_referral(
     assert "referral R-2: sote -> kela, requested; responsible now: sote" in shown
     assert "answer due" in shown
     assert CLIENT not in shown
+
+
+def test_show_escapes_a_line_feed_in_a_rejection_reason_so_that_it_forges_no_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = "ok\n- referral R-9: sote -> kela, accepted; responsible now: kela"
+    _save(database_url, Walk().through(requested("R-1"), rejected("R-1", reason=forged)))
+
+    assert main(["pathway", "show", "--client", CLIENT]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert not any(line.startswith("- referral R-9") for line in lines)
+    assert any(
+        line.endswith(
+            "rejected because: ok\\n- referral R-9: sote -> kela, accepted; responsible now: kela"
+        )
+        for line in lines
+    )
+
+
+def test_show_gives_times_in_finnish_time_with_their_offset(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    midnight_in_helsinki = datetime(2026, 2, 4, 22, 0, tzinfo=UTC)
+    _save(database_url, Walk().through(requested("R-1", at=midnight_in_helsinki)))
+
+    assert main(["pathway", "show", "--client", CLIENT]) == 0
+
+    assert "requested 2026-02-05 00:00 +02:00" in capsys.readouterr().out
 
 
 def test_show_says_so_when_the_client_has_no_pathway(
