@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, Final
 
 from broker.cli.database import opened_database
@@ -25,6 +26,7 @@ from broker.settings import load_settings
 __all__ = ["register"]
 
 _QUARTER: Final = re.compile(r"(\d{4})-Q(\d)")
+_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def register(commands: Any) -> None:
@@ -39,12 +41,24 @@ def register(commands: Any) -> None:
         "reported: two reports of overlapping periods would give away, by subtraction, the "
         "clients of the days one has and the other lacks.",
     )
-    parser.add_argument(
+    period = parser.add_mutually_exclusive_group(required=True)
+    period.add_argument(
         "--quarter",
-        required=True,
         type=_quarter,
         metavar="YYYY-QN",
         help="the calendar quarter, e.g. 2025-Q1 for January to March",
+    )
+    period.add_argument(
+        "--since",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the quarter's first day (Europe/Helsinki), with --until its last",
+    )
+    parser.add_argument(
+        "--until",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the quarter's last day, included (Europe/Helsinki)",
     )
     parser.add_argument(
         "--format",
@@ -70,8 +84,29 @@ def _quarter(value: str) -> CalendarQuarter:
         raise argparse.ArgumentTypeError(f"{problem}: {exc}") from exc
 
 
+def _day(value: str) -> date:
+    problem = f"{value!r} is not a calendar day: write YYYY-MM-DD, e.g. 2025-01-01"
+    if not _DAY.fullmatch(value):
+        raise argparse.ArgumentTypeError(problem)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(problem) from exc
+
+
+def _chosen_quarter(args: argparse.Namespace) -> CalendarQuarter:
+    if args.quarter is not None:
+        if args.until is not None:
+            raise InvalidPeriodError("--until goes with --since: give --quarter alone")
+        quarter: CalendarQuarter = args.quarter
+        return quarter
+    if args.until is None:
+        raise InvalidPeriodError("--since needs --until, the quarter's last day")
+    return CalendarQuarter.spanning(args.since, args.until)
+
+
 def _indicators(args: argparse.Namespace) -> int:
-    quarter: CalendarQuarter = args.quarter
+    quarter = _chosen_quarter(args)
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     ids = {organisation.oid: organisation.id for organisation in registry}

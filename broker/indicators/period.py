@@ -79,6 +79,19 @@ class CalendarQuarter:
     def __str__(self) -> str:
         return f"{self.year:04d}-Q{self.number}"
 
+    @classmethod
+    def spanning(cls, first: date, last: date) -> CalendarQuarter:
+        """The quarter whose first and last days these are; InvalidPeriodError if none."""
+        quarter = cls(first.year, (first.month - 1) // 3 + 1)
+        if (first, last) != (quarter.first_day, quarter.last_day):
+            raise InvalidPeriodError(
+                f"{first.isoformat()} to {last.isoformat()} is not one calendar quarter: only "
+                "whole quarters are reported, so that no report can be subtracted from "
+                f"another; e.g. --since {quarter.first_day.isoformat()} --until "
+                f"{quarter.last_day.isoformat()}, or --quarter {quarter}"
+            )
+        return quarter
+
     @property
     def first_day(self) -> date:
         """The quarter's first calendar day."""

@@ -149,14 +149,37 @@ def test_a_period_other_than_a_calendar_quarter_prints_the_usage_and_exits_2(
     assert f"{quarter!r} is not a calendar quarter: write YYYY-QN" in error
 
 
-def test_a_range_of_days_is_refused_with_the_usage_naming_the_quarter(
+def test_since_and_until_spanning_one_quarter_report_that_quarter(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _err = run(
+        capsys, "--since", "2025-10-01", "--until", "2025-12-31", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["quarter"] == "2025-Q4"
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [("2026-12-05", "2026-12-13"), ("2026-10-01", "2026-12-30"), ("2026-01-01", "2026-12-31")],
+    ids=["days", "short-of-the-end", "a-year"],
+)
+def test_since_and_until_that_are_not_one_quarter_are_refused_naming_the_quarter(
+    settings_only: None, capsys: pytest.CaptureFixture[str], since: str, until: str
+) -> None:
+    # Overlapping periods give their difference away by subtraction.
+    code = main(["indicators", "--since", since, "--until", until])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "is not one calendar quarter" in error
+    assert "--quarter 2026-Q" in error
+
+
+def test_since_without_until_is_refused(
     settings_only: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Overlapping ranges give their difference away by subtraction.
-    with pytest.raises(SystemExit) as caught:
-        main(["indicators", "--since", "2026-12-05", "--until", "2026-12-13"])
-    assert caught.value.code == 2
-    assert "--quarter YYYY-QN" in capsys.readouterr().err
+    assert main(["indicators", "--since", "2026-10-01"]) == 1
+    assert "--since needs --until" in capsys.readouterr().err
 
 
 def test_an_unmigrated_database_is_reported_with_what_to_run(
