@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Final
 
 from broker.pathway.referrals import (
@@ -63,6 +64,7 @@ _ASSESSMENT: Final = "assessment"
 _PLAN: Final = "plan"
 _REFERRAL: Final = "referral"
 _CLOSED_PLAN_STATUSES: Final = frozenset({"completed", "revoked"})
+_NO_REFERRALS: Final[Mapping[tuple[str, str], Referral]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +235,18 @@ def apply_event(
     *,
     rules: PathwayRules,
     changes: PathwayChanges,
+    requested: Mapping[tuple[str, str], Referral] = _NO_REFERRALS,
 ) -> StepOutcome:
     """Apply ``event`` to ``pathway``, recording the writes in ``changes``.
 
     ``network`` is the client's care network before the event: organisations joining it
-    through a care team receive the client's history.
+    through a care team receive the client's history. ``requested``: the referrals of any
+    client stored under the keys a referral request uses, since a requester's referral id
+    names one referral across all its clients.
     """
-    outcome = _apply(event, record, pathway, network, rules=rules, changes=changes)
+    outcome = _apply(
+        event, record, pathway, network, rules=rules, changes=changes, requested=requested
+    )
     changes.events[event.event_id] = AppliedEvent(outcome.refused, event.content_digest())
     return outcome
 
@@ -252,9 +259,10 @@ def _apply(
     *,
     rules: PathwayRules,
     changes: PathwayChanges,
+    requested: Mapping[tuple[str, str], Referral],
 ) -> StepOutcome:
     if isinstance(event, ReferralRequested):
-        return _requested(event, record, pathway, rules, changes)
+        return _requested(event, record, pathway, rules, changes, requested=requested)
     if isinstance(event, ReferralAccepted | ReferralRejected | ReferralCompleted):
         return _answered(event, pathway, rules, changes)
     if isinstance(event, AssessmentRecorded):
@@ -279,9 +287,13 @@ def _requested(
     pathway: ClientPathway,
     rules: PathwayRules,
     changes: PathwayChanges,
+    *,
+    requested: Mapping[tuple[str, str], Referral],
 ) -> StepOutcome:
     key = (event.sender, event.referral_id)
-    referral = request_referral(event, pathway.pseudonym, pathway.referrals.get(key), rules.clock)
+    # The wave's own changes first: another client's request earlier in it is not stored yet.
+    known = pathway.referrals.get(key) or changes.referrals.get(key) or requested.get(key)
+    referral = request_referral(event, pathway.pseudonym, known, rules.clock)
     if isinstance(referral, TransitionRefused):
         return StepOutcome(refused=referral.reason)
     _set_referral(pathway, referral, changes)

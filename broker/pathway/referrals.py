@@ -115,7 +115,17 @@ class Escalation:
 def request_referral(
     event: ReferralRequested, pseudonym: str, known: Referral | None, clock: ReferralClock
 ) -> Referral | TransitionRefused:
-    """The new referral, or a refusal when the requester has used its id already."""
+    """The new referral, or a refusal when the requester has used its id already.
+
+    ``known``: the referral under the same key, of whichever client.
+    """
+    if known is not None and known.client != pseudonym:
+        return TransitionRefused(
+            f"referral id {event.referral_id} of {event.sender} was already requested for "
+            f"another client (event {known.requested_event_id}); a referral id names one "
+            "referral across all the requester's clients: send this referral again under a "
+            "new referral id"
+        )
     if known is not None:
         return TransitionRefused(
             f"{known.describe()} was already requested (event {known.requested_event_id}); "

@@ -150,6 +150,20 @@ class PathwayStore:
         _replace_case_managers(connection, changes.case_managers)
         _insert_facts(connection, changes, hints, handovers)
 
+    async def referrals(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Referral]:
+        """The referrals under these keys (requester, referral id), whichever their client."""
+        if not keys:
+            return {}
+        columns = pathway_referrals.c
+        query = sa.select(pathway_referrals).where(
+            sa.tuple_(columns.requester, columns.referral_id).in_(sorted(keys))
+        )
+        async with translate_database_errors("reading referrals by their ids"):
+            rows = await run_transaction(
+                self._engine, lambda connection: connection.execute(query).mappings().all()
+            )
+        return {referral.key: referral for referral in map(_referral, rows)}
+
     async def due_referrals(
         self, now: datetime, limit: int, *, after: tuple[str, str] | None = None
     ) -> list[Referral]:
@@ -243,11 +257,14 @@ def _replace_referrals(connection: Connection, referrals: Iterable[Referral]) ->
     if not rows:
         return
     # The escalation count is the overdue watch's alone: a wave's copy may be one behind.
+    # A referral is never handed to another client: two router processes may both let
+    # one requester's referral id through for two clients, and the first keeps it.
     statement = insert_or_update(
         pathway_referrals,
         connection.dialect.name,
         ("requester", "referral_id"),
         keep=("escalations",),
+        same=("client",),
     )
     connection.execute(statement, rows)
 

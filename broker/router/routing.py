@@ -485,11 +485,19 @@ class Router:
             return []
         clients = {routable.pseudonym for routable in run}
         event_ids = [routable.event.event_id for routable in run]
-        states = await self._states_for(clients, event_ids, early)
+        # A referral id is its requester's across all clients, whichever process holds them.
+        requested_keys = {
+            (r.event.sender, r.event.referral_id)
+            for r in run
+            if isinstance(r.event, ReferralRequested)
+        }
+        states, requested = await asyncio.gather(
+            self._states_for(clients, event_ids, early), self._pathway.referrals(requested_keys)
+        )
         networks, consents = states.networks, states.consents
         pathways, applied = states.pathways, states.applied
         now = self._clock()
-        wave, run = self._applied(run, states, now)
+        wave, run = self._applied(run, states, requested, now)
         refused, effects, entries = wave.refused, wave.effects, wave.entries
         items, hints = self._pathway_disclosures(effects, consents, now)
         had, on_record = await self._already_had(items, entries)
@@ -557,7 +565,11 @@ class Router:
         return wave.reused
 
     def _applied(
-        self, run: Sequence[_Routable], states: _ClientStates, now: datetime
+        self,
+        run: Sequence[_Routable],
+        states: _ClientStates,
+        requested: Mapping[tuple[str, str], Referral],
+        now: datetime,
     ) -> tuple[_Wave, list[_Routable]]:
         """The run's events applied to their clients' pathways, in order, and decided.
 
@@ -572,6 +584,7 @@ class Router:
                 applied=states.applied,
                 networks=states.networks,
                 consents=states.consents,
+                requested=requested,
                 now=now,
                 wave=wave,
             )
@@ -625,6 +638,7 @@ class Router:
         applied: Mapping[uuid.UUID, AppliedEvent],
         networks: Mapping[str, frozenset[str]],
         consents: Mapping[str, ClientConsents],
+        requested: Mapping[tuple[str, str], Referral],
         now: datetime,
         wave: _Wave,
     ) -> None:
@@ -652,6 +666,7 @@ class Router:
                 networks[pseudonym],
                 rules=self._rules,
                 changes=wave.changes,
+                requested=requested,
             )
             reason = outcome.refused
             if reason is not None:

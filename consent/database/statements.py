@@ -17,11 +17,17 @@ def insert_unless_present(table: sa.Table, dialect: str) -> Insert:
 
 
 def insert_or_update(
-    table: sa.Table, dialect: str, key: tuple[str, ...], *, keep: tuple[str, ...] = ()
+    table: sa.Table,
+    dialect: str,
+    key: tuple[str, ...],
+    *,
+    keep: tuple[str, ...] = (),
+    same: tuple[str, ...] = (),
 ) -> Insert:
     """An INSERT that updates the row already there under ``key``, except the ``keep`` columns.
 
-    One statement instead of a delete and an insert, on SQLite and PostgreSQL alike.
+    One statement instead of a delete and an insert, on SQLite and PostgreSQL alike. With
+    ``same``, a row there whose ``same`` columns differ from the new row's is left as it is.
     """
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table)
@@ -30,4 +36,7 @@ def insert_or_update(
         for column in table.columns
         if column.name not in key and column.name not in keep
     }
-    return statement.on_conflict_do_update(index_elements=list(key), set_=changed)
+    if not same:
+        return statement.on_conflict_do_update(index_elements=list(key), set_=changed)
+    where = sa.and_(*(table.c[name] == statement.excluded[name] for name in same))
+    return statement.on_conflict_do_update(index_elements=list(key), set_=changed, where=where)

@@ -11,10 +11,13 @@ from broker.pathway import (
     AppliedEvent,
     AssessmentFact,
     CaseManager,
+    ClientPathway,
     DuplicateWindows,
     EpisodeFact,
+    PathwayChanges,
     PathwayRules,
     ReferralState,
+    apply_event,
     derived_id,
     referral_slot,
 )
@@ -26,6 +29,7 @@ from tests.pathway.builders import (
     JARJESTO,
     KELA,
     PSEUDONYM,
+    RULES,
     SOTE,
     T0,
     TYOLLISYYS,
@@ -187,6 +191,34 @@ def test_a_request_with_a_used_referral_id_is_refused_and_keeps_the_first() -> N
     assert walk.changes.events[second.event_id].refused == outcome.refused
     assert walk.pathway.referrals[(SOTE, "R-1")].receiver == KELA
     assert event_ids(walk) == {REFERRAL_SLOT: first.event_id}
+
+
+def test_a_request_with_a_referral_id_stored_for_another_client_is_refused() -> None:
+    theirs = Walk(pathway=ClientPathway("another-client")).through(requested())
+    walk = Walk()
+    again = requested(receiver=TYP, at=T0 + HOUR)
+    outcome = apply_event(
+        again,
+        record(again),
+        walk.pathway,
+        frozenset(),
+        rules=RULES,
+        changes=walk.changes,
+        requested=theirs.pathway.referrals,
+    )
+    assert outcome.refused is not None
+    assert "already requested for another client" in outcome.refused
+    assert (walk.pathway.referrals, walk.changes.referrals, walk.pathway.documents) == ({}, {}, {})
+
+
+def test_a_request_with_a_referral_id_another_client_took_earlier_in_the_wave_is_refused() -> None:
+    changes = PathwayChanges()
+    Walk(pathway=ClientPathway("another-client"), changes=changes).through(requested())
+    walk = Walk(changes=changes)
+    outcome = walk.apply(requested(receiver=TYP, at=T0 + HOUR))
+    assert outcome.refused is not None
+    assert "already requested for another client" in outcome.refused
+    assert changes.referrals[(SOTE, "R-1")].client == "another-client"
 
 
 def test_the_referral_is_recorded_in_the_changes() -> None:

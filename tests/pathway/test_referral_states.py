@@ -109,6 +109,14 @@ def test_the_same_referral_id_requested_twice_is_refused() -> None:
     assert "needs a new referral id" in reason
 
 
+def test_a_referral_id_requested_for_another_client_is_refused_naming_the_id() -> None:
+    elsewhere = replace(referral(), client="another-client")
+    reason = refusal(request_referral(requested(), PSEUDONYM, elsewhere, CLOCK))
+    assert f"referral id R-1 of {SOTE} was already requested for another client" in reason
+    assert str(elsewhere.requested_event_id) in reason
+    assert "new referral id" in reason
+
+
 def test_an_answer_to_an_unknown_referral_is_refused() -> None:
     reason = refusal(answer_referral(accepted("R-9"), None))
     assert reason.startswith(f"no referral R-9 of {SOTE} is known to Saattaja")

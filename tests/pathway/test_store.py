@@ -151,6 +151,26 @@ async def test_only_the_clients_asked_for_are_loaded(store: PathwayStore) -> Non
     assert (other.referrals, other.documents, other.case_manager) == ({}, {}, None)
 
 
+async def test_referrals_are_read_by_their_keys_whichever_their_client(
+    store: PathwayStore,
+) -> None:
+    first = await saved_request(store)
+    theirs = Walk(pathway=ClientPathway("another-client")).through(requested("R-2"))
+    await store.save(theirs.changes)
+    found = await store.referrals([(SOTE, "R-1"), (SOTE, "R-2"), (SOTE, "R-none")])
+    assert found == {(SOTE, "R-1"): first, (SOTE, "R-2"): theirs.pathway.referrals[(SOTE, "R-2")]}
+
+
+async def test_a_referral_saved_for_another_client_under_a_used_key_never_replaces_it(
+    store: PathwayStore,
+) -> None:
+    first = await saved_request(store)
+    theirs = Walk(pathway=ClientPathway("another-client")).through(requested(receiver=TYP))
+    await store.save(theirs.changes)
+    assert await store.referrals([(SOTE, "R-1")]) == {(SOTE, "R-1"): first}
+    assert (await loaded(store, "another-client")).referrals == {}
+
+
 async def test_applied_events_load_back_with_their_refusal_reasons(store: PathwayStore) -> None:
     walk = Walk()
     request, unknown_answer = requested(), accepted("R-9")

@@ -29,6 +29,7 @@ from tests.router.events import (
     acceptance,
     completion,
     consent,
+    new_client,
     referral,
     rejection,
 )
@@ -188,6 +189,22 @@ async def test_referral_id_used_a_second_time_is_refused(
     assert "already requested" in notice.reason
     assert notice.recipient == SOTE
     assert await ids_in_inbox(router, "kela", client) == [str(first.event_id)]
+
+
+async def test_referral_id_used_for_a_second_client_is_refused_and_the_first_keeps_it(
+    router: RouterUnderTest, client: str
+) -> None:
+    second_client = new_client()
+    first = referral("R-shared", client=client)
+    again = referral("R-shared", receiver=TYP, client=second_client)
+    await router.route(referral_consent(client), referral_consent(second_client), first)
+    await router.route(again)
+
+    notice = await refused(router, again, "sote")
+    assert "R-shared" in notice.reason
+    assert "already requested for another client" in notice.reason
+    assert await state_of(router, client, "R-shared") == "requested"
+    assert await router.harness.rows(pathway_referrals, second_client) == []
 
 
 async def test_event_type_the_router_issues_is_dead_lettered_when_an_organisation_publishes_it(
