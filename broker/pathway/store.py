@@ -134,8 +134,9 @@ class PathwayStore:
     ) -> None:
         """``save`` as work in the caller's transaction."""
         if changes.events:
+            # An event refused before and applied again replaces its refusal.
             connection.execute(
-                insert_unless_present(pathway_events, connection.dialect.name),
+                insert_or_update(pathway_events, connection.dialect.name, ("event_id",)),
                 [
                     {
                         "event_id": str(event_id),

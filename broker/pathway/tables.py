@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 # Every event the pathway has applied, so that routing it again after a crash changes
-# nothing; a refused one keeps its reason, so that it stays refused. The digest of its
+# nothing. A refused one changed nothing and is applied again when it comes again; it keeps
+# its reason, so that its sender is not told twice of the same refusal. The digest of its
 # content tells a replay from another event sent under the same id (NULL: applied before
 # migration 0009 kept it).
 pathway_events = sa.Table(

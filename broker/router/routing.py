@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,7 +55,7 @@ from broker.router.known_clients import ClientState, KnownClients
 from broker.router.ledger import DeliveryLedger
 from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
-from consent.audit import AuditEntry, AuditLog, AuditRecord
+from consent.audit import AuditEntry, AuditKey, AuditLog, AuditRecord
 from consent.database import run_transaction, translate_database_errors
 from consent.decisions import (
     ClientConsents,
@@ -139,13 +139,13 @@ class _ClientStates:
         )
 
 
-_OnRecord = dict[tuple[uuid.UUID, str, str], AuditRecord]
-"""Audit records already in the log, by (event id, recipient, handover)."""
+_OnRecord = dict[AuditKey, AuditRecord]
+"""Audit records already in the log, by their keys."""
 
 
 def _on_record_permits(entry: AuditEntry, on_record: _OnRecord) -> bool:
     """Whether the record the append gives for ``entry`` permits: the one there, or it."""
-    record = on_record.get((entry.event_id, entry.recipient, entry.handover))
+    record = on_record.get(entry.key)
     return entry.permitted if record is None else record.decision == Verdict.PERMIT.value
 
 
@@ -498,6 +498,9 @@ class Router:
         pathways, applied = states.pathways, states.applied
         now = self._clock()
         wave, run = self._applied(run, states, requested, now)
+        # Delivered before, and recorded with its pathway: a refused event was delivered to
+        # nobody, and is applied again.
+        routed_before = {event_id for event_id, event in applied.items() if event.refused is None}
         refused, effects, entries = wave.refused, wave.effects, wave.entries
         items, hints = self._pathway_disclosures(effects, consents, now)
         had, on_record = await self._already_had(items, entries)
@@ -511,7 +514,7 @@ class Router:
         # hold them (on record already, or about to be): the packages are decided before
         # the append, so that the wave's decisions go into the log in one transaction.
         delivered_now = (
-            e for e in entries if e.event_id not in refused and e.event_id not in applied
+            e for e in entries if e.event_id not in refused and e.event_id not in routed_before
         )
         packages = self._packages(items, had, delivered_now, on_record, now)
         # Durable before anything leaves: a record routed again gets the decisions on record.
@@ -530,7 +533,7 @@ class Router:
         by_event: dict[uuid.UUID, list[AuditRecord]] = {}
         for record in records[: len(entries)]:
             by_event.setdefault(record.event_id, []).append(record)
-        deliveries, pairs = self._run_deliveries(run, by_event, refused, applied)
+        deliveries, pairs = self._run_deliveries(run, by_event, refused, routed_before)
         for routable in wave.newly_refused:
             self._notify_refusal(routable, refused[routable.event.event_id], now, deliveries)
         for routable in wave.reused:
@@ -551,7 +554,7 @@ class Router:
         # The networks as the store now has them, without reading them again: an event
         # recorded before (a replay) is in what was read, and the store keeps the first of
         # an event published twice.
-        recorded = set(applied)
+        recorded = set(routed_before)
         for event, pseudonym in routed:
             if isinstance(event, NETWORK_EVENTS) and event.event_id not in recorded:
                 recorded.add(event.event_id)
@@ -650,15 +653,18 @@ class Router:
         if (earlier is not None and earlier.carried_other_than(event)) or holder != pseudonym:
             wave.reused.append(routable)  # taken for a replay, it would vanish unseen
             return
-        if in_wave is not None and event.event_id not in applied:
+        if in_wave is not None:
             # The same record twice in a row (a producer's retry): routed once. Applied
             # again, it would refuse itself and keep the first from being delivered.
             wave.repeated.append(routable)
             _log.info("event_repeated", event_id=str(event.event_id), type=event.ce_type())
             return
-        if event.event_id in applied:  # routed before a crash: its effects went with it
-            reason = applied[event.event_id].refused
+        before = applied.get(event.event_id)
+        if before is not None and before.refused is None:
+            reason = None  # routed before a crash: its effects went with it
         else:
+            # A refused event changed nothing, so sent again it is applied again, to the
+            # state as it is now (the referral it answers may have arrived meanwhile).
             outcome = apply_event(
                 event,
                 routable.incoming.record,
@@ -669,7 +675,9 @@ class Router:
                 requested=requested,
             )
             reason = outcome.refused
-            if reason is not None:
+            # Refused again for the reason on record, it is that refusal read again after
+            # a crash, or sent again before anything changed: its sender has the notice.
+            if reason is not None and (before is None or reason != before.refused):
                 wave.newly_refused.append(routable)
             elif outcome.handovers or outcome.hints:
                 wave.effects.append((routable, outcome))
@@ -1025,7 +1033,7 @@ class Router:
         run: Sequence[_Routable],
         by_event: dict[uuid.UUID, list[AuditRecord]],
         refused: Mapping[uuid.UUID, str],
-        applied: Mapping[uuid.UUID, AppliedEvent],
+        routed_before: Collection[uuid.UUID],
     ) -> tuple[list[tuple[str, KafkaRecord]], set[tuple[uuid.UUID, str]]]:
         """The inbox records of a run's permitted events, and the (event, recipient) pairs."""
         deliveries: list[tuple[str, KafkaRecord]] = []
@@ -1038,7 +1046,7 @@ class Router:
             # An event applied to the pathway was delivered before: its deliveries were
             # recorded in the same transaction as its pathway (a crash came before the
             # offsets were committed). One that was not had no delivery on record.
-            if event_id in applied:
+            if event_id in routed_before:
                 _log.info(
                     "event_routed_before",  # sent again, or read again after a crash
                     event_id=str(event_id),

@@ -23,7 +23,7 @@ from consent.audit.export import EXPORT_COLUMNS, ExportFormat, export_records, r
 from consent.audit.fhir import CLIENT_PSEUDONYM_SYSTEM, LEGAL_BASIS_SYSTEM, audit_event
 from consent.audit.filters import AuditFilter, check_client_and_period
 from consent.audit.log import AuditLog
-from consent.audit.records import DENY, PERMIT, AuditEntry, AuditRecord
+from consent.audit.records import DENY, PERMIT, AuditEntry, AuditKey, AuditRecord
 from consent.audit.report import disclosure_report
 from consent.audit.tables import audit_chain_head, audit_records
 from consent.audit.verification import (
@@ -43,6 +43,7 @@ __all__ = [
     "PERMIT",
     "AuditEntry",
     "AuditFilter",
+    "AuditKey",
     "AuditLog",
     "AuditRecord",
     "ChainAnchor",

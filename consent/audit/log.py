@@ -19,7 +19,7 @@ from consent.audit.chained_tables import (
     verify_chained_table,
 )
 from consent.audit.filters import AuditFilter
-from consent.audit.records import AuditEntry, AuditRecord
+from consent.audit.records import AuditEntry, AuditKey, AuditRecord
 from consent.audit.tables import audit_chain_head, audit_records
 from consent.audit.verification import ChainAnchor, ChainWalk, VerificationResult
 from consent.database import keyset_pages, run_transaction, translate_database_errors
@@ -47,7 +47,7 @@ class AuditLog:
     async def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         """Record the entries in one transaction; one record per entry, in the same order.
 
-        An entry whose (event id, recipient, handover) is already on record is not appended
+        An entry whose key (``AuditEntry.key``) is already on record is not appended
         again: the record already there is returned in its place, so that a router that
         routes an event again after a crash honours the decision it made the first time.
         Raises EventIdTakenError, appending nothing, when an entry's event id is on record
@@ -62,8 +62,8 @@ class AuditLog:
     @staticmethod
     def on_record_in(
         connection: Connection, event_ids: set[uuid.UUID]
-    ) -> dict[tuple[uuid.UUID, str, str], AuditRecord]:
-        """The records of these events, by (event id, recipient, handover).
+    ) -> dict[AuditKey, AuditRecord]:
+        """The records of these events, by their keys.
 
         Work in the caller's transaction: what ``append`` would return in place of an
         entry with one of these keys.
@@ -156,7 +156,7 @@ def _append(connection: Connection, entries: Sequence[AuditEntry]) -> list[Audit
     records: list[AuditRecord] = []
     new_rows: list[dict[str, Any]] = []
     for entry in entries:
-        key = (entry.event_id, entry.recipient, entry.handover)
+        key = entry.key
         record = on_record.get(key)
         if record is None:
             sequence += 1
@@ -173,15 +173,12 @@ def _append(connection: Connection, entries: Sequence[AuditEntry]) -> list[Audit
 
 def _records_of_events(
     connection: Connection, event_ids: set[uuid.UUID]
-) -> dict[tuple[uuid.UUID, str, str], AuditRecord]:
+) -> dict[AuditKey, AuditRecord]:
     query = sa.select(audit_records).where(
         audit_records.c.event_id.in_(sorted(str(event_id) for event_id in event_ids))
     )
     rows = connection.execute(query).mappings().all()
-    return {
-        (record.event_id, record.recipient, record.handover): record
-        for record in map(_record, rows)
-    }
+    return {record.key: record for record in map(_record, rows)}
 
 
 def _row(record: AuditRecord) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""What the audit log holds: one decision per (event, recipient, handover), chained by hashes."""
+"""What the audit log holds: one decision per key (``AuditEntry.key``), chained by hashes."""
 
 from __future__ import annotations
 
@@ -15,16 +15,20 @@ from consent.audit.chain import (
     chain_hash,
     with_handover,
 )
+from consent.decisions import ReasonCode
 from consent.errors import InvalidAuditEntryError
 from schemas import DataCategory, InvalidIdentifierError, check_pseudonym
 
-__all__ = ["DECISIONS", "DENY", "PERMIT", "AuditEntry", "AuditRecord"]
+__all__ = ["DECISIONS", "DENY", "PERMIT", "AuditEntry", "AuditKey", "AuditRecord"]
 
 PERMIT: Final = "permit"
 DENY: Final = "deny"
 DECISIONS: Final = frozenset({PERMIT, DENY})
 
 _HASH: Final = re.compile(r"^[0-9a-f]{64}$")
+
+AuditKey = tuple[uuid.UUID, str, str, bool]
+"""(event id, recipient, handover, whether it refuses a pathway transition)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +97,17 @@ class AuditEntry:
     def permitted(self) -> bool:
         """True when the recipient was allowed to receive the event."""
         return self.decision == PERMIT
+
+    @property
+    def key(self) -> AuditKey:
+        """What the log holds one record of.
+
+        A refused referral transition is kept apart from the disclosure decision: an event
+        refused once (an answer before its referral) and sent again once its state allows
+        it is decided for disclosure then, and both decisions stay on record.
+        """
+        refusal = self.reason == ReasonCode.INVALID_TRANSITION
+        return (self.event_id, self.recipient, self.handover, refusal)
 
     def chain_fields(self, *, sequence: int, previous_hash: str) -> ChainFields:
         """The values the hash covers, at ``sequence`` after ``previous_hash``."""

@@ -7,10 +7,12 @@ import sqlalchemy as sa
 from consent.audit.chained_tables import chain_head_table
 from consent.audit.records import DENY, PERMIT
 from consent.database import UtcDateTime, metadata
+from consent.decisions import ReasonCode
 
 __all__ = ["audit_chain_head", "audit_records"]
 
 _SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+TRANSITION_REFUSED = ReasonCode.INVALID_TRANSITION.value
 
 
 # Text for values the contract does not bound (OIDs, event types, reason codes, bases): a
@@ -35,10 +37,28 @@ audit_records = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
     # Empty, not NULL, for an event routed itself: NULLs would never collide in the key.
     sa.Column("handover", sa.String(36), nullable=False, server_default=""),
-    sa.UniqueConstraint("event_id", "recipient", "handover", name="uq_audit_records_event_id"),
     sa.CheckConstraint(f"decision IN ('{PERMIT}', '{DENY}')", name="decision"),
     sa.Index("ix_audit_records_client", "client"),
     sa.Index("ix_audit_records_decided_at", "decided_at"),
+    # One record per AuditEntry.key: a refused transition apart from the disclosure decision.
+    sa.Index(
+        "uq_audit_records_decision",
+        "event_id",
+        "recipient",
+        "handover",
+        unique=True,
+        sqlite_where=sa.text(f"reason != '{TRANSITION_REFUSED}'"),
+        postgresql_where=sa.text(f"reason != '{TRANSITION_REFUSED}'"),
+    ),
+    sa.Index(
+        "uq_audit_records_refusal",
+        "event_id",
+        "recipient",
+        "handover",
+        unique=True,
+        sqlite_where=sa.text(f"reason = '{TRANSITION_REFUSED}'"),
+        postgresql_where=sa.text(f"reason = '{TRANSITION_REFUSED}'"),
+    ),
 )
 
 audit_chain_head = chain_head_table("audit_chain_head")

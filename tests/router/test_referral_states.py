@@ -164,6 +164,49 @@ async def test_answer_to_a_referral_nobody_requested_is_refused(
     assert await router.harness.rows(pathway_referrals, client) == []
 
 
+async def test_answer_refused_before_its_referral_is_delivered_when_sent_again_under_its_id(
+    router: RouterUnderTest, client: str
+) -> None:
+    early = acceptance("R-early", client=client)
+    await router.route(referral_consent(client), early)
+    await router.route(referral("R-early", client=client))
+    await router.route(early)
+
+    assert await ids_in_inbox(router, "sote", client) == [str(early.event_id)]
+    assert await state_of(router, client, "R-early") == "accepted"
+    decided = {
+        (r.decision, r.reason)
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == early.event_id
+    }
+    assert decided == {("deny", "invalid-transition"), ("permit", "consent")}
+
+
+async def test_answer_refused_again_for_the_same_reason_brings_no_second_notice(
+    router: RouterUnderTest, client: str
+) -> None:
+    unknown = acceptance("R-still-unknown", client=client)
+    await router.route(referral_consent(client), unknown)
+    await router.route(unknown)
+
+    assert len(await router.harness.notices_of("kela", client)) == 1
+    assert await ids_in_inbox(router, "sote", client) == []
+
+
+async def test_answer_refused_again_for_another_reason_brings_a_notice_saying_it(
+    router: RouterUnderTest, client: str
+) -> None:
+    early = completion("R-early-done", client=client)
+    await router.route(referral_consent(client), early)
+    await router.route(referral("R-early-done", client=client))
+    await router.route(early)
+
+    first, second = await router.harness.notices_of("kela", client)
+    assert "no referral R-early-done" in first.reason
+    assert "only an accepted referral can be completed" in second.reason
+    assert await state_of(router, client, "R-early-done") == "requested"
+
+
 async def test_rejected_referral_cannot_be_accepted_afterwards(
     router: RouterUnderTest, client: str
 ) -> None:

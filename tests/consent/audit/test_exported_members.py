@@ -13,6 +13,7 @@ PUBLIC_NAMES = [
     "PERMIT",
     "AuditEntry",
     "AuditFilter",
+    "AuditKey",
     "AuditLog",
     "AuditRecord",
     "ChainAnchor",

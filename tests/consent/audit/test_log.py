@@ -121,6 +121,22 @@ async def test_the_same_decision_twice_in_one_append_is_recorded_once(
     assert len(await all_records(log)) == 1
 
 
+async def test_a_refused_transition_and_a_later_decision_on_the_event_are_both_recorded(
+    engine: AsyncEngine,
+) -> None:
+    # An answer refused before its referral arrived, sent again and accepted once it had.
+    log = AuditLog(engine)
+    event = uuid.uuid4()
+    refused = entry(event_id=event, decision="deny", reason="invalid-transition", basis=None)
+    [first] = await log.append([refused])
+    [permitted] = await log.append([entry(event_id=event, decided_at=T0 + HOUR)])
+    [refused_again] = await log.append([dataclasses.replace(refused, decided_at=T0 + HOUR)])
+
+    assert (permitted.decision, permitted.sequence) == ("permit", 2)
+    assert refused_again == first
+    assert await all_records(log) == [first, permitted]
+
+
 async def test_decisions_under_an_event_id_on_record_for_another_client_are_refused(
     engine: AsyncEngine,
 ) -> None:
