@@ -8,7 +8,7 @@ hint), or why the event is refused. The router makes every consent decision itse
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -235,20 +235,31 @@ def apply_event(
     *,
     rules: PathwayRules,
     changes: PathwayChanges,
+    registered: Container[str],
     requested: Mapping[tuple[str, str], Referral] = _NO_REFERRALS,
 ) -> StepOutcome:
     """Apply ``event`` to ``pathway``, recording the writes in ``changes``.
 
     ``network`` is the client's care network before the event: organisations joining it
-    through a care team receive the client's history. ``requested``: the referrals of any
-    client stored under the keys a referral request uses, since a requester's referral id
-    names one referral across all its clients.
+    through a care team receive the client's history. ``registered``: the OIDs of the
+    registry's organisations, the only receivers a referral can have. ``requested``: the
+    referrals of any client stored under the keys a referral request uses, since a
+    requester's referral id names one referral across all its clients.
     """
-    outcome = _apply(
-        event, record, pathway, network, rules=rules, changes=changes, requested=requested
-    )
+    context = _Context(rules, changes, registered, requested)
+    outcome = _apply(event, record, pathway, network, context)
     changes.events[event.event_id] = AppliedEvent(outcome.refused, event.content_digest())
     return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What applying any event may need besides the client's own pathway."""
+
+    rules: PathwayRules
+    changes: PathwayChanges
+    registered: Container[str]
+    requested: Mapping[tuple[str, str], Referral]
 
 
 def _apply(
@@ -256,13 +267,11 @@ def _apply(
     record: KafkaRecord,
     pathway: ClientPathway,
     network: frozenset[str],
-    *,
-    rules: PathwayRules,
-    changes: PathwayChanges,
-    requested: Mapping[tuple[str, str], Referral],
+    context: _Context,
 ) -> StepOutcome:
+    rules, changes = context.rules, context.changes
     if isinstance(event, ReferralRequested):
-        return _requested(event, record, pathway, rules, changes, requested=requested)
+        return _requested(event, record, pathway, context)
     if isinstance(event, ReferralAccepted | ReferralRejected | ReferralCompleted):
         return _answered(event, pathway, rules, changes)
     if isinstance(event, AssessmentRecorded):
@@ -282,18 +291,14 @@ def _apply(
 
 
 def _requested(
-    event: ReferralRequested,
-    record: KafkaRecord,
-    pathway: ClientPathway,
-    rules: PathwayRules,
-    changes: PathwayChanges,
-    *,
-    requested: Mapping[tuple[str, str], Referral],
+    event: ReferralRequested, record: KafkaRecord, pathway: ClientPathway, context: _Context
 ) -> StepOutcome:
-    key = (event.sender, event.referral_id)
+    key, changes = (event.sender, event.referral_id), context.changes
     # The wave's own changes first: another client's request earlier in it is not stored yet.
-    known = pathway.referrals.get(key) or changes.referrals.get(key) or requested.get(key)
-    referral = request_referral(event, pathway.pseudonym, known, rules.clock)
+    known = pathway.referrals.get(key) or changes.referrals.get(key) or context.requested.get(key)
+    referral = request_referral(
+        event, pathway.pseudonym, known, context.rules.clock, registered=context.registered
+    )
     if isinstance(referral, TransitionRefused):
         return StepOutcome(refused=referral.reason)
     _set_referral(pathway, referral, changes)

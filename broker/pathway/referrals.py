@@ -9,6 +9,7 @@ the sending organisation can act on.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -113,12 +114,33 @@ class Escalation:
 
 
 def request_referral(
-    event: ReferralRequested, pseudonym: str, known: Referral | None, clock: ReferralClock
+    event: ReferralRequested,
+    pseudonym: str,
+    known: Referral | None,
+    clock: ReferralClock,
+    *,
+    registered: Container[str],
 ) -> Referral | TransitionRefused:
-    """The new referral, or a refusal when the requester has used its id already.
+    """The new referral, or why it is refused: a receiver nobody could answer as, or an id used.
 
-    ``known``: the referral under the same key, of whichever client.
+    ``known``: the referral under the same key, of whichever client; ``registered``: the
+    OIDs of the organisations in the registry.
     """
+    # Both are almost certainly a receiver OID mis-mapped in the requester's system, and
+    # kept as requested they would surface only as an overdue notice days later.
+    if event.receiver == event.sender:
+        return TransitionRefused(
+            f"referral {event.referral_id} names its requester {event.sender} as its receiver: "
+            "an organisation does not refer a client to itself; check how your system maps "
+            "the receiver's OID, and send the corrected referral as a new event"
+        )
+    if event.receiver not in registered:
+        return TransitionRefused(
+            f"the receiver {event.receiver} of referral {event.referral_id} is not an "
+            "organisation registered in Saattaja, so nothing was sent: check how your system "
+            "maps the receiver's OID and send the corrected referral as a new event, or ask "
+            "the region's Saattaja operators to register the organisation"
+        )
     if known is not None and known.client != pseudonym:
         return TransitionRefused(
             f"referral id {event.referral_id} of {event.sender} was already requested for "

@@ -672,6 +672,7 @@ class Router:
                 networks[pseudonym],
                 rules=self._rules,
                 changes=wave.changes,
+                registered=self._by_oid,
                 requested=requested,
             )
             reason = outcome.refused

@@ -60,6 +60,8 @@ CLOCK: Final = ReferralClock(
 )
 WINDOW: Final = timedelta(days=183)
 RULES: Final = PathwayRules(clock=CLOCK, duplicates=DuplicateWindows(default=WINDOW))
+REGISTERED: Final = frozenset(EXAMPLE_ORGANISATIONS.values())
+"""The OIDs of the organisations in the registry."""
 
 
 def requested(
@@ -212,7 +214,13 @@ class Walk:
     def apply(self, event: Event, network: frozenset[str] = frozenset()) -> StepOutcome:
         """Apply ``event`` as the router would, with ``network`` the client's care network."""
         return apply_event(
-            event, record(event), self.pathway, network, rules=self.rules, changes=self.changes
+            event,
+            record(event),
+            self.pathway,
+            network,
+            rules=self.rules,
+            changes=self.changes,
+            registered=REGISTERED,
         )
 
     def through(self, *events: Event) -> Walk:

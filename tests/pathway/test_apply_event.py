@@ -29,6 +29,7 @@ from tests.pathway.builders import (
     JARJESTO,
     KELA,
     PSEUDONYM,
+    REGISTERED,
     RULES,
     SOTE,
     T0,
@@ -204,6 +205,7 @@ def test_a_request_with_a_referral_id_stored_for_another_client_is_refused() -> 
         frozenset(),
         rules=RULES,
         changes=walk.changes,
+        registered=REGISTERED,
         requested=theirs.pathway.referrals,
     )
     assert outcome.refused is not None
@@ -219,6 +221,22 @@ def test_a_request_with_a_referral_id_another_client_took_earlier_in_the_wave_is
     assert outcome.refused is not None
     assert "already requested for another client" in outcome.refused
     assert changes.referrals[(SOTE, "R-1")].client == "another-client"
+
+
+def test_a_referral_to_an_organisation_not_in_the_registry_is_refused_and_not_kept() -> None:
+    walk = Walk()
+    outcome = walk.apply(requested(receiver="1.2.246.10.99999999"))
+    assert outcome.refused is not None
+    assert "1.2.246.10.99999999" in outcome.refused
+    assert (walk.pathway.referrals, walk.changes.referrals, walk.pathway.documents) == ({}, {}, {})
+
+
+def test_a_referral_to_its_own_requester_is_refused_and_not_kept() -> None:
+    walk = Walk()
+    outcome = walk.apply(requested(receiver=SOTE))
+    assert outcome.refused is not None
+    assert "names its requester" in outcome.refused
+    assert (walk.pathway.referrals, walk.changes.referrals, walk.pathway.documents) == ({}, {}, {})
 
 
 def test_the_referral_is_recorded_in_the_changes() -> None:

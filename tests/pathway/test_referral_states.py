@@ -21,6 +21,7 @@ from tests.pathway.builders import (
     JARJESTO,
     KELA,
     PSEUDONYM,
+    REGISTERED,
     SOTE,
     T0,
     accepted,
@@ -32,7 +33,7 @@ from tests.pathway.builders import (
 
 def referral() -> Referral:
     """R-1 from the health centre to Kela, requested at T0."""
-    made = request_referral(requested(), PSEUDONYM, None, CLOCK)
+    made = request_referral(requested(), PSEUDONYM, None, CLOCK, registered=REGISTERED)
     assert isinstance(made, Referral)
     return made
 
@@ -103,7 +104,9 @@ def test_expiry_leaves_the_requester_responsible() -> None:
 
 
 def test_the_same_referral_id_requested_twice_is_refused() -> None:
-    reason = refusal(request_referral(requested(), PSEUDONYM, referral(), CLOCK))
+    reason = refusal(
+        request_referral(requested(), PSEUDONYM, referral(), CLOCK, registered=REGISTERED)
+    )
     assert "referral R-1 of" in reason
     assert "was already requested" in reason
     assert "needs a new referral id" in reason
@@ -111,10 +114,25 @@ def test_the_same_referral_id_requested_twice_is_refused() -> None:
 
 def test_a_referral_id_requested_for_another_client_is_refused_naming_the_id() -> None:
     elsewhere = replace(referral(), client="another-client")
-    reason = refusal(request_referral(requested(), PSEUDONYM, elsewhere, CLOCK))
+    reason = refusal(
+        request_referral(requested(), PSEUDONYM, elsewhere, CLOCK, registered=REGISTERED)
+    )
     assert f"referral id R-1 of {SOTE} was already requested for another client" in reason
     assert str(elsewhere.requested_event_id) in reason
     assert "new referral id" in reason
+
+
+def test_a_referral_to_an_unregistered_receiver_is_refused_naming_its_oid() -> None:
+    unknown = requested(receiver="1.2.246.10.99999999")
+    reason = refusal(request_referral(unknown, PSEUDONYM, None, CLOCK, registered=REGISTERED))
+    assert "the receiver 1.2.246.10.99999999 of referral R-1 is not an organisation" in reason
+    assert "registered in Saattaja" in reason
+
+
+def test_a_referral_to_its_own_requester_is_refused() -> None:
+    to_itself = requested(receiver=SOTE)
+    reason = refusal(request_referral(to_itself, PSEUDONYM, None, CLOCK, registered=REGISTERED))
+    assert f"referral R-1 names its requester {SOTE} as its receiver" in reason
 
 
 def test_an_answer_to_an_unknown_referral_is_refused() -> None:

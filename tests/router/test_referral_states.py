@@ -250,6 +250,31 @@ async def test_referral_id_used_for_a_second_client_is_refused_and_the_first_kee
     assert await router.harness.rows(pathway_referrals, second_client) == []
 
 
+async def test_referral_to_an_organisation_not_in_the_registry_is_refused_naming_its_oid(
+    router: RouterUnderTest, client: str
+) -> None:
+    unknown_receiver = "1.2.246.10.99999999"
+    stray = referral("R-stray", receiver=unknown_receiver, client=client)
+    await router.route(referral_consent(client), stray)
+
+    [notice] = await router.harness.notices_of("sote", client)
+    assert notice.rejected_event_id == str(stray.event_id)
+    assert f"the receiver {unknown_receiver} of referral R-stray" in notice.reason
+    assert await router.harness.rows(pathway_referrals, client) == []
+
+
+async def test_referral_to_its_own_requester_is_refused(
+    router: RouterUnderTest, client: str
+) -> None:
+    to_itself = referral("R-self", receiver=SOTE, client=client)
+    await router.route(referral_consent(client), to_itself)
+
+    [notice] = await router.harness.notices_of("sote", client)
+    assert notice.rejected_event_id == str(to_itself.event_id)
+    assert "names its requester" in notice.reason
+    assert await router.harness.rows(pathway_referrals, client) == []
+
+
 async def test_event_type_the_router_issues_is_dead_lettered_when_an_organisation_publishes_it(
     router: RouterUnderTest, client: str
 ) -> None:
