@@ -415,10 +415,13 @@ def _case_manager(
     )
     pathway.case_manager = manager
     changes.case_managers[pathway.pseudonym] = manager
+    # The case manager gathers the client's history, also when their own organisation
+    # assigned them: it holds none of the other organisations' documents yet.
+    coordinating = event.case_manager_organisation
     joining = [
         oid
-        for oid in dict.fromkeys((event.case_manager_organisation, *event.team))
-        if oid != event.sender and oid not in network
+        for oid in dict.fromkeys((coordinating, *event.team))
+        if (oid == coordinating or oid != event.sender) and oid not in network
     ]
     handovers = []
     for oid in joining:

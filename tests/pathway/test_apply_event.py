@@ -332,9 +332,25 @@ def test_team_organisations_already_in_the_network_receive_no_handover() -> None
     assert walk.apply(assigned, network=frozenset({SOTE, TYP, KELA})).handovers == ()
 
 
-def test_the_assigning_organisation_receives_no_handover() -> None:
+def test_the_assigning_organisation_named_only_in_the_team_receives_no_handover() -> None:
     walk = Walk().through(assessment("A-1"))
-    assert walk.apply(case_manager(sender=TYP, organisation=TYP)).handovers == ()
+    assigned = case_manager(sender=TYP, organisation=KELA, team=(TYP,))
+    handovers = walk.apply(assigned, network=frozenset({KELA})).handovers
+    assert handovers == ()
+
+
+def test_a_self_assigned_case_manager_new_to_the_network_receives_the_history() -> None:
+    check = assessment("A-1")
+    walk = Walk().through(check)
+    (handover,) = walk.apply(case_manager(sender=KELA, organisation=KELA)).handovers
+    assert (handover.recipient, handover.handed_over_by) == (KELA, KELA)
+    assert [item.event_id for item in handover.items] == [check.event_id]
+
+
+def test_a_self_assigned_case_manager_already_in_the_network_receives_nothing() -> None:
+    walk = Walk().through(assessment("A-1"))
+    assigned = case_manager(sender=KELA, organisation=KELA)
+    assert walk.apply(assigned, network=frozenset({KELA})).handovers == ()
 
 
 def test_a_joining_organisation_is_not_handed_its_own_documents() -> None:

@@ -363,6 +363,27 @@ async def test_organisation_joining_the_care_team_receives_the_clients_history(
     await assert_every_delivery_on_record_once(router, client)
 
 
+async def test_organisation_naming_its_own_case_manager_receives_the_clients_history(
+    router: RouterUnderTest, client: str
+) -> None:
+    assessment = kykyviisari("KV-own", client=client)
+    own = case_manager("E-own", KELA, client=client, sender=KELA)
+    await router.route(
+        consent(
+            "C-own", (KELA_KIND,), (DataCategory.ASSESSMENT_SELF, DataCategory.CASE), client=client
+        )
+    )
+    await router.route(assessment)
+    await router.route(own)
+
+    package = await package_for(router, "kela", client)
+    assert (package.sender, package.recipient) == (KELA, KELA)
+    assert package.trigger is HandoverTrigger.CARE_TEAM_JOINED
+    assert listed(package) == {(str(assessment.event_id), True)}
+    assert await router.harness.events_of("kela", client) == [package, assessment]
+    await assert_every_delivery_on_record_once(router, client)
+
+
 async def test_organisation_already_in_the_care_team_receives_no_second_package(
     router: RouterUnderTest, client: str
 ) -> None:
