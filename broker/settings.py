@@ -322,9 +322,10 @@ class SaattajaSettings(BaseSettings):
     def _expiry_after_due(self) -> SaattajaSettings:
         if self.referral_expiry_working_days <= self.referral_due_working_days:
             raise ValueError(
-                "referral_expiry_working_days must be more than referral_due_working_days "
-                f"({self.referral_expiry_working_days} <= {self.referral_due_working_days}): "
-                "a referral cannot expire before it is overdue"
+                f"SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS ({self.referral_expiry_working_days}) "
+                "must be more than SAATTAJA_REFERRAL_DUE_WORKING_DAYS "
+                f"({self.referral_due_working_days}): a referral cannot expire before it is "
+                "overdue"
             )
         return self
 

@@ -183,7 +183,10 @@ def test_a_rule_over_several_settings_is_said_without_pydantics_prefix(
     clean_environment.setenv("SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS", "5")
     with pytest.raises(ConfigurationError) as caught:
         load_settings()
-    assert str(caught.value).startswith("invalid settings: referral_expiry_working_days must be")
+    assert str(caught.value).startswith(
+        "invalid settings: SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS (5) must be more than "
+        "SAATTAJA_REFERRAL_DUE_WORKING_DAYS (5)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,8 @@ def test_an_expiry_not_after_the_due_time_is_refused_naming_both_settings(
     clean_environment.setenv("SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS", expiry)
     with pytest.raises(
         ConfigurationError,
-        match=r"referral_expiry_working_days must be more than referral_due_working_days",
+        match=rf"^invalid settings: SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS \({expiry}\) must be "
+        r"more than SAATTAJA_REFERRAL_DUE_WORKING_DAYS \(5\)",
     ):
         load_settings()
 
