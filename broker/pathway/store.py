@@ -33,6 +33,7 @@ from broker.pathway.tables import (
 from consent.database import (
     insert_or_update,
     insert_unless_present,
+    pairs_in,
     run_transaction,
     translate_database_errors,
 )
@@ -157,7 +158,7 @@ class PathwayStore:
             return {}
         columns = pathway_referrals.c
         query = sa.select(pathway_referrals).where(
-            sa.tuple_(columns.requester, columns.referral_id).in_(sorted(keys))
+            pairs_in(columns.requester, columns.referral_id, keys)
         )
         async with translate_database_errors("reading referrals by their ids"):
             rows = await run_transaction(
@@ -199,7 +200,7 @@ class PathwayStore:
             return {}
         columns = pathway_documents.c
         query = sa.select(pathway_documents).where(
-            sa.tuple_(columns.client, columns.slot).in_(sorted(documents))
+            pairs_in(columns.client, columns.slot, documents)
         )
         async with translate_database_errors("reading documents to hand over"):
             rows = await run_transaction(
@@ -277,7 +278,7 @@ def _replace_documents(
     if emptied:
         columns = pathway_documents.c
         connection.execute(
-            sa.delete(pathway_documents).where(sa.tuple_(columns.client, columns.slot).in_(emptied))
+            sa.delete(pathway_documents).where(pairs_in(columns.client, columns.slot, emptied))
         )
     rows = [
         _document_row(client, document)

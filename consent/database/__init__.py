@@ -6,7 +6,7 @@ from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
 from consent.database.pages import keyset_pages
 from consent.database.pseudonym_secret import check_pseudonym_secret, pseudonym_secret
-from consent.database.statements import insert_or_update, insert_unless_present
+from consent.database.statements import insert_or_update, insert_unless_present, pairs_in
 from consent.database.transactions import run_transaction
 from consent.database.types import UtcDateTime
 
@@ -19,6 +19,7 @@ __all__ = [
     "insert_unless_present",
     "keyset_pages",
     "metadata",
+    "pairs_in",
     "pseudonym_secret",
     "run_transaction",
     "translate_database_errors",

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert
 
-__all__ = ["insert_or_update", "insert_unless_present"]
+__all__ = ["insert_or_update", "insert_unless_present", "pairs_in"]
+
+
+def pairs_in(
+    first: sa.ColumnElement[str],
+    second: sa.ColumnElement[str],
+    pairs: Collection[tuple[str, str]],
+) -> sa.ColumnElement[bool]:
+    """``(first, second)`` is one of ``pairs``, in a form both databases read by an index.
+
+    SQLite answers ``(first, second) IN (VALUES ...)`` by scanning the whole table; one
+    ``first = ? AND second IN (...)`` per value of ``first`` uses the index on both columns.
+    """
+    by_first: dict[str, set[str]] = {}
+    for one, other in pairs:
+        by_first.setdefault(one, set()).add(other)
+    return sa.or_(
+        *(
+            sa.and_(first == one, second.in_(sorted(others)))
+            for one, others in sorted(by_first.items())
+        )
+    )
 
 
 def insert_unless_present(table: sa.Table, dialect: str) -> Insert:
