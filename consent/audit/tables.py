@@ -40,6 +40,9 @@ audit_records = sa.Table(
     sa.CheckConstraint(f"decision IN ('{PERMIT}', '{DENY}')", name="decision"),
     sa.Index("ix_audit_records_client", "client"),
     sa.Index("ix_audit_records_decided_at", "decided_at"),
+    # How an event's records are found: the partial unique indexes serve only queries that
+    # name their conditions.
+    sa.Index("ix_audit_records_event_id", "event_id"),
     # One record per AuditEntry.key: a refused transition apart from the disclosure decision.
     sa.Index(
         "uq_audit_records_decision",

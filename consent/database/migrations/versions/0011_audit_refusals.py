@@ -29,6 +29,9 @@ def upgrade() -> None:
     """Replace uq_audit_records_event_id by a unique index for each kind of decision."""
     with op.batch_alter_table("audit_records") as table:
         table.drop_constraint("uq_audit_records_event_id", type_="unique")
+    # The unique key was also how an event's records were found: a partial index serves
+    # only a query that names its condition, and the router looks up every event it routes.
+    op.create_index("ix_audit_records_event_id", "audit_records", ["event_id"])
     for name, where in (
         ("uq_audit_records_decision", _DECISION),
         ("uq_audit_records_refusal", _REFUSAL),
@@ -47,5 +50,6 @@ def downgrade() -> None:
     """Back to one key; fails while an event has both a refusal and a decision for one recipient."""
     op.drop_index("uq_audit_records_refusal", table_name="audit_records")
     op.drop_index("uq_audit_records_decision", table_name="audit_records")
+    op.drop_index("ix_audit_records_event_id", table_name="audit_records")
     with op.batch_alter_table("audit_records") as table:
         table.create_unique_constraint("uq_audit_records_event_id", _KEY)
