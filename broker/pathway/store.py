@@ -157,14 +157,20 @@ class PathwayStore:
         if not keys:
             return {}
         columns = pathway_referrals.c
-        query = sa.select(pathway_referrals).where(
-            pairs_in(columns.requester, columns.referral_id, keys)
+        rows = await self._rows(
+            sa.select(pathway_referrals).where(
+                pairs_in(columns.requester, columns.referral_id, keys)
+            ),
+            "reading referrals by their ids",
         )
-        async with translate_database_errors("reading referrals by their ids"):
-            rows = await run_transaction(
+        return {referral.key: referral for referral in map(_referral, rows)}
+
+    async def _rows(self, query: sa.Select[Any], what: str) -> Sequence[sa.RowMapping]:
+        """The rows ``query`` selects, read in a transaction of their own."""
+        async with translate_database_errors(what):
+            return await run_transaction(
                 self._engine, lambda connection: connection.execute(query).mappings().all()
             )
-        return {referral.key: referral for referral in map(_referral, rows)}
 
     async def due_referrals(
         self, now: datetime, limit: int, *, after: tuple[str, str] | None = None
@@ -186,11 +192,7 @@ class PathwayStore:
         )
         if after is not None:
             query = query.where(sa.tuple_(columns.requester, columns.referral_id) > after)
-        async with translate_database_errors("reading overdue referrals"):
-            rows = await run_transaction(
-                self._engine, lambda connection: connection.execute(query).mappings().all()
-            )
-        return [_referral(row) for row in rows]
+        return [_referral(row) for row in await self._rows(query, "reading overdue referrals")]
 
     async def records(
         self, documents: Collection[tuple[str, str]]
@@ -199,13 +201,10 @@ class PathwayStore:
         if not documents:
             return {}
         columns = pathway_documents.c
-        query = sa.select(pathway_documents).where(
-            pairs_in(columns.client, columns.slot, documents)
+        rows = await self._rows(
+            sa.select(pathway_documents).where(pairs_in(columns.client, columns.slot, documents)),
+            "reading documents to hand over",
         )
-        async with translate_database_errors("reading documents to hand over"):
-            rows = await run_transaction(
-                self._engine, lambda connection: connection.execute(query).mappings().all()
-            )
         found = {(row["client"], row["slot"]): _document(row).record for row in rows}
         return {key: record for key, record in found.items() if record is not None}
 
