@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, TypeAdapter
 
-__all__ = ["EARLIEST_EVENT_TIME", "LATEST_EVENT_TIME", "EventTime", "Moment"]
+__all__ = ["EARLIEST_EVENT_TIME", "LATEST_EVENT_TIME", "MOMENTS", "EventTime", "Moment"]
 
 EARLIEST_EVENT_TIME: Final = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST_EVENT_TIME: Final = datetime(3000, 1, 1, tzinfo=UTC)
@@ -31,6 +31,9 @@ def _expressible_in_utc(moment: datetime) -> datetime:
 
 Moment = Annotated[AwareDatetime, AfterValidator(_expressible_in_utc)]
 """A time with a zone that UTC can express, as the stores keep it."""
+
+MOMENTS: Final[TypeAdapter[datetime]] = TypeAdapter(Moment)
+"""Validates a Moment outside a model: ``MOMENTS.validate_python(text or datetime)``."""
 
 
 def _within_event_years(moment: datetime) -> datetime:

@@ -6,12 +6,11 @@ import argparse
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Final
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from schemas import InvalidIdentifierError, check_identity_code
-from schemas.moments import Moment
+from schemas.moments import MOMENTS
 
 __all__ = [
     "group_assignment_argument",
@@ -20,8 +19,6 @@ __all__ = [
     "read_if_dash",
     "usage_of",
 ]
-
-_MOMENT: Final[TypeAdapter[datetime]] = TypeAdapter(Moment)
 
 
 def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -65,7 +62,7 @@ def moment_argument(value: str) -> datetime:
         ) from exc
     try:
         # The stores compare in UTC: a time it cannot express would fail the query itself.
-        return _MOMENT.validate_python(
+        return MOMENTS.validate_python(
             moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
         )
     except ValidationError as exc:

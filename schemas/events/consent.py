@@ -292,9 +292,9 @@ class ConsentGranted(Event):
         provision = consent.element("provision")
         provision.refuse_others(_PROVISION_ELEMENTS, _NOT_HONOURED)
         decision = provision.text("type")
-        exceptions = provision.elements("provision")
-        for nested in exceptions:
-            _check_exception(nested, decision)
+        exceptions = tuple(
+            _exception(nested, decision) for nested in provision.elements("provision")
+        )
         return cls.model_validate(
             {
                 "event_id": envelope.event_id,
@@ -304,7 +304,7 @@ class ConsentGranted(Event):
                 "consent_id": consent.business_id("identifier"),
                 "decision": decision,
                 "scope": ConsentRule.from_provision(provision),
-                "exceptions": tuple(ConsentRule.from_provision(nested) for nested in exceptions),
+                "exceptions": exceptions,
                 "purpose": provision.code("purpose", PURPOSE_OF_USE_SYSTEM),
                 "valid_from": provision.optional_start("period.start"),
                 "valid_until": provision.optional_end("period.end"),
@@ -352,8 +352,8 @@ class ConsentRevoked(Event):
         )
 
 
-def _check_exception(nested: ElementView, decision: str) -> None:
-    """An exception is of the opposite type, and limits only whom and what it covers."""
+def _exception(nested: ElementView, decision: str) -> ConsentRule:
+    """An exception: of the opposite type, limiting only whom and what it covers."""
     nested.refuse_others(_EXCEPTION_ELEMENTS, _NOT_HONOURED)
     kind = nested.text("type")
     if decision in _FLIPPED and kind != _FLIPPED[decision]:
@@ -362,11 +362,13 @@ def _check_exception(nested: ElementView, decision: str) -> None:
             f"{nested.where}.type is {echoed(kind, known=_FLIPPED)}: an exception inside "
             f"{what} ({decision}) is of the opposite type, {_FLIPPED[decision]!r}"
         )
-    if ConsentRule.from_provision(nested).is_unrestricted:
+    rule = ConsentRule.from_provision(nested)
+    if rule.is_unrestricted:
         raise InvalidBundleError(
             f"{nested.where} names nothing: an exception names the recipients, categories, "
             "source organisations, documents or service tasks it covers"
         )
+    return rule
 
 
 def _expect_status(consent: ElementView, status: str) -> None:

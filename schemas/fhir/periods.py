@@ -15,9 +15,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from schemas.moments import Moment
+from schemas.moments import MOMENTS
 
 __all__ = ["FINNISH_TIME", "first_moment_after", "first_moment_of", "inclusive_end"]
 
@@ -26,7 +26,6 @@ FINNISH_TIME: Final = ZoneInfo("Europe/Helsinki")
 
 _CALENDAR: Final = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _FRACTION: Final = re.compile(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?")
-_MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 _MICROSECOND: Final = timedelta(microseconds=1)
 
 
@@ -51,7 +50,7 @@ def first_moment_after(text: str) -> datetime:
     # datetime keeps microseconds: a finer end is already cut to the microsecond it is in.
     unit = timedelta(seconds=10**-digits) if digits < 6 else _MICROSECOND
     try:
-        return _MOMENT.validate_python(moment + unit)
+        return MOMENTS.validate_python(moment + unit)
     except (OverflowError, ValidationError) as exc:
         raise ValueError(f"{text} ends where UTC has no time") from exc
 
@@ -66,7 +65,7 @@ def inclusive_end(after: datetime) -> str:
 
 def _moment(text: str) -> datetime:
     try:
-        return _MOMENT.validate_python(text)
+        return MOMENTS.validate_python(text)
     except ValidationError as exc:
         raise ValueError(f"{text!r} is not a date and time with a time zone") from exc
 

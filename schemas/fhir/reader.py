@@ -8,19 +8,17 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
 from schemas.errors import InvalidBundleError, InvalidIdentifierError
 from schemas.fhir.periods import first_moment_after, first_moment_of
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, check_identity_code, oid_from_urn
-from schemas.moments import Moment
+from schemas.moments import MOMENTS
 
 __all__ = ["ElementView"]
 
 _CodeT = TypeVar("_CodeT", bound=StrEnum)
-
-_MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 
 
 @cache
@@ -101,7 +99,7 @@ class ElementView:
         """A required dateTime with a time zone."""
         value = self.text(path)
         try:
-            return _MOMENT.validate_python(value)
+            return MOMENTS.validate_python(value)
         except ValidationError as exc:
             raise InvalidBundleError(
                 f"{self._where}.{path} is {value!r}: expected a date and time with a time zone, "
