@@ -95,12 +95,13 @@ async def test_the_stream_pauses_while_the_server_turns_it_away_and_ships_all_af
 
                 await role.turn_away()  # as when the server's connections are all in use
                 await log.append([entry(event_id=uuid.uuid4())])
+                # The first pause may name the connection the server ended; the retries
+                # that follow are turned away at the door, and say so.
                 await eventually(
-                    lambda: stream.status.paused_reason is not None,
+                    lambda: "connections to spare" in str(stream.status.paused_reason),
                     within=30,
-                    what="the stream pauses",
+                    what="the stream pauses, naming the server's connection limit",
                 )
-                reason = stream.status.paused_reason
 
                 await role.limit_connections(-1)
                 await eventually(lambda: stream.status.shipped == 2, within=30, what="2 shipped")
@@ -110,7 +111,6 @@ async def test_the_stream_pauses_while_the_server_turns_it_away_and_ships_all_af
     finally:
         await direct.dispose()
 
-    assert "connections to spare" in str(reason)
     assert still_running
 
 
