@@ -11,12 +11,19 @@ SaattajaBrokerError
 ├── KafkaUnavailableError (ConnectionError) the configured Kafka cluster does not answer
 ├── OutputFileError (OSError)          a file or folder a command writes into is not writable
 ├── PartStoppedError (RuntimeError)    a part of `saattaja up` ended while the others ran
+├── ReferralIdTakenError (ValueError)  a referral id was claimed for another client meanwhile
 └── TopicError (RuntimeError)          the cluster refused to create or describe a topic
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from schemas import ContractError
+
+if TYPE_CHECKING:
+    from broker.pathway.referrals import ReferralClaim
 
 __all__ = [
     "AuditStreamError",
@@ -28,6 +35,7 @@ __all__ = [
     "KafkaUnavailableError",
     "OutputFileError",
     "PartStoppedError",
+    "ReferralIdTakenError",
     "SaattajaBrokerError",
     "TopicError",
     "UndecodableRecordError",
@@ -76,6 +84,23 @@ class OutputFileError(SaattajaBrokerError, OSError):
 class PartStoppedError(SaattajaBrokerError, RuntimeError):
     """A part of ``saattaja up`` (the embedded broker, the audit stream) failed or ended,
     so the others were stopped too."""
+
+
+class ReferralIdTakenError(SaattajaBrokerError, ValueError):
+    """Requests to be decided on under referral ids claimed for other clients meanwhile.
+
+    Another router process decided on a request under the same id for another client
+    after this one read the claims. Nothing was recorded; ``claims`` gives, by (requester,
+    referral id), the claim on record, against which the requests must be refused.
+    """
+
+    def __init__(self, claims: Mapping[tuple[str, str], ReferralClaim]) -> None:
+        self.claims = dict(claims)
+        keys = ", ".join(f"{referral_id} of {requester}" for requester, referral_id in claims)
+        super().__init__(
+            f"referral id {keys} was claimed for another client meanwhile: the requests "
+            "under it must be refused"
+        )
 
 
 class TopicError(SaattajaBrokerError, RuntimeError):

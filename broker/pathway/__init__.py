@@ -23,6 +23,7 @@ from broker.pathway.pathway import (
 from broker.pathway.referrals import (
     Escalation,
     Referral,
+    ReferralClaim,
     ReferralClock,
     ReferralState,
     TransitionRefused,
@@ -49,6 +50,7 @@ __all__ = [
     "PathwayRules",
     "PathwayStore",
     "Referral",
+    "ReferralClaim",
     "ReferralClock",
     "ReferralState",
     "StepOutcome",

@@ -16,6 +16,7 @@ from typing import Final
 
 from broker.pathway.referrals import (
     Referral,
+    ReferralClaim,
     ReferralClock,
     ReferralState,
     TransitionRefused,
@@ -65,6 +66,7 @@ _PLAN: Final = "plan"
 _REFERRAL: Final = "referral"
 _CLOSED_PLAN_STATUSES: Final = frozenset({"completed", "revoked"})
 _NO_REFERRALS: Final[Mapping[tuple[str, str], Referral]] = MappingProxyType({})
+_NO_CLAIMS: Final[Mapping[tuple[str, str], ReferralClaim]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +239,7 @@ def apply_event(
     changes: PathwayChanges,
     registered: Container[str],
     requested: Mapping[tuple[str, str], Referral] = _NO_REFERRALS,
+    claimed: Mapping[tuple[str, str], ReferralClaim] = _NO_CLAIMS,
 ) -> StepOutcome:
     """Apply ``event`` to ``pathway``, recording the writes in ``changes``.
 
@@ -244,9 +247,10 @@ def apply_event(
     through a care team receive the client's history. ``registered``: the OIDs of the
     registry's organisations, the only receivers a referral can have. ``requested``: the
     referrals of any client stored under the keys a referral request uses, since a
-    requester's referral id names one referral across all its clients.
+    requester's referral id names one referral across all its clients; ``claimed``: claims
+    on such keys by requests another router process decided on, not yet stored as referrals.
     """
-    context = _Context(rules, changes, registered, requested)
+    context = _Context(rules, changes, registered, requested, claimed)
     outcome = _apply(event, record, pathway, network, context)
     changes.events[event.event_id] = AppliedEvent(outcome.refused, event.content_digest())
     return outcome
@@ -260,6 +264,7 @@ class _Context:
     changes: PathwayChanges
     registered: Container[str]
     requested: Mapping[tuple[str, str], Referral]
+    claimed: Mapping[tuple[str, str], ReferralClaim]
 
 
 def _apply(
@@ -297,7 +302,12 @@ def _requested(
     # The wave's own changes first: another client's request earlier in it is not stored yet.
     known = pathway.referrals.get(key) or changes.referrals.get(key) or context.requested.get(key)
     referral = request_referral(
-        event, pathway.pseudonym, known, context.rules.clock, registered=context.registered
+        event,
+        pathway.pseudonym,
+        known,
+        context.rules.clock,
+        registered=context.registered,
+        claimed=context.claimed.get(key),
     )
     if isinstance(referral, TransitionRefused):
         return StepOutcome(refused=referral.reason)

@@ -21,6 +21,7 @@ __all__ = [
     "Escalation",
     "Referral",
     "ReferralAnswer",
+    "ReferralClaim",
     "ReferralClock",
     "ReferralState",
     "TransitionRefused",
@@ -81,6 +82,27 @@ class Referral:
         """The referral as a notice names it."""
         return f"referral {self.referral_id} of {self.requester} to {self.receiver}"
 
+    @property
+    def claim(self) -> ReferralClaim:
+        """The claim this referral makes on its id."""
+        return ReferralClaim(self.requester, self.referral_id, self.client, self.requested_event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralClaim:
+    """A referral id taken for one client, by the request that first used it."""
+
+    requester: str
+    referral_id: str
+    client: str
+    """The client's pseudonym."""
+    requested_event_id: uuid.UUID
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(requester, referral id), as a referral's."""
+        return (self.requester, self.referral_id)
+
 
 @dataclass(frozen=True, slots=True)
 class ReferralClock:
@@ -120,11 +142,13 @@ def request_referral(
     clock: ReferralClock,
     *,
     registered: Container[str],
+    claimed: ReferralClaim | None = None,
 ) -> Referral | TransitionRefused:
     """The new referral, or why it is refused: a receiver nobody could answer as, or an id used.
 
     ``known``: the referral under the same key, of whichever client; ``registered``: the
-    OIDs of the organisations in the registry.
+    OIDs of the organisations in the registry; ``claimed``: the claim on the key of a
+    request another router process has decided on and not yet stored as a referral.
     """
     # Both are almost certainly a receiver OID mis-mapped in the requester's system, and
     # kept as requested they would surface only as an overdue notice days later.
@@ -141,10 +165,11 @@ def request_referral(
             "maps the receiver's OID and send the corrected referral as a new event, or ask "
             "the region's Saattaja operators to register the organisation"
         )
-    if known is not None and known.client != pseudonym:
+    holder = known.claim if known is not None else claimed
+    if holder is not None and holder.client != pseudonym:
         return TransitionRefused(
             f"referral id {event.referral_id} of {event.sender} was already requested for "
-            f"another client (event {known.requested_event_id}); a referral id names one "
+            f"another client (event {holder.requested_event_id}); a referral id names one "
             "referral across all the requester's clients: send this referral again under a "
             "new referral id"
         )

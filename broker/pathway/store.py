@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from broker.errors import ReferralIdTakenError
 from broker.pathway.pathway import (
     AppliedEvent,
     CaseManager,
@@ -19,7 +20,7 @@ from broker.pathway.pathway import (
     Document,
     PathwayChanges,
 )
-from broker.pathway.referrals import Referral, ReferralState
+from broker.pathway.referrals import Referral, ReferralClaim, ReferralState
 from broker.pathway.tables import (
     pathway_assessments,
     pathway_case_managers,
@@ -28,6 +29,7 @@ from broker.pathway.tables import (
     pathway_events,
     pathway_handovers,
     pathway_hints,
+    pathway_referral_claims,
     pathway_referrals,
 )
 from consent.database import (
@@ -151,6 +153,44 @@ class PathwayStore:
         _replace_documents(connection, changes.documents)
         _replace_case_managers(connection, changes.case_managers)
         _insert_facts(connection, changes, hints, handovers)
+
+    @staticmethod
+    def claim_in(connection: Connection, claims: Collection[ReferralClaim]) -> None:
+        """Claim each referral id for its client, in the caller's transaction.
+
+        A claim already there for the same client stands (a request routed again). Raises
+        ReferralIdTakenError when one is there for another client: call it where two
+        router processes are serialised (after the audit log's lock), so that the second
+        finds the first's claim.
+        """
+        if not claims:
+            return
+        connection.execute(
+            insert_unless_present(pathway_referral_claims, connection.dialect.name),
+            [
+                {
+                    "requester": claim.requester,
+                    "referral_id": claim.referral_id,
+                    "client": claim.client,
+                    "requested_event_id": str(claim.requested_event_id),
+                }
+                for claim in claims
+            ],
+        )
+        columns = pathway_referral_claims.c
+        rows = connection.execute(
+            sa.select(pathway_referral_claims).where(
+                pairs_in(columns.requester, columns.referral_id, [c.key for c in claims])
+            )
+        ).mappings()
+        on_record = {(row["requester"], row["referral_id"]): _claim(row) for row in rows}
+        taken = {
+            claim.key: on_record[claim.key]
+            for claim in claims
+            if on_record[claim.key].client != claim.client
+        }
+        if taken:
+            raise ReferralIdTakenError(taken)
 
     async def referrals(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Referral]:
         """The referrals under these keys (requester, referral id), whichever their client."""
@@ -406,6 +446,15 @@ def _read_pathways(
         )
         for row in managers.mappings():
             pathways[row["client"]].case_manager = _case_manager(row)
+
+
+def _claim(row: sa.RowMapping) -> ReferralClaim:
+    return ReferralClaim(
+        requester=row["requester"],
+        referral_id=row["referral_id"],
+        client=row["client"],
+        requested_event_id=uuid.UUID(row["requested_event_id"]),
+    )
 
 
 def _referral(row: sa.RowMapping) -> Referral:

@@ -21,6 +21,7 @@ __all__ = [
     "pathway_events",
     "pathway_handovers",
     "pathway_hints",
+    "pathway_referral_claims",
     "pathway_referrals",
 ]
 
@@ -59,6 +60,20 @@ pathway_referrals = sa.Table(
     sa.PrimaryKeyConstraint("requester", "referral_id", name="pk_pathway_referrals"),
     sa.Index("ix_pathway_referrals_client", "client"),
     sa.Index("ix_pathway_referrals_escalation", "state", "next_escalation_at"),
+)
+
+# Which client each referral id was first requested for, written with the decisions on the
+# request, before it is delivered: pathway_referrals is written after Kafka has the
+# deliveries, so two router processes could each deliver one requester's referral id for
+# a client of its own before either's referral is stored.
+pathway_referral_claims = sa.Table(
+    "pathway_referral_claims",
+    metadata,
+    sa.Column("requester", sa.String(128), nullable=False),
+    sa.Column("referral_id", sa.String(64), nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("requested_event_id", sa.String(36), nullable=False),
+    sa.PrimaryKeyConstraint("requester", "referral_id", name="pk_pathway_referral_claims"),
 )
 
 pathway_case_managers = sa.Table(

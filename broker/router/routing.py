@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.dead_letters import DLQ_HEADERS
+from broker.errors import ReferralIdTakenError
 from broker.kafka import Outbound, partition_of
 from broker.pathway import (
     AppliedEvent,
@@ -40,6 +41,7 @@ from broker.pathway import (
     PathwayRules,
     PathwayStore,
     Referral,
+    ReferralClaim,
     StepOutcome,
     apply_event,
     derived_id,
@@ -149,6 +151,15 @@ def _on_record_permits(entry: AuditEntry, on_record: _OnRecord) -> bool:
     return entry.permitted if record is None else record.decision == Verdict.PERMIT.value
 
 
+def _new_claims(changes: PathwayChanges) -> list[ReferralClaim]:
+    """The claims of the referrals requested in a wave: their requests were applied in it."""
+    return [
+        referral.claim
+        for referral in changes.referrals.values()
+        if referral.requested_event_id in changes.events
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class _Package:
     """A handover package to decide and send, and the items that follow it."""
@@ -224,6 +235,9 @@ class Router:
         # Event ids the audit log holds for another client than an event routed under them
         # (see EventIdTakenError), with that client: such an event is another event.
         self._taken: dict[uuid.UUID, str] = {}
+        # Referral ids another router process claimed for another client between this
+        # one's read of the referrals and its decisions (see ReferralIdTakenError).
+        self._claimed: dict[tuple[str, str], ReferralClaim] = {}
 
     async def route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
         """Route records in the order consumed; the outcome of each, in the same order.
@@ -236,6 +250,17 @@ class Router:
                 self._decided = []
                 try:
                     outcomes = await self._route_batch(batch)
+                except ReferralIdTakenError as taken:
+                    self._known.clear()  # what the batch wrote may be half done
+                    if taken.claims.items() <= self._claimed.items():
+                        raise  # refused already, yet claimed again: not a race but a bug
+                    # Routed again, the batch refuses those requests before their decisions.
+                    self._claimed.update(taken.claims)
+                    _log.warning(
+                        "referral_id_taken",
+                        referral_ids=sorted(f"{rid} of {req}" for req, rid in taken.claims),
+                    )
+                    continue
                 except EventIdTakenError as taken:
                     self._known.clear()  # what the batch wrote may be half done
                     if taken.holders.items() <= self._taken.items():
@@ -521,7 +546,8 @@ class Router:
         # The kept records to hand over are read meanwhile: neither waits on the other.
         records, _ = await asyncio.gather(
             self._record(
-                [*entries, *(d.entry for d in derived), *(p.disclosed.entry for p in packages)]
+                [*entries, *(d.entry for d in derived), *(p.disclosed.entry for p in packages)],
+                _new_claims(wave.changes),
             ),
             self._read_kept_records([d for p in packages for d in p.follow]),
         )
@@ -594,9 +620,28 @@ class Router:
         dropped = {routable.position for routable in (*wave.reused, *wave.repeated)}
         return wave, [routable for routable in run if routable.position not in dropped]
 
-    async def _record(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
-        """Append the decisions to the audit log; kept for ``on_decided`` too."""
-        records = await self._audit.append(entries)
+    async def _record(
+        self, entries: Sequence[AuditEntry], claims: Collection[ReferralClaim] = ()
+    ) -> list[AuditRecord]:
+        """Append the decisions to the audit log, claiming the new referrals' ids with them.
+
+        Kept for ``on_decided`` too. Raises ReferralIdTakenError, recording nothing, when
+        another router process has claimed one of the ids for another client meanwhile.
+        """
+        if not claims:
+            records = await self._audit.append(entries)
+        else:
+
+            def append(connection: Connection) -> list[AuditRecord]:
+                records = self._audit.append_in(connection, entries)
+                # After the append, which holds the audit log's lock: a claim made by
+                # another router process is committed and seen by the time this one runs.
+                self._pathway.claim_in(connection, claims)
+                return records
+
+            what = "appending decisions and claiming referral ids"
+            async with translate_database_errors(what):
+                records = await run_transaction(self._database, append)
         self._decided.extend(records)
         return records
 
@@ -674,6 +719,7 @@ class Router:
                 changes=wave.changes,
                 registered=self._by_oid,
                 requested=requested,
+                claimed=self._claimed,
             )
             reason = outcome.refused
             # Refused again for the reason on record, it is that refusal read again after

@@ -60,6 +60,11 @@ class AuditLog:
             return await run_transaction(self._engine, partial(_append, entries=entries))
 
     @staticmethod
+    def append_in(connection: Connection, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """``append`` as work in the caller's transaction, beside writes that must go with it."""
+        return _append(connection, entries) if entries else []
+
+    @staticmethod
     def on_record_in(
         connection: Connection, event_ids: set[uuid.UUID]
     ) -> dict[AuditKey, AuditRecord]:

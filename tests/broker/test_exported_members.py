@@ -90,6 +90,7 @@ PUBLIC_NAMES = {
         "KafkaUnavailableError",
         "OutputFileError",
         "PartStoppedError",
+        "ReferralIdTakenError",
         "SaattajaBrokerError",
         "TopicError",
         "UndecodableRecordError",

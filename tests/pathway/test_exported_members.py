@@ -21,6 +21,7 @@ PUBLIC_NAMES = [
     "PathwayRules",
     "PathwayStore",
     "Referral",
+    "ReferralClaim",
     "ReferralClock",
     "ReferralState",
     "StepOutcome",

@@ -122,6 +122,23 @@ def test_a_referral_id_requested_for_another_client_is_refused_naming_the_id() -
     assert "new referral id" in reason
 
 
+def test_a_referral_id_claimed_for_another_client_and_not_yet_stored_is_refused() -> None:
+    theirs = replace(referral(), client="another-client").claim
+    reason = refusal(
+        request_referral(requested(), PSEUDONYM, None, CLOCK, registered=REGISTERED, claimed=theirs)
+    )
+    assert f"referral id R-1 of {SOTE} was already requested for another client" in reason
+    assert str(theirs.requested_event_id) in reason
+
+
+def test_a_referral_id_claimed_for_the_same_client_by_this_request_is_made() -> None:
+    ours = referral().claim  # claimed when first routed; routed again after a crash
+    made = request_referral(
+        requested(), PSEUDONYM, None, CLOCK, registered=REGISTERED, claimed=ours
+    )
+    assert isinstance(made, Referral)
+
+
 def test_a_referral_to_an_unregistered_receiver_is_refused_naming_its_oid() -> None:
     unknown = requested(receiver="1.2.246.10.99999999")
     reason = refusal(request_referral(unknown, PSEUDONYM, None, CLOCK, registered=REGISTERED))

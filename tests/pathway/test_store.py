@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import broker.pathway.tables
+from broker.errors import ReferralIdTakenError
 from broker.pathway import (
     ClientPathway,
     HandoverFact,
@@ -19,12 +20,13 @@ from broker.pathway import (
     PathwayChanges,
     PathwayStore,
     Referral,
+    ReferralClaim,
     ReferralState,
     escalate,
     referral_slot,
 )
-from consent.database import run_transaction
-from tests.consent.schema import schema_differences
+from consent.database import create_database_engine, run_transaction
+from tests.consent.schema import schema_differences, upgrade_to
 from tests.pathway.builders import (
     CLOCK,
     DAY,
@@ -169,6 +171,55 @@ async def test_a_referral_saved_for_another_client_under_a_used_key_never_replac
     await store.save(theirs.changes)
     assert await store.referrals([(SOTE, "R-1")]) == {(SOTE, "R-1"): first}
     assert (await loaded(store, "another-client")).referrals == {}
+
+
+def claim(client: str = PSEUDONYM, referral_id: str = "R-1") -> ReferralClaim:
+    return ReferralClaim(SOTE, referral_id, client, uuid.uuid4())
+
+
+async def claimed(engine: AsyncEngine, *claims: ReferralClaim) -> None:
+    await run_transaction(engine, lambda connection: PathwayStore.claim_in(connection, claims))
+
+
+async def test_a_referral_id_claimed_again_for_the_same_client_stands(engine: AsyncEngine) -> None:
+    first = claim()
+    await claimed(engine, first)
+    await claimed(engine, replace(first, requested_event_id=uuid.uuid4()))
+    assert await rows(engine, broker.pathway.tables.pathway_referral_claims) == 1
+
+
+async def test_a_referral_id_claimed_for_another_client_is_refused_naming_the_first_claim(
+    engine: AsyncEngine,
+) -> None:
+    first = claim()
+    await claimed(engine, first, claim(referral_id="R-2"))
+    with pytest.raises(ReferralIdTakenError) as raised:
+        await claimed(engine, claim("another-client"), claim("another-client", "R-3"))
+    assert raised.value.claims == {first.key: first}
+
+
+async def test_a_refused_claim_claims_none_of_the_ids_asked_for_with_it(
+    engine: AsyncEngine,
+) -> None:
+    await claimed(engine, claim())
+    with pytest.raises(ReferralIdTakenError):
+        await claimed(engine, claim("another-client", "R-3"), claim("another-client"))
+    await claimed(engine, claim("third-client", "R-3"))  # R-3 is still free
+
+
+async def test_the_migration_claims_the_ids_of_the_referrals_stored_before_it(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    try:
+        await upgrade_to(engine, "0009_pathway_event_digest")
+        first = await saved_request(PathwayStore(engine))
+        await upgrade_to(engine, "heads")
+        with pytest.raises(ReferralIdTakenError) as raised:
+            await claimed(engine, claim("another-client"))
+    finally:
+        await engine.dispose()
+    assert raised.value.claims == {first.key: first.claim}
 
 
 async def test_applied_events_load_back_with_their_refusal_reasons(store: PathwayStore) -> None:

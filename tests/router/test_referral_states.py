@@ -8,10 +8,12 @@ in a rejection notice. It is not a broken event, so it does not go to the dead-l
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
-from broker.pathway.tables import pathway_referrals
+from broker.pathway.tables import pathway_referral_claims, pathway_referrals
+from consent.database import create_database_engine
 from schemas import (
     DataCategory,
     Event,
@@ -33,7 +35,7 @@ from tests.router.events import (
     referral,
     rejection,
 )
-from tests.router.harness import RouterUnderTest
+from tests.router.harness import PSEUDONYMISER, RouterUnderTest
 
 pytestmark = pytest.mark.kafka
 
@@ -248,6 +250,34 @@ async def test_referral_id_used_for_a_second_client_is_refused_and_the_first_kee
     assert "already requested for another client" in notice.reason
     assert await state_of(router, client, "R-shared") == "requested"
     assert await router.harness.rows(pathway_referrals, second_client) == []
+
+
+async def test_referral_id_another_router_process_has_just_claimed_for_another_client_is_refused(
+    router: RouterUnderTest, client: str
+) -> None:
+    # Another router process has decided on a request under this id for its own client
+    # and not yet stored the referral: only the claim made with its decisions knows it.
+    theirs = uuid.uuid4()
+    engine = create_database_engine(router.harness.settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                pathway_referral_claims.insert().values(
+                    requester=SOTE,
+                    referral_id="R-raced",
+                    client=PSEUDONYMISER.pseudonym(new_client()),
+                    requested_event_id=str(theirs),
+                )
+            )
+    finally:
+        await engine.dispose()
+    ours = referral("R-raced", client=client)
+
+    await router.route(referral_consent(client), ours)
+
+    notice = await refused(router, ours, "sote")
+    assert f"already requested for another client (event {theirs})" in notice.reason
+    assert await router.harness.rows(pathway_referrals, client) == []
 
 
 async def test_referral_to_an_organisation_not_in_the_registry_is_refused_naming_its_oid(
