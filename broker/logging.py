@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final, Literal, TextIO
 
 import structlog
 from structlog.typing import Processor
 
-__all__ = ["LogFormat", "configure_logging"]
+__all__ = ["LogFormat", "RepeatedRecordFilter", "configure_logging"]
 
 LogFormat = Literal["console", "json"]
 
@@ -22,6 +25,54 @@ _HANDLER_NAME: Final = "saattaja"
 
 
 _CHATTY_LIBRARIES = ("alembic", "aiokafka")
+# aiokafka logs an error at every reconnection attempt: some seventy lines a second while
+# Kafka is gone, which buries the router's own `routing_paused` line and fills the journal.
+_REPEATS_EVERY_SECONDS: Final = 60.0
+_LEFT_OUT_FIELD: Final = "repeats_left_out"
+
+
+@dataclass(slots=True)
+class _Seen:
+    since: float
+    left_out: int = 0
+
+
+class RepeatedRecordFilter(logging.Filter):
+    """Lets one record of each kind from the given libraries through per ``every`` seconds.
+
+    A kind is the logger, the level and the message before its arguments are put in, so
+    "Unable connect to node with id %s" is one kind whatever the node. The record that
+    opens the next period carries how many were left out (``repeats_left_out``).
+    """
+
+    def __init__(
+        self,
+        libraries: tuple[str, ...],
+        every: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._prefixes = tuple(f"{library}." for library in libraries)
+        self._libraries = libraries
+        self._every = every
+        self._clock = clock
+        self._seen: dict[tuple[str, int, str], _Seen] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to write ``record``; the first of its kind in a period is."""
+        name = record.name
+        if name not in self._libraries and not name.startswith(self._prefixes):
+            return True
+        key = (name, record.levelno, str(record.msg))
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen.since < self._every:
+            seen.left_out += 1
+            return False
+        if seen is not None and seen.left_out:
+            setattr(record, _LEFT_OUT_FIELD, seen.left_out)
+        self._seen[key] = _Seen(now)
+        return True
 
 
 def configure_logging(
@@ -59,9 +110,10 @@ def configure_logging(
     )
     handler = logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
+    handler.addFilter(RepeatedRecordFilter(_CHATTY_LIBRARIES, _REPEATS_EVERY_SECONDS))
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(allow=(_LEFT_OUT_FIELD,))],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
