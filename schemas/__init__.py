@@ -44,6 +44,7 @@ from schemas.events import (
     ReferralOverdue,
     ReferralRejected,
     ReferralRequested,
+    RevocationUnmatched,
     assessment_kind_of,
     event_class_for,
 )
@@ -125,6 +126,7 @@ __all__ = [
     "ReferralRejected",
     "ReferralRequested",
     "RejectionNotice",
+    "RevocationUnmatched",
     "UnknownEventTypeError",
     "assessment_kind_of",
     "check_identity_code",

@@ -50,6 +50,7 @@ _EVENTS: Final = {
     "fi.saattaja.assessment.available.v1": "hint: an assessment exists",
     "fi.saattaja.referral.overdue.v1": "overdue notice",
     "fi.saattaja.referral.expired.v1": "expiry notice",
+    "fi.saattaja.revocation.unmatched.v1": "notice: no consent has the revoked id",
 }
 # What the router issues itself, as against the records it hands over.
 _ROUTER_ISSUED: Final = frozenset(
@@ -58,6 +59,7 @@ _ROUTER_ISSUED: Final = frozenset(
         "fi.saattaja.assessment.available.v1",
         "fi.saattaja.referral.overdue.v1",
         "fi.saattaja.referral.expired.v1",
+        "fi.saattaja.revocation.unmatched.v1",
     }
 )
 _REASONS: Final = {

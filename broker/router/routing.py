@@ -80,6 +80,7 @@ from schemas import (
     ReferralExpired,
     ReferralOverdue,
     ReferralRequested,
+    RevocationUnmatched,
 )
 
 __all__ = ["Router", "RoutingOutcome"]
@@ -353,11 +354,45 @@ class Router:
         for position, owner in applied.taken:
             self._reject_taken_consent_id(consents[position][1], owner, rejected)
         await send_rejections(self._outbound, rejected)
+        await self._tell_unmatched([consents[position] for position in applied.unmatched])
         not_applied = [*applied.refused, *(position for position, _ in applied.taken)]
         for position, (event, _) in enumerate(consents):
             if position not in not_applied:
                 _log.info("consent_applied", event_id=str(event.event_id), type=event.ce_type())
         return [consents[position][1] for position in not_applied]
+
+    async def _tell_unmatched(
+        self, revocations: Sequence[tuple[ConsentGranted | ConsentRevoked, _Routable]]
+    ) -> None:
+        """Tell each organisation whose revocation names no consent of the client yet.
+
+        Kept, such a revocation voids a later grant under its id; but most likely the id
+        was mistyped and the consent meant still holds. Once per revocation: the notice's
+        id derives from the revocation's, and the delivery ledger keeps it from being sent
+        again when the revocation is routed again.
+        """
+        if not revocations:
+            return
+        now = self._clock()
+        notices: list[tuple[Event, str]] = []
+        for revocation, routable in revocations:
+            assert isinstance(revocation, ConsentRevoked)  # noqa: S101  # only these are unmatched
+            notice = RevocationUnmatched(
+                event_id=derived_id("unmatched", revocation.event_id),
+                occurred_at=now,
+                sender=revocation.sender,
+                client=revocation.client,
+                consent_id=revocation.consent_id,
+                revocation_event_id=revocation.event_id,
+            )
+            notices.append((notice, routable.pseudonym))
+            _log.warning(
+                "revocation_unmatched",
+                event_id=str(revocation.event_id),
+                consent_id=revocation.consent_id,
+                recorded_by=revocation.sender,
+            )
+        await self._ledger.record(await self._send_issued(notices, now), self._clock())
 
     async def _first_wave_states(self, batch: Sequence[IncomingRecord]) -> _ClientStates:
         """The states the batch's first wave needs, found from the records' headers alone.
@@ -1008,29 +1043,7 @@ class Router:
                 escalation=step.referral.escalations,
                 case_manager_organisation=manager,
             )
-        consents = (await self._consents.consents_of([referral.client]))[referral.client]
-        decided = [
-            disclosed
-            for oid in notice.destinations()
-            if oid in self._by_oid
-            and (
-                disclosed := self._effects.event_decided(
-                    notice, self._by_oid[oid], referral.client, consents, now
-                )
-            )
-            is not None
-        ]
-        records = await self._record([d.entry for d in decided])
-        delivered = await self._ledger.delivered([notice.event_id])
-        deliveries: list[tuple[str, KafkaRecord]] = []
-        pairs: set[tuple[uuid.UUID, str]] = set()
-        for disclosed, record in zip(decided, records, strict=True):
-            disclosed.record_of = record
-            delivery = self._effects.delivery(disclosed)
-            if delivery is not None and disclosed.key not in delivered:
-                deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
-                pairs.add(disclosed.key)
-        await self._outbound.send_all(deliveries)
+        pairs = await self._send_issued([(notice, referral.client)], now)
         remove_slot = slot if step.expired else None
 
         def write(connection: Connection) -> None:
@@ -1046,6 +1059,43 @@ class Router:
             notified=sorted(oid for _, oid in pairs),
         )
         return 1
+
+    async def _send_issued(
+        self, notices: Sequence[tuple[Event, str]], now: datetime
+    ) -> set[tuple[uuid.UUID, str]]:
+        """Decide, audit and send events the router issues, each to its destinations.
+
+        (event, client pseudonym) each. What the delivery ledger holds already is not sent
+        again; returns the (event id, recipient) pairs sent, for the caller to record there
+        once Kafka has them, in whatever transaction records what caused them.
+        """
+        if not notices:
+            return set()
+        clients = await self._consents.consents_of({pseudonym for _, pseudonym in notices})
+        decided = [
+            disclosed
+            for notice, pseudonym in notices
+            for oid in notice.destinations()
+            if oid in self._by_oid
+            and (
+                disclosed := self._effects.event_decided(
+                    notice, self._by_oid[oid], pseudonym, clients[pseudonym], now
+                )
+            )
+            is not None
+        ]
+        records = await self._record([d.entry for d in decided])
+        delivered = await self._ledger.delivered({notice.event_id for notice, _ in notices})
+        deliveries: list[tuple[str, KafkaRecord]] = []
+        pairs: set[tuple[uuid.UUID, str]] = set()
+        for disclosed, record in zip(decided, records, strict=True):
+            disclosed.record_of = record
+            delivery = self._effects.delivery(disclosed)
+            if delivery is not None and disclosed.key not in delivered:
+                deliveries.append((inbox_topic(disclosed.recipient.id), delivery))
+                pairs.add(disclosed.key)
+        await self._outbound.send_all(deliveries)
+        return pairs
 
     def _decisions(
         self,

@@ -53,6 +53,9 @@ class AppliedConsents:
     taken: tuple[tuple[int, str], ...] = ()
     """The positions of the grants under a consent id that another organisation recorded
     first for the client, each with that organisation's OID: not applied."""
+    unmatched: tuple[int, ...] = ()
+    """The positions of the revocations under a consent id that no grant of the client had
+    when they were recorded, whether now or before: kept, but most likely mistyped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +115,13 @@ class ConsentStore:
             row = _row(consent_version(event, applied_at=applied_at), pseudonym)
             rows.setdefault(row["event_id"], row | {"content_digest": digest})
         first = {event_id: row["content_digest"] for event_id, row in rows.items()}
+        revocations = {
+            str(event.event_id) for event, _ in events if isinstance(event, ConsentRevoked)
+        }
         what = f"recording {len(rows)} consent event(s), the first {events[0][0].event_id}"
         async with translate_database_errors(what):
-            recorded, kept, owners = await run_transaction(
-                self._engine, partial(_append_versions, rows=rows)
+            recorded, kept, owners, unmatched_ids = await run_transaction(
+                self._engine, partial(_append_versions, rows=rows, revocations=revocations)
             )
         standing = first | kept
         refused = tuple(
@@ -128,7 +134,16 @@ class ConsentStore:
             for position, (event, _) in reversed(list(enumerate(events)))
         }
         taken = tuple((positions[event_id], owner) for event_id, owner in owners.items())
-        return AppliedConsents(recorded, refused, taken)
+        # Asked again of an event recorded before, so that a router that crashed before
+        # telling its sender tells it when the event is routed again.
+        unmatched = tuple(
+            sorted(
+                positions[event_id]
+                for event_id in unmatched_ids
+                if positions[event_id] not in refused
+            )
+        )
+        return AppliedConsents(recorded, refused, taken, unmatched)
 
     async def recorded(
         self, filters: ConsentHistoryFilter | None = None, *, batch_size: int = 1000
@@ -237,12 +252,13 @@ class ConsentStore:
 
 
 def _append_versions(
-    connection: Connection, rows: dict[str, dict[str, Any]]
-) -> tuple[int, dict[str, str | None], dict[str, str]]:
+    connection: Connection, rows: dict[str, dict[str, Any]], revocations: Collection[str]
+) -> tuple[int, dict[str, str | None], dict[str, str], frozenset[str]]:
     """Chain and insert the versions not yet recorded, under the chain head's lock.
 
-    How many were inserted, the content digests of the events already recorded, and the
-    grants left out for a consent id another organisation owns (event id: its owner).
+    How many were inserted, the content digests of the events already recorded, the
+    grants left out for a consent id another organisation owns (event id: its owner), and
+    which of the ``revocations`` (event ids) name a consent id no grant had before them.
     """
     sequence, previous_hash = lock_chain_head(connection, consent_chain_head)
     columns = consent_versions.c
@@ -258,7 +274,7 @@ def _append_versions(
     for event_id in taken:
         del rows[event_id]
     if not rows:
-        return 0, kept, taken
+        return 0, kept, taken, _unmatched_revocations(connection, revocations)
     for row in rows.values():
         sequence += 1
         row |= {"sequence": sequence, "previous_hash": previous_hash}
@@ -268,7 +284,40 @@ def _append_versions(
     for _, run in itertools.groupby(rows.values(), key=lambda row: row["action"]):
         connection.execute(consent_versions.insert(), list(run))
     advance_chain_head(connection, consent_chain_head, sequence, previous_hash)
-    return len(rows), kept, taken
+    return len(rows), kept, taken, _unmatched_revocations(connection, revocations)
+
+
+def _unmatched_revocations(connection: Connection, revocations: Collection[str]) -> frozenset[str]:
+    """The revocations (event ids) recorded when no grant of their client had their consent id.
+
+    Read from the table, which orders a client's versions by sequence, so that the answer
+    is the same for a revocation recorded now and for one recorded before.
+    """
+    if not revocations:
+        return frozenset()
+    columns = consent_versions.c
+    revoked = connection.execute(
+        sa.select(columns.event_id, columns.client, columns.consent_id, columns.sequence).where(
+            columns.event_id.in_(sorted(revocations)), columns.action == REVOKED
+        )
+    ).all()
+    if not revoked:
+        return frozenset()
+    first_grants = connection.execute(
+        sa.select(columns.client, columns.consent_id, sa.func.min(columns.sequence))
+        .where(
+            columns.action == GRANTED,
+            columns.client.in_(sorted({client for _, client, _, _ in revoked})),
+            columns.consent_id.in_(sorted({consent_id for _, _, consent_id, _ in revoked})),
+        )
+        .group_by(columns.client, columns.consent_id)
+    )
+    first = {(client, consent_id): sequence for client, consent_id, sequence in first_grants}
+    return frozenset(
+        event_id
+        for event_id, client, consent_id, sequence in revoked
+        if first.get((client, consent_id), sequence) >= sequence
+    )
 
 
 def _grants_under_taken_ids(

@@ -29,6 +29,7 @@ from schemas.events.referral import (
     ReferralRejected,
     ReferralRequested,
 )
+from schemas.events.revocation_notice import RevocationUnmatched
 
 __all__ = [
     "ASSESSMENT_CATEGORIES",
@@ -65,6 +66,7 @@ __all__ = [
     "ReferralOverdue",
     "ReferralRejected",
     "ReferralRequested",
+    "RevocationUnmatched",
     "assessment_kind_of",
     "ce_type_of",
     "event_class_for",

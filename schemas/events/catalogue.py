@@ -24,6 +24,7 @@ from schemas.events.referral import (
     ReferralRejected,
     ReferralRequested,
 )
+from schemas.events.revocation_notice import RevocationUnmatched
 
 __all__ = ["EVENT_TYPES", "event_class_for"]
 
@@ -43,6 +44,7 @@ _CATALOGUE: Final[tuple[type[Event], ...]] = (
     ReferralExpired,
     HandoverPackage,
     AssessmentAvailable,
+    RevocationUnmatched,
 )
 
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = MappingProxyType(

@@ -31,12 +31,11 @@ from schemas.codesystems import (
     PATHWAY_NOTICE_SYSTEM,
     REFERRAL_BUSINESS_STATUS_SYSTEM,
     REFERRAL_ESCALATION_EXTENSION,
-    URI_IDENTIFIER_SYSTEM,
 )
-from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.events.assessment import AssessmentKind, AssessmentRecorded, KykyviisariResult
 from schemas.events.base import Envelope, Event
+from schemas.events.references import event_reference, read_event_id
 from schemas.fhir import (
     ElementView,
     FhirJson,
@@ -73,7 +72,6 @@ _KYKYVIISARI: Final = "kykyviisari"
 
 ASSESSMENT_KINDS: Final = frozenset({_KYKYVIISARI, *(kind.value for kind in AssessmentKind)})
 """Every value ``assessment_kind_of`` gives."""
-_URN_UUID: Final = "urn:uuid:"
 _HANDOVER_PACKAGE: Final = "handover-package"
 _ASSESSMENT_AVAILABLE: Final = "assessment-available"
 _INCLUDED: Final = "included"
@@ -89,34 +87,6 @@ def assessment_kind_of(event: AssessmentRecorded) -> str:
     if isinstance(event.assessment, KykyviisariResult):
         return _KYKYVIISARI
     return event.assessment.kind.value
-
-
-def _event_reference(event_id: uuid.UUID, display: str | None = None) -> FhirJson:
-    # An event is a message Bundle whose identifier is urn:uuid:<event id> (schemas.fhir.message).
-    reference: FhirJson = {
-        "type": "Bundle",
-        "identifier": {"system": URI_IDENTIFIER_SYSTEM, "value": f"{_URN_UUID}{event_id}"},
-    }
-    if display is not None:
-        reference["display"] = display
-    return reference
-
-
-def _read_event_id(reference: ElementView) -> uuid.UUID:
-    value = reference.text("identifier.value")
-    if reference.optional_text("identifier.system") != URI_IDENTIFIER_SYSTEM or not (
-        value.startswith(_URN_UUID)
-    ):
-        raise InvalidBundleError(
-            f"{reference.where}.identifier must be of system {URI_IDENTIFIER_SYSTEM!r} with "
-            f"'urn:uuid:<event id>' as value; found {echoed(value)}"
-        )
-    try:
-        return uuid.UUID(value.removeprefix(_URN_UUID))
-    except ValueError as exc:
-        raise InvalidBundleError(
-            f"{reference.where}.identifier.value {echoed(value)} is not 'urn:uuid:<event id>'"
-        ) from exc
 
 
 def _sub_extension(name: str, value_type: str, value: object) -> FhirJson:
@@ -404,7 +374,7 @@ def _handover_entry(item: HandoverItem) -> FhirJson:
         ],
         "flag": codeable_concept(HANDOVER_ITEM_STATUS_SYSTEM, status),
         "date": instant(item.occurred_at),
-        "item": _event_reference(item.event_id, f"{item.event_type} {item.document_id}"),
+        "item": event_reference(item.event_id, f"{item.event_type} {item.document_id}"),
     }
 
 
@@ -417,7 +387,7 @@ def _read_handover_entry(entry: ElementView) -> HandoverItem:
             f"expected {_INCLUDED} or {_DELIVERED_EARLIER}"
         )
     return HandoverItem(
-        event_id=_read_event_id(entry.element("item")),
+        event_id=read_event_id(entry.element("item")),
         event_type=details.extension("event-type").text("valueString"),
         sender=details.extension("sender").organisation("valueReference"),
         category=details.extension("category").coded(
@@ -523,7 +493,7 @@ class AssessmentAvailable(Event):
                 "subject": patient_reference(self.client),
                 "about": [
                     resource_reference("Observation", self.assessment_id),
-                    _event_reference(self.assessment_event_id),
+                    event_reference(self.assessment_event_id),
                 ],
                 "sent": instant(self.occurred_at),
                 "recipient": [organisation_reference(self.recipient)],
@@ -567,7 +537,7 @@ class AssessmentAvailable(Event):
             sender=communication.organisation("sender"),
             client=communication.client("subject"),
             recipient=communication.first("recipient").organisation(""),
-            assessment_event_id=_read_event_id(message),
+            assessment_event_id=read_event_id(message),
             assessment_id=observation.business_id("identifier"),
             assessment_kind=hint.extension("kind").code("valueCoding", ASSESSMENT_KIND_SYSTEM),
             assessment_category=hint.extension("category").coded(

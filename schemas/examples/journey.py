@@ -11,7 +11,8 @@ vocational education.
 The router speaks up along the way: it hands the health centre's earlier records to Kela
 when Kela takes the catch, tells the TYP joint service that a Kykyviisari already exists,
 and, when the employment services leave the TYP's career-guidance referral unanswered,
-reminds the TYP and finally lets the referral expire.
+reminds the TYP and finally lets the referral expire; and when the employment services
+revoke a consent under a mistyped id, it tells them that no consent of the client has it.
 
 The files in this folder are generated from these events by
 ``saattaja schemas examples schemas/examples`` and checked by the tests.
@@ -53,6 +54,7 @@ from schemas.events import (
     ReferralExpired,
     ReferralOverdue,
     ReferralRequested,
+    RevocationUnmatched,
 )
 from schemas.identifiers import OrganisationKind, Pseudonymiser
 
@@ -446,6 +448,23 @@ def example_events() -> list[tuple[str, Event]]:
                 referral_id=referral,
                 requester=SOTE,
                 note="Ammatillinen kuntoutus myönnetty koulutuksena.",
+            ),
+        ),
+        (
+            "10a-revocation-unmatched.json",
+            # The work activity over, the employment services record the client's withdrawal
+            # of the NGO consent with two digits swapped (0291 for 0219). The revocation is
+            # kept, to void a later consent under that id, and the router tells them that no
+            # consent has it. The revocation itself is left out of these files: the benchmarks
+            # play the organisations' events as a region's traffic, and it would add a consent
+            # change per client to what they measure.
+            RevocationUnmatched(
+                event_id=_id("revocation-unmatched"),
+                occurred_at=datetime(2026, 7, 8, 9, 0, 1, tzinfo=_SUMMER),
+                sender=TYOLLISYYS,
+                client=_CLIENT,
+                consent_id="LPR-TYO-SUO-2026-0291",
+                revocation_event_id=_id("mistyped-revocation"),
             ),
         ),
         (

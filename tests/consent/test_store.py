@@ -223,6 +223,74 @@ async def test_a_consent_id_is_owned_per_client(engine: AsyncEngine) -> None:
     assert applied == AppliedConsents(recorded=1)
 
 
+async def test_a_revocation_under_a_consent_id_no_grant_has_is_recorded_and_reported(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0)
+    pairs: list[tuple[ConsentGranted | ConsentRevoked, str]] = [
+        (revocation("C-1"), PSEUDONYM),
+        (revocation("C-2", sender=KELA), PSEUDONYM),
+    ]
+
+    applied = await store.apply_all(pairs, applied_at=T0 + HOUR)
+
+    assert applied == AppliedConsents(recorded=2, unmatched=(1,))
+    assert [v.consent_id for v in await store.history(PSEUDONYM)] == ["C-1", "C-1", "C-2"]
+
+
+async def test_a_revocation_after_a_grant_applied_with_it_is_not_reported(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    pairs: list[tuple[ConsentGranted | ConsentRevoked, str]] = [
+        (grant("C-1"), PSEUDONYM),
+        (revocation("C-1", sender=KELA), PSEUDONYM),
+    ]
+
+    assert await store.apply_all(pairs, applied_at=T0) == AppliedConsents(recorded=2)
+
+
+async def test_a_revocation_is_matched_only_by_a_grant_of_its_own_client(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    other = PSEUDONYMS.pseudonym(OTHER_CLIENT)
+    await store.apply(grant("C-1", client=OTHER_CLIENT), pseudonym=other, applied_at=T0)
+
+    applied = await store.apply_all([(revocation("C-1"), PSEUDONYM)], applied_at=T0 + HOUR)
+
+    assert applied == AppliedConsents(recorded=1, unmatched=(0,))
+
+
+async def test_an_unmatched_revocation_applied_again_is_reported_again_even_after_a_grant(
+    engine: AsyncEngine,
+) -> None:
+    # What the router needs to tell the sender after a crash: whether the revocation named
+    # no consent when it was recorded, not whether one has the id now.
+    store = ConsentStore(engine)
+    revoked = revocation("C-1")
+    await store.apply(revoked, pseudonym=PSEUDONYM, applied_at=T0)
+    await store.apply(grant("C-1"), pseudonym=PSEUDONYM, applied_at=T0 + HOUR)
+
+    applied = await store.apply_all([(revoked, PSEUDONYM)], applied_at=T0 + DAY)
+
+    assert applied == AppliedConsents(recorded=0, unmatched=(0,))
+
+
+async def test_another_event_under_an_unmatched_revocations_id_is_refused_not_reported(
+    engine: AsyncEngine,
+) -> None:
+    store = ConsentStore(engine)
+    revoked = revocation("C-1")
+    await store.apply(revoked, pseudonym=PSEUDONYM, applied_at=T0)
+    other = revocation("C-2").model_copy(update={"event_id": revoked.event_id})
+
+    applied = await store.apply_all([(other, PSEUDONYM)], applied_at=T0 + HOUR)
+
+    assert applied == AppliedConsents(recorded=0, refused=(0,))
+
+
 async def test_a_consent_event_recorded_before_digests_were_kept_is_taken_for_a_replay(
     engine: AsyncEngine,
 ) -> None:

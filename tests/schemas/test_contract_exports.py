@@ -73,6 +73,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "ReferralRejected",
         "ReferralRequested",
         "RejectionNotice",
+        "RevocationUnmatched",
         "UnknownEventTypeError",
         "assessment_kind_of",
         "check_identity_code",

@@ -177,6 +177,7 @@ def test_router_events_are_the_journeys_router_issued_ones() -> None:
         "06a-kykyviisari-available.json",
         "09b-referral-overdue.json",
         "09c-referral-expired.json",
+        "10a-revocation-unmatched.json",
     ]
 
 

@@ -22,6 +22,7 @@ from schemas import (
     KafkaRecord,
     ReferralExpired,
     ReferralOverdue,
+    RevocationUnmatched,
     assessment_kind_of,
 )
 from schemas.codesystems import REFERRAL_ESCALATION_EXTENSION
@@ -34,6 +35,7 @@ HANDOVER: Final = EVENTS["05a-handover-to-kela.json"]
 HINT: Final = EVENTS["06a-kykyviisari-available.json"]
 OVERDUE: Final = EVENTS["09b-referral-overdue.json"]
 EXPIRED: Final = EVENTS["09c-referral-expired.json"]
+UNMATCHED: Final = EVENTS["10a-revocation-unmatched.json"]
 ROUTER_EVENTS: Final = {"handover": HANDOVER, "hint": HINT, "overdue": OVERDUE, "expired": EXPIRED}
 SOTE: Final = "1.2.246.10.32213051.10.1"
 
@@ -55,12 +57,13 @@ def with_focal_resource(event: Event, edit: Callable[[dict[str, Any]], None]) ->
 # The marker and the addressing.
 
 
-def test_only_the_four_pathway_events_are_issued_by_the_router() -> None:
+def test_only_the_pathway_events_and_the_unmatched_revocation_are_issued_by_the_router() -> None:
     assert {ce_type for ce_type, cls in EVENT_TYPES.items() if cls.issued_by_router} == {
         "fi.saattaja.referral.overdue.v1",
         "fi.saattaja.referral.expired.v1",
         "fi.saattaja.handover.package.v1",
         "fi.saattaja.assessment.available.v1",
+        "fi.saattaja.revocation.unmatched.v1",
     }
 
 
@@ -100,6 +103,18 @@ def test_handover_and_hint_go_only_to_their_recipient(event: Event) -> None:
 )
 def test_router_event_names_the_document_it_is_about(event: Event, document_id: str) -> None:
     assert event.document_id == document_id
+
+
+def test_unmatched_revocation_notice_goes_only_to_the_organisation_that_recorded_it() -> None:
+    assert isinstance(UNMATCHED, RevocationUnmatched)
+    assert UNMATCHED.destinations() == (UNMATCHED.sender,)
+
+
+def test_unmatched_revocation_notice_is_about_the_consent_id_in_the_consent_category() -> None:
+    assert (UNMATCHED.document_id, UNMATCHED.category) == (
+        "LPR-TYO-SUO-2026-0291",
+        DataCategory.CONSENT,
+    )
 
 
 def test_assessment_hint_takes_the_category_of_the_assessment() -> None:
@@ -228,3 +243,19 @@ def test_communication_that_is_not_an_assessment_hint_is_refused() -> None:
 
     with pytest.raises(InvalidBundleError, match="needs 'assessment-available'"):
         CODEC.decode(with_focal_resource(HINT, other_category))
+
+
+def test_communication_that_is_not_an_unmatched_revocation_notice_is_refused() -> None:
+    def other_category(communication: dict[str, Any]) -> None:
+        communication["category"][0]["coding"][0]["code"] = "assessment-available"
+
+    with pytest.raises(InvalidBundleError, match="needs 'revocation-unmatched'"):
+        CODEC.decode(with_focal_resource(UNMATCHED, other_category))
+
+
+def test_unmatched_revocation_notice_without_the_revocation_it_answers_is_refused() -> None:
+    def without_revocation(communication: dict[str, Any]) -> None:
+        communication["about"] = [a for a in communication["about"] if a["type"] != "Bundle"]
+
+    with pytest.raises(InvalidBundleError, match="the revocation event's Bundle"):
+        CODEC.decode(with_focal_resource(UNMATCHED, without_revocation))

@@ -48,6 +48,7 @@ from schemas import (
     ReferralOverdue,
     ReferralRejected,
     ReferralRequested,
+    RevocationUnmatched,
     synthetic_identity_code,
 )
 
@@ -442,6 +443,13 @@ CASES: Final[dict[str, Event]] = {
         recorded_at=datetime(2026, 2, 3, 10, 15, tzinfo=WINTER),
         moment=HintMoment.AFTER_ASSESSING,
         duplicate_assessment_id="KELA-TT-2026-0099",
+    ),
+    "revocation under a consent id the client has none under": RevocationUnmatched(
+        occurred_at=AT,
+        sender=KELA,
+        client=CLIENT,
+        consent_id="KELA-SUO-2026-0042",
+        revocation_event_id=uuid.UUID("4c5d6e7f-8a9b-4c0d-9e2f-3a4b5c6d7e8f"),
     ),
 }
 

@@ -15,7 +15,7 @@ from adapters.fhir_rest import (
 )
 from adapters.fhir_rest.receiving_server import DemoFhirServer
 from adapters.sdk import RejectEvent
-from schemas import AssessmentAvailable, HandoverPackage, RejectionNotice
+from schemas import AssessmentAvailable, HandoverPackage, RejectionNotice, RevocationUnmatched
 from schemas.examples import router_events
 from tests.adapters.events import KELA_OID, client_code, referral
 from tests.adapters.fhir_rest.conftest import settings_for
@@ -49,9 +49,10 @@ async def test_a_redelivered_event_replaces_rather_than_duplicates(
     assert len(demo_server.resources("ServiceRequest")) == 1
 
 
-@pytest.mark.parametrize("notice_type", [HandoverPackage, AssessmentAvailable])
+@pytest.mark.parametrize("notice_type", [HandoverPackage, AssessmentAvailable, RevocationUnmatched])
 async def test_a_router_notice_without_business_identifier_is_put_by_an_id_of_its_event(
-    demo_server: DemoFhirServer, notice_type: type[HandoverPackage | AssessmentAvailable]
+    demo_server: DemoFhirServer,
+    notice_type: type[HandoverPackage | AssessmentAvailable | RevocationUnmatched],
 ) -> None:
     [notice] = [event for _, event in router_events() if isinstance(event, notice_type)]
     adapter = FhirRestAdapter(settings_for(demo_server.base_url))
