@@ -36,6 +36,8 @@ __all__ = [
     "PURPOSE_OF_USE_SYSTEM",
     "REFERRAL_BUSINESS_STATUS_SYSTEM",
     "REFERRAL_ESCALATION_EXTENSION",
+    "REFERRAL_OVERDUE_ROLE_EXTENSION",
+    "REFERRAL_OVERDUE_ROLE_SYSTEM",
     "RESOURCE_ID_SYSTEM",
     "SAATTAJA_FHIR_BASE",
     "SERVICE_TASK_SYSTEM",
@@ -60,6 +62,10 @@ REFERRAL_BUSINESS_STATUS_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/refer
 REFERRAL_ESCALATION_EXTENSION: Final = (
     f"{SAATTAJA_FHIR_BASE}/StructureDefinition/referral-escalation"
 )
+REFERRAL_OVERDUE_ROLE_EXTENSION: Final = (
+    f"{SAATTAJA_FHIR_BASE}/StructureDefinition/referral-overdue-role"
+)
+REFERRAL_OVERDUE_ROLE_SYSTEM: Final = f"{SAATTAJA_FHIR_BASE}/CodeSystem/referral-overdue-role"
 CASE_MANAGER_ORGANISATION_EXTENSION: Final = (
     f"{SAATTAJA_FHIR_BASE}/StructureDefinition/case-manager-organisation"
 )

@@ -14,7 +14,8 @@ When Kela takes the catch, the health check and the Kykyviisari recorded before 
 the client to Kela. Later the TYP refers the client to the employment services' career
 guidance (as in the example's 09a) and nobody answers: the story lets five working days
 pass (``TimePasses``), the router's clock moves on, and the overdue notice reaches the
-TYP, which is still responsible. Every step after that happens after the days passed.
+TYP, which is still responsible, and a reminder the employment services, which must act.
+Every step after that happens after the days passed.
 """
 
 from __future__ import annotations

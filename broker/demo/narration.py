@@ -23,6 +23,7 @@ from schemas import (
     HandoverPackage,
     HandoverTrigger,
     HintMoment,
+    OverdueRole,
     ReferralExpired,
     ReferralOverdue,
 )
@@ -322,7 +323,12 @@ class Narrator:
 
     def _notice(self, decision: Decision, notice: ReferralOverdue | ReferralExpired) -> None:
         requester = self._registry.by_oid(notice.sender).id
-        if isinstance(notice, ReferralOverdue):
+        if isinstance(notice, ReferralOverdue) and notice.role is OverdueRole.RECEIVER:
+            self.say(
+                f"  ⏰ reminder on referral {notice.referral_id}, waiting for an answer since "
+                f"{finnish_time(notice.requested_at)}, to {decision.recipient.id}, who must act"
+            )
+        elif isinstance(notice, ReferralOverdue):
             self.say(
                 f"  ⏰ overdue notice {notice.escalation} on referral {notice.referral_id} "
                 f"(due {finnish_time(notice.due_at)}), to {decision.recipient.id}"

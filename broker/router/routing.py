@@ -77,6 +77,7 @@ from schemas import (
     Event,
     EventCodec,
     KafkaRecord,
+    OverdueRole,
     ReferralExpired,
     ReferralOverdue,
     ReferralRequested,
@@ -1016,7 +1017,7 @@ class Router:
                 )
             return 0
         manager = pathway.case_manager.organisation if pathway.case_manager else None
-        notice: ReferralOverdue | ReferralExpired
+        notices: list[ReferralOverdue | ReferralExpired] = []
         if step.expired:
             notice = ReferralExpired(
                 event_id=derived_id("expired", referral.requested_event_id),
@@ -1028,8 +1029,9 @@ class Router:
                 requested_at=referral.requested_at,
                 case_manager_organisation=manager,
             )
+            notices.append(notice)
         else:
-            notice = ReferralOverdue(
+            overdue = ReferralOverdue(
                 event_id=derived_id(
                     "overdue", referral.requested_event_id, step.referral.escalations
                 ),
@@ -1043,7 +1045,20 @@ class Router:
                 escalation=step.referral.escalations,
                 case_manager_organisation=manager,
             )
-        pairs = await self._send_issued([(notice, referral.client)], now)
+            notices.append(overdue)
+            if overdue.escalation == 1:
+                # In a warm handover the receiver is the one who must act: reminded once,
+                # with the requester's first notice, so that its id and its ledger entry
+                # come and go with that notice's across a restart.
+                notices.append(
+                    overdue.model_copy(
+                        update={
+                            "event_id": derived_id("overdue-receiver", referral.requested_event_id),
+                            "role": OverdueRole.RECEIVER,
+                        }
+                    )
+                )
+        pairs = await self._send_issued([(notice, referral.client) for notice in notices], now)
         remove_slot = slot if step.expired else None
 
         def write(connection: Connection) -> None:

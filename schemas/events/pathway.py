@@ -31,6 +31,8 @@ from schemas.codesystems import (
     PATHWAY_NOTICE_SYSTEM,
     REFERRAL_BUSINESS_STATUS_SYSTEM,
     REFERRAL_ESCALATION_EXTENSION,
+    REFERRAL_OVERDUE_ROLE_EXTENSION,
+    REFERRAL_OVERDUE_ROLE_SYSTEM,
 )
 from schemas.errors import InvalidBundleError
 from schemas.events.assessment import AssessmentKind, AssessmentRecorded, KykyviisariResult
@@ -58,6 +60,7 @@ __all__ = [
     "HandoverPackage",
     "HandoverTrigger",
     "HintMoment",
+    "OverdueRole",
     "ReferralExpired",
     "ReferralOverdue",
     "assessment_kind_of",
@@ -171,11 +174,22 @@ class _ReferralNotice(Event):
         }
 
 
+class OverdueRole(StrEnum):
+    """Whom an overdue notice addresses, and so what it asks of them."""
+
+    REQUESTER = "requester"
+    """The requester, still responsible: chase the receiver or refer elsewhere."""
+    RECEIVER = "receiver"
+    """The receiver that has not acted: accept or reject the referral."""
+
+
 class ReferralOverdue(_ReferralNotice):
     """The receiver has neither accepted nor rejected in time; repeated until someone acts.
 
-    ``sender`` is the requester, who still owns the responsibility; it is also a destination,
-    since the notice is its reminder to chase the receiver or refer elsewhere.
+    ``sender`` is the requester, who still owns the responsibility. A requester's notice
+    (``role`` requester) goes to it and to the case manager's organisation, repeated; the
+    receiver's (``role`` receiver) goes to the receiver once, with the first, since in a
+    warm handover the receiver is the one who must act.
     """
 
     event_code: ClassVar[str] = "referral.overdue"
@@ -184,8 +198,14 @@ class ReferralOverdue(_ReferralNotice):
 
     due_at: Moment = Field(description="When an answer was due.")
     escalation: int = Field(ge=1, description="1 for the first notice, 2 for the second, ...")
+    role: OverdueRole = Field(
+        default=OverdueRole.REQUESTER,
+        description="requester: the requester's reminder; receiver: the receiver's.",
+    )
 
     def destinations(self) -> tuple[str, ...]:
+        if self.role is OverdueRole.RECEIVER:
+            return (self.receiver,)
         return tuple(dict.fromkeys(filter(None, (self.sender, self.case_manager_organisation))))
 
     def fhir_resources(self) -> list[FhirJson]:
@@ -193,19 +213,43 @@ class ReferralOverdue(_ReferralNotice):
         task["restriction"] = {"period": {"end": instant(self.due_at)}}
         task["extension"] = [
             {"url": REFERRAL_ESCALATION_EXTENSION, "valuePositiveInt": self.escalation},
+            {
+                "url": REFERRAL_OVERDUE_ROLE_EXTENSION,
+                "valueCoding": coding(REFERRAL_OVERDUE_ROLE_SYSTEM, self.role.value),
+            },
             *task.get("extension", []),
         ]
+        if self.role is OverdueRole.RECEIVER:
+            task["note"] = [{"text": self._reminder()}]
         return [task]
+
+    def _reminder(self) -> str:
+        # How long it has waited, for the people who read the Task: the dates say it exactly.
+        since = self.requested_at.date().isoformat()
+        days = (self.occurred_at - self.requested_at).days
+        return (
+            f"Lähete {self.referral_id} on odottanut vastaustanne {since} lähtien "
+            f"({days} päivää); hyväksykää tai hylätkää se. "
+            f"Referral {self.referral_id} has waited for your answer since {since} "
+            f"({days} days); accept or reject it."
+        )
 
     @classmethod
     def from_fhir(cls, envelope: Envelope, resources: Sequence[ElementView]) -> Self:
         task = resources[0]
+        role = task.optional_extension(REFERRAL_OVERDUE_ROLE_EXTENSION)
         return cls.model_validate(
             {
                 **cls._fields(envelope, task),
                 "due_at": task.moment("restriction.period.end"),
                 "escalation": task.extension(REFERRAL_ESCALATION_EXTENSION).integer(
                     "valuePositiveInt"
+                ),
+                # Written by every router since roles were added; before, only requesters'.
+                "role": (
+                    OverdueRole.REQUESTER
+                    if role is None
+                    else role.coded("valueCoding", REFERRAL_OVERDUE_ROLE_SYSTEM, OverdueRole)
                 ),
             }
         )

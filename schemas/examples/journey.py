@@ -11,8 +11,9 @@ vocational education.
 The router speaks up along the way: it hands the health centre's earlier records to Kela
 when Kela takes the catch, tells the TYP joint service that a Kykyviisari already exists,
 and, when the employment services leave the TYP's career-guidance referral unanswered,
-reminds the TYP and finally lets the referral expire; and when the employment services
-revoke a consent under a mistyped id, it tells them that no consent of the client has it.
+reminds the TYP (and once the employment services) and finally lets the referral expire;
+and when the employment services revoke a consent under a mistyped id, it tells them that
+no consent of the client has it.
 
 The files in this folder are generated from these events by
 ``saattaja schemas examples schemas/examples`` and checked by the tests.
@@ -42,6 +43,7 @@ from schemas.events import (
     HandoverTrigger,
     HintMoment,
     KykyviisariResult,
+    OverdueRole,
     PlanActivity,
     PlanBasis,
     PlanCreated,
@@ -422,6 +424,24 @@ def example_events() -> list[tuple[str, Event]]:
                 requested_at=guidance_at,
                 due_at=datetime(2026, 4, 27, 10, 0, tzinfo=_SUMMER),
                 escalation=1,
+                case_manager_organisation=TYP,
+            ),
+        ),
+        (
+            "09b-referral-overdue-receiver.json",
+            # With the TYP's first notice, the employment services, who must act, are
+            # reminded once that the referral waits for their answer.
+            ReferralOverdue(
+                event_id=_id("guidance-overdue-receiver"),
+                occurred_at=datetime(2026, 4, 27, 10, 0, tzinfo=_SUMMER),
+                sender=TYP,
+                client=_CLIENT,
+                referral_id=guidance,
+                receiver=TYOLLISYYS,
+                requested_at=guidance_at,
+                due_at=datetime(2026, 4, 27, 10, 0, tzinfo=_SUMMER),
+                escalation=1,
+                role=OverdueRole.RECEIVER,
                 case_manager_organisation=TYP,
             ),
         ),

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from broker.demo import Decision, DemoStack, Narrator, StepOutcome, TimePasses, Told, tell
 from broker.registry import OrganisationRegistry
 from broker.settings import SaattajaSettings
-from schemas import AssessmentRecorded, HandoverPackage, ReferralOverdue
+from schemas import AssessmentRecorded, HandoverPackage, OverdueRole, ReferralOverdue
 from tests.router.harness import suffixed_registry
 
 pytestmark = pytest.mark.kafka
@@ -191,6 +191,14 @@ def _issued(outcome: StepOutcome, kind: type[object]) -> list[Decision]:
     return [d for d in outcome.followed if isinstance(d.event, kind)]
 
 
+def _overdue(outcome: StepOutcome, role: OverdueRole) -> list[Decision]:
+    return [
+        d
+        for d in _issued(outcome, ReferralOverdue)
+        if isinstance(d.event, ReferralOverdue) and d.event.role is role
+    ]
+
+
 def test_the_handover_package_reaches_kela_when_it_accepts(journey: list[StepOutcome]) -> None:
     outcome = journey[_ACCEPTED_BY_KELA - 1]
     [package] = _issued(outcome, HandoverPackage)
@@ -222,14 +230,26 @@ def test_the_overdue_notice_reaches_the_requester_who_is_also_case_manager(
     journey: list[StepOutcome],
 ) -> None:
     outcome = journey[_DAYS_PASS - 1]
-    [notice] = _issued(outcome, ReferralOverdue)
+    [notice] = _overdue(outcome, OverdueRole.REQUESTER)
     assert _kind(notice.recipient.id) == "typ"
     assert (notice.permitted, notice.record.reason) == (True, "own-data")
     assert notice.received_as
     assert isinstance(notice.event, ReferralOverdue)
     assert (notice.event.referral_id, notice.event.escalation) == (_GUIDANCE, 1)
     assert notice.event.case_manager_organisation == notice.recipient.oid
-    assert [d.record.event_type for d in outcome.followed] == [ReferralOverdue.ce_type()]
+    assert {d.record.event_type for d in outcome.followed} == {ReferralOverdue.ce_type()}
+
+
+def test_the_employment_services_that_have_not_answered_are_reminded(
+    journey: list[StepOutcome],
+) -> None:
+    outcome = journey[_DAYS_PASS - 1]
+    [reminder] = _overdue(outcome, OverdueRole.RECEIVER)
+    assert _kind(reminder.recipient.id) == "tyollisyys"
+    assert (reminder.permitted, reminder.record.reason) == (True, "consent")
+    assert reminder.received_as
+    assert isinstance(reminder.event, ReferralOverdue)
+    assert reminder.event.referral_id == _GUIDANCE
 
 
 def test_the_steps_after_the_days_passed_happen_after_the_due_time(
@@ -248,6 +268,7 @@ def test_the_story_tells_the_handover_and_the_overdue_notice(played: Played) -> 
     assert "took the catch: the router hands the client's earlier records over" in text
     assert f"{_HEALTH_CHECK} from sote" in text
     assert f"overdue notice 1 on referral {_GUIDANCE}" in text
+    assert f"reminder on referral {_GUIDANCE}, waiting for an answer since" in text
 
 
 def test_the_synthetic_clients_are_all_routed(played: Played) -> None:

@@ -2,8 +2,9 @@
 
 Due five working days after it was sent (Finnish public holidays and Midsummer Eve are not
 working days), an unanswered referral brings an overdue notice to its requester and to the
-client's case manager's organisation, repeated every working day while nobody acts; after
-twenty working days it expires and the requester keeps the client. The tests move the
+client's case manager's organisation, repeated every working day while nobody acts, and
+once a reminder to its receiver, who must act; after twenty working days it expires and
+the requester keeps the client. The tests move the
 router's clock and ask for the scan that the router's watch would run.
 """
 
@@ -25,6 +26,7 @@ from schemas import (
     Event,
     KafkaRecord,
     OrganisationKind,
+    OverdueRole,
     Recipient,
     ReferralExpired,
     ReferralOverdue,
@@ -111,12 +113,66 @@ async def test_referral_is_overdue_after_five_working_days_not_counting_midsumme
     assert (notice.sender, notice.receiver, notice.referral_id) == (SOTE, KELA, "R-o1")
     assert (notice.escalation, notice.requested_at, notice.due_at) == (1, REQUESTED, DUE)
     assert notice.case_manager_organisation is None
-    # The notice is the requester's reminder; the receiver hears nothing until expiry.
-    assert await overdue_notices(router, "kela", client) == []
+    assert notice.role is OverdueRole.REQUESTER
     [record] = [
         r for r in await router.harness.audit_records_of(client) if r.event_id == notice.event_id
     ]
     assert (record.recipient, record.decision, record.reason) == (SOTE, "permit", "own-data")
+
+
+async def test_the_receiver_is_reminded_with_the_first_overdue_notice(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    sent = await requested(router, client, "R-r1")
+
+    await scan_at(router, DUE)
+
+    [reminder] = await overdue_notices(router, "kela", client)
+    assert reminder.event_id == derived_id("overdue-receiver", sent.event_id)
+    assert (reminder.role, reminder.sender, reminder.receiver) == (OverdueRole.RECEIVER, SOTE, KELA)
+    assert (reminder.referral_id, reminder.requested_at, reminder.due_at) == (
+        "R-r1",
+        REQUESTED,
+        DUE,
+    )
+    assert reminder.occurred_at == DUE  # with requested_at: how long the referral has waited
+    # The requester's own notice is not the receiver's to read.
+    assert [n.role for n in await overdue_notices(router, "sote", client)] == [
+        OverdueRole.REQUESTER
+    ]
+
+
+async def test_the_receivers_reminder_is_decided_by_consent_and_audited(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    sent = await requested(router, client, "R-r2")
+
+    await scan_at(router, DUE)
+
+    [record] = [
+        r
+        for r in await router.harness.audit_records_of(client)
+        if r.event_id == derived_id("overdue-receiver", sent.event_id)
+    ]
+    assert (record.recipient, record.decision, record.reason) == (KELA, "permit", "consent")
+
+
+async def test_the_receiver_is_reminded_only_once_while_the_requester_hears_again(
+    router: RouterUnderTest, client: str
+) -> None:
+    router.clock.now = REQUESTED
+    await router.route(referral_consent(client))
+    await requested(router, client, "R-r3")
+    await scan_at(router, DUE)
+
+    await scan_at(router, NEXT_WORKING_DAY)
+
+    assert [n.escalation for n in await overdue_notices(router, "sote", client)] == [1, 2]
+    assert [n.role for n in await overdue_notices(router, "kela", client)] == [OverdueRole.RECEIVER]
 
 
 async def test_case_managers_organisation_hears_of_the_overdue_referral_when_consent_permits(

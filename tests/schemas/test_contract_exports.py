@@ -55,6 +55,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "OID_URN_PREFIX",
         "Oid",
         "OrganisationKind",
+        "OverdueRole",
         "PayloadTooLargeError",
         "PlanActivity",
         "PlanBasis",

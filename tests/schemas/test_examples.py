@@ -176,6 +176,7 @@ def test_router_events_are_the_journeys_router_issued_ones() -> None:
         "05a-handover-to-kela.json",
         "06a-kykyviisari-available.json",
         "09b-referral-overdue.json",
+        "09b-referral-overdue-receiver.json",
         "09c-referral-expired.json",
         "10a-revocation-unmatched.json",
     ]

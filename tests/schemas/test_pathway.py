@@ -20,12 +20,13 @@ from schemas import (
     HandoverPackage,
     InvalidBundleError,
     KafkaRecord,
+    OverdueRole,
     ReferralExpired,
     ReferralOverdue,
     RevocationUnmatched,
     assessment_kind_of,
 )
-from schemas.codesystems import REFERRAL_ESCALATION_EXTENSION
+from schemas.codesystems import REFERRAL_ESCALATION_EXTENSION, REFERRAL_OVERDUE_ROLE_EXTENSION
 from schemas.examples import example_codec, example_events
 from tests.bundles import with_bundle
 
@@ -34,6 +35,7 @@ CODEC: Final = example_codec()
 HANDOVER: Final = EVENTS["05a-handover-to-kela.json"]
 HINT: Final = EVENTS["06a-kykyviisari-available.json"]
 OVERDUE: Final = EVENTS["09b-referral-overdue.json"]
+REMINDER: Final = EVENTS["09b-referral-overdue-receiver.json"]
 EXPIRED: Final = EVENTS["09c-referral-expired.json"]
 UNMATCHED: Final = EVENTS["10a-revocation-unmatched.json"]
 ROUTER_EVENTS: Final = {"handover": HANDOVER, "hint": HINT, "overdue": OVERDUE, "expired": EXPIRED}
@@ -77,6 +79,28 @@ def test_overdue_notice_names_the_requester_once_when_it_employs_the_case_manage
     assert isinstance(OVERDUE, ReferralOverdue)
     assert OVERDUE.case_manager_organisation == OVERDUE.sender
     assert OVERDUE.destinations() == (OVERDUE.sender,)
+
+
+def test_receivers_overdue_notice_goes_to_the_receiver_alone() -> None:
+    assert isinstance(REMINDER, ReferralOverdue)
+    assert REMINDER.role is OverdueRole.RECEIVER
+    assert REMINDER.case_manager_organisation is not None
+    assert REMINDER.destinations() == (REMINDER.receiver,)
+
+
+def test_receivers_overdue_notice_says_how_long_the_referral_has_waited() -> None:
+    [note] = focal_resource(REMINDER)["note"]
+    assert "has waited for your answer since 2026-04-20 (7 days)" in note["text"]
+
+
+def test_overdue_notice_without_a_role_is_the_requesters() -> None:
+    def without_role(task: dict[str, Any]) -> None:
+        task["extension"] = [
+            e for e in task["extension"] if e["url"] != REFERRAL_OVERDUE_ROLE_EXTENSION
+        ]
+
+    # As routers wrote them before the receiver was reminded too.
+    assert CODEC.decode(with_focal_resource(OVERDUE, without_role)) == OVERDUE
 
 
 def test_expired_referral_goes_to_requester_and_receiver_and_case_manager_organisation() -> None:
