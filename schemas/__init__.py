@@ -49,6 +49,7 @@ from schemas.events import (
     assessment_kind_of,
     event_class_for,
 )
+from schemas.finnish_time import FINNISH_TIME_LABEL, finnish_time
 from schemas.headers import CATEGORY_HEADER, CONTENT_TYPE, EventHeaders, KafkaHeaders
 from schemas.identifiers import (
     IDENTITY_CODE_SYSTEM,
@@ -76,6 +77,7 @@ __all__ = [
     "CATEGORY_HEADER",
     "CONTENT_TYPE",
     "EVENT_TYPES",
+    "FINNISH_TIME_LABEL",
     "IDENTITY_CODE_SYSTEM",
     "MAX_OID_LENGTH",
     "OID_URN_PREFIX",
@@ -135,6 +137,7 @@ __all__ = [
     "check_oid",
     "check_pseudonym",
     "event_class_for",
+    "finnish_time",
     "is_test_identity_code",
     "oid_from_urn",
     "oid_urn",

@@ -14,7 +14,7 @@ from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
 from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
 from consent.store import ConsentStore
-from schemas import ConsentRule, Pseudonymiser, printable
+from schemas import FINNISH_TIME_LABEL, ConsentRule, Pseudonymiser, finnish_time, printable
 
 __all__ = ["register"]
 
@@ -31,7 +31,8 @@ def register(commands: Any) -> None:
         help="list a client's consents and refusals, current and past",
         description="Lists every consent and refusal of the client the consent store holds, "
         "with what it covers, who recorded it, and where it stands now. The identity code "
-        "is turned into the client's pseudonym (SAATTAJA_PSEUDONYM_SECRET) and not shown.",
+        "is turned into the client's pseudonym (SAATTAJA_PSEUDONYM_SECRET) and not shown. "
+        f"Times are {FINNISH_TIME_LABEL}.",
     )
     show.add_argument(
         "--client",
@@ -62,7 +63,7 @@ async def _consents(
 
 
 class _Report:
-    """Renders a client's consents for a person: organisations by name, times in UTC."""
+    """Renders a client's consents for a person: organisations by name, times in Finnish time."""
 
     def __init__(self, registry: OrganisationRegistry, now: datetime) -> None:
         self._names = {organisation.oid: organisation.name for organisation in registry}
@@ -78,16 +79,16 @@ class _Report:
         if not states and not orphans:
             return "No consents or refusals on record for this client."
         refusals = sum(state.grant.is_refusal for state in states)
-        status = f"status as of {_moment(as_of)}"
+        status = f"status as of {finnish_time(as_of)}"
         if as_of != self._now:
             status += (
-                f", when the last version was applied: later than now ({_moment(self._now)}) "
+                f", when the last version was applied: later than now ({finnish_time(self._now)}) "
                 "by this machine's clock"
             )
         lines = [
             f"{_counted(len(states) - refusals, 'consent')} and "
             f"{_counted(refusals, 'refusal')} on record for this client; {status} "
-            "(times in UTC).",
+            f"(times are {FINNISH_TIME_LABEL}).",
         ]
         for state in states:
             lines.append("")
@@ -134,19 +135,19 @@ class _Report:
     ) -> str:
         if revocation is not None:
             return (
-                f"revoked at {_moment(revocation.applied_at)} by "
+                f"revoked at {finnish_time(revocation.applied_at)} by "
                 f"{self._organisation(revocation.recorded_by)}"
             )
         if status is ConsentStatus.EXPIRED and grant.valid_until is not None:
-            return f"expired at {_moment(grant.valid_until)}"
+            return f"expired at {finnish_time(grant.valid_until)}"
         if status is ConsentStatus.NOT_YET_VALID and grant.valid_from is not None:
-            return f"not yet valid (from {_moment(grant.valid_from)})"
+            return f"not yet valid (from {finnish_time(grant.valid_from)})"
         return status.value
 
     def _recorded(self, version: ConsentGrant | ConsentRevocation) -> str:
         return (
             f"recorded by {self._organisation(version.recorded_by)} at "
-            f"{_moment(version.occurred_at)}, applied at {_moment(version.applied_at)}"
+            f"{finnish_time(version.occurred_at)}, applied at {finnish_time(version.applied_at)}"
         )
 
     def _rule(self, rule: ConsentRule) -> str:
@@ -172,13 +173,9 @@ class _Report:
         return f"{name} ({oid})" if name else printable(oid)
 
 
-def _moment(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
 def _period(grant: ConsentGrant) -> str:
-    start = f"from {_moment(grant.valid_from)}" if grant.valid_from else "from when recorded"
-    end = f"until {_moment(grant.valid_until)}" if grant.valid_until else "no end date"
+    start = f"from {finnish_time(grant.valid_from)}" if grant.valid_from else "from when recorded"
+    end = f"until {finnish_time(grant.valid_until)}" if grant.valid_until else "no end date"
     return f"{start}, {end}"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from broker.cli.arguments import identity_code_argument, usage_of
@@ -13,8 +12,7 @@ from broker.cli.database import opened_database
 from broker.pathway import ClientPathway, PathwayStore, Referral, ReferralState
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from schemas import Pseudonymiser, printable
-from schemas.fhir import FINNISH_TIME
+from schemas import FINNISH_TIME_LABEL, Pseudonymiser, finnish_time, printable
 
 __all__ = ["register"]
 
@@ -32,8 +30,7 @@ def register(commands: Any) -> None:
         description="Lists the client's referrals as the router keeps them (state, the "
         "organisation responsible now, when an answer is due, overdue notices sent) and the "
         "named case manager. The identity code is turned into the client's pseudonym "
-        "(SAATTAJA_PSEUDONYM_SECRET) and not shown. Times are Finnish local time "
-        "(Europe/Helsinki), each with its offset from UTC.",
+        f"(SAATTAJA_PSEUDONYM_SECRET) and not shown. Times are {FINNISH_TIME_LABEL}.",
     )
     show.add_argument(
         "--client",
@@ -78,7 +75,7 @@ def render_pathway(pathway: ClientPathway, names: dict[str, str]) -> str:
         lines.append(
             f"Case manager: {printable(manager.name)} ({printable(manager.role)}, "
             f"{name(manager.organisation)}), "
-            f"named by {name(manager.assigned_by)} on {_time(manager.assigned_at)}"
+            f"named by {name(manager.assigned_by)} on {finnish_time(manager.assigned_at)}"
         )
     referrals = sorted(pathway.referrals.values(), key=lambda referral: referral.requested_at)
     if not referrals:
@@ -92,20 +89,12 @@ def _referral_line(referral: Referral, name: Callable[[str], str]) -> str:
     line = (
         f"- referral {printable(referral.referral_id)}: {name(referral.requester)} -> "
         f"{name(referral.receiver)}, {referral.state.value}; responsible now: "
-        f"{name(referral.responsible)}; requested {_time(referral.requested_at)}"
+        f"{name(referral.responsible)}; requested {finnish_time(referral.requested_at)}"
     )
     if referral.state is ReferralState.REQUESTED:
-        line += f"; answer due {_time(referral.due_at)}"
+        line += f"; answer due {finnish_time(referral.due_at)}"
     if referral.escalations:
         line += f"; overdue notices sent: {referral.escalations}"
     if referral.reason:
         line += f"; rejected because: {printable(referral.reason)}"
     return line
-
-
-def _time(moment: datetime) -> str:
-    # Finnish time, as the organisations' staff read dates: a due date at midnight in
-    # Helsinki would otherwise show as 22:00 the day before. The offset says which it is.
-    local = moment.astimezone(FINNISH_TIME)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"

@@ -8,14 +8,14 @@ where clients know it (suostumus, kielto). It names the client only by pseudonym
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from consent.audit.fhir import rests_on_legal_basis
 from consent.audit.records import AuditRecord
 from consent.decisions import ReasonCode
 from consent.errors import InvalidAuditEntryError
-from schemas import DataCategory, printable
+from schemas import FINNISH_TIME_LABEL, DataCategory, finnish_time, printable
 
 __all__ = ["disclosure_report"]
 
@@ -55,7 +55,6 @@ _REFUSALS: Final[dict[str, str]] = {
     ReasonCode.NO_CONSENT: "there was no consent from the client and no law that allows it",
     ReasonCode.INVALID_TRANSITION: "the referral was not in a state that allowed this answer",
 }
-_TIME_FORMAT: Final = "%Y-%m-%d %H:%M"
 
 
 def disclosure_report(
@@ -94,7 +93,8 @@ class _Writer:
         lines = [
             "Disclosure report: what Saattaja has passed on about one client",
             f"Client (pseudonym): {client}",
-            f"Produced {_moment(generated_at)} UTC from the Saattaja audit log. Times are in UTC.",
+            f"Produced {finnish_time(generated_at)} from the Saattaja audit log. "
+            f"Times are {FINNISH_TIME_LABEL}.",
             "",
         ]
         if not records:
@@ -139,7 +139,7 @@ class _Writer:
 
     def _event(self, record: AuditRecord) -> list[str]:
         return [
-            f"  - {_moment(record.decided_at)}  {printable(_event_type(record.event_type))} "
+            f"  - {finnish_time(record.decided_at)}  {printable(_event_type(record.event_type))} "
             f"({_CATEGORIES.get(record.category, record.category.value)}), "
             f"from {self._names.get(record.sender, record.sender)}",
             f"      event {record.event_id}, audit record {record.sequence}",
@@ -181,10 +181,6 @@ def _event_type(ce_type: str) -> str:
     if len(words) > 1 and words[-1].startswith("v") and words[-1][1:].isdigit():
         words = words[:-1]
     return " ".join(words).replace("casemanager", "case manager") or ce_type
-
-
-def _moment(value: datetime) -> str:
-    return value.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
 def _summed(records: list[AuditRecord], done: str) -> str:

@@ -15,6 +15,7 @@ from broker.cli import main
 from consent.database import check_pseudonym_secret, create_database_engine, upgrade_database
 from consent.store import ConsentStore
 from schemas import (
+    FINNISH_TIME_LABEL,
     ConsentGranted,
     ConsentRevoked,
     ConsentRule,
@@ -22,6 +23,7 @@ from schemas import (
     OrganisationKind,
     Pseudonymiser,
     Recipient,
+    finnish_time,
 )
 from tests.consent.builders import (
     CLIENT,
@@ -121,17 +123,17 @@ def test_lists_consents_and_refusals_current_and_past_with_who_recorded_them(
         f"permits: recipients Kansaneläkelaitos (Kela) ({KELA}); categories plan, referral" in lines
     )
     assert "except (refused): categories assessment:health" in lines
-    assert "valid: from 2025-05-01 09:00, no end date" in lines
+    assert "valid: from 2025-05-01 12:00 +03:00, no end date" in lines
     assert "R-NGO  refusal (kielto) — active" in lines
     assert "refuses: recipients every jarjesto organisation" in lines
     assert (
-        "C-TE  consent (suostumus) — revoked at 2025-06-01 09:00 by "
+        "C-TE  consent (suostumus) — revoked at 2025-06-01 12:00 +03:00 by "
         f"Kansaneläkelaitos (Kela) ({KELA})" in lines
     )
-    assert "C-OLD  consent (suostumus) — expired at 2025-06-01 09:00" in lines
+    assert "C-OLD  consent (suostumus) — expired at 2025-06-01 12:00 +03:00" in lines
     assert (
-        f"recorded by Lappeenrannan työllisyysalue ({TYOLLISYYS}) at 2025-05-01 09:00, "
-        "applied at 2025-05-01 09:00" in lines
+        f"recorded by Lappeenrannan työllisyysalue ({TYOLLISYYS}) at 2025-05-01 12:00 +03:00, "
+        "applied at 2025-05-01 12:00 +03:00" in lines
     )
     assert f"Etelä-Karjalan hyvinvointialue ({SOTE})" in out
     assert CLIENT not in out
@@ -170,10 +172,10 @@ def test_a_version_applied_later_than_now_is_shown_and_the_status_is_as_of_it(
 
     assert code == 0
     lines = [line.strip() for line in out.splitlines()]
-    assert f"status as of {ahead:%Y-%m-%d %H:%M}, when the last version was applied" in lines[0]
+    assert f"status as of {finnish_time(ahead)}, when the last version was applied" in lines[0]
     assert "later than now" in lines[0]
     assert (
-        f"C-TE  consent (suostumus) — revoked at {ahead:%Y-%m-%d %H:%M} by "
+        f"C-TE  consent (suostumus) — revoked at {finnish_time(ahead)} by "
         f"Kansaneläkelaitos (Kela) ({KELA})"
     ) in lines
     assert any(line.startswith("revoked: recorded by Kansaneläkelaitos") for line in lines)
@@ -187,7 +189,23 @@ def test_status_as_of_now_says_no_more(
     _code, out, _err = show(capsys)
 
     assert "later than now" not in out
-    assert out.splitlines()[0].endswith("(times in UTC).")
+    assert out.splitlines()[0].endswith(f"(times are {FINNISH_TIME_LABEL}).")
+
+
+def test_times_are_finnish_time_with_their_offset_and_the_first_line_says_so(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Midnight in Helsinki in winter: 22:00 the day before in UTC.
+    new_year = datetime(2025, 12, 31, 22, 0, tzinfo=UTC)
+    record(database_file, (grant("C-TE", valid_from=new_year, occurred_at=new_year), new_year))
+
+    _code, out, _err = show(capsys)
+
+    lines = [line.strip() for line in out.splitlines()]
+    assert lines[0].endswith(
+        "(times are Finnish time (Europe/Helsinki), each with its offset from UTC)."
+    )
+    assert "valid: from 2026-01-01 00:00 +02:00, no end date" in lines
 
 
 def test_client_without_consents_is_told_so(

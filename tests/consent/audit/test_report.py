@@ -78,9 +78,18 @@ def test_report_names_each_recipient_with_what_it_received_and_on_what_basis(
 
     kela = text.index(f"Kansaneläkelaitos (Kela) ({KELA})")
     assert "Received 1 event about the client" in text[kela:]
-    assert "2026-03-02 09:00  referral requested (referral), from Etelä-Karjalan" in text
+    assert "2026-03-02 11:00 +02:00  referral requested (referral), from Etelä-Karjalan" in text
     assert "on the basis of: the client's consent (suostumus) C-1" in text
     assert "removed before it was sent: EKHVA-TT-1" in text
+
+
+def test_report_gives_times_in_finnish_time_and_says_so(records: list[AuditRecord]) -> None:
+    lines = report(records).splitlines()
+
+    assert lines[2] == (
+        "Produced 2026-04-01 15:00 +03:00 from the Saattaja audit log. "
+        "Times are Finnish time (Europe/Helsinki), each with its offset from UTC."
+    )
 
 
 def test_report_names_a_statutory_basis_with_its_law(records: list[AuditRecord]) -> None:
