@@ -12,7 +12,6 @@ from typing import Any, Final
 
 from broker.cli.database import opened_database
 from broker.indicators import (
-    HELSINKI,
     CalendarQuarter,
     InvalidPeriodError,
     PathwayIndicators,
@@ -22,6 +21,7 @@ from broker.indicators import (
 )
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
+from schemas.fhir import FINNISH_TIME
 
 __all__ = ["register"]
 
@@ -110,13 +110,13 @@ def _indicators(args: argparse.Namespace) -> int:
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     ids = {organisation.oid: organisation.id for organisation in registry}
-    indicators = asyncio.run(_compute(settings.database_url, quarter.period(HELSINKI), ids))
+    indicators = asyncio.run(_compute(settings.database_url, quarter.period(FINNISH_TIME), ids))
     if args.format == "json":
         document = {
             "quarter": str(quarter),
             "first_day": quarter.first_day.isoformat(),
             "last_day": quarter.last_day.isoformat(),
-            "time_zone": str(HELSINKI),
+            "time_zone": str(FINNISH_TIME),
             **indicators.model_dump(mode="json"),
         }
         print(json.dumps(document, ensure_ascii=False, indent=2))

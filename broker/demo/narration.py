@@ -12,7 +12,6 @@ from broker.demo.player import Decision, StepOutcome
 from broker.demo.population import Population
 from broker.demo.sources import feeding_address
 from broker.demo.stack import DemoStack, FhirSystem, FolderSystem, SqlSystem
-from broker.indicators import HELSINKI
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC
 from consent.audit import PERMIT, AuditRecord
@@ -27,6 +26,7 @@ from schemas import (
     ReferralExpired,
     ReferralOverdue,
 )
+from schemas.fhir import FINNISH_TIME
 
 __all__ = ["Narrator"]
 
@@ -101,7 +101,7 @@ def reason_in_words(reason: str) -> str:
 
 def finnish_time(moment: datetime) -> str:
     """``Mon 30.11.2026 14:32``, in Finnish time."""
-    return f"{moment.astimezone(HELSINKI):%a %d.%m.%Y %H:%M}"
+    return f"{moment.astimezone(FINNISH_TIME):%a %d.%m.%Y %H:%M}"
 
 
 def _print(line: str) -> None:

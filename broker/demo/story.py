@@ -12,13 +12,13 @@ from broker.demo.player import JourneyPlayer, StepOutcome
 from broker.demo.population import synthetic_population
 from broker.demo.stack import DemoStack
 from broker.indicators import (
-    HELSINKI,
     PathwayIndicators,
     ReportingPeriod,
     compute_indicators,
     indicators_table,
 )
 from broker.pathway import pathway_rules
+from schemas.fhir import FINNISH_TIME
 
 __all__ = ["Told", "tell"]
 
@@ -63,8 +63,10 @@ async def tell(
     narrator.population(population, rejected)
     assert stack.engine is not None  # noqa: S101 - set by stack.start()
     first = min(s.event.occurred_at for s in steps if isinstance(s, JourneyStep))
-    first_day, last_day = (moment.astimezone(HELSINKI).date() for moment in (first, stack.clock()))
-    period = ReportingPeriod.of_days(first_day, last_day, HELSINKI)
+    first_day, last_day = (
+        moment.astimezone(FINNISH_TIME).date() for moment in (first, stack.clock())
+    )
+    period = ReportingPeriod.of_days(first_day, last_day, FINNISH_TIME)
     told.indicators = await compute_indicators(
         stack.engine,
         since=period.since,

@@ -8,7 +8,7 @@ from broker.indicators.computation import compute_indicators
 from broker.indicators.errors import InvalidPeriodError, InvalidThresholdError
 from broker.indicators.figures import Count, Measure
 from broker.indicators.percentiles import percentile
-from broker.indicators.period import HELSINKI, CalendarQuarter, ReportingPeriod
+from broker.indicators.period import CalendarQuarter, ReportingPeriod
 from broker.indicators.results import (
     CategoryCount,
     ClientPaths,
@@ -22,7 +22,6 @@ from broker.indicators.suppression import SUPPRESSION_THRESHOLD
 from broker.indicators.table import indicators_table
 
 __all__ = [
-    "HELSINKI",
     "SUPPRESSION_THRESHOLD",
     "CalendarQuarter",
     "CategoryCount",

@@ -11,14 +11,12 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Final
 from zoneinfo import ZoneInfo
 
 from broker.indicators.errors import InvalidPeriodError
+from schemas.fhir import FINNISH_TIME
 
-__all__ = ["HELSINKI", "CalendarQuarter", "ReportingPeriod"]
-
-HELSINKI: Final = ZoneInfo("Europe/Helsinki")
+__all__ = ["CalendarQuarter", "ReportingPeriod"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +40,7 @@ class ReportingPeriod:
             )
 
     @classmethod
-    def of_days(cls, first: date, last: date, zone: ZoneInfo = HELSINKI) -> ReportingPeriod:
+    def of_days(cls, first: date, last: date, zone: ZoneInfo = FINNISH_TIME) -> ReportingPeriod:
         """From the start of ``first`` to the end of ``last``, both calendar days in ``zone``.
 
         Days, not 24-hour spans: a period that crosses a daylight-saving change is an hour
@@ -103,6 +101,6 @@ class CalendarQuarter:
         month = 3 * self.number
         return date(self.year, month, calendar.monthrange(self.year, month)[1])
 
-    def period(self, zone: ZoneInfo = HELSINKI) -> ReportingPeriod:
+    def period(self, zone: ZoneInfo = FINNISH_TIME) -> ReportingPeriod:
         """The quarter's days in ``zone``, from the first day's start to the last day's end."""
         return ReportingPeriod.of_days(self.first_day, self.last_day, zone)

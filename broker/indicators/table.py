@@ -6,8 +6,8 @@ from datetime import date
 from typing import Final
 
 from broker.indicators.figures import Count, Measure
-from broker.indicators.period import HELSINKI
 from broker.indicators.results import PathwayIndicators
+from schemas.fhir import FINNISH_TIME
 
 __all__ = ["indicators_table"]
 
@@ -31,7 +31,7 @@ def indicators_table(indicators: PathwayIndicators, first: date, last: date) -> 
         return f"  {label:<{_LABEL_WIDTH}}{shown(figure, form):>8}"
 
     lines = [
-        f"Pathway indicators, {first.isoformat()} to {last.isoformat()} (days in {HELSINKI})",
+        f"Pathway indicators, {first.isoformat()} to {last.isoformat()} (days in {FINNISH_TIME})",
         f"{hidden}: hidden, rests on fewer than {indicators.threshold} clients; "
         "-: nothing to compute from.",
         "",

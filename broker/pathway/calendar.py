@@ -7,13 +7,13 @@ afternoon before Midsummer is due a full five working days later, not on Wednesd
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import holidays
 
+from schemas.fhir import FINNISH_TIME
+
 __all__ = ["WorkingCalendar"]
 
-_FINLAND = ZoneInfo("Europe/Helsinki")
 _SATURDAY = 5
 
 
@@ -44,16 +44,16 @@ class WorkingCalendar:
         """
         if days < 0:
             raise ValueError(f"days must not be negative, got {days}")
-        local = start.astimezone(_FINLAND)
+        local = start.astimezone(FINNISH_TIME)
         day = local.date()
         if not self.is_working_day(day):
             while not self.is_working_day(day):
                 day += timedelta(days=1)
-            local = datetime.combine(day, datetime.min.time(), _FINLAND)
+            local = datetime.combine(day, datetime.min.time(), FINNISH_TIME)
         counted = 0
         while counted < days:
             day += timedelta(days=1)
             if self.is_working_day(day):
                 counted += 1
-        moment = datetime.combine(day, local.timetz().replace(tzinfo=None), _FINLAND)
+        moment = datetime.combine(day, local.timetz().replace(tzinfo=None), FINNISH_TIME)
         return moment.astimezone(start.tzinfo)

@@ -6,7 +6,6 @@ import broker.indicators
 from broker.errors import SaattajaBrokerError
 
 PUBLIC_NAMES = [
-    "HELSINKI",
     "SUPPRESSION_THRESHOLD",
     "CalendarQuarter",
     "CategoryCount",

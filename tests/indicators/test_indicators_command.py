@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from broker.cli import main
-from broker.indicators import HELSINKI
 from consent.database import create_database_engine
+from schemas.fhir import FINNISH_TIME
 from tests.indicators.rows import JARJESTO, TYP, Row, client, episode, insert, referral
 
 
@@ -44,7 +44,7 @@ def record(url: str, **rows: list[Row]) -> None:
 
 
 def helsinki(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=HELSINKI)
+    return datetime(year, month, day, hour, minute, tzinfo=FINNISH_TIME)
 
 
 MAY_DAY = helsinki(2025, 5, 15, 12)  # in 2025-Q2

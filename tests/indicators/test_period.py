@@ -7,13 +7,14 @@ from datetime import date, datetime
 
 import pytest
 
-from broker.indicators import HELSINKI, CalendarQuarter, InvalidPeriodError
+from broker.indicators import CalendarQuarter, InvalidPeriodError
+from schemas.fhir import FINNISH_TIME
 
 
 def test_the_four_quarters_cover_a_year_without_overlapping() -> None:
     quarters = [CalendarQuarter(2024, number).period() for number in range(1, 5)]
-    assert quarters[0].since == datetime(2024, 1, 1, tzinfo=HELSINKI)
-    assert quarters[-1].until == datetime(2025, 1, 1, tzinfo=HELSINKI)
+    assert quarters[0].since == datetime(2024, 1, 1, tzinfo=FINNISH_TIME)
+    assert quarters[-1].until == datetime(2025, 1, 1, tzinfo=FINNISH_TIME)
     assert all(earlier.until == later.since for earlier, later in itertools.pairwise(quarters))
 
 
