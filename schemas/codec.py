@@ -5,21 +5,25 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pydantic import ValidationError
 
+from schemas.echo import echoed, validation_problems
 from schemas.errors import (
     InvalidBundleError,
     InvalidHeadersError,
     PayloadTooLargeError,
 )
-from schemas.events import Envelope, Event, event_class_for
+from schemas.events import EVENT_TYPES, Envelope, Event, event_class_for
 from schemas.fhir import build_message_bundle, parse_message_bundle
 from schemas.headers import EventHeaders, KafkaHeaders
 from schemas.identifiers import Pseudonymiser, oid_urn
 
 __all__ = ["EventCodec", "KafkaRecord"]
+
+# The event codes of the catalogue, which a reason may quote: none can be personal data.
+_EVENT_CODES: Final = frozenset(event_class.event_code for event_class in EVENT_TYPES.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +156,8 @@ class EventCodec:
         bundle = parse_message_bundle(record.value)
         if bundle.event_code != event_class.event_code:
             raise InvalidBundleError(
-                f"MessageHeader.eventCoding is {bundle.event_code!r} but ce_type is "
-                f"{headers.type!r}: they must name the same event"
+                f"MessageHeader.eventCoding is {echoed(bundle.event_code, known=_EVENT_CODES)} "
+                f"but ce_type is {headers.type!r}: they must name the same event"
             )
         if bundle.event_id != headers.id:
             raise InvalidBundleError(
@@ -166,8 +170,8 @@ class EventCodec:
             )
         if bundle.source.text("endpoint") != headers.source:
             raise InvalidBundleError(
-                f"MessageHeader.source.endpoint {bundle.source.text('endpoint')!r} differs from "
-                f"ce_source {headers.source!r}"
+                f"MessageHeader.source.endpoint is {echoed(bundle.source.text('endpoint'))}, "
+                f"which differs from ce_source {headers.source!r}"
             )
         event_class.check_focal_types(bundle.resources)
         envelope = Envelope(
@@ -179,10 +183,7 @@ class EventCodec:
         try:
             event = event_class.from_fhir(envelope, bundle.resources)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-                for error in exc.errors()[:5]
-            )
+            problems = validation_problems(exc, whole="event")
             raise InvalidBundleError(f"{headers.type}: {problems}") from exc
         self._check_agrees(event, headers, bundle.destinations)
         return event

@@ -39,6 +39,7 @@ from schemas.events.assessment import AssessmentKind, AssessmentRecorded, Kykyvi
 from schemas.events.base import Envelope, Event
 from schemas.events.references import event_reference, read_event_id
 from schemas.fhir import (
+    TASK_STATES,
     ElementView,
     FhirJson,
     business_identifier,
@@ -79,6 +80,9 @@ _HANDOVER_PACKAGE: Final = "handover-package"
 _ASSESSMENT_AVAILABLE: Final = "assessment-available"
 _INCLUDED: Final = "included"
 _DELIVERED_EARLIER: Final = "delivered-earlier"
+# Closed lists of the router's own code systems, whose codes a reason may quote.
+_PATHWAY_NOTICES: Final = frozenset({_HANDOVER_PACKAGE, _ASSESSMENT_AVAILABLE})
+_BUSINESS_STATES: Final = frozenset({"overdue", "expired"})
 _EXPIRED_REASON: Final = (
     "Lähete vanheni vastaamatta; vastuu asiakkaasta säilyy lähettäjällä. "
     "The referral expired unanswered; responsibility stays with the requester."
@@ -151,13 +155,14 @@ class _ReferralNotice(Event):
     def _fields(cls, envelope: Envelope, task: ElementView) -> dict[str, object]:
         if task.text("status") != cls.task_status:
             raise InvalidBundleError(
-                f"Task.status is {task.text('status')!r}; {cls.ce_type()} needs {cls.task_status!r}"
+                f"Task.status is {echoed(task.text('status'), known=TASK_STATES)}; "
+                f"{cls.ce_type()} needs {cls.task_status!r}"
             )
         business_status = task.code("businessStatus", REFERRAL_BUSINESS_STATUS_SYSTEM)
         if business_status != cls.business_status:
             raise InvalidBundleError(
-                f"Task.businessStatus is {business_status!r}; {cls.ce_type()} needs "
-                f"{cls.business_status!r}"
+                f"Task.businessStatus is {echoed(business_status, known=_BUSINESS_STATES)}; "
+                f"{cls.ce_type()} needs {cls.business_status!r}"
             )
         case_manager = task.optional_extension(CASE_MANAGER_ORGANISATION_EXTENSION)
         return {
@@ -379,8 +384,8 @@ class HandoverPackage(Event):
         code = handover_list.code("code", PATHWAY_NOTICE_SYSTEM)
         if code != _HANDOVER_PACKAGE:
             raise InvalidBundleError(
-                f"List.code is {code!r} of {PATHWAY_NOTICE_SYSTEM}; {cls.ce_type()} needs "
-                f"{_HANDOVER_PACKAGE!r}"
+                f"List.code is {echoed(code, known=_PATHWAY_NOTICES)} of {PATHWAY_NOTICE_SYSTEM}; "
+                f"{cls.ce_type()} needs {_HANDOVER_PACKAGE!r}"
             )
         handover = handover_list.extension(HANDOVER_EXTENSION)
         return cls(
@@ -427,7 +432,7 @@ def _read_handover_entry(entry: ElementView) -> HandoverItem:
     status = entry.code("flag", HANDOVER_ITEM_STATUS_SYSTEM)
     if status not in (_INCLUDED, _DELIVERED_EARLIER):
         raise InvalidBundleError(
-            f"{entry.where}.flag has code {status!r} of {HANDOVER_ITEM_STATUS_SYSTEM}; "
+            f"{entry.where}.flag has code {echoed(status)} of {HANDOVER_ITEM_STATUS_SYSTEM}; "
             f"expected {_INCLUDED} or {_DELIVERED_EARLIER}"
         )
     return HandoverItem(
@@ -560,8 +565,8 @@ class AssessmentAvailable(Event):
         category = communication.code("category", PATHWAY_NOTICE_SYSTEM)
         if category != _ASSESSMENT_AVAILABLE:
             raise InvalidBundleError(
-                f"Communication.category is {category!r} of {PATHWAY_NOTICE_SYSTEM}; "
-                f"{cls.ce_type()} needs {_ASSESSMENT_AVAILABLE!r}"
+                f"Communication.category is {echoed(category, known=_PATHWAY_NOTICES)} of "
+                f"{PATHWAY_NOTICE_SYSTEM}; {cls.ce_type()} needs {_ASSESSMENT_AVAILABLE!r}"
             )
         hint = communication.extension(ASSESSMENT_HINT_EXTENSION)
         about = communication.elements("about")

@@ -13,9 +13,11 @@ from typing import ClassVar, Self
 from pydantic import Field
 
 from schemas.categories import DataCategory
+from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.events.base import Envelope, Event
 from schemas.fhir import (
+    TASK_STATES,
     ElementView,
     FhirJson,
     business_identifier,
@@ -140,7 +142,8 @@ class _ReferralAnswer(Event):
     def _fields(cls, envelope: Envelope, task: ElementView) -> dict[str, object]:
         if task.text("status") != cls.task_status:
             raise InvalidBundleError(
-                f"Task.status is {task.text('status')!r}; {cls.ce_type()} needs {cls.task_status!r}"
+                f"Task.status is {echoed(task.text('status'), known=TASK_STATES)}; "
+                f"{cls.ce_type()} needs {cls.task_status!r}"
             )
         return {
             "event_id": envelope.event_id,

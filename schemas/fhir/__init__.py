@@ -1,6 +1,7 @@
 """FHIR R4 building blocks of the contract: message Bundles, element builders and readers."""
 
 from schemas.fhir.elements import (
+    TASK_STATES,
     FhirJson,
     business_identifier,
     codeable_concept,
@@ -18,6 +19,7 @@ from schemas.fhir.reader import ElementView
 
 __all__ = [
     "FINNISH_TIME",
+    "TASK_STATES",
     "ElementView",
     "FhirJson",
     "MessageBundle",

@@ -7,13 +7,14 @@ fhir.resources; these builders keep each shape in one place.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
 from schemas.fhir.periods import inclusive_end
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, oid_urn
 
 __all__ = [
+    "TASK_STATES",
     "FhirJson",
     "business_identifier",
     "codeable_concept",
@@ -27,6 +28,24 @@ __all__ = [
 ]
 
 FhirJson = dict[str, Any]
+
+TASK_STATES: Final = frozenset(
+    {
+        "draft",
+        "requested",
+        "received",
+        "accepted",
+        "rejected",
+        "ready",
+        "cancelled",
+        "in-progress",
+        "on-hold",
+        "failed",
+        "completed",
+        "entered-in-error",
+    }
+)
+"""FHIR R4's Task.status codes, which a reason may quote (fhir.resources does not check them)."""
 
 
 def instant(moment: datetime) -> str:

@@ -8,13 +8,16 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, Final
 
 import orjson
+from fhir.resources.R4B import fhirtypes
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError
 
 from schemas.codesystems import EVENT_TYPE_SYSTEM
+from schemas.echo import echoed, validation_problems
 from schemas.errors import InvalidBundleError
 from schemas.fhir.elements import FhirJson, coding, instant, organisation_reference
 from schemas.fhir.reader import ElementView
@@ -23,6 +26,20 @@ from schemas.identifiers import oid_urn
 __all__ = ["MessageBundle", "build_message_bundle", "parse_message_bundle"]
 
 _URN_UUID = "urn:uuid:"
+# FHIR R4's Bundle types: fhir.resources does not check a code against its value set.
+_BUNDLE_TYPES: Final = frozenset(
+    {
+        "document",
+        "message",
+        "transaction",
+        "transaction-response",
+        "batch",
+        "batch-response",
+        "history",
+        "searchset",
+        "collection",
+    }
+)
 
 # A FHIR string may hold no character below U+0020 but tab, carriage return and line feed;
 # fhir.resources lets the others through, and PostgreSQL refuses a text holding U+0000.
@@ -123,18 +140,15 @@ def _validate_fhir(bundle: FhirJson) -> None:
             "(extensions within extensions, a few hundred levels): flatten them"
         ) from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()[:5]
-        )
+        problems = validation_problems(exc, whole="Bundle")
         raise InvalidBundleError(f"value is not a valid FHIR R4 Bundle: {problems}") from exc
     except (TypeError, KeyError, AttributeError) as exc:
         # fhir.resources raises these, not a ValidationError, for some values of the wrong
         # JSON type: a resourceType that is null or names no resource, a number or a list
-        # where a URL belongs.
+        # where a URL belongs. Their text quotes the value (KeyError: 'R4.<resourceType>Type').
         raise InvalidBundleError(
             "value is not a valid FHIR R4 Bundle: an element has a value of the wrong type "
-            f"or names no FHIR resource ({type(exc).__name__}: {str(exc)[:200]})"
+            f"or names no FHIR resource ({type(exc).__name__})"
         ) from exc
 
 
@@ -144,12 +158,6 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         data: Any = orjson.loads(value)
     except orjson.JSONDecodeError as exc:
         raise InvalidBundleError(f"value is not JSON: {exc}") from exc
-    # A parser keeps one value of a key written twice, the last here, the first elsewhere:
-    # what was validated would not be what a recipient reads. A value written as orjson
-    # writes it (the SDK's, the router's) is its parse written again, and so holds no key
-    # twice; only another writer's is parsed again to look.
-    if not _written_by_orjson(data, value):
-        _check_keys_once(value)
     if not isinstance(data, dict) or "resourceType" not in data:
         raise InvalidBundleError(
             "value is JSON but not a FHIR resource: it has no resourceType "
@@ -158,14 +166,27 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
     if data["resourceType"] != "Bundle":
         found = data["resourceType"]
         what = (
-            f"a FHIR {found}" if isinstance(found, str) else f"JSON whose resourceType is {found!r}"
+            f"a FHIR {found}"
+            if isinstance(found, str) and found in _fhir_type_names()
+            else f"JSON whose resourceType is {_described(found)}"
         )
         raise InvalidBundleError(f"value is {what}, expected a FHIR Bundle of type message")
-    _check_no_control_characters(value, data)
     _validate_fhir(data)
+    # The two checks below come after validation, which refuses every key that is not the
+    # name of a FHIR element: the key found twice and the path to a control character are
+    # made of such names, and a reason may quote them.
+    _check_no_control_characters(value, data)
+    # A parser keeps one value of a key written twice, the last here, the first elsewhere:
+    # what was validated would not be what a recipient reads. A value written as orjson
+    # writes it (the SDK's, the router's) is its parse written again, and so holds no key
+    # twice; only another writer's is parsed again to look.
+    if not _written_by_orjson(data, value):
+        _check_keys_once(value, data)
     bundle = ElementView(data, "Bundle")
     if bundle.text("type") != "message":
-        raise InvalidBundleError(f"Bundle.type is {bundle.text('type')!r}, expected 'message'")
+        raise InvalidBundleError(
+            f"Bundle.type is {echoed(bundle.text('type'), known=_BUNDLE_TYPES)}, expected 'message'"
+        )
     entries = bundle.elements("entry")
     if not entries or entries[0].optional_text("resource.resourceType") != "MessageHeader":
         found = entries[0].optional_text("resource.resourceType") if entries else "nothing"
@@ -179,7 +200,8 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         url = focus.text("reference")
         if url not in by_url:
             raise InvalidBundleError(
-                f"{focus.where}.reference {url!r} names no entry of the Bundle"
+                f"{focus.where}.reference is {echoed(url)}, which is the fullUrl of no entry "
+                "of the Bundle"
             )
         resources.append(by_url[url])
     return MessageBundle(
@@ -195,6 +217,23 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
     )
 
 
+@cache
+def _fhir_type_names() -> frozenset[str]:
+    """The names of FHIR R4 resources and data types, which a reason may quote."""
+    return frozenset(
+        name.removesuffix("Type")
+        for name in dir(fhirtypes)
+        if name.endswith("Type") and name[:1].isupper()
+    )
+
+
+def _described(found: object) -> str:
+    if isinstance(found, str):
+        return echoed(found, known=_fhir_type_names())
+    # A number, a list or an object where a name belongs: its JSON type says enough.
+    return f"a JSON {type(found).__name__}"
+
+
 def _written_by_orjson(data: Any, value: bytes) -> bool:
     try:
         return orjson.dumps(data) == value
@@ -202,13 +241,16 @@ def _written_by_orjson(data: Any, value: bytes) -> bool:
         return False
 
 
-def _check_keys_once(value: bytes) -> None:
+def _check_keys_once(value: bytes, validated: FhirJson) -> None:
     def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         found = dict(pairs)
         if len(found) != len(pairs):
             twice = next(key for key in found if sum(1 for k, _ in pairs if k == key) > 1)
+            # A key of the value validated is a FHIR element's name; one only in the
+            # value a key written twice replaced was never validated.
+            shown = echoed(twice, known=set(_keys(validated)))
             raise InvalidBundleError(
-                f"value holds the key {twice!r} twice in one JSON object: FHIR's JSON has "
+                f"value holds the key {shown} twice in one JSON object: FHIR's JSON has "
                 "each key once, and readers that keep the first value and readers that keep "
                 "the last would read different events"
             )
@@ -234,6 +276,17 @@ def _check_no_control_characters(value: bytes, bundle: FhirJson) -> None:
             )
 
 
+def _keys(node: Any) -> Iterator[str]:
+    """Every key of every object in a JSON value."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _keys(item)
+
+
 def _strings(node: Any, path: str) -> Iterator[tuple[str, str]]:
     """Every string in a JSON value, with its path (``Bundle.entry.1.resource.note``)."""
     if isinstance(node, str):
@@ -253,5 +306,5 @@ def _event_id(bundle: ElementView) -> uuid.UUID:
         return uuid.UUID(value.removeprefix(_URN_UUID))
     except ValueError as exc:
         raise InvalidBundleError(
-            f"Bundle.identifier.value is {value!r}: expected 'urn:uuid:' and the event id"
+            f"Bundle.identifier.value is {echoed(value)}: expected 'urn:uuid:' and the event id"
         ) from exc

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from schemas.echo import echoed
 from schemas.moments import MOMENTS
 
 __all__ = ["FINNISH_TIME", "first_moment_after", "first_moment_of", "inclusive_end"]
@@ -67,7 +68,7 @@ def _moment(text: str) -> datetime:
     try:
         return MOMENTS.validate_python(text)
     except ValidationError as exc:
-        raise ValueError(f"{text!r} is not a date and time with a time zone") from exc
+        raise ValueError(f"{echoed(text)} is not a date and time with a time zone") from exc
 
 
 def _calendar_span(year: str, month: str | None, day: str | None) -> tuple[datetime, datetime]:

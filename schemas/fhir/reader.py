@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from pydantic import ValidationError
 
 from schemas.codesystems import RESOURCE_ID_SYSTEM, URI_IDENTIFIER_SYSTEM
+from schemas.echo import echoed
 from schemas.errors import InvalidBundleError, InvalidIdentifierError
 from schemas.fhir.periods import first_moment_after, first_moment_of
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, check_identity_code, oid_from_urn
@@ -19,6 +21,12 @@ from schemas.moments import MOMENTS
 __all__ = ["ElementView"]
 
 _CodeT = TypeVar("_CodeT", bound=StrEnum)
+# The shape of an ISO 8601 date or time (its numbers may be out of range): quoted when a
+# time is refused, to show the mistake, since it holds nothing but a date and a time.
+_TIME_SHAPED: Final = re.compile(
+    r"[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?"
+)
 
 
 @cache
@@ -102,8 +110,8 @@ class ElementView:
             return MOMENTS.validate_python(value)
         except ValidationError as exc:
             raise InvalidBundleError(
-                f"{self._where}.{path} is {value!r}: expected a date and time with a time zone, "
-                "within the years 1-9999 in UTC"
+                f"{self._where}.{path} is {_shown_time(value)}: expected a date and time with a "
+                "time zone, within the years 1-9999 in UTC"
             ) from exc
 
     def optional_moment(self, path: str) -> datetime | None:
@@ -124,9 +132,9 @@ class ElementView:
             return moment_of(value)
         except ValueError as exc:
             raise InvalidBundleError(
-                f"{self._where}.{path} is {value!r}: expected a date (2026-12-31, a whole day "
-                "in Finland), a month, a year, or a date and time with a time zone, within "
-                "the years 1-9999 in UTC"
+                f"{self._where}.{path} is {_shown_time(value)}: expected a date (2026-12-31, a "
+                "whole day in Finland), a month, a year, or a date and time with a time zone, "
+                "within the years 1-9999 in UTC"
             ) from exc
 
     def element(self, path: str) -> ElementView:
@@ -207,7 +215,8 @@ class ElementView:
         except ValueError as exc:
             allowed = ", ".join(member.value for member in codes)
             raise InvalidBundleError(
-                f"{self._where}.{path} has code {code!r} of {system}; expected one of {allowed}"
+                f"{self._where}.{path} has code {echoed(code)} of {system}; expected one of "
+                f"{allowed}"
             ) from exc
 
     def optional_extension(self, url: str) -> ElementView | None:
@@ -260,6 +269,10 @@ class ElementView:
                 if isinstance(value, str) and value:
                     return value
         raise self._missing(path, f"an identifier of system {RESOURCE_ID_SYSTEM}")
+
+
+def _shown_time(value: str) -> str:
+    return repr(value) if _TIME_SHAPED.fullmatch(value) else echoed(value)
 
 
 def _codings(element: dict[str, Any]) -> list[Any]:

@@ -30,6 +30,7 @@ from schemas import (
     Recipient,
     ReferralRequested,
     UnknownEventTypeError,
+    event_class_for,
 )
 from schemas.examples import example_codec, example_events, journey_events
 from tests.bundles import with_bundle, with_value_at
@@ -40,6 +41,8 @@ REFERRAL: Final = CODEC.encode(EVENTS["04-referral-to-kela.json"])
 ACCEPTANCE: Final = CODEC.encode(EVENTS["05-referral-accepted.json"])
 HEALTH_CHECK: Final = CODEC.encode(EVENTS["01-health-check.json"])
 AT: Final = datetime(2026, 2, 3, 11, 20, tzinfo=UTC)
+IDENTITY_CODE: Final = "020516C903K"
+"""A test identity code: personal data, had it not been a test code, never to be echoed."""
 EVENT_HEADERS: Final = (
     "ce_specversion",
     "ce_id",
@@ -133,12 +136,24 @@ def test_focal_resource_of_the_wrong_type_is_refused_naming_expected_and_found()
         CODEC.decode(with_bundle(REFERRAL, observation_for_service_request))
 
 
-def test_focus_naming_no_entry_is_refused() -> None:
+def test_focus_naming_no_entry_is_refused_naming_the_focus() -> None:
     def dangling_focus(bundle: dict[str, Any]) -> None:
         bundle["entry"][0]["resource"]["focus"][0]["reference"] = "urn:uuid:nowhere"
 
-    with pytest.raises(InvalidBundleError, match="'urn:uuid:nowhere' names no entry"):
+    with pytest.raises(
+        InvalidBundleError,
+        match=r"focus\[0\]\.reference is a value of 16 characters .* fullUrl of no entry",
+    ):
         CODEC.decode(with_bundle(REFERRAL, dangling_focus))
+
+
+def test_focus_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def focus_on_a_person(bundle: dict[str, Any]) -> None:
+        bundle["entry"][0]["resource"]["focus"][0]["reference"] = f"Patient/{IDENTITY_CODE}"
+
+    with pytest.raises(InvalidBundleError, match=r"focus\[0\]\.reference is a value") as caught:
+        CODEC.decode(with_bundle(REFERRAL, focus_on_a_person))
+    assert IDENTITY_CODE not in str(caught.value)
 
 
 def test_json_that_is_not_fhir_is_refused() -> None:
@@ -152,8 +167,17 @@ def test_fhir_resource_that_is_not_a_bundle_is_refused() -> None:
 
 
 def test_json_whose_resource_type_is_no_name_is_refused_saying_so() -> None:
-    with pytest.raises(InvalidBundleError, match="value is JSON whose resourceType is 5"):
+    with pytest.raises(InvalidBundleError, match="value is JSON whose resourceType is a JSON int"):
         CODEC.decode(dataclasses.replace(REFERRAL, value=b'{"resourceType": 5}'))
+
+
+def test_json_whose_resource_type_is_personal_data_is_refused_without_echoing_it() -> None:
+    value = json.dumps({"resourceType": IDENTITY_CODE}).encode()
+    with pytest.raises(
+        InvalidBundleError, match="value is JSON whose resourceType is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(dataclasses.replace(REFERRAL, value=value))
+    assert IDENTITY_CODE not in str(caught.value)
 
 
 def test_record_without_a_value_is_refused_as_having_none() -> None:
@@ -163,10 +187,33 @@ def test_record_without_a_value_is_refused_as_having_none() -> None:
 
 def test_bundle_that_fhir_does_not_allow_is_refused_naming_the_element() -> None:
     def unknown_element(bundle: dict[str, Any]) -> None:
-        bundle["entry"][1]["resource"]["colour"] = "red"
+        bundle["entry"][1]["resource"]["code"] = {"coding": "Kelan kuntoutus"}
 
-    with pytest.raises(InvalidBundleError, match=r"not a valid FHIR R4 Bundle: entry\.1.*colour"):
+    with pytest.raises(
+        InvalidBundleError, match=r"not a valid FHIR R4 Bundle: entry\.1\.resource\.code\.coding"
+    ):
         CODEC.decode(with_bundle(REFERRAL, unknown_element))
+
+
+def test_element_fhir_does_not_define_is_refused_naming_where_it_is_but_not_its_name() -> None:
+    # A key is whatever the sender's system wrote, an identity code too.
+    def unknown_element(bundle: dict[str, Any]) -> None:
+        bundle["entry"][1]["resource"][IDENTITY_CODE] = "red"
+
+    with pytest.raises(
+        InvalidBundleError,
+        match=r"entry\.1\.resource: a value of 11 characters .* is not an element here",
+    ) as caught:
+        CODEC.decode(with_bundle(REFERRAL, unknown_element))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_resource_type_naming_no_resource_is_refused_without_echoing_it() -> None:
+    with pytest.raises(InvalidBundleError, match="names no FHIR resource") as caught:
+        CODEC.decode(
+            with_value_at(REFERRAL, ("entry", 1, "resource", "resourceType"), IDENTITY_CODE)
+        )
+    assert IDENTITY_CODE not in str(caught.value)
 
 
 def test_bundle_nested_deeper_than_validation_can_follow_is_refused_as_a_bundle_error() -> None:
@@ -303,10 +350,24 @@ def test_text_that_fhir_cannot_carry_is_refused_at_encoding_naming_the_element()
 
 def test_unknown_event_type_is_refused_listing_the_known_ones() -> None:
     with pytest.raises(
-        UnknownEventTypeError, match=re.escape("'fi.saattaja.referral.forwarded.v1'")
+        UnknownEventTypeError, match="is not in the Saattaja event catalogue"
     ) as info:
         CODEC.decode(with_header(REFERRAL, "ce_type", "fi.saattaja.referral.forwarded.v1"))
     assert all(ce_type in str(info.value) for ce_type in EVENT_TYPES)
+
+
+def test_unknown_version_of_a_known_event_type_is_echoed_to_show_the_mistake() -> None:
+    with pytest.raises(
+        UnknownEventTypeError, match=re.escape("ce_type 'fi.saattaja.referral.requested.v2' is")
+    ):
+        CODEC.decode(with_header(REFERRAL, "ce_type", "fi.saattaja.referral.requested.v2"))
+
+
+@pytest.mark.parametrize("ce_type", ["fi.saattaja.sanna.virtanen.v1", IDENTITY_CODE])
+def test_unknown_event_type_that_may_hold_personal_data_is_not_echoed(ce_type: str) -> None:
+    with pytest.raises(UnknownEventTypeError, match=r"^ce_type a value of") as caught:
+        event_class_for(ce_type)
+    assert ce_type not in str(caught.value)
 
 
 @pytest.mark.parametrize("header", EVENT_HEADERS)
@@ -582,3 +643,84 @@ def test_empty_optional_text_is_refused_because_fhir_cannot_carry_it(field: str)
     event = EVENTS["04-referral-to-kela.json"] if field == "note" else EVENTS["07-shared-plan.json"]
     with pytest.raises(ValidationError, match=f"{field}\n.*at least 1 character"):
         type(event).model_validate(event.model_dump() | {field: ""})
+
+
+# What a sender wrote in error is not echoed where it may be personal data; the element is
+# named, and codes of a closed list are still quoted.
+
+
+def test_event_code_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def event_code(bundle: dict[str, Any]) -> None:
+        bundle["entry"][0]["resource"]["eventCoding"]["code"] = IDENTITY_CODE
+
+    with pytest.raises(
+        InvalidBundleError, match=r"MessageHeader\.eventCoding is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(with_bundle(REFERRAL, event_code))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_source_endpoint_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def endpoint(bundle: dict[str, Any]) -> None:
+        bundle["entry"][0]["resource"]["source"]["endpoint"] = f"urn:hetu:{IDENTITY_CODE}"
+
+    with pytest.raises(
+        InvalidBundleError, match=r"MessageHeader\.source\.endpoint is a value of 20 characters"
+    ) as caught:
+        CODEC.decode(with_bundle(REFERRAL, endpoint))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_source_endpoint_of_another_oid_is_echoed_to_show_the_mistake() -> None:
+    def endpoint(bundle: dict[str, Any]) -> None:
+        bundle["entry"][0]["resource"]["source"]["endpoint"] = "urn:oid:1.2.246.10.1"
+
+    with pytest.raises(
+        InvalidBundleError,
+        match=r"endpoint is 'urn:oid:1\.2\.246\.10\.1', which differs",
+    ):
+        CODEC.decode(with_bundle(REFERRAL, endpoint))
+
+
+def test_bundle_type_holding_personal_data_is_refused_without_echoing_it() -> None:
+    with pytest.raises(
+        InvalidBundleError, match=r"Bundle\.type is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(with_value_at(REFERRAL, ("type",), IDENTITY_CODE))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_bundle_identifier_holding_personal_data_is_refused_without_echoing_it() -> None:
+    with pytest.raises(
+        InvalidBundleError, match=r"Bundle\.identifier\.value is a value of 20 characters"
+    ) as caught:
+        CODEC.decode(with_value_at(REFERRAL, ("identifier", "value"), f"urn:uuid:{IDENTITY_CODE}"))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_key_written_twice_that_fhir_never_validated_is_not_echoed() -> None:
+    # The first meta, which the second replaces, is never validated: its keys may be anything.
+    value = REFERRAL.value.replace(
+        b'"type":"message"',
+        f'"meta":{{"{IDENTITY_CODE}":1,"{IDENTITY_CODE}":2}},"meta":{{}},"type":"message"'.encode(),
+        1,
+    )
+    assert value != REFERRAL.value
+    with pytest.raises(
+        InvalidBundleError, match=r"holds the key a value of 11 characters .* twice"
+    ) as caught:
+        CODEC.decode(dataclasses.replace(REFERRAL, value=value))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_referral_task_status_holding_personal_data_is_refused_without_echoing_it() -> None:
+    with pytest.raises(
+        InvalidBundleError, match=r"Task\.status is a value of 11 characters.*needs 'accepted'"
+    ) as caught:
+        CODEC.decode(with_value_at(ACCEPTANCE, ("entry", 1, "resource", "status"), IDENTITY_CODE))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_referral_task_status_of_another_fhir_state_is_echoed_to_show_the_mistake() -> None:
+    with pytest.raises(InvalidBundleError, match=r"Task\.status is 'completed'.*needs 'accepted'"):
+        CODEC.decode(with_value_at(ACCEPTANCE, ("entry", 1, "resource", "status"), "completed"))

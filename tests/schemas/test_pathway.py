@@ -40,6 +40,8 @@ EXPIRED: Final = EVENTS["09c-referral-expired.json"]
 UNMATCHED: Final = EVENTS["10a-revocation-unmatched.json"]
 ROUTER_EVENTS: Final = {"handover": HANDOVER, "hint": HINT, "overdue": OVERDUE, "expired": EXPIRED}
 SOTE: Final = "1.2.246.10.32213051.10.1"
+IDENTITY_CODE: Final = "020516C903K"
+"""A test identity code, standing for personal data a sender's system put in a code."""
 
 
 def bundle_of(event: Event) -> dict[str, Any]:
@@ -283,3 +285,59 @@ def test_unmatched_revocation_notice_without_the_revocation_it_answers_is_refuse
 
     with pytest.raises(InvalidBundleError, match="the revocation event's Bundle"):
         CODEC.decode(with_focal_resource(UNMATCHED, without_revocation))
+
+
+# What decoding refuses is described, not echoed, where it may be personal data.
+
+
+def test_task_status_holding_personal_data_is_refused_without_echoing_it() -> None:
+    record = with_focal_resource(OVERDUE, lambda task: task.update(status=IDENTITY_CODE))
+    with pytest.raises(
+        InvalidBundleError, match=r"Task\.status is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(record)
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_business_status_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def leaked(task: dict[str, Any]) -> None:
+        task["businessStatus"]["coding"][0]["code"] = IDENTITY_CODE
+
+    with pytest.raises(
+        InvalidBundleError, match="businessStatus is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(with_focal_resource(EXPIRED, leaked))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_list_code_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def leaked(handover_list: dict[str, Any]) -> None:
+        handover_list["code"]["coding"][0]["code"] = IDENTITY_CODE
+
+    with pytest.raises(
+        InvalidBundleError, match=r"List\.code is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(with_focal_resource(HANDOVER, leaked))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_handover_flag_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def leaked(handover_list: dict[str, Any]) -> None:
+        handover_list["entry"][0]["flag"]["coding"][0]["code"] = IDENTITY_CODE
+
+    with pytest.raises(
+        InvalidBundleError, match=r"entry\[0\]\.flag has code a value of 11 characters"
+    ) as caught:
+        CODEC.decode(with_focal_resource(HANDOVER, leaked))
+    assert IDENTITY_CODE not in str(caught.value)
+
+
+def test_communication_category_holding_personal_data_is_refused_without_echoing_it() -> None:
+    def leaked(communication: dict[str, Any]) -> None:
+        communication["category"][0]["coding"][0]["code"] = IDENTITY_CODE
+
+    with pytest.raises(
+        InvalidBundleError, match=r"Communication\.category is a value of 11 characters"
+    ) as caught:
+        CODEC.decode(with_focal_resource(HINT, leaked))
+    assert IDENTITY_CODE not in str(caught.value)
