@@ -2,6 +2,7 @@
 
 from schemas.categories import DataCategory
 from schemas.codec import EventCodec, KafkaRecord
+from schemas.echo import echoed, validation_message, validation_problems
 from schemas.errors import (
     ContractError,
     InvalidBundleError,
@@ -136,6 +137,7 @@ __all__ = [
     "check_identity_code",
     "check_oid",
     "check_pseudonym",
+    "echoed",
     "event_class_for",
     "finnish_time",
     "is_test_identity_code",
@@ -143,4 +145,6 @@ __all__ = [
     "oid_urn",
     "printable",
     "synthetic_identity_code",
+    "validation_message",
+    "validation_problems",
 ]

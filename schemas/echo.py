@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_core.core_schema import ErrorType
 
-__all__ = ["echoed", "validation_problems"]
+__all__ = ["echoed", "validation_message", "validation_problems"]
 
 # Digits and dots with at least one dot, bare or as an OID URN: a mistyped OID, never a
 # name, an identity code (its century sign is a letter or a dash) or a phone number. Longer
@@ -54,20 +54,26 @@ def validation_problems(error: ValidationError, *, whole: str, limit: int | None
     )
 
 
-def _problem(details: ErrorDetails, whole: str) -> str:
-    where = [str(part) for part in details["loc"]]
-    what = details["msg"]
+def validation_message(details: ErrorDetails) -> str:
+    """What one of pydantic's errors says is wrong, never quoting the input."""
     context = details.get("ctx") or {}
-    if details["type"] == "extra_forbidden" and where:
-        # The location's last part is the key the sender wrote, not a field of the model.
-        what = f"{echoed(where.pop())} is not an element here ({what})"
-    elif details["type"] == "union_tag_invalid":
-        what = (
+    if details["type"] == "union_tag_invalid":
+        return (
             f"{context.get('discriminator')} is {echoed(str(context.get('tag')))}: expected one "
             f"of {context.get('expected_tags')}"
         )
-    elif details["type"] in _OWN_MESSAGES or details["type"] not in _PYDANTIC_ERROR_TYPES:
-        what = _without(details.get("input"), what)
+    if details["type"] in _OWN_MESSAGES or details["type"] not in _PYDANTIC_ERROR_TYPES:
+        return _without(details.get("input"), details["msg"])
+    return details["msg"]
+
+
+def _problem(details: ErrorDetails, whole: str) -> str:
+    where = [str(part) for part in details["loc"]]
+    if details["type"] == "extra_forbidden" and where:
+        # The location's last part is the key the sender wrote, not a field of the model.
+        what = f"{echoed(where.pop())} is not an element here ({details['msg']})"
+    else:
+        what = validation_message(details)
     return f"{'.'.join(where) or whole}: {what}"
 
 

@@ -13,7 +13,12 @@ from schemas.fhir.elements import (
     resource_reference,
     validity_period,
 )
-from schemas.fhir.message import MessageBundle, build_message_bundle, parse_message_bundle
+from schemas.fhir.message import (
+    MessageBundle,
+    build_message_bundle,
+    fhir_type_names,
+    parse_message_bundle,
+)
 from schemas.fhir.periods import FINNISH_TIME, first_moment_after, first_moment_of, inclusive_end
 from schemas.fhir.reader import ElementView
 
@@ -27,6 +32,7 @@ __all__ = [
     "business_identifier",
     "codeable_concept",
     "coding",
+    "fhir_type_names",
     "first_moment_after",
     "first_moment_of",
     "inclusive_end",

@@ -23,7 +23,7 @@ from schemas.fhir.elements import FhirJson, coding, instant, organisation_refere
 from schemas.fhir.reader import ElementView
 from schemas.identifiers import oid_urn
 
-__all__ = ["MessageBundle", "build_message_bundle", "parse_message_bundle"]
+__all__ = ["MessageBundle", "build_message_bundle", "fhir_type_names", "parse_message_bundle"]
 
 _URN_UUID = "urn:uuid:"
 # FHIR R4's Bundle types: fhir.resources does not check a code against its value set.
@@ -167,7 +167,7 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
         found = data["resourceType"]
         what = (
             f"a FHIR {found}"
-            if isinstance(found, str) and found in _fhir_type_names()
+            if isinstance(found, str) and found in fhir_type_names()
             else f"JSON whose resourceType is {_described(found)}"
         )
         raise InvalidBundleError(f"value is {what}, expected a FHIR Bundle of type message")
@@ -218,7 +218,7 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
 
 
 @cache
-def _fhir_type_names() -> frozenset[str]:
+def fhir_type_names() -> frozenset[str]:
     """The names of FHIR R4 resources and data types, which a reason may quote."""
     return frozenset(
         name.removesuffix("Type")
@@ -229,7 +229,7 @@ def _fhir_type_names() -> frozenset[str]:
 
 def _described(found: object) -> str:
     if isinstance(found, str):
-        return echoed(found, known=_fhir_type_names())
+        return echoed(found, known=fhir_type_names())
     # A number, a list or an object where a name belongs: its JSON type says enough.
     return f"a JSON {type(found).__name__}"
 

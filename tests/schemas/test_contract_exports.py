@@ -81,6 +81,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "check_identity_code",
         "check_oid",
         "check_pseudonym",
+        "echoed",
         "event_class_for",
         "finnish_time",
         "is_test_identity_code",
@@ -88,6 +89,8 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "oid_urn",
         "printable",
         "synthetic_identity_code",
+        "validation_message",
+        "validation_problems",
     ]
 
 
