@@ -38,10 +38,19 @@ from schemas import (
     ReferralCompleted,
     ReferralRejected,
     ReferralRequested,
+    echoed,
+    validation_problems,
 )
 from schemas.codesystems import EVENT_TYPE_SYSTEM, URI_IDENTIFIER_SYSTEM
 from schemas.events.base import Envelope
-from schemas.fhir import ElementView, FhirJson, coding, instant, organisation_reference
+from schemas.fhir import (
+    TASK_STATES,
+    ElementView,
+    FhirJson,
+    coding,
+    instant,
+    organisation_reference,
+)
 
 __all__ = ["event_class_for", "event_from_submission", "transaction_bundle"]
 
@@ -51,6 +60,8 @@ _TASK_ANSWERS: Final[dict[str, type[Event]]] = {
     "completed": ReferralCompleted,
 }
 _CONSENTS: Final[dict[str, type[Event]]] = {"active": ConsentGranted, "inactive": ConsentRevoked}
+# FHIR R4's Task and Consent states, which a reason may quote: none can be personal data.
+_STATES: Final = TASK_STATES | {"draft", "proposed", "active", "rejected", "inactive"}
 _ACCEPTED: Final = (
     "a ServiceRequest with its Task (referral requested); a Task of status accepted, rejected "
     "or completed; a CarePlan, optionally with the Observations it rests on (POST creates, PUT "
@@ -147,8 +158,9 @@ def _by_status(resource: FhirJson, classes: dict[str, type[Event]], hint: str) -
     status = resource.get("status")
     if isinstance(status, str) and status in classes:
         return classes[status]
+    shown = echoed(status, known=_STATES) if isinstance(status, str) else "missing"
     raise UnacceptableFhirError(
-        f"{resource['resourceType']}.status is {status!r}: this adapter takes "
+        f"{resource['resourceType']}.status is {shown}: this adapter takes "
         f"{' or '.join(classes)} here ({hint})"
     )
 
@@ -182,10 +194,7 @@ def event_from_submission(
     except ContractError as exc:
         raise UnacceptableFhirError(f"{event_class.ce_type()}: {exc}") from exc
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'event'}: {error['msg']}"
-            for error in exc.errors()[:5]
-        )
+        problems = validation_problems(exc, whole="event")
         raise UnacceptableFhirError(f"{event_class.ce_type()}: {problems}") from exc
     if event.sender != sender_oid:
         raise UnacceptableFhirError(

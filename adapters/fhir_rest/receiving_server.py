@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from adapters.fhir_rest.sink import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SENDER_HEADER
 from adapters.fhir_rest.source import operation_outcome
-from schemas import CONTENT_TYPE
+from schemas import CONTENT_TYPE, validation_problems
 from schemas.fhir import FhirJson
 
 __all__ = ["DemoFhirServer", "ReceivedRequest", "main"]
@@ -159,7 +159,11 @@ class DemoFhirServer:
         except ValidationError as exc:
             return (
                 400,
-                operation_outcome("error", "structure", f"not a FHIR R4 Bundle: {exc}"),
+                operation_outcome(
+                    "error",
+                    "structure",
+                    f"not a FHIR R4 Bundle: {validation_problems(exc, whole='Bundle')}",
+                ),
                 data,
             )
         keep(data)

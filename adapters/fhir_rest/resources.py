@@ -10,11 +10,26 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from adapters.fhir_rest.errors import MalformedFhirError, UnacceptableFhirError
-from schemas.fhir import FhirJson
+from schemas import echoed, validation_problems
+from schemas.fhir import FhirJson, fhir_type_names
 
 __all__ = ["Submission", "read_submission"]
 
 _BUNDLE_TYPES: Final = ("transaction", "batch")
+# FHIR R4's Bundle types, which a reason may quote (fhir.resources does not check them).
+_FHIR_BUNDLE_TYPES: Final = frozenset(
+    {
+        "document",
+        "message",
+        "transaction",
+        "transaction-response",
+        "batch",
+        "batch-response",
+        "history",
+        "searchset",
+        "collection",
+    }
+)
 _METHODS: Final = ("POST", "PUT")
 _SHOWN_PROBLEMS: Final = 5
 
@@ -35,18 +50,25 @@ def read_submission(body: bytes, *, method: str, url_type: str | None) -> Submis
     """
     data = _json(body)
     resource_type = data["resourceType"]
+    # Validated first, so that the resource type a reason names is one of FHIR's.
+    _validate(data)
     if url_type is not None and url_type != resource_type:
         raise MalformedFhirError(
-            f"the body is a {resource_type} but the URL names {url_type}: POST a "
-            f"{resource_type} to .../{resource_type}, or a Bundle to the base URL"
+            f"the body is a {resource_type} but the URL names "
+            f"{echoed(url_type, known=fhir_type_names())}: POST a {resource_type} to "
+            f".../{resource_type}, or a Bundle to the base URL"
         )
-    _validate(data)
     if resource_type != "Bundle":
         return Submission(resources=(data,), replaces=method == "PUT")
     bundle_type = data.get("type")
     if bundle_type not in _BUNDLE_TYPES:
+        shown = (
+            echoed(bundle_type, known=_FHIR_BUNDLE_TYPES)
+            if isinstance(bundle_type, str)
+            else "missing"
+        )
         raise UnacceptableFhirError(
-            f"Bundle.type is {bundle_type!r}: send a transaction or batch Bundle whose entries "
+            f"Bundle.type is {shown}: send a transaction or batch Bundle whose entries "
             "are the resources of one event"
         )
     resources: list[FhirJson] = []
@@ -83,16 +105,12 @@ def _validate(data: FhirJson) -> None:
         model = get_fhir_model_class(data["resourceType"])
     except ValueError as exc:
         raise MalformedFhirError(
-            f"resourceType {data['resourceType']!r} is not a FHIR R4 resource"
+            f"resourceType {echoed(data['resourceType'])} is not a FHIR R4 resource"
         ) from exc
     try:
         model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or data['resourceType']}: "
-            f"{error['msg']}"
-            for error in exc.errors()[:_SHOWN_PROBLEMS]
-        )
+        problems = validation_problems(exc, whole=data["resourceType"], limit=_SHOWN_PROBLEMS)
         raise MalformedFhirError(
             f"the {data['resourceType']} is not valid FHIR R4: {problems}"
         ) from exc

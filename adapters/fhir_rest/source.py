@@ -24,7 +24,7 @@ from adapters.fhir_rest.resources import read_submission
 from adapters.fhir_rest.settings import FhirRestSettings
 from adapters.fhir_rest.sink import EVENT_ID_HEADER, EVENT_TYPE_HEADER
 from adapters.sdk import AdapterContext, InvalidEventError, LocalStoreError
-from schemas import CONTENT_TYPE
+from schemas import CONTENT_TYPE, echoed
 from schemas.fhir import FhirJson
 
 __all__ = ["FhirIntake", "operation_outcome"]
@@ -207,5 +207,5 @@ def _event_id(request: web.Request) -> uuid.UUID:
         return uuid.UUID(given)
     except ValueError as exc:
         raise MalformedFhirError(
-            f"{EVENT_ID_HEADER} is {given!r}: leave it out or send a UUID"
+            f"{EVENT_ID_HEADER} is {echoed(given)}: leave it out or send a UUID"
         ) from exc

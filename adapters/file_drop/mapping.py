@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from adapters.file_drop.reading import RawRecord
-from schemas import EVENT_TYPES, Event
+from schemas import EVENT_TYPES, Event, echoed, validation_message
 
 __all__ = ["EVENT_ID_NAMESPACE", "RecordError", "event_id_for", "to_event"]
 
@@ -72,7 +72,8 @@ def to_event(record: RawRecord, *, sender: str, file_name: str, zone: ZoneInfo) 
     type_name = fields.pop("type", None)
     if not isinstance(type_name, str) or type_name not in _CLASSES:
         known = ", ".join(cls.event_code for cls in EVENT_TYPES.values())
-        raise RecordError(f"type {type_name!r} is not an event type; use one of {known}")
+        shown = echoed(type_name, known=_CLASSES) if isinstance(type_name, str) else "missing"
+        raise RecordError(f"type {shown} is not an event type; use one of {known}")
     event_class = _CLASSES[type_name]
     if record.flat:
         fields = _unflatten(event_class.event_code, fields, zone)
@@ -139,7 +140,7 @@ def _describe(event_class: type[Event], error: ErrorDetails, *, flat: bool) -> s
     loc = error["loc"]
     name = _column(loc) if flat else ".".join(str(part) for part in loc)
     label = f"column {name}" if flat else f"field {name}"
-    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    kind, message = error["type"], validation_message(error).removeprefix("Value error, ")
     code = event_class.event_code
     if kind == "missing":
         return f"{label} is required for {code}"

@@ -71,11 +71,25 @@ def _csv_records(text: str, delimiter: str | None) -> Iterator[RawRecord | Probl
     chosen = delimiter or max(_DELIMITERS, key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=chosen)
     columns = [name.strip().lower() for name in next(reader)]
-    if "type" not in columns or len(set(columns)) != len(columns):
+    # The names are not quoted back: a file without its header row has a record there.
+    if "type" not in columns:
         yield Problem(
             "line 1",
-            f"the header needs a 'type' column and no column twice (read with delimiter "
-            f"{chosen!r}, columns: {', '.join(columns)})",
+            f"the header has no 'type' column (read with delimiter {chosen!r}, it has "
+            f"{len(columns)} columns): a file starts with its header row, naming the columns",
+        )
+        return
+    if len(set(columns)) != len(columns):
+        first, second = next(
+            (index, later)
+            for index, name in enumerate(columns)
+            for later in range(index + 1, len(columns))
+            if columns[later] == name
+        )
+        yield Problem(
+            "line 1",
+            f"columns {first + 1} and {second + 1} of the header have the same name: name "
+            "each column once",
         )
         return
     for cells in reader:

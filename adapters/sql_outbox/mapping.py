@@ -11,7 +11,15 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from adapters.sql_outbox.errors import InvalidRowError
-from schemas import EVENT_TYPES, REJECTION_NOTICE_TYPE, ROUTER_SOURCE, Event, RejectionNotice
+from schemas import (
+    EVENT_TYPES,
+    REJECTION_NOTICE_TYPE,
+    ROUTER_SOURCE,
+    Event,
+    RejectionNotice,
+    echoed,
+    validation_problems,
+)
 from schemas.events import ce_type_of
 
 __all__ = [
@@ -91,10 +99,7 @@ def event_from_row(row: OutboxRow, *, sender_oid: str, table: str) -> Event:
     try:
         return event_class.model_validate(fields)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'payload'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        problems = validation_problems(exc, whole="payload", limit=None)
         raise InvalidRowError(
             f"payload is not a valid {event_class.ce_type()}: {problems}"
         ) from exc
@@ -106,7 +111,7 @@ def _event_class(event_type: str) -> type[Event]:
             return EVENT_TYPES[candidate]
     known = ", ".join(sorted(cls.event_code for cls in EVENT_TYPES.values()))
     raise InvalidRowError(
-        f"event_type {event_type!r} is not in the Saattaja event catalogue v1: use one of "
+        f"event_type {echoed(event_type)} is not in the Saattaja event catalogue v1: use one of "
         f"{known} (or its full type fi.saattaja.<type>.v1)"
     )
 
@@ -114,11 +119,12 @@ def _event_class(event_type: str) -> type[Event]:
 def created_at_of(value: datetime | str) -> datetime:
     """A row's created_at as a UTC moment; InvalidRowError when its text is not a time."""
     if isinstance(value, str):
+        text = value
         try:
-            value = datetime.fromisoformat(value)
+            value = datetime.fromisoformat(text)
         except ValueError as exc:
             raise InvalidRowError(
-                f"created_at {value!r} is not a date and time (YYYY-MM-DD HH:MM:SS, in UTC "
+                f"created_at {echoed(text)} is not a date and time (YYYY-MM-DD HH:MM:SS, in UTC "
                 "unless it names its offset): fix it, or give occurred_at in the payload"
             ) from exc
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

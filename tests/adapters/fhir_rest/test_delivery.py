@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 
@@ -116,3 +117,19 @@ async def test_a_rejection_notice_is_posted_to_the_bundle_endpoint(
     assert posted.body["type"] == "message"
     outcome = posted.body["entry"][1]["resource"]
     assert outcome["issue"][0]["diagnostics"] == "the plan names no performer"
+
+
+async def test_the_demo_server_refuses_what_is_no_fhir_without_quoting_it(
+    demo_server: DemoFhirServer,
+) -> None:
+    # Pydantic's own text quotes the input; the server's answer is logged by the adapter.
+    bundle = {"resourceType": "Bundle", "type": "transaction", "note": "020516C903K"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(demo_server.base_url, json=bundle) as response,
+    ):
+        status, body = response.status, await response.json(content_type=None)
+
+    assert status == 400
+    assert body["issue"][0]["diagnostics"].startswith("not a FHIR R4 Bundle: Bundle: ")
+    assert "020516C903K" not in body["issue"][0]["diagnostics"]

@@ -134,7 +134,7 @@ async def test_a_body_of_another_type_than_the_url_names_is_refused(intake: Inta
     status, body, _ = await intake.post("/fhir/CarePlan", accepted_task(client_code(9)))
 
     assert status == 400
-    assert "the body is a Task but the URL names CarePlan" in body["issue"][0]["diagnostics"]
+    assert "the body is a Task but the URL names 'CarePlan'" in body["issue"][0]["diagnostics"]
 
 
 async def test_a_resource_missing_what_the_event_needs_is_refused_naming_it(
@@ -176,3 +176,77 @@ async def test_the_server_answers_its_capability_statement(intake: Intake) -> No
         statement = await response.json(content_type=None)
     assert statement["resourceType"] == "CapabilityStatement"
     assert "Task" in {resource["type"] for resource in statement["rest"][0]["resource"]}
+
+
+# What a request holds is not quoted back where it may be personal data: the answer goes
+# into the adapter's log and the system's.
+
+_IDENTITY_CODE = "020516C903K"
+
+
+async def test_a_url_naming_no_resource_type_is_refused_without_quoting_it(
+    intake: Intake,
+) -> None:
+    status, body, _ = await intake.post(f"/fhir/{_IDENTITY_CODE}", accepted_task(client_code(12)))
+
+    assert status == 400
+    assert "the URL names a value of 11 characters" in body["issue"][0]["diagnostics"]
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_a_task_status_that_may_be_personal_data_is_refused_without_quoting_it(
+    intake: Intake,
+) -> None:
+    task = accepted_task(client_code(13)) | {"status": _IDENTITY_CODE}
+
+    status, body, _ = await intake.post("/fhir/Task", task)
+
+    assert status == 422
+    assert "Task.status is a value of 11 characters" in body["issue"][0]["diagnostics"]
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_an_element_fhir_does_not_define_is_refused_without_quoting_its_name(
+    intake: Intake,
+) -> None:
+    task = accepted_task(client_code(14)) | {_IDENTITY_CODE: "x"}
+
+    status, body, _ = await intake.post("/fhir/Task", task)
+
+    assert status == 400
+    assert "Task: a value of 11 characters" in body["issue"][0]["diagnostics"]
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_a_resource_type_that_is_no_fhir_resource_is_refused_without_quoting_it(
+    intake: Intake,
+) -> None:
+    status, body, _ = await intake.post("/fhir", {"resourceType": _IDENTITY_CODE})
+
+    assert status == 400
+    assert "resourceType a value of 11 characters" in body["issue"][0]["diagnostics"]
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_a_bundle_type_that_may_be_personal_data_is_refused_without_quoting_it(
+    intake: Intake,
+) -> None:
+    bundle = transaction(*referral_resources(client_code(15))) | {"type": _IDENTITY_CODE}
+
+    status, body, _ = await intake.post("/fhir", bundle)
+
+    assert status == 422
+    assert "Bundle.type is a value of 11 characters" in body["issue"][0]["diagnostics"]
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_an_event_id_header_that_is_no_uuid_is_refused_without_quoting_it(
+    intake: Intake,
+) -> None:
+    status, body, _ = await intake.post(
+        "/fhir/Task", accepted_task(client_code(16)), **{EVENT_ID_HEADER: _IDENTITY_CODE}
+    )
+
+    assert status == 400
+    assert f"{EVENT_ID_HEADER} is a value of 11 characters" in body["issue"][0]["diagnostics"]
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]

@@ -154,3 +154,56 @@ def test_a_fixed_record_in_the_same_place_gets_a_new_event_id() -> None:
 
     assert event_id("Syy") == event_id("Syy")
     assert event_id("Syy") != event_id("Korjattu syy")
+
+
+# What a record holds is not quoted back in a problem: it may be personal data.
+
+
+def test_a_file_without_its_header_row_is_refused_without_quoting_the_first_record(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("referral.requested;020516C903K;Sanna Virtanen\n")
+
+    [problem] = read_records(path, None)
+
+    assert str(problem) == (
+        "line 1: the header has no 'type' column (read with delimiter ';', it has 3 columns): "
+        "a file starts with its header row, naming the columns"
+    )
+
+
+def test_a_header_naming_a_column_twice_is_refused_naming_the_columns_by_position(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("type;020516C903K;020516C903K\nreferral.requested;a;b\n")
+
+    [problem] = read_records(path, None)
+
+    assert str(problem) == (
+        "line 1: columns 2 and 3 of the header have the same name: name each column once"
+    )
+
+
+def test_an_unknown_type_that_may_be_personal_data_is_not_quoted() -> None:
+    record = RawRecord("line 2", 2, flat=True, fields={"type": "020516C903K"})
+
+    with pytest.raises(RecordError, match=r"^type a value of 11 characters") as raised:
+        to_event(record, sender=TYOLLISYYS_OID, file_name="export.csv", zone=_ZONE)
+    assert "020516C903K" not in str(raised.value)
+
+
+def test_a_value_a_validator_quotes_is_not_quoted_in_the_problem() -> None:
+    fields: dict[str, object] = {
+        "type": "assessment.recorded",
+        "client": "150388-9127",
+        "occurred_at": "2026-03-10T09:00:00+02:00",
+        "assessment_id": "A-1",
+        "assessment": {"method": "020516C903K"},
+    }
+    record = RawRecord("line 1", 1, flat=False, fields=fields)
+
+    with pytest.raises(RecordError, match=r"field assessment: 'method' is a value of 11") as raised:
+        to_event(record, sender=TYOLLISYYS_OID, file_name="export.json", zone=_ZONE)
+    assert "020516C903K" not in str(raised.value)

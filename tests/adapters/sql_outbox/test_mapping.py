@@ -14,6 +14,7 @@ from tests.adapters.events import SOTE_OID, client_code, referral
 from tests.adapters.sql_outbox.harness import domain_record
 
 _CREATED = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+_IDENTITY_CODE = "020516C903K"
 
 
 def row(payload: Any, event_type: str = "referral.requested", row_id: int = 7) -> OutboxRow:
@@ -64,3 +65,30 @@ def test_the_ddl_is_there_for_both_databases_and_only_for_them() -> None:
     assert "WHERE sent_at IS NULL AND error IS NULL" in ddl("sqlite")
     with pytest.raises(ValueError, match="use postgresql or sqlite"):
         ddl("oracle")
+
+
+# What a row holds is not quoted back in its error: it may be personal data.
+
+
+def test_an_event_type_that_may_be_personal_data_is_refused_without_quoting_it() -> None:
+    with pytest.raises(
+        InvalidRowError, match=r"^event_type a value of 11 characters .* is not in the Saattaja"
+    ) as caught:
+        convert(row(domain_record(referral(client_code(75))), event_type=_IDENTITY_CODE))
+    assert _IDENTITY_CODE not in str(caught.value)
+
+
+def test_a_created_at_that_may_be_personal_data_is_refused_without_quoting_it() -> None:
+    outbox_row = OutboxRow(
+        id=7, event_type="referral.requested", payload={}, created_at=_IDENTITY_CODE
+    )
+    with pytest.raises(InvalidRowError, match=r"^created_at a value of 11 characters") as caught:
+        convert(outbox_row)
+    assert _IDENTITY_CODE not in str(caught.value)
+
+
+def test_a_payload_value_pydantic_would_quote_is_refused_without_quoting_it() -> None:
+    payload = {"client": client_code(76), "assessment": {"method": _IDENTITY_CODE}}
+    with pytest.raises(InvalidRowError, match="assessment: 'method' is a value of 11") as caught:
+        convert(row(payload, event_type="assessment.recorded"))
+    assert _IDENTITY_CODE not in str(caught.value)
