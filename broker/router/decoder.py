@@ -24,10 +24,12 @@ def decode_record(codec: EventCodec, record: KafkaRecord) -> Decoded:
         return exc
     except Exception as exc:  # any failure on one record refuses that record, not the router
         _log.exception("record_undecodable", event_id=record.header("ce_id"))
+        # Only the failure's type: its text may quote what the record holds, and the reason
+        # goes to the sender and into the dead-letter topic.
         return UndecodableRecordError(
-            f"the router could not decode this record ({type(exc).__name__}: {exc}); it is "
-            "kept in the dead-letter topic: tell the Saattaja operators, whose router log "
-            "has the details"
+            f"the router could not decode this record ({type(exc).__name__}); it is kept in "
+            "the dead-letter topic: tell the Saattaja operators, whose router log has the "
+            "details"
         )
 
 

@@ -82,6 +82,7 @@ from schemas import (
     ReferralOverdue,
     ReferralRequested,
     RevocationUnmatched,
+    echoed,
 )
 
 __all__ = ["Router", "RoutingOutcome"]
@@ -520,7 +521,7 @@ class Router:
         recorded_by = self._by_oid.get(owner)
         who = owner if recorded_by is None else f"{recorded_by.name} ({owner})"
         reason = (
-            f"consent id {event.consent_id!r} is already the id of a consent or refusal that "
+            f"consent id {echoed(event.consent_id)} is already the id of a consent or refusal that "
             f"{who} recorded for this client; a consent id names one consent of the client: "
             "send this one again under an id of its own, e.g. one your organisation's prefix "
             "makes unique (the consent recorded first under this id stands)"

@@ -62,3 +62,21 @@ async def test_another_organisation_may_revoke_a_consent_it_did_not_record(
     await wait_until_handled(service, 4)
     assert await harness.dead_letters() == []
     assert await harness.inbox_event_ids("kela") == ids([first])
+
+
+async def test_a_taken_consent_id_is_not_echoed_since_it_may_be_personal_data(
+    routed: Routed,
+) -> None:
+    # A sender's system may put anything in a business id, an identity code too.
+    harness, service = routed
+    await harness.publish(consent("020516C903K", (KELA_KIND,), (DataCategory.REFERRAL,)))
+    await wait_until_handled(service, 1)  # outboxes are read in no set order
+    await harness.publish(consent("020516C903K", (KELA_KIND,), (DataCategory.PLAN,), sender=KELA))
+
+    [notice_record] = await harness.wait_for_inbox("kela", 1)
+    notice = RejectionNotice.decode(as_record(notice_record))
+    assert (
+        f"consent id a value of 11 characters (not shown: it may hold personal data) {TAKEN}"
+        in (notice.reason)
+    )
+    assert "020516C903K" not in notice.reason

@@ -70,6 +70,8 @@ class _CodecWithABug(EventCodec):
     def decode(self, record: KafkaRecord) -> Event:
         if record.key == b"bug":
             raise LookupError("a bug in decoding")
+        if record.key == b"quoting bug":
+            raise LookupError("no client 020516C903K")
         return super(_CodecWithABug, self).decode(record)
 
 
@@ -90,8 +92,22 @@ async def test_a_record_decoding_fails_on_unexpectedly_is_refused_naming_the_fai
 
     refused, decoded = outcomes
     assert isinstance(refused, UndecodableRecordError)
-    assert "LookupError: a bug in decoding" in str(refused)
+    assert "could not decode this record (LookupError)" in str(refused)
     assert decoded == CODEC.decode(valid)
+
+
+async def test_a_failure_that_quotes_the_record_is_refused_without_its_text() -> None:
+    # The reason goes to the sender and the dead-letter topic; the router's log has the text.
+    buggy = DecodingPool(0, _BUGGY)
+    await buggy.start()
+    valid = CODEC.encode(referral("R-BUG"))
+    try:
+        [refused] = await _decoded(buggy, [dataclasses.replace(valid, key=b"quoting bug")])
+    finally:
+        await buggy.stop()
+
+    assert isinstance(refused, UndecodableRecordError)
+    assert "020516C903K" not in str(refused)
 
 
 async def test_outcomes_come_back_in_the_order_of_the_records(pool: DecodingPool) -> None:
