@@ -350,7 +350,10 @@ class RouterService:
             except Exception as exc:
                 # A bug: retried like an outage rather than committed past, which would lose
                 # the batch; logged every time, so that it shows rather than a quiet stall.
-                self.status.paused_reason = f"routing failed: {exc!r}"
+                # /health names only its type: its text may quote the records in hand.
+                self.status.paused_reason = (
+                    f"routing failed ({type(exc).__name__}): the router's log has the details"
+                )
                 self._show_pause()
                 _log.exception(
                     "routing_failed",
