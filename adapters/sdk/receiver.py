@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
+from pydantic import ValidationError
 
 from adapters.sdk.errors import RejectEvent
 from adapters.sdk.parking import ReceivedEvents
@@ -30,6 +31,7 @@ from schemas import (
     EventCodec,
     KafkaRecord,
     RejectionNotice,
+    validation_problems,
 )
 
 __all__ = ["EventHandler", "Receiver", "ReceiverStatus", "RejectionHandler"]
@@ -324,8 +326,17 @@ def _read_notice(record: KafkaRecord) -> RejectionNotice | str:
     """The rejection notice in a record, or why it cannot be read."""
     try:
         return RejectionNotice.decode(record)
-    except (ContractError, ValueError, IndexError) as exc:
+    except ContractError as exc:
         return f"unreadable rejection notice: {exc}"
+    except ValidationError as exc:
+        return f"unreadable rejection notice: {validation_problems(exc, whole='notice')}"
+    except (ValueError, IndexError) as exc:
+        # Their text quotes what could not be read (int() its literal), which came from
+        # whoever wrote the record.
+        return (
+            f"unreadable rejection notice ({type(exc).__name__}): it names no recipient, or "
+            "its issue's expression is not <topic>/<partition>@<offset>"
+        )
 
 
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:

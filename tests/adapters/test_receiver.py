@@ -322,3 +322,36 @@ async def test_a_receiver_with_nothing_to_receive_says_when_kafka_goes_and_when_
         )
         await deliver_to_inbox(connection, organisation, CODEC.encode(after))
         await eventually(lambda: system.taken == [before, after], within=_WITHIN, what="received")
+
+
+async def test_an_unreadable_rejection_notice_is_parked_without_quoting_what_it_holds(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    system = SystemDouble()
+    async with receiving(kafka_bootstrap, state_file, system.handle, system=system) as (
+        receiver,
+        received,
+        conn,
+        org,
+    ):
+        notice = RejectionNotice(
+            rejected_at=datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+            recipient=SOTE_OID,
+            reason="ce_source names another organisation than the outbox",
+            source_topic=outbox_topic(org.id),
+            source_partition=0,
+            source_offset=7,
+        )
+        record = notice.encode(b"some-pseudonym")
+        # A partition no int() reads: its ValueError would quote it.
+        broken = KafkaRecord(
+            key=record.key,
+            headers=record.headers,
+            value=record.value.replace(b"/0@7", b"/020516C903K@7", 1),
+        )
+        assert broken.value != record.value
+        await deliver_to_inbox(conn, org, broken)
+        await eventually(lambda: receiver.status.parked == 1, within=_WITHIN, what="parked")
+        [parked] = await received.parked()
+    assert parked.reason.startswith("unreadable rejection notice (ValueError)")
+    assert "020516C903K" not in parked.reason
