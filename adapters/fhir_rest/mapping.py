@@ -44,6 +44,7 @@ from schemas import (
 from schemas.codesystems import EVENT_TYPE_SYSTEM, URI_IDENTIFIER_SYSTEM
 from schemas.events.base import Envelope
 from schemas.fhir import (
+    CONSENT_STATES,
     TASK_STATES,
     ElementView,
     FhirJson,
@@ -60,8 +61,8 @@ _TASK_ANSWERS: Final[dict[str, type[Event]]] = {
     "completed": ReferralCompleted,
 }
 _CONSENTS: Final[dict[str, type[Event]]] = {"active": ConsentGranted, "inactive": ConsentRevoked}
-# FHIR R4's Task and Consent states, which a reason may quote: none can be personal data.
-_STATES: Final = TASK_STATES | {"draft", "proposed", "active", "rejected", "inactive"}
+_STATES: Final = TASK_STATES | CONSENT_STATES
+"""The states a reason may quote: none can be personal data."""
 _ACCEPTED: Final = (
     "a ServiceRequest with its Task (referral requested); a Task of status accepted, rejected "
     "or completed; a CarePlan, optionally with the Observations it rests on (POST creates, PUT "

@@ -11,25 +11,11 @@ from pydantic import ValidationError
 
 from adapters.fhir_rest.errors import MalformedFhirError, UnacceptableFhirError
 from schemas import echoed, validation_problems
-from schemas.fhir import FhirJson, fhir_type_names
+from schemas.fhir import BUNDLE_TYPES, FhirJson, fhir_type_names
 
 __all__ = ["Submission", "read_submission"]
 
 _BUNDLE_TYPES: Final = ("transaction", "batch")
-# FHIR R4's Bundle types, which a reason may quote (fhir.resources does not check them).
-_FHIR_BUNDLE_TYPES: Final = frozenset(
-    {
-        "document",
-        "message",
-        "transaction",
-        "transaction-response",
-        "batch",
-        "batch-response",
-        "history",
-        "searchset",
-        "collection",
-    }
-)
 _METHODS: Final = ("POST", "PUT")
 _SHOWN_PROBLEMS: Final = 5
 
@@ -63,9 +49,7 @@ def read_submission(body: bytes, *, method: str, url_type: str | None) -> Submis
     bundle_type = data.get("type")
     if bundle_type not in _BUNDLE_TYPES:
         shown = (
-            echoed(bundle_type, known=_FHIR_BUNDLE_TYPES)
-            if isinstance(bundle_type, str)
-            else "missing"
+            echoed(bundle_type, known=BUNDLE_TYPES) if isinstance(bundle_type, str) else "missing"
         )
         raise UnacceptableFhirError(
             f"Bundle.type is {shown}: send a transaction or batch Bundle whose entries "

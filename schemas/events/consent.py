@@ -29,6 +29,7 @@ from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.events.base import Envelope, Event
 from schemas.fhir import (
+    CONSENT_STATES,
     ElementView,
     FhirJson,
     business_identifier,
@@ -55,9 +56,6 @@ _FLIPPED: Final[dict[ProvisionType, ProvisionType]] = {"permit": "deny", "deny":
 _DOCUMENT_MEANING: Final = "instance"
 # Closed lists whose codes an error message may quote: none of them can hold personal data.
 _DATA_MEANINGS: Final = frozenset({"instance", "related", "dependents", "authoredby"})
-_CONSENT_STATES: Final = frozenset(
-    {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
-)
 _RECIPIENT_SYSTEMS: Final = frozenset({URI_IDENTIFIER_SYSTEM, ORGANISATION_KIND_SYSTEM})
 # What the contract reads of a provision. FHIR allows more (dataPeriod, securityLabel,
 # action, and a period or purpose on an exception): dropped unread, each would make the
@@ -374,6 +372,6 @@ def _exception(nested: ElementView, decision: str) -> ConsentRule:
 def _expect_status(consent: ElementView, status: str) -> None:
     if consent.text("status") != status:
         raise InvalidBundleError(
-            f"Consent.status is {echoed(consent.text('status'), known=_CONSENT_STATES)}; "
+            f"Consent.status is {echoed(consent.text('status'), known=CONSENT_STATES)}; "
             f"this event type needs {status!r}"
         )

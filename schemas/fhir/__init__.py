@@ -1,6 +1,8 @@
 """FHIR R4 building blocks of the contract: message Bundles, element builders and readers."""
 
 from schemas.fhir.elements import (
+    BUNDLE_TYPES,
+    CONSENT_STATES,
     TASK_STATES,
     FhirJson,
     business_identifier,
@@ -23,6 +25,8 @@ from schemas.fhir.periods import FINNISH_TIME, first_moment_after, first_moment_
 from schemas.fhir.reader import ElementView
 
 __all__ = [
+    "BUNDLE_TYPES",
+    "CONSENT_STATES",
     "FINNISH_TIME",
     "TASK_STATES",
     "ElementView",

@@ -14,6 +14,8 @@ from schemas.fhir.periods import inclusive_end
 from schemas.identifiers import IDENTITY_CODE_SYSTEM, oid_urn
 
 __all__ = [
+    "BUNDLE_TYPES",
+    "CONSENT_STATES",
     "TASK_STATES",
     "FhirJson",
     "business_identifier",
@@ -29,6 +31,26 @@ __all__ = [
 
 FhirJson = dict[str, Any]
 
+# FHIR R4's codes of a few value sets, which a reason may quote since none can be personal
+# data; fhir.resources does not check a code against its value set.
+BUNDLE_TYPES: Final = frozenset(
+    {
+        "document",
+        "message",
+        "transaction",
+        "transaction-response",
+        "batch",
+        "batch-response",
+        "history",
+        "searchset",
+        "collection",
+    }
+)
+"""FHIR R4's Bundle.type codes."""
+CONSENT_STATES: Final = frozenset(
+    {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
+)
+"""FHIR R4's Consent.status codes."""
 TASK_STATES: Final = frozenset(
     {
         "draft",
@@ -45,7 +67,7 @@ TASK_STATES: Final = frozenset(
         "entered-in-error",
     }
 )
-"""FHIR R4's Task.status codes, which a reason may quote (fhir.resources does not check them)."""
+"""FHIR R4's Task.status codes."""
 
 
 def instant(moment: datetime) -> str:

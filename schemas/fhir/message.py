@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Final
+from typing import Any
 
 import orjson
 from fhir.resources.R4B import fhirtypes
@@ -19,27 +19,19 @@ from pydantic import ValidationError
 from schemas.codesystems import EVENT_TYPE_SYSTEM
 from schemas.echo import echoed, validation_problems
 from schemas.errors import InvalidBundleError
-from schemas.fhir.elements import FhirJson, coding, instant, organisation_reference
+from schemas.fhir.elements import (
+    BUNDLE_TYPES,
+    FhirJson,
+    coding,
+    instant,
+    organisation_reference,
+)
 from schemas.fhir.reader import ElementView
 from schemas.identifiers import oid_urn
 
 __all__ = ["MessageBundle", "build_message_bundle", "fhir_type_names", "parse_message_bundle"]
 
 _URN_UUID = "urn:uuid:"
-# FHIR R4's Bundle types: fhir.resources does not check a code against its value set.
-_BUNDLE_TYPES: Final = frozenset(
-    {
-        "document",
-        "message",
-        "transaction",
-        "transaction-response",
-        "batch",
-        "batch-response",
-        "history",
-        "searchset",
-        "collection",
-    }
-)
 
 # A FHIR string may hold no character below U+0020 but tab, carriage return and line feed;
 # fhir.resources lets the others through, and PostgreSQL refuses a text holding U+0000.
@@ -185,7 +177,7 @@ def parse_message_bundle(value: bytes) -> MessageBundle:
     bundle = ElementView(data, "Bundle")
     if bundle.text("type") != "message":
         raise InvalidBundleError(
-            f"Bundle.type is {echoed(bundle.text('type'), known=_BUNDLE_TYPES)}, expected 'message'"
+            f"Bundle.type is {echoed(bundle.text('type'), known=BUNDLE_TYPES)}, expected 'message'"
         )
     entries = bundle.elements("entry")
     if not entries or entries[0].optional_text("resource.resourceType") != "MessageHeader":
