@@ -34,6 +34,7 @@ from schemas.codesystems import (
     REFERRAL_OVERDUE_ROLE_EXTENSION,
     REFERRAL_OVERDUE_ROLE_SYSTEM,
 )
+from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.events.assessment import AssessmentKind, AssessmentRecorded, KykyviisariResult
 from schemas.events.base import Envelope, Event
