@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from fhir.resources.R4B import get_fhir_model_class
-from pydantic import ValidationError
 
 from adapters.fhir_rest.errors import MalformedFhirError, UnacceptableFhirError
-from schemas import echoed, validation_problems
-from schemas.fhir import BUNDLE_TYPES, FhirJson, fhir_type_names
+from schemas import echoed
+from schemas.fhir import BUNDLE_TYPES, FhirJson, fhir_type_names, fhir_validation_problem
 
 __all__ = ["Submission", "read_submission"]
 
@@ -91,10 +90,6 @@ def _validate(data: FhirJson) -> None:
         raise MalformedFhirError(
             f"resourceType {echoed(data['resourceType'])} is not a FHIR R4 resource"
         ) from exc
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        problems = validation_problems(exc, whole=data["resourceType"], limit=_SHOWN_PROBLEMS)
-        raise MalformedFhirError(
-            f"the {data['resourceType']} is not valid FHIR R4: {problems}"
-        ) from exc
+    problem = fhir_validation_problem(model, data)
+    if problem is not None:
+        raise MalformedFhirError(f"the {data['resourceType']} is not valid FHIR R4: {problem}")

@@ -23,6 +23,7 @@ from schemas.fhir.message import (
 )
 from schemas.fhir.periods import FINNISH_TIME, first_moment_after, first_moment_of, inclusive_end
 from schemas.fhir.reader import ElementView
+from schemas.fhir.validation import fhir_validation_problem
 
 __all__ = [
     "BUNDLE_TYPES",
@@ -37,6 +38,7 @@ __all__ = [
     "codeable_concept",
     "coding",
     "fhir_type_names",
+    "fhir_validation_problem",
     "first_moment_after",
     "first_moment_of",
     "inclusive_end",

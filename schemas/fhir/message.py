@@ -14,10 +14,9 @@ from typing import Any
 import orjson
 from fhir.resources.R4B import fhirtypes
 from fhir.resources.R4B.bundle import Bundle
-from pydantic import ValidationError
 
 from schemas.codesystems import EVENT_TYPE_SYSTEM
-from schemas.echo import echoed, validation_problems
+from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
 from schemas.fhir.elements import (
     BUNDLE_TYPES,
@@ -27,6 +26,7 @@ from schemas.fhir.elements import (
     organisation_reference,
 )
 from schemas.fhir.reader import ElementView
+from schemas.fhir.validation import fhir_validation_problem
 from schemas.identifiers import oid_urn
 
 __all__ = ["MessageBundle", "build_message_bundle", "fhir_type_names", "parse_message_bundle"]
@@ -121,27 +121,9 @@ def _required(source_oid: str | None) -> str:
 
 
 def _validate_fhir(bundle: FhirJson) -> None:
-    try:
-        Bundle.model_validate(bundle)
-    except RecursionError as exc:
-        # fhir.resources validates each nested element in Python frames of its own: a
-        # value nested a few hundred levels deep (extensions within extensions) exhausts
-        # the interpreter's stack, and is refused like any other Bundle FHIR does not allow.
-        raise InvalidBundleError(
-            "value nests its elements too deeply for FHIR validation to follow "
-            "(extensions within extensions, a few hundred levels): flatten them"
-        ) from exc
-    except ValidationError as exc:
-        problems = validation_problems(exc, whole="Bundle")
-        raise InvalidBundleError(f"value is not a valid FHIR R4 Bundle: {problems}") from exc
-    except (TypeError, KeyError, AttributeError) as exc:
-        # fhir.resources raises these, not a ValidationError, for some values of the wrong
-        # JSON type: a resourceType that is null or names no resource, a number or a list
-        # where a URL belongs. Their text quotes the value (KeyError: 'R4.<resourceType>Type').
-        raise InvalidBundleError(
-            "value is not a valid FHIR R4 Bundle: an element has a value of the wrong type "
-            f"or names no FHIR resource ({type(exc).__name__})"
-        ) from exc
+    problem = fhir_validation_problem(Bundle, bundle)
+    if problem is not None:
+        raise InvalidBundleError(f"value is not a valid FHIR R4 Bundle: {problem}")
 
 
 def parse_message_bundle(value: bytes) -> MessageBundle:

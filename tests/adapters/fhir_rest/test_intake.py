@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from adapters.fhir_rest import EVENT_ID_HEADER, EVENT_TYPE_HEADER
 from schemas import (
     ConsentRevoked,
@@ -103,6 +105,21 @@ async def test_a_resource_that_is_not_valid_fhir_is_refused_with_400(intake: Int
     assert status == 400
     assert body["resourceType"] == "OperationOutcome"
     assert "Task is not valid FHIR R4: authoredOn" in body["issue"][0]["diagnostics"]
+    assert await intake.published() == []
+
+
+@pytest.mark.parametrize("contained_type", [None, "Sanna Virtanen"])
+async def test_a_resource_that_fhir_validation_trips_on_is_refused_with_400(
+    intake: Intake, contained_type: str | None
+) -> None:
+    task = accepted_task(client_code(7)) | {"contained": [{"resourceType": contained_type}]}
+
+    status, body, _ = await intake.post("/fhir/Task", task)
+
+    assert status == 400
+    diagnostics = body["issue"][0]["diagnostics"]
+    assert "Task is not valid FHIR R4: an element has a value of the wrong type" in diagnostics
+    assert "Sanna" not in diagnostics
     assert await intake.published() == []
 
 
