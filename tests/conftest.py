@@ -228,3 +228,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if name.startswith("SAATTAJA_"):
             monkeypatch.delenv(name)
     return monkeypatch
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask most shells and `saattaja up` run under (0022), whatever the caller's was."""
+    earlier = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(earlier)

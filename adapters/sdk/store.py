@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -96,7 +97,8 @@ retry_requests = Table(
 
 
 class AdapterStore:
-    """The open SQLite file; ``open()`` creates the folder and the tables when missing."""
+    """The open SQLite file; ``open()`` creates the folder, the file (owner-only) and the
+    tables when missing."""
 
     def __init__(self, path: Path, engine: AsyncEngine) -> None:
         self.path = path
@@ -112,6 +114,7 @@ class AdapterStore:
                 f"cannot create the folder of the adapter's state file {path} ({exc}): set "
                 "SAATTAJA_ADAPTER_STATE_FILE to a path this process may write"
             ) from exc
+        _create_owner_only(path)
         engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         store = cls(path, engine)
@@ -141,6 +144,28 @@ class AdapterStore:
                 f"the adapter's state file {self.path} failed while {what} ({exc}): check "
                 "that the disk is not full and that only one adapter process uses the file"
             ) from exc
+
+
+def _create_owner_only(path: Path) -> None:
+    # Made here rather than by SQLite, which would give the file the process's umask (0644
+    # under the usual 022) although it holds the organisation's events about its clients;
+    # `saattaja up` and hand runs have no systemd UMask. SQLite gives its -wal and -shm
+    # files the main file's mode. An empty file is an empty database to SQLite.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Its mode is the operator's to choose: one who widened it (a backup group) keeps that.
+        return
+    except OSError as exc:
+        raise LocalStoreError(
+            f"cannot create the adapter's state file {path} ({exc.strerror}): set "
+            "SAATTAJA_ADAPTER_STATE_FILE to a path this process may write"
+        ) from exc
+    try:
+        # Owner read and write whatever the umask: one of 0177 would leave it unwritable.
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 async def _check_layout(connection: AsyncConnection, path: Path) -> None:

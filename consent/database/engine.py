@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,7 +31,7 @@ _JSON_COLUMNS: Final[dict[str, Any]] = {
 
 
 def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
-    """An engine for ``url``; for a SQLite file, its folder is created first.
+    """An engine for ``url``; for a SQLite file, its folder and the file are created first.
 
     ``existing``: the SQLite file must be there already, as for a command that only
     reads: SQLite would create a mistyped path's file, empty.
@@ -73,6 +74,29 @@ def _prepare_sqlite_file(path: Path, *, existing: bool) -> None:
             f"the folder {path.parent} for the SQLite database file cannot be made "
             f"({exc.strerror}): check the path in SAATTAJA_DATABASE_URL"
         ) from exc
+    _create_owner_only(path)
+
+
+def _create_owner_only(path: Path) -> None:
+    # Made here rather than by SQLite, which would give the file the process's umask (0644
+    # under the usual 022) although it holds identity codes and health data; `saattaja up`
+    # and hand runs have no systemd UMask. SQLite gives its -wal and -shm files the main
+    # file's mode. An empty file is an empty database to SQLite.
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Its mode is the operator's to choose: one who widened it (a backup group) keeps that.
+        return
+    except OSError as exc:
+        raise DatabaseRefusedError(
+            f"the SQLite database file {path} cannot be created ({exc.strerror}): check the "
+            "path in SAATTAJA_DATABASE_URL"
+        ) from exc
+    try:
+        # Owner read and write whatever the umask: one of 0177 would leave it unwritable.
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

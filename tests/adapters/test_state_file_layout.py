@@ -1,8 +1,10 @@
-"""The adapter's state file carries its layout version; a newer layout is refused, not misread."""
+"""The adapter's state file carries its layout version; a newer layout is refused, not misread.
+A new one is its owner's only."""
 
 from __future__ import annotations
 
 import sqlite3
+import stat
 from contextlib import closing
 from pathlib import Path
 
@@ -60,3 +62,41 @@ async def test_a_file_of_a_newer_layout_is_refused_and_left_as_it_is(tmp_path: P
 
     assert user_version(state_file) == LAYOUT_VERSION + 1
     assert "adapter_retry_requests" not in tables(state_file)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_a_new_state_file_and_its_log_are_readable_by_their_owner_only(
+    tmp_path: Path,
+) -> None:
+    # It holds the organisation's events about its clients; a umask of 0022 would make it
+    # world-readable.
+    state_file = tmp_path / "state.db"
+    store = await AdapterStore.open(state_file)
+    try:
+        # The -wal and -shm files exist while a connection is open and has written.
+        async with store.transaction("probing"):
+            modes = {
+                suffix: _mode(state_file.with_name(state_file.name + suffix))
+                for suffix in ("", "-wal", "-shm")
+            }
+    finally:
+        await store.close()
+
+    assert modes == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_an_existing_state_file_keeps_the_mode_its_operator_gave_it(
+    tmp_path: Path,
+) -> None:
+    state_file = tmp_path / "state.db"
+    await (await AdapterStore.open(state_file)).close()
+    state_file.chmod(0o640)
+
+    await (await AdapterStore.open(state_file)).close()
+
+    assert _mode(state_file) == 0o640

@@ -1,16 +1,20 @@
-"""The store's connections: SQLite's settings, and JSON columns read and written alike."""
+"""The store's connections: SQLite's settings and file modes, and JSON columns read and
+written alike."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consent.database import create_database_engine, run_transaction
+from broker.cli import main
+from consent.database import create_database_engine, run_transaction, upgrade_database
 from consent.database.engine import _sqlite_pragmas
 
 _FULL = 2
@@ -63,6 +67,58 @@ async def test_a_sqlite_store_enforces_its_foreign_keys(tmp_path: Path) -> None:
 
 async def test_a_second_writer_waits_for_the_lock_rather_than_failing(tmp_path: Path) -> None:
     assert await _pragma(tmp_path, "busy_timeout") == 10_000
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_a_sqlite_store_made_by_db_upgrade_is_readable_by_its_owner_only(
+    clean_environment: pytest.MonkeyPatch, registry_file: Path, tmp_path: Path
+) -> None:
+    # It holds identity codes and health data; a umask of 0022 would make it world-readable.
+    database = tmp_path / "var" / "saattaja.db"
+    clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    clean_environment.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+
+    assert main(["db", "upgrade"]) == 0
+
+    assert _mode(database) == 0o600
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_a_new_sqlite_stores_log_and_shared_memory_are_readable_by_its_owner_only(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "saattaja.db"
+    engine = create_database_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        # The -wal and -shm files exist while a connection is open and has written.
+        await _with_probe_table(engine)
+        async with engine.connect():
+            modes = {
+                suffix: _mode(database.with_name(database.name + suffix))
+                for suffix in ("", "-wal", "-shm")
+            }
+    finally:
+        await engine.dispose()
+
+    assert modes == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_an_existing_sqlite_store_keeps_the_mode_its_operator_gave_it(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "saattaja.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    await upgrade_database(url)
+    database.chmod(0o640)  # e.g. read by a backup group
+
+    await upgrade_database(url)
+
+    assert _mode(database) == 0o640
 
 
 async def test_json_text_the_standard_library_wrote_reads_back(engine: AsyncEngine) -> None:
