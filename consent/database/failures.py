@@ -1,10 +1,15 @@
 """What the database drivers raise, turned into the store's own errors.
 
 A connection refused for what SAATTAJA_DATABASE_URL says (no such database or user, a
-wrong password, a file that is not a SQLite database) is a DatabaseRefusedError; one that
-may pass by itself (the server restarting, its connection limit reached, a lost
-connection) is a StoreUnavailableError. Both are waited out by a running router or audit
-stream; at start the first one stops it, as a mistake to fix rather than an outage.
+wrong password, a file that is not a SQLite database, a read-only server such as a
+standby) is a DatabaseRefusedError; one that may pass by itself (the server restarting,
+its connection limit reached, a lost connection) is a StoreUnavailableError. Both are
+waited out by a running router or audit stream; at start the first one stops it, as a
+mistake to fix rather than an outage.
+
+Any other error, 55000 (object not in prerequisite state) among them, is raised as it is:
+for the statements the stores run it means a bug (``currval`` before ``nextval``), since a
+standby refuses their writes with 25006 before any lock would give 55000.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ _REFUSALS: Final = {
     "28000": "check the user name in SAATTAJA_DATABASE_URL, and that the server's "
     "pg_hba.conf lets that user in from this host",
     "28P01": "check the password in SAATTAJA_DATABASE_URL",
+    # A hot standby (read replica) answers every write so, and so does a primary whose
+    # database or user has default_transaction_read_only on.
+    "25006": "SAATTAJA_DATABASE_URL must name the primary server, not a standby (read "
+    "replica), and neither the database nor the user may be read-only "
+    "(default_transaction_read_only)",
     "42501": "grant the user in SAATTAJA_DATABASE_URL what Saattaja needs (CONNECT on the "
     "database, and the tables `saattaja db upgrade` made), or use the user that made them",
 }

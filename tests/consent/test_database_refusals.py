@@ -7,13 +7,23 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from broker.cli import main
-from consent.database import check_database_schema, create_database_engine, upgrade_database
+from consent.audit import AuditLog
+from consent.database import (
+    check_database_schema,
+    create_database_engine,
+    translate_database_errors,
+    upgrade_database,
+)
 from consent.errors import DatabaseRefusedError, StoreUnavailableError
 from tests.conftest import postgres_admin_url
+from tests.consent.audit.entries import entry
 from tests.postgres_roles import login_role
 
 _PASSWORD = "not-to-be-printed"
@@ -70,6 +80,64 @@ async def test_a_server_out_of_connections_is_unavailable_not_refused(limited_ro
 
     assert not isinstance(error, DatabaseRefusedError)
     assert "connections to spare" in str(error)
+
+
+async def _make_read_only(database_url: str) -> None:
+    """New sessions on the database are read-only, as every session on a standby is."""
+    url = make_url(database_url)
+    admin = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False), timeout=5
+    )
+    try:
+        await admin.execute(
+            f'ALTER DATABASE "{url.database}" SET default_transaction_read_only = on'
+        )
+    finally:
+        await admin.close()
+
+
+@pytest.mark.postgres
+async def test_a_read_only_server_is_refused_naming_the_setting_and_a_standby(
+    postgres_database_url: str,
+) -> None:
+    await _make_read_only(postgres_database_url)
+
+    with pytest.raises(DatabaseRefusedError) as raised:
+        await upgrade_database(postgres_database_url)
+
+    assert "read-only transaction" in str(raised.value)
+    assert "SAATTAJA_DATABASE_URL must name the primary server, not a standby" in str(raised.value)
+
+
+@pytest.mark.postgres
+async def test_a_write_to_a_server_turned_read_only_is_refused(postgres_database_url: str) -> None:
+    # A running router's next append: refused, so that it fails closed and waits.
+    await upgrade_database(postgres_database_url)
+    await _make_read_only(postgres_database_url)
+    engine = create_database_engine(postgres_database_url)
+    try:
+        with pytest.raises(DatabaseRefusedError, match="not a standby"):
+            await AuditLog(engine).append([entry()])
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_an_object_not_in_its_prerequisite_state_is_raised_as_a_bug(
+    postgres_database_url: str,
+) -> None:
+    # 55000: the stores' own statements out of order, which waiting would not mend.
+    engine = create_database_engine(postgres_database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("CREATE TEMPORARY SEQUENCE unused"))
+            with pytest.raises(DBAPIError) as raised:
+                async with translate_database_errors("reading a sequence"):
+                    await connection.execute(text("SELECT currval('unused')"))
+    finally:
+        await engine.dispose()
+
+    assert getattr(raised.value.orig, "sqlstate", None) == "55000"
 
 
 async def test_a_file_that_is_not_a_sqlite_database_is_refused(tmp_path: Path) -> None:
