@@ -28,6 +28,7 @@ from adapters.sdk import (
 from adapters.sdk.metrics import AdapterMetrics
 from broker.audit_stream import AuditStreamMetrics
 from broker.chosen_secret import PLACEHOLDER_MARK
+from broker.cli import CONFIGURATION_EXIT_STATUS
 from broker.router.metrics import RouterMetrics
 from broker.settings import SaattajaSettings
 from tests.prometheus_tools import ALERTS, needs, tool
@@ -242,3 +243,17 @@ def test_a_unit_starts_a_command_saattaja_has(unit: str, command: list[str]) -> 
         [str(SAATTAJA), *arguments, "--help"], capture_output=True, text=True, check=False
     )
     assert shown.returncode == 0, shown.stderr
+
+
+@pytest.mark.parametrize(
+    "unit", sorted(path.name for path in (DEPLOY / "systemd").glob("*.service"))
+)
+def test_a_unit_stops_at_a_mistake_in_its_configuration_rather_than_restart_into_it(
+    unit: str,
+) -> None:
+    text = (DEPLOY / "systemd" / unit).read_text()
+    prevented = re.search(r"^RestartPreventExitStatus=(.+)$", text, re.M)
+
+    assert re.search(r"^Restart=always$", text, re.M)
+    assert prevented is not None
+    assert str(CONFIGURATION_EXIT_STATUS) in prevented.group(1).split()

@@ -9,12 +9,35 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
-from broker.errors import SaattajaBrokerError
+from broker.errors import ConfigurationError, SaattajaBrokerError
 from broker.logging import configure_logging
-from consent.errors import SaattajaConsentError
+from consent.errors import (
+    DatabaseRefusedError,
+    LegalBasisConfigurationError,
+    PseudonymSecretMismatchError,
+    SaattajaConsentError,
+)
 from schemas import ContractError
 
-__all__ = ["READER_GONE_EXIT_STATUS", "build_parser", "main"]
+__all__ = ["CONFIGURATION_EXIT_STATUS", "READER_GONE_EXIT_STATUS", "build_parser", "main"]
+
+CONFIGURATION_EXIT_STATUS: Final = 78
+"""What a command exits with when what it was given is wrong: a setting, the registry or
+legal-bases file, a database that refuses what SAATTAJA_DATABASE_URL says, a pseudonym
+secret other than the one the database was filled under.
+
+EX_CONFIG of sysexits.h. The systemd units name it in ``RestartPreventExitStatus=``: a
+restart would meet the same mistake, so the unit stops rather than loop every few seconds
+until someone fixes it. Any other reported error (1: Kafka or the database away, the schema
+not yet upgraded) is restarted, since it may pass.
+"""
+
+_CONFIGURATION_ERRORS: Final = (
+    ConfigurationError,
+    DatabaseRefusedError,
+    LegalBasisConfigurationError,
+    PseudonymSecretMismatchError,
+)
 
 READER_GONE_EXIT_STATUS: Final = 141
 """What a command exits with when what reads its output stops reading (``| head``).
@@ -70,7 +93,8 @@ def _release() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; exit 2 with usage on a bad argument, 1 on a reported error.
+    """Run one command; exit 2 with usage on a bad argument, 1 on a reported error, and
+    ``CONFIGURATION_EXIT_STATUS`` on a reported mistake in the configuration.
 
     Exits quietly with ``READER_GONE_EXIT_STATUS`` when standard output is closed under it.
     """
@@ -87,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
     except (SaattajaBrokerError, SaattajaConsentError, ContractError) as exc:
         print(f"saattaja: error: {exc}", file=sys.stderr)
-        return 1
+        return CONFIGURATION_EXIT_STATUS if isinstance(exc, _CONFIGURATION_ERRORS) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

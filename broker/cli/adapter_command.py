@@ -30,6 +30,7 @@ from adapters.sdk import (
     load_adapter_settings,
     organisation_of,
 )
+from broker.cli import CONFIGURATION_EXIT_STATUS
 from broker.cli.arguments import usage_of
 from broker.cli.lifecycle import shutdown_requested
 from broker.cli.tables import text_table
@@ -143,7 +144,7 @@ def _parked(args: argparse.Namespace) -> int:
         events = asyncio.run(_read_parked(path))
     except SaattajaAdapterError as exc:
         print(f"saattaja: error: {exc}", file=sys.stderr)
-        return 1
+        return _exit_status(exc)
     if args.format == "jsonl":
         for event in events:
             print(json.dumps(_parked_json(event), ensure_ascii=False))
@@ -176,7 +177,7 @@ def _retry(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         asked, unknown = asyncio.run(_ask_again(path, None if args.all else set(args.event_ids)))
     except SaattajaAdapterError as exc:
         print(f"saattaja: error: {exc}", file=sys.stderr)
-        return 1
+        return _exit_status(exc)
     if unknown:
         print(
             f"saattaja: error: not parked in {path}: {', '.join(sorted(unknown))}; nothing "
@@ -260,8 +261,14 @@ def _run(parser: argparse.ArgumentParser, name: str) -> int:
         asyncio.run(_serve(runtime, name))
     except SaattajaAdapterError as exc:
         print(f"saattaja: error: adapter {name}: {exc}", file=sys.stderr)
-        return 1
+        return _exit_status(exc)
     return 0
+
+
+def _exit_status(exc: SaattajaAdapterError) -> int:
+    # As main() gives the other commands: a systemd unit stops at a mistake in the
+    # configuration rather than restart into it again.
+    return CONFIGURATION_EXIT_STATUS if isinstance(exc, AdapterConfigurationError) else 1
 
 
 async def _serve(runtime: AdapterRuntime, name: str) -> None:

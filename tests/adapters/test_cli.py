@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sdk import AdapterStore, ReceivedEvents
-from broker.cli import main
+from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
 from schemas import KafkaRecord
@@ -246,7 +246,7 @@ def test_parked_refuses_a_state_file_that_is_not_there_rather_than_make_one(
 ) -> None:
     missing = tmp_path / "nowhere" / "state.db"
 
-    assert main(["adapter", "parked", "--state-file", str(missing)]) == 1
+    assert main(["adapter", "parked", "--state-file", str(missing)]) == CONFIGURATION_EXIT_STATUS
 
     assert f"no adapter state file at {missing}" in capsys.readouterr().err
     assert not missing.exists()
@@ -313,7 +313,10 @@ def test_retry_refuses_a_state_file_that_is_not_there_rather_than_make_one(
 ) -> None:
     missing = tmp_path / "nowhere" / "state.db"
 
-    assert main(["adapter", "retry", "--all", "--state-file", str(missing)]) == 1
+    assert (
+        main(["adapter", "retry", "--all", "--state-file", str(missing)])
+        == CONFIGURATION_EXIT_STATUS
+    )
 
     assert f"no adapter state file at {missing}" in capsys.readouterr().err
     assert not missing.exists()

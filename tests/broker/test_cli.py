@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 import tomllib
@@ -19,9 +20,10 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.engine import make_url
 
 from broker import cli
-from broker.cli import READER_GONE_EXIT_STATUS, main
+from broker.cli import CONFIGURATION_EXIT_STATUS, READER_GONE_EXIT_STATUS, main
 from broker.cli.audit_command import CHAIN_BROKEN_EXIT_STATUS
 from broker.cli.up_command import watched_part
 from broker.embedded import free_port
@@ -89,7 +91,7 @@ def test_schemas_validate_checks_the_examples_with_the_example_secret_it_refuses
     examples = sorted((REPO_ROOT / "schemas" / "examples").glob("*.json"))
 
     assert main(["schemas", "validate", "--example-secret", *map(str, examples)]) == 0
-    assert main(["schemas", "validate", str(examples[0])]) == 1
+    assert main(["schemas", "validate", str(examples[0])]) == CONFIGURATION_EXIT_STATUS
     assert "EXAMPLE_PSEUDONYM_SECRET" in capsys.readouterr().err
 
 
@@ -107,19 +109,19 @@ def test_topics_without_a_subcommand_prints_its_usage_and_returns_2(
     assert capsys.readouterr().err.startswith("usage: saattaja topics")
 
 
-def test_bad_setting_is_reported_by_name_and_returns_1(
+def test_bad_setting_is_reported_by_name_with_the_configuration_status(
     cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli_environment.setenv("SAATTAJA_TOPIC_PARTITIONS", "many")
-    assert main(["topics", "list"]) == 1
+    assert main(["topics", "list"]) == CONFIGURATION_EXIT_STATUS
     assert "SAATTAJA_TOPIC_PARTITIONS" in capsys.readouterr().err
 
 
-def test_a_bad_kafka_bootstrap_is_reported_by_name_and_returns_1(
+def test_a_bad_kafka_bootstrap_is_reported_by_name_with_the_configuration_status(
     cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", "127.0.0.1:99999")
-    assert main(["topics", "list"]) == 1
+    assert main(["topics", "list"]) == CONFIGURATION_EXIT_STATUS
     assert "SAATTAJA_KAFKA_BOOTSTRAP" in capsys.readouterr().err
 
 
@@ -139,10 +141,36 @@ def test_router_names_a_broken_legal_bases_file_even_while_kafka_is_down(
     cli_environment.setenv("SAATTAJA_LEGAL_BASES_FILE", str(broken))
     cli_environment.setenv("SAATTAJA_PSEUDONYM_SECRET", "router-cli-tests-secret-0123456789abcdef")
     cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", f"127.0.0.1:{free_port('127.0.0.1')}")
-    assert main(["router"]) == 1
+    assert main(["router"]) == CONFIGURATION_EXIT_STATUS
     error = capsys.readouterr().err
     assert f"{broken}: expected a mapping with the key 'legal_bases:'" in error
     assert "Kafka" not in error
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+def test_router_exits_with_the_configuration_status_on_a_database_that_does_not_exist(
+    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, postgres_database_url: str
+) -> None:
+    # A status of its own, which the systemd unit does not restart: a restart every few
+    # seconds would meet the same missing database for ever.
+    missing = make_url(postgres_database_url).set(database=f"no_such_{uuid.uuid4().hex[:8]}")
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    cli_environment.setenv("SAATTAJA_DATABASE_URL", missing.render_as_string(hide_password=False))
+
+    router = subprocess.run(  # noqa: S603 - this interpreter running saattaja
+        [sys.executable, "-c", _RUN_MAIN, "router"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert router.returncode == CONFIGURATION_EXIT_STATUS, router.stderr
+    # Its last line: the shared broker's other outboxes are warned about before it.
+    assert router.stderr.splitlines()[-1].startswith(
+        "saattaja: error: the database server refused Saattaja"
+    )
 
 
 @pytest.mark.kafka

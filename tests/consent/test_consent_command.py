@@ -11,7 +11,7 @@ from typing import Final
 
 import pytest
 
-from broker.cli import main
+from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from consent.database import check_pseudonym_secret, create_database_engine, upgrade_database
 from consent.store import ConsentStore
 from schemas import (
@@ -262,7 +262,7 @@ def test_unmigrated_database_is_reported_with_the_command_to_run(
     database_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _out, err = show(capsys)
-    assert code == 1
+    assert code == CONFIGURATION_EXIT_STATUS
     assert "saattaja db upgrade" in err
 
 
@@ -271,7 +271,7 @@ def test_missing_pseudonym_secret_is_reported_by_name(
 ) -> None:
     monkeypatch.delenv("SAATTAJA_PSEUDONYM_SECRET")
     code, _out, err = show(capsys)
-    assert code == 1
+    assert code == CONFIGURATION_EXIT_STATUS
     assert "SAATTAJA_PSEUDONYM_SECRET" in err
 
 
@@ -283,7 +283,7 @@ def test_a_database_filled_under_another_secret_is_an_error_naming_the_setting(
 
     code, out, err = show(capsys)
 
-    assert code == 1
+    assert code == CONFIGURATION_EXIT_STATUS
     assert "another pseudonym secret" in err
     assert "SAATTAJA_PSEUDONYM_SECRET" in err
     assert out == ""

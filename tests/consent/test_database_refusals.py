@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from broker.cli import main
+from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from consent.audit import AuditLog
 from consent.database import (
     check_database_schema,
@@ -194,7 +194,7 @@ def test_a_command_on_a_database_that_does_not_exist_says_so_in_one_line(
 ) -> None:
     monkeypatch.setenv("SAATTAJA_DATABASE_URL", _admin_url(database="no_such_database"))
 
-    assert main(command) == 1
+    assert main(command) == CONFIGURATION_EXIT_STATUS
 
     err = capsys.readouterr().err
     assert err.startswith("saattaja: error: the database server refused Saattaja")
@@ -211,7 +211,7 @@ def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(
     mistyped = tmp_path / "x" / "saattaja.db"
     monkeypatch.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{mistyped}")
 
-    assert main(["audit", "query"]) == 1
+    assert main(["audit", "query"]) == CONFIGURATION_EXIT_STATUS
 
     assert f"there is no SQLite database file at {mistyped}" in capsys.readouterr().err
     assert not mistyped.parent.exists()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from broker.cli import main
+from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from consent.database import create_database_engine
 from schemas.fhir import FINNISH_TIME
 from tests.indicators.rows import JARJESTO, TYP, Row, client, episode, insert, referral
@@ -191,5 +191,5 @@ def test_an_unmigrated_database_is_reported_with_what_to_run(
     clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     clean_environment.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
     code, _out, err = run(capsys, "--quarter", "2025-Q2")
-    assert code == 1
+    assert code == CONFIGURATION_EXIT_STATUS
     assert "saattaja db upgrade" in err

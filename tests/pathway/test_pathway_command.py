@@ -10,7 +10,7 @@ from typing import Final
 
 import pytest
 
-from broker.cli import main
+from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.pathway import PathwayStore
 from consent.database import create_database_engine, upgrade_database
 from tests.consent.schema import stamp_pseudonym_secret
@@ -133,7 +133,7 @@ def test_a_store_filled_under_another_secret_is_an_error_naming_the_setting(
 
     stamp_pseudonym_secret(database_url, b"the-routers-own-pseudonym-secret-0123456789")
 
-    assert main(["pathway", "show", "--client", CLIENT]) == 1
+    assert main(["pathway", "show", "--client", CLIENT]) == CONFIGURATION_EXIT_STATUS
     captured = capsys.readouterr()
     assert "SAATTAJA_PSEUDONYM_SECRET" in captured.err
     assert "referral R-1" not in captured.out

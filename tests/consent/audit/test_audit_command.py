@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fhir.resources.R4B.auditevent import AuditEvent
 
-from broker.cli import READER_GONE_EXIT_STATUS, main
+from broker.cli import CONFIGURATION_EXIT_STATUS, READER_GONE_EXIT_STATUS, main
 from consent.audit import GENESIS_HASH, AuditEntry, AuditLog, chain_hash
 from consent.database import create_database_engine
 from consent.store import ConsentStore
@@ -443,7 +443,7 @@ def test_export_that_fails_leaves_the_earlier_file_as_it_was(
     stamp_pseudonym_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
 
     exported = ["audit", "export", "--format", "csv", "--client", CLIENT, "--output", str(earlier)]
-    assert main(exported) == 1
+    assert main(exported) == CONFIGURATION_EXIT_STATUS
 
     assert "SAATTAJA_PSEUDONYM_SECRET" in capsys.readouterr().err
     assert earlier.read_text() == "the export of last month\n"
@@ -520,7 +520,7 @@ def test_commands_on_an_unmigrated_database_say_to_run_the_upgrade(
     monkeypatch.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
 
-    assert main(["audit", "verify"]) == 1
+    assert main(["audit", "verify"]) == CONFIGURATION_EXIT_STATUS
 
     assert "saattaja db upgrade" in capsys.readouterr().err
 
@@ -530,7 +530,7 @@ def test_a_client_by_identity_code_in_a_log_filled_under_another_secret_is_an_er
 ) -> None:
     stamp_pseudonym_secret(database, b"the-routers-own-pseudonym-secret-0123456789")
 
-    assert main(["audit", "report", "--client", CLIENT]) == 1
+    assert main(["audit", "report", "--client", CLIENT]) == CONFIGURATION_EXIT_STATUS
 
     captured = capsys.readouterr()
     assert "SAATTAJA_PSEUDONYM_SECRET" in captured.err
