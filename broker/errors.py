@@ -12,6 +12,7 @@ SaattajaBrokerError
 ├── OutputFileError (OSError)          a file or folder a command writes into is not writable
 ├── PartStoppedError (RuntimeError)    a part of `saattaja up` ended while the others ran
 ├── ReferralIdTakenError (ValueError)  a referral id was claimed for another client meanwhile
+├── RouterStoppedError (RuntimeError)  the router's consuming of the outboxes failed or ended
 └── TopicError (RuntimeError)          the cluster refused to create or describe a topic
 """
 
@@ -36,6 +37,7 @@ __all__ = [
     "OutputFileError",
     "PartStoppedError",
     "ReferralIdTakenError",
+    "RouterStoppedError",
     "SaattajaBrokerError",
     "TopicError",
     "UndecodableRecordError",
@@ -101,6 +103,14 @@ class ReferralIdTakenError(SaattajaBrokerError, ValueError):
             f"referral id {keys} was claimed for another client meanwhile: the requests "
             "under it must be refused"
         )
+
+
+class RouterStoppedError(SaattajaBrokerError, RuntimeError):
+    """The router's consuming of the outboxes failed or ended while the process ran on.
+
+    It retries what a store or Kafka being away fails, so this is a bug or a consumer
+    stopped under it: the process has to end, for a supervisor to start it again.
+    """
 
 
 class TopicError(SaattajaBrokerError, RuntimeError):

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from broker.cli.lifecycle import display_url, shutdown_requested
+from broker.cli.lifecycle import display_url, shutdown_requested, until_shutdown
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
 from broker.registry import OrganisationRegistry
@@ -37,7 +37,7 @@ def _run(_args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         with shutdown_requested() as shutdown:
-            async with RouterService(settings, registry, connection):
+            async with RouterService(settings, registry, connection) as router:
                 settle_collector()
                 print(
                     f"Router consuming from {connection.bootstrap} as group "
@@ -45,7 +45,9 @@ def _run(_args: argparse.Namespace) -> int:
                     "Ctrl-C stops it.",
                     flush=True,
                 )
-                await shutdown.wait()
+                # Exits 1 should the consuming die, so that systemd starts it again rather
+                # than leave a process up that routes nothing.
+                await until_shutdown(shutdown, router.watch())
 
     asyncio.run(serve())
     return 0

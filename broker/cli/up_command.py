@@ -132,7 +132,7 @@ async def _run_embedded(
             )
             await upgrade_database(settings.database_url)
             async with (
-                RouterService(settings, registry, connection),
+                RouterService(settings, registry, connection) as router,
                 AuditStreamService(settings, registry, connection) as audit_stream,
             ):
                 settle_collector()
@@ -152,11 +152,7 @@ async def _run_embedded(
                 )
                 status = 0
                 try:
-                    await until_shutdown(
-                        shutdown,
-                        watched_part("the embedded broker", broker.watch()),
-                        watched_part("the audit stream", audit_stream.run()),
-                    )
+                    await until_shutdown(shutdown, *up_parts(broker, router, audit_stream))
                 except (AuditChainBrokenError, AuditStreamError) as exc:
                     # Only the copy of the log on the audit topic stops; stopping the broker
                     # too would lose every topic, and the router goes on auditing.
@@ -168,15 +164,31 @@ async def _run_embedded(
                         flush=True,
                     )
                     status = CHAIN_BROKEN_EXIT_STATUS
-                    await until_shutdown(
-                        shutdown, watched_part("the embedded broker", broker.watch())
-                    )
+                    await until_shutdown(shutdown, *up_parts(broker, router, None))
                 finally:
                     print(
                         "Stopping the audit stream, the router and the embedded broker.",
                         flush=True,
                     )
     return status
+
+
+def up_parts(
+    broker: EmbeddedBroker, router: RouterService, audit_stream: AuditStreamService | None
+) -> list[Coroutine[Any, Any, None]]:
+    """What ``up`` runs and watches, each raising PartStoppedError naming it should it stop.
+
+    The audit stream is None once it has stopped at a broken chain: the rest go on.
+    """
+    parts = [
+        watched_part("the embedded broker", broker.watch()),
+        # Its consuming task: a router whose consuming died would leave `up` running,
+        # routing nothing.
+        watched_part("the router", router.watch()),
+    ]
+    if audit_stream is not None:
+        parts.append(watched_part("the audit stream", audit_stream.run()))
+    return parts
 
 
 async def watched_part(part: str, running: Coroutine[Any, Any, None]) -> None:

@@ -23,7 +23,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.errors import ConfigurationError, KafkaUnavailableError
+from broker.errors import ConfigurationError, KafkaUnavailableError, RouterStoppedError
 from broker.kafka import (
     AcknowledgedSender,
     KafkaConnection,
@@ -219,6 +219,28 @@ class RouterService:
             "router_started", group=settings.router_group_id, bootstrap=self._connection.bootstrap
         )
 
+    async def watch(self) -> None:
+        """Wait while the outboxes are consumed; RouterStoppedError once that fails or ends.
+
+        For what supervises the router (``saattaja up``, ``saattaja router``): a process
+        whose consuming died would otherwise stay up routing nothing. Cancelling the wait
+        leaves the consuming to stop(), which ends it between batches.
+        """
+        consuming = self._consuming
+        if consuming is None:
+            raise RouterStoppedError("the router was not started, so it consumes nothing")
+        # wait() rather than await: cancelling this wait must not cancel the consuming.
+        await asyncio.wait([consuming])
+        if not consuming.cancelled() and (failure := consuming.exception()) is not None:
+            raise RouterStoppedError(
+                f"the router stopped consuming the outboxes: {failure!r}; nothing is routed "
+                "until it is started again"
+            ) from failure
+        raise RouterStoppedError(
+            "the router's consuming of the outboxes ended by itself; nothing is routed until "
+            "it is started again"
+        )
+
     async def health(self) -> Health:
         """Routing, starting, or paused and why: what /health answers."""
         detail: dict[str, object] = {
@@ -283,7 +305,12 @@ class RouterService:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._overdue_watch
         if self._consuming is not None and self._outboxes is not None:
-            await self._outboxes.stop(self._consuming, grace=_STOP_GRACE_SECONDS)
+            if not self._consuming.done():
+                await self._outboxes.stop(self._consuming, grace=_STOP_GRACE_SECONDS)
+            elif not self._consuming.cancelled() and self._consuming.exception() is not None:
+                # Already ended by a failure, which watch() reports: raised again here, it
+                # would leave the consumer, the producer and the pool open.
+                _log.warning("router_consuming_had_failed", error=repr(self._consuming.exception()))
         if self._consumer is not None:
             await stop_consumer(self._consumer)
         if self._producer is not None:

@@ -25,20 +25,24 @@ from sqlalchemy.engine import make_url
 from broker import cli
 from broker.cli import CONFIGURATION_EXIT_STATUS, READER_GONE_EXIT_STATUS, main
 from broker.cli.audit_command import CHAIN_BROKEN_EXIT_STATUS
-from broker.cli.up_command import watched_part
-from broker.embedded import free_port
+from broker.cli.lifecycle import until_shutdown
+from broker.cli.up_command import up_parts, watched_part
+from broker.embedded import EmbeddedBroker, free_port
 from broker.errors import PartStoppedError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
 from broker.topics import AUDIT_TOPIC, topic_plan
 from consent.audit import AuditLog
 from consent.database import create_database_engine, upgrade_database
+from schemas import KafkaRecord
 from schemas.examples import EXAMPLE_PSEUDONYM_SECRET
 from tests.broker.closed_output import run_with_output_closed
 from tests.broker.conditions import children_of, eventually, process_alive
 from tests.broker.reading import read_topic
 from tests.conftest import REPO_ROOT
 from tests.consent.audit.entries import entry, tamper
+from tests.router.harness import running_router
+from tests.router.test_watch import break_consuming
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 _RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
@@ -413,6 +417,27 @@ async def test_a_part_of_up_that_fails_is_named_with_what_it_stopped() -> None:
         await watched_part("the audit stream", failing())
 
     assert str(raised.value).startswith("the audit stream failed: an unexpected value; the router")
+
+
+@pytest.mark.kafka
+async def test_up_ends_naming_the_router_when_its_consuming_fails(
+    own_broker: EmbeddedBroker,
+    registry: OrganisationRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Else `up` would stay up with the broker and the audit stream, routing nothing.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(database_url)
+    async with running_router(own_broker.bootstrap, database_url, registry) as (harness, router):
+        break_consuming(router, monkeypatch)
+        await harness.publish_raw(harness.org("sote").id, KafkaRecord(b"k", (), b"not an event"))
+
+        with pytest.raises(PartStoppedError) as raised:
+            async with asyncio.timeout(60):
+                await until_shutdown(asyncio.Event(), *up_parts(own_broker, router, None))
+
+    assert str(raised.value).startswith("the router failed: the router stopped consuming")
 
 
 async def read_until(output: asyncio.StreamReader, marker: str) -> str:

@@ -91,6 +91,7 @@ PUBLIC_NAMES = {
         "OutputFileError",
         "PartStoppedError",
         "ReferralIdTakenError",
+        "RouterStoppedError",
         "SaattajaBrokerError",
         "TopicError",
         "UndecodableRecordError",
