@@ -48,8 +48,15 @@ _IDENTITY_CODE: Final = re.compile(
 )
 # The same shape for JSON Schema, whose ECMA-262 regular expressions have no (?P<name>...).
 _IDENTITY_CODE_JSON_PATTERN: Final = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
-_OID: Final = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
+# [0-9], not \d: Python's \d takes any Unicode digit, ECMA-262's only these ten.
+_OID: Final = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _ARCS_UNDER_ROOTS_0_AND_1: Final = 40
+# check_oid's whole rule in one ECMA-262 pattern, for the JSON Schema: a root of 0, 1 or 2;
+# under 0 and 1 a second arc of 0 to 39 (X.660); no arc with a leading zero. check_oid
+# checks the parts one by one, to say which one a value breaks.
+_OID_JSON_PATTERN: Final = (
+    r"^(?:[01]\.(?:[0-9]|[1-3][0-9])|2\.(?:0|[1-9][0-9]*))(?:\.(?:0|[1-9][0-9]*))*$"
+)
 MAX_OID_LENGTH: Final = 128
 """The longest OID the stores keep (their organisation columns are 128 characters)."""
 _PSEUDONYM: Final = re.compile(r"^[0-9a-f]{64}$")
@@ -168,7 +175,7 @@ Oid = Annotated[
     str,
     AfterValidator(check_oid),
     Field(
-        json_schema_extra={"pattern": _OID.pattern, "maxLength": MAX_OID_LENGTH},
+        json_schema_extra={"pattern": _OID_JSON_PATTERN, "maxLength": MAX_OID_LENGTH},
         description="Dotted-decimal OID.",
     ),
 ]

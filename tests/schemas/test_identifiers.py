@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Final
 
+import jsonschema
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from schemas import (
     MAX_OID_LENGTH,
     InvalidIdentifierError,
+    Oid,
     Pseudonymiser,
     ReferralAccepted,
     check_identity_code,
@@ -207,6 +210,72 @@ def test_oid_as_long_as_the_stores_keep_is_accepted_and_a_longer_one_rejected() 
     assert check_oid(longest) == longest
     with pytest.raises(InvalidIdentifierError, match="longer than the 128 that Saattaja"):
         check_oid(longest + "9")
+
+
+_LONGEST_OID: Final = "1.2." + "9" * (MAX_OID_LENGTH - 4)
+_OIDS_AND_WHETHER_VALID: Final = [
+    *(
+        (oid, True)
+        for oid in [
+            "1.2.246.10.2462460",
+            "1.2.246.537.6.202.2008",
+            "1.2.246.10.0",
+            "0.0",
+            "0.39",
+            "1.39.5",
+            "2.0",
+            "2.40",
+            "2.999.1",
+            _LONGEST_OID,
+        ]
+    ),
+    *(
+        (oid, False)
+        for oid in [
+            "",
+            "1",
+            "3.1",
+            "1..2",
+            "1.2.",
+            ".1.2",
+            "1.2 ",
+            "urn:oid:1.2.246",
+            "1.2.x",
+            "-1.2",
+            "1.40",
+            "0.40",
+            "1.50.2",
+            "1.400",
+            "01.2",
+            "1.02",
+            "2.05",
+            "1.2.246.10.0286",
+            "1.2.246.10.2\u0663",  # ARABIC-INDIC DIGIT THREE, which Python's \d matches
+            "1.2.246.10.1\uff12",  # FULLWIDTH DIGIT TWO, likewise
+            _LONGEST_OID + "9",
+        ]
+    ),
+]
+
+
+def _check_oid_accepts(oid: str) -> bool:
+    try:
+        check_oid(oid)
+    except InvalidIdentifierError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("oid", "valid"), _OIDS_AND_WHETHER_VALID)
+def test_the_json_schema_of_an_oid_and_check_oid_agree(oid: str, *, valid: bool) -> None:
+    # The JSON Schema is what organisations' systems validate against before sending: what
+    # it lets through, check_oid must not refuse on arrival, and the other way round.
+    schema = TypeAdapter(Oid).json_schema()
+
+    assert (
+        jsonschema.Draft202012Validator(schema).is_valid(oid),
+        _check_oid_accepts(oid),
+    ) == (valid, valid)
 
 
 def test_oid_round_trips_through_its_urn() -> None:
