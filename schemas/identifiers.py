@@ -42,13 +42,14 @@ _CHECK_ALPHABET: Final = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 # Century sign -> century: '+' 1800s; '-' and U-Y 1900s; A-F 2000s (the 2023 reform
 # added U-Y and B-F).
 _CENTURIES: Final = {"+": 1800} | dict.fromkeys("-UVWXY", 1900) | dict.fromkeys("ABCDEF", 2000)
+# [0-9], not \d: Python's \d takes any Unicode digit, ECMA-262's only these ten, and an
+# identity code written in other digits would be another pseudonym of the same client.
 _IDENTITY_CODE: Final = re.compile(
-    r"^(?P<day>\d{2})(?P<month>\d{2})(?P<year>\d{2})(?P<century>[-+A-FU-Y])"
-    r"(?P<individual>\d{3})(?P<check>[0-9A-Y])$"
+    r"^(?P<day>[0-9]{2})(?P<month>[0-9]{2})(?P<year>[0-9]{2})(?P<century>[-+A-FU-Y])"
+    r"(?P<individual>[0-9]{3})(?P<check>[0-9A-Y])$"
 )
 # The same shape for JSON Schema, whose ECMA-262 regular expressions have no (?P<name>...).
-_IDENTITY_CODE_JSON_PATTERN: Final = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
-# [0-9], not \d: Python's \d takes any Unicode digit, ECMA-262's only these ten.
+_IDENTITY_CODE_JSON_PATTERN: Final = r"^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]$"
 _OID: Final = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _ARCS_UNDER_ROOTS_0_AND_1: Final = 40
 # check_oid's whole rule in one ECMA-262 pattern, for the JSON Schema: a root of 0, 1 or 2;

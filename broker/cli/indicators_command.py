@@ -25,8 +25,8 @@ from schemas.fhir import FINNISH_TIME
 
 __all__ = ["register"]
 
-_QUARTER: Final = re.compile(r"(\d{4})-Q(\d)")
-_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_QUARTER: Final = re.compile(r"([0-9]{4})-Q([0-9])")
+_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def register(commands: Any) -> None:

@@ -25,8 +25,8 @@ __all__ = ["FINNISH_TIME", "first_moment_after", "first_moment_of", "inclusive_e
 FINNISH_TIME: Final = ZoneInfo("Europe/Helsinki")
 """The zone of a date written without a time."""
 
-_CALENDAR: Final = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-_FRACTION: Final = re.compile(r"T\d{2}:\d{2}:\d{2}(?:\.(\d+))?")
+_CALENDAR: Final = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
+_FRACTION: Final = re.compile(r"T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]+))?")
 _MICROSECOND: Final = timedelta(microseconds=1)
 
 

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas import (
     MAX_OID_LENGTH,
+    IdentityCode,
     InvalidIdentifierError,
     Oid,
     Pseudonymiser,
@@ -75,11 +76,28 @@ def test_identity_code_errors_do_not_repeat_the_code() -> None:
         "020516c903k",  # lower case
         " 150388-9127",
         "150388-9127\n",  # would give the client a second pseudonym
+        "\u0661\u0665\u0660\u0663\u0668\u0668-\u0669\u0661\u06627",  # other digits: so too
     ],
 )
 def test_malformed_code_is_rejected_naming_the_expected_form(code: str) -> None:
     with pytest.raises(InvalidIdentifierError, match="not of the form DDMMYYCNNNT"):
         check_identity_code(code)
+
+
+@pytest.mark.parametrize(
+    "code", ["150388-9127", "\u0661\u0665\u0660\u0663\u0668\u0668-\u0669\u0661\u06627"]
+)
+def test_the_json_schema_of_an_identity_code_takes_what_check_identity_code_takes(
+    code: str,
+) -> None:
+    schema = TypeAdapter(IdentityCode).json_schema()
+    try:
+        check_identity_code(code)
+    except InvalidIdentifierError:
+        accepted = False
+    else:
+        accepted = True
+    assert jsonschema.Draft202012Validator(schema).is_valid(code) == accepted
 
 
 @pytest.mark.parametrize(
