@@ -43,6 +43,10 @@ _REFUSALS: Final = {
 # Classes of SQLSTATE that pass by themselves: 08 a connection broken, 53 the server out of
 # connections, memory or disk, 57P an administrator's or a crash's shutdown, or start-up.
 _PASSING: Final = ("08", "53", "57P")
+# What the server gave up on with the transaction, to be run again: a serialization failure
+# or a deadlock (class 40), a lock or a statement that waited longer than the server's
+# lock_timeout or statement_timeout allow (55P03, 57014).
+_GAVE_UP: Final = ("40", "55P03", "57014")
 
 
 @asynccontextmanager
@@ -79,6 +83,12 @@ def _translated(exc: DBAPIError, what: str) -> StoreUnavailableError | None:
     if exc.connection_invalidated:
         return StoreUnavailableError(
             f"the database connection was lost while {what}; check the server"
+        )
+    if isinstance(sqlstate, str) and sqlstate.startswith(_GAVE_UP):
+        return StoreUnavailableError(
+            f"the database server gave up on a transaction while {what}: {server_said}; "
+            "it is run again. Seen often, look for what holds locks on Saattaja's tables, "
+            "or for a lock_timeout or statement_timeout set too short for the user"
         )
     if isinstance(sqlstate, str) and sqlstate.startswith(_PASSING):
         return StoreUnavailableError(

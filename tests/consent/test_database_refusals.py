@@ -140,6 +140,45 @@ async def test_an_object_not_in_its_prerequisite_state_is_raised_as_a_bug(
     assert getattr(raised.value.orig, "sqlstate", None) == "55000"
 
 
+@pytest.mark.postgres
+async def test_a_statement_the_server_cancelled_at_its_timeout_is_waited_out(
+    postgres_database_url: str,
+) -> None:
+    # 57014: statement_timeout; the transaction is run again, as after an outage.
+    engine = create_database_engine(postgres_database_url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SET statement_timeout = 10"))
+            with pytest.raises(StoreUnavailableError) as raised:
+                async with translate_database_errors("reading the audit log"):
+                    await connection.execute(text("SELECT pg_sleep(5)"))
+    finally:
+        await engine.dispose()
+
+    assert "gave up on a transaction while reading the audit log" in str(raised.value)
+    assert "statement_timeout" in str(raised.value)
+
+
+@pytest.mark.postgres
+async def test_a_lock_the_server_would_not_wait_for_is_waited_out(
+    postgres_database_url: str,
+) -> None:
+    # 55P03: lock_timeout, while another transaction holds the table.
+    await upgrade_database(postgres_database_url)
+    engine = create_database_engine(postgres_database_url)
+    try:
+        async with engine.connect() as holder, engine.connect() as waiter:
+            await holder.execute(text("LOCK TABLE audit_chain_head IN ACCESS EXCLUSIVE MODE"))
+            await waiter.execute(text("SET lock_timeout = 10"))
+            with pytest.raises(StoreUnavailableError) as raised:
+                async with translate_database_errors("appending to the audit log"):
+                    await waiter.execute(text("SELECT * FROM audit_chain_head"))
+    finally:
+        await engine.dispose()
+
+    assert "gave up on a transaction" in str(raised.value)
+
+
 async def test_a_file_that_is_not_a_sqlite_database_is_refused(tmp_path: Path) -> None:
     not_a_database = tmp_path / "saattaja.db"
     not_a_database.write_text("organisations: []\n", encoding="utf-8")
