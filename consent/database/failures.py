@@ -40,13 +40,25 @@ _REFUSALS: Final = {
     "42501": "grant the user in SAATTAJA_DATABASE_URL what Saattaja needs (CONNECT on the "
     "database, and the tables `saattaja db upgrade` made), or use the user that made them",
 }
-# Classes of SQLSTATE that pass by themselves: 08 a connection broken, 53 the server out of
-# connections, memory or disk, 57P an administrator's or a crash's shutdown, or start-up.
-_PASSING: Final = ("08", "53", "57P")
-# What the server gave up on with the transaction, to be run again: a serialization failure
-# or a deadlock (class 40), a lock or a statement that waited longer than the server's
-# lock_timeout or statement_timeout allow (55P03, 57014).
-_GAVE_UP: Final = ("40", "55P03", "57014")
+# Classes of SQLSTATE that pass by themselves, with what the error says of them: the
+# server turned Saattaja away (08 a connection broken, 53 the server out of connections,
+# memory or disk, 57P an administrator's or a crash's shutdown, or start-up), or gave up on
+# the transaction, to be run again (40 a serialization failure or a deadlock; a lock or a
+# statement that waited longer than lock_timeout or statement_timeout allow).
+_WAITED_OUT: Final = (
+    (
+        ("40", "55P03", "57014"),
+        "the database server gave up on a transaction while {what}: {server_said}; it is "
+        "run again. Seen often, look for what holds locks on Saattaja's tables, or for a "
+        "lock_timeout or statement_timeout set too short for the user",
+    ),
+    (
+        ("08", "53", "57P"),
+        "the database server turned Saattaja away while {what}: {server_said}; check that "
+        "the server is running and has connections to spare (max_connections, or the "
+        "user's CONNECTION LIMIT)",
+    ),
+)
 
 
 @asynccontextmanager
@@ -84,18 +96,9 @@ def _translated(exc: DBAPIError, what: str) -> StoreUnavailableError | None:
         return StoreUnavailableError(
             f"the database connection was lost while {what}; check the server"
         )
-    if isinstance(sqlstate, str) and sqlstate.startswith(_GAVE_UP):
-        return StoreUnavailableError(
-            f"the database server gave up on a transaction while {what}: {server_said}; "
-            "it is run again. Seen often, look for what holds locks on Saattaja's tables, "
-            "or for a lock_timeout or statement_timeout set too short for the user"
-        )
-    if isinstance(sqlstate, str) and sqlstate.startswith(_PASSING):
-        return StoreUnavailableError(
-            f"the database server turned Saattaja away while {what}: {server_said}; check "
-            "that the server is running and has connections to spare (max_connections, "
-            "or the user's CONNECTION LIMIT)"
-        )
+    for classes, words in _WAITED_OUT:
+        if isinstance(sqlstate, str) and sqlstate.startswith(classes):
+            return StoreUnavailableError(words.format(what=what, server_said=server_said))
     if isinstance(exc, (OperationalError, InterfaceError)):
         return StoreUnavailableError(
             f"the database did not answer while {what}: {server_said}; check "
