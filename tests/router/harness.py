@@ -112,6 +112,15 @@ class Harness:
         await self.publish_raw(self.registry.by_oid(event.sender).id, record)
         return record
 
+    async def read_metadata_again(self) -> None:
+        """Read the cluster's topics and partitions again, as after Kafka came back empty.
+
+        The embedded broker creates a topic a client asks about, with four partitions: the
+        router's consumer may ask before the test creates the topics again, and a producer
+        still keying by the partitions it knew would publish where the router refuses.
+        """
+        await self._producer.client.force_metadata_update()
+
     async def publish_raw(
         self, organisation_id: str, record: KafkaRecord, *, partition: int | None = None
     ) -> int:

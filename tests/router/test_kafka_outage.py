@@ -73,6 +73,7 @@ async def test_the_router_routes_again_by_itself_once_kafka_is_back(
     await own_broker.start()
     await create_topics(harness.connection, harness.registry, harness.settings.topic_partitions)
     await eventually(lambda: _health_says(service, "routing"), within=30, what="/health routing")
+    await harness.read_metadata_again()
     await harness.publish(
         consent("C-1", (Recipient(kind=OrganisationKind.KELA),), (DataCategory.REFERRAL,))
     )
