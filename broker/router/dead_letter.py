@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,6 +19,7 @@ from broker.dead_letters import (
     DLQ_VALUE_LEFT_OUT_HEADER,
 )
 from broker.kafka import Outbound
+from broker.pathway import derived_id
 from broker.router.incoming import IncomingRecord
 from broker.topics import DLQ_TOPIC
 from schemas import InvalidIdentifierError, KafkaRecord, RejectionNotice, check_pseudonym
@@ -55,6 +58,7 @@ def rejection_notice(
     except UnicodeDecodeError:
         event_id = None
     notice = RejectionNotice(
+        notice_id=_notice_id(incoming),
         rejected_at=at,
         recipient=sender_oid,
         rejected_event_id=event_id if event_id and len(event_id) <= 64 else None,
@@ -66,6 +70,22 @@ def rejection_notice(
     # Keyed as the event was, in the sender's inbox, unless its key is not a pseudonym: a
     # sender that wrongly keyed it by an identity code must not have it copied on.
     return notice.encode(_pseudonym_key(incoming.record.key))
+
+
+def _notice_id(incoming: IncomingRecord) -> uuid.UUID:
+    """The same each time one record is rejected (routed again after a crash), so that the
+    sender's adapter, which takes an event id once, takes the notice once.
+
+    Its position alone would not do: a Kafka that came back empty (the embedded broker)
+    numbers the next records from 0 again.
+    """
+    record = incoming.record
+    digest = hashlib.sha256(record.value)
+    for name, value in record.headers:
+        digest.update(b"\0" + name.encode() + b"\0" + value)
+    return derived_id(
+        "rejected", incoming.topic, incoming.partition, incoming.offset, digest.hexdigest()
+    )
 
 
 def _pseudonym_key(key: bytes) -> bytes | None:
