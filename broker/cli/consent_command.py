@@ -15,6 +15,7 @@ from broker.settings import load_settings
 from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
 from consent.store import ConsentStore
 from schemas import FINNISH_TIME_LABEL, ConsentRule, Pseudonymiser, finnish_time, printable
+from schemas.fhir import last_whole_day
 
 __all__ = ["register"]
 
@@ -175,8 +176,18 @@ class _Report:
 
 def _period(grant: ConsentGrant) -> str:
     start = f"from {finnish_time(grant.valid_from)}" if grant.valid_from else "from when recorded"
-    end = f"until {finnish_time(grant.valid_until)}" if grant.valid_until else "no end date"
-    return f"{start}, {end}"
+    return f"{start}, {_end(grant.valid_until)}"
+
+
+def _end(valid_until: datetime | None) -> str:
+    """The end as the consent gave it: a date ends with its day, in Finnish time."""
+    if valid_until is None:
+        return "no end date"
+    # Kept as the first moment after the end: a consent "to 31.12." holds through that day.
+    day = last_whole_day(valid_until)
+    if day is not None:
+        return f"through {day.isoformat()} (the whole day)"
+    return f"until {finnish_time(valid_until)}"
 
 
 def _counted(count: int, noun: str) -> str:

@@ -21,7 +21,13 @@ from schemas.fhir.message import (
     fhir_type_names,
     parse_message_bundle,
 )
-from schemas.fhir.periods import FINNISH_TIME, first_moment_after, first_moment_of, inclusive_end
+from schemas.fhir.periods import (
+    FINNISH_TIME,
+    first_moment_after,
+    first_moment_of,
+    inclusive_end,
+    last_whole_day,
+)
 from schemas.fhir.reader import ElementView
 from schemas.fhir.validation import fhir_validation_problem
 
@@ -43,6 +49,7 @@ __all__ = [
     "first_moment_of",
     "inclusive_end",
     "instant",
+    "last_whole_day",
     "organisation_reference",
     "parse_message_bundle",
     "patient_reference",

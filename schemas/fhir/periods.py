@@ -20,7 +20,13 @@ from pydantic import ValidationError
 from schemas.echo import echoed
 from schemas.moments import MOMENTS
 
-__all__ = ["FINNISH_TIME", "first_moment_after", "first_moment_of", "inclusive_end"]
+__all__ = [
+    "FINNISH_TIME",
+    "first_moment_after",
+    "first_moment_of",
+    "inclusive_end",
+    "last_whole_day",
+]
 
 FINNISH_TIME: Final = ZoneInfo("Europe/Helsinki")
 """The zone of a date written without a time."""
@@ -58,10 +64,19 @@ def first_moment_after(text: str) -> datetime:
 
 def inclusive_end(after: datetime) -> str:
     """The FHIR text of a Period's end whose first moment after it is ``after``."""
-    local = after.astimezone(FINNISH_TIME)
-    if local.time() == time(0):
-        return (local.date() - timedelta(days=1)).isoformat()
+    day = last_whole_day(after)
+    if day is not None:
+        return day.isoformat()
     return (after - _MICROSECOND).isoformat(timespec="microseconds")
+
+
+def last_whole_day(after: datetime) -> date | None:
+    """The Finnish day a period ending just before ``after`` ends with, when ``after`` is a
+    Finnish midnight; None when the period ends within a day."""
+    local = after.astimezone(FINNISH_TIME)
+    if local.time() != time(0):
+        return None
+    return local.date() - timedelta(days=1)
 
 
 def _moment(text: str) -> datetime:

@@ -208,6 +208,31 @@ def test_times_are_finnish_time_with_their_offset_and_the_first_line_says_so(
     assert "valid: from 2026-01-01 00:00 +02:00, no end date" in lines
 
 
+def test_a_consent_to_a_date_is_shown_through_that_whole_day(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "end": "2026-12-31" is kept as its first moment after, midnight in Helsinki.
+    new_year = datetime(2026, 12, 31, 22, 0, tzinfo=UTC)
+    record(database_file, (grant("C-TE", valid_until=new_year, occurred_at=MAY), MAY))
+
+    _code, out, _err = show(capsys)
+
+    lines = [line.strip() for line in out.splitlines()]
+    assert "valid: from when recorded, through 2026-12-31 (the whole day)" in lines
+
+
+def test_a_consent_ending_within_a_day_is_shown_until_that_moment(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    noon = datetime(2026, 6, 30, 9, 0, tzinfo=UTC)
+    record(database_file, (grant("C-TE", valid_until=noon, occurred_at=MAY), MAY))
+
+    _code, out, _err = show(capsys)
+
+    lines = [line.strip() for line in out.splitlines()]
+    assert "valid: from when recorded, until 2026-06-30 12:00 +03:00" in lines
+
+
 def test_client_without_consents_is_told_so(
     database_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
