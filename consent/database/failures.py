@@ -1,11 +1,11 @@
 """What the database drivers raise, turned into the store's own errors.
 
 A connection refused for what SAATTAJA_DATABASE_URL says (no such database or user, a
-wrong password, a file that is not a SQLite database, a read-only server such as a
-standby) is a DatabaseRefusedError; one that may pass by itself (the server restarting,
-its connection limit reached, a lost connection) is a StoreUnavailableError. Both are
-waited out by a running router or audit stream; at start the first one stops it, as a
-mistake to fix rather than an outage.
+wrong password, a file that is not a SQLite database or that SQLite may not open or
+write, a read-only server such as a standby) is a DatabaseRefusedError; one that may pass
+by itself (the server restarting, its connection limit reached, a lost connection) is a
+StoreUnavailableError. Both are waited out by a running router or audit stream; at start
+the first one stops it, as a mistake to fix rather than an outage.
 
 Any other error, 55000 (object not in prerequisite state) among them, is raised as it is:
 for the statements the stores run it means a bug (``currval`` before ``nextval``), since a
@@ -40,6 +40,21 @@ _REFUSALS: Final = {
     "42501": "grant the user in SAATTAJA_DATABASE_URL what Saattaja needs (CONNECT on the "
     "database, and the tables `saattaja db upgrade` made), or use the user that made them",
 }
+# By SQLite's primary result code (the extended code's low byte): what the operator must
+# change about the file SAATTAJA_DATABASE_URL names. Neither passes by itself: owners,
+# modes and mounts stay as they are until someone changes them.
+_SQLITE_REFUSALS: Final = {
+    sqlite3.SQLITE_NOTADB: "is not a database",
+    sqlite3.SQLITE_READONLY: "cannot be written",
+    sqlite3.SQLITE_CANTOPEN: "cannot be opened",
+}
+_SQLITE_FILE_CHECK: Final = (
+    "check that the path names a file, and the owner and mode of the file, of its folder "
+    "and of its -wal and -shm files beside it: the user Saattaja runs as must be able to "
+    "read and write all of them, and to create files in the folder, which must not be on a "
+    "read-only mount; and that SAATTAJA_DATABASE_URL asks for no read-only mode "
+    "(mode=ro, immutable=1)"
+)
 # Classes of SQLSTATE that pass by themselves, with what the error says of them: the
 # server turned Saattaja away (08 a connection broken, 53 the server out of connections,
 # memory or disk, 57P an administrator's or a crash's shutdown, or start-up), or gave up on
@@ -87,11 +102,9 @@ def _translated(exc: DBAPIError, what: str) -> StoreUnavailableError | None:
             f"the database server refused Saattaja while {what}: {server_said}; "
             f"{_REFUSALS[sqlstate]}"
         )
-    if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_NOTADB:
-        return DatabaseRefusedError(
-            f"the SQLite file SAATTAJA_DATABASE_URL names is not a database ({server_said}) "
-            f"while {what}: check the path, or move the file away and run `saattaja db upgrade`"
-        )
+    sqlite_refusal = _sqlite_refusal(exc, what, server_said)
+    if sqlite_refusal is not None:
+        return sqlite_refusal
     if exc.connection_invalidated:
         return StoreUnavailableError(
             f"the database connection was lost while {what}; check the server"
@@ -105,3 +118,21 @@ def _translated(exc: DBAPIError, what: str) -> StoreUnavailableError | None:
             "SAATTAJA_DATABASE_URL and that the server is running"
         )
     return None
+
+
+def _sqlite_refusal(exc: DBAPIError, what: str, server_said: str) -> DatabaseRefusedError | None:
+    """The refusal for a SQLite file Saattaja may not use; None for any other error."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    # The driver gives the extended code (SQLITE_READONLY_DBMOVED and the like), whose low
+    # byte is the primary one.
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary not in _SQLITE_REFUSALS:
+        return None
+    if primary == sqlite3.SQLITE_NOTADB:
+        check = "check the path, or move the file away and run `saattaja db upgrade`"
+    else:
+        check = _SQLITE_FILE_CHECK
+    return DatabaseRefusedError(
+        f"the SQLite file SAATTAJA_DATABASE_URL names {_SQLITE_REFUSALS[primary]} "
+        f"({server_said}) while {what}: {check}"
+    )

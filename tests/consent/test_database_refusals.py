@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from consent.audit import AuditLog
@@ -187,6 +188,40 @@ async def test_a_file_that_is_not_a_sqlite_database_is_refused(tmp_path: Path) -
 
     assert isinstance(error, DatabaseRefusedError)
     assert "is not a database" in str(error)
+
+
+async def test_a_sqlite_file_that_cannot_be_written_is_refused_naming_what_to_check(
+    tmp_path: Path,
+) -> None:
+    # Root writes whatever the file's mode, so SQLite is asked to open the file read-only,
+    # as it does for a file or folder the process may not write.
+    database = tmp_path / "saattaja.db"
+    await upgrade_database(f"sqlite+aiosqlite:///{database}")
+    engine = create_async_engine(f"sqlite+aiosqlite:///file:{database}?mode=ro&uri=true")
+    try:
+        with pytest.raises(StoreUnavailableError) as raised:
+            await AuditLog(engine).append([entry()])
+    finally:
+        await engine.dispose()
+
+    assert isinstance(raised.value, DatabaseRefusedError)
+    assert "the SQLite file SAATTAJA_DATABASE_URL names cannot be written" in str(raised.value)
+    assert "the owner and mode of the file, of its folder" in str(raised.value)
+    assert "-wal and -shm files" in str(raised.value)
+
+
+async def test_a_sqlite_file_that_cannot_be_opened_is_refused_naming_what_to_check(
+    tmp_path: Path,
+) -> None:
+    # A folder where the file should be: SQLite cannot open it, whoever runs it.
+    database = tmp_path / "saattaja.db"
+    database.mkdir()
+
+    error = await _schema_check_error(f"sqlite+aiosqlite:///{database}")
+
+    assert isinstance(error, DatabaseRefusedError)
+    assert "the SQLite file SAATTAJA_DATABASE_URL names cannot be opened" in str(error)
+    assert "the owner and mode of the file, of its folder" in str(error)
 
 
 def test_a_sqlite_file_under_a_file_is_refused_naming_it(tmp_path: Path) -> None:
