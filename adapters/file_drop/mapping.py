@@ -13,10 +13,11 @@ import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Final
+from functools import cache
+from typing import Final, get_args
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from adapters.file_drop.reading import RawRecord
@@ -138,15 +139,56 @@ def _aware(text: str, zone: ZoneInfo) -> str:
 
 def _describe(event_class: type[Event], error: ErrorDetails, *, flat: bool) -> str:
     loc = error["loc"]
-    name = _column(loc) if flat else ".".join(str(part) for part in loc)
-    label = f"column {name}" if flat else f"field {name}"
     kind, message = error["type"], validation_message(error).removeprefix("Value error, ")
+    # An extra's location ends in a name the organisation wrote, not one of the model's own;
+    # every other location is the model's.
+    extra = kind == "extra_forbidden"
+    if flat:
+        name = _column(loc)
+        name = _shown(name) if extra else name
+    else:
+        parts = [str(part) for part in loc]
+        if extra and parts:
+            parts[-1] = _shown(parts[-1])
+        name = ".".join(parts)
+    label = f"column {name}" if flat else f"field {name}"
     code = event_class.event_code
     if kind == "missing":
         return f"{label} is required for {code}"
     if kind == "extra_forbidden":
         return f"{label} does not belong to {code}: leave it empty for this type"
     return f"{label}: {message}" if name else message
+
+
+def _shown(name: str) -> str:
+    """A field or column name as it may be shown: one the contract does not know is described.
+
+    A key of a JSON record or a column of a CSV header is the organisation's to write, and
+    may hold anything, an identity code too.
+    """
+    return name if name in _known_names() else echoed(name)
+
+
+@cache
+def _known_names() -> frozenset[str]:
+    """Every field of the event models, nested ones too, and every column of the CSV contract."""
+    names: set[str] = {"type", *_LIST_COLUMNS, *_TIME_COLUMNS, *_SCOPE, *_KYKYVIISARI}
+    names.update(_PROFESSIONAL)
+    pending: list[object] = list(EVENT_TYPES.values())
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        candidate = pending.pop()
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            if candidate in seen:
+                continue
+            seen.add(candidate)
+            for field_name, field in candidate.model_fields.items():
+                names.add(field_name)
+                pending.append(field.annotation)
+        else:
+            pending.extend(get_args(candidate))
+    names.update(_ACTIVITY + name for name in list(names))
+    return frozenset(names)
 
 
 def _column(loc: tuple[int | str, ...]) -> str:

@@ -207,3 +207,44 @@ def test_a_value_a_validator_quotes_is_not_quoted_in_the_problem() -> None:
     with pytest.raises(RecordError, match=r"field assessment: 'method' is a value of 11") as raised:
         to_event(record, sender=TYOLLISYYS_OID, file_name="export.json", zone=_ZONE)
     assert "020516C903K" not in str(raised.value)
+
+
+def test_an_unknown_column_that_may_be_personal_data_is_described_not_quoted() -> None:
+    fields: dict[str, object] = {"type": "referral.requested", "020516C903K": "Sanna"}
+    record = RawRecord("line 2", 2, flat=True, fields=fields)
+
+    with pytest.raises(RecordError) as raised:
+        to_event(record, sender=TYOLLISYYS_OID, file_name="export.csv", zone=_ZONE)
+
+    assert (
+        "column a value of 11 characters (not shown: it may hold personal data) does not "
+        "belong to referral.requested"
+    ) in str(raised.value)
+    assert "020516C903K" not in str(raised.value)
+
+
+def test_an_unknown_nested_field_that_may_be_personal_data_is_described_not_quoted() -> None:
+    fields: dict[str, object] = {
+        "type": "assessment.recorded",
+        "client": "150388-9127",
+        "occurred_at": "2026-03-10T09:00:00+02:00",
+        "assessment_id": "A-1",
+        "assessment": {"method": "professional", "020516C903K": "Sanna"},
+    }
+    record = RawRecord("line 1", 1, flat=False, fields=fields)
+
+    with pytest.raises(RecordError) as raised:
+        to_event(record, sender=TYOLLISYYS_OID, file_name="export.json", zone=_ZONE)
+
+    assert "field assessment.professional.a value of 11 characters" in str(raised.value)
+    assert "020516C903K" not in str(raised.value)
+
+
+def test_a_column_of_another_event_type_is_named() -> None:
+    fields: dict[str, object] = {"type": "referral.requested", "plan_id": "P-1"}
+    record = RawRecord("line 2", 2, flat=True, fields=fields)
+
+    with pytest.raises(
+        RecordError, match=re.escape("column plan_id does not belong to referral.requested")
+    ):
+        to_event(record, sender=TYOLLISYYS_OID, file_name="export.csv", zone=_ZONE)
