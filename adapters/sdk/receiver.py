@@ -265,13 +265,14 @@ class Receiver:
             # The handler is the organisation's code: any failure of it is a reason to retry
             # and then park, never to stop receiving. The reason is kept with the event.
             except Exception as exc:
-                reason = f"handler failed {attempt} time(s); last: {type(exc).__name__}: {exc}"
+                failure = _failure(exc)
+                reason = f"handler failed {attempt} time(s); last: {failure}"
                 delay = next(delays, None)
                 _log.warning(
                     "handler_failed",
                     event_id=str(event.event_id),
                     attempt=attempt,
-                    error=f"{type(exc).__name__}: {exc}",
+                    error=failure,
                     retry_in_seconds=delay,
                 )
                 if delay is None:
@@ -311,7 +312,7 @@ class Receiver:
             await self._on_rejection(notice)
         # The organisation's code again: its failure is parked with the reason.
         except Exception as exc:
-            return f"rejection handler failed: {type(exc).__name__}: {exc}"
+            return f"rejection handler failed: {_failure(exc)}"
         return None
 
     async def _park(
@@ -342,3 +343,15 @@ def _read_notice(record: KafkaRecord) -> RejectionNotice | str:
 async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
     with contextlib.suppress(KafkaError, OSError):
         await stop_consumer(consumer)
+
+
+def _failure(exc: Exception) -> str:
+    """What the organisation's code raised, as a reason that is logged and shown to staff.
+
+    A pydantic ValidationError quotes its input, and the organisation's system may validate
+    the event's contents with pydantic: its problems are told without it. Any other error's
+    text is the organisation's own code's to word.
+    """
+    if isinstance(exc, ValidationError):
+        return f"{type(exc).__name__}: {validation_problems(exc, whole=exc.title)}"
+    return f"{type(exc).__name__}: {exc}"

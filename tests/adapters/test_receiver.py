@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Final
 
 import pytest
+from pydantic import BaseModel
+from structlog.testing import capture_logs
 
 from adapters.sdk import (
     AdapterStore,
@@ -132,6 +134,34 @@ async def test_a_failing_handler_is_retried_then_the_event_parked_and_the_next_h
     assert parked.topic == inbox_topic(org.id)
     assert "handler failed 3 time(s)" in parked.reason
     assert "ConnectionRefusedError: client records system did not answer" in parked.reason
+
+
+class _ClientRecord(BaseModel):
+    """The organisation's system's own model, whose ValidationError quotes what it was given."""
+
+    number: int
+
+
+async def test_a_handler_failing_validation_parks_the_event_without_quoting_its_contents(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    async def validate(event: Event) -> None:
+        _ClientRecord.model_validate({"number": getattr(event, "client", None)})
+
+    event = referral(client_code(14))
+    with capture_logs() as logs:
+        async with receiving(kafka_bootstrap, state_file, validate) as (
+            receiver,
+            received,
+            conn,
+            org,
+        ):
+            await deliver_to_inbox(conn, org, CODEC.encode(event))
+            await eventually(lambda: receiver.status.parked == 1, within=_WITHIN, what="parked")
+            [parked] = await received.parked()
+    assert "last: ValidationError: number: Input should be a valid integer" in parked.reason
+    assert client_code(14) not in parked.reason
+    assert client_code(14) not in str(logs)
 
 
 async def test_a_handler_that_rejects_an_event_parks_it_without_retrying(
