@@ -39,9 +39,9 @@ from schemas.examples import EXAMPLE_PSEUDONYM_SECRET
 from tests.broker.closed_output import run_with_output_closed
 from tests.broker.conditions import children_of, eventually, process_alive
 from tests.broker.reading import read_topic
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, write_registry_file
 from tests.consent.audit.entries import entry, tamper
-from tests.router.harness import running_router
+from tests.router.harness import SECRET, running_router
 from tests.router.test_watch import break_consuming
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -438,6 +438,59 @@ async def test_up_ends_naming_the_router_when_its_consuming_fails(
                 await until_shutdown(asyncio.Event(), *up_parts(own_broker, router, None))
 
     assert str(raised.value).startswith("the router failed: the router stopped consuming")
+
+
+# The router's step after each routed batch raising, which nothing in its consuming retries
+# (as break_consuming does in-process), then the command as `saattaja` runs it.
+_RUN_BROKEN_ROUTER = (
+    "from broker.router.metrics import RouterMetrics\n"
+    "def broken(self, outcomes):\n"
+    "    raise RuntimeError('counting the outcomes failed')\n"
+    "RouterMetrics.handled = broken\n"
+    f"{_RUN_MAIN}\n"
+)
+
+
+@pytest.mark.kafka
+async def test_router_exits_1_when_its_consuming_fails(
+    kafka_bootstrap: str, registry: OrganisationRegistry, tmp_path: Path
+) -> None:
+    # Else systemd would keep a process up that routes nothing, rather than start it again.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(database_url)
+    async with running_router(kafka_bootstrap, database_url, registry, start_router=False) as (
+        harness,
+        _,
+    ):
+        registry_file = write_registry_file(harness.registry, tmp_path / "organisations.yaml")
+        await harness.publish_raw(harness.org("sote").id, KafkaRecord(b"k", (), b"not an event"))
+        environment = {
+            **os.environ,
+            "SAATTAJA_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "SAATTAJA_DATABASE_URL": database_url,
+            "SAATTAJA_PSEUDONYM_SECRET": SECRET.decode(),
+            "SAATTAJA_REGISTRY_FILE": str(registry_file),
+            "SAATTAJA_ROUTER_GROUP_ID": harness.settings.router_group_id,
+        }
+        router = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _RUN_BROKEN_ROUTER,
+            "router",
+            env=environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with asyncio.timeout(60):
+                _, error = await router.communicate()
+        finally:
+            if router.returncode is None:
+                router.kill()
+                await router.wait()
+
+    assert router.returncode == 1, error.decode()
+    assert "the router stopped consuming" in error.decode()
 
 
 async def read_until(output: asyncio.StreamReader, marker: str) -> str:
