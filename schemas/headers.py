@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from schemas.categories import DataCategory
 from schemas.echo import echoed
 from schemas.errors import InvalidHeadersError
-from schemas.identifiers import ClientPseudonym, oid_from_urn
+from schemas.identifiers import ClientPseudonym, OidUrn, oid_from_urn
 from schemas.moments import EventTime
 
 __all__ = [
@@ -73,7 +73,7 @@ class EventHeaders(BaseModel):
 
     specversion: Literal["1.0"] = "1.0"
     id: uuid.UUID = Field(description="Event id: the idempotency key from outbox to inbox.")
-    source: str = Field(description="The sending organisation as urn:oid:<OID>.")
+    source: OidUrn = Field(description="The sending organisation as urn:oid:<OID>.")
     type: str = Field(description="fi.saattaja.<kind>.<action>.v1")
     subject: ClientPseudonym = Field(description="Client pseudonym; also the Kafka key.")
     time: EventTime = Field(
@@ -81,12 +81,6 @@ class EventHeaders(BaseModel):
     )
     datacontenttype: Literal["application/fhir+json"] = CONTENT_TYPE
     category: DataCategory = Field(description="Data category that consent decisions use.")
-
-    @field_validator("source")
-    @classmethod
-    def _source_is_oid_urn(cls, value: str) -> str:
-        oid_from_urn(value)
-        return value
 
     @field_validator("type")
     @classmethod

@@ -22,6 +22,7 @@ __all__ = [
     "ClientPseudonym",
     "IdentityCode",
     "Oid",
+    "OidUrn",
     "OrganisationKind",
     "Pseudonymiser",
     "check_identity_code",
@@ -178,6 +179,24 @@ Oid = Annotated[
     Field(
         json_schema_extra={"pattern": _OID_JSON_PATTERN, "maxLength": MAX_OID_LENGTH},
         description="Dotted-decimal OID.",
+    ),
+]
+
+
+def _checked_urn(urn: str) -> str:
+    oid_from_urn(urn)
+    return urn
+
+
+OidUrn = Annotated[
+    str,
+    AfterValidator(_checked_urn),
+    Field(
+        json_schema_extra={
+            "pattern": "^urn:oid:" + _OID_JSON_PATTERN.removeprefix("^"),
+            "maxLength": len(OID_URN_PREFIX) + MAX_OID_LENGTH,
+        },
+        description="An OID as a URI: urn:oid:<OID>.",
     ),
 ]
 ClientPseudonym = Annotated[

@@ -55,6 +55,7 @@ def test_schemas_exports_exactly_the_contract() -> None:
         "MAX_OID_LENGTH",
         "OID_URN_PREFIX",
         "Oid",
+        "OidUrn",
         "OrganisationKind",
         "OverdueRole",
         "PayloadTooLargeError",

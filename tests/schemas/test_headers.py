@@ -5,10 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Final
 
+import jsonschema
 import pytest
 from cloudevents.v1.kafka import KafkaMessage, from_binary
+from pydantic import TypeAdapter, ValidationError
 
-from schemas import CONTENT_TYPE, Event, EventHeaders, KafkaRecord, Pseudonymiser
+from schemas import CONTENT_TYPE, Event, EventHeaders, KafkaRecord, OidUrn, Pseudonymiser
 from schemas.examples import EXAMPLE_PSEUDONYM_SECRET, example_codec, example_events
 
 EVENTS: Final = dict(example_events())
@@ -139,3 +141,29 @@ def test_a_header_reads_as_the_text_of_its_first_value() -> None:
     assert record.header("ce_type") == "first"
     assert record.header("x") == "\ufffd"
     assert record.header("ce_id") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "valid"),
+    [
+        ("urn:oid:1.2.246.10.2462460", True),
+        ("urn:oid:2.999", True),
+        ("urn:oid:1.40.1", False),  # a second arc of 40 under root 1
+        ("urn:oid:1.2.0246", False),  # a leading zero
+        ("urn:oid:1.2.246.10.2462460 ", False),
+        ("1.2.246.10.2462460", False),  # no urn:oid:
+        ("urn:saattaja:router", False),  # the router's own, only on its notices
+        ("urn:oid:1.2." + "1" * 130, False),  # longer than the stores keep
+    ],
+)
+def test_the_json_schema_of_ce_source_and_the_model_agree(source: str, *, valid: bool) -> None:
+    # Organisations' systems validate against the schema before sending: what it lets
+    # through, the router must not refuse on arrival, and the other way round.
+    schema = EventHeaders.model_json_schema()["properties"]["source"] | {"type": "string"}
+    try:
+        TypeAdapter(OidUrn).validate_python(source)
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    assert (jsonschema.Draft202012Validator(schema).is_valid(source), accepted) == (valid, valid)
