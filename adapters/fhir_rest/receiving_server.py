@@ -19,12 +19,11 @@ from typing import Any, Final, Self
 import structlog
 from aiohttp import web
 from fhir.resources.R4B.bundle import Bundle
-from pydantic import ValidationError
 
 from adapters.fhir_rest.sink import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SENDER_HEADER
 from adapters.fhir_rest.source import operation_outcome
-from schemas import CONTENT_TYPE, validation_problems
-from schemas.fhir import FhirJson
+from schemas import CONTENT_TYPE
+from schemas.fhir import FhirJson, fhir_validation_problem
 
 __all__ = ["DemoFhirServer", "ReceivedRequest", "main"]
 
@@ -154,16 +153,11 @@ class DemoFhirServer:
                 operation_outcome("error", "exception", failure.diagnostics),
                 data,
             )
-        try:
-            Bundle.model_validate(data)
-        except ValidationError as exc:
+        problem = fhir_validation_problem(Bundle, data)
+        if problem is not None:
             return (
                 400,
-                operation_outcome(
-                    "error",
-                    "structure",
-                    f"not a FHIR R4 Bundle: {validation_problems(exc, whole='Bundle')}",
-                ),
+                operation_outcome("error", "structure", f"not a FHIR R4 Bundle: {problem}"),
                 data,
             )
         keep(data)
