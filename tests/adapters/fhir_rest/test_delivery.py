@@ -119,6 +119,21 @@ async def test_a_rejection_notice_is_posted_to_the_bundle_endpoint(
     assert outcome["issue"][0]["diagnostics"] == "the plan names no performer"
 
 
+async def test_the_demo_server_refuses_a_bundle_fhir_validation_trips_on_with_400(
+    demo_server: DemoFhirServer,
+) -> None:
+    entry = {"resource": {"resourceType": "Task", "contained": [{"resourceType": None}]}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(demo_server.base_url, json=bundle) as response,
+    ):
+        status, body = response.status, await response.json(content_type=None)
+
+    assert status == 400
+    assert "an element has a value of the wrong type" in body["issue"][0]["diagnostics"]
+
+
 async def test_the_demo_server_refuses_what_is_no_fhir_without_quoting_it(
     demo_server: DemoFhirServer,
 ) -> None:
