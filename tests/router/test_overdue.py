@@ -11,16 +11,22 @@ router's clock and ask for the scan that the router's watch would run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from adapters.sdk import AdapterStore, ReceivedEvents, Receiver, RetryPolicy
 from broker.kafka import AcknowledgedSender
 from broker.pathway import derived_id
 from broker.pathway.tables import pathway_referrals
 from broker.registry import OrganisationRegistry
+from broker.router import DeliveryLedger, RouterService
+from broker.router.ledger import deliveries
+from broker.topics import inbox_topic
 from schemas import (
     DataCategory,
     Event,
@@ -31,8 +37,17 @@ from schemas import (
     ReferralExpired,
     ReferralOverdue,
 )
+from tests.broker.conditions import eventually
 from tests.router.events import KELA, SOTE, TYP, acceptance, case_manager, consent, referral
-from tests.router.harness import ManualClock, RouterUnderTest, route, running_router
+from tests.router.harness import (
+    CODEC,
+    PSEUDONYMISER,
+    Harness,
+    ManualClock,
+    RouterUnderTest,
+    route,
+    running_router,
+)
 
 pytestmark = pytest.mark.kafka
 
@@ -89,6 +104,30 @@ async def expiries(router: RouterUnderTest, kind: str, client: str) -> list[Refe
         for event in await router.harness.events_of(kind, client)
         if isinstance(event, ReferralExpired)
     ]
+
+
+@asynccontextmanager
+async def receiving_inbox(
+    harness: Harness, state_file: Path, handler: Callable[[Event], Awaitable[None]]
+) -> AsyncIterator[Receiver]:
+    """The receiver of kela's adapter, handing the events of its inbox to ``handler``."""
+    store = await AdapterStore.open(state_file)
+    receiver = Receiver(
+        ReceivedEvents(store),
+        harness.connection,
+        inbox_topic(harness.org("kela").id),
+        group_id=f"adapter-{harness.org('kela').id}",
+        codec=CODEC,
+        handler=handler,
+        retry=RetryPolicy(3, 0.01, 0.05),
+        session_timeout_ms=2_000,
+    )
+    receiver.start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()
+        await store.close()
 
 
 async def state_of(router: RouterUnderTest, client: str) -> str:
@@ -317,3 +356,84 @@ async def test_a_router_stopped_while_its_watch_sends_a_notice_records_the_notic
             if isinstance(event, ReferralOverdue)
         ]
         assert notice.escalation == 1
+
+
+class _CrashedError(Exception):
+    """The router process dies here: what comes after in the same turn never runs."""
+
+
+async def test_a_router_dead_after_sending_the_receivers_reminder_sends_it_again_under_its_id(
+    kafka_bootstrap: str,
+    sqlite_database_url: str,
+    registry: OrganisationRegistry,
+    client: str,
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock(REQUESTED)
+    async with running_router(kafka_bootstrap, sqlite_database_url, registry, clock=clock) as (
+        harness,
+        first,
+    ):
+        await route(harness, first, referral_consent(client))
+        sent = referral("R-o10", client=client, at=REQUESTED)
+        await route(harness, first, sent)
+        reminder_id = derived_id("overdue-receiver", sent.event_id)
+
+        def crash(*_args: object, **_kwargs: object) -> None:
+            raise _CrashedError
+
+        # Kafka has acknowledged the notices; the transaction recording them never commits.
+        clock.now = DUE
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(DeliveryLedger, "record_in", crash)
+            with pytest.raises(_CrashedError):
+                await first.escalate_overdue()
+        await first.stop()
+
+        restarted = RouterService(
+            harness.settings, harness.registry, harness.connection, clock=clock
+        )
+        await restarted.start()
+        try:
+            pseudonym = PSEUDONYMISER.pseudonym(client)
+            await eventually(
+                lambda: restarted.owns_client(pseudonym), within=60, what="the client owned again"
+            )
+            assert await restarted.escalate_overdue() == 1
+        finally:
+            await restarted.stop()
+
+        # At least once: Kafka has the reminder twice, under the one id derived from the request.
+        reminders = [
+            notice
+            for notice in await harness.events_of("kela", client)
+            if isinstance(notice, ReferralOverdue)
+        ]
+        assert [(n.event_id, n.role) for n in reminders] == [
+            (reminder_id, OverdueRole.RECEIVER)
+        ] * 2
+        kela = harness.org("kela").oid
+        ledger = [
+            (row["event_id"], row["recipient"])
+            for row in await harness.rows(deliveries)
+            if row["event_id"] == str(reminder_id)
+        ]
+        assert ledger == [(str(reminder_id), kela)]
+        [row] = await harness.rows(pathway_referrals, client)
+        assert row["escalations"] == 1
+
+        # The receiver's adapter drops the copy: its system is reminded once.
+        taken: list[Event] = []
+
+        async def take(event: Event) -> None:
+            taken.append(event)
+
+        async with receiving_inbox(harness, tmp_path / "kela.state", take) as receiver:
+            records = len(await harness.inbox_of("kela", client))
+            await eventually(
+                lambda: receiver.status.handled + receiver.status.duplicates == records,
+                within=60,
+                what="kela's adapter read its inbox",
+            )
+        assert [e.event_id for e in taken if isinstance(e, ReferralOverdue)] == [reminder_id]
+        assert receiver.status.duplicates == 1
