@@ -39,7 +39,13 @@ def register(commands: Any) -> None:
         "Europe/Helsinki) from the database. Every figure resting on 1 to 4 clients is hidden "
         "(<5), and so is any figure that would let it be worked back. Only whole quarters are "
         "reported: two reports of overlapping periods would give away, by subtraction, the "
-        "clients of the days one has and the other lacks.",
+        "clients of the days one has and the other lacks. The figures are those of the "
+        "database when they are computed, so a quarter computed again later may differ: its "
+        "referrals are followed to that time (answered, sent overdue notices or expired "
+        "since it ended; each is answered or expired within "
+        "SAATTAJA_REFERRAL_EXPIRY_WORKING_DAYS working days of its request), and an event "
+        "dated in the quarter by its sender that reaches the router later counts in it. The "
+        "same database gives the same figures.",
     )
     period = parser.add_mutually_exclusive_group(required=True)
     period.add_argument(

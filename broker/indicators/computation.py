@@ -63,7 +63,10 @@ async def compute_indicators(
 
     Referrals are those requested in the period, with what has become of them when the
     indicators are computed: one requested on the last day may still be open. Handover
-    packages, assessments, hints and closed episodes are those of the period.
+    packages, assessments, hints and closed episodes are those of the period. Referrals,
+    assessments and closed episodes are dated by the times their senders gave, so one dated
+    in the period that reaches the router after it ended counts in it from then on: a period
+    computed twice differs only by what was stored in between.
 
     An avoided duplicate is a hint sent in the period to an organisation about to assess
     (moment before-assessing) after which that organisation recorded no assessment of the
