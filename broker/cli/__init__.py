@@ -16,6 +16,7 @@ from consent.errors import (
     LegalBasisConfigurationError,
     PseudonymSecretMismatchError,
     SaattajaConsentError,
+    SchemaOutOfDateError,
 )
 from schemas import ContractError
 
@@ -23,13 +24,14 @@ __all__ = ["CONFIGURATION_EXIT_STATUS", "READER_GONE_EXIT_STATUS", "build_parser
 
 CONFIGURATION_EXIT_STATUS: Final = 78
 """What a command exits with when what it was given is wrong: a setting, the registry or
-legal-bases file, a database that refuses what SAATTAJA_DATABASE_URL says, a pseudonym
-secret other than the one the database was filled under.
+legal-bases file, a database that refuses what SAATTAJA_DATABASE_URL says or whose schema
+is not this version's (``saattaja db upgrade`` not yet run), a pseudonym secret other than
+the one the database was filled under.
 
 EX_CONFIG of sysexits.h. The systemd units name it in ``RestartPreventExitStatus=``: a
 restart would meet the same mistake, so the unit stops rather than loop every few seconds
-until someone fixes it. Any other reported error (1: Kafka or the database away, the schema
-not yet upgraded) is restarted, since it may pass.
+until someone fixes it. Any other reported error (1: Kafka or the database away) is
+restarted, since it may pass.
 """
 
 _CONFIGURATION_ERRORS: Final = (
@@ -37,6 +39,8 @@ _CONFIGURATION_ERRORS: Final = (
     DatabaseRefusedError,
     LegalBasisConfigurationError,
     PseudonymSecretMismatchError,
+    # Waiting never migrates a database: someone must run `saattaja db upgrade`.
+    SchemaOutOfDateError,
 )
 
 READER_GONE_EXIT_STATUS: Final = 141

@@ -6,13 +6,14 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
-from broker.cli import main
+from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.embedded import free_port
 from broker.kafka import KafkaConnection
 from broker.topics import AUDIT_TOPIC
@@ -22,8 +23,11 @@ from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
 from tests.consent.audit.entries import HOUR, SECRET, T0, cut_after, entry, tamper
+from tests.consent.schema import older_database
 
 pytestmark = [pytest.mark.kafka]
+
+_RUN_MAIN = "from broker.cli import main; raise SystemExit(main())"
 
 
 @pytest.fixture
@@ -106,7 +110,7 @@ async def _stream_at_broken() -> tuple[int, dict[str, object], float, bool, int 
     """
     port = free_port("127.0.0.1")
     stream = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-c", "from broker.cli import main; raise SystemExit(main())"),
+        *(sys.executable, "-c", _RUN_MAIN),
         *("audit", "stream"),
         env={**os.environ, "SAATTAJA_AUDIT_STREAM_METRICS_PORT": str(port)},
         stdout=asyncio.subprocess.DEVNULL,
@@ -133,6 +137,32 @@ async def _stream_at_broken() -> tuple[int, dict[str, object], float, bool, int 
             stream.kill()
             await stream.wait()
     return status, body, broken, still_running, returncode, errors
+
+
+def test_on_a_database_not_yet_upgraded_the_stream_exits_with_the_configuration_status(
+    clean_environment: pytest.MonkeyPatch,
+    connection: KafkaConnection,
+    registry_file: Path,
+    tmp_path: Path,
+) -> None:
+    # Its unit restarts it after any other failure: waiting never migrates a database.
+    older = older_database(f"sqlite+aiosqlite:///{tmp_path / 'older.db'}")
+    clean_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", connection.bootstrap)
+    clean_environment.setenv("SAATTAJA_DATABASE_URL", older)
+    clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+
+    stream = subprocess.run(  # noqa: S603 - this interpreter running saattaja
+        [sys.executable, "-c", _RUN_MAIN, "audit", "stream"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert stream.returncode == CONFIGURATION_EXIT_STATUS, stream.stderr
+    error = stream.stderr.splitlines()[-1]
+    assert error.startswith("saattaja: error: the database schema is at")
+    assert "run `saattaja db upgrade`" in error
 
 
 def test_an_unknown_option_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:

@@ -41,6 +41,7 @@ from tests.broker.conditions import children_of, eventually, process_alive
 from tests.broker.reading import read_topic
 from tests.conftest import REPO_ROOT, write_registry_file
 from tests.consent.audit.entries import entry, tamper
+from tests.consent.schema import older_database
 from tests.router.harness import SECRET, running_router
 from tests.router.test_watch import break_consuming
 
@@ -175,6 +176,30 @@ def test_router_exits_with_the_configuration_status_on_a_database_that_does_not_
     assert router.stderr.splitlines()[-1].startswith(
         "saattaja: error: the database server refused Saattaja"
     )
+
+
+@pytest.mark.kafka
+def test_router_exits_with_the_configuration_status_on_a_database_not_yet_upgraded(
+    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Waiting never migrates a database: a unit restarting every few seconds would meet the
+    # same schema until someone ran the upgrade.
+    older = older_database(f"sqlite+aiosqlite:///{tmp_path / 'older.db'}")
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    cli_environment.setenv("SAATTAJA_DATABASE_URL", older)
+
+    router = subprocess.run(  # noqa: S603 - this interpreter running saattaja
+        [sys.executable, "-c", _RUN_MAIN, "router"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert router.returncode == CONFIGURATION_EXIT_STATUS, router.stderr
+    error = router.stderr.splitlines()[-1]
+    assert error.startswith("saattaja: error: the database schema is at")
+    assert "run `saattaja db upgrade`" in error
 
 
 @pytest.mark.kafka

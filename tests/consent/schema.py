@@ -15,7 +15,12 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import consent.database
-from consent.database import check_pseudonym_secret, create_database_engine, metadata
+from consent.database import (
+    check_pseudonym_secret,
+    create_database_engine,
+    metadata,
+    upgrade_database,
+)
 from schemas import Pseudonymiser
 
 
@@ -43,6 +48,22 @@ async def _migrate(
 
     async with engine.begin() as connection:
         await connection.run_sync(migrate)
+
+
+def older_database(url: str) -> str:
+    """``url`` migrated as by the release before 0010: a database `saattaja db upgrade` has
+    not met since; returned."""
+
+    async def migrate() -> None:
+        await upgrade_database(url)
+        engine = create_database_engine(url)
+        try:
+            await downgrade_to(engine, "0007_consent_chain")  # the step before 0010
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return url
 
 
 async def schema_differences(engine: AsyncEngine, tables: Collection[str]) -> list[object]:

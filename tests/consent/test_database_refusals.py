@@ -25,6 +25,7 @@ from consent.database import (
 from consent.errors import DatabaseRefusedError, StoreUnavailableError
 from tests.conftest import postgres_admin_url
 from tests.consent.audit.entries import entry
+from tests.consent.schema import older_database
 from tests.postgres_roles import login_role
 
 _PASSWORD = "not-to-be-printed"
@@ -274,6 +275,34 @@ def test_a_command_on_a_database_that_does_not_exist_says_so_in_one_line(
     assert err.startswith("saattaja: error: the database server refused Saattaja")
     assert err.count("\n") == 1
     assert _PASSWORD not in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["consent", "show", "--client", "150388-9127"],
+        ["pathway", "show", "--client", "150388-9127"],
+        ["audit", "verify"],
+        ["audit", "query"],
+        ["indicators", "--quarter", "2025-Q2"],
+    ],
+)
+def test_a_command_on_a_database_not_yet_upgraded_exits_with_the_configuration_status(
+    command: list[str],
+    command_settings: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    older = older_database(f"sqlite+aiosqlite:///{tmp_path / 'older.db'}")
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", older)
+    monkeypatch.setenv("SAATTAJA_PSEUDONYM_SECRET", "refusal-tests-pseudonym-secret-0123456789")
+
+    assert main(command) == CONFIGURATION_EXIT_STATUS
+
+    err = capsys.readouterr().err
+    assert err.startswith("saattaja: error: the database schema is at")
+    assert "run `saattaja db upgrade`" in err
 
 
 def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(
