@@ -4,6 +4,7 @@ SaattajaConsentError
 ├── StoreUnavailableError (ConnectionError)  the database does not answer; callers fail closed
 │   └── DatabaseRefusedError                 it refuses what SAATTAJA_DATABASE_URL says: fix it
 ├── SchemaOutOfDateError (RuntimeError)      the database is not migrated: run `saattaja db upgrade`
+│                                            (or it is a later release's: run that release)
 ├── LegalBasisConfigurationError (ValueError) the legal-bases file is missing or wrong
 ├── AuditChainBrokenError (ValueError)       verify found a record that does not match its hash
 ├── EventIdTakenError (ValueError)           an event id is on record for another client's event
@@ -46,7 +47,8 @@ class DatabaseRefusedError(StoreUnavailableError):
 
 
 class SchemaOutOfDateError(SaattajaConsentError, RuntimeError):
-    """The database has not been migrated to the schema this version needs."""
+    """The database is not at the schema this version needs: not yet migrated to it, or
+    migrated by a later release."""
 
 
 class LegalBasisConfigurationError(SaattajaConsentError, ValueError):

@@ -27,6 +27,8 @@ def _config() -> Config:
 
 
 def _upgrade(connection: Connection, config: Config) -> None:
+    # Before Alembic, which would stop at a revision it cannot find with a traceback.
+    _refuse_a_later_releases_schema(_current_heads(connection))
     config.attributes["connection"] = connection
     command.upgrade(config, "heads")
 
@@ -55,8 +57,24 @@ async def check_database_schema(engine: AsyncEngine) -> None:
             "the database has no Saattaja tables yet: run `saattaja db upgrade` to create "
             "them (SAATTAJA_DATABASE_URL names the database)"
         )
+    _refuse_a_later_releases_schema(current)
     if current != expected:
         raise SchemaOutOfDateError(
             f"the database schema is at {sorted(current)}, this version needs "
             f"{sorted(expected)}: run `saattaja db upgrade` (SAATTAJA_DATABASE_URL names it)"
+        )
+
+
+def _refuse_a_later_releases_schema(current: set[str]) -> None:
+    """SchemaOutOfDateError when the database has migrations this version does not have."""
+    known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    unknown = current - known
+    if unknown:
+        # This version's upgrade cannot help: it does not know those migrations, let alone
+        # how to undo them.
+        raise SchemaOutOfDateError(
+            f"the database schema is at {sorted(current)}: {sorted(unknown)} come from a "
+            "later release of Saattaja than this one, which upgraded the database; run that "
+            "release (`saattaja --version` names this one), or restore the database from "
+            "before its upgrade (SAATTAJA_DATABASE_URL names it)"
         )

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import consent.database
@@ -59,6 +59,29 @@ def older_database(url: str) -> str:
         engine = create_database_engine(url)
         try:
             await downgrade_to(engine, "0007_consent_chain")  # the step before 0010
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return url
+
+
+LATER_REVISION = "0999_a_later_release"
+
+
+def later_database(url: str) -> str:
+    """``url`` migrated by this version and then by a later one, with a migration
+    (``LATER_REVISION``) this version does not have; returned."""
+
+    async def migrate() -> None:
+        await upgrade_database(url)
+        engine = create_database_engine(url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("INSERT INTO alembic_version (version_num) VALUES (:revision)"),
+                    {"revision": LATER_REVISION},
+                )
         finally:
             await engine.dispose()
 

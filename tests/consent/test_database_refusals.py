@@ -25,7 +25,7 @@ from consent.database import (
 from consent.errors import DatabaseRefusedError, StoreUnavailableError
 from tests.conftest import postgres_admin_url
 from tests.consent.audit.entries import entry
-from tests.consent.schema import older_database
+from tests.consent.schema import later_database, older_database
 from tests.postgres_roles import login_role
 
 _PASSWORD = "not-to-be-printed"
@@ -303,6 +303,23 @@ def test_a_command_on_a_database_not_yet_upgraded_exits_with_the_configuration_s
     err = capsys.readouterr().err
     assert err.startswith("saattaja: error: the database schema is at")
     assert "run `saattaja db upgrade`" in err
+
+
+def test_db_upgrade_of_a_database_a_later_release_upgraded_says_so_in_one_line(
+    command_settings: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    later = later_database(f"sqlite+aiosqlite:///{tmp_path / 'later.db'}")
+    monkeypatch.setenv("SAATTAJA_DATABASE_URL", later)
+
+    assert main(["db", "upgrade"]) == CONFIGURATION_EXIT_STATUS
+
+    err = capsys.readouterr().err
+    assert err.startswith("saattaja: error: the database schema is at")
+    assert "come from a later release of Saattaja than this one" in err
+    assert err.count("\n") == 1
 
 
 def test_a_read_only_command_on_a_mistyped_sqlite_path_creates_nothing(
