@@ -91,9 +91,10 @@ def _message_ref(channel: str, ce_type: str) -> dict[str, str]:
 
 def _message(ce_type: str, model: type[Event]) -> dict[str, Any]:
     headers = kafka_headers_schema(ce_type)
+    subject = headers["properties"]["ce_subject"]
     key = {
         "type": "string",
-        "pattern": headers["properties"]["ce_subject"]["pattern"],
+        **{keyword: subject[keyword] for keyword in ("pattern", "minLength", "maxLength")},
         "description": _KEY_DESCRIPTION,
     }
     return _described(ce_type, model.__name__, model.__doc__, headers, key) | {

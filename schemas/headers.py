@@ -37,7 +37,7 @@ CATEGORY_HEADER: Final = "saattaja_category"
 EVENT_TYPE_PATTERN: Final = re.compile(r"^fi\.saattaja\.[a-z]+\.[a-z]+\.v[1-9][0-9]*$")
 
 # What a header's schema keeps of its field's: a header value is always text.
-_KEPT_KEYWORDS: Final = ("description", "const", "pattern", "format")
+_KEPT_KEYWORDS: Final = ("description", "const", "pattern", "minLength", "maxLength", "format")
 
 # Kafka header name -> EventHeaders field, in the order they are written.
 _HEADER_FIELDS: Final = {

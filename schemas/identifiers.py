@@ -51,6 +51,12 @@ _IDENTITY_CODE: Final = re.compile(
 )
 # The same shape for JSON Schema, whose ECMA-262 regular expressions have no (?P<name>...).
 _IDENTITY_CODE_JSON_PATTERN: Final = r"^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]$"
+# The lengths the JSON Schema gives beside a pattern of fixed length: Python's jsonschema
+# applies a pattern as re.search does, whose $ also matches before a final line feed, and a
+# lookahead to refuse it would leave the schema uncompilable for RE2 (Go, Java's re2j) and
+# Rust's regex crate, outside the regular expressions JSON Schema recommends.
+_IDENTITY_CODE_LENGTH: Final = 11
+_PSEUDONYM_LENGTH: Final = 64
 _OID: Final = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _ARCS_UNDER_ROOTS_0_AND_1: Final = 40
 # check_oid's whole rule in one ECMA-262 pattern, for the JSON Schema: a root of 0, 1 or 2;
@@ -61,7 +67,7 @@ _OID_JSON_PATTERN: Final = (
 )
 MAX_OID_LENGTH: Final = 128
 """The longest OID the stores keep (their organisation columns are 128 characters)."""
-_PSEUDONYM: Final = re.compile(r"^[0-9a-f]{64}$")
+_PSEUDONYM: Final = re.compile(rf"^[0-9a-f]{{{_PSEUDONYM_LENGTH}}}$")
 
 
 def check_identity_code(value: str) -> str:
@@ -169,7 +175,11 @@ IdentityCode = Annotated[
     str,
     AfterValidator(check_identity_code),
     Field(
-        json_schema_extra={"pattern": _IDENTITY_CODE_JSON_PATTERN},
+        json_schema_extra={
+            "pattern": _IDENTITY_CODE_JSON_PATTERN,
+            "minLength": _IDENTITY_CODE_LENGTH,
+            "maxLength": _IDENTITY_CODE_LENGTH,
+        },
         description="Finnish personal identity code (henkilötunnus), urn:oid:1.2.246.21.",
     ),
 ]
@@ -203,7 +213,11 @@ ClientPseudonym = Annotated[
     str,
     AfterValidator(check_pseudonym),
     Field(
-        json_schema_extra={"pattern": _PSEUDONYM.pattern},
+        json_schema_extra={
+            "pattern": _PSEUDONYM.pattern,
+            "minLength": _PSEUDONYM_LENGTH,
+            "maxLength": _PSEUDONYM_LENGTH,
+        },
         description="HMAC-SHA256 of the identity code, 64 hex digits.",
     ),
 ]

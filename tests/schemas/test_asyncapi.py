@@ -95,6 +95,26 @@ def test_a_header_of_another_event_type_does_not_pass() -> None:
         )
 
 
+def test_a_messages_key_and_subject_refuse_a_pseudonym_with_a_line_feed_after_it() -> None:
+    # Python's jsonschema matches a pattern's $ before a final line feed; the length refuses it.
+    _, event = example_events()[0]
+    headers = _headers_of(example_codec().encode(event))
+    message = DOCUMENT["components"]["messages"][event.ce_type()]
+    key = jsonschema.Draft202012Validator(message["bindings"]["kafka"]["key"])
+    subject = jsonschema.Draft202012Validator(message["headers"]["properties"]["ce_subject"])
+    pseudonym = headers["ce_subject"]
+    assert [key.is_valid(pseudonym), key.is_valid(pseudonym + "\n")] == [True, False]
+    assert [subject.is_valid(pseudonym), subject.is_valid(pseudonym + "\n")] == [True, False]
+
+
+def test_a_messages_ce_source_is_bounded_as_the_model_bounds_it() -> None:
+    _, event = example_events()[0]
+    message = DOCUMENT["components"]["messages"][event.ce_type()]
+    source = jsonschema.Draft202012Validator(message["headers"]["properties"]["ce_source"])
+    too_long = "urn:oid:1.2" + ".3" * 70
+    assert not source.is_valid(too_long)
+
+
 def test_every_reference_within_the_document_names_something_in_it() -> None:
     refs = _local_refs(DOCUMENT)
     assert refs

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas import (
     MAX_OID_LENGTH,
+    ClientPseudonym,
     IdentityCode,
     InvalidIdentifierError,
     Oid,
@@ -82,6 +83,19 @@ def test_identity_code_errors_do_not_repeat_the_code() -> None:
 def test_malformed_code_is_rejected_naming_the_expected_form(code: str) -> None:
     with pytest.raises(InvalidIdentifierError, match="not of the form DDMMYYCNNNT"):
         check_identity_code(code)
+
+
+def test_the_json_schema_of_an_identity_code_refuses_a_line_feed_after_it() -> None:
+    # Python's jsonschema matches a pattern's $ before a final line feed, as re.search does.
+    schema = TypeAdapter(IdentityCode).json_schema()
+    assert not jsonschema.Draft202012Validator(schema).is_valid("150388-9127\n")
+
+
+def test_the_json_schema_of_a_pseudonym_refuses_a_line_feed_after_it() -> None:
+    schema = TypeAdapter(ClientPseudonym).json_schema()
+    pseudonym = Pseudonymiser(SECRET).pseudonym("150388-9127")
+    validator = jsonschema.Draft202012Validator(schema)
+    assert (validator.is_valid(pseudonym), validator.is_valid(pseudonym + "\n")) == (True, False)
 
 
 @pytest.mark.parametrize(

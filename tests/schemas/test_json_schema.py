@@ -73,6 +73,18 @@ def test_schema_patterns_use_no_python_only_syntax(name: str) -> None:
     assert [pattern for pattern in patterns(schema_of(name)) if "(?P" in pattern] == []
 
 
+@pytest.mark.parametrize("name", SCHEMA_FILES)
+def test_schema_patterns_use_no_lookaround(name: str) -> None:
+    # Outside the regular expressions JSON Schema recommends: RE2 (Go, Java's re2j) and
+    # Rust's regex crate cannot compile a schema that has one.
+    lookarounds = ("(?=", "(?!", "(?<=", "(?<!")
+    assert [
+        pattern
+        for pattern in patterns(schema_of(name))
+        if any(lookaround in pattern for lookaround in lookarounds)
+    ] == []
+
+
 @pytest.mark.parametrize("event", EVENTS, ids=EVENT_NAMES)
 def test_example_event_validates_against_its_types_schema(event: Event) -> None:
     validator_for(event).validate(event.model_dump(mode="json"))
