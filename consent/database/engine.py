@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote, urlsplit
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import asbool
 
 from consent.database.transactions import attach_sqlite_thread
 from consent.errors import DatabaseRefusedError
@@ -41,9 +43,10 @@ def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
         # pool_pre_ping: a PostgreSQL restart must not leave dead connections in the pool,
         # or the router would fail closed longer than the outage.
         return create_async_engine(url, pool_pre_ping=True, **_JSON_COLUMNS)
-    in_file = bool(parsed.database) and parsed.database != ":memory:"
-    if in_file:
-        _prepare_sqlite_file(Path(str(parsed.database)), existing=existing)
+    path = _sqlite_file_path(parsed)
+    in_file = path is not None
+    if path is not None and (existing or not _sqlite_opens_without_creating(parsed)):
+        _prepare_sqlite_file(path, existing=existing)
     engine = create_async_engine(url, **_JSON_COLUMNS)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     if in_file:
@@ -51,6 +54,32 @@ def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
         # another, empty one.
         attach_sqlite_thread(engine, _sqlite_pragmas, **_JSON_COLUMNS)
     return engine
+
+
+def _sqlite_uri_form(url: URL) -> bool:
+    # As SQLAlchemy reads it, so that the two agree on what the URL opens.
+    return bool(asbool(url.query.get("uri", False)))
+
+
+def _sqlite_file_path(url: URL) -> Path | None:
+    """The file a SQLite URL opens, or None for an in-memory database.
+
+    With ``uri=true`` the database is a SQLite URI (``file:/path.db?mode=rwc``), whose
+    ``file:`` and percent-escapes are SQLite's to read, not part of the path.
+    """
+    database = url.database or ""
+    if not _sqlite_uri_form(url) or not database.startswith("file:"):
+        return Path(database) if database not in ("", ":memory:") else None
+    if url.query.get("mode") == "memory":
+        return None
+    # SQLite allows an empty authority or localhost only: file:///path, file://localhost/path.
+    path = unquote(urlsplit(database).path)
+    return Path(path) if path not in ("", ":memory:") else None
+
+
+def _sqlite_opens_without_creating(url: URL) -> bool:
+    # mode=ro and mode=rw ask SQLite not to create the file: neither do we, nor its folder.
+    return _sqlite_uri_form(url) and url.query.get("mode") in ("ro", "rw")
 
 
 def _prepare_sqlite_file(path: Path, *, existing: bool) -> None:

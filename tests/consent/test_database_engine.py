@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from broker.cli import main
 from consent.database import create_database_engine, run_transaction, upgrade_database
 from consent.database.engine import _sqlite_pragmas
+from consent.errors import DatabaseRefusedError
 
 _FULL = 2
 _VALUE = {"removed": ["kykyviisari-ä"], "at": "2026-12-05T00:00:00+00:00"}
@@ -71,6 +72,10 @@ async def test_a_second_writer_waits_for_the_lock_rather_than_failing(tmp_path: 
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
 
 
 @pytest.mark.usefixtures("usual_umask")
@@ -148,3 +153,74 @@ async def test_json_the_stores_write_is_json_the_standard_library_reads(
         )
 
     assert json.loads(await run_transaction(engine, write_then_read_text)) == _VALUE
+
+
+async def test_a_sqlite_uri_url_makes_the_file_it_names_not_a_folder_named_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "var" / "saattaja.db"
+
+    await upgrade_database(f"sqlite+aiosqlite:///file:{database}?mode=rwc&uri=true")
+
+    assert database.is_file()
+    assert not (tmp_path / "file:").exists()
+
+
+@pytest.mark.usefixtures("usual_umask")
+async def test_a_sqlite_uri_url_store_is_made_readable_by_its_owner_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An empty authority and a percent-escaped space, both SQLite's to read: the file made
+    # first, with its mode, must be the one SQLite opens.
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "two words.db"
+
+    await upgrade_database(f"sqlite+aiosqlite:///file://{tmp_path}/two%20words.db?uri=true")
+
+    assert _mode(database) == 0o600
+    assert _names(tmp_path) == ["two words.db"]
+
+
+def test_an_in_memory_sqlite_uri_url_makes_no_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    create_database_engine("sqlite+aiosqlite:///file::memory:?uri=true")
+
+    assert _names(tmp_path) == []
+
+
+# SQLAlchemy warns that it will pool such connections differently one day; not ours to settle.
+@pytest.mark.filterwarnings("ignore:Selection of the StaticPool")
+def test_a_sqlite_uri_url_in_memory_mode_makes_no_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    create_database_engine("sqlite+aiosqlite:///file:store?mode=memory&uri=true")
+
+    assert _names(tmp_path) == []
+
+
+def test_a_sqlite_uri_url_that_asks_not_to_create_the_file_makes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    database = tmp_path / "var" / "saattaja.db"
+
+    create_database_engine(f"sqlite+aiosqlite:///file:{database}?mode=rw&uri=true")
+
+    assert _names(tmp_path) == []
+
+
+def test_a_read_only_command_at_a_sqlite_uri_with_no_file_names_the_path(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "saattaja.db"
+
+    with pytest.raises(DatabaseRefusedError, match=f"no SQLite database file at {database}:"):
+        create_database_engine(
+            f"sqlite+aiosqlite:///file:{database}?mode=ro&uri=true", existing=True
+        )
