@@ -43,7 +43,7 @@ from broker.router.ledger import DeliveryLedger
 from broker.router.metrics import RouterMetrics
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
-from broker.topics import outbox_topic, partition_counts, unplanned_outboxes
+from broker.topics import OutboxSurvey, outbox_topic, survey_outboxes
 from consent.audit import AuditLog
 from consent.database import (
     check_database_schema,
@@ -139,8 +139,9 @@ class RouterService:
         codec = EventCodec(
             Pseudonymiser(settings.require_pseudonym_secret()), settings.max_event_bytes
         )
-        await self._check_co_partitioned()
-        for topic in await unplanned_outboxes(self._connection, self._registry):
+        outboxes_found = await survey_outboxes(self._connection, self._registry)
+        _check_co_partitioned(outboxes_found)
+        for topic in outboxes_found.unplanned:
             _log.warning(
                 "outbox_not_read",
                 topic=topic,
@@ -277,20 +278,6 @@ class RouterService:
                 return True
         return False
 
-    async def _check_co_partitioned(self) -> None:
-        counts = await partition_counts(
-            self._connection, [outbox_topic(organisation.id) for organisation in self._registry]
-        )
-        if len(set(counts.values())) > 1:
-            found = ", ".join(f"{topic}: {count}" for topic, count in sorted(counts.items()))
-            raise ConfigurationError(
-                f"the outbox topics have different numbers of partitions ({found}); every "
-                "outbox needs the same number, so that all the events of one client reach "
-                "one router process. Add partitions to the smaller ones (kafka-topics.sh "
-                "--alter --partitions N), or create the topics with one "
-                "SAATTAJA_TOPIC_PARTITIONS"
-            )
-
     async def stop(self) -> None:
         """Leave the group, flush the producer and close the database pool."""
         if self._metrics_server is not None:
@@ -417,3 +404,17 @@ class RouterService:
             self.metrics.resumed()
         else:
             self.metrics.paused()
+
+
+def _check_co_partitioned(outboxes: OutboxSurvey) -> None:
+    if len(set(outboxes.partitions.values())) > 1:
+        found = ", ".join(
+            f"{topic}: {count}" for topic, count in sorted(outboxes.partitions.items())
+        )
+        raise ConfigurationError(
+            f"the outbox topics have different numbers of partitions ({found}); every "
+            "outbox needs the same number, so that all the events of one client reach "
+            "one router process. Add partitions to the smaller ones (kafka-topics.sh "
+            "--alter --partitions N), or create the topics with one "
+            "SAATTAJA_TOPIC_PARTITIONS"
+        )

@@ -3,10 +3,11 @@
 from broker.topics.access import AclBinding, AclOperation, AclResource, access_plan
 from broker.topics.groups import GroupPosition, group_positions
 from broker.topics.inspection import (
+    OutboxSurvey,
     TopicDescription,
     describe_topics,
     partition_counts,
-    unplanned_outboxes,
+    survey_outboxes,
 )
 from broker.topics.naming import (
     AUDIT_TOPIC,
@@ -31,6 +32,7 @@ __all__ = [
     "AclOperation",
     "AclResource",
     "GroupPosition",
+    "OutboxSurvey",
     "TopicCreation",
     "TopicDescription",
     "access_plan",
@@ -43,7 +45,7 @@ __all__ = [
     "outbox_topic",
     "partition_counts",
     "planned_partitions",
+    "survey_outboxes",
     "topic_configs",
     "topic_plan",
-    "unplanned_outboxes",
 ]

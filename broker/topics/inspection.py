@@ -16,11 +16,12 @@ from broker.registry import OrganisationRegistry
 from broker.topics.naming import is_outbox_topic, is_saattaja_topic, topic_plan
 
 __all__ = [
+    "OutboxSurvey",
     "TopicDescription",
     "describe_topics",
     "partition_counts",
     "partitions_by_topic",
-    "unplanned_outboxes",
+    "survey_outboxes",
 ]
 
 
@@ -78,18 +79,32 @@ async def describe_topics(
     )
 
 
-async def unplanned_outboxes(
-    connection: KafkaConnection, registry: OrganisationRegistry
-) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class OutboxSurvey:
+    """What a router checks of the cluster's outboxes before it reads them."""
+
+    partitions: dict[str, int]
+    """Partitions of each of the registry's outboxes that exists."""
+    unplanned: tuple[str, ...]
     """Outbox topics of the cluster that are no organisation's of the registry, by name.
 
     The router reads only the registry's outboxes: what an organisation removed from the
     registry (or never in it) still publishes there reaches nobody.
     """
-    planned = set(topic_plan(registry))
+
+
+async def survey_outboxes(
+    connection: KafkaConnection, registry: OrganisationRegistry
+) -> OutboxSurvey:
+    """The registry's outboxes' partitions and the outboxes no organisation has, through one
+    admin connection."""
+    planned = topic_plan(registry)
     async with open_admin(connection) as admin:
-        existing = await admin.list_topics()
-    return sorted(topic for topic in existing if topic not in planned and is_outbox_topic(topic))
+        existing = set(await admin.list_topics())
+        outboxes = [topic for topic in planned if is_outbox_topic(topic) and topic in existing]
+        partitions = await partitions_by_topic(admin, outboxes)
+    unplanned = sorted(t for t in existing - set(planned) if is_outbox_topic(t))
+    return OutboxSurvey(partitions=partitions, unplanned=tuple(unplanned))
 
 
 async def partition_counts(connection: KafkaConnection, topics: Iterable[str]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from broker.errors import ConfigurationError
 from broker.kafka import KafkaConnection, partition_of
@@ -201,6 +202,32 @@ async def test_a_router_refuses_to_start_on_outboxes_of_different_partition_coun
 
     assert f"{outbox_topic(organisations[0].id)}: 3" in str(refused.value)
     assert f"{outbox_topic(organisations[1].id)}: 2" in str(refused.value)
+
+
+async def test_a_router_checks_the_outboxes_at_start_through_one_admin_connection(
+    kafka_bootstrap: str,
+    sqlite_url: str,
+    registry: OrganisationRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    organisations = OrganisationRegistry(list(suffixed_registry(registry)))
+    connection = KafkaConnection(kafka_bootstrap)
+    await create_topics(connection, organisations, 2)
+    opened: list[AIOKafkaAdminClient] = []
+    start_admin = AIOKafkaAdminClient.start
+
+    async def counted_start(admin: AIOKafkaAdminClient) -> None:
+        opened.append(admin)
+        await start_admin(admin)
+
+    monkeypatch.setattr(AIOKafkaAdminClient, "start", counted_start)
+    service = RouterService(router_settings(kafka_bootstrap, sqlite_url), organisations, connection)
+    try:
+        await service.start()
+    finally:
+        await service.stop()
+
+    assert len(opened) == 1
 
 
 async def test_a_router_reads_again_the_clients_whose_partitions_moved_away_and_back(
