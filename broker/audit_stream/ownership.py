@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
 from aiokafka.errors import KafkaError
 
-from broker.kafka import KafkaConnection, stop_consumer
+from broker.kafka import KafkaConnection, KafkaWatch, stop_consumer
 from broker.topics import AUDIT_TOPIC
 
 __all__ = ["StreamOwnership"]
@@ -48,6 +48,9 @@ class StreamOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         )
         self._step = asyncio.Lock()
         self._generation = 0
+        # The group's consumer polls at every look of the stream, shipping or standing by.
+        self.kafka = KafkaWatch(self._consumer, connection, within_ms=session_timeout_ms)
+        """Whether Kafka answers this member, for a stream that finds nothing to send."""
 
     @property
     def generation(self) -> int:

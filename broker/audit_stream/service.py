@@ -188,7 +188,7 @@ class AuditStreamService:
             try:
                 if not await ownership.owns():
                     self._stand_by(True)
-                    await self._reach_kafka()
+                    await _reach_kafka(ownership, 0)
                     self._resume()
                     await asyncio.sleep(self._settings.audit_stream_poll_seconds)
                     continue
@@ -201,8 +201,7 @@ class AuditStreamService:
                         resumed_in = ownership.generation
                     shipped = await shipper.ship_next()
                 head = await log.head()
-                if shipped < shipper.batch_size:
-                    await self._reach_kafka()
+                await _reach_kafka(ownership, shipped)
             except (StoreUnavailableError, KafkaError, KafkaUnavailableError) as exc:
                 if not isinstance(exc, StoreUnavailableError):
                     resumed_in = -1  # the batch in hand may or may not be on the topic
@@ -220,18 +219,6 @@ class AuditStreamService:
             self.metrics.looked(shipper.position, head)
             if shipped < shipper.batch_size:
                 await asyncio.sleep(self._settings.audit_stream_poll_seconds)
-
-    async def _reach_kafka(self) -> None:
-        """KafkaUnavailableError unless a broker answers a metadata request.
-
-        A stream with nothing to send would otherwise not notice that Kafka is gone, and
-        /health would say it streams (or stands by) while it could not.
-        """
-        assert self._producer is not None  # noqa: S101 - set by start()
-        try:
-            await self._producer.client.fetch_all_metadata()
-        except KafkaError as exc:
-            raise self._connection.unavailable(exc) from exc
 
     async def health(self) -> Health:
         """/health's answer: streaming or standing by; paused and why, stopped, or idle."""
@@ -284,3 +271,15 @@ class AuditStreamService:
             self.metrics.paused(False)
             self.status.paused_reason = None
             _log.info("audit_stream_resumed")
+
+
+async def _reach_kafka(ownership: StreamOwnership, shipped: int) -> None:
+    """KafkaUnavailableError unless Kafka answers, after a look that shipped ``shipped``.
+
+    A stream with nothing to send would otherwise not notice that Kafka is gone, and
+    /health would say it streams (or stands by) while it could not.
+    """
+    await ownership.kafka.polled(shipped)
+    if (unreachable := ownership.kafka.unreachable) is not None:
+        # The same error at every look of an outage: its traceback must not grow with each.
+        raise unreachable.with_traceback(None)

@@ -33,7 +33,8 @@ class KafkaWatch:
     While Kafka answers it is asked at most every few seconds; once it does not, at every
     empty poll, so that its return shows within a poll. A look gets ``within_ms`` to be
     answered: give it the consumer's session timeout, after which the group has given the
-    consumer's partitions away anyway.
+    consumer's partitions away anyway. Without ``on_change``, read ``unreachable`` after
+    each ``polled``.
     """
 
     def __init__(
@@ -42,7 +43,7 @@ class KafkaWatch:
         connection: KafkaConnection,
         *,
         within_ms: int,
-        on_change: KafkaChanged,
+        on_change: KafkaChanged | None = None,
     ) -> None:
         self._consumer = consumer
         self._connection = connection
@@ -73,5 +74,5 @@ class KafkaWatch:
     def _found(self, unreachable: KafkaUnavailableError | None) -> None:
         changed = (unreachable is None) != (self.unreachable is None)
         self.unreachable = unreachable
-        if changed:
+        if changed and self._on_change is not None:
             self._on_change(unreachable)
