@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import Final
 
+from broker.cli.arguments import CommandParser
 from broker.errors import ConfigurationError, SaattajaBrokerError
 from broker.logging import configure_logging
 from consent.errors import (
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         up_command,
     )
 
-    parser = argparse.ArgumentParser(
+    # Declared as argparse.ArgumentParser: every sub-parser is a CommandParser all the same.
+    parser: argparse.ArgumentParser = CommandParser(
         prog="saattaja",
         description="Consent-aware interoperability broker for work-ability support.",
     )

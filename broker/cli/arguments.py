@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -13,12 +13,30 @@ from schemas import InvalidIdentifierError, check_identity_code
 from schemas.moments import MOMENTS
 
 __all__ = [
+    "CommandParser",
     "group_assignment_argument",
     "identity_code_argument",
     "moment_argument",
     "read_if_dash",
     "usage_of",
 ]
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A parser that refuses what it does not know with its own usage.
+
+    argparse leaves a sub-command's unknown arguments to the top parser, whose usage
+    (``saattaja [-h] [--version] COMMAND ...``) says nothing of the command that was
+    mistyped. Sub-parsers take this class from the top one.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, unknown = super().parse_known_args(args, namespace)
+        if unknown:
+            self.error(f"unrecognized arguments: {' '.join(unknown)}")
+        return parsed, unknown
 
 
 def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:

@@ -58,6 +58,17 @@ def test_bad_argument_exits_2_and_prints_usage(capsys: pytest.CaptureFixture[str
     assert "'none' is not a whole number" in error
 
 
+def test_an_unknown_argument_prints_the_usage_of_the_command_it_was_given_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["topics", "list", "--partitions", "3"])
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("usage: saattaja topics list")
+    assert "unrecognized arguments: --partitions 3" in error
+
+
 def test_topics_create_refuses_more_partitions_than_the_setting_allows(
     cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
