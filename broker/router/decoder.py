@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 
 from broker.errors import UndecodableRecordError
+from broker.router.dead_letter import logged_headers
 from schemas import ContractError, Event, EventCodec, KafkaRecord
 from schemas.examples import example_events
 
@@ -23,7 +24,7 @@ def decode_record(codec: EventCodec, record: KafkaRecord) -> Decoded:
     except ContractError as exc:
         return exc
     except Exception as exc:  # any failure on one record refuses that record, not the router
-        _log.exception("record_undecodable", event_id=record.header("ce_id"))
+        _log.exception("record_undecodable", **logged_headers(record))
         # Only the failure's type: its text may quote what the record holds, and the reason
         # goes to the sender and into the dead-letter topic.
         return UndecodableRecordError(

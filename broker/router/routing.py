@@ -50,7 +50,12 @@ from broker.pathway import (
 )
 from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
-from broker.router.dead_letter import dead_letter_record, rejection_notice, send_rejections
+from broker.router.dead_letter import (
+    dead_letter_record,
+    logged_headers,
+    rejection_notice,
+    send_rejections,
+)
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.known_clients import ClientState, KnownClients
@@ -1211,9 +1216,8 @@ class Router:
             topic=incoming.topic,
             partition=incoming.partition,
             offset=incoming.offset,
-            event_id=incoming.record.header("ce_id"),
-            type=incoming.record.header("ce_type"),
             reason=reason,
+            **logged_headers(incoming.record),
         )
 
 

@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 import pytest
+from structlog.testing import capture_logs
 
 from broker.errors import DecodingWorkerError, UndecodableRecordError
 from broker.router import decoding
+from broker.router.decoder import decode_record
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.decoding_worker import FRAME_HEADER, frame, serve
 from schemas import ContractError, Event, EventCodec, KafkaRecord
@@ -108,6 +110,19 @@ async def test_a_failure_that_quotes_the_record_is_refused_without_its_text() ->
 
     assert isinstance(refused, UndecodableRecordError)
     assert "020516C903K" not in str(refused)
+
+
+def test_an_undecodable_record_is_logged_without_an_id_that_may_be_personal_data() -> None:
+    valid = CODEC.encode(referral("R-BUG-ID"))
+    headers = tuple(
+        (name, b"020516C903K" if name == "ce_id" else value) for name, value in valid.headers
+    )
+    with capture_logs() as logs:
+        decode_record(_BUGGY, dataclasses.replace(valid, key=b"bug", headers=headers))
+
+    [logged] = [entry for entry in logs if entry["event"] == "record_undecodable"]
+    assert "020516C903K" not in str(logged["event_id"])
+    assert logged["type"] == "fi.saattaja.referral.requested.v1"
 
 
 async def test_outcomes_come_back_in_the_order_of_the_records(pool: DecodingPool) -> None:

@@ -27,6 +27,7 @@ from tests.router.events import (
     acceptance,
     consent,
     kykyviisari,
+    new_client,
     referral,
     revocation,
     shared_plan,
@@ -211,6 +212,28 @@ async def test_a_rejection_is_logged_with_the_records_event_id_and_type(routed: 
     [logged] = [entry for entry in logs if entry["event"] == "event_rejected"]
     assert logged["event_id"] == dict(spoofed.headers)["ce_id"].decode()
     assert logged["type"] == "fi.saattaja.referral.accepted.v1"
+
+
+async def test_a_rejection_log_quotes_no_id_or_type_that_may_be_personal_data(
+    routed: Routed,
+) -> None:
+    # A sender's system that put the client's identity code and name where the id and
+    # type go: the operators' log must not copy them.
+    harness, service = routed
+    code = new_client()
+    with capture_logs() as logs:
+        await harness.publish_raw(
+            harness.org("sote").id,
+            KafkaRecord(
+                key=b"k",
+                headers=(("ce_id", code.encode()), ("ce_type", f"Matti {code}".encode())),
+                value=b"{}",
+            ),
+        )
+        await wait_until_handled(service, 1)
+    [logged] = [entry for entry in logs if entry["event"] == "event_rejected"]
+    assert code not in repr(logged)
+    assert logged["event_id"].startswith("a value of 11 characters (not shown")
 
 
 async def test_an_event_sent_again_is_logged_as_routed_before_not_as_routed(
