@@ -140,6 +140,7 @@ class RouterService:
             Pseudonymiser(settings.require_pseudonym_secret()), settings.max_event_bytes
         )
         outboxes_found = await survey_outboxes(self._connection, self._registry)
+        self._check_topics_exist(outboxes_found)
         _check_co_partitioned(outboxes_found)
         for topic in outboxes_found.unplanned:
             _log.warning(
@@ -277,6 +278,17 @@ class RouterService:
             if partitions and partition_of(key, len(partitions)) == owned.partition:
                 return True
         return False
+
+    def _check_topics_exist(self, outboxes: OutboxSurvey) -> None:
+        # Read or written, a missing topic would be created by Kafka (auto.create.topics.enable,
+        # on by default) with the cluster's partitions and retention rather than Saattaja's.
+        if outboxes.missing:
+            raise ConfigurationError(
+                f"the topics {', '.join(outboxes.missing)} do not exist at "
+                f"{self._connection.bootstrap}: create them with `saattaja topics create` "
+                "before starting the router, so that they have the partitions and retention "
+                "of the others (an organisation's come from SAATTAJA_REGISTRY_FILE)"
+            )
 
     async def stop(self) -> None:
         """Leave the group, flush the producer and close the database pool."""

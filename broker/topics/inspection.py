@@ -13,7 +13,7 @@ from aiokafka.errors import KafkaError, for_code
 from broker.errors import TopicError
 from broker.kafka import KafkaConnection, open_admin, open_consumer
 from broker.registry import OrganisationRegistry
-from broker.topics.naming import is_outbox_topic, is_saattaja_topic, topic_plan
+from broker.topics.naming import AUDIT_TOPIC, is_outbox_topic, is_saattaja_topic, topic_plan
 
 __all__ = [
     "OutboxSurvey",
@@ -91,6 +91,9 @@ class OutboxSurvey:
     The router reads only the registry's outboxes: what an organisation removed from the
     registry (or never in it) still publishes there reaches nobody.
     """
+    missing: tuple[str, ...]
+    """The registry's outboxes and inboxes and the dead-letter topic that do not exist:
+    what the router would read or write, and Kafka create with its own defaults."""
 
 
 async def survey_outboxes(
@@ -104,7 +107,8 @@ async def survey_outboxes(
         outboxes = [topic for topic in planned if is_outbox_topic(topic) and topic in existing]
         partitions = await partitions_by_topic(admin, outboxes)
     unplanned = sorted(t for t in existing - set(planned) if is_outbox_topic(t))
-    return OutboxSurvey(partitions=partitions, unplanned=tuple(unplanned))
+    missing = tuple(topic for topic in planned if topic != AUDIT_TOPIC and topic not in existing)
+    return OutboxSurvey(partitions=partitions, unplanned=tuple(unplanned), missing=missing)
 
 
 async def partition_counts(connection: KafkaConnection, topics: Iterable[str]) -> dict[str, int]:

@@ -31,7 +31,7 @@ from broker.embedded import EmbeddedBroker, free_port
 from broker.errors import PartStoppedError
 from broker.kafka import KafkaConnection
 from broker.registry import OrganisationRegistry
-from broker.topics import AUDIT_TOPIC, topic_plan
+from broker.topics import AUDIT_TOPIC, create_topics, topic_plan
 from consent.audit import AuditLog
 from consent.database import create_database_engine, upgrade_database
 from schemas import KafkaRecord
@@ -42,7 +42,7 @@ from tests.broker.reading import read_topic
 from tests.conftest import REPO_ROOT, write_registry_file
 from tests.consent.audit.entries import entry, tamper
 from tests.consent.schema import older_database
-from tests.router.harness import SECRET, running_router
+from tests.router.harness import SECRET, running_router, suffixed_registry
 from tests.router.test_watch import break_consuming
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -166,11 +166,20 @@ def test_router_names_a_broken_legal_bases_file_even_while_kafka_is_down(
 @pytest.mark.kafka
 @pytest.mark.postgres
 def test_router_exits_with_the_configuration_status_on_a_database_that_does_not_exist(
-    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, postgres_database_url: str
+    kafka_bootstrap: str,
+    cli_environment: pytest.MonkeyPatch,
+    postgres_database_url: str,
+    registry: OrganisationRegistry,
+    tmp_path: Path,
 ) -> None:
     # A status of its own, which the systemd unit does not restart: a restart every few
     # seconds would meet the same missing database for ever.
     missing = make_url(postgres_database_url).set(database=f"no_such_{uuid.uuid4().hex[:8]}")
+    organisations = suffixed_registry(registry)
+    # Its outboxes there, so that the router gets as far as the database.
+    asyncio.run(create_topics(KafkaConnection(kafka_bootstrap), organisations, 1))
+    registry_file = write_registry_file(organisations, tmp_path / "organisations.yaml")
+    cli_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
     cli_environment.setenv("SAATTAJA_DATABASE_URL", missing.render_as_string(hide_password=False))
 

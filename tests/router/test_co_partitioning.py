@@ -15,7 +15,7 @@ from broker.kafka import KafkaConnection, partition_of
 from broker.pathway.tables import pathway_referrals
 from broker.registry import OrganisationRegistry
 from broker.router import RouterService
-from broker.topics import create_topics, outbox_topic
+from broker.topics import create_topics, inbox_topic, outbox_topic, partition_counts
 from consent.database import upgrade_database
 from schemas import DataCategory
 from tests.broker.conditions import eventually
@@ -202,6 +202,30 @@ async def test_a_router_refuses_to_start_on_outboxes_of_different_partition_coun
 
     assert f"{outbox_topic(organisations[0].id)}: 3" in str(refused.value)
     assert f"{outbox_topic(organisations[1].id)}: 2" in str(refused.value)
+
+
+async def test_a_router_refuses_to_start_while_a_topic_of_the_registry_is_missing(
+    kafka_bootstrap: str, sqlite_url: str, registry: OrganisationRegistry
+) -> None:
+    # Subscribed to, it would be created by the cluster with its default partitions.
+    organisations = list(suffixed_registry(registry))
+    connection = KafkaConnection(kafka_bootstrap)
+    await create_topics(connection, OrganisationRegistry(organisations[1:]), 2)
+    service = RouterService(
+        router_settings(kafka_bootstrap, sqlite_url),
+        OrganisationRegistry(organisations),
+        connection,
+    )
+    missing = outbox_topic(organisations[0].id)
+
+    try:
+        with pytest.raises(ConfigurationError, match="saattaja topics create") as refused:
+            await service.start()
+    finally:
+        await service.stop()
+
+    assert f"the topics {missing}, {inbox_topic(organisations[0].id)} do not" in str(refused.value)
+    assert missing not in await partition_counts(connection, [missing])
 
 
 async def test_a_router_checks_the_outboxes_at_start_through_one_admin_connection(
