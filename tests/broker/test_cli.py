@@ -163,24 +163,30 @@ def test_router_names_a_broken_legal_bases_file_even_while_kafka_is_down(
     assert "Kafka" not in error
 
 
-@pytest.mark.kafka
-@pytest.mark.postgres
-def test_router_exits_with_the_configuration_status_on_a_database_that_does_not_exist(
+@pytest.fixture
+def router_topics(
     kafka_bootstrap: str,
     cli_environment: pytest.MonkeyPatch,
-    postgres_database_url: str,
     registry: OrganisationRegistry,
     tmp_path: Path,
 ) -> None:
-    # A status of its own, which the systemd unit does not restart: a restart every few
-    # seconds would meet the same missing database for ever.
-    missing = make_url(postgres_database_url).set(database=f"no_such_{uuid.uuid4().hex[:8]}")
+    """A registry of the test's own whose topics exist, so that a router gets past them."""
     organisations = suffixed_registry(registry)
-    # Its outboxes there, so that the router gets as far as the database.
     asyncio.run(create_topics(KafkaConnection(kafka_bootstrap), organisations, 1))
     registry_file = write_registry_file(organisations, tmp_path / "organisations.yaml")
     cli_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
     cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+
+
+@pytest.mark.kafka
+@pytest.mark.postgres
+@pytest.mark.usefixtures("router_topics")
+def test_router_exits_with_the_configuration_status_on_a_database_that_does_not_exist(
+    cli_environment: pytest.MonkeyPatch, postgres_database_url: str
+) -> None:
+    # A status of its own, which the systemd unit does not restart: a restart every few
+    # seconds would meet the same missing database for ever.
+    missing = make_url(postgres_database_url).set(database=f"no_such_{uuid.uuid4().hex[:8]}")
     cli_environment.setenv("SAATTAJA_DATABASE_URL", missing.render_as_string(hide_password=False))
 
     router = subprocess.run(  # noqa: S603 - this interpreter running saattaja
