@@ -205,13 +205,13 @@ def test_router_exits_with_the_configuration_status_on_a_database_that_does_not_
 
 
 @pytest.mark.kafka
+@pytest.mark.usefixtures("router_topics")
 def test_router_exits_with_the_configuration_status_on_a_database_not_yet_upgraded(
-    kafka_bootstrap: str, cli_environment: pytest.MonkeyPatch, tmp_path: Path
+    cli_environment: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Waiting never migrates a database: a unit restarting every few seconds would meet the
     # same schema until someone ran the upgrade.
     older = older_database(f"sqlite+aiosqlite:///{tmp_path / 'older.db'}")
-    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
     cli_environment.setenv("SAATTAJA_DATABASE_URL", older)
 
     router = subprocess.run(  # noqa: S603 - this interpreter running saattaja
