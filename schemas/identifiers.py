@@ -93,9 +93,10 @@ def check_identity_code(value: str) -> str:
         int(match["day"] + match["month"] + match["year"] + match["individual"]) % 31
     ]
     if match["check"] != expected:
+        # Neither character is quoted: both are part of, or follow from, a client's code.
         raise InvalidIdentifierError(
-            f"an identity code has check character {match['check']!r}, "
-            f"but its digits give {expected!r}: the code is mistyped"
+            "an identity code's check character is not the one its digits give: the code is "
+            "mistyped"
         )
     return value
 

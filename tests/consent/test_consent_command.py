@@ -263,7 +263,7 @@ def test_invalid_identity_code_prints_usage_and_exits_2_without_echoing_it(
     assert captured.out == ""
     assert "usage: saattaja consent show" in captured.err
     assert "argument --client: expected a personal identity code" in captured.err
-    assert "an identity code has check character 'X'" in captured.err
+    assert "an identity code's check character is not the one its digits give" in captured.err
     assert "150388" not in captured.err
 
 

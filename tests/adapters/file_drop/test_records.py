@@ -123,7 +123,7 @@ def test_a_record_with_several_problems_names_each_column(tmp_path: Path) -> Non
         to_event(record, sender=TYOLLISYYS_OID, file_name=path.name, zone=_ZONE)
 
     assert str(raised.value) == (
-        "column client: an identity code has check character 'X', but its digits give '7': "
+        "column client: an identity code's check character is not the one its digits give: "
         "the code is mistyped; column service is required for referral.requested"
     )
 
