@@ -15,7 +15,7 @@ from typing import Any, Final, cast
 from adapters.sdk import default_consumer_group
 from broker.cli.arguments import group_assignment_argument, moment_argument, usage_of
 from broker.cli.tables import text_table
-from broker.dead_letters import DeadLetter, DeadLetterFilter, read_dead_letters
+from broker.dead_letters import DeadLetter, DeadLetterFilter, claimed_identity, read_dead_letters
 from broker.errors import UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
@@ -372,11 +372,13 @@ def _dead_letter_row(letter: DeadLetter) -> tuple[str, ...]:
         if letter.source_topic is not None
         else f"{DLQ_TOPIC}/{letter.partition}@{letter.offset}"
     )
+    # The table is for a person's screen; the JSON lines hold the record whole for a program.
+    claimed = claimed_identity(letter.record)
     return (
         "-" if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         letter.organisation or "-",
-        letter.event_id or "-",
-        letter.event_type or "-",
+        claimed["event_id"] or "-",
+        claimed["type"] or "-",
         where,
         letter.reason,
     )

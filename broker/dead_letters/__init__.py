@@ -1,5 +1,6 @@
 """The dead-letter topic: records the router rejected, kept unchanged with the reason."""
 
+from broker.dead_letters.claims import claimed_identity
 from broker.dead_letters.headers import (
     DLQ_HEADERS,
     DLQ_OFFSET_HEADER,
@@ -22,5 +23,6 @@ __all__ = [
     "DLQ_VALUE_LEFT_OUT_HEADER",
     "DeadLetter",
     "DeadLetterFilter",
+    "claimed_identity",
     "read_dead_letters",
 ]

@@ -23,15 +23,13 @@ from broker.pathway import derived_id
 from broker.router.incoming import IncomingRecord
 from broker.topics import DLQ_TOPIC
 from schemas import (
-    EVENT_TYPES,
     InvalidIdentifierError,
     KafkaRecord,
     RejectionNotice,
     check_pseudonym,
-    echoed,
 )
 
-__all__ = ["dead_letter_record", "logged_headers", "rejection_notice", "send_rejections"]
+__all__ = ["dead_letter_record", "rejection_notice", "send_rejections"]
 
 
 def dead_letter_record(incoming: IncomingRecord, reason: str, at: datetime) -> KafkaRecord:
@@ -53,29 +51,6 @@ def dead_letter_record(incoming: IncomingRecord, reason: str, at: datetime) -> K
         ),
         value=record.value,
     )
-
-
-def logged_headers(record: KafkaRecord) -> dict[str, str | None]:
-    """The event id and type a rejected record claims, as the operators' log may show them.
-
-    A record that is refused may carry anything in its headers, an identity code or a name
-    too: an id is shown only as a UUID, a type only as one of the catalogue's.
-    """
-    event_id, event_type = record.header("ce_id"), record.header("ce_type")
-    return {
-        "event_id": event_id if event_id is None or _is_uuid(event_id) else echoed(event_id),
-        "type": event_type
-        if event_type is None or event_type in EVENT_TYPES
-        else echoed(event_type),
-    }
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def rejection_notice(

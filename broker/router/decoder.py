@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 
+from broker.dead_letters import claimed_identity
 from broker.errors import UndecodableRecordError
-from broker.router.dead_letter import logged_headers
 from schemas import ContractError, Event, EventCodec, KafkaRecord
 from schemas.examples import example_events
 
@@ -24,7 +24,7 @@ def decode_record(codec: EventCodec, record: KafkaRecord) -> Decoded:
     except ContractError as exc:
         return exc
     except Exception as exc:  # any failure on one record refuses that record, not the router
-        _log.exception("record_undecodable", **logged_headers(record))
+        _log.exception("record_undecodable", **claimed_identity(record))
         # Only the failure's type: its text may quote what the record holds, and the reason
         # goes to the sender and into the dead-letter topic.
         return UndecodableRecordError(

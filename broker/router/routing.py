@@ -28,7 +28,7 @@ import structlog
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.dead_letters import DLQ_HEADERS
+from broker.dead_letters import DLQ_HEADERS, claimed_identity
 from broker.errors import ReferralIdTakenError
 from broker.kafka import Outbound, partition_of
 from broker.pathway import (
@@ -52,7 +52,6 @@ from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
 from broker.router.dead_letter import (
     dead_letter_record,
-    logged_headers,
     rejection_notice,
     send_rejections,
 )
@@ -1217,7 +1216,7 @@ class Router:
             partition=incoming.partition,
             offset=incoming.offset,
             reason=reason,
-            **logged_headers(incoming.record),
+            **claimed_identity(incoming.record),
         )
 
 

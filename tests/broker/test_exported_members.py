@@ -33,6 +33,7 @@ PUBLIC_NAMES = {
         "DLQ_VALUE_LEFT_OUT_HEADER",
         "DeadLetter",
         "DeadLetterFilter",
+        "claimed_identity",
         "read_dead_letters",
     ],
     "broker.registry": [
