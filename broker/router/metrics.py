@@ -28,14 +28,17 @@ class RouterMetrics:
         self.registry = CollectorRegistry()
         self._records = Counter(
             "saattaja_router_records",
-            "Outbox records routed to the end, by outcome: routed, applied (a consent event) "
-            "or rejected (to the dead-letter topic).",
+            "Outbox records routed to the end, by outcome: routed (decided and on record, an "
+            "answer its referral's state refuses too), applied (a consent event) or rejected "
+            "(to the dead-letter topic).",
             ["outcome"],
             registry=self.registry,
         )
         self._decisions = Counter(
             "saattaja_router_decisions",
-            "Consent decisions the router acted on, by decision (permit, deny) and reason code.",
+            "Decisions the router acted on and put on record, by decision (permit, deny) and "
+            "reason code: consent decisions, and refusals of a referral step its state does "
+            "not allow (deny, invalid-transition).",
             ["decision", "reason"],
             registry=self.registry,
         )
