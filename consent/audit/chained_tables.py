@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consent.audit.chain import ChainLink
 from consent.audit.verification import ChainWalk, VerificationResult
 from consent.database import keyset_pages, metadata, run_transaction, translate_database_errors
-from consent.errors import AuditChainBrokenError
+from consent.errors import AuditChainBrokenError, SaattajaConsentError
 
 __all__ = [
     "CHAIN_HEAD_ID",
@@ -33,6 +33,9 @@ CHAIN_HEAD_ID: Final = 1
 """The id of a chain head's only row."""
 
 _SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# What a column's type raises reading a value it never wrote: SQLite keeps any text in a
+# time or JSON column, so a value changed there by hand may not read back at all.
+_UNREADABLE: Final = (ValueError, TypeError)
 
 
 def chain_head_table(name: str) -> sa.Table:
@@ -107,10 +110,54 @@ async def verify_chained_table(
             engine, lambda connection: read_chain_head(connection, head)
         )
     sequence = table.c.sequence
-    async for rows in keyset_pages(
-        engine, table, sequence, [sequence <= head_sequence], batch_size=batch_size, what=what
-    ):
-        for row in rows:
-            if not walk.step(fields_of(row), row["hash"]):
-                return walk.finish(head_sequence, head_hash)
-    return walk.finish(head_sequence, head_hash)
+    walked: int | None = None
+    while True:
+        after = [] if walked is None else [sequence > walked]
+        try:
+            async for rows in keyset_pages(
+                engine,
+                table,
+                sequence,
+                [sequence <= head_sequence, *after],
+                batch_size=batch_size,
+                what=what,
+            ):
+                for row in rows:
+                    if not walk.step(fields_of(row), row["hash"]):
+                        return walk.finish(head_sequence, head_hash)
+                    walked = row["sequence"]
+        except SaattajaConsentError:
+            raise
+        except _UNREADABLE:
+            if batch_size > 1:
+                # A page holds a record that cannot be read: go on one record at a time,
+                # so that those before it are checked and it is the one named.
+                batch_size = 1
+                continue
+            unreadable = await _next_record(engine, table, walked, what=what)
+            if unreadable is None:
+                raise
+            walk.unreadable(*unreadable)
+        return walk.finish(head_sequence, head_hash)
+
+
+async def _next_record(
+    engine: AsyncEngine, table: sa.Table, walked: int | None, *, what: str
+) -> tuple[ChainLink, list[str]] | None:
+    """The link of the record after ``walked`` (the first for None), and the columns of it
+    that cannot be read; None when there is no such record."""
+    sequence = table.c.sequence
+    query = sa.select(sequence, table.c.previous_hash).order_by(sequence).limit(1)
+    if walked is not None:
+        query = query.where(sequence > walked)
+    async with translate_database_errors(what), engine.connect() as connection:
+        row = (await connection.execute(query)).one_or_none()
+        if row is None:
+            return None
+        unreadable: list[str] = []
+        for column in table.c:
+            try:
+                (await connection.execute(sa.select(column).where(sequence == row[0]))).one()
+            except _UNREADABLE:
+                unreadable.append(column.name)
+    return ChainLink(sequence=int(row[0]), previous_hash=row[1]), unreadable

@@ -147,28 +147,9 @@ class ChainWalk:
 
     def step(self, fields: ChainLink, stored_hash: str) -> bool:
         """Check the next record; False (and the walk stops) when it does not match."""
-        if self._problem is not None:
+        if self._problem is not None or not self._in_place(fields):
             return False
         sequence = fields["sequence"]
-        expected = self._expected
-        before = f"record {self._last}" if self._last else "the start of the chain"
-        if self._numbered and sequence != expected:
-            return self._fail(
-                expected,
-                ChainProblemKind.DELETED,
-                f"record {sequence} follows {before}; {_missing(expected, sequence - 1)}",
-            )
-        if fields["previous_hash"] != self._previous:
-            how = (
-                "records were moved, or one was removed and the rest renumbered"
-                if self._numbered
-                else "records before it were removed, or records were moved"
-            )
-            return self._fail(
-                sequence,
-                ChainProblemKind.REORDERED,
-                f"its previous hash is not the hash of {before}; {how}",
-            )
         if chain_hash(fields) != stored_hash:
             return self._fail(
                 sequence,
@@ -189,6 +170,46 @@ class ChainWalk:
         self._last = sequence
         self._expected += 1
         self._checked += 1
+        return True
+
+    def unreadable(self, link: ChainLink, columns: Sequence[str]) -> None:
+        """Stop at the next record, whose stored ``columns`` cannot be read as their types.
+
+        Only a change behind the store's back leaves such a value (SQLite keeps any text in
+        any column), so it is reported as altered, once its place in the chain is checked.
+        """
+        if self._problem is not None or not self._in_place(link):
+            return
+        values = f"its {', '.join(columns)}" if columns else "a value of it"
+        self._fail(
+            link["sequence"],
+            ChainProblemKind.ALTERED,
+            f"{values} cannot be read as what the column holds (a time, JSON); a value was "
+            "changed after it was written",
+        )
+
+    def _in_place(self, link: ChainLink) -> bool:
+        """False (and the walk stops) when the record does not come next in the chain."""
+        sequence = link["sequence"]
+        expected = self._expected
+        before = f"record {self._last}" if self._last else "the start of the chain"
+        if self._numbered and sequence != expected:
+            return self._fail(
+                expected,
+                ChainProblemKind.DELETED,
+                f"record {sequence} follows {before}; {_missing(expected, sequence - 1)}",
+            )
+        if link["previous_hash"] != self._previous:
+            how = (
+                "records were moved, or one was removed and the rest renumbered"
+                if self._numbered
+                else "records before it were removed, or records were moved"
+            )
+            return self._fail(
+                sequence,
+                ChainProblemKind.REORDERED,
+                f"its previous hash is not the hash of {before}; {how}",
+            )
         return True
 
     def finish(self, head_sequence: int, head_hash: str) -> VerificationResult:

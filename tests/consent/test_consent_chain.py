@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit import GENESIS_HASH, ChainAnchor, ChainProblemKind, chain_hash
-from consent.database import create_database_engine
+from consent.database import create_database_engine, upgrade_database
 from consent.errors import InvalidAuditEntryError
 from consent.store import (
     AppliedConsents,
@@ -122,6 +123,25 @@ async def test_verify_finds_a_consent_lengthened_behind_the_stores_back(
     assert result.problem is not None
     assert (result.problem.sequence, result.problem.kind) == (1, ChainProblemKind.ALTERED)
     assert result.describe().startswith("consent history broken at record 1 (altered)")
+
+
+async def test_verify_names_a_version_whose_changed_time_cannot_be_read(tmp_path: Path) -> None:
+    # SQLite keeps any text in a time column; PostgreSQL refuses it on the update.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(url)
+    engine = create_database_engine(url)
+    try:
+        store = ConsentStore(engine)
+        await store.apply_all([(event, PSEUDONYM) for event in HISTORY], applied_at=T0)
+        await execute(engine, "UPDATE consent_versions SET applied_at = 'x' WHERE sequence = 2")
+
+        result = await store.verify()
+    finally:
+        await engine.dispose()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (2, ChainProblemKind.ALTERED)
+    assert "its applied_at cannot be read" in result.problem.detail
 
 
 async def test_verify_finds_a_refusal_widened_behind_the_stores_back(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,6 +20,7 @@ from consent.audit import (
     ChainProblemKind,
     canonical_encoding,
 )
+from consent.database import create_database_engine, upgrade_database
 from consent.errors import AuditChainBrokenError
 from tests.consent.audit.entries import (
     HOUR,
@@ -102,6 +105,41 @@ async def test_verify_finds_a_changed_time(engine: AsyncEngine, log: AuditLog) -
 
     assert result.problem is not None
     assert (result.problem.sequence, result.problem.kind) == (4, ChainProblemKind.ALTERED)
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite file, whose time and JSON columns keep any text written by hand."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(url)
+    engine = create_database_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("column", "change"),
+    [
+        ("decided_at", "UPDATE audit_records SET decided_at = 'not a time' WHERE sequence = 4"),
+        ("removed", "UPDATE audit_records SET removed = '{' WHERE sequence = 4"),
+    ],
+)
+async def test_verify_names_a_record_whose_changed_value_cannot_be_read(
+    sqlite_engine: AsyncEngine, column: str, change: str
+) -> None:
+    log = AuditLog(sqlite_engine)
+    for number in range(RECORDS):
+        await log.append([entry(recipient=KELA, decided_at=T0 + number * HOUR)])
+    await execute(sqlite_engine, change)
+
+    result = await log.verify(batch_size=2)
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (4, ChainProblemKind.ALTERED)
+    assert f"its {column} cannot be read" in result.problem.detail
+    assert result.checked == 3
 
 
 async def test_verify_finds_a_deleted_record(engine: AsyncEngine, log: AuditLog) -> None:
