@@ -22,6 +22,7 @@ from consent.errors import AuditChainBrokenError, SaattajaConsentError
 
 __all__ = [
     "CHAIN_HEAD_ID",
+    "UNREADABLE_VALUE",
     "advance_chain_head",
     "chain_head_table",
     "lock_chain_head",
@@ -33,9 +34,9 @@ CHAIN_HEAD_ID: Final = 1
 """The id of a chain head's only row."""
 
 _SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-# What a column's type raises reading a value it never wrote: SQLite keeps any text in a
-# time or JSON column, so a value changed there by hand may not read back at all.
-_UNREADABLE: Final = (ValueError, TypeError)
+UNREADABLE_VALUE: Final = (ValueError, TypeError)
+"""What reading a stored value raises when it was not written by Saattaja: SQLite keeps any
+text in a time or JSON column, so a value changed there by hand may not read back at all."""
 
 
 def chain_head_table(name: str) -> sa.Table:
@@ -128,7 +129,7 @@ async def verify_chained_table(
                     walked = row["sequence"]
         except SaattajaConsentError:
             raise
-        except _UNREADABLE:
+        except UNREADABLE_VALUE:
             if batch_size > 1:
                 # A page holds a record that cannot be read: go on one record at a time,
                 # so that those before it are checked and it is the one named.
@@ -158,6 +159,6 @@ async def _next_record(
         for column in table.c:
             try:
                 (await connection.execute(sa.select(column).where(sequence == row[0]))).one()
-            except _UNREADABLE:
+            except UNREADABLE_VALUE:
                 unreadable.append(column.name)
     return ChainLink(sequence=int(row[0]), previous_hash=row[1]), unreadable

@@ -91,6 +91,16 @@ def test_verify_fails_naming_the_first_record_that_does_not_match(
     assert "the 2 records before it match" in error
 
 
+def test_query_of_a_record_changed_behind_the_logs_back_is_an_error_saying_to_verify(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tamper(database, "UPDATE audit_records SET category = 'x' WHERE sequence = 2")
+
+    assert main(["audit", "query"]) == 1
+
+    assert "audit record 2 " in capsys.readouterr().err
+
+
 def _anchor_to_keep(output: str, prefix: str = "anchor to keep: ") -> str:
     [line] = [line for line in output.splitlines() if line.startswith(prefix)]
     return line.removeprefix(prefix)

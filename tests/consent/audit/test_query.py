@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit import AuditFilter, AuditLog
-from consent.errors import InvalidAuditEntryError
+from consent.errors import AuditChainBrokenError, InvalidAuditEntryError
 from schemas import DataCategory
 from tests.consent.audit.entries import (
     CLIENT,
@@ -23,6 +23,7 @@ from tests.consent.audit.entries import (
     TYOLLISYYS,
     TYP,
     entry,
+    execute,
     refusal,
 )
 
@@ -81,6 +82,26 @@ async def test_query_filter_selects_exactly_the_matching_records(
     log: AuditLog, filters: AuditFilter, expected: list[int]
 ) -> None:
     assert await sequences(log, filters) == expected
+
+
+async def test_a_record_changed_to_a_category_no_decision_has_is_named_with_verify_to_run(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "UPDATE audit_records SET category = 'x' WHERE sequence = 3")
+
+    with pytest.raises(AuditChainBrokenError, match=r"audit record 3 .*saattaja audit verify"):
+        await sequences(log)
+
+
+async def test_a_record_whose_changed_time_cannot_be_read_says_to_run_verify(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    log = AuditLog(sqlite_engine)
+    await log.append([entry(recipient=KELA)])
+    await execute(sqlite_engine, "UPDATE audit_records SET decided_at = 'x' WHERE sequence = 1")
+
+    with pytest.raises(AuditChainBrokenError, match="run `saattaja audit verify`"):
+        await sequences(log)
 
 
 def test_filter_refuses_an_identity_code_as_client() -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -20,7 +18,6 @@ from consent.audit import (
     ChainProblemKind,
     canonical_encoding,
 )
-from consent.database import create_database_engine, upgrade_database
 from consent.errors import AuditChainBrokenError
 from tests.consent.audit.entries import (
     HOUR,
@@ -105,18 +102,6 @@ async def test_verify_finds_a_changed_time(engine: AsyncEngine, log: AuditLog) -
 
     assert result.problem is not None
     assert (result.problem.sequence, result.problem.kind) == (4, ChainProblemKind.ALTERED)
-
-
-@pytest.fixture
-async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated SQLite file, whose time and JSON columns keep any text written by hand."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
-    await upgrade_database(url)
-    engine = create_database_engine(url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -347,3 +332,14 @@ async def test_follow_stops_at_a_changed_record_after_giving_those_before_it(
         await follow()
 
     assert followed == [1, 2, 3]
+
+
+async def test_follow_stops_at_a_record_whose_changed_time_cannot_be_read(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    log = AuditLog(sqlite_engine)
+    await log.append([entry(recipient=KELA)])
+    await execute(sqlite_engine, "UPDATE audit_records SET decided_at = 'x' WHERE sequence = 1")
+
+    with pytest.raises(AuditChainBrokenError, match="run `saattaja audit verify`"):
+        [record async for record in log.follow(None)]
