@@ -462,11 +462,11 @@ async def _write_versions_table(
     rows = []
     async for version in versions:
         fields = version.fields
-        valid = f"{_day(fields['valid_from'])}..{_day(fields['valid_until'])}"
+        valid = f"{_utc_time(fields['valid_from'])}..{_utc_time(fields['valid_until'])}"
         rows.append(
             (
                 str(fields["sequence"]),
-                fields["applied_at"][:19].replace("T", " "),
+                _utc_time(fields["applied_at"]),
                 fields["action"],
                 fields["decision"] or "",
                 fields["consent_id"],
@@ -484,15 +484,17 @@ async def _write_versions_table(
         "CONSENT",
         "RECORDED BY",
         "CLIENT",
-        "VALID",
+        "VALID (UTC)",
         "PURPOSE",
     )
     out.write(text_table(header, rows) + "\n")
     return len(rows)
 
 
-def _day(moment: str | None) -> str:
-    return "" if moment is None else moment[:10]
+def _utc_time(moment: str | None) -> str:
+    # To the second, as stored: a period's ends cut to UTC days would put a consent from
+    # 1 July in Finland (30 June 21:00 UTC) a day early.
+    return "" if moment is None else moment[:19].replace("T", " ")
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from consent.audit import GENESIS_HASH, AuditEntry, AuditLog, chain_hash
 from consent.database import create_database_engine
 from consent.store import ConsentStore
 from schemas import ConsentGranted, ConsentRevoked
+from schemas.fhir import FINNISH_TIME
 from tests.broker.closed_output import run_with_output_closed
 from tests.consent import builders
 from tests.consent.audit.entries import (
@@ -210,6 +212,7 @@ def test_consents_lists_the_history_for_a_person(
         "BY",
         "CLIENT",
         "VALID",
+        "(UTC)",
         "PURPOSE",
     ]
     assert [line.split()[3] for line in lines[1:3]] == ["granted", "revoked"]
@@ -217,6 +220,30 @@ def test_consents_lists_the_history_for_a_person(
     assert " sote " in lines[1]
     assert " kela " in lines[2]
     assert lines[-1] == "2 versions"
+
+
+def test_consents_table_shows_a_period_from_a_finnish_midnight_at_its_utc_time(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def run() -> None:
+        engine = create_database_engine(database)
+        try:
+            consent = grant(
+                "C-7",
+                valid_from=datetime(2026, 7, 1, tzinfo=FINNISH_TIME),
+                valid_until=datetime(2027, 7, 1, tzinfo=FINNISH_TIME),
+            )
+            await ConsentStore(engine).apply_all([(consent, builders.PSEUDONYM)], applied_at=T0)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+    assert main(["audit", "consents"]) == 0
+
+    _header, row, _total = capsys.readouterr().out.splitlines()
+    # Not 2026-06-30..2027-06-30: UTC days would start it a day early.
+    assert " 2026-06-30 21:00:00..2027-06-30 21:00:00 " in row
 
 
 def test_consents_table_shows_a_line_break_in_a_consent_id_escaped(
