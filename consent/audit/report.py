@@ -129,7 +129,11 @@ class _Writer:
                     removed = ", ".join(map(printable, record.removed))
                     lines.append(f"      removed before it was sent: {removed}")
                 if record.handover:
-                    lines.append("      sent with the client's history when they moved here")
+                    # The client moved nowhere: this organisation took over or joined their care.
+                    lines.append(
+                        "      handed over with the client's earlier records when this "
+                        "organisation began working with them"
+                    )
         if refused:
             lines.append(f"Not sent {_count(len(refused), 'event')}:")
             for record in refused:

@@ -145,6 +145,16 @@ def test_report_says_in_words_why_a_permit_needed_no_consent(reason: str, said: 
     assert "no basis recorded" not in shown
 
 
+def test_report_tells_a_handover_as_the_organisation_beginning_to_work_with_the_client() -> None:
+    shown = report(chained(entry(recipient=KELA, handover=str(uuid.uuid4()))))
+
+    assert (
+        "      handed over with the client's earlier records when this organisation began "
+        "working with them"
+    ) in shown.splitlines()
+    assert "moved" not in shown
+
+
 def test_report_shows_a_line_break_in_a_senders_identifier_escaped() -> None:
     text = report(
         chained(
