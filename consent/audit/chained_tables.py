@@ -87,7 +87,13 @@ def _head_row(head: sa.Table, row: sa.Row[int, str] | None) -> tuple[int, str]:
             "tampered with or not created by `saattaja db upgrade`"
         )
     sequence, head_hash = row
-    return int(sequence), head_hash
+    try:
+        return int(sequence), head_hash
+    except UNREADABLE_VALUE as exc:
+        raise AuditChainBrokenError(
+            f"the chain head (table {head.name}) holds a sequence that is not a whole number: "
+            "the database was tampered with"
+        ) from exc
 
 
 async def verify_chained_table(

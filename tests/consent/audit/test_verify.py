@@ -127,6 +127,17 @@ async def test_verify_names_a_record_whose_changed_value_cannot_be_read(
     assert result.checked == 3
 
 
+async def test_verify_refuses_a_chain_head_whose_sequence_was_changed_to_text(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    log = AuditLog(sqlite_engine)
+    await log.append([entry(recipient=KELA)])
+    await execute(sqlite_engine, "UPDATE audit_chain_head SET sequence = 'x'")
+
+    with pytest.raises(AuditChainBrokenError, match="not a whole number: the database was tamp"):
+        await log.verify()
+
+
 async def test_verify_finds_a_deleted_record(engine: AsyncEngine, log: AuditLog) -> None:
     await execute(engine, "DELETE FROM audit_records WHERE sequence = 3")
 
