@@ -12,7 +12,14 @@ from broker.cli.arguments import identity_code_argument, usage_of
 from broker.cli.database import opened_database
 from broker.registry import OrganisationRegistry
 from broker.settings import load_settings
-from consent.decisions import ClientConsents, ConsentGrant, ConsentRevocation, ConsentStatus
+from consent.decisions import (
+    ROUTING_PURPOSE,
+    ROUTING_PURPOSE_DISPLAY,
+    ClientConsents,
+    ConsentGrant,
+    ConsentRevocation,
+    ConsentStatus,
+)
 from consent.store import ConsentStore
 from schemas import FINNISH_TIME_LABEL, ConsentRule, Pseudonymiser, finnish_time, printable
 from schemas.fhir import last_whole_day
@@ -116,7 +123,7 @@ class _Report:
         for rule in grant.exceptions:
             carve_out = "but permits" if grant.is_refusal else "except (refused)"
             lines.append(f"  {carve_out}: {self._rule(rule)}")
-        lines.append(f"  purpose: {printable(grant.purpose)}")
+        lines.append(f"  purpose: {_purpose(grant.purpose)}")
         lines.append(f"  valid: {_period(grant)}")
         lines.append(f"  {self._recorded(grant)}")
         earlier = [
@@ -172,6 +179,13 @@ class _Report:
     def _organisation(self, oid: str) -> str:
         name = self._names.get(oid)
         return f"{name} ({oid})" if name else printable(oid)
+
+
+def _purpose(code: str) -> str:
+    # The code alone (COC) tells a client nothing.
+    if code == ROUTING_PURPOSE:
+        return f"{code} ({ROUTING_PURPOSE_DISPLAY})"
+    return printable(code)
 
 
 def _period(grant: ConsentGrant) -> str:

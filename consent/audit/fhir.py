@@ -40,7 +40,7 @@ from fhir.resources.R4B.auditevent import AuditEvent
 from pydantic import ValidationError
 
 from consent.audit.records import AuditRecord
-from consent.decisions import ROUTING_PURPOSE, ReasonCode
+from consent.decisions import ROUTING_PURPOSE, ROUTING_PURPOSE_DISPLAY, ReasonCode
 from consent.errors import InvalidAuditEntryError
 from schemas import ROUTER_SOURCE
 from schemas.codesystems import (
@@ -145,7 +145,7 @@ def _subtypes(record: AuditRecord) -> list[FhirJson]:
 
 
 def _purpose() -> FhirJson:
-    return codeable_concept(PURPOSE_OF_USE_SYSTEM, ROUTING_PURPOSE, "coordination of care")
+    return codeable_concept(PURPOSE_OF_USE_SYSTEM, ROUTING_PURPOSE, ROUTING_PURPOSE_DISPLAY)
 
 
 def _organisation_agent(oid: str, names: Mapping[str, str], *, source: bool) -> FhirJson:

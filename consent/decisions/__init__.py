@@ -14,12 +14,19 @@ from consent.decisions.consents import (
     consent_version,
 )
 from consent.decisions.decide import decide
-from consent.decisions.disclosure import ROUTING_PURPOSE, Disclosure, DisclosurePart, Party
+from consent.decisions.disclosure import (
+    ROUTING_PURPOSE,
+    ROUTING_PURPOSE_DISPLAY,
+    Disclosure,
+    DisclosurePart,
+    Party,
+)
 from consent.decisions.service_tasks import SERVICE_TASKS, service_task_of
 from consent.decisions.verdict import Decision, ReasonCode, Verdict
 
 __all__ = [
     "ROUTING_PURPOSE",
+    "ROUTING_PURPOSE_DISPLAY",
     "SERVICE_TASKS",
     "ClientConsents",
     "ConsentGrant",

@@ -9,10 +9,12 @@ from typing import Final
 
 from schemas import DataCategory, DocumentPart, OrganisationKind
 
-__all__ = ["ROUTING_PURPOSE", "Disclosure", "DisclosurePart", "Party"]
+__all__ = ["ROUTING_PURPOSE", "ROUTING_PURPOSE_DISPLAY", "Disclosure", "DisclosurePart", "Party"]
 
 ROUTING_PURPOSE: Final = "COC"
 """HL7 v3 ActReason of every disclosure the router makes: coordination of care."""
+ROUTING_PURPOSE_DISPLAY: Final = "coordination of care"
+"""``ROUTING_PURPOSE`` in words, as HL7 v3 ActReason displays it."""
 
 DisclosurePart = DocumentPart
 """A supporting document inside the event that minimisation may remove (the contract's type,

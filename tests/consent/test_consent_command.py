@@ -233,6 +233,17 @@ def test_a_consent_ending_within_a_day_is_shown_until_that_moment(
     assert "valid: from when recorded, until 2026-06-30 12:00 +03:00" in lines
 
 
+def test_the_purpose_is_shown_in_words_beside_its_code(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record(database_file, (grant("C-TE", occurred_at=MAY), MAY))
+
+    _code, out, _err = show(capsys)
+
+    lines = [line.strip() for line in out.splitlines()]
+    assert "purpose: COC (coordination of care)" in lines
+
+
 def test_client_without_consents_is_told_so(
     database_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

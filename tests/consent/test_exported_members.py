@@ -12,6 +12,7 @@ PUBLIC_NAMES = {
     "consent.configuration": ["ConfigurationFile", "describe_problem"],
     "consent.decisions": [
         "ROUTING_PURPOSE",
+        "ROUTING_PURPOSE_DISPLAY",
         "SERVICE_TASKS",
         "ClientConsents",
         "ConsentGrant",
