@@ -236,6 +236,8 @@ class ChainWalk:
                 "it is not the record that was appended last: its hash differs from the "
                 "chain head's",
             )
+            # The record named was walked, and is not one of those that match before it.
+            self._checked -= 1
         lost = [
             anchor
             for anchor in self._anchors.values()

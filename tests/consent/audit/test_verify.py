@@ -138,6 +138,18 @@ async def test_verify_refuses_a_chain_head_whose_sequence_was_changed_to_text(
         await log.verify()
 
 
+async def test_a_last_record_other_than_the_heads_is_named_with_the_records_before_it(
+    engine: AsyncEngine, log: AuditLog
+) -> None:
+    await execute(engine, "UPDATE audit_chain_head SET hash = :other", other="a" * 64)
+
+    result = await log.verify()
+
+    assert result.problem is not None
+    assert (result.problem.sequence, result.problem.kind) == (RECORDS, ChainProblemKind.ALTERED)
+    assert result.describe().endswith(f"; the {RECORDS - 1} records before it match")
+
+
 async def test_verify_finds_a_deleted_record(engine: AsyncEngine, log: AuditLog) -> None:
     await execute(engine, "DELETE FROM audit_records WHERE sequence = 3")
 
