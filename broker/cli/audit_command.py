@@ -52,6 +52,8 @@ from consent.store.tables import GRANTED, REVOKED
 from schemas import (
     EVENT_TYPES,
     OID_URN_PREFIX,
+    ConsentGranted,
+    ConsentRevoked,
     InvalidIdentifierError,
     Pseudonymiser,
     check_oid,
@@ -66,6 +68,8 @@ CHAIN_BROKEN_EXIT_STATUS: Final = 3
 # A pseudonym (HMAC-SHA-256) and a record hash (SHA-256) alike: 64 hex digits.
 _HEX_256_BITS: Final = re.compile(r"^[0-9a-fA-F]{64}$")
 _EVENT_TYPE_PREFIX: Final = "fi.saattaja."
+# Applied to the consent store and never passed on: the audit log holds no decision on them.
+_NOT_DECIDED: Final = frozenset({ConsentGranted.ce_type(), ConsentRevoked.ce_type()})
 _TABLE_ROW: Final = (
     "{sequence:>6}  {decided:<19}  {decision:<8}  {reason:<33}  {sender:<12}  {recipient:<12}  "
     "{event_type:<26}  {category:<17}  {client:<13}  {basis:<24}  {removed}"
@@ -291,10 +295,20 @@ def _client_argument(given: str) -> _Client:
 def _event_type_argument(value: str) -> str:
     """The ce_type of an event type of the catalogue, given with or without its prefix."""
     for ce_type in (value, _EVENT_TYPE_PREFIX + value):
+        if ce_type in _NOT_DECIDED:
+            # Refused too: "0 records" would read as if no consent was ever given or revoked.
+            raise argparse.ArgumentTypeError(
+                f"{value!r}: consents are applied to the consent store, never passed on, so "
+                "the audit log holds no decision on one: `saattaja audit consents` lists them"
+            )
         if ce_type in EVENT_TYPES:
             return ce_type
     # Refused rather than asked for: a type no event has would list nothing, silently.
-    known = ", ".join(ce_type.removeprefix(_EVENT_TYPE_PREFIX) for ce_type in EVENT_TYPES)
+    known = ", ".join(
+        ce_type.removeprefix(_EVENT_TYPE_PREFIX)
+        for ce_type in EVENT_TYPES
+        if ce_type not in _NOT_DECIDED
+    )
     raise argparse.ArgumentTypeError(
         f"{value!r} is not an event type of the catalogue: give one of {known} "
         f"(with or without {_EVENT_TYPE_PREFIX!r} before it)"

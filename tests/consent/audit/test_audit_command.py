@@ -417,6 +417,18 @@ def test_query_refuses_an_event_type_not_in_the_catalogue_listing_the_known_ones
     assert "referral.requested.v1, referral.accepted.v1" in error
 
 
+def test_query_refuses_a_consent_event_type_pointing_to_the_consent_history(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", "query", "--event-type", "consent.granted.v1"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja audit query" in error
+    assert "the audit log holds no decision on one: `saattaja audit consents` lists them" in error
+
+
 def test_query_refuses_a_client_that_is_neither_identity_code_nor_pseudonym(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
