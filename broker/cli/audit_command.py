@@ -527,7 +527,8 @@ def _export(args: argparse.Namespace) -> int:
             client=args.client,
         )
     if args.output is not None:
-        print(f"exported {count} audit records to {args.output} ({export_format})")
+        records = f"{count} audit record{'' if count == 1 else 's'}"
+        print(f"exported {records} to {args.output} ({export_format})")
     return 0
 
 

@@ -482,6 +482,17 @@ def test_export_writes_fhir_audit_events_to_a_file(
     assert "exported 4 audit records" in capsys.readouterr().out
 
 
+def test_export_of_one_record_says_one_record(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "audit.csv"
+    exported = ["audit", "export", "--format", "csv", "--decision", "deny", "--output"]
+
+    assert main([*exported, str(output)]) == 0
+
+    assert capsys.readouterr().out == f"exported 1 audit record to {output} (csv)\n"
+
+
 def test_export_that_fails_leaves_the_earlier_file_as_it_was(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
