@@ -17,6 +17,7 @@ from consent.audit.chained_tables import (
     advance_chain_head,
     chain_head_table,
     lock_chain_head,
+    refusing_unreadable_values,
     verify_chained_table,
 )
 from consent.audit.export import EXPORT_COLUMNS, ExportFormat, export_records, record_json
@@ -66,5 +67,6 @@ __all__ = [
     "export_records",
     "lock_chain_head",
     "record_json",
+    "refusing_unreadable_values",
     "verify_chained_table",
 ]

@@ -8,7 +8,8 @@ verify compares the table's end with it, so that records removed from the end ar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Final
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ __all__ = [
     "chain_head_table",
     "lock_chain_head",
     "read_chain_head",
+    "refusing_unreadable_values",
     "verify_chained_table",
 ]
 
@@ -37,6 +39,24 @@ _SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UNREADABLE_VALUE: Final = (ValueError, TypeError)
 """What reading a stored value raises when it was not written by Saattaja: SQLite keeps any
 text in a time or JSON column, so a value changed there by hand may not read back at all."""
+
+
+@contextmanager
+def refusing_unreadable_values(what: str) -> Iterator[None]:
+    """Raise AuditChainBrokenError for a stored value that cannot be read back.
+
+    Only a change behind the store's back leaves one; ``what`` names the reading. Verify,
+    which the error says to run, names the record.
+    """
+    try:
+        yield
+    except SaattajaConsentError:
+        raise
+    except UNREADABLE_VALUE as exc:
+        raise AuditChainBrokenError(
+            f"{what}: a record holds a value that cannot be read back, changed after it was "
+            "written: run `saattaja audit verify`, which names it"
+        ) from exc
 
 
 def chain_head_table(name: str) -> sa.Table:

@@ -17,6 +17,7 @@ from consent.audit.chained_tables import (
     advance_chain_head,
     lock_chain_head,
     read_chain_head,
+    refusing_unreadable_values,
     verify_chained_table,
 )
 from consent.audit.filters import AuditFilter
@@ -89,11 +90,18 @@ class AuditLog:
     ) -> AsyncIterator[AuditRecord]:
         """The records that pass ``filters``, by sequence, read ``batch_size`` at a time."""
         conditions = (filters or AuditFilter()).where()
-        async for rows in _stored_pages(
-            self._engine, conditions, batch_size=batch_size, what="querying the audit log"
-        ):
-            for row in rows:
-                yield _stored_record(row)
+        what = "querying the audit log"
+        with refusing_unreadable_values(what):
+            async for rows in keyset_pages(
+                self._engine,
+                audit_records,
+                audit_records.c.sequence,
+                conditions,
+                batch_size=batch_size,
+                what=what,
+            ):
+                for row in rows:
+                    yield _stored_record(row)
 
     async def follow(
         self, after: ChainAnchor | None, *, batch_size: int = _BATCH
@@ -107,13 +115,15 @@ class AuditLog:
         walk = ChainWalk(after=after)
         sequence = audit_records.c.sequence
         conditions = [] if after is None else [sequence > after.sequence]
-        async for rows in _stored_pages(
-            self._engine, conditions, batch_size=batch_size, what="reading the audit log"
-        ):
-            for row in rows:
-                if not walk.step(_chain_fields(row), row["hash"]):
-                    walk.finish(row["sequence"], row["hash"]).raise_if_broken()
-                yield _stored_record(row)
+        what = "reading the audit log"
+        with refusing_unreadable_values(what):
+            async for rows in keyset_pages(
+                self._engine, audit_records, sequence, conditions, batch_size=batch_size, what=what
+            ):
+                for row in rows:
+                    if not walk.step(_chain_fields(row), row["hash"]):
+                        walk.finish(row["sequence"], row["hash"]).raise_if_broken()
+                    yield _stored_record(row)
 
     async def verify(
         self, *, anchors: Sequence[ChainAnchor] = (), batch_size: int = 1000
@@ -195,36 +205,6 @@ def _row(record: AuditRecord) -> dict[str, Any]:
         "hash": record.hash,
         "handover": record.handover,
     }
-
-
-async def _stored_pages(
-    engine: AsyncEngine,
-    conditions: Sequence[sa.ColumnElement[bool]],
-    *,
-    batch_size: int,
-    what: str,
-) -> AsyncIterator[Sequence[sa.RowMapping]]:
-    """The records that meet ``conditions``, by sequence, as ``keyset_pages`` reads them.
-
-    Raises AuditChainBrokenError when a record holds a value its column cannot read back,
-    which only a change behind the log's back leaves (SQLite keeps any text in any column).
-    """
-    pages = keyset_pages(
-        engine,
-        audit_records,
-        audit_records.c.sequence,
-        conditions,
-        batch_size=batch_size,
-        what=what,
-    )
-    try:
-        async for rows in pages:
-            yield rows
-    except UNREADABLE_VALUE as exc:
-        raise AuditChainBrokenError(
-            f"{what}: a record holds a value that cannot be read back as a time or JSON, "
-            "changed after it was written: run `saattaja audit verify`, which names it"
-        ) from exc
 
 
 def _stored_record(row: sa.RowMapping) -> AuditRecord:

@@ -21,6 +21,7 @@ from consent.audit import (
     advance_chain_head,
     chain_hash,
     lock_chain_head,
+    refusing_unreadable_values,
     verify_chained_table,
 )
 from consent.database import keyset_pages, run_transaction, translate_database_errors
@@ -153,16 +154,18 @@ class ConsentStore:
         Each with the values its hash covers: from an unfiltered listing, anyone can
         recompute the chain (``consent.store.chain`` gives the rules).
         """
-        async for rows in keyset_pages(
-            self._engine,
-            consent_versions,
-            consent_versions.c.sequence,
-            (filters or ConsentHistoryFilter()).where(),
-            batch_size=batch_size,
-            what="reading the consent history",
-        ):
-            for row in rows:
-                yield ChainedVersion(consent_chain_fields(row), row["hash"])
+        what = "reading the consent history"
+        with refusing_unreadable_values(what):
+            async for rows in keyset_pages(
+                self._engine,
+                consent_versions,
+                consent_versions.c.sequence,
+                (filters or ConsentHistoryFilter()).where(),
+                batch_size=batch_size,
+                what=what,
+            ):
+                for row in rows:
+                    yield ChainedVersion(consent_chain_fields(row), row["hash"])
 
     async def verify(
         self, *, anchors: Sequence[ChainAnchor] = (), batch_size: int = 1000
@@ -244,11 +247,13 @@ class ConsentStore:
             .where(condition)
             .order_by(consent_versions.c.applied_at, consent_versions.c.sequence)
         )
-        async with translate_database_errors("reading clients' consents"):
-            rows = await run_transaction(
-                self._engine, lambda connection: connection.execute(query).mappings().all()
-            )
-        return [(row["client"], _version(row)) for row in rows]
+        what = "reading clients' consents"
+        with refusing_unreadable_values(what):
+            async with translate_database_errors(what):
+                rows = await run_transaction(
+                    self._engine, lambda connection: connection.execute(query).mappings().all()
+                )
+            return [(row["client"], _version(row)) for row in rows]
 
 
 def _append_versions(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consent.audit import GENESIS_HASH, ChainAnchor, ChainProblemKind, chain_hash
 from consent.database import create_database_engine, upgrade_database
-from consent.errors import InvalidAuditEntryError
+from consent.errors import AuditChainBrokenError, InvalidAuditEntryError
 from consent.store import (
     AppliedConsents,
     ConsentHistoryFilter,
@@ -125,8 +125,12 @@ async def test_verify_finds_a_consent_lengthened_behind_the_stores_back(
     assert result.describe().startswith("consent history broken at record 1 (altered)")
 
 
-async def test_verify_names_a_version_whose_changed_time_cannot_be_read(tmp_path: Path) -> None:
-    # SQLite keeps any text in a time column; PostgreSQL refuses it on the update.
+@pytest.fixture
+async def tampered_store(tmp_path: Path) -> AsyncIterator[ConsentStore]:
+    """``HISTORY`` in a SQLite file, version 2's applied time changed to text that is no time.
+
+    SQLite keeps any text in a time column; PostgreSQL refuses it on the update.
+    """
     url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
     await upgrade_database(url)
     engine = create_database_engine(url)
@@ -134,14 +138,33 @@ async def test_verify_names_a_version_whose_changed_time_cannot_be_read(tmp_path
         store = ConsentStore(engine)
         await store.apply_all([(event, PSEUDONYM) for event in HISTORY], applied_at=T0)
         await execute(engine, "UPDATE consent_versions SET applied_at = 'x' WHERE sequence = 2")
-
-        result = await store.verify()
+        yield store
     finally:
         await engine.dispose()
+
+
+async def test_verify_names_a_version_whose_changed_time_cannot_be_read(
+    tampered_store: ConsentStore,
+) -> None:
+    result = await tampered_store.verify()
 
     assert result.problem is not None
     assert (result.problem.sequence, result.problem.kind) == (2, ChainProblemKind.ALTERED)
     assert "its applied_at cannot be read" in result.problem.detail
+
+
+async def test_the_history_with_a_version_that_cannot_be_read_says_to_run_verify(
+    tampered_store: ConsentStore,
+) -> None:
+    with pytest.raises(AuditChainBrokenError, match="run `saattaja audit verify`"):
+        [version async for version in tampered_store.recorded()]
+
+
+async def test_a_clients_consents_with_a_version_that_cannot_be_read_say_to_run_verify(
+    tampered_store: ConsentStore,
+) -> None:
+    with pytest.raises(AuditChainBrokenError, match="run `saattaja audit verify`"):
+        await tampered_store.consents_for(PSEUDONYM)
 
 
 async def test_verify_finds_a_refusal_widened_behind_the_stores_back(

@@ -36,6 +36,7 @@ PUBLIC_NAMES = [
     "export_records",
     "lock_chain_head",
     "record_json",
+    "refusing_unreadable_values",
     "verify_chained_table",
 ]
 
