@@ -29,9 +29,17 @@ class Publisher:
     async def publish(self, event: Event) -> KafkaRecord:
         """Encode and validate ``event``, store it, and return the record as it will travel.
 
-        InvalidEventError (nothing stored) when it breaks the contract or names another
-        organisation as its sender; LocalStoreError when the state file cannot be written.
+        InvalidEventError (nothing stored) when it breaks the contract, names another
+        organisation as its sender or is one the router alone issues; LocalStoreError when
+        the state file cannot be written.
         """
+        if event.issued_by_router:
+            # The router dead-letters it: refused here, the record fails in the organisation's
+            # system (a failed/ file, an error column) instead of being marked done.
+            raise InvalidEventError(
+                f"{event.ce_type()} {event.event_id} is issued by the Saattaja router itself; "
+                "an organisation cannot publish it (the router would reject it)"
+            )
         if self._sender_oid is not None and event.sender != self._sender_oid:
             raise InvalidEventError(
                 f"{event.ce_type()} {event.event_id} names {event.sender} as its sender, but "

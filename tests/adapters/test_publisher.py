@@ -7,7 +7,8 @@ import re
 import pytest
 
 from adapters.sdk import AdapterStore, InvalidEventError, LocalOutbox, Publisher
-from schemas import EventCodec, Pseudonymiser
+from schemas import Event, EventCodec, Pseudonymiser
+from schemas.examples.journey import example_events
 from tests.adapters.events import CODEC, KELA_OID, SECRET, SOTE_OID, client_code, referral
 
 
@@ -42,6 +43,20 @@ async def test_an_event_of_another_sender_is_refused_and_nothing_stored(
         await Publisher(outbox, CODEC, sender_oid=SOTE_OID).publish(
             referral(client_code(1), sender=KELA_OID)
         )
+    assert (await outbox.depth()).unsent == 0
+
+
+@pytest.mark.parametrize(
+    "event",
+    [event for _, event in example_events() if event.issued_by_router and event.sender == SOTE_OID],
+    ids=lambda event: event.event_code,
+)
+async def test_an_event_only_the_router_issues_is_refused_and_nothing_stored(
+    store: AdapterStore, event: Event
+) -> None:
+    outbox = LocalOutbox(store)
+    with pytest.raises(InvalidEventError, match="issued by the Saattaja router itself"):
+        await Publisher(outbox, CODEC, sender_oid=SOTE_OID).publish(event)
     assert (await outbox.depth()).unsent == 0
 
 
