@@ -10,7 +10,13 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from adapters.fhir_rest.errors import MalformedFhirError, UnacceptableFhirError
 from schemas import echoed
-from schemas.fhir import BUNDLE_TYPES, FhirJson, fhir_type_names, fhir_validation_problem
+from schemas.fhir import (
+    BUNDLE_TYPES,
+    HTTP_VERBS,
+    FhirJson,
+    fhir_type_names,
+    fhir_validation_problem,
+)
 
 __all__ = ["Submission", "read_submission"]
 
@@ -61,8 +67,9 @@ def read_submission(body: bytes, *, method: str, url_type: str | None) -> Submis
             raise MalformedFhirError(f"Bundle.entry[{index}] has no resource")
         entry_method = (entry.get("request") or {}).get("method", "POST")
         if entry_method not in _METHODS:
+            shown = echoed(str(entry_method), known=HTTP_VERBS)
             raise UnacceptableFhirError(
-                f"Bundle.entry[{index}].request.method is {entry_method}: Saattaja events "
+                f"Bundle.entry[{index}].request.method is {shown}: Saattaja events "
                 "create (POST) or replace (PUT) resources, nothing else"
             )
         methods.add(entry_method)

@@ -3,6 +3,7 @@
 from schemas.fhir.elements import (
     BUNDLE_TYPES,
     CONSENT_STATES,
+    HTTP_VERBS,
     TASK_STATES,
     FhirJson,
     business_identifier,
@@ -35,6 +36,7 @@ __all__ = [
     "BUNDLE_TYPES",
     "CONSENT_STATES",
     "FINNISH_TIME",
+    "HTTP_VERBS",
     "TASK_STATES",
     "ElementView",
     "FhirJson",

@@ -16,6 +16,7 @@ from schemas.identifiers import IDENTITY_CODE_SYSTEM, oid_urn
 __all__ = [
     "BUNDLE_TYPES",
     "CONSENT_STATES",
+    "HTTP_VERBS",
     "TASK_STATES",
     "FhirJson",
     "business_identifier",
@@ -47,6 +48,8 @@ BUNDLE_TYPES: Final = frozenset(
     }
 )
 """FHIR R4's Bundle.type codes."""
+HTTP_VERBS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"})
+"""FHIR R4's http-verb codes (Bundle.entry.request.method)."""
 CONSENT_STATES: Final = frozenset(
     {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"}
 )

@@ -267,3 +267,18 @@ async def test_an_event_id_header_that_is_no_uuid_is_refused_without_quoting_it(
     assert status == 400
     assert f"{EVENT_ID_HEADER} is a value of 11 characters" in body["issue"][0]["diagnostics"]
     assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_a_bundle_entry_method_that_may_be_personal_data_is_refused_without_quoting_it(
+    intake: Intake,
+) -> None:
+    bundle = transaction(*referral_resources(client_code(17)), method=_IDENTITY_CODE)
+
+    status, body, _ = await intake.post("/fhir", bundle)
+
+    assert status == 422
+    assert (
+        "Bundle.entry[0].request.method is a value of 11 characters"
+        in body["issue"][0]["diagnostics"]
+    )
+    assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
