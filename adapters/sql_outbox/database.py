@@ -61,11 +61,20 @@ async def unavailable(what: str, url: str) -> AsyncIterator[None]:
             "SAATTAJA_SQL_OUTBOX_DATABASE_URL and that the server is running"
         ) from exc
     except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        raise SourceUnavailableError(
-            f"the connection to {where} was lost while {what}; it is retried"
-        ) from exc
+        if exc.connection_invalidated:
+            raise SourceUnavailableError(
+                f"the connection to {where} was lost while {what}; it is retried"
+            ) from exc
+        if exc.statement is None:
+            # Raised while connecting, before any statement: the server turned away the
+            # user, password or database the URL names (asyncpg's errors are no
+            # OperationalError).
+            raise SourceUnavailableError(
+                f"the database {where} refused the connection while {what}: "
+                f"{exc.orig or exc}; check the user, password and database name in "
+                "SAATTAJA_SQL_OUTBOX_DATABASE_URL"
+            ) from exc
+        raise
     except OSError as exc:
         raise SourceUnavailableError(
             f"the database {where} could not be reached while {what}: {exc}; check "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql_outbox import SqlOutboxAdapter, create_tables, ddl
@@ -78,3 +79,16 @@ async def test_check_says_when_the_database_does_not_answer() -> None:
     [problem] = await check("postgresql+asyncpg://saattaja@127.0.0.1:1/asiakas")
     assert problem.startswith("the database postgresql+asyncpg://saattaja@127.0.0.1:1/asiakas")
     assert "check SAATTAJA_SQL_OUTBOX_DATABASE_URL" in problem
+
+
+async def test_check_says_when_the_server_refuses_the_database_the_url_names(
+    postgres_database_url: str,
+) -> None:
+    missing = make_url(postgres_database_url).set(database="saattaja_no_such_database")
+    url = missing.render_as_string(hide_password=False)
+    [problem] = await check(url)
+    assert problem.startswith(f"the database {missing} refused the connection")
+    assert '"saattaja_no_such_database" does not exist' in problem
+    assert "check the user, password and database name in SAATTAJA_SQL_OUTBOX_DATABASE_URL" in (
+        problem
+    )
