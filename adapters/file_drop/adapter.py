@@ -146,6 +146,12 @@ class FileDropAdapter(Adapter[FileDropSettings]):
                 f"the drop folder {settings.drop_folder} does not exist: create it (or mount "
                 "the share) or set SAATTAJA_FILE_DROP_DROP_FOLDER"
             )
+        # Without it every event received would be retried and parked, one by one.
+        if not settings.outgoing_folder.is_dir():
+            raise FolderError(
+                f"the outgoing folder {settings.outgoing_folder} does not exist: create it (or "
+                "mount the share) or set SAATTAJA_FILE_DROP_OUTGOING_FOLDER"
+            )
         for folder in (settings.done_folder, settings.failed_folder):
             folder.mkdir(exist_ok=True)
 

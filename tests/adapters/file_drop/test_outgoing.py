@@ -10,7 +10,7 @@ from typing import Final
 
 import pytest
 
-from adapters.file_drop import OutgoingFolder
+from adapters.file_drop import FileDropAdapter, FileDropSettings, FolderError, OutgoingFolder
 from broker.topics import outbox_topic
 from schemas import ReferralRequested, RejectionNotice
 from tests.adapters.events import CODEC, client_code, referral
@@ -82,3 +82,14 @@ def test_a_write_that_fails_leaves_neither_the_file_nor_a_temporary_one(
     with pytest.raises(OSError, match="No space left"):
         OutgoingFolder(tmp_path).write_event(referral(client_code(31)))
     assert _files(tmp_path) == []
+
+
+@pytest.mark.kafka
+async def test_the_adapter_does_not_start_without_its_outgoing_folder(
+    running: Running, tmp_path: Path
+) -> None:
+    missing = tmp_path / "not-mounted"
+    settings = FileDropSettings(drop_folder=running.settings.drop_folder, outgoing_folder=missing)
+
+    with pytest.raises(FolderError, match="set SAATTAJA_FILE_DROP_OUTGOING_FOLDER"):
+        await FileDropAdapter(settings).run(running.context)
