@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.sdk.errors import LocalStoreError
+from adapters.sdk.errors import AdapterConfigurationError, LocalStoreError
 from schemas import KafkaHeaders
 
 __all__ = ["LAYOUT_VERSION", "AdapterStore", "dump_headers", "load_headers"]
@@ -106,7 +106,10 @@ class AdapterStore:
 
     @classmethod
     async def open(cls, path: Path) -> Self:
-        """Open (or create) the file at ``path`` with its tables."""
+        """Open (or create) the file at ``path`` with its tables.
+
+        AdapterConfigurationError when ``path`` is a folder: no restart would mend that.
+        """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -153,7 +156,13 @@ def _create_owner_only(path: Path) -> None:
     # files the main file's mode. An empty file is an empty database to SQLite.
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    except FileExistsError as exc:
+        if path.is_dir():
+            # The systemd unit's state directory is easily given for the file in it.
+            raise AdapterConfigurationError(
+                f"the adapter's state file {path} is a folder: set SAATTAJA_ADAPTER_STATE_FILE "
+                f"to the path of a file, such as {path / 'adapter.db'}"
+            ) from exc
         # Its mode is the operator's to choose: one who widened it (a backup group) keeps that.
         return
     except OSError as exc:

@@ -3,6 +3,7 @@ A new one is its owner's only."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import stat
 from contextlib import closing
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sdk import LocalStoreError
+from adapters.sdk import AdapterConfigurationError, LocalStoreError
 from adapters.sdk.store import LAYOUT_VERSION, AdapterStore
 
 
@@ -18,6 +19,10 @@ def user_version(path: Path) -> int:
     with closing(sqlite3.connect(path)) as connection:
         version: int = connection.execute("PRAGMA user_version").fetchone()[0]
         return version
+
+
+def entries(folder: Path) -> list[Path]:
+    return list(folder.iterdir())
 
 
 def tables(path: Path) -> set[str]:
@@ -62,6 +67,18 @@ async def test_a_file_of_a_newer_layout_is_refused_and_left_as_it_is(tmp_path: P
 
     assert user_version(state_file) == LAYOUT_VERSION + 1
     assert "adapter_retry_requests" not in tables(state_file)
+
+
+async def test_a_folder_given_as_the_state_file_is_refused_as_a_setting_to_fix(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(
+        AdapterConfigurationError,
+        match=re.escape(f"state file {tmp_path} is a folder: set SAATTAJA_ADAPTER_STATE_FILE"),
+    ):
+        await AdapterStore.open(tmp_path)
+
+    assert entries(tmp_path) == []
 
 
 def _mode(path: Path) -> int:
