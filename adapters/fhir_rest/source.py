@@ -23,7 +23,12 @@ from adapters.fhir_rest.mapping import event_from_submission
 from adapters.fhir_rest.resources import read_submission
 from adapters.fhir_rest.settings import FhirRestSettings
 from adapters.fhir_rest.sink import EVENT_ID_HEADER, EVENT_TYPE_HEADER
-from adapters.sdk import AdapterContext, InvalidEventError, LocalStoreError
+from adapters.sdk import (
+    AdapterConfigurationError,
+    AdapterContext,
+    InvalidEventError,
+    LocalStoreError,
+)
 from schemas import CONTENT_TYPE, echoed
 from schemas.fhir import FhirJson
 
@@ -92,15 +97,27 @@ class FhirIntake:
 
     @asynccontextmanager
     async def serving(self) -> AsyncIterator[int]:
-        """Listen on the configured address for as long as the block runs; yields the port."""
+        """Listen on the configured address for as long as the block runs; yields the port.
+
+        AdapterConfigurationError, naming the settings, when it cannot listen there: as with
+        the metrics port, a restart would meet the same address.
+        """
+        host, port = self._settings.listen_host, self._settings.listen_port
         runner = web.AppRunner(self.application(), access_log=None)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self._settings.listen_host, self._settings.listen_port)
-            await site.start()
-            port: int = runner.addresses[0][1]
-            _log.info("fhir_intake_listening", host=self._settings.listen_host, port=port)
-            yield port
+            site = web.TCPSite(runner, host, port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise AdapterConfigurationError(
+                    f"the FHIR server cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                    "stop what listens there, or choose another address or port "
+                    "(SAATTAJA_FHIR_REST_LISTEN_HOST, SAATTAJA_FHIR_REST_LISTEN_PORT)"
+                ) from exc
+            bound: int = runner.addresses[0][1]
+            _log.info("fhir_intake_listening", host=host, port=bound)
+            yield bound
         finally:
             await runner.cleanup()
 

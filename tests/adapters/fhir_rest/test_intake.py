@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
 from adapters.fhir_rest import EVENT_ID_HEADER, EVENT_TYPE_HEADER
+from adapters.fhir_rest.receiving_server import DemoFhirServer
+from adapters.sdk import AdapterConfigurationError, AdapterStore
 from schemas import (
     ConsentRevoked,
     PlanCreated,
@@ -15,7 +18,7 @@ from schemas import (
     ReferralRequested,
 )
 from tests.adapters.events import KELA_OID, SOTE_OID, client_code
-from tests.adapters.fhir_rest.conftest import Intake
+from tests.adapters.fhir_rest.conftest import Intake, serving_intake
 from tests.adapters.fhir_rest.fhir import (
     accepted_task,
     plan,
@@ -282,3 +285,13 @@ async def test_a_bundle_entry_method_that_may_be_personal_data_is_refused_withou
         in body["issue"][0]["diagnostics"]
     )
     assert _IDENTITY_CODE not in body["issue"][0]["diagnostics"]
+
+
+async def test_a_listen_port_in_use_is_refused_as_a_setting_to_fix(
+    intake: Intake, store: AdapterStore, demo_server: DemoFhirServer
+) -> None:
+    taken = urlsplit(intake.base_url).port
+
+    with pytest.raises(AdapterConfigurationError, match="SAATTAJA_FHIR_REST_LISTEN_PORT"):
+        async with serving_intake(store, demo_server.base_url, listen_port=taken):
+            pass
