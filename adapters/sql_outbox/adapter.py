@@ -8,7 +8,7 @@ from typing import ClassVar
 import structlog
 from pydantic_settings import BaseSettings
 
-from adapters.sdk import Adapter, AdapterContext, InvalidEventError
+from adapters.sdk import Adapter, AdapterConfigurationError, AdapterContext, InvalidEventError
 from adapters.sql_outbox.database import create_source_engine, unavailable
 from adapters.sql_outbox.errors import InvalidRowError, SourceUnavailableError
 from adapters.sql_outbox.mapping import InboxRow, event_from_row
@@ -39,6 +39,7 @@ class SqlOutboxAdapter(Adapter[SqlOutboxSettings]):
         self._inbox = InboxSink(self._engine, self._tables.inbox, url)
 
     async def run(self, context: AdapterContext) -> None:
+        await self._require_tables()
         while True:
             try:
                 read = await self.publish_pending(context)
@@ -48,6 +49,29 @@ class SqlOutboxAdapter(Adapter[SqlOutboxSettings]):
                 read = 0
             if read < self.settings.batch_size:
                 await asyncio.sleep(self.settings.poll_interval_seconds)
+
+    async def _require_tables(self) -> None:
+        """Stop at start when the tables are not the contract's: no poll would mend that.
+
+        A database that does not answer yet is waited for by the loop, as at any time.
+        """
+        try:
+            problems = await self._table_problems()
+        except SourceUnavailableError as exc:
+            _log.warning("sql_outbox_unavailable", error=str(exc))
+            return
+        if problems:
+            raise AdapterConfigurationError(
+                f"the database SAATTAJA_SQL_OUTBOX_DATABASE_URL names lacks what the adapter "
+                f"needs: {'; '.join(problems)}"
+            )
+
+    async def _table_problems(self) -> list[str]:
+        async with (
+            unavailable("checking the tables", self.settings.database_url),
+            self._engine.connect() as connection,
+        ):
+            return await connection.run_sync(table_problems, self._tables)
 
     async def publish_pending(self, context: AdapterContext) -> int:
         """Publish one batch of pending rows in id order; the number of rows read.
@@ -80,13 +104,8 @@ class SqlOutboxAdapter(Adapter[SqlOutboxSettings]):
         await self._inbox.write(InboxRow.of_notice(notice))
 
     async def check(self) -> list[str]:
-        url = self.settings.database_url
         try:
-            async with (
-                unavailable("checking the tables", url),
-                self._engine.connect() as connection,
-            ):
-                problems = await connection.run_sync(table_problems, self._tables)
+            problems = await self._table_problems()
             if problems:
                 return problems
             failed = await self._outbox.failed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from contextlib import closing
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.sdk import AdapterConfigurationError
 from adapters.sql_outbox import add_outbox_row, create_tables, inbox_rows, outbox_rows
 from tests.adapters.events import CODEC, client_code, referral
 from tests.adapters.kafka import deliver_to_inbox
@@ -80,3 +82,13 @@ async def test_rows_a_system_wrote_unreadable_fail_alone_and_the_rows_after_them
     )
     assert (fine["error"], fine["sent_at"] is not None) == (None, True)
     assert fine["created_at"] == event.occurred_at == datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+
+
+async def test_the_adapter_stops_at_start_on_a_database_without_its_tables(
+    kafka_bootstrap: str, state_file: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'mistyped.db'}"
+
+    async with running(kafka_bootstrap, state_file, url) as run, asyncio.timeout(WITHIN):
+        with pytest.raises(AdapterConfigurationError, match="table saattaja_outbox is missing"):
+            await run.runtime.wait(asyncio.Event())
