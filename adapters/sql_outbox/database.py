@@ -31,7 +31,11 @@ def create_source_engine(url: str) -> AsyncEngine:
                 "(sqlite+aiosqlite:///path/to/file.db)"
             )
         # pool_pre_ping: a database restart must not leave dead connections in the pool.
-        engine = create_async_engine(parsed, pool_pre_ping=backend == "postgresql")
+        # hide_parameters: an error's text becomes a parked reason and a log line, and the
+        # parameters are the event's, identity code and free text included.
+        engine = create_async_engine(
+            parsed, pool_pre_ping=backend == "postgresql", hide_parameters=True
+        )
     except (ArgumentError, ImportError) as exc:
         raise AdapterConfigurationError(
             f"SAATTAJA_SQL_OUTBOX_DATABASE_URL is not a usable async URL ({exc}): use "

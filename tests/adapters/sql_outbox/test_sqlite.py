@@ -10,12 +10,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.sdk import AdapterConfigurationError
-from adapters.sql_outbox import add_outbox_row, create_tables, inbox_rows, outbox_rows
+from adapters.sql_outbox import (
+    SqlOutboxAdapter,
+    add_outbox_row,
+    create_tables,
+    inbox_rows,
+    outbox_rows,
+)
 from tests.adapters.events import CODEC, client_code, referral
 from tests.adapters.kafka import deliver_to_inbox
-from tests.adapters.sql_outbox.harness import WITHIN, domain_record, published, running
+from tests.adapters.sql_outbox.harness import (
+    WITHIN,
+    domain_record,
+    published,
+    running,
+    settings_for,
+)
 from tests.broker.conditions import eventually
 
 pytestmark = pytest.mark.kafka
@@ -92,3 +105,28 @@ async def test_the_adapter_stops_at_start_on_a_database_without_its_tables(
     async with running(kafka_bootstrap, state_file, url) as run, asyncio.timeout(WITHIN):
         with pytest.raises(AdapterConfigurationError, match="table saattaja_outbox is missing"):
             await run.runtime.wait(asyncio.Event())
+
+
+async def test_an_event_the_inbox_table_refuses_fails_without_quoting_the_event(
+    tmp_path: Path,
+) -> None:
+    # The error becomes the parked reason and a log line, read by more people than the event.
+    database = tmp_path / "sote.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    await create_tables(url)
+    with closing(sqlite3.connect(database)) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON saattaja_inbox "
+            "BEGIN SELECT RAISE(ABORT, 'the inbox is closed'); END"
+        )
+        connection.commit()
+    event = referral(client_code(63))
+    adapter = SqlOutboxAdapter(settings_for(url))
+
+    try:
+        with pytest.raises(SQLAlchemyError, match="the inbox is closed") as refused:
+            await adapter.handle(event)
+    finally:
+        await adapter.close()
+
+    assert event.client not in str(refused.value)
