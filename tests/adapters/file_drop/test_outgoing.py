@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from typing import Final
 import pytest
 
 from adapters.file_drop import FileDropAdapter, FileDropSettings, FolderError, OutgoingFolder
+from adapters.sdk import AdapterContext
 from broker.topics import outbox_topic
 from schemas import ReferralRequested, RejectionNotice
 from tests.adapters.events import CODEC, client_code, referral
@@ -84,12 +86,12 @@ def test_a_write_that_fails_leaves_neither_the_file_nor_a_temporary_one(
     assert _files(tmp_path) == []
 
 
-@pytest.mark.kafka
 async def test_the_adapter_does_not_start_without_its_outgoing_folder(
-    running: Running, tmp_path: Path
+    settings: FileDropSettings, local_context: AdapterContext, tmp_path: Path
 ) -> None:
     missing = tmp_path / "not-mounted"
-    settings = FileDropSettings(drop_folder=running.settings.drop_folder, outgoing_folder=missing)
+    settings = settings.model_copy(update={"outgoing_folder": missing})
 
     with pytest.raises(FolderError, match="set SAATTAJA_FILE_DROP_OUTGOING_FOLDER"):
-        await FileDropAdapter(settings).run(running.context)
+        async with asyncio.timeout(_WITHIN):
+            await FileDropAdapter(settings).run(local_context)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
-from adapters.sdk import AdapterConfigurationError
+from adapters.sdk import AdapterConfigurationError, AdapterContext
 from adapters.sql_outbox import (
     SqlOutboxAdapter,
     add_outbox_row,
@@ -98,13 +98,16 @@ async def test_rows_a_system_wrote_unreadable_fail_alone_and_the_rows_after_them
 
 
 async def test_the_adapter_stops_at_start_on_a_database_without_its_tables(
-    kafka_bootstrap: str, state_file: Path, tmp_path: Path
+    local_context: AdapterContext, tmp_path: Path
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'mistyped.db'}"
+    adapter = SqlOutboxAdapter(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'mistyped.db'}"))
 
-    async with running(kafka_bootstrap, state_file, url) as run, asyncio.timeout(WITHIN):
+    try:
         with pytest.raises(AdapterConfigurationError, match="table saattaja_outbox is missing"):
-            await run.runtime.wait(asyncio.Event())
+            async with asyncio.timeout(WITHIN):
+                await adapter.run(local_context)
+    finally:
+        await adapter.close()
 
 
 async def test_an_event_the_inbox_table_refuses_fails_without_quoting_the_event(
