@@ -72,7 +72,10 @@ def to_event(record: RawRecord, *, sender: str, file_name: str, zone: ZoneInfo) 
     fields = dict(record.fields)
     type_name = fields.pop("type", None)
     if not isinstance(type_name, str) or type_name not in _CLASSES:
-        known = ", ".join(cls.event_code for cls in EVENT_TYPES.values())
+        # The router's own events are refused by publish: not suggested.
+        known = ", ".join(
+            cls.event_code for cls in EVENT_TYPES.values() if not cls.issued_by_router
+        )
         shown = echoed(type_name, known=_CLASSES) if isinstance(type_name, str) else "missing"
         raise RecordError(f"type {shown} is not an event type; use one of {known}")
     event_class = _CLASSES[type_name]

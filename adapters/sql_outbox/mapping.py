@@ -109,7 +109,10 @@ def _event_class(event_type: str) -> type[Event]:
     for candidate in (event_type, ce_type_of(event_type)):
         if candidate in EVENT_TYPES:
             return EVENT_TYPES[candidate]
-    known = ", ".join(sorted(cls.event_code for cls in EVENT_TYPES.values()))
+    # The router's own events are refused by publish: not suggested.
+    known = ", ".join(
+        sorted(cls.event_code for cls in EVENT_TYPES.values() if not cls.issued_by_router)
+    )
     raise InvalidRowError(
         f"event_type {echoed(event_type)} is not in the Saattaja event catalogue v1: use one of "
         f"{known} (or its full type fi.saattaja.<type>.v1)"

@@ -137,6 +137,15 @@ def test_an_unknown_type_lists_the_known_ones() -> None:
         to_event(record, sender=TYOLLISYYS_OID, file_name="export.csv", zone=_ZONE)
 
 
+def test_an_unknown_type_lists_only_the_types_an_organisation_publishes() -> None:
+    record = RawRecord("line 2", 2, flat=True, fields={"type": "referral.sent"})
+
+    with pytest.raises(RecordError) as raised:
+        to_event(record, sender=TYOLLISYYS_OID, file_name="export.csv", zone=_ZONE)
+
+    assert "referral.expired" not in str(raised.value)
+
+
 def test_a_fixed_record_in_the_same_place_gets_a_new_event_id() -> None:
     def event_id(reason: str) -> object:
         fields: dict[str, object] = {

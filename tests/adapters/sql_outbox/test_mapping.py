@@ -67,6 +67,13 @@ def test_the_ddl_is_there_for_both_databases_and_only_for_them() -> None:
         ddl("oracle")
 
 
+def test_an_unknown_event_type_is_refused_naming_only_the_types_an_organisation_publishes() -> None:
+    with pytest.raises(InvalidRowError) as caught:
+        convert(row(domain_record(referral(client_code(71))), event_type="referral.sent"))
+    assert "referral.requested" in str(caught.value)
+    assert "referral.expired" not in str(caught.value)
+
+
 # What a row holds is not quoted back in its error: it may be personal data.
 
 
