@@ -104,7 +104,8 @@ class FhirEndpoint:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise FhirEndpointError(
                 f"{what} not delivered: the FHIR server at {url} does not answer "
-                f"({type(exc).__name__}: {exc}); it is retried"
+                f"({type(exc).__name__}: {exc}): check that it runs and "
+                "SAATTAJA_FHIR_REST_ENDPOINT_URL"
             ) from exc
         if 200 <= status < 300:
             return

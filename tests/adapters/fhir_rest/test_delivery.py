@@ -98,6 +98,18 @@ async def test_an_unreachable_server_raises_so_that_the_sdk_retries() -> None:
         await adapter.handle(referral(client_code(35)))
 
 
+async def test_an_unreachable_server_is_a_reason_that_still_holds_once_the_event_is_parked() -> (
+    None
+):
+    # The last failure's words are the parked reason: "it is retried" was no longer true.
+    adapter = FhirRestAdapter(settings_for("http://127.0.0.1:9/fhir", timeout_seconds=5))
+
+    with pytest.raises(FhirEndpointError) as failed:
+        await adapter.handle(referral(client_code(36)))
+
+    assert str(failed.value).endswith("check that it runs and SAATTAJA_FHIR_REST_ENDPOINT_URL")
+
+
 async def test_a_rejection_notice_is_posted_to_the_bundle_endpoint(
     demo_server: DemoFhirServer,
 ) -> None:
