@@ -70,9 +70,10 @@ class FhirIntake:
 
     202 Accepted once the event is durably in the adapter's local outbox (the SDK sends it
     on to Kafka, also after an outage); 400 or 422 with an OperationOutcome saying what is
-    wrong, and nothing published; 401 without the intake token, when one is set; 503 when
-    the local outbox cannot be written. The CapabilityStatement (``<prefix>/metadata``)
-    needs no token: it says only what the server takes.
+    wrong, and nothing published; 413 for a body over SAATTAJA_FHIR_REST_MAX_BODY_BYTES; 401
+    without the intake token, when one is set; 503 when the local outbox cannot be written.
+    The CapabilityStatement (``<prefix>/metadata``) needs no token: it says only what the
+    server takes.
     """
 
     def __init__(self, context: AdapterContext, settings: FhirRestSettings) -> None:
@@ -135,6 +136,15 @@ class FhirIntake:
         except FhirInputError as exc:
             _log.warning("fhir_refused", status=exc.status, path=request.path, reason=str(exc))
             return _answer(exc.status, operation_outcome("error", exc.issue_code, str(exc)))
+        except web.HTTPRequestEntityTooLarge:
+            # aiohttp's own answer is plain text that names no setting.
+            reason = (
+                f"the body is larger than {self._settings.max_body_bytes} bytes, the most this "
+                "adapter takes (SAATTAJA_FHIR_REST_MAX_BODY_BYTES): send the resources of one "
+                "event only"
+            )
+            _log.warning("fhir_refused", status=413, path=request.path, reason=reason)
+            return _answer(413, operation_outcome("error", "too-long", reason))
 
     def _check_token(self, request: web.Request) -> None:
         """Raise UnauthorisedPostError unless the request bears the intake token, when set."""

@@ -295,3 +295,17 @@ async def test_a_listen_port_in_use_is_refused_as_a_setting_to_fix(
     with pytest.raises(AdapterConfigurationError, match="SAATTAJA_FHIR_REST_LISTEN_PORT"):
         async with serving_intake(store, demo_server.base_url, listen_port=taken):
             pass
+
+
+async def test_a_body_over_the_limit_is_refused_with_413_naming_the_setting(
+    store: AdapterStore, demo_server: DemoFhirServer
+) -> None:
+    task = accepted_task(client_code(18)) | {"note": [{"text": "x" * 2_048}]}
+
+    async with serving_intake(store, demo_server.base_url, max_body_bytes=1_024) as small:
+        status, body, _ = await small.post("/fhir/Task", task)
+
+    assert status == 413
+    assert body["resourceType"] == "OperationOutcome"
+    assert "SAATTAJA_FHIR_REST_MAX_BODY_BYTES" in body["issue"][0]["diagnostics"]
+    assert await small.published() == []
