@@ -70,6 +70,9 @@ Outgoing (``SAATTAJA_FILE_DROP_OUTGOING_FOLDER``)
     record). A rejection notice for one of our own events: ``..._event.rejected_<id>.json``
     with the notice's fields. Files are written to a hidden ``.name.tmp`` and renamed, so
     the legacy system never sees half a file; a redelivered event rewrites the same name.
+
+Both folders must exist when the adapter starts (``SAATTAJA_FILE_DROP_CREATE_FOLDERS``
+makes them): without either, it does not start.
 """
 
 from adapters.file_drop.adapter import DroppedFile, FileDropAdapter

@@ -25,7 +25,8 @@ CloudEvents type), ``client`` (identity code), ``sender`` (OID), ``received_at``
 type ``fi.saattaja.event.rejected.v1``, sender ``urn:saattaja:router``, no client, and the
 notice as payload (``rejected_event_id``, ``reason``).
 
-``create_tables(url)`` creates both; ``ddl("postgresql")`` prints the DDL for a DBA.
+``create_tables(url)`` creates both; ``ddl("postgresql")`` prints the DDL for a DBA. Without
+them (or a column of them) the adapter does not start, and says which (exit status 78).
 Delivery is at least once: a row is marked sent in the transaction that read it, after the
 SDK durably accepted its event. On PostgreSQL rows are read FOR UPDATE SKIP LOCKED, so two
 adapter instances never send the same row; on SQLite (the one-machine demo) run one instance.
