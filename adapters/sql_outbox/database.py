@@ -16,7 +16,8 @@ from adapters.sql_outbox.errors import SourceUnavailableError
 
 __all__ = ["create_source_engine", "unavailable"]
 
-_SUPPORTED = ("postgresql", "sqlite")
+# The async driver of each database; a URL as a DBA writes it (postgresql://) gets it.
+_ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
 
 
 def create_source_engine(url: str) -> AsyncEngine:
@@ -24,12 +25,16 @@ def create_source_engine(url: str) -> AsyncEngine:
     try:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
-        if backend not in _SUPPORTED:
+        if backend == "postgres":  # as Heroku and some tools write it
+            backend = "postgresql"
+        if backend not in _ASYNC_DRIVERS:
             raise AdapterConfigurationError(
                 f"SAATTAJA_SQL_OUTBOX_DATABASE_URL names a {backend} database; this adapter "
                 "speaks PostgreSQL (postgresql+asyncpg://user@host/db) and SQLite "
                 "(sqlite+aiosqlite:///path/to/file.db)"
             )
+        if "+" not in parsed.drivername:
+            parsed = parsed.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
         # pool_pre_ping: a database restart must not leave dead connections in the pool.
         # hide_parameters: an error's text becomes a parked reason and a log line, and the
         # parameters are the event's, identity code and free text included.

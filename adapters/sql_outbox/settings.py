@@ -24,7 +24,8 @@ class SqlOutboxSettings(BaseSettings):
     database_url: str = Field(
         min_length=1,
         description="SQLAlchemy async URL of the organisation's database, e.g. "
-        "postgresql+asyncpg://saattaja@db.example/asiakas or sqlite+aiosqlite:///var/demo/sote.db.",
+        "postgresql+asyncpg://saattaja@db.example/asiakas or sqlite+aiosqlite:///var/demo/sote.db; "
+        "a URL without a driver (postgresql://...) gets the async one.",
     )
     outbox_table: str = Field(
         default="saattaja_outbox",

@@ -92,3 +92,13 @@ async def test_check_says_when_the_server_refuses_the_database_the_url_names(
     assert "check the user, password and database name in SAATTAJA_SQL_OUTBOX_DATABASE_URL" in (
         problem
     )
+
+
+async def test_a_url_without_a_driver_as_a_dba_writes_it_reaches_the_database(
+    postgres_database_url: str,
+) -> None:
+    bare = make_url(postgres_database_url).set(drivername="postgresql")
+    assert await check(bare.render_as_string(hide_password=False)) == [
+        f"table saattaja_outbox is missing: {_FIX}",
+        f"table saattaja_inbox is missing: {_FIX}",
+    ]
