@@ -9,7 +9,7 @@ import structlog
 from pydantic_settings import BaseSettings
 
 from adapters.sdk import Adapter, AdapterConfigurationError, AdapterContext, InvalidEventError
-from adapters.sql_outbox.database import create_source_engine, unavailable
+from adapters.sql_outbox.database import create_source_engine, missing_sqlite_file, unavailable
 from adapters.sql_outbox.errors import InvalidRowError, SourceUnavailableError
 from adapters.sql_outbox.mapping import InboxRow, event_from_row
 from adapters.sql_outbox.settings import SqlOutboxSettings
@@ -67,6 +67,9 @@ class SqlOutboxAdapter(Adapter[SqlOutboxSettings]):
             )
 
     async def _table_problems(self) -> list[str]:
+        missing = missing_sqlite_file(self._engine)
+        if missing is not None:
+            return [missing]
         async with (
             unavailable("checking the tables", self.settings.database_url),
             self._engine.connect() as connection,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from adapters.sdk import AdapterConfigurationError
 from adapters.sql_outbox.errors import SourceUnavailableError
 
-__all__ = ["create_source_engine", "unavailable"]
+__all__ = ["create_source_engine", "missing_sqlite_file", "unavailable"]
 
 # The async driver of each database; a URL as a DBA writes it (postgresql://) gets it.
 _ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
@@ -49,6 +50,24 @@ def create_source_engine(url: str) -> AsyncEngine:
     if backend == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_busy_timeout)
     return engine
+
+
+def missing_sqlite_file(engine: AsyncEngine) -> str | None:
+    """Why the SQLite file the URL names is not there; None when it is, or for PostgreSQL.
+
+    Connecting would make an empty one at a mistyped path, and the tables would then be
+    reported missing from a database nobody meant.
+    """
+    url = engine.url
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if Path(database).exists():
+        return None
+    return (
+        f"there is no SQLite database at {database}: check the path in "
+        "SAATTAJA_SQL_OUTBOX_DATABASE_URL, or make it with adapters.sql_outbox.create_tables(url)"
+    )
 
 
 def _sqlite_busy_timeout(connection: Any, _record: Any) -> None:

@@ -100,7 +100,10 @@ async def test_rows_a_system_wrote_unreadable_fail_alone_and_the_rows_after_them
 async def test_the_adapter_stops_at_start_on_a_database_without_its_tables(
     local_context: AdapterContext, tmp_path: Path
 ) -> None:
-    adapter = SqlOutboxAdapter(settings_for(f"sqlite+aiosqlite:///{tmp_path / 'mistyped.db'}"))
+    database = tmp_path / "other.db"
+    with closing(sqlite3.connect(database)):
+        pass  # a database of something else, without the adapter's tables
+    adapter = SqlOutboxAdapter(settings_for(f"sqlite+aiosqlite:///{database}"))
 
     try:
         with pytest.raises(AdapterConfigurationError, match="table saattaja_outbox is missing"):
@@ -133,3 +136,15 @@ async def test_an_event_the_inbox_table_refuses_fails_without_quoting_the_event(
         await adapter.close()
 
     assert event.client not in str(refused.value)
+
+
+async def test_check_says_when_no_sqlite_file_is_where_the_url_points_and_makes_none(
+    tmp_path: Path,
+) -> None:
+    mistyped = tmp_path / "asikas.db"
+    adapter = SqlOutboxAdapter(settings_for(f"sqlite+aiosqlite:///{mistyped}"))
+
+    [problem] = await adapter.check()
+
+    assert problem.startswith(f"there is no SQLite database at {mistyped}: check the path")
+    assert not mistyped.exists()
