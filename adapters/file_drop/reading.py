@@ -49,6 +49,16 @@ def read_records(path: Path, delimiter: str | None) -> list[RawRecord | Problem]
     try:
         # utf-8-sig: Excel's "CSV UTF-8" starts with a byte order mark.
         text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        # A file its writer left unreadable to this process (its owner and mode) fails alone:
+        # raised, it would stop the adapter at every start while the file stays.
+        return [
+            Problem(
+                "file",
+                f"cannot be read ({exc.strerror or type(exc).__name__}): let the adapter's "
+                "user read it (its owner and mode), then drop it again",
+            )
+        ]
     except UnicodeDecodeError as exc:
         return [
             Problem(

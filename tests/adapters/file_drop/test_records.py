@@ -110,6 +110,17 @@ def test_a_file_that_is_not_utf8_is_one_problem_saying_how_to_export_it(tmp_path
     ]
 
 
+def test_a_file_that_cannot_be_read_is_one_problem_not_an_error(tmp_path: Path) -> None:
+    # A folder stands for a file this process may not read: the tests run as root.
+    unreadable = tmp_path / "export.csv"
+    unreadable.mkdir()
+
+    [problem] = read_records(unreadable, None)
+
+    assert isinstance(problem, Problem)
+    assert str(problem).startswith("file: cannot be read (Is a directory): let the adapter's")
+
+
 def test_a_record_with_several_problems_names_each_column(tmp_path: Path) -> None:
     path = tmp_path / "export.csv"
     path.write_text(
