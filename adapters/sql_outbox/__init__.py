@@ -33,7 +33,12 @@ adapter instances never send the same row; on SQLite (the one-machine demo) run 
 """
 
 from adapters.sql_outbox.adapter import SqlOutboxAdapter
-from adapters.sql_outbox.errors import InvalidRowError, SourceUnavailableError, SqlOutboxError
+from adapters.sql_outbox.errors import (
+    InvalidRowError,
+    SourceRefusedError,
+    SourceUnavailableError,
+    SqlOutboxError,
+)
 from adapters.sql_outbox.mapping import EVENT_ID_NAMESPACE, event_from_row, row_event_id
 from adapters.sql_outbox.settings import SqlOutboxSettings
 from adapters.sql_outbox.system import add_outbox_row, inbox_rows, outbox_rows
@@ -50,6 +55,7 @@ __all__ = [
     "DEFAULT_OUTBOX_TABLE",
     "EVENT_ID_NAMESPACE",
     "InvalidRowError",
+    "SourceRefusedError",
     "SourceTables",
     "SourceUnavailableError",
     "SqlOutboxAdapter",

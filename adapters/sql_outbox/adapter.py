@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings
 
 from adapters.sdk import Adapter, AdapterConfigurationError, AdapterContext, InvalidEventError
 from adapters.sql_outbox.database import create_source_engine, missing_sqlite_file, unavailable
-from adapters.sql_outbox.errors import InvalidRowError, SourceUnavailableError
+from adapters.sql_outbox.errors import InvalidRowError, SourceRefusedError, SourceUnavailableError
 from adapters.sql_outbox.mapping import InboxRow, event_from_row
 from adapters.sql_outbox.settings import SqlOutboxSettings
 from adapters.sql_outbox.sink import InboxSink
@@ -53,10 +53,13 @@ class SqlOutboxAdapter(Adapter[SqlOutboxSettings]):
     async def _require_tables(self) -> None:
         """Stop at start when the tables are not the contract's: no poll would mend that.
 
-        A database that does not answer yet is waited for by the loop, as at any time.
+        So does a database that turns away the URL's user, password or database. One that
+        does not answer yet is waited for by the loop, as at any time.
         """
         try:
             problems = await self._table_problems()
+        except SourceRefusedError as exc:
+            raise AdapterConfigurationError(str(exc)) from exc
         except SourceUnavailableError as exc:
             _log.warning("sql_outbox_unavailable", error=str(exc))
             return

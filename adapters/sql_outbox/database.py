@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, Operationa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sdk import AdapterConfigurationError
-from adapters.sql_outbox.errors import SourceUnavailableError
+from adapters.sql_outbox.errors import SourceRefusedError, SourceUnavailableError
 
 __all__ = ["create_source_engine", "missing_sqlite_file", "unavailable"]
 
@@ -97,7 +97,7 @@ async def unavailable(what: str, url: str) -> AsyncIterator[None]:
             # Raised while connecting, before any statement: the server turned away the
             # user, password or database the URL names (asyncpg's errors are no
             # OperationalError).
-            raise SourceUnavailableError(
+            raise SourceRefusedError(
                 f"the database {where} refused the connection while {what}: "
                 f"{exc.orig or exc}; check the user, password and database name in "
                 "SAATTAJA_SQL_OUTBOX_DATABASE_URL"

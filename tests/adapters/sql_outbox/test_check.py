@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from adapters.sdk import AdapterConfigurationError, AdapterContext
 from adapters.sql_outbox import SqlOutboxAdapter, create_tables, ddl
 from tests.adapters.sql_outbox.harness import settings_for
 
@@ -102,3 +105,17 @@ async def test_a_url_without_a_driver_as_a_dba_writes_it_reaches_the_database(
         f"table saattaja_outbox is missing: {_FIX}",
         f"table saattaja_inbox is missing: {_FIX}",
     ]
+
+
+async def test_run_stops_at_start_when_the_server_refuses_the_database_the_url_names(
+    postgres_database_url: str, local_context: AdapterContext
+) -> None:
+    missing = make_url(postgres_database_url).set(database="saattaja_no_such_database")
+    adapter = SqlOutboxAdapter(settings_for(missing.render_as_string(hide_password=False)))
+
+    try:
+        with pytest.raises(AdapterConfigurationError, match="refused the connection"):
+            async with asyncio.timeout(60):
+                await adapter.run(local_context)
+    finally:
+        await adapter.close()

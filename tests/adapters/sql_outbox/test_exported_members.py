@@ -9,6 +9,7 @@ PUBLIC_NAMES = [
     "DEFAULT_OUTBOX_TABLE",
     "EVENT_ID_NAMESPACE",
     "InvalidRowError",
+    "SourceRefusedError",
     "SourceTables",
     "SourceUnavailableError",
     "SqlOutboxAdapter",
