@@ -129,7 +129,7 @@ class Receiver:
                 heartbeat_interval_ms=max(self._session_timeout_ms // 3, 100),
             )
             try:
-                await consumer.start()
+                await self._start(consumer)
                 if self.status.last_error is not None:
                     _log.info("receiver_resumed", topic=self._topic)
                     self.status.last_error = None
@@ -147,6 +147,32 @@ class Receiver:
                 "receiver_paused", topic=self._topic, reason=str(failure), retry_in_seconds=delay
             )
             await self._wait_retrying_parked(delay)
+
+    async def _start(self, consumer: AIOKafkaConsumer) -> None:
+        """Start the consumer; while it is slow to join its group, say whether Kafka answers.
+
+        aiokafka's start() waits for the group's assignment without end: Kafka gone while
+        it joins would otherwise leave the health saying that all is well for as long.
+        A join gets the session timeout before Kafka is looked at, as a rebalance may take.
+        """
+        starting = asyncio.ensure_future(consumer.start())
+        watch = KafkaWatch(
+            consumer,
+            self._connection,
+            within_ms=self._session_timeout_ms,
+            on_change=self._kafka_changed,
+        )
+        try:
+            wait = self._session_timeout_ms / 1000
+            while not (await asyncio.wait({starting}, timeout=wait))[0]:
+                await watch.polled(0)
+                wait = _POLL_MS / 1000
+            starting.result()
+        finally:
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
 
     async def _wait_retrying_parked(self, seconds: float) -> None:
         """Wait for Kafka, handing the parked records asked for to the system meanwhile.

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from aiokafka.consumer.subscription_state import SubscriptionState
 from pydantic import SecretStr
 
 from adapters.sdk import (
@@ -265,6 +266,29 @@ async def test_health_and_metrics_say_receiving_waits_while_kafka_is_gone_and_al
     assert f"no Kafka broker answers at {own_broker.bootstrap}" in str(body["receiving"])
     receiving = of(org, "receiving", "direction")
     assert sample(samples, "saattaja_adapter_kafka_waiting", **receiving) == 1
+
+
+async def test_health_says_receiving_waits_when_kafka_goes_while_the_receiver_joins_its_group(
+    own_broker: EmbeddedBroker, state_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiokafka's consumer start() waits for its group's assignment without end.
+    wait_for_assignment = SubscriptionState.wait_for_assignment
+
+    async def kafka_goes_first(subscription: SubscriptionState) -> None:
+        await own_broker.stop()
+        await wait_for_assignment(subscription)
+
+    monkeypatch.setattr(SubscriptionState, "wait_for_assignment", kafka_goes_first)
+    async with running(own_broker.bootstrap, state_file, metrics_port=0) as (runtime, *_):
+
+        async def waiting_to_receive() -> bool:
+            body = (await health(runtime.metrics_port))[1]
+            return body["status"] == "waiting" and "receiving" in body
+
+        await eventually(waiting_to_receive, within=_WITHIN, what="receiving waits for Kafka")
+        body = (await health(runtime.metrics_port))[1]
+
+    assert f"no Kafka broker answers at {own_broker.bootstrap}" in str(body["receiving"])
 
 
 def of(organisation: Organisation, value: str, label: str = "outcome") -> dict[str, str]:
