@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from adapters.sdk.errors import AdapterConfigurationError, LocalStoreError
+from adapters.sdk.errors import AdapterConfigurationError, LocalStoreError, SaattajaAdapterError
 from schemas import KafkaHeaders
 
 __all__ = ["LAYOUT_VERSION", "AdapterStore", "dump_headers", "load_headers"]
@@ -108,7 +108,8 @@ class AdapterStore:
     async def open(cls, path: Path) -> Self:
         """Open (or create) the file at ``path`` with its tables.
 
-        AdapterConfigurationError when ``path`` is a folder: no restart would mend that.
+        AdapterConfigurationError when ``path`` is a folder or a newer Saattaja's file: no
+        restart would mend either.
         """
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +128,7 @@ class AdapterStore:
                 # Every change of layout so far only added tables, which this adds.
                 await connection.run_sync(metadata.create_all)
                 await connection.exec_driver_sql(f"PRAGMA user_version = {LAYOUT_VERSION}")
-        except LocalStoreError:
+        except SaattajaAdapterError:
             await engine.dispose()
             raise
         return store
@@ -180,7 +181,8 @@ def _create_owner_only(path: Path) -> None:
 async def _check_layout(connection: AsyncConnection, path: Path) -> None:
     found = (await connection.exec_driver_sql("PRAGMA user_version")).scalar_one()
     if found > LAYOUT_VERSION:
-        raise LocalStoreError(
+        # A setting to change, not a failure: a restart would find the same file again.
+        raise AdapterConfigurationError(
             f"the adapter's state file {path} has layout version {found}, written by a newer "
             f"Saattaja; this one knows layouts up to {LAYOUT_VERSION}. Run the newer version "
             "again (the file may hold events not yet sent or handed over), or point "

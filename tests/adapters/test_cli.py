@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sdk import AdapterStore, ReceivedEvents
+from adapters.sdk.store import LAYOUT_VERSION
 from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.kafka import KafkaConnection
 from broker.registry import Organisation
@@ -131,6 +132,23 @@ def test_check_names_a_state_file_the_adapter_could_not_make(
     adapter_environment.setenv("SAATTAJA_ADAPTER_STATE_FILE", str(not_a_folder / "adapter.db"))
     assert main(["adapter", "check", adapter_name]) == 1
     assert f"this user cannot make it in {not_a_folder} (not a folder" in capsys.readouterr().out
+
+
+def test_run_stops_with_the_configuration_status_at_a_state_file_a_newer_saattaja_wrote(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state_file = tmp_path / "state.db"
+    with closing(sqlite3.connect(state_file)) as newer:
+        newer.execute(f"PRAGMA user_version = {LAYOUT_VERSION + 1}")
+
+    assert main(["adapter", "run", adapter_name]) == CONFIGURATION_EXIT_STATUS
+
+    error = capsys.readouterr().err
+    assert f"layout version {LAYOUT_VERSION + 1}, written by a newer Saattaja" in error
+    assert "Run the newer version again" in error
 
 
 @pytest.mark.kafka

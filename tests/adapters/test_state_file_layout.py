@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sdk import AdapterConfigurationError, LocalStoreError
+from adapters.sdk import AdapterConfigurationError
 from adapters.sdk.store import LAYOUT_VERSION, AdapterStore
 
 
@@ -62,7 +62,7 @@ async def test_a_file_of_a_newer_layout_is_refused_and_left_as_it_is(tmp_path: P
         newer.execute("DROP TABLE adapter_retry_requests")  # a layout this code does not know
         newer.commit()
 
-    with pytest.raises(LocalStoreError, match=f"layout version {LAYOUT_VERSION + 1}"):
+    with pytest.raises(AdapterConfigurationError, match=f"layout version {LAYOUT_VERSION + 1}"):
         await AdapterStore.open(state_file)
 
     assert user_version(state_file) == LAYOUT_VERSION + 1
