@@ -91,7 +91,8 @@ async def unavailable(what: str, url: str) -> AsyncIterator[None]:
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise SourceUnavailableError(
-                f"the connection to {where} was lost while {what}; it is retried"
+                f"the connection to {where} was lost while {what}: check "
+                "SAATTAJA_SQL_OUTBOX_DATABASE_URL and that the server is running"
             ) from exc
         if exc.statement is None:
             # Raised while connecting, before any statement: the server turned away the
