@@ -52,13 +52,12 @@ def read_records(path: Path, delimiter: str | None) -> list[RawRecord | Problem]
     except OSError as exc:
         # A file its writer left unreadable to this process (its owner and mode) fails alone:
         # raised, it would stop the adapter at every start while the file stays.
-        return [
-            Problem(
-                "file",
-                f"cannot be read ({exc.strerror or type(exc).__name__}): let the adapter's "
-                "user read it (its owner and mode), then drop it again",
-            )
-        ]
+        advice = (
+            "let the adapter's user read it (its owner and mode), then drop it again"
+            if isinstance(exc, PermissionError | IsADirectoryError)
+            else "drop the export again as a plain file, not a link"
+        )
+        return [Problem("file", f"cannot be read ({exc.strerror or type(exc).__name__}): {advice}")]
     except UnicodeDecodeError as exc:
         return [
             Problem(

@@ -13,6 +13,8 @@ __all__ = ["DropFolder"]
 
 _SUFFIXES = CSV_SUFFIXES | JSON_SUFFIXES
 _Signature = tuple[int, int]
+# Seen twice like any other entry before it is taken, and taken before the files.
+_UNDESCRIBED: _Signature = (-1, -1)
 
 
 class DropFolder:
@@ -37,6 +39,11 @@ class DropFolder:
                 stat = entry.stat()
             except FileNotFoundError:
                 continue  # renamed away between listing and looking
+            except OSError:
+                # A link that loops, or an entry the share will not describe: read, it
+                # fails alone to failed/ with its reason, rather than stop every poll.
+                current[entry] = _UNDESCRIBED
+                continue
             if entry.is_file():
                 current[entry] = (stat.st_size, stat.st_mtime_ns)
         ready = [

@@ -83,6 +83,28 @@ async def test_a_csv_with_a_bad_row_publishes_the_good_rows_and_moves_to_failed_
     assert "2 records were published" in report
 
 
+async def test_an_entry_that_cannot_be_described_fails_alone_to_failed_with_a_report(
+    running: Running,
+) -> None:
+    loop = running.settings.drop_folder / "loop.csv"
+    loop.symlink_to(loop.name)  # stat() fails: too many levels of symbolic links
+    (running.settings.drop_folder / "export.csv").write_text(f"{_HEADER}{_REFERRAL};;;;;;;\n")
+
+    await running.adapter.scan_once(running.context)
+    failed, done = await running.adapter.scan_once(running.context)
+
+    assert (failed.moved_to, done.moved_to) == (
+        running.settings.failed_folder / "loop.csv",
+        running.settings.done_folder / "export.csv",
+    )
+    report = (running.settings.failed_folder / "loop.csv.errors.txt").read_text()
+    assert report.splitlines()[1] == (
+        "file: cannot be read (Too many levels of symbolic links): drop the export again as "
+        "a plain file, not a link"
+    )
+    assert [event.document_id for event in await _published(running, 1)] == ["R-1"]
+
+
 async def test_a_file_still_growing_is_taken_only_once_it_is_stable(running: Running) -> None:
     growing = running.settings.drop_folder / "export.csv"
     growing.write_text(f"{_HEADER}{_REFERRAL};;;;;;;\n")
