@@ -20,12 +20,17 @@ from adapters.sdk.receiver import Receiver
 from adapters.sdk.relay import OutboxRelay
 from adapters.sdk.settings import AdapterSettings
 from adapters.sdk.store import AdapterStore
-from broker.errors import ConfigurationError, UnknownOrganisationError
-from broker.kafka import KafkaConnection
+from broker.errors import (
+    ConfigurationError,
+    KafkaUnavailableError,
+    TopicError,
+    UnknownOrganisationError,
+)
+from broker.kafka import KafkaConnection, open_admin
 from broker.metrics import Health, MetricsServer
 from broker.registry import Organisation, OrganisationRegistry
 from broker.settings import SaattajaSettings
-from broker.topics import inbox_topic, outbox_topic
+from broker.topics import inbox_topic, missing_topics, outbox_topic
 from schemas import EventCodec, Pseudonymiser
 
 __all__ = ["AdapterRuntime", "organisation_of"]
@@ -109,6 +114,7 @@ class AdapterRuntime:
         pseudonymiser = Pseudonymiser(secret)
         codec = EventCodec(pseudonymiser, self._saattaja.max_event_bytes)
         settings, organisation = self._settings, self._organisation
+        await self._check_topics_exist()
         self._store = store = await AdapterStore.open(settings.state_path)
         try:
             context = await self._start_parts(store, codec, pseudonymiser)
@@ -128,6 +134,28 @@ class AdapterRuntime:
             bootstrap=self._connection.bootstrap,
         )
         return context
+
+    async def _check_topics_exist(self) -> None:
+        """Refuse to start while the organisation's outbox or inbox is missing, as the router does.
+
+        Asked about a missing topic, Kafka creates it (auto.create.topics.enable, and the
+        embedded broker always) with its own partitions and retention, not Saattaja's. Kafka
+        away at start is waited out as ever, the topics unchecked.
+        """
+        wanted = (outbox_topic(self._organisation.id), inbox_topic(self._organisation.id))
+        try:
+            async with open_admin(self._connection) as admin:
+                missing = await missing_topics(admin, wanted)
+        except (KafkaUnavailableError, TopicError) as exc:
+            _log.warning("adapter_topics_not_checked", reason=str(exc))
+            return
+        if missing:
+            raise AdapterConfigurationError(
+                f"the topics {', '.join(missing)} do not exist at {self._connection.bootstrap}: "
+                "create them with `saattaja topics create` before starting the adapter, so "
+                "that Kafka does not create them with its own partitions and retention "
+                f"(organisation {self._organisation.id} of SAATTAJA_REGISTRY_FILE)"
+            )
 
     async def _start_parts(
         self, store: AdapterStore, codec: EventCodec, pseudonymiser: Pseudonymiser

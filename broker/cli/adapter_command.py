@@ -39,7 +39,7 @@ from broker.kafka import KafkaConnection, open_admin
 from broker.logging import configure_logging
 from broker.registry import Organisation, OrganisationRegistry
 from broker.settings import SaattajaSettings, load_settings
-from broker.topics import inbox_topic, outbox_topic
+from broker.topics import inbox_topic, missing_topics, outbox_topic
 
 __all__ = ["register"]
 
@@ -365,14 +365,15 @@ async def _check_kafka(
 ) -> None:
     try:
         connection = KafkaConnection.from_settings(saattaja)
+        wanted = (outbox_topic(organisation.id), inbox_topic(organisation.id))
         async with open_admin(connection, request_timeout_ms=_CHECK_TIMEOUT_MS) as admin:
-            topics = set(await admin.list_topics())
+            missing = await missing_topics(admin, wanted)
     except SaattajaBrokerError as exc:
         report.attempt("kafka", exc)
         return
     report.ok.append(f"kafka: {connection.bootstrap} answers")
-    for topic in (outbox_topic(organisation.id), inbox_topic(organisation.id)):
-        if topic in topics:
+    for topic in wanted:
+        if topic not in missing:
             report.ok.append(f"kafka: topic {topic} exists")
         else:
             report.problems.append(

@@ -6,6 +6,7 @@ from broker.topics.inspection import (
     OutboxSurvey,
     TopicDescription,
     describe_topics,
+    missing_topics,
     partition_counts,
     survey_outboxes,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "inbox_topic",
     "is_outbox_topic",
     "is_saattaja_topic",
+    "missing_topics",
     "outbox_topic",
     "partition_counts",
     "planned_partitions",

@@ -19,6 +19,7 @@ __all__ = [
     "OutboxSurvey",
     "TopicDescription",
     "describe_topics",
+    "missing_topics",
     "partition_counts",
     "partitions_by_topic",
     "survey_outboxes",
@@ -116,6 +117,19 @@ async def partition_counts(connection: KafkaConnection, topics: Iterable[str]) -
     async with open_admin(connection) as admin:
         existing = set(await admin.list_topics())
         return await partitions_by_topic(admin, [topic for topic in topics if topic in existing])
+
+
+async def missing_topics(admin: Any, topics: Iterable[str]) -> tuple[str, ...]:
+    """Those of ``topics`` that do not exist, in their order, asked through ``admin``.
+
+    Listing asks Kafka to create nothing, as a client's metadata request for one topic
+    would (auto.create.topics.enable).
+    """
+    try:
+        existing = set(await admin.list_topics())
+    except KafkaError as exc:
+        raise TopicError(f"listing the topics failed ({exc})") from exc
+    return tuple(topic for topic in topics if topic not in existing)
 
 
 async def partitions_by_topic(admin: Any, topics: list[str]) -> dict[str, int]:

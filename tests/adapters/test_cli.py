@@ -14,8 +14,9 @@ import pytest
 from adapters.sdk import AdapterStore, ReceivedEvents
 from adapters.sdk.store import LAYOUT_VERSION
 from broker.cli import CONFIGURATION_EXIT_STATUS, main
-from broker.kafka import KafkaConnection
+from broker.kafka import KafkaConnection, open_admin
 from broker.registry import Organisation
+from broker.topics import missing_topics
 from schemas import KafkaRecord
 from tests.adapters.kafka import create_organisation_topics, fresh_organisation
 from tests.adapters.memory_adapter import memory_adapter_registered
@@ -152,6 +153,25 @@ def test_run_stops_with_the_configuration_status_at_a_state_file_a_newer_saattaj
 
 
 @pytest.mark.kafka
+def test_run_stops_with_the_configuration_status_while_its_topics_are_missing_and_makes_none(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    organisation: Organisation,
+    kafka_bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    adapter_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    topics = [f"saattaja.{organisation.id}.outbox", f"saattaja.{organisation.id}.inbox"]
+
+    assert main(["adapter", "run", adapter_name]) == CONFIGURATION_EXIT_STATUS
+
+    error = capsys.readouterr().err
+    assert f"the topics {', '.join(topics)} do not exist at {kafka_bootstrap}" in error
+    assert "create them with `saattaja topics create` before starting the adapter" in error
+    assert asyncio.run(_missing(KafkaConnection(kafka_bootstrap), topics)) == tuple(topics)
+
+
+@pytest.mark.kafka
 async def test_check_passes_when_kafka_topics_state_file_and_source_are_fine(
     adapter_name: str,
     adapter_environment: pytest.MonkeyPatch,
@@ -188,6 +208,11 @@ async def test_check_reports_missing_topics_and_the_adapters_own_problems(
         "with `saattaja topics create`"
     ) in out
     assert f"problem  adapter {adapter_name}: source queue does not answer" in out
+
+
+async def _missing(connection: KafkaConnection, topics: list[str]) -> tuple[str, ...]:
+    async with open_admin(connection) as admin:
+        return await missing_topics(admin, topics)
 
 
 async def _in_thread(argv: list[str]) -> int:

@@ -73,6 +73,7 @@ PUBLIC_NAMES = {
         "inbox_topic",
         "is_outbox_topic",
         "is_saattaja_topic",
+        "missing_topics",
         "outbox_topic",
         "partition_counts",
         "planned_partitions",
