@@ -7,15 +7,18 @@ import errno
 import socket
 from typing import ClassVar
 
+import structlog
 from pydantic_settings import BaseSettings
 
 from adapters.fhir_rest.settings import FhirRestSettings
 from adapters.fhir_rest.sink import FhirEndpoint
-from adapters.fhir_rest.source import FhirIntake
+from adapters.fhir_rest.source import FhirIntake, intake_answers
 from adapters.sdk import Adapter, AdapterContext
 from schemas import Event, RejectionNotice
 
 __all__ = ["FhirRestAdapter"]
+
+_log = structlog.get_logger(__name__)
 
 
 class FhirRestAdapter(Adapter[FhirRestSettings]):
@@ -50,11 +53,15 @@ class FhirRestAdapter(Adapter[FhirRestSettings]):
         await self._endpoint.deliver_notice(notice)
 
     async def check(self) -> list[str]:
-        return [*await self._endpoint.problems(), *_listen_problems(self.settings)]
+        return [*await self._endpoint.problems(), *await _listen_problems(self.settings)]
 
 
-def _listen_problems(settings: FhirRestSettings) -> list[str]:
-    """Whether the FHIR server could listen where it is told to, tried by binding once."""
+async def _listen_problems(settings: FhirRestSettings) -> list[str]:
+    """Whether the FHIR server could listen where it is told to, tried by binding once.
+
+    The port this adapter's own running FHIR server holds is no problem: a check beside
+    the running adapter, as after a change of its settings, would otherwise always fail.
+    """
     host, port = settings.listen_host, settings.listen_port
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -62,7 +69,16 @@ def _listen_problems(settings: FhirRestSettings) -> list[str]:
             probe.bind((host, port))
     except OSError as exc:
         in_use = exc.errno == errno.EADDRINUSE
-        why = "the port is in use (is the adapter already running?)" if in_use else str(exc)
+        if in_use and await intake_answers(settings):
+            _log.warning(
+                "fhir_listen_port_taken_by_the_adapter",
+                host=host,
+                port=port,
+                reason="this adapter's FHIR server already answers there: it runs, and a "
+                "second one for the same port would not start",
+            )
+            return []
+        why = "the port is in use by something other than this adapter" if in_use else str(exc)
         return [
             f"cannot listen on {host}:{port}: {why}; check SAATTAJA_FHIR_REST_LISTEN_HOST and "
             "SAATTAJA_FHIR_REST_LISTEN_PORT"

@@ -10,8 +10,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Final
 
+import aiohttp
 import structlog
 from aiohttp import web
+from yarl import URL
 
 from adapters.fhir_rest.errors import (
     FhirInputError,
@@ -35,6 +37,13 @@ from schemas.fhir import FhirJson
 __all__ = ["FhirIntake", "operation_outcome"]
 
 _log = structlog.get_logger(__name__)
+# Named in the CapabilityStatement, so that `saattaja adapter check` can tell this adapter,
+# already running on the listen port, from anything else listening there.
+_SOFTWARE: Final = "Saattaja fhir_rest adapter"
+# A check waits this long for the server on the listen port to say what it is.
+_ASK_SECONDS: Final = 5.0
+# Where a server listening on every interface is asked from this host.
+_LOOPBACK_OF: Final = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 _JSON_TYPES: Final = frozenset({CONTENT_TYPE, "application/json"})
 _TAKES: Final = (
     "ServiceRequest",
@@ -209,6 +218,7 @@ class FhirIntake:
             "status": "active",
             "date": datetime.now(UTC).date().isoformat(),
             "kind": "instance",
+            "software": {"name": _SOFTWARE},
             "fhirVersion": "4.0.1",
             "format": [CONTENT_TYPE],
             "rest": [
@@ -223,6 +233,29 @@ class FhirIntake:
             ],
         }
         return _answer(200, statement)
+
+
+async def intake_answers(settings: FhirRestSettings) -> bool:
+    """Whether this adapter's FHIR server already answers on its listen address."""
+    url = URL.build(
+        scheme="http",
+        host=_LOOPBACK_OF.get(settings.listen_host, settings.listen_host),
+        port=settings.listen_port,
+        path=f"{settings.path_prefix}/metadata",
+    )
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=_ASK_SECONDS)) as http,
+            http.get(url) as response,
+        ):
+            statement = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return False
+    return (
+        response.status == 200
+        and isinstance(statement, dict)
+        and statement.get("software") == {"name": _SOFTWARE}
+    )
 
 
 def _event_id(request: web.Request) -> uuid.UUID:

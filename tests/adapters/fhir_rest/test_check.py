@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import socket
 
+from structlog.testing import capture_logs
+from yarl import URL
+
 from adapters.fhir_rest import FhirRestAdapter
 from adapters.fhir_rest.receiving_server import DemoFhirServer
-from tests.adapters.fhir_rest.conftest import settings_for
+from tests.adapters.fhir_rest.conftest import Intake, settings_for
 
 
 async def test_a_reachable_server_and_a_free_port_are_no_problem(
@@ -44,3 +47,28 @@ async def test_a_listen_port_in_use_is_reported(demo_server: DemoFhirServer) -> 
         [problem] = await adapter.check()
 
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use" in problem
+
+
+async def test_the_port_this_adapter_already_listens_on_is_a_warning_not_a_problem(
+    intake: Intake, demo_server: DemoFhirServer
+) -> None:
+    port = URL(intake.base_url).port
+    adapter = FhirRestAdapter(settings_for(demo_server.base_url, listen_port=port))
+
+    with capture_logs() as logs:
+        problems = await adapter.check()
+
+    assert problems == []
+    [warning] = [log for log in logs if log["log_level"] == "warning"]
+    assert (warning["event"], warning["port"]) == ("fhir_listen_port_taken_by_the_adapter", port)
+
+
+async def test_a_port_another_fhir_server_listens_on_is_a_problem(
+    demo_server: DemoFhirServer,
+) -> None:
+    port = URL(demo_server.base_url).port
+    adapter = FhirRestAdapter(settings_for(demo_server.base_url, listen_port=port))
+
+    [problem] = await adapter.check()
+
+    assert f"cannot listen on 127.0.0.1:{port}: the port is in use by something other" in problem
