@@ -37,6 +37,9 @@ __all__ = ["AdapterRuntime", "organisation_of"]
 
 _log = structlog.get_logger(__name__)
 _SECONDS_PER_HOUR = 3_600
+# Long enough for a remote cluster to list its topics; short enough that an adapter started
+# while Kafka is away soon takes its system's events.
+_TOPICS_CHECK_TIMEOUT_MS = 10_000
 
 
 def organisation_of(settings: AdapterSettings, registry: OrganisationRegistry) -> Organisation:
@@ -144,7 +147,9 @@ class AdapterRuntime:
         """
         wanted = (outbox_topic(self._organisation.id), inbox_topic(self._organisation.id))
         try:
-            async with open_admin(self._connection) as admin:
+            async with open_admin(
+                self._connection, request_timeout_ms=_TOPICS_CHECK_TIMEOUT_MS
+            ) as admin:
                 missing = await missing_topics(admin, wanted)
         except (KafkaUnavailableError, TopicError) as exc:
             _log.warning("adapter_topics_not_checked", reason=str(exc))
