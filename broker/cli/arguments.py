@@ -18,6 +18,7 @@ __all__ = [
     "identity_code_argument",
     "moment_argument",
     "read_if_dash",
+    "refuse_empty_period",
     "usage_of",
 ]
 
@@ -47,6 +48,22 @@ def usage_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], 
         return 2
 
     return run
+
+
+def refuse_empty_period(args: argparse.Namespace) -> None:
+    """Exit 2 with the command's usage when ``--since`` is not before ``--until``.
+
+    Each moment is checked as it is parsed, how the two stand only once both are: the
+    command puts its parser's ``error`` in its defaults as ``usage_error``.
+    """
+    since: datetime | None = args.since
+    until: datetime | None = args.until
+    if since is not None and until is not None and since >= until:
+        args.usage_error(
+            f"--since {since.isoformat()} is not before --until {until.isoformat()}: the "
+            "period is empty (--until is not included: for one day, give the next day as "
+            "--until)"
+        )
 
 
 def read_if_dash(value: str) -> str:

@@ -21,6 +21,7 @@ from broker.cli.arguments import (
     identity_code_argument,
     moment_argument,
     read_if_dash,
+    refuse_empty_period,
     usage_of,
 )
 from broker.cli.database import opened_database
@@ -265,6 +266,7 @@ def _add_client_and_period(
         metavar="ISO",
         help=f"{moment} before this date or time (ISO 8601; without an offset, UTC)",
     )
+    parser.set_defaults(usage_error=parser.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +423,7 @@ def _anchor(value: str) -> ChainAnchor:
 
 
 def _query(args: argparse.Namespace) -> int:
+    refuse_empty_period(args)
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     filters = _filters(args, settings, registry)
@@ -437,6 +440,7 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _consents(args: argparse.Namespace) -> int:
+    refuse_empty_period(args)
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     filters = ConsentHistoryFilter(
@@ -512,6 +516,7 @@ def _utc_time(moment: str | None) -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
+    refuse_empty_period(args)
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     filters = _filters(args, settings, registry)

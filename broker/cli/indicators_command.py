@@ -72,7 +72,7 @@ def register(commands: Any) -> None:
         default="table",
         help="table (default) for a person; json, one document, for a program",
     )
-    parser.set_defaults(run=_indicators)
+    parser.set_defaults(run=_indicators, usage_error=parser.error)
 
 
 def _quarter(value: str) -> CalendarQuarter:
@@ -112,7 +112,11 @@ def _chosen_quarter(args: argparse.Namespace) -> CalendarQuarter:
 
 
 def _indicators(args: argparse.Namespace) -> int:
-    quarter = _chosen_quarter(args)
+    try:
+        quarter = _chosen_quarter(args)
+    except InvalidPeriodError as exc:
+        # Arguments that do not go together: a usage mistake, as one that does not parse.
+        args.usage_error(str(exc))
     settings = load_settings()
     registry = OrganisationRegistry.from_file(settings.registry_file)
     ids = {organisation.oid: organisation.id for organisation in registry}

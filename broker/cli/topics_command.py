@@ -13,7 +13,12 @@ from datetime import UTC, timedelta
 from typing import Any, Final, cast
 
 from adapters.sdk import default_consumer_group
-from broker.cli.arguments import group_assignment_argument, moment_argument, usage_of
+from broker.cli.arguments import (
+    group_assignment_argument,
+    moment_argument,
+    refuse_empty_period,
+    usage_of,
+)
 from broker.cli.tables import text_table
 from broker.dead_letters import DeadLetter, DeadLetterFilter, claimed_identity, read_dead_letters
 from broker.errors import UnknownOrganisationError
@@ -119,7 +124,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="rejected before this date or time (ISO 8601; without an offset, UTC)",
     )
     dlq.add_argument("--format", choices=("table", "jsonl"), default="table")
-    dlq.set_defaults(run=run_dlq)
+    dlq.set_defaults(run=run_dlq, usage_error=dlq.error)
 
     acls = subcommands.add_parser(
         "acls",
@@ -343,6 +348,7 @@ def _position_json(position: GroupPosition) -> dict[str, object]:
 
 def run_dlq(args: argparse.Namespace) -> int:
     """Print the dead letters asked for, as a table or as JSON lines."""
+    refuse_empty_period(args)
     settings = load_settings()
     configure_logging(settings.log_format)
     registry = OrganisationRegistry.from_file(settings.registry_file)

@@ -168,9 +168,12 @@ def test_since_and_until_that_are_not_one_quarter_are_refused_naming_the_quarter
     settings_only: None, capsys: pytest.CaptureFixture[str], since: str, until: str
 ) -> None:
     # Overlapping periods give their difference away by subtraction.
-    code = main(["indicators", "--since", since, "--until", until])
-    assert code == 1
+    with pytest.raises(SystemExit) as exit_info:
+        main(["indicators", "--since", since, "--until", until])
+
+    assert exit_info.value.code == 2
     error = capsys.readouterr().err
+    assert "usage: saattaja indicators" in error
     assert "is not one calendar quarter" in error
     assert "--quarter 2026-Q" in error
 
@@ -178,8 +181,25 @@ def test_since_and_until_that_are_not_one_quarter_are_refused_naming_the_quarter
 def test_since_without_until_is_refused(
     settings_only: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["indicators", "--since", "2026-10-01"]) == 1
-    assert "--since needs --until" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["indicators", "--since", "2026-10-01"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja indicators" in error
+    assert "--since needs --until" in error
+
+
+def test_until_with_quarter_is_refused(
+    settings_only: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["indicators", "--quarter", "2026-Q4", "--until", "2026-12-31"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja indicators" in error
+    assert "--until goes with --since" in error
 
 
 def test_an_unmigrated_database_is_reported_with_what_to_run(

@@ -317,6 +317,15 @@ def test_a_time_utc_cannot_express_prints_the_usage(capsys: pytest.CaptureFixtur
     assert "argument --since: '0001-01-01T00:00+01:00' has no UTC form" in error
 
 
+def test_an_empty_period_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["topics", "dlq", "--since", "2026-12-14", "--until", "2026-12-13"])
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert "usage: saattaja topics dlq" in error
+    assert "--since 2026-12-14T00:00:00+00:00 is not before --until" in error
+
+
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[")
 
 

@@ -462,6 +462,24 @@ def test_a_time_utc_cannot_express_prints_the_usage_naming_the_argument(
     assert f"argument {bound}: '{moment}' has no UTC form" in error
 
 
+@pytest.mark.parametrize(
+    "command", [["query"], ["consents"], ["export", "--format", "csv"]], ids=lambda c: c[0]
+)
+def test_an_empty_period_prints_the_usage_naming_both_bounds(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["audit", *command, "--since", "2026-12-14", "--until", "2026-12-13"])
+
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert f"usage: saattaja audit {command[0]}" in error
+    assert (
+        "--since 2026-12-14T00:00:00+00:00 is not before --until 2026-12-13T00:00:00+00:00: "
+        "the period is empty"
+    ) in error
+
+
 def test_query_refuses_an_unknown_organisation(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
