@@ -105,8 +105,9 @@ class _Writer:
             return "\n".join(lines) + "\n"
         sent = [record for record in records if record.permitted]
         refused = [record for record in records if not record.permitted]
-        summed_refused = _summed(refused, "not sent") if refused else "none refused"
-        lines.append(f"In short: {_summed(sent, 'sent')}; {summed_refused}.")
+        summed_sent = _summed(sent, sent=True) if sent else "no event sent"
+        summed_refused = _summed(refused, sent=False) if refused else "none refused"
+        lines.append(f"In short: {summed_sent}; {summed_refused}.")
         by_recipient: dict[str, list[AuditRecord]] = {}
         for record in records:
             by_recipient.setdefault(record.recipient, []).append(record)
@@ -187,12 +188,20 @@ def _event_type(ce_type: str) -> str:
     return " ".join(words).replace("casemanager", "case manager") or ce_type
 
 
-def _summed(records: list[AuditRecord], done: str) -> str:
-    """``3 events sent to 2 organisations``, or ``no event sent``."""
-    if not records:
-        return f"no event {done}"
-    recipients = len({record.recipient for record in records})
-    return f"{_count(len(records), 'event')} {done} to {_count(recipients, 'organisation')}"
+def _summed(records: list[AuditRecord], *, sent: bool) -> str:
+    """``3 events sent to 2 organisations``; when an event went to several,
+    ``5 deliveries of 3 events to 2 organisations``.
+
+    A record is one event for one organisation: counted as events, one event sent to five
+    organisations would read as five events about the client.
+    """
+    events = len({record.event_id for record in records})
+    to = _count(len({record.recipient for record in records}), "organisation")
+    if len(records) == events:
+        return f"{_count(events, 'event')} {'sent' if sent else 'not sent'} to {to}"
+    # Never "1 deliveries": there are more records than events.
+    refused = "" if sent else " refused"
+    return f"{len(records)} deliveries of {_count(events, 'event')}{refused} to {to}"
 
 
 def _count(count: int, noun: str) -> str:

@@ -114,6 +114,36 @@ def test_report_sums_up_what_was_sent_and_refused(records: list[AuditRecord]) ->
     )
 
 
+def test_report_counts_an_event_sent_to_several_organisations_once_beside_its_deliveries() -> None:
+    referral, plan = uuid.uuid4(), uuid.uuid4()
+    shown = report(
+        chained(
+            entry(event_id=referral, recipient=KELA),
+            entry(event_id=referral, recipient=TYP),
+            entry(event_id=referral, recipient=TYOLLISYYS),
+            entry(event_id=plan, recipient=KELA, event_type=PLAN, category=DataCategory.PLAN),
+        )
+    )
+
+    assert "In short: 4 deliveries of 2 events to 3 organisations; none refused." in (
+        shown.splitlines()
+    )
+
+
+def test_report_counts_an_event_refused_to_several_organisations_once_beside_its_deliveries() -> (
+    None
+):
+    plan = uuid.uuid4()
+    shown = report(
+        chained(refusal(event_id=plan, recipient=KELA), refusal(event_id=plan, recipient=TYP))
+    )
+
+    assert (
+        "In short: no event sent; 2 deliveries of 1 event refused to 2 organisations."
+        in shown.splitlines()
+    )
+
+
 def test_report_contains_no_identity_code(records: list[AuditRecord]) -> None:
     text = report(records)
 
