@@ -272,14 +272,21 @@ class Narrator:
         self, decision: Decision, package: HandoverPackage, items: Sequence[Decision]
     ) -> None:
         to = self.organisation(package.recipient)
-        why = (
-            "took the catch"
-            if package.trigger is HandoverTrigger.REFERRAL_ACCEPTED
-            else f"joins the client's care team ({package.trigger_document_id})"
-        )
+        by = self._registry.by_oid(package.sender).id
+        # The package's sender handed the client over; the records are not its own, and when
+        # an organisation names its own case manager it is the recipient too.
+        if package.trigger is HandoverTrigger.REFERRAL_ACCEPTED:
+            why = f"took the catch from {by}"
+        elif package.sender == package.recipient:
+            why = (
+                f"joins the client's care team ({package.trigger_document_id}), naming its own "
+                "case manager"
+            )
+        else:
+            why = f"joins the client's care team ({package.trigger_document_id}), named by {by}"
         self.say(
-            f"  ⇒ {decision.recipient.id} {why}: the router hands the client's earlier records "
-            f"over from {self._registry.by_oid(package.sender).id} (saattaen vaihtaen)"
+            f"  ⇒ {decision.recipient.id} {why}: the router hands it the client's earlier "
+            "records, each from the organisation that recorded it (saattaen vaihtaen)"
         )
         self._decision(decision.record, decision.received_as)
         self.say(f"      the package lists {len(package.items)} record(s):")

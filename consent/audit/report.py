@@ -145,10 +145,20 @@ class _Writer:
     def _event(self, record: AuditRecord) -> list[str]:
         return [
             f"  - {finnish_time(record.decided_at)}  {printable(_event_type(record.event_type))} "
-            f"({_CATEGORIES.get(record.category, record.category.value)}), "
-            f"from {self._names.get(record.sender, record.sender)}",
+            f"({_CATEGORIES.get(record.category, record.category.value)}), {self._origin(record)}",
             f"      event {record.event_id}, audit record {record.sequence}",
         ]
+
+    def _origin(self, record: AuditRecord) -> str:
+        sender = self._names.get(record.sender, record.sender)
+        if record.reason != ReasonCode.HANDOVER:
+            return f"from {sender}"
+        # A package's sender is the organisation whose step handed the client over, which
+        # is its recipient when it named its own case manager. What the package lists is
+        # not that organisation's: each item follows with the one that recorded it.
+        if record.sender == record.recipient:
+            return "put together by Saattaja when this organisation began working with the client"
+        return f"put together by Saattaja when {sender} handed the client over"
 
     def _basis(self, record: AuditRecord) -> str:
         if record.reason in _WITHOUT_BASIS:

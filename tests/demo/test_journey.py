@@ -265,10 +265,20 @@ def test_the_steps_after_the_days_passed_happen_after_the_due_time(
 
 def test_the_story_tells_the_handover_and_the_overdue_notice(played: Played) -> None:
     text = "\n".join(played.lines)
-    assert "took the catch: the router hands the client's earlier records over" in text
+    assert "took the catch from sote-" in text
+    assert "the router hands it the client's earlier records, each from the organisation" in text
     assert f"{_HEALTH_CHECK} from sote" in text
     assert f"overdue notice 1 on referral {_GUIDANCE}" in text
     assert f"reminder on referral {_GUIDANCE}, waiting for an answer since" in text
+
+
+def test_the_story_tells_a_handover_to_the_case_managers_own_organisation_as_from_nobody_else(
+    played: Played,
+) -> None:
+    # The TYP names its own case manager while new to the client's care network.
+    [told] = [line for line in played.lines if "naming its own case manager" in line]
+    assert _kind(told.split()[1]) == "typ"
+    assert " from typ" not in told
 
 
 def test_the_synthetic_clients_are_all_routed(played: Played) -> None:

@@ -185,6 +185,38 @@ def test_report_tells_a_handover_as_the_organisation_beginning_to_work_with_the_
     assert "moved" not in shown
 
 
+def package(*, sender: str, recipient: str) -> AuditEntry:
+    """A handover package's decision, as the router records it."""
+    return entry(
+        sender=sender,
+        recipient=recipient,
+        reason="handover",
+        basis=None,
+        event_type="fi.saattaja.handover.package.v1",
+        category=DataCategory.CASE,
+    )
+
+
+def test_report_tells_a_handover_package_as_put_together_when_the_sender_handed_over() -> None:
+    shown = report(chained(package(sender=SOTE, recipient=KELA)))
+
+    assert (
+        "handover package (case management), put together by Saattaja when "
+        "Etelä-Karjalan hyvinvointialue handed the client over"
+    ) in shown
+
+
+def test_report_never_tells_a_handover_package_as_from_its_own_recipient() -> None:
+    # An organisation naming its own case manager, new to the client's care network.
+    shown = report(chained(package(sender=KELA, recipient=KELA)))
+
+    assert (
+        "handover package (case management), put together by Saattaja when this "
+        "organisation began working with the client"
+    ) in shown
+    assert "from Kansaneläkelaitos" not in shown
+
+
 def test_report_shows_a_line_break_in_a_senders_identifier_escaped() -> None:
     text = report(
         chained(
