@@ -110,10 +110,12 @@ class ChainWalk:
         "_anchors",
         "_chain",
         "_checked",
+        "_checked_before",
         "_expected",
         "_found",
         "_last",
         "_numbered",
+        "_passing",
         "_previous",
         "_problem",
         "_start",
@@ -137,6 +139,12 @@ class ChainWalk:
         self._problem: ChainProblem | None = None
         self._anchors = {anchor.sequence: anchor for anchor in anchors}
         self._found: set[int] = set()
+        # An anchor whose sequence the walk passes without finding it is reported with the
+        # records checked before it: the anchors ahead, nearest last, and those counts.
+        self._passing = sorted(
+            (sequence for sequence in self._anchors if sequence > self._start), reverse=True
+        )
+        self._checked_before: dict[int, int] = {}
         self._numbered = numbered
         self._chain = chain
 
@@ -166,6 +174,10 @@ class ChainWalk:
             )
         if anchor is not None:
             self._found.add(sequence)
+        while self._passing and self._passing[-1] <= sequence:
+            passed = self._passing.pop()
+            if passed < sequence:
+                self._checked_before[passed] = self._checked
         self._previous = stored_hash
         self._last = sequence
         self._expected += 1
@@ -245,6 +257,8 @@ class ChainWalk:
         ]
         if self._problem is None and lost:
             anchor = min(lost, key=lambda anchor: anchor.sequence)
+            # Only the records before it: those after were written again when it went.
+            self._checked = self._checked_before.get(anchor.sequence, self._checked)
             self._fail(
                 anchor.sequence,
                 ChainProblemKind.DELETED,

@@ -264,6 +264,29 @@ async def test_an_anchor_finds_its_version_removed_and_the_chain_hashed_anew(
     assert (result.problem.sequence, result.problem.kind) == (2, ChainProblemKind.DELETED)
 
 
+async def test_an_anchor_removed_counts_only_the_versions_before_it_as_matching(
+    engine: AsyncEngine, store: ConsentStore
+) -> None:
+    rows = await stored_rows(engine)
+    noted = ChainAnchor(2, rows[1]["hash"])
+    relinked = dict(rows[2]) | {"previous_hash": rows[0]["hash"]}
+    digest = chain_hash(consent_chain_fields(relinked))
+    await execute(
+        engine,
+        "DELETE FROM consent_versions WHERE sequence = 2",
+        "UPDATE consent_versions SET previous_hash = :link, hash = :digest WHERE sequence = 3",
+        "UPDATE consent_chain_head SET hash = :digest",
+        link=rows[0]["hash"],
+        digest=digest,
+    )
+
+    result = await store.verify(anchors=[noted])
+
+    # Version 3, after it, was hashed anew: matching the chain, it proves nothing.
+    assert result.checked == 1
+    assert result.describe().endswith("; the 1 record before it matches")
+
+
 async def test_versions_recorded_by_several_processes_at_once_form_one_chain(
     migrated_database_url: str,
 ) -> None:
