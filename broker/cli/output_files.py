@@ -56,8 +56,15 @@ def _put_in_place(out: TextIO, temporary: Path, target: Path) -> None:
 
 def unwritable(path: Path, exc: OSError) -> OutputFileError:
     """The error that says why ``path`` cannot be written, and what to give instead."""
+    missing = (
+        # A folder that makes no new files (/proc, /sys) says so as one that is not there.
+        f"the folder {path.parent} exists, but no file can be made in it; give a path in "
+        "another folder"
+        if path.parent.is_dir()
+        else f"the folder {path.parent} does not exist; create it or give another"
+    )
     reasons = {
-        errno.ENOENT: f"the folder {path.parent} does not exist; create it or give another",
+        errno.ENOENT: missing,
         errno.ENOTDIR: "a folder on its way is a file; give a path through folders",
         errno.EEXIST: "it is a file; give a folder",
         errno.EISDIR: "it is a folder; give a file's path",

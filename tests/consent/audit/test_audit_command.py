@@ -564,6 +564,19 @@ def test_export_to_a_path_it_cannot_write_names_it(
     assert reason.format(tmp_path=tmp_path) in error
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_export_to_a_folder_that_makes_no_files_says_it_exists(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "export", "--format", "csv", "--output", "/proc/audit.csv"]) == 1
+
+    [error] = capsys.readouterr().err.splitlines()
+    assert error == (
+        "saattaja: error: cannot write to /proc/audit.csv: the folder /proc exists, but no "
+        "file can be made in it; give a path in another folder"
+    )
+
+
 def test_export_writes_filtered_csv_to_standard_output(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
