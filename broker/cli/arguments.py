@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from pydantic import ValidationError
 
@@ -21,6 +23,11 @@ __all__ = [
     "refuse_empty_period",
     "usage_of",
 ]
+
+
+# The fraction of a second, in an extended or basic ISO 8601 time.
+_FRACTION: Final = re.compile(r"[T ][0-9]{2}:?[0-9]{2}:?[0-9]{2}[.,]([0-9]+)")
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -88,13 +95,27 @@ def identity_code_argument(value: str) -> str:
 
 
 def moment_argument(value: str) -> datetime:
-    """An ISO 8601 date or time that UTC can express; one without an offset is taken as UTC."""
+    """An ISO 8601 date or time that UTC can express; one without an offset is taken as UTC.
+
+    A time finer than a microsecond (.NET writes seven fraction digits) is taken at the next
+    microsecond: the stores keep microseconds, so that one is the first they hold at or
+    after it, exact as --since and as --until alike.
+    """
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not an ISO 8601 date or time, e.g. 2025-05-01 or 2025-05-01T09:00+03:00"
         ) from exc
+    fraction = _FRACTION.search(value)
+    # datetime cuts the digits past the sixth off, which would put the time before itself.
+    if fraction is not None and fraction[1][6:].strip("0"):
+        try:
+            moment += _MICROSECOND
+        except OverflowError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is after the last microsecond a time can hold: give an earlier one"
+            ) from exc
     try:
         # The stores compare in UTC: a time it cannot express would fail the query itself.
         return MOMENTS.validate_python(

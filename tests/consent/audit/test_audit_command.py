@@ -391,6 +391,21 @@ def test_query_by_pseudonym_decision_and_time(
 
 
 @pytest.mark.parametrize(
+    ("bound", "sequences"), [("--since", [2, 3, 4]), ("--until", [1])], ids=["since", "until"]
+)
+def test_a_time_finer_than_a_microsecond_bounds_the_records_exactly(
+    database: str, capsys: pytest.CaptureFixture[str], bound: str, sequences: list[int]
+) -> None:
+    # .NET writes seven fraction digits; record 1 was decided at .123456, just before this.
+    finer = "2026-03-02T09:00:00.1234561Z"
+
+    assert main(["audit", "query", bound, finer, "--format", "jsonl"]) == 0
+
+    listed = [json.loads(line)["sequence"] for line in capsys.readouterr().out.splitlines()]
+    assert listed == sequences
+
+
+@pytest.mark.parametrize(
     "event_type", ["plan.created.v1", PLAN], ids=["as the table shows it", "as its ce_type"]
 )
 def test_query_by_event_type_given_in_either_form(
