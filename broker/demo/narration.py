@@ -195,11 +195,14 @@ class Narrator:
             self.say("  ✓ all routed, with handovers and hints as above")
 
     def indicators(self, table: str, threshold: int) -> None:
-        """The pathway indicators of the demo period, as ``saattaja indicators`` prints them."""
+        """The pathway indicators of the demo's days, in the table ``saattaja indicators``
+        prints; the command would refuse those days, not a calendar quarter."""
         self.say()
         self.say(
-            "The pathway indicators of the demo period (saattaja indicators): aggregates "
-            "only, from the router's pathway tables."
+            "The pathway indicators of the demo's days, in the table `saattaja indicators` "
+            "prints: aggregates only, from the router's pathway tables. (The command reports "
+            "whole calendar quarters only, so that no report can be subtracted from another; "
+            "the demo shows its own days.)"
         )
         self.say(
             f"Every cell resting on 1 to {threshold - 1} clients is hidden as <{threshold}, and "

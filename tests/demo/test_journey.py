@@ -305,3 +305,15 @@ def test_the_indicators_are_printed_at_the_end_with_the_acceptance_pair(played: 
     assert any(row.startswith(prefix) for row in rows)
     assert any(f"<{indicators.threshold}: hidden" in row for row in rows)
     assert any("hidden as <5" in line for line in played.lines[:heading])
+
+
+def test_the_indicators_of_the_demos_days_are_not_said_to_be_what_the_command_prints(
+    played: Played,
+) -> None:
+    # The demo's days are no calendar quarter: `saattaja indicators` refuses them.
+    heading = next(
+        n for n, line in enumerate(played.lines) if line.startswith("Pathway indicators")
+    )
+    told = " ".join(played.lines[:heading][-4:])
+    assert "The pathway indicators of the demo's days, in the table" in told
+    assert "The command reports whole calendar quarters only" in told
