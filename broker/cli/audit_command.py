@@ -211,7 +211,10 @@ def register(commands: Any) -> None:
         description="What a client asking for their data (GDPR art. 15) or an auditor needs: "
         "every organisation that received information about the client through Saattaja, "
         "when, on what basis and what was removed, and every disclosure refused and why. "
-        "The identity code is turned into the client's pseudonym and not printed.",
+        "The identity code is turned into the client's pseudonym and not printed. The audit "
+        "log's hash chain is checked first, whole, as verify checks it (without anchors), "
+        "and the report says up to which record; a chain that does not verify is refused "
+        "(exit 1), naming the first record that does not match.",
     )
     report.add_argument(
         "--client",
@@ -544,17 +547,28 @@ def _report(args: argparse.Namespace) -> int:
     laws: dict[str, str] = {}
     if settings.legal_bases_file is not None:
         laws = {basis.id: basis.law for basis in load_legal_bases(settings.legal_bases_file)}
-    records = _run(
-        settings,
-        lambda log: _collect(log.query(AuditFilter(client=pseudonym))),
-        client=args.client,
-    )
+
+    async def read(log: AuditLog) -> tuple[VerificationResult, list[AuditRecord]]:
+        # The whole chain, as verify walks it: a record changed by hand would otherwise be
+        # shown as changed, or left out, without a word.
+        verified = await log.verify()
+        if not verified.ok:
+            raise AuditChainBrokenError(
+                f"{verified.describe()}: no disclosure report is made from a log that does "
+                "not verify; run `saattaja audit verify` and restore the log"
+            )
+        records = await _collect(log.query(AuditFilter(client=pseudonym)))
+        # Those appended since the walk are left for the next report, as verify leaves them.
+        return verified, [r for r in records if r.sequence <= (verified.last_sequence or 0)]
+
+    verified, records = _run(settings, read, client=args.client)
     report = disclosure_report(
         records,
         client=pseudonym,
         organisations={organisation.oid: organisation.name for organisation in registry},
         legal_bases=laws,
         generated_at=datetime.now(UTC),
+        verified=verified,
     )
     print(report, end="")
     return 0

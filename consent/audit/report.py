@@ -13,6 +13,7 @@ from typing import Final
 
 from consent.audit.fhir import rests_on_legal_basis
 from consent.audit.records import AuditRecord
+from consent.audit.verification import VerificationResult
 from consent.decisions import ReasonCode
 from consent.errors import InvalidAuditEntryError
 from schemas import FINNISH_TIME_LABEL, DataCategory, finnish_time, printable
@@ -64,13 +65,18 @@ def disclosure_report(
     organisations: Mapping[str, str],
     legal_bases: Mapping[str, str] | None = None,
     generated_at: datetime,
+    verified: VerificationResult | None = None,
 ) -> str:
     """Who received what about ``client`` (a pseudonym), when and why; what was refused.
 
     Grouped by receiving organisation. ``organisations`` maps OIDs to names (an OID
     without a name is shown as it is); ``legal_bases`` maps basis ids to the law they cite.
-    Refuses records about anyone else, so that one client's report never shows another.
+    ``verified``: the log's chain as checked for the report, which says how far. Refuses
+    records about anyone else, so that one client's report never shows another, and a
+    chain that does not verify.
     """
+    if verified is not None:
+        verified.raise_if_broken()
     ordered = sorted(records, key=lambda record: record.sequence)
     for record in ordered:
         if record.client != client:
@@ -79,7 +85,7 @@ def disclosure_report(
                 "report covers one client only"
             )
     writer = _Writer(organisations, legal_bases or {})
-    return writer.render(ordered, client, generated_at)
+    return writer.render(ordered, client, generated_at, verified)
 
 
 class _Writer:
@@ -89,14 +95,22 @@ class _Writer:
         self._names = names
         self._bases = bases
 
-    def render(self, records: list[AuditRecord], client: str, generated_at: datetime) -> str:
+    def render(
+        self,
+        records: list[AuditRecord],
+        client: str,
+        generated_at: datetime,
+        verified: VerificationResult | None,
+    ) -> str:
         lines = [
             "Disclosure report: what Saattaja has passed on about one client",
             f"Client (pseudonym): {client}",
             f"Produced {finnish_time(generated_at)} from the Saattaja audit log. "
             f"Times are {FINNISH_TIME_LABEL}.",
-            "",
         ]
+        if verified is not None:
+            lines.append(_checked(verified))
+        lines.append("")
         if not records:
             lines.append(
                 "Nothing is on record: Saattaja has passed no information about this client "
@@ -188,6 +202,16 @@ class _Writer:
     def _organisation(self, oid: str) -> str:
         name = self._names.get(oid)
         return f"{name} ({oid})" if name else printable(oid)
+
+
+def _checked(verified: VerificationResult) -> str:
+    anchor = verified.anchor
+    if anchor is None:
+        return "The audit log's hash chain was checked: it holds no record yet."
+    return (
+        f"The audit log's hash chain was checked up to its record {anchor.sequence} (hash "
+        f"{anchor.hash}): no record up to it was changed, removed or moved."
+    )
 
 
 def _event_type(ce_type: str) -> str:

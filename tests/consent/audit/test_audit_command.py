@@ -617,6 +617,35 @@ def test_report_prints_the_clients_disclosures_without_the_identity_code(
     assert SOTE not in report.split("=")[0]  # senders by name
 
 
+def test_report_says_up_to_which_record_the_chain_was_checked(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify"]) == 0
+    anchor = _anchor_to_keep(capsys.readouterr().out)
+
+    assert main(["audit", "report", "--client", CLIENT]) == 0
+
+    sequence, digest = anchor.split(":")
+    assert (
+        f"The audit log's hash chain was checked up to its record {sequence} (hash {digest}): "
+        "no record up to it was changed, removed or moved."
+    ) in capsys.readouterr().out.splitlines()
+
+
+def test_report_on_a_log_changed_behind_its_back_is_refused_naming_the_record(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Record 2, the refusal to the employment services, shown as if it went to the county.
+    tamper(database, "UPDATE audit_records SET recipient = sender WHERE sequence = 2")
+
+    assert main(["audit", "report", "--client", CLIENT]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "audit chain broken at record 2 (altered)" in captured.err
+    assert "no disclosure report is made from a log that does not verify" in captured.err
+
+
 def test_commands_on_an_unmigrated_database_say_to_run_the_upgrade(
     monkeypatch: pytest.MonkeyPatch,
     registry_file: Path,

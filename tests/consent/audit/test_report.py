@@ -8,8 +8,16 @@ from typing import Final
 
 import pytest
 
-from consent.audit import GENESIS_HASH, AuditEntry, AuditRecord, disclosure_report
-from consent.errors import InvalidAuditEntryError
+from consent.audit import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditRecord,
+    ChainProblem,
+    ChainProblemKind,
+    VerificationResult,
+    disclosure_report,
+)
+from consent.errors import AuditChainBrokenError, InvalidAuditEntryError
 from schemas import DataCategory
 from tests.consent.audit.entries import (
     CLIENT,
@@ -153,6 +161,29 @@ def test_report_contains_no_identity_code(records: list[AuditRecord]) -> None:
 
 def test_report_of_a_client_without_records_says_nothing_was_passed_on() -> None:
     assert "Nothing is on record" in report([])
+
+
+def test_report_refuses_a_chain_that_does_not_verify(records: list[AuditRecord]) -> None:
+    broken = VerificationResult(
+        checked=1,
+        last_hash=records[0].hash,
+        problem=ChainProblem(2, ChainProblemKind.ALTERED, "its fields do not give its hash"),
+    )
+
+    with pytest.raises(AuditChainBrokenError, match="broken at record 2"):
+        disclosure_report(
+            records, client=PSEUDONYM, organisations=NAMES, generated_at=NOW, verified=broken
+        )
+
+
+def test_report_of_an_empty_log_says_its_chain_was_checked_and_holds_nothing() -> None:
+    empty = VerificationResult(checked=0, last_hash=GENESIS_HASH, last_sequence=0)
+
+    shown = disclosure_report(
+        [], client=PSEUDONYM, organisations=NAMES, generated_at=NOW, verified=empty
+    )
+
+    assert "The audit log's hash chain was checked: it holds no record yet." in shown
 
 
 def test_report_refuses_records_about_another_client(records: list[AuditRecord]) -> None:
