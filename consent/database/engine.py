@@ -26,9 +26,12 @@ def _json_text(value: Any) -> str:
 # JSON columns through orjson rather than the standard library's json: every audit record,
 # consent version and kept document has one, and json was a twentieth of a busy router's
 # time. Both read the other's text.
-_JSON_COLUMNS: Final[dict[str, Any]] = {
+# hide_parameters: a failing statement's error text reaches log lines and messages, and its
+# parameters are event content, consent ids and free text.
+_ENGINE_OPTIONS: Final[dict[str, Any]] = {
     "json_serializer": _json_text,
     "json_deserializer": orjson.loads,
+    "hide_parameters": True,
 }
 
 
@@ -42,17 +45,17 @@ def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # pool_pre_ping: a PostgreSQL restart must not leave dead connections in the pool,
         # or the router would fail closed longer than the outage.
-        return create_async_engine(url, pool_pre_ping=True, **_JSON_COLUMNS)
+        return create_async_engine(url, pool_pre_ping=True, **_ENGINE_OPTIONS)
     path = _sqlite_file_path(parsed)
     in_file = path is not None
     if path is not None and (existing or not _sqlite_opens_without_creating(parsed)):
         _prepare_sqlite_file(path, existing=existing)
-    engine = create_async_engine(url, **_JSON_COLUMNS)
+    engine = create_async_engine(url, **_ENGINE_OPTIONS)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     if in_file:
         # An in-memory database is private to its connection: a second engine would see
         # another, empty one.
-        attach_sqlite_thread(engine, _sqlite_pragmas, **_JSON_COLUMNS)
+        attach_sqlite_thread(engine, _sqlite_pragmas, **_ENGINE_OPTIONS)
     return engine
 
 

@@ -155,6 +155,37 @@ async def test_json_the_stores_write_is_json_the_standard_library_reads(
     assert json.loads(await run_transaction(engine, write_then_read_text)) == _VALUE
 
 
+_MARKER = "Virtanen 020516C903K free text"
+
+
+def _insert_twice(connection: Connection) -> None:
+    for _ in range(2):
+        connection.execute(_probes.insert(), [{"id": 1, "value": _MARKER}])
+
+
+async def test_an_error_from_a_failing_transaction_quotes_no_value_it_was_given(
+    engine: AsyncEngine,
+) -> None:
+    await _with_probe_table(engine)
+
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        await run_transaction(engine, _insert_twice)
+
+    assert _MARKER not in str(raised.value)
+
+
+async def test_an_error_from_a_failing_statement_on_a_connection_quotes_no_value_it_was_given(
+    engine: AsyncEngine,
+) -> None:
+    await _with_probe_table(engine)
+
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        async with engine.begin() as connection:
+            await connection.run_sync(_insert_twice)
+
+    assert _MARKER not in str(raised.value)
+
+
 async def test_a_sqlite_uri_url_makes_the_file_it_names_not_a_folder_named_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
