@@ -94,6 +94,14 @@ def _prepare_sqlite_file(path: Path, *, existing: bool) -> None:
                 "SAATTAJA_DATABASE_URL, or run `saattaja db upgrade` to create the database"
             )
         return
+    if path.is_dir():
+        # Refused before SQLite is asked: aiosqlite answers a failed open on the event loop
+        # from its thread without being awaited, and a command that exits at once printed
+        # that thread's "Event loop is closed" traceback after its error.
+        raise DatabaseRefusedError(
+            f"{path} is a folder, not a SQLite database file: check the path in "
+            "SAATTAJA_DATABASE_URL, which must name the file (e.g. .../saattaja.db)"
+        )
     if path.parent.exists() and not path.parent.is_dir():
         raise DatabaseRefusedError(
             f"{path.parent} is a file, not a folder to keep the SQLite database in: check "

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,28 @@ def test_a_sqlite_store_made_by_db_upgrade_is_readable_by_its_owner_only(
     assert main(["db", "upgrade"]) == 0
 
     assert _mode(database) == 0o600
+
+
+def test_db_upgrade_at_a_folder_says_so_in_one_line_every_time(
+    clean_environment: pytest.MonkeyPatch, registry_file: Path, tmp_path: Path
+) -> None:
+    # A failed open used to end with a stray thread's traceback now and then: run it often.
+    clean_environment.setenv("SAATTAJA_REGISTRY_FILE", str(registry_file))
+    clean_environment.setenv("SAATTAJA_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}")
+
+    for _ in range(6):
+        upgrade = subprocess.run(
+            [sys.executable, "-m", "broker.cli", "db", "upgrade"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+        assert upgrade.stderr.splitlines() == [
+            f"saattaja: error: {tmp_path} is a folder, not a SQLite database file: check the "
+            "path in SAATTAJA_DATABASE_URL, which must name the file (e.g. .../saattaja.db)"
+        ]
 
 
 @pytest.mark.usefixtures("usual_umask")
