@@ -24,7 +24,8 @@ LogFormat = Literal["console", "json"]
 _HANDLER_NAME: Final = "saattaja"
 
 
-_CHATTY_LIBRARIES = ("alembic", "aiokafka")
+_KAFKA_CLIENT: Final = "aiokafka"
+_CHATTY_LIBRARIES = ("alembic", _KAFKA_CLIENT)
 # aiokafka logs an error at every reconnection attempt: some seventy lines a second while
 # Kafka is gone, which buries the router's own `routing_paused` line and fills the journal.
 _REPEATS_EVERY_SECONDS: Final = 60.0
@@ -76,9 +77,17 @@ class RepeatedRecordFilter(logging.Filter):
 
 
 def configure_logging(
-    log_format: LogFormat = "console", *, level: int = logging.INFO, stream: TextIO | None = None
+    log_format: LogFormat = "console",
+    *,
+    level: int = logging.INFO,
+    stream: TextIO | None = None,
+    one_shot: bool = False,
 ) -> None:
     """Send every log record to ``stream`` (standard error) in ``log_format``.
+
+    ``one_shot``: a command that does one thing and exits, reporting a failure in one line
+    of its own; aiokafka's records, which that line says again, are left out. Long-running
+    commands keep them: their operators read the logs.
 
     Calling it again replaces the earlier set-up rather than adding a second handler.
     """
@@ -126,6 +135,10 @@ def configure_logging(
     # joined); warnings and errors still show.
     for chatty in _CHATTY_LIBRARIES:
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
+    if one_shot:
+        # Above CRITICAL: "Unable connect to ..." is an error, and the command's own line
+        # names the bootstrap and what to check.
+        logging.getLogger(_KAFKA_CLIENT).setLevel(logging.CRITICAL + 1)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -215,9 +215,14 @@ def _restore_logging() -> Iterator[None]:
     """main() configures structlog and the root logger; undo it so tests stay independent."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # It sets the libraries' levels too, a one-shot command's aiokafka above CRITICAL.
+    libraries = [logging.getLogger(name) for name in ("aiokafka", "alembic")]
+    library_levels = [library.level for library in libraries]
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for library, library_level in zip(libraries, library_levels, strict=True):
+        library.setLevel(library_level)
     structlog.reset_defaults()
 
 

@@ -329,7 +329,7 @@ async def _checked(registry: AdapterRegistry, name: str) -> _Report:
     settings = _attempt(report, "adapter settings", load_adapter_settings)
     adapter = _attempt(report, f"adapter {name} settings", lambda: registry.create(name))
     if saattaja is not None:
-        configure_logging(saattaja.log_format)
+        configure_logging(saattaja.log_format, one_shot=True)
         if _attempt(report, "pseudonym secret", saattaja.require_pseudonym_secret) is not None:
             report.ok.append("settings: pseudonym secret is set")
         if settings is not None:

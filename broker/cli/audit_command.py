@@ -322,6 +322,7 @@ def _event_type_argument(value: str) -> str:
 
 def _verify(args: argparse.Namespace) -> int:
     settings = load_settings()
+    configure_logging(settings.log_format, one_shot=True)
     if args.anchor_from_topic:
         shipped = asyncio.run(last_shipped(KafkaConnection.from_settings(settings)))
         if shipped is None:
@@ -355,7 +356,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _stream(args: argparse.Namespace) -> int:
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, one_shot=args.once)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
 
@@ -407,6 +408,7 @@ def _stream(args: argparse.Namespace) -> int:
 
 def _check_topic(_args: argparse.Namespace) -> int:
     settings = load_settings()
+    configure_logging(settings.log_format, one_shot=True)
     checked = asyncio.run(check_topic_chain(KafkaConnection.from_settings(settings)))
     checked.result.raise_if_broken()
     print(checked.describe())

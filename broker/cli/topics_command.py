@@ -260,7 +260,7 @@ def partition_count(text: str) -> int:
 def run_create(args: argparse.Namespace) -> int:
     """Create the missing topics and print what was created and what existed."""
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, one_shot=True)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
     partitions: int = args.partitions or settings.topic_partitions
@@ -282,7 +282,7 @@ def run_create(args: argparse.Namespace) -> int:
 def run_list(_: argparse.Namespace) -> int:
     """Print a table of the topics, their partitions and end offsets."""
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, one_shot=True)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
     descriptions = asyncio.run(describe_topics(connection, registry))
@@ -296,7 +296,7 @@ def run_list(_: argparse.Namespace) -> int:
 def run_lag(args: argparse.Namespace) -> int:
     """Print where the router's and the adapters' groups stand, as a table or JSON lines."""
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, one_shot=True)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
     positions = asyncio.run(
@@ -350,7 +350,7 @@ def run_dlq(args: argparse.Namespace) -> int:
     """Print the dead letters asked for, as a table or as JSON lines."""
     refuse_empty_period(args)
     settings = load_settings()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, one_shot=True)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
     wanted = DeadLetterFilter(organisation=args.organisation, since=args.since, until=args.until)

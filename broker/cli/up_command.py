@@ -69,7 +69,8 @@ def port_number(text: str) -> int:
 def run_up(args: argparse.Namespace) -> int:
     """Start what one machine needs and keep it running until SIGINT or SIGTERM."""
     settings = load_settings()
-    configure_logging(settings.log_format)
+    # With a cluster, it creates the topics and exits.
+    configure_logging(settings.log_format, one_shot=not settings.uses_embedded_broker)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     if not settings.uses_embedded_broker:
         return asyncio.run(_provision_cluster(settings, registry, args))

@@ -149,6 +149,31 @@ def test_topics_list_without_a_broker_says_to_start_one(
     assert "start the embedded broker with `saattaja up`" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["topics", "list"],
+        ["topics", "lag"],
+        ["topics", "dlq"],
+        ["topics", "create"],
+        ["audit", "check-topic"],
+        ["audit", "verify", "--anchor-from-topic"],
+    ],
+    ids=" ".join,
+)
+def test_a_one_shot_kafka_command_without_kafka_says_so_in_one_line(
+    command: list[str], cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # aiokafka's own "Unable connect to ..." error line is not written before it.
+    bootstrap = f"127.0.0.1:{free_port('127.0.0.1')}"
+    cli_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", bootstrap)
+
+    assert main(command) == 1
+
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"saattaja: error: no Kafka broker answers at {bootstrap} ")
+
+
 def test_router_names_a_broken_legal_bases_file_even_while_kafka_is_down(
     cli_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

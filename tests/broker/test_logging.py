@@ -40,6 +40,36 @@ def test_configuring_again_replaces_the_handler_rather_than_adding_one() -> None
     assert len(logging.getLogger().handlers) == before + 1
 
 
+def test_a_one_shot_command_leaves_out_the_kafka_clients_records() -> None:
+    # Its own "no Kafka broker answers at ..." line says what aiokafka's would.
+    stream = io.StringIO()
+    configure_logging("console", stream=stream, one_shot=True)
+
+    logging.getLogger("aiokafka.conn").error('Unable connect to "%s"', "127.0.0.1:9092")
+
+    assert stream.getvalue() == ""
+
+
+def test_a_one_shot_command_still_writes_saattajas_own_events() -> None:
+    stream = io.StringIO()
+    configure_logging("console", stream=stream, one_shot=True)
+
+    structlog.get_logger("broker.test").warning("topics_missing")
+
+    assert "topics_missing" in stream.getvalue()
+
+
+def test_a_long_running_command_writes_the_kafka_clients_errors() -> None:
+    # The router's operators read its log for what Kafka said.
+    stream = io.StringIO()
+    configure_logging("console", stream=stream, one_shot=True)
+    configure_logging("console", stream=stream)
+
+    logging.getLogger("aiokafka.conn").error('Unable connect to "%s"', "127.0.0.1:9092")
+
+    assert 'Unable connect to "127.0.0.1:9092"' in stream.getvalue()
+
+
 class ManualClock:
     def __init__(self) -> None:
         self.now = 0.0
