@@ -316,7 +316,10 @@ class SaattajaSettings(BaseSettings):
             )
         if url.drivername == f"{backend}+{wanted}":
             return value
-        return url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=False)
+        # Only the scheme is replaced: SQLAlchemy's rendering would escape a SQLite URI's
+        # "file:", and messages print the URL as the operator wrote it.
+        _, _, rest = value.partition("://")
+        return f"{backend}+{wanted}://{rest}"
 
     @model_validator(mode="after")
     def _expiry_after_due(self) -> SaattajaSettings:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sdk import AdapterConfigurationError
 from adapters.sql_outbox.errors import SourceRefusedError, SourceUnavailableError
+from broker.database_urls import printable_database_url
 
 __all__ = ["create_source_engine", "missing_sqlite_file", "unavailable"]
 
@@ -80,7 +81,7 @@ def _sqlite_busy_timeout(connection: Any, _record: Any) -> None:
 @asynccontextmanager
 async def unavailable(what: str, url: str) -> AsyncIterator[None]:
     """Turn a database that does not answer into SourceUnavailableError naming ``what``."""
-    where = make_url(url).render_as_string(hide_password=True)
+    where = printable_database_url(url)
     try:
         yield
     except (OperationalError, InterfaceError) as exc:

@@ -8,8 +8,7 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
+from broker.database_urls import printable_database_url
 from broker.settings import SaattajaSettings
 
 __all__ = ["display_url", "shutdown_requested", "until_shutdown"]
@@ -17,7 +16,7 @@ __all__ = ["display_url", "shutdown_requested", "until_shutdown"]
 
 def display_url(settings: SaattajaSettings) -> str:
     """The database URL without its password, fit to print."""
-    return make_url(settings.database_url).render_as_string(hide_password=True)
+    return printable_database_url(settings.database_url)
 
 
 @contextmanager

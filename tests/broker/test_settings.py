@@ -167,6 +167,14 @@ def test_a_rejected_database_url_is_not_echoed_since_it_may_hold_a_password(
         ("postgres://saattaja@db/saattaja", "postgresql+asyncpg://saattaja@db/saattaja"),
         ("postgres+asyncpg://saattaja@db/saattaja", "postgresql+asyncpg://saattaja@db/saattaja"),
         ("sqlite:///var/saattaja.db", "sqlite+aiosqlite:///var/saattaja.db"),
+        (
+            "sqlite:///file:/var/saattaja.db?mode=rwc&uri=true",
+            "sqlite+aiosqlite:///file:/var/saattaja.db?mode=rwc&uri=true",
+        ),
+        (
+            "postgresql://saattaja:p%40ss@db/saattaja?ssl=require",
+            "postgresql+asyncpg://saattaja:p%40ss@db/saattaja?ssl=require",
+        ),
         ("postgresql+asyncpg://saattaja@db/saattaja", "postgresql+asyncpg://saattaja@db/saattaja"),
     ],
 )
