@@ -214,11 +214,11 @@ async def test_a_sqlite_file_that_cannot_be_written_is_refused_naming_what_to_ch
 async def test_a_sqlite_file_that_cannot_be_opened_is_refused_naming_what_to_check(
     tmp_path: Path,
 ) -> None:
-    # A folder where the file should be: SQLite cannot open it, whoever runs it.
+    # No file where a URI that asks SQLite not to create one points: it cannot be opened,
+    # whoever runs it. (A folder there is refused before SQLite is asked.)
     database = tmp_path / "saattaja.db"
-    database.mkdir()
 
-    error = await _schema_check_error(f"sqlite+aiosqlite:///{database}")
+    error = await _schema_check_error(f"sqlite+aiosqlite:///file:{database}?mode=ro&uri=true")
 
     assert isinstance(error, DatabaseRefusedError)
     assert "the SQLite file SAATTAJA_DATABASE_URL names cannot be opened" in str(error)

@@ -200,9 +200,9 @@ async def test_a_sqlite_file_that_cannot_be_opened_is_the_store_being_unavailabl
     tmp_path: Path,
 ) -> None:
     # What the router fails closed on: the thread's error reaches the event loop as it is.
-    not_a_file = tmp_path / "saattaja.db"
-    not_a_file.mkdir()
-    engine = create_database_engine(f"sqlite+aiosqlite:///{not_a_file}")
+    # No file where a URI that asks SQLite not to create one points.
+    missing = tmp_path / "saattaja.db"
+    engine = create_database_engine(f"sqlite+aiosqlite:///file:{missing}?mode=ro&uri=true")
     try:
         with pytest.raises(StoreUnavailableError, match="reading the test's rows"):
             async with translate_database_errors("reading the test's rows"):
