@@ -13,7 +13,8 @@ SaattajaBrokerError
 ├── PartStoppedError (RuntimeError)    a part of `saattaja up` ended while the others ran
 ├── ReferralIdTakenError (ValueError)  a referral id was claimed for another client meanwhile
 ├── RouterStoppedError (RuntimeError)  the router's consuming of the outboxes failed or ended
-└── TopicError (RuntimeError)          the cluster refused to create or describe a topic
+├── TopicError (RuntimeError)          the cluster refused to create or describe a topic
+└── UnreadablePathwayError (ValueError) a pathway table holds a value changed by hand
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "TopicError",
     "UndecodableRecordError",
     "UnknownOrganisationError",
+    "UnreadablePathwayError",
 ]
 
 
@@ -131,4 +133,13 @@ class UndecodableRecordError(SaattajaBrokerError, ContractError):
 
     A ContractError, so that the router sends the record to the dead-letter topic and
     goes on, rather than retrying for ever what will fail the same way every time.
+    """
+
+
+class UnreadablePathwayError(SaattajaBrokerError, ValueError):
+    """A pathway table holds a value that cannot be read back: changed by hand after it was
+    written, as SQLite keeps any text in a time or JSON column.
+
+    The router waits, routing nothing, until the value is put right: the pathway decides
+    what is handed over.
     """

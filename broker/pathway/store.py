@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.errors import ReferralIdTakenError
+from broker.errors import ReferralIdTakenError, UnreadablePathwayError
 from broker.pathway.pathway import (
     AppliedEvent,
     CaseManager,
@@ -32,6 +33,7 @@ from broker.pathway.tables import (
     pathway_referral_claims,
     pathway_referrals,
 )
+from consent.audit import UNREADABLE_VALUE
 from consent.database import (
     insert_or_update,
     insert_unless_present,
@@ -39,6 +41,7 @@ from consent.database import (
     run_transaction,
     translate_database_errors,
 )
+from consent.errors import SaattajaConsentError
 from schemas import DataCategory, DocumentPart, KafkaRecord
 
 __all__ = ["HandoverFact", "HintFact", "PathwayStore"]
@@ -68,6 +71,25 @@ class HandoverFact:
     trigger: str
     items: int
     handed_over_at: datetime
+
+
+@contextmanager
+def _refusing_unreadable_values(what: str) -> Iterator[None]:
+    """Raise UnreadablePathwayError for a stored value that cannot be read back.
+
+    Around a whole read, never a row: the router reads the pathway for every wave.
+    """
+    try:
+        yield
+    except SaattajaConsentError:
+        raise  # the database away or refusing: said as such
+    except UNREADABLE_VALUE as exc:
+        raise UnreadablePathwayError(
+            f"{what}: a row of the pathway tables (pathway_*) holds a value that cannot be "
+            "read back, changed after it was written (SQLite keeps any text in a time or "
+            "JSON column): put the value back as it was, or restore the database from a "
+            "backup taken before the change"
+        ) from exc
 
 
 class PathwayStore:
@@ -111,8 +133,10 @@ class PathwayStore:
                 _read_pathways(connection, pathways, case_managers=case_managers)
             return applied
 
-        async with translate_database_errors("reading clients' pathways"):
-            applied = await run_transaction(self._engine, read)
+        what = "reading clients' pathways"
+        with _refusing_unreadable_values(what):
+            async with translate_database_errors(what):
+                applied = await run_transaction(self._engine, read)
         return pathways, applied
 
     async def save(
@@ -178,12 +202,13 @@ class PathwayStore:
             ],
         )
         columns = pathway_referral_claims.c
-        rows = connection.execute(
-            sa.select(pathway_referral_claims).where(
-                pairs_in(columns.requester, columns.referral_id, [c.key for c in claims])
-            )
-        ).mappings()
-        on_record = {(row["requester"], row["referral_id"]): _claim(row) for row in rows}
+        with _refusing_unreadable_values("reading the referral ids claimed"):
+            rows = connection.execute(
+                sa.select(pathway_referral_claims).where(
+                    pairs_in(columns.requester, columns.referral_id, [c.key for c in claims])
+                )
+            ).mappings()
+            on_record = {(row["requester"], row["referral_id"]): _claim(row) for row in rows}
         taken = {
             claim.key: on_record[claim.key]
             for claim in claims
@@ -197,13 +222,15 @@ class PathwayStore:
         if not keys:
             return {}
         columns = pathway_referrals.c
-        rows = await self._rows(
-            sa.select(pathway_referrals).where(
-                pairs_in(columns.requester, columns.referral_id, keys)
-            ),
-            "reading referrals by their ids",
-        )
-        return {referral.key: referral for referral in map(_referral, rows)}
+        what = "reading referrals by their ids"
+        with _refusing_unreadable_values(what):
+            rows = await self._rows(
+                sa.select(pathway_referrals).where(
+                    pairs_in(columns.requester, columns.referral_id, keys)
+                ),
+                what,
+            )
+            return {referral.key: referral for referral in map(_referral, rows)}
 
     async def _rows(self, query: sa.Select[Any], what: str) -> Sequence[sa.RowMapping]:
         """The rows ``query`` selects, read in a transaction of their own."""
@@ -232,7 +259,9 @@ class PathwayStore:
         )
         if after is not None:
             query = query.where(sa.tuple_(columns.requester, columns.referral_id) > after)
-        return [_referral(row) for row in await self._rows(query, "reading overdue referrals")]
+        what = "reading overdue referrals"
+        with _refusing_unreadable_values(what):
+            return [_referral(row) for row in await self._rows(query, what)]
 
     async def records(
         self, documents: Collection[tuple[str, str]]
@@ -241,11 +270,15 @@ class PathwayStore:
         if not documents:
             return {}
         columns = pathway_documents.c
-        rows = await self._rows(
-            sa.select(pathway_documents).where(pairs_in(columns.client, columns.slot, documents)),
-            "reading documents to hand over",
-        )
-        found = {(row["client"], row["slot"]): _document(row).record for row in rows}
+        what = "reading documents to hand over"
+        with _refusing_unreadable_values(what):
+            rows = await self._rows(
+                sa.select(pathway_documents).where(
+                    pairs_in(columns.client, columns.slot, documents)
+                ),
+                what,
+            )
+            found = {(row["client"], row["slot"]): _document(row).record for row in rows}
         return {key: record for key, record in found.items() if record is not None}
 
     async def document(self, client: str, slot: str) -> Document | None:
@@ -253,11 +286,13 @@ class PathwayStore:
         query = sa.select(pathway_documents).where(
             pathway_documents.c.client == client, pathway_documents.c.slot == slot
         )
-        async with translate_database_errors("reading a client's document"):
-            row = await run_transaction(
-                self._engine, lambda connection: connection.execute(query).mappings().first()
-            )
-        return None if row is None else _document(row)
+        what = "reading a client's document"
+        with _refusing_unreadable_values(what):
+            async with translate_database_errors(what):
+                row = await run_transaction(
+                    self._engine, lambda connection: connection.execute(query).mappings().first()
+                )
+            return None if row is None else _document(row)
 
     @staticmethod
     def escalated_in(

@@ -23,7 +23,12 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.errors import ConfigurationError, KafkaUnavailableError, RouterStoppedError
+from broker.errors import (
+    ConfigurationError,
+    KafkaUnavailableError,
+    RouterStoppedError,
+    UnreadablePathwayError,
+)
 from broker.kafka import (
     AcknowledgedSender,
     KafkaConnection,
@@ -50,7 +55,7 @@ from consent.database import (
     check_pseudonym_secret,
     create_database_engine,
 )
-from consent.errors import StoreUnavailableError
+from consent.errors import AuditChainBrokenError, StoreUnavailableError
 from consent.legal_bases import LegalBases, load_legal_bases
 from consent.network import CareNetwork
 from consent.store import ConsentStore
@@ -60,6 +65,10 @@ __all__ = ["RouterService", "RouterStatus"]
 
 _log = structlog.get_logger(__name__)
 _FIRST_RETRY_SECONDS = 0.2
+# What routing waits out, retrying, rather than logs as a bug: a store or Kafka away, or a
+# stored value changed by hand that cannot be read back until a person puts it right.
+# Nothing is delivered or committed meanwhile: the router fails closed.
+_WAITED_OUT = (StoreUnavailableError, KafkaError, AuditChainBrokenError, UnreadablePathwayError)
 # How long stop() lets the batch in hand finish; longer only while a store is down.
 _STOP_GRACE_SECONDS = 10.0
 
@@ -344,7 +353,7 @@ class RouterService:
             await asyncio.sleep(self._settings.overdue_scan_seconds)
             try:
                 await self.escalate_overdue()
-            except (StoreUnavailableError, KafkaError) as exc:
+            except _WAITED_OUT as exc:
                 _log.warning("overdue_watch_paused", reason=str(exc))
             except Exception:
                 _log.exception("overdue_watch_failed")
@@ -362,7 +371,7 @@ class RouterService:
             started = time.perf_counter()
             try:
                 outcomes = await self._router.route_batch(batch)
-            except (StoreUnavailableError, KafkaError) as exc:
+            except _WAITED_OUT as exc:
                 self.status.paused_reason = str(exc)
                 self._show_pause()
                 _log.warning(

@@ -14,6 +14,7 @@ from consent.audit.chain import (
     chain_hash,
 )
 from consent.audit.chained_tables import (
+    UNREADABLE_VALUE,
     advance_chain_head,
     chain_head_table,
     lock_chain_head,
@@ -42,6 +43,7 @@ __all__ = [
     "GENESIS_HASH",
     "LEGAL_BASIS_SYSTEM",
     "PERMIT",
+    "UNREADABLE_VALUE",
     "AuditEntry",
     "AuditFilter",
     "AuditKey",

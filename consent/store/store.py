@@ -215,12 +215,16 @@ class ConsentStore:
             query = sa.select(table).where(table.c.sequence.in_(unread))
             return held, known, list(connection.execute(query).mappings())
 
-        async with translate_database_errors("reading clients' consents"):
-            held, known, rows = await run_transaction(self._engine, read)
-        for row in rows:
-            # Kept here, on the event loop, never by the thread that read them.
-            known[row["sequence"]] = version = _version(row)
-            self._keep(row["sequence"], version)
+        what = "reading clients' consents"
+        # Around the whole read, not each row: the router's every batch comes this way.
+        # An unreadable version stops routing (fail closed), never reads as no consent.
+        with refusing_unreadable_values(what):
+            async with translate_database_errors(what):
+                held, known, rows = await run_transaction(self._engine, read)
+            for row in rows:
+                # Kept here, on the event loop, never by the thread that read them.
+                known[row["sequence"]] = version = _version(row)
+                self._keep(row["sequence"], version)
         versions: dict[str, list[ConsentVersion]] = {pseudonym: [] for pseudonym in pseudonyms}
         for client, sequence in held:
             versions[client].append(known[sequence])

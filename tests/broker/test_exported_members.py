@@ -99,6 +99,7 @@ PUBLIC_NAMES = {
         "TopicError",
         "UndecodableRecordError",
         "UnknownOrganisationError",
+        "UnreadablePathwayError",
     ],
 }
 

@@ -167,6 +167,14 @@ async def test_a_clients_consents_with_a_version_that_cannot_be_read_say_to_run_
         await tampered_store.consents_for(PSEUDONYM)
 
 
+async def test_the_routers_read_of_a_version_that_cannot_be_read_says_to_run_verify(
+    tampered_store: ConsentStore,
+) -> None:
+    # Never read as no consent, nor as a consent: routing waits until it is put right.
+    with pytest.raises(AuditChainBrokenError, match="run `saattaja audit verify`"):
+        await tampered_store.consents_of({PSEUDONYM})
+
+
 async def test_verify_finds_a_refusal_widened_behind_the_stores_back(
     engine: AsyncEngine, store: ConsentStore
 ) -> None:

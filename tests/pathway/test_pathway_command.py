@@ -13,6 +13,7 @@ import pytest
 from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.pathway import PathwayStore
 from consent.database import create_database_engine, upgrade_database
+from tests.consent.audit.entries import tamper
 from tests.consent.schema import stamp_pseudonym_secret
 from tests.pathway.builders import CLIENT, DAY, Walk, case_manager, rejected, requested
 
@@ -137,3 +138,22 @@ def test_a_store_filled_under_another_secret_is_an_error_naming_the_setting(
     captured = capsys.readouterr()
     assert "SAATTAJA_PSEUDONYM_SECRET" in captured.err
     assert "referral R-1" not in captured.out
+
+
+def test_a_referral_changed_by_hand_so_that_it_cannot_be_read_is_refused_in_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SQLite keeps any text in a time column.
+    _save(database_url, Walk().through(requested("R-1")))
+    tamper(database_url, "UPDATE pathway_referrals SET due_at = 'x'")
+
+    assert main(["pathway", "show", "--client", CLIENT]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "saattaja: error: reading clients' pathways: a row of the pathway tables (pathway_*) "
+        "holds a value that cannot be read back, changed after it was written (SQLite keeps "
+        "any text in a time or JSON column): put the value back as it was, or restore the "
+        "database from a backup taken before the change"
+    ]
+    assert captured.out == ""

@@ -11,6 +11,7 @@ PUBLIC_NAMES = [
     "GENESIS_HASH",
     "LEGAL_BASIS_SYSTEM",
     "PERMIT",
+    "UNREADABLE_VALUE",
     "AuditEntry",
     "AuditFilter",
     "AuditKey",

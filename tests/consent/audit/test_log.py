@@ -20,8 +20,13 @@ from consent.audit import (
     audit_records,
     chain_hash,
 )
-from consent.database import create_database_engine, upgrade_database
-from consent.errors import EventIdTakenError, InvalidAuditEntryError, StoreUnavailableError
+from consent.database import create_database_engine, run_transaction, upgrade_database
+from consent.errors import (
+    AuditChainBrokenError,
+    EventIdTakenError,
+    InvalidAuditEntryError,
+    StoreUnavailableError,
+)
 from tests.consent.audit.entries import (
     CLIENT,
     HOUR,
@@ -33,6 +38,7 @@ from tests.consent.audit.entries import (
     TYOLLISYYS,
     TYP,
     entry,
+    execute,
     refusal,
 )
 from tests.consent.schema import schema_differences, upgrade_to
@@ -126,6 +132,21 @@ async def test_append_of_a_recorded_decision_returns_the_record_on_file_and_adds
     assert again[0] == kept
     assert again[1].sequence == 2
     assert await all_records(log) == [kept, again[1]]
+
+
+async def test_the_routers_read_of_a_record_that_cannot_be_read_says_to_run_verify(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    # SQLite keeps any text in a time column; the router reads records in its transactions.
+    decided = entry(recipient=KELA)
+    await AuditLog(sqlite_engine).append([decided])
+    await execute(sqlite_engine, "UPDATE audit_records SET decided_at = 'x'")
+
+    with pytest.raises(AuditChainBrokenError, match="run `saattaja audit verify`"):
+        await run_transaction(
+            sqlite_engine,
+            lambda connection: AuditLog.on_record_in(connection, {decided.event_id}),
+        )
 
 
 async def test_the_same_decision_twice_in_one_append_is_recorded_once(
