@@ -119,7 +119,9 @@ class AdapterStore:
                 "SAATTAJA_ADAPTER_STATE_FILE to a path this process may write"
             ) from exc
         _create_owner_only(path)
-        engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
+        # hide_parameters: an error's text becomes a log line, and the parameters are the
+        # events', identity codes and free text included.
+        engine = create_async_engine(f"sqlite+aiosqlite:///{path}", hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         store = cls(path, engine)
         try:
