@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import broker.pathway.tables
-from broker.errors import ReferralIdTakenError
+from broker.errors import ReferralIdTakenError, UnreadablePathwayError
 from broker.pathway import (
     ClientPathway,
     HandoverFact,
@@ -25,7 +27,8 @@ from broker.pathway import (
     escalate,
     referral_slot,
 )
-from consent.database import create_database_engine, run_transaction
+from consent.database import create_database_engine, run_transaction, upgrade_database
+from tests.consent.audit.entries import execute
 from tests.consent.schema import schema_differences, upgrade_to
 from tests.pathway.builders import (
     CLOCK,
@@ -400,3 +403,43 @@ async def test_a_stale_expiry_leaves_the_referral_document(
     moved = await _escalated(engine, stale, step.referral, remove_slot=REFERRAL_SLOT)
     assert not moved
     assert await store.document(PSEUDONYM, REFERRAL_SLOT) is not None
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """R-1 saved unanswered in a SQLite file, whose time and JSON columns keep any text."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'saattaja.db'}"
+    await upgrade_database(url)
+    engine = create_database_engine(url)
+    try:
+        await saved_request(PathwayStore(engine))
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+_READS: dict[str, Callable[[PathwayStore], Awaitable[object]]] = {
+    "load": loaded,
+    "referrals": lambda store: store.referrals([(SOTE, "R-1")]),
+    "due_referrals": lambda store: store.due_referrals(T0 + 1000 * DAY, 10),
+    "records": lambda store: store.records([(PSEUDONYM, REFERRAL_SLOT)]),
+    "document": lambda store: store.document(PSEUDONYM, REFERRAL_SLOT),
+}
+_CHANGES = {
+    "load": "UPDATE pathway_referrals SET due_at = 'x'",
+    "referrals": "UPDATE pathway_referrals SET due_at = 'x'",
+    "due_referrals": "UPDATE pathway_referrals SET due_at = 'x'",
+    "records": "UPDATE pathway_documents SET record_headers = 'x'",
+    "document": "UPDATE pathway_documents SET parts = 'x'",
+}
+
+
+@pytest.mark.parametrize("read", sorted(_READS))
+async def test_a_value_changed_by_hand_that_cannot_be_read_back_is_refused_saying_so(
+    sqlite_engine: AsyncEngine, read: str
+) -> None:
+    # The router waits on this error, failing closed, rather than logging a ValueError.
+    await execute(sqlite_engine, _CHANGES[read])
+
+    with pytest.raises(UnreadablePathwayError, match="put the value back as it was"):
+        await _READS[read](PathwayStore(sqlite_engine))
