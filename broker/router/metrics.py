@@ -59,6 +59,12 @@ class RouterMetrics:
             "Times routing began to wait for a store or Kafka.",
             registry=self.registry,
         )
+        self._overdue_watch_paused = Gauge(
+            "saattaja_router_overdue_watch_paused",
+            "1 while the last look for overdue referrals failed (a store or Kafka unavailable, "
+            "or a stored value that cannot be read back): no overdue notice or expiry is sent.",
+            registry=self.registry,
+        )
         self._lag = Gauge(
             "saattaja_router_lag_records",
             "Records in an outbox partition not yet routed, as of this process's last commit "
@@ -102,6 +108,14 @@ class RouterMetrics:
         """Routing goes on."""
         self._waiting = False
         self._paused.set(0)
+
+    def overdue_watch_paused(self) -> None:
+        """The look for overdue referrals failed."""
+        self._overdue_watch_paused.set(1)
+
+    def overdue_watch_resumed(self) -> None:
+        """A look for overdue referrals went through."""
+        self._overdue_watch_paused.set(0)
 
     def lag(self, behind: Mapping[tuple[str, int], int]) -> None:
         """Records not yet routed, by (topic, partition), after a commit."""

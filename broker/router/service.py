@@ -81,6 +81,12 @@ class RouterStatus:
     """Why the batch in hand waits, while a store or Kafka is unavailable."""
     kafka_unreachable: str | None = None
     """Why no batch comes, while Kafka does not answer (aiokafka's polls do not say)."""
+    overdue_watch_paused: str | None = None
+    """Why the last scan for overdue referrals failed; None once a scan goes through.
+
+    Apart from ``waiting_for``: routing goes on meanwhile, but no overdue notice or expiry
+    is sent to anyone until the next scan goes through.
+    """
     outcomes: dict[str, int] = field(default_factory=dict)
     """Records handled since start, by outcome (routed, applied, rejected)."""
 
@@ -260,6 +266,8 @@ class RouterService:
                 f"{topic}-{partition}" for topic, partition in self.owned_partitions()
             ),
         }
+        if self.status.overdue_watch_paused is not None:
+            detail["overdue_watch_paused"] = self.status.overdue_watch_paused
         if (reason := self.status.waiting_for) is not None:
             return Health(False, "paused", {"reason": reason, **detail})
         if self._consuming is None:
@@ -354,9 +362,26 @@ class RouterService:
             try:
                 await self.escalate_overdue()
             except _WAITED_OUT as exc:
+                self._overdue_watch_waits(str(exc))
                 _log.warning("overdue_watch_paused", reason=str(exc))
-            except Exception:
+            except Exception as exc:
+                # /health names only its type: its text may quote a client's records.
+                self._overdue_watch_waits(
+                    f"looking for overdue referrals failed ({type(exc).__name__}): the "
+                    "router's log has the details"
+                )
                 _log.exception("overdue_watch_failed")
+            else:
+                if self.status.overdue_watch_paused is not None:
+                    self.status.overdue_watch_paused = None
+                    self.metrics.overdue_watch_resumed()
+                    _log.info("overdue_watch_resumed")
+
+    def _overdue_watch_waits(self, reason: str) -> None:
+        # Routing may go on meanwhile, so /health stays 200 and saattaja_router_paused 0;
+        # but every client's notices wait, which a log line once a scan would hide.
+        self.status.overdue_watch_paused = reason
+        self.metrics.overdue_watch_paused()
 
     async def _handle(self, batch: list[IncomingRecord]) -> None:
         outcomes = await self._route_until_done(batch)
