@@ -16,6 +16,13 @@ One AuditEvent per record, so that the export counts what the log counts:
   Destination Role ID and ``v3-ParticipationType#IRCP`` information recipient), each an
   Organization by OID; one CodeableConcept carries both codings, so both profiles' slices
   match;
+- what follows the client when an organisation begins working with them is disclosed by
+  the router, not by the organisation the record names as sender: the handover package
+  (reason ``handover``), which the router puts together, has the router as its source
+  and custodian, and the organisation whose step handed the client over (the recipient
+  itself when it named its own case manager) as a ``handed-over-by`` detail; a document
+  decided for a package (``handover`` set) has the router as its source and the
+  organisation that recorded it as its custodian, neither of them the requestor;
 - entities: the client as Patient by pseudonym (``audit-entity-type#1``,
   ``object-role#1``; never the identity code), the event as the message Bundle it was sent
   in (identifier ``urn:uuid:<event id>``, the event type and data category as details,
@@ -27,8 +34,9 @@ One AuditEvent per record, so that the export counts what the log counts:
 Where BALP asks for what the audit log does not know, it is left out and said here:
 agents have no ``network`` (organisations exchange through Kafka topics, not addresses),
 and ``source.observer`` is the Saattaja router, which writes the record, rather than the
-disclosing organisation that BALP's ``val-audit-source`` invariant names. The resources
-therefore claim no BALP profile in ``meta.profile``.
+disclosing organisation that BALP's ``val-audit-source`` invariant names (but for what
+the router itself discloses in a handover). The resources therefore claim no BALP
+profile in ``meta.profile``.
 """
 
 from __future__ import annotations
@@ -111,8 +119,8 @@ def audit_event(record: AuditRecord, organisations: Mapping[str, str] | None = N
         "outcomeDesc": record.reason,
         "purposeOfEvent": [_purpose()],
         "agent": [
-            _organisation_agent(record.sender, names, source=True),
-            _organisation_agent(record.recipient, names, source=False),
+            *_source_agents(record, names),
+            _recipient_agent(record.recipient, names),
             {
                 "type": codeable_concept(_SECURITY_ROLE, "authserver", "Authorization Server"),
                 "who": _ROUTER,
@@ -148,24 +156,42 @@ def _purpose() -> FhirJson:
     return codeable_concept(PURPOSE_OF_USE_SYSTEM, ROUTING_PURPOSE, ROUTING_PURPOSE_DISPLAY)
 
 
-def _organisation_agent(oid: str, names: Mapping[str, str], *, source: bool) -> FhirJson:
+def _source_agents(record: AuditRecord, names: Mapping[str, str]) -> list[FhirJson]:
+    source = coding(_DCM, "110153", "Source Role ID")
+    custodian = coding(_PARTICIPATION, "CST", "custodian")
+    if record.reason == ReasonCode.HANDOVER:
+        # The package's sender handed the client over, and is its recipient when it named
+        # its own case manager: as the source it would disclose to itself.
+        return [_agent(dict(_ROUTER), [source, custodian], requestor=False)]
+    if record.handover:
+        # A document kept since it was sent, which the router discloses to an organisation
+        # new to the client's care; it still comes from the one that recorded it.
+        return [
+            _agent(dict(_ROUTER), [source], requestor=False),
+            _agent(_organisation(record.sender, names), [custodian], requestor=False),
+        ]
+    return [_agent(_organisation(record.sender, names), [source, custodian], requestor=True)]
+
+
+def _recipient_agent(oid: str, names: Mapping[str, str]) -> FhirJson:
+    codings = [
+        coding(_DCM, "110152", "Destination Role ID"),
+        coding(_PARTICIPATION, "IRCP", "information recipient"),
+    ]
+    agent = _agent(_organisation(oid, names), codings, requestor=False)
+    agent["purposeOfUse"] = [_purpose()]
+    return agent
+
+
+def _agent(who: FhirJson, codings: list[FhirJson], *, requestor: bool) -> FhirJson:
+    return {"type": {"coding": codings}, "who": who, "requestor": requestor}
+
+
+def _organisation(oid: str, names: Mapping[str, str]) -> FhirJson:
     who = organisation_reference(oid)
     if oid in names:
         who["display"] = names[oid]
-    if source:
-        codings = [
-            coding(_DCM, "110153", "Source Role ID"),
-            coding(_PARTICIPATION, "CST", "custodian"),
-        ]
-    else:
-        codings = [
-            coding(_DCM, "110152", "Destination Role ID"),
-            coding(_PARTICIPATION, "IRCP", "information recipient"),
-        ]
-    agent: FhirJson = {"type": {"coding": codings}, "who": who, "requestor": source}
-    if not source:
-        agent["purposeOfUse"] = [_purpose()]
-    return agent
+    return who
 
 
 def _client_entity(record: AuditRecord) -> FhirJson:
@@ -187,6 +213,8 @@ def _event_entity(record: AuditRecord) -> FhirJson:
     ]
     if record.handover:
         details.append({"type": "handover-package", "valueString": f"urn:uuid:{record.handover}"})
+    if record.reason == ReasonCode.HANDOVER:
+        details.append({"type": "handed-over-by", "valueString": f"urn:oid:{record.sender}"})
     entity: FhirJson = {
         "what": {
             "type": "Bundle",

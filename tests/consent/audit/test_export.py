@@ -16,12 +16,14 @@ from consent.audit import (
     CLIENT_PSEUDONYM_SYSTEM,
     EXPORT_COLUMNS,
     LEGAL_BASIS_SYSTEM,
+    AuditEntry,
     AuditLog,
     AuditRecord,
     ExportFormat,
     chain_hash,
     export_records,
 )
+from schemas import ROUTER_SOURCE, DataCategory
 from tests.consent.audit.entries import (
     CLIENT,
     HOUR,
@@ -36,6 +38,8 @@ from tests.consent.audit.entries import (
 )
 
 NAMES = {KELA: "Kansaneläkelaitos (Kela)", SOTE: "Etelä-Karjalan hyvinvointialue"}
+ROUTER = {"system": "urn:ietf:rfc:3986", "value": ROUTER_SOURCE}
+"""The router's identifier, as the agents that name it carry it."""
 
 
 @pytest.fixture
@@ -159,3 +163,80 @@ async def test_a_handover_records_export_carries_its_package_and_recomputes(
     assert chain_hash(fields) == stored == record.hash
     details = {d["type"]: d["valueString"] for d in event["entity"][1]["detail"]}
     assert details["handover-package"] == f"urn:uuid:{package}"
+
+
+async def fhir_of(engine: AsyncEngine, *entries: AuditEntry) -> list[dict[str, Any]]:
+    """The entries appended to a log of their own, exported as validated AuditEvents."""
+    log = AuditLog(engine)
+    await log.append(list(entries))
+    lines = (await export(log, ExportFormat.FHIR)).splitlines()
+    for line in lines:
+        AuditEvent.model_validate_json(line)
+    return [json.loads(line) for line in lines]
+
+
+def agents_with(event: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    """The agents whose type carries ``code`` (110153 source, CST custodian, IRCP recipient)."""
+    return [agent for agent in event["agent"] if code in coded(agent["type"])]
+
+
+def handover_package(*, sender: str, recipient: str) -> AuditEntry:
+    """A handover package's decision, as the router records it."""
+    return entry(
+        sender=sender,
+        recipient=recipient,
+        reason="handover",
+        basis=None,
+        event_type="fi.saattaja.handover.package.v1",
+        category=DataCategory.CASE,
+    )
+
+
+async def test_fhir_export_has_the_router_disclose_a_package_to_its_own_handing_over_organisation(
+    engine: AsyncEngine,
+) -> None:
+    # An organisation naming its own case manager while new to the client's care network.
+    [package] = await fhir_of(engine, handover_package(sender=TYP, recipient=TYP))
+
+    [source] = agents_with(package, "110153")
+    [custodian] = agents_with(package, "CST")
+    [recipient] = agents_with(package, "IRCP")
+    assert source["who"]["identifier"] == custodian["who"]["identifier"] == ROUTER
+    assert recipient["who"]["identifier"]["value"] == f"urn:oid:{TYP}"
+    assert source["who"] == package["source"]["observer"]
+
+
+async def test_fhir_export_names_who_handed_the_client_over_as_a_detail_of_the_package(
+    engine: AsyncEngine,
+) -> None:
+    [package] = await fhir_of(engine, handover_package(sender=SOTE, recipient=KELA))
+
+    [source] = agents_with(package, "110153")
+    assert source["who"]["identifier"] == ROUTER
+    details = {d["type"]: d["valueString"] for d in package["entity"][1]["detail"]}
+    assert details["handed-over-by"] == f"urn:oid:{SOTE}"
+
+
+async def test_fhir_export_has_the_router_disclose_a_handed_over_document_kept_by_its_recorder(
+    engine: AsyncEngine,
+) -> None:
+    [document] = await fhir_of(
+        engine, entry(sender=SOTE, recipient=TYP, handover=str(uuid.uuid4()))
+    )
+
+    [source] = agents_with(document, "110153")
+    [custodian] = agents_with(document, "CST")
+    assert source["who"]["identifier"] == ROUTER
+    assert custodian["who"]["identifier"]["value"] == f"urn:oid:{SOTE}"
+    assert not any(agent["requestor"] for agent in document["agent"])
+
+
+async def test_fhir_export_keeps_the_sender_as_source_and_custodian_of_what_it_published(
+    log: AuditLog,
+) -> None:
+    permit = json.loads((await export(log, ExportFormat.FHIR)).splitlines()[0])
+
+    [source] = agents_with(permit, "110153")
+    assert agents_with(permit, "CST") == [source]
+    assert source["who"]["identifier"]["value"] == f"urn:oid:{SOTE}"
+    assert source["requestor"] is True
