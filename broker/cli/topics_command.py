@@ -30,6 +30,7 @@ from broker.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
     AclBinding,
+    AclPattern,
     GroupPosition,
     TopicCreation,
     TopicDescription,
@@ -439,6 +440,8 @@ def acl_script(bindings: Sequence[AclBinding], *, registry_file: str) -> str:
             f"--{binding.resource_type.value}",
             binding.resource,
         ]
+        if binding.pattern is not AclPattern.LITERAL:
+            arguments += ["--resource-pattern-type", binding.pattern.value]
         lines.append("acl " + " ".join(shlex.quote(argument) for argument in arguments))
     return "\n".join(lines)
 
@@ -449,7 +452,7 @@ def _binding_json(binding: AclBinding) -> dict[str, str]:
         "operation": binding.operation.value,
         "resource_type": binding.resource_type.value,
         "resource": binding.resource,
-        "pattern_type": "literal",
+        "pattern_type": binding.pattern.value,
         "permission": "allow",
         "why": binding.why,
     }

@@ -1,6 +1,6 @@
 """Saattaja's Kafka topics: their names, their creation and what they hold."""
 
-from broker.topics.access import AclBinding, AclOperation, AclResource, access_plan
+from broker.topics.access import AclBinding, AclOperation, AclPattern, AclResource, access_plan
 from broker.topics.groups import GroupPosition, group_positions
 from broker.topics.inspection import (
     OutboxSurvey,
@@ -31,6 +31,7 @@ __all__ = [
     "TOPIC_PREFIX",
     "AclBinding",
     "AclOperation",
+    "AclPattern",
     "AclResource",
     "GroupPosition",
     "OutboxSurvey",

@@ -4,6 +4,12 @@ ARCHITECTURE.md gives each adapter exactly one write (its outbox) and one read (
 and only the router reads outboxes and writes inboxes. Only the audit stream writes the
 audit topic, so that what a SIEM reads there is the audit log and nothing else. This is
 that rule as ACL bindings, for the region's Kafka administrators to review and apply.
+
+Every binding names its resource literally, so that an organisation added to the registry
+gets nothing until the bindings are generated again, but one: the router may describe
+every topic of Saattaja's namespace (a prefix), so that it sees, and names at start, an
+outbox no organisation of the registry has. Describe shows a topic's name and partitions,
+never its records.
 """
 
 from __future__ import annotations
@@ -13,16 +19,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from broker.registry import Organisation, OrganisationRegistry
-from broker.topics.naming import AUDIT_TOPIC, DLQ_TOPIC, inbox_topic, outbox_topic
+from broker.topics.naming import AUDIT_TOPIC, DLQ_TOPIC, TOPIC_PREFIX, inbox_topic, outbox_topic
 
-__all__ = ["AclBinding", "AclOperation", "AclResource", "access_plan"]
+__all__ = ["AclBinding", "AclOperation", "AclPattern", "AclResource", "access_plan"]
 
 
 class AclOperation(StrEnum):
-    """The operations granted; each implies Describe on its resource."""
+    """The operations granted; Read and Write imply Describe on their resource."""
 
     READ = "Read"
     WRITE = "Write"
+    DESCRIBE = "Describe"
 
 
 class AclResource(StrEnum):
@@ -32,9 +39,16 @@ class AclResource(StrEnum):
     GROUP = "group"
 
 
+class AclPattern(StrEnum):
+    """How a binding's resource name matches: Kafka's resource pattern types."""
+
+    LITERAL = "literal"
+    PREFIXED = "prefixed"
+
+
 @dataclass(frozen=True, slots=True)
 class AclBinding:
-    """Allow ``principal`` ``operation`` on one resource, named literally (no prefixes)."""
+    """Allow ``principal`` ``operation`` on a resource, named literally unless ``pattern`` says."""
 
     principal: str
     operation: AclOperation
@@ -42,6 +56,7 @@ class AclBinding:
     resource: str
     why: str
     """For the person who reviews it."""
+    pattern: AclPattern = AclPattern.LITERAL
 
 
 def access_plan(
@@ -96,6 +111,15 @@ def _router(registry: OrganisationRegistry, principal: str, group: str) -> Itera
         )
     yield AclBinding(
         principal, write, topic, DLQ_TOPIC, "keeps each event rejected, with the reason"
+    )
+    yield AclBinding(
+        principal,
+        AclOperation.DESCRIBE,
+        topic,
+        f"{TOPIC_PREFIX}.",
+        "sees every Saattaja topic (names and partitions, no records), so that it names at "
+        "start an outbox no organisation of the registry has (outbox_not_read)",
+        AclPattern.PREFIXED,
     )
 
 

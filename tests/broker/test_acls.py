@@ -16,6 +16,8 @@ from broker.topics import (
     AUDIT_TOPIC,
     DLQ_TOPIC,
     AclBinding,
+    AclOperation,
+    AclPattern,
     access_plan,
     inbox_topic,
     outbox_topic,
@@ -66,9 +68,20 @@ def test_the_router_reads_every_outbox_and_writes_every_inbox_and_the_dead_lette
     assert router == {
         ("Read", "group", "routers"),
         ("Write", "topic", DLQ_TOPIC),
+        ("Describe", "topic", "saattaja."),
         *(("Read", "topic", outbox_topic(organisation.id)) for organisation in registry),
         *(("Write", "topic", inbox_topic(organisation.id)) for organisation in registry),
     }
+
+
+def test_the_router_alone_describes_every_saattaja_topic_to_see_outboxes_of_no_organisation(
+    registry: OrganisationRegistry,
+) -> None:
+    prefixed = [b for b in plan(registry, "User:siem") if b.pattern is not AclPattern.LITERAL]
+
+    assert [(b.principal, b.operation, b.resource, b.pattern) for b in prefixed] == [
+        ("User:router", AclOperation.DESCRIBE, "saattaja.", AclPattern.PREFIXED)
+    ]
 
 
 def test_the_audit_stream_writes_the_audit_topic_and_reads_it_and_its_group_only(
@@ -127,7 +140,7 @@ def test_the_script_adds_every_binding_with_kafka_acls(
     lines = calls.read_text().splitlines()
     kela = registry.get("kela")
     # The router, the audit stream, then the adapters.
-    assert len(lines) == 2 + 2 * len(registry) + 3 + 3 * len(registry)
+    assert len(lines) == 3 + 2 * len(registry) + 3 + 3 * len(registry)
     assert all(
         line.startswith("--bootstrap-server|kafka-1:9093|--command-config|admin.properties|--add|")
         for line in lines
@@ -138,6 +151,11 @@ def test_the_script_adds_every_binding_with_kafka_acls(
     ) in {line.split("--add|", 1)[1] for line in lines}
     assert any(line.endswith("--group|saattaja-adapter-kela|") for line in lines)
     assert any(line.endswith("--group|saattaja-router|") for line in lines)
+    assert (
+        "--allow-principal|User:saattaja-router|--operation|Describe|--topic|saattaja.|"
+        "--resource-pattern-type|prefixed|"
+    ) in {line.split("--add|", 1)[1] for line in lines}
+    assert sum("--resource-pattern-type" in line for line in lines) == 1
 
 
 def test_the_script_refuses_to_run_without_the_cluster_named(
@@ -185,7 +203,13 @@ def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
         "User:CN=siem",
         *adapters,
     }
-    assert {b["pattern_type"] for b in bindings} == {"literal"}
+    [prefixed] = [b for b in bindings if b["pattern_type"] != "literal"]
+    assert {key: prefixed[key] for key in ("principal", "operation", "resource")} == {
+        "principal": "User:CN=router",
+        "operation": "Describe",
+        "resource": "saattaja.",
+    }
+    assert prefixed["pattern_type"] == "prefixed"
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,7 @@ PUBLIC_NAMES = {
         "AUDIT_TOPIC",
         "AclBinding",
         "AclOperation",
+        "AclPattern",
         "AclResource",
         "DLQ_TOPIC",
         "GroupPosition",
