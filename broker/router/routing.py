@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.dead_letters import DLQ_HEADERS, claimed_identity
-from broker.errors import ReferralIdTakenError
+from broker.errors import ReferralIdTakenError, UnreadablePathwayError
 from broker.kafka import Outbound, partition_of
 from broker.pathway import (
     AppliedEvent,
@@ -1009,7 +1009,16 @@ class Router:
         pathway = pathways[referral.client]
         document = await self._pathway.document(referral.client, slot)
         kept = None if document is None else document.record
-        request = None if kept is None else self._codec.decode(kept)
+        try:
+            request = None if kept is None else self._codec.decode(kept)
+        except ContractError as exc:
+            # Kept only after it passed the contract. Said by type only: /health shows it.
+            raise UnreadablePathwayError(
+                "reading an overdue referral's request: the record kept of it "
+                "(pathway_documents) is not an event this release reads "
+                f"({type(exc).__name__}), changed after it was written: put the value back "
+                "as it was, or restore the database from a backup taken before the change"
+            ) from exc
         if not isinstance(request, ReferralRequested):
             # Without the request the client is unknown: move on rather than retry for ever.
             _log.error("overdue_referral_without_request", referral=referral.describe())

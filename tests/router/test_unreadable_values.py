@@ -165,6 +165,29 @@ async def test_a_referral_that_cannot_be_read_back_pauses_the_overdue_watch_sayi
         assert await _overdue_notices(harness, client) == []
 
 
+async def test_a_kept_referral_request_that_cannot_be_decoded_pauses_the_overdue_watch(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    client = new_client()
+    async with _watched_referral(kafka_bootstrap, sqlite_database_url, registry, client) as (
+        harness,
+        service,
+        clock,
+    ):
+        # An empty JSON object where the referral's FHIR Bundle was kept.
+        await _tampered(sqlite_database_url, "UPDATE pathway_documents SET record_value = X'7B7D'")
+        with capture_logs() as logs:
+            clock.now = _OVERDUE
+            paused = await _watch_paused(logs, service)
+
+        assert str(paused["reason"]).startswith(
+            "reading an overdue referral's request: the record kept of it (pathway_documents) "
+            "is not an event this release reads"
+        )
+        assert not [entry for entry in logs if entry["event"] == "overdue_watch_failed"]
+        assert await _overdue_notices(harness, client) == []
+
+
 async def test_an_audit_chain_head_that_cannot_be_read_back_pauses_the_overdue_watch_naming_it(
     kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
 ) -> None:
