@@ -22,7 +22,8 @@ from pydantic import ValidationError
 from adapters.sdk.errors import RejectEvent
 from adapters.sdk.parking import ReceivedEvents
 from adapters.sdk.retry import RetryPolicy
-from broker.errors import KafkaUnavailableError
+from adapters.sdk.topics import TopicsCheck, waiting_reason
+from broker.errors import KafkaUnavailableError, TopicError
 from broker.kafka import KafkaConnection, KafkaWatch, stop_consumer
 from schemas import (
     REJECTION_NOTICE_TYPE,
@@ -69,7 +70,8 @@ class Receiver:
     dropped; otherwise ``handler`` is called, retried with back-off, and the event is
     parked when every attempt failed (or at once on RejectEvent). The partition's offset
     is committed after its records are handled or parked, never before: a crash means a
-    record is read again, and the seen-set drops it if it was handled.
+    record is read again, and the seen-set drops it if it was handled. With ``topics``, no
+    consumer subscribes before the topics check has passed.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Receiver:
         on_rejection: RejectionHandler | None = None,
         retry: RetryPolicy,
         session_timeout_ms: int = 10_000,
+        topics: TopicsCheck | None = None,
     ) -> None:
         self._received = received
         self._connection = connection
@@ -95,6 +98,7 @@ class Receiver:
         self._retry = retry
         self._reconnect = RetryPolicy(None, retry.first_delay, retry.max_delay)
         self._session_timeout_ms = session_timeout_ms
+        self._topics = topics
         self._task: asyncio.Task[None] | None = None
         self.status = ReceiverStatus()
 
@@ -129,20 +133,22 @@ class Receiver:
                 heartbeat_interval_ms=max(self._session_timeout_ms // 3, 100),
             )
             try:
+                if self._topics is not None:
+                    await self._topics.passed()
                 await self._start(consumer)
                 if self.status.last_error is not None:
                     _log.info("receiver_resumed", topic=self._topic)
                     self.status.last_error = None
                 delays = None
                 await self._consume(consumer)
-            except (KafkaError, OSError) as exc:
+            except (KafkaError, OSError, TopicError) as exc:
                 failure: BaseException = exc
             finally:
                 await _stop_quietly(consumer)
             # Kafka is retried forever, at the handler's pace: there is nothing else to do.
             delays = delays or self._reconnect.delays()
             delay = next(delays)
-            self.status.last_error = str(self._connection.unavailable(failure))
+            self.status.last_error = waiting_reason(self._connection, failure)
             _log.warning(
                 "receiver_paused", topic=self._topic, reason=str(failure), retry_in_seconds=delay
             )

@@ -12,6 +12,8 @@ from aiokafka.errors import KafkaError
 
 from adapters.sdk.outbox import LocalOutbox, StoredRecord
 from adapters.sdk.retry import RetryPolicy
+from adapters.sdk.topics import TopicsCheck, waiting_reason
+from broker.errors import TopicError
 from broker.kafka import KafkaConnection
 
 __all__ = ["OutboxRelay", "RelayStatus"]
@@ -37,7 +39,8 @@ class OutboxRelay:
     broker restarted on the same address may have forgotten the old one's metadata). One
     order for everything is more than per-client order needs, and the simplest way to be
     sure of it. Records after a failed one that Kafka did take are sent twice: receivers
-    drop the copy by event id.
+    drop the copy by event id. With ``topics``, no producer starts before the topics check
+    has passed: Kafka would create a missing outbox with its own defaults.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class OutboxRelay:
         batch_size: int,
         request_timeout_ms: int,
         keep_sent_seconds: float,
+        topics: TopicsCheck | None = None,
     ) -> None:
         self._outbox = outbox
         self._connection = connection
@@ -58,6 +62,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._request_timeout_ms = request_timeout_ms
         self._keep_sent_seconds = keep_sent_seconds
+        self._topics = topics
         self._producer: AIOKafkaProducer | None = None
         self._task: asyncio.Task[None] | None = None
         self.status = RelayStatus()
@@ -93,10 +98,10 @@ class OutboxRelay:
                 continue
             try:
                 await self._send(batch)
-            except (KafkaError, OSError) as exc:
+            except (KafkaError, OSError, TopicError) as exc:
                 delays = delays or self._retry.delays()
                 delay = next(delays)
-                self.status.last_error = f"{self._connection.unavailable(exc)}"
+                self.status.last_error = waiting_reason(self._connection, exc)
                 _log.warning(
                     "outbox_relay_paused",
                     topic=self._topic,
@@ -143,6 +148,8 @@ class OutboxRelay:
 
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
+            if self._topics is not None:
+                await self._topics.passed()
             # Idempotence stays off: the embedded broker cannot do it, and the event id is
             # the idempotency key end to end anyway.
             producer = AIOKafkaProducer(

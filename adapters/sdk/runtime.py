@@ -20,17 +20,13 @@ from adapters.sdk.receiver import Receiver
 from adapters.sdk.relay import OutboxRelay
 from adapters.sdk.settings import AdapterSettings
 from adapters.sdk.store import AdapterStore
-from broker.errors import (
-    ConfigurationError,
-    KafkaUnavailableError,
-    TopicError,
-    UnknownOrganisationError,
-)
-from broker.kafka import KafkaConnection, open_admin
+from adapters.sdk.topics import TopicsCheck
+from broker.errors import ConfigurationError, UnknownOrganisationError
+from broker.kafka import KafkaConnection
 from broker.metrics import Health, MetricsServer
 from broker.registry import Organisation, OrganisationRegistry
 from broker.settings import SaattajaSettings
-from broker.topics import inbox_topic, missing_topics, outbox_topic
+from broker.topics import inbox_topic, outbox_topic
 from schemas import EventCodec, Pseudonymiser
 
 __all__ = ["AdapterRuntime", "organisation_of"]
@@ -117,10 +113,18 @@ class AdapterRuntime:
         pseudonymiser = Pseudonymiser(secret)
         codec = EventCodec(pseudonymiser, self._saattaja.max_event_bytes)
         settings, organisation = self._settings, self._organisation
-        await self._check_topics_exist()
+        topics = TopicsCheck(
+            self._connection,
+            (outbox_topic(organisation.id), inbox_topic(organisation.id)),
+            organisation_id=organisation.id,
+            request_timeout_ms=_TOPICS_CHECK_TIMEOUT_MS,
+        )
+        # Refused here when Kafka answers; with Kafka away, the relay and receiver ask again
+        # before they first touch a topic.
+        await topics.at_start()
         self._store = store = await AdapterStore.open(settings.state_path)
         try:
-            context = await self._start_parts(store, codec, pseudonymiser)
+            context = await self._start_parts(store, codec, pseudonymiser, topics)
         except BaseException:
             # The caller gets no runtime to stop: nothing of a start that failed stays open,
             # and the failure that stopped it is the one raised.
@@ -138,32 +142,12 @@ class AdapterRuntime:
         )
         return context
 
-    async def _check_topics_exist(self) -> None:
-        """Refuse to start while the organisation's outbox or inbox is missing, as the router does.
-
-        Asked about a missing topic, Kafka creates it (auto.create.topics.enable, and the
-        embedded broker always) with its own partitions and retention, not Saattaja's. Kafka
-        away at start is waited out as ever, the topics unchecked.
-        """
-        wanted = (outbox_topic(self._organisation.id), inbox_topic(self._organisation.id))
-        try:
-            async with open_admin(
-                self._connection, request_timeout_ms=_TOPICS_CHECK_TIMEOUT_MS
-            ) as admin:
-                missing = await missing_topics(admin, wanted)
-        except (KafkaUnavailableError, TopicError) as exc:
-            _log.warning("adapter_topics_not_checked", reason=str(exc))
-            return
-        if missing:
-            raise AdapterConfigurationError(
-                f"the topics {', '.join(missing)} do not exist at {self._connection.bootstrap}: "
-                "create them with `saattaja topics create` before starting the adapter, so "
-                "that Kafka does not create them with its own partitions and retention "
-                f"(organisation {self._organisation.id} of SAATTAJA_REGISTRY_FILE)"
-            )
-
     async def _start_parts(
-        self, store: AdapterStore, codec: EventCodec, pseudonymiser: Pseudonymiser
+        self,
+        store: AdapterStore,
+        codec: EventCodec,
+        pseudonymiser: Pseudonymiser,
+        topics: TopicsCheck,
     ) -> AdapterContext:
         """Over the open state file: the outbox, relay, receiver and the adapter's own loop.
 
@@ -182,6 +166,7 @@ class AdapterRuntime:
             batch_size=settings.relay_batch_size,
             request_timeout_ms=settings.relay_request_timeout_ms,
             keep_sent_seconds=settings.outbox_keep_sent_hours * _SECONDS_PER_HOUR,
+            topics=topics,
         )
         self._receiver = Receiver(
             self._received,
@@ -193,6 +178,7 @@ class AdapterRuntime:
             on_rejection=self.adapter.on_rejection,
             retry=settings.handler_retry,
             session_timeout_ms=settings.session_timeout_ms,
+            topics=topics,
         )
         self._context = AdapterContext(
             organisation=organisation,

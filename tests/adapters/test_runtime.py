@@ -22,10 +22,10 @@ from adapters.sdk import (
 )
 from adapters.sdk.receiver import Receiver
 from broker.embedded import EmbeddedBroker, free_port
-from broker.kafka import KafkaConnection
+from broker.kafka import KafkaConnection, open_admin
 from broker.registry import Organisation
 from broker.settings import SaattajaSettings
-from broker.topics import outbox_topic
+from broker.topics import inbox_topic, missing_topics, outbox_topic
 from tests.adapters.events import CODEC, KELA_OID, SECRET, client_code, referral
 from tests.adapters.kafka import (
     create_organisation_topics,
@@ -246,6 +246,41 @@ async def test_health_stays_up_while_kafka_is_away_and_says_what_waits(
         )
         == 1
     )
+
+
+async def test_an_adapter_started_while_kafka_is_away_stops_when_kafka_answers_without_its_topics(
+    state_file: Path,
+) -> None:
+    broker = EmbeddedBroker("127.0.0.1", free_port("127.0.0.1"))  # not started yet
+    runtime, adapter, connection, organisation = await _runtime(
+        broker.bootstrap,
+        state_file,
+        with_topics=False,
+        handler_first_delay_seconds=0.1,
+        handler_max_delay_seconds=0.5,
+    )
+    topics = (outbox_topic(organisation.id), inbox_topic(organisation.id))
+
+    async def run_until_it_stops() -> None:
+        async with runtime:
+            await adapter.source.put(referral(client_code(34)))
+
+            async def both_wait() -> bool:
+                health = await runtime.health()
+                return health.relay_error is not None and health.receiver_error is not None
+
+            await eventually(both_wait, within=_WITHIN, what="sending and receiving wait")
+            await broker.start()  # an empty broker: no topics
+            await asyncio.wait_for(runtime.wait(asyncio.Event()), _WITHIN)
+
+    try:
+        with pytest.raises(AdapterConfigurationError, match="do not exist") as stopped:
+            await run_until_it_stops()
+        async with open_admin(connection) as admin:
+            assert await missing_topics(admin, topics) == topics  # Kafka made none of them
+    finally:
+        await broker.stop()
+    assert "saattaja topics create" in str(stopped.value)
 
 
 async def test_health_and_metrics_say_receiving_waits_while_kafka_is_gone_and_all_is_quiet(
