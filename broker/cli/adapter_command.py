@@ -410,9 +410,19 @@ async def _check_state_file(report: _Report, settings: AdapterSettings) -> None:
     finally:
         await store.close()
     report.ok.append(
-        f"state file {settings.state_path}: {depth.unsent} unsent (oldest waiting "
-        f"{depth.oldest_age_seconds:.0f} s), {parked} parked"
+        f"state file {path}: {depth.unsent} unsent (oldest waiting "
+        f"{depth.oldest_age_seconds:.0f} s)"
     )
+    # Unsent records go out by themselves once Kafka answers; a parked event waits for a
+    # person, as a failed sql_outbox row does.
+    if parked:
+        report.problems.append(
+            f"state file {path}: {parked} event(s) parked that the organisation's system did "
+            "not take: list them with `saattaja adapter parked`, fix the cause, then "
+            "`saattaja adapter retry`"
+        )
+    else:
+        report.ok.append(f"state file {path}: none parked")
 
 
 async def _check_adapter(report: _Report, name: str, adapter: Adapter[Any]) -> None:

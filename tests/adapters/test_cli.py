@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sdk import AdapterStore, ReceivedEvents
+from adapters.sdk import AdapterStore, ReceivedEvents, load_adapter_settings
 from adapters.sdk.store import LAYOUT_VERSION
 from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.kafka import KafkaConnection, open_admin
@@ -208,6 +208,28 @@ async def test_check_reports_missing_topics_and_the_adapters_own_problems(
         "with `saattaja topics create`"
     ) in out
     assert f"problem  adapter {adapter_name}: source queue does not answer" in out
+
+
+@pytest.mark.kafka
+async def test_check_counts_parked_events_as_a_problem_that_needs_a_person(
+    adapter_name: str,
+    adapter_environment: pytest.MonkeyPatch,
+    organisation: Organisation,
+    kafka_bootstrap: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await create_organisation_topics(KafkaConnection(kafka_bootstrap), organisation)
+    adapter_environment.setenv("SAATTAJA_KAFKA_BOOTSTRAP", kafka_bootstrap)
+    await _park(load_adapter_settings().state_path, _PARKED, "rejected by the handler")
+
+    code = await _in_thread(["adapter", "check", adapter_name])
+
+    out = capsys.readouterr().out
+    assert code == 1, out
+    [problem] = [line for line in out.splitlines() if line.startswith("problem")]
+    assert "1 event(s) parked" in problem
+    assert "`saattaja adapter parked`" in problem
+    assert "`saattaja adapter retry`" in problem
 
 
 async def _missing(connection: KafkaConnection, topics: list[str]) -> tuple[str, ...]:
