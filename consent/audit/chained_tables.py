@@ -100,11 +100,18 @@ def advance_chain_head(
     )
 
 
+# Verify cannot walk a chain without its head: what is left is the backup and the anchor.
+_RESTORE: Final = (
+    "restore the database from a backup and check it with `saattaja audit verify` and the "
+    "anchors kept outside it (--anchor, --consent-anchor)"
+)
+
+
 def _head_row(head: sa.Table, row: sa.Row[int, str] | None) -> tuple[int, str]:
     if row is None:
         raise AuditChainBrokenError(
             f"the chain head is missing (table {head.name} has no row): the database was "
-            "tampered with or not created by `saattaja db upgrade`"
+            f"tampered with or not created by `saattaja db upgrade`; {_RESTORE}"
         )
     sequence, head_hash = row
     try:
@@ -112,7 +119,7 @@ def _head_row(head: sa.Table, row: sa.Row[int, str] | None) -> tuple[int, str]:
     except UNREADABLE_VALUE as exc:
         raise AuditChainBrokenError(
             f"the chain head (table {head.name}) holds a sequence that is not a whole number: "
-            "the database was tampered with"
+            f"the database was tampered with; {_RESTORE}"
         ) from exc
 
 

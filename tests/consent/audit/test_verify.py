@@ -138,6 +138,22 @@ async def test_verify_refuses_a_chain_head_whose_sequence_was_changed_to_text(
         await log.verify()
 
 
+async def test_a_chain_head_that_cannot_be_read_says_to_restore_and_check_with_the_anchors(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    # Verify cannot walk the chain without its head, so it cannot be what the error sends to.
+    log = AuditLog(sqlite_engine)
+    await log.append([entry(recipient=KELA)])
+    await execute(sqlite_engine, "UPDATE audit_chain_head SET sequence = 'x'")
+
+    with pytest.raises(AuditChainBrokenError) as raised:
+        await log.verify()
+    assert str(raised.value).endswith(
+        "restore the database from a backup and check it with `saattaja audit verify` and the "
+        "anchors kept outside it (--anchor, --consent-anchor)"
+    )
+
+
 async def test_a_last_record_other_than_the_heads_is_named_with_the_records_before_it(
     engine: AsyncEngine, log: AuditLog
 ) -> None:
