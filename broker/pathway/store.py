@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,7 @@ from broker.pathway.tables import (
     pathway_referral_claims,
     pathway_referrals,
 )
-from consent.audit import UNREADABLE_VALUE
+from consent.audit import refusing_unreadable_values
 from consent.database import (
     insert_or_update,
     insert_unless_present,
@@ -41,7 +41,6 @@ from consent.database import (
     run_transaction,
     translate_database_errors,
 )
-from consent.errors import SaattajaConsentError
 from schemas import DataCategory, DocumentPart, KafkaRecord
 
 __all__ = ["HandoverFact", "HintFact", "PathwayStore"]
@@ -73,23 +72,19 @@ class HandoverFact:
     handed_over_at: datetime
 
 
-@contextmanager
-def _refusing_unreadable_values(what: str) -> Iterator[None]:
-    """Raise UnreadablePathwayError for a stored value that cannot be read back.
+def _unreadable_pathway(what: str) -> Exception:
+    # The pathway tables are not chained: verify cannot name the row, so say what to do.
+    return UnreadablePathwayError(
+        f"{what}: a row of the pathway tables (pathway_*) holds a value that cannot be "
+        "read back, changed after it was written (SQLite keeps any text in a time or "
+        "JSON column): put the value back as it was, or restore the database from a "
+        "backup taken before the change"
+    )
 
-    Around a whole read, never a row: the router reads the pathway for every wave.
-    """
-    try:
-        yield
-    except SaattajaConsentError:
-        raise  # the database away or refusing: said as such
-    except UNREADABLE_VALUE as exc:
-        raise UnreadablePathwayError(
-            f"{what}: a row of the pathway tables (pathway_*) holds a value that cannot be "
-            "read back, changed after it was written (SQLite keeps any text in a time or "
-            "JSON column): put the value back as it was, or restore the database from a "
-            "backup taken before the change"
-        ) from exc
+
+def _refusing_unreadable_values(what: str) -> AbstractContextManager[None]:
+    """UnreadablePathwayError for a stored value that cannot be read back."""
+    return refusing_unreadable_values(what, refusal=_unreadable_pathway)
 
 
 class PathwayStore:

@@ -50,11 +50,7 @@ from broker.pathway import (
 )
 from broker.registry import Organisation, OrganisationRegistry
 from broker.router.candidates import candidate_recipients
-from broker.router.dead_letter import (
-    dead_letter_record,
-    rejection_notice,
-    send_rejections,
-)
+from broker.router.dead_letter import dead_letter_record, rejection_notice, send_rejections
 from broker.router.decoding import Decoded, DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.known_clients import ClientState, KnownClients

@@ -41,22 +41,29 @@ UNREADABLE_VALUE: Final = (ValueError, TypeError)
 text in a time or JSON column, so a value changed there by hand may not read back at all."""
 
 
-@contextmanager
-def refusing_unreadable_values(what: str) -> Iterator[None]:
-    """Raise AuditChainBrokenError for a stored value that cannot be read back.
+def _chained_refusal(what: str) -> Exception:
+    return AuditChainBrokenError(
+        f"{what}: a record holds a value that cannot be read back, changed after it was "
+        "written: run `saattaja audit verify`, which names it"
+    )
 
-    Only a change behind the store's back leaves one; ``what`` names the reading. Verify,
-    which the error says to run, names the record.
+
+@contextmanager
+def refusing_unreadable_values(
+    what: str, *, refusal: Callable[[str], Exception] = _chained_refusal
+) -> Iterator[None]:
+    """Raise ``refusal(what)`` for a stored value that cannot be read back.
+
+    Only a change behind the store's back leaves one; ``what`` names the reading. By
+    default the refusal is an AuditChainBrokenError saying to run verify, which names the
+    record. Put around a whole read, never a row: the router's reads come this way.
     """
     try:
         yield
     except SaattajaConsentError:
-        raise
+        raise  # the database away or refusing: said as such
     except UNREADABLE_VALUE as exc:
-        raise AuditChainBrokenError(
-            f"{what}: a record holds a value that cannot be read back, changed after it was "
-            "written: run `saattaja audit verify`, which names it"
-        ) from exc
+        raise refusal(what) from exc
 
 
 def chain_head_table(name: str) -> sa.Table:
