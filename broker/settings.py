@@ -16,10 +16,10 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from broker.chosen_secret import ChosenSecret
+from broker.database_urls import ASYNC_DRIVERS, UnsupportedDatabaseError, with_async_driver
 from broker.errors import ConfigurationError
 from broker.setting_problems import describe_setting_problems
 from schemas import ASSESSMENT_KINDS
@@ -34,9 +34,6 @@ MAX_TOPIC_PARTITIONS: Final = 1000
 
 _MIN_SECRET_LENGTH = 32
 
-# The stores are asynchronous: each database by the one async driver the project installs.
-# A URL without a driver (postgresql://, as libpq writes it) is given that driver.
-_ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
 _DATABASE_URL_FORMS = (
     "postgresql+asyncpg://user@host:5432/database or sqlite+aiosqlite:///path/to/saattaja.db"
 )
@@ -296,30 +293,20 @@ class SaattajaSettings(BaseSettings):
     def _async_database_url(cls, value: str) -> str:
         # The URL is not echoed in an error: it may hold a password.
         try:
-            url = make_url(value)
+            return with_async_driver(value)
         except ArgumentError as exc:
             raise ValueError(f"is not a database URL; expected {_DATABASE_URL_FORMS}") from exc
-        # Read from the URL, not from its dialect: loading an unknown one raises.
-        backend, _, driver = url.drivername.partition("+")
-        if backend == "postgres":  # as Heroku and some tools write it
-            backend = "postgresql"
-        if backend not in _ASYNC_DRIVERS:
+        except UnsupportedDatabaseError as exc:
+            if exc.driver is None:
+                raise ValueError(
+                    f"names a {exc.backend} database; the stores are PostgreSQL or SQLite: "
+                    f"{_DATABASE_URL_FORMS}"
+                ) from exc
             raise ValueError(
-                f"names a {backend} database; the stores are PostgreSQL or SQLite: "
+                f"names the driver {exc.driver}, but the stores use "
+                f"{exc.backend}+{ASYNC_DRIVERS[exc.backend]} (asynchronous): "
                 f"{_DATABASE_URL_FORMS}"
-            )
-        wanted = _ASYNC_DRIVERS[backend]
-        if driver not in ("", wanted):
-            raise ValueError(
-                f"names the driver {driver}, but the stores use {backend}+{wanted} "
-                f"(asynchronous): {_DATABASE_URL_FORMS}"
-            )
-        if url.drivername == f"{backend}+{wanted}":
-            return value
-        # Only the scheme is replaced: SQLAlchemy's rendering would escape a SQLite URI's
-        # "file:", and messages print the URL as the operator wrote it.
-        _, _, rest = value.partition("://")
-        return f"{backend}+{wanted}://{rest}"
+            ) from exc
 
     @model_validator(mode="after")
     def _expiry_after_due(self) -> SaattajaSettings:

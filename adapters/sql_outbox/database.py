@@ -14,35 +14,33 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from adapters.sdk import AdapterConfigurationError
 from adapters.sql_outbox.errors import SourceRefusedError, SourceUnavailableError
-from broker.database_urls import printable_database_url
+from broker.database_urls import (
+    UnsupportedDatabaseError,
+    printable_database_url,
+    with_async_driver,
+)
 
 __all__ = ["create_source_engine", "missing_sqlite_file", "unavailable"]
-
-# The async driver of each database; a URL as a DBA writes it (postgresql://) gets it.
-_ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
 
 
 def create_source_engine(url: str) -> AsyncEngine:
     """An engine for the organisation's database; connects only when first used."""
     try:
-        parsed = make_url(url)
-        backend = parsed.get_backend_name()
-        if backend == "postgres":  # as Heroku and some tools write it
-            backend = "postgresql"
-        if backend not in _ASYNC_DRIVERS:
-            raise AdapterConfigurationError(
-                f"SAATTAJA_SQL_OUTBOX_DATABASE_URL names a {backend} database; this adapter "
-                "speaks PostgreSQL (postgresql+asyncpg://user@host/db) and SQLite "
-                "(sqlite+aiosqlite:///path/to/file.db)"
-            )
-        if "+" not in parsed.drivername:
-            parsed = parsed.set(drivername=f"{backend}+{_ASYNC_DRIVERS[backend]}")
         # pool_pre_ping: a database restart must not leave dead connections in the pool.
         # hide_parameters: an error's text becomes a parked reason and a log line, and the
         # parameters are the event's, identity code and free text included.
+        async_url = with_async_driver(url)
+        backend = make_url(async_url).get_backend_name()
         engine = create_async_engine(
-            parsed, pool_pre_ping=backend == "postgresql", hide_parameters=True
+            async_url, pool_pre_ping=backend == "postgresql", hide_parameters=True
         )
+    except UnsupportedDatabaseError as exc:
+        driver = "" if exc.driver is None else f" with the driver {exc.driver}"
+        raise AdapterConfigurationError(
+            f"SAATTAJA_SQL_OUTBOX_DATABASE_URL names a {exc.backend} database{driver}; this "
+            "adapter speaks PostgreSQL (postgresql+asyncpg://user@host/db) and SQLite "
+            "(sqlite+aiosqlite:///path/to/file.db)"
+        ) from exc
     except (ArgumentError, ImportError) as exc:
         raise AdapterConfigurationError(
             f"SAATTAJA_SQL_OUTBOX_DATABASE_URL is not a usable async URL ({exc}): use "
