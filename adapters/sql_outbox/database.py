@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -19,6 +18,7 @@ from broker.database_urls import (
     printable_database_url,
     with_async_driver,
 )
+from consent.database import sqlite_file_path
 
 __all__ = ["create_source_engine", "missing_sqlite_file", "unavailable"]
 
@@ -58,13 +58,11 @@ def missing_sqlite_file(engine: AsyncEngine) -> str | None:
     reported missing from a database nobody meant.
     """
     url = engine.url
-    database = url.database
-    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if Path(database).exists():
+    path = sqlite_file_path(url) if url.get_backend_name() == "sqlite" else None
+    if path is None or path.exists():
         return None
     return (
-        f"there is no SQLite database at {database}: check the path in "
+        f"there is no SQLite database at {path}: check the path in "
         "SAATTAJA_SQL_OUTBOX_DATABASE_URL, or make it with adapters.sql_outbox.create_tables(url)"
     )
 

@@ -1,6 +1,6 @@
 """The SQL database behind the consent store, the audit log and the care network."""
 
-from consent.database.engine import create_database_engine
+from consent.database.engine import create_database_engine, sqlite_file_path
 from consent.database.failures import translate_database_errors
 from consent.database.metadata import metadata
 from consent.database.migrate import check_database_schema, upgrade_database
@@ -22,6 +22,7 @@ __all__ = [
     "pairs_in",
     "pseudonym_secret",
     "run_transaction",
+    "sqlite_file_path",
     "translate_database_errors",
     "upgrade_database",
 ]

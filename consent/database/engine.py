@@ -16,7 +16,7 @@ from sqlalchemy.util import asbool
 from consent.database.transactions import attach_sqlite_thread
 from consent.errors import DatabaseRefusedError
 
-__all__ = ["create_database_engine"]
+__all__ = ["create_database_engine", "sqlite_file_path"]
 
 
 def _json_text(value: Any) -> str:
@@ -46,7 +46,7 @@ def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
         # pool_pre_ping: a PostgreSQL restart must not leave dead connections in the pool,
         # or the router would fail closed longer than the outage.
         return create_async_engine(url, pool_pre_ping=True, **_ENGINE_OPTIONS)
-    path = _sqlite_file_path(parsed)
+    path = sqlite_file_path(parsed)
     in_file = path is not None
     if path is not None and (existing or not _sqlite_opens_without_creating(parsed)):
         _prepare_sqlite_file(path, existing=existing)
@@ -64,7 +64,7 @@ def _sqlite_uri_form(url: URL) -> bool:
     return bool(asbool(url.query.get("uri", False)))
 
 
-def _sqlite_file_path(url: URL) -> Path | None:
+def sqlite_file_path(url: URL) -> Path | None:
     """The file a SQLite URL opens, or None for an in-memory database.
 
     With ``uri=true`` the database is a SQLite URI (``file:/path.db?mode=rwc``), whose

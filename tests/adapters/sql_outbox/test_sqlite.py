@@ -138,6 +138,15 @@ async def test_an_event_the_inbox_table_refuses_fails_without_quoting_the_event(
     assert event.client not in str(refused.value)
 
 
+async def test_check_finds_the_sqlite_file_a_url_in_uri_form_names(tmp_path: Path) -> None:
+    # file:/path?uri=true is SQLite's to read: the path is what follows file:.
+    database = tmp_path / "asiakas.db"
+    await create_tables(f"sqlite+aiosqlite:///{database}")
+    adapter = SqlOutboxAdapter(settings_for(f"sqlite+aiosqlite:///file:{database}?uri=true"))
+
+    assert await adapter.check() == []
+
+
 async def test_check_says_when_no_sqlite_file_is_where_the_url_points_and_makes_none(
     tmp_path: Path,
 ) -> None:
