@@ -95,21 +95,7 @@ def register(commands: Any) -> None:
         "given back with --anchor and --consent-anchor, it shows records cut from the end, "
         "or a chain written again and hashed anew, which the chain alone cannot.",
     )
-    verify.add_argument(
-        "--anchor",
-        metavar="SEQUENCE:HASH",
-        type=_anchor,
-        action="append",
-        default=[],
-        help="an audit record noted by an earlier verify, which must still be there "
-        "unchanged (repeatable)",
-    )
-    verify.add_argument(
-        "--anchor-from-topic",
-        action="store_true",
-        help=f"also take as an anchor the record {AUDIT_TOPIC} ends with, which the audit "
-        "stream wrote there (connects to Kafka)",
-    )
+    _add_anchors(verify)
     verify.add_argument(
         "--consent-anchor",
         metavar="SEQUENCE:HASH",
@@ -212,9 +198,10 @@ def register(commands: Any) -> None:
         "every organisation that received information about the client through Saattaja, "
         "when, on what basis and what was removed, and every disclosure refused and why. "
         "The identity code is turned into the client's pseudonym and not printed. The audit "
-        "log's hash chain is checked first, whole, as verify checks it (without anchors), "
-        "and the report says up to which record; a chain that does not verify is refused "
-        "(exit 1), naming the first record that does not match.",
+        "log's hash chain is checked first, whole, as verify checks it, with the anchors "
+        "given, and the report says up to which record; a chain that does not verify is "
+        "refused (exit 1), naming the first record that does not match. Without an anchor, "
+        "a chain cut from its end, or written again and hashed anew, still verifies.",
     )
     report.add_argument(
         "--client",
@@ -224,7 +211,27 @@ def register(commands: Any) -> None:
         help="the client's personal identity code (henkilötunnus), or their pseudonym; "
         "- reads it from standard input, out of the shell's history and ps",
     )
+    _add_anchors(report)
     report.set_defaults(run=_report)
+
+
+def _add_anchors(parser: argparse.ArgumentParser) -> None:
+    """--anchor and --anchor-from-topic, the audit records the chain must still hold."""
+    parser.add_argument(
+        "--anchor",
+        metavar="SEQUENCE:HASH",
+        type=_anchor,
+        action="append",
+        default=[],
+        help="an audit record noted by an earlier verify, which must still be there "
+        "unchanged (repeatable)",
+    )
+    parser.add_argument(
+        "--anchor-from-topic",
+        action="store_true",
+        help=f"also take as an anchor the record {AUDIT_TOPIC} ends with, which the audit "
+        "stream wrote there (connects to Kafka)",
+    )
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -323,13 +330,7 @@ def _event_type_argument(value: str) -> str:
 def _verify(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_format, one_shot=True)
-    if args.anchor_from_topic:
-        shipped = asyncio.run(last_shipped(KafkaConnection.from_settings(settings)))
-        if shipped is None:
-            print(f"{AUDIT_TOPIC} holds no audit record yet: no anchor taken from it")
-        else:
-            print(f"anchor taken from {AUDIT_TOPIC}: {shipped}")
-            args.anchor.append(shipped)
+    _take_anchor_from_topic(args, settings, said_to=sys.stdout)
 
     async def verify(engine: AsyncEngine) -> tuple[VerificationResult, VerificationResult]:
         decisions = await AuditLog(engine).verify(anchors=args.anchor)
@@ -352,6 +353,20 @@ def _verify(args: argparse.Namespace) -> int:
     if consents.anchor is not None:
         print(f"consent anchor to keep: {consents.anchor}")
     return 0
+
+
+def _take_anchor_from_topic(
+    args: argparse.Namespace, settings: SaattajaSettings, *, said_to: TextIO
+) -> None:
+    """With --anchor-from-topic, add the record saattaja.audit ends with to args.anchor."""
+    if not args.anchor_from_topic:
+        return
+    shipped = asyncio.run(last_shipped(KafkaConnection.from_settings(settings)))
+    if shipped is None:
+        print(f"{AUDIT_TOPIC} holds no audit record yet: no anchor taken from it", file=said_to)
+    else:
+        print(f"anchor taken from {AUDIT_TOPIC}: {shipped}", file=said_to)
+        args.anchor.append(shipped)
 
 
 def _stream(args: argparse.Namespace) -> int:
@@ -544,6 +559,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     settings = load_settings()
+    configure_logging(settings.log_format, one_shot=True)
+    # Not into the report, which may be handed to the client; the report names its anchors.
+    _take_anchor_from_topic(args, settings, said_to=sys.stderr)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     pseudonym = args.client.pseudonym(settings)
     laws: dict[str, str] = {}
@@ -553,7 +571,7 @@ def _report(args: argparse.Namespace) -> int:
     async def read(log: AuditLog) -> tuple[VerificationResult, list[AuditRecord]]:
         # The whole chain, as verify walks it: a record changed by hand would otherwise be
         # shown as changed, or left out, without a word.
-        verified = await log.verify()
+        verified = await log.verify(anchors=args.anchor)
         if not verified.ok:
             raise AuditChainBrokenError(
                 f"{verified.describe()}: no disclosure report is made from a log that does "
@@ -571,6 +589,7 @@ def _report(args: argparse.Namespace) -> int:
         legal_bases=laws,
         generated_at=datetime.now(UTC),
         verified=verified,
+        anchors=args.anchor,
     )
     print(report, end="")
     return 0

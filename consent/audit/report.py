@@ -7,13 +7,13 @@ where clients know it (suostumus, kielto). It names the client only by pseudonym
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Final
 
 from consent.audit.fhir import rests_on_legal_basis
 from consent.audit.records import AuditRecord
-from consent.audit.verification import VerificationResult
+from consent.audit.verification import ChainAnchor, VerificationResult
 from consent.decisions import ReasonCode
 from consent.errors import InvalidAuditEntryError
 from schemas import FINNISH_TIME_LABEL, DataCategory, finnish_time, printable
@@ -66,12 +66,14 @@ def disclosure_report(
     legal_bases: Mapping[str, str] | None = None,
     generated_at: datetime,
     verified: VerificationResult | None = None,
+    anchors: Sequence[ChainAnchor] = (),
 ) -> str:
     """Who received what about ``client`` (a pseudonym), when and why; what was refused.
 
     Grouped by receiving organisation. ``organisations`` maps OIDs to names (an OID
     without a name is shown as it is); ``legal_bases`` maps basis ids to the law they cite.
-    ``verified``: the log's chain as checked for the report, which says how far. Refuses
+    ``verified``: the log's chain as checked for the report, which says how far, against
+    ``anchors`` (noted outside the database), which it names. Refuses
     records about anyone else, so that one client's report never shows another, and a
     chain that does not verify.
     """
@@ -85,7 +87,7 @@ def disclosure_report(
                 "report covers one client only"
             )
     writer = _Writer(organisations, legal_bases or {})
-    return writer.render(ordered, client, generated_at, verified)
+    return writer.render(ordered, client, generated_at, verified, anchors)
 
 
 class _Writer:
@@ -101,6 +103,7 @@ class _Writer:
         client: str,
         generated_at: datetime,
         verified: VerificationResult | None,
+        anchors: Sequence[ChainAnchor],
     ) -> str:
         lines = [
             "Disclosure report: what Saattaja has passed on about one client",
@@ -109,7 +112,7 @@ class _Writer:
             f"Times are {FINNISH_TIME_LABEL}.",
         ]
         if verified is not None:
-            lines.append(_checked(verified))
+            lines.extend(_checked(verified, anchors))
         lines.append("")
         if not records:
             lines.append(
@@ -204,14 +207,20 @@ class _Writer:
         return f"{name} ({oid})" if name else printable(oid)
 
 
-def _checked(verified: VerificationResult) -> str:
+def _checked(verified: VerificationResult, anchors: Sequence[ChainAnchor]) -> list[str]:
     anchor = verified.anchor
     if anchor is None:
-        return "The audit log's hash chain was checked: it holds no record yet."
-    return (
+        return ["The audit log's hash chain was checked: it holds no record yet."]
+    checked = (
         f"The audit log's hash chain was checked up to its record {anchor.sequence} (hash "
         f"{anchor.hash}): no record up to it was changed, removed or moved."
     )
+    if not anchors:
+        # Said, because without one a chain cut from its end, or written again and hashed
+        # anew, verifies as well as the true one.
+        return [checked, "No anchor kept outside the database was given to check it against."]
+    noted = ", ".join(map(str, dict.fromkeys(anchors)))
+    return [checked, f"The anchors kept outside the database were found unchanged: {noted}."]
 
 
 def _event_type(ce_type: str) -> str:

@@ -22,7 +22,7 @@ from consent.database import create_database_engine
 from tests.broker.conditions import eventually
 from tests.broker.reading import read_topic
 from tests.broker.scraping import health, sample, scrape
-from tests.consent.audit.entries import HOUR, SECRET, T0, cut_after, entry, tamper
+from tests.consent.audit.entries import CLIENT, HOUR, SECRET, T0, cut_after, entry, tamper
 from tests.consent.schema import older_database
 
 pytestmark = [pytest.mark.kafka]
@@ -212,6 +212,37 @@ def test_verify_with_the_topics_anchor_finds_records_cut_from_the_end_of_the_log
     assert main(["audit", "verify", "--anchor-from-topic"]) == 1
 
     assert "record 4 was noted earlier" in capsys.readouterr().err
+
+
+def test_report_with_the_topics_anchor_refuses_a_log_cut_from_its_end(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    append(environment, 4)
+    assert main(["audit", "stream", "--once"]) == 0
+    asyncio.run(_cut_after(environment, 2))
+    capsys.readouterr()
+
+    assert main(["audit", "report", "--client", CLIENT, "--anchor-from-topic"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "record 4 was noted earlier" in captured.err
+
+
+def test_report_names_the_topics_anchor_and_says_where_it_came_from_apart_from_the_report(
+    environment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = append(environment, 2)
+    assert main(["audit", "stream", "--once"]) == 0
+    capsys.readouterr()
+
+    assert main(["audit", "report", "--client", CLIENT, "--anchor-from-topic"]) == 0
+
+    captured = capsys.readouterr()
+    anchor = f"{records[-1].sequence}:{records[-1].hash}"
+    assert f"anchor taken from {AUDIT_TOPIC}: {anchor}" in captured.err
+    assert AUDIT_TOPIC not in captured.out
+    assert f"found unchanged: {anchor}." in captured.out
 
 
 def test_verify_says_when_the_topic_holds_no_record_to_take_as_an_anchor(

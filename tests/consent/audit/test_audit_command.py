@@ -632,6 +632,41 @@ def test_report_says_up_to_which_record_the_chain_was_checked(
     ) in capsys.readouterr().out.splitlines()
 
 
+def test_report_checks_the_chain_against_the_anchors_given_and_names_them(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "verify"]) == 0
+    anchor = _anchor_to_keep(capsys.readouterr().out)
+
+    assert main(["audit", "report", "--client", CLIENT, "--anchor", anchor]) == 0
+
+    assert (
+        f"The anchors kept outside the database were found unchanged: {anchor}."
+        in capsys.readouterr().out.splitlines()
+    )
+
+
+def test_report_on_a_log_cut_from_its_end_is_refused_against_an_anchor(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "report", "--client", CLIENT, "--anchor", "9:" + "0" * 64]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "audit chain broken at record 5 (deleted)" in captured.err
+    assert "record 9 was noted earlier" in captured.err
+
+
+def test_report_refuses_an_anchor_that_is_not_a_sequence_and_a_hash(
+    database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["audit", "report", "--client", CLIENT, "--anchor", "4"])
+
+    assert exited.value.code == 2
+    assert "is not an anchor" in capsys.readouterr().err
+
+
 def test_report_on_a_log_changed_behind_its_back_is_refused_naming_the_record(
     database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

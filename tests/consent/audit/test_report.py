@@ -12,6 +12,7 @@ from consent.audit import (
     GENESIS_HASH,
     AuditEntry,
     AuditRecord,
+    ChainAnchor,
     ChainProblem,
     ChainProblemKind,
     VerificationResult,
@@ -184,6 +185,38 @@ def test_report_of_an_empty_log_says_its_chain_was_checked_and_holds_nothing() -
     )
 
     assert "The audit log's hash chain was checked: it holds no record yet." in shown
+
+
+def test_report_without_anchors_says_none_was_given_to_check_the_chain_against(
+    records: list[AuditRecord],
+) -> None:
+    whole = VerificationResult(checked=4, last_hash="ab" * 32, last_sequence=4)
+
+    shown = disclosure_report(
+        records, client=PSEUDONYM, organisations=NAMES, generated_at=NOW, verified=whole
+    )
+
+    assert "No anchor kept outside the database was given to check it against." in shown
+
+
+def test_report_names_the_anchors_its_chain_was_checked_against(
+    records: list[AuditRecord],
+) -> None:
+    whole = VerificationResult(checked=4, last_hash="ab" * 32, last_sequence=4)
+    noted = [ChainAnchor(2, "cd" * 32), ChainAnchor(4, "ab" * 32), ChainAnchor(2, "cd" * 32)]
+
+    shown = disclosure_report(
+        records,
+        client=PSEUDONYM,
+        organisations=NAMES,
+        generated_at=NOW,
+        verified=whole,
+        anchors=noted,
+    )
+
+    assert (
+        f"The anchors kept outside the database were found unchanged: 2:{'cd' * 32}, 4:{'ab' * 32}."
+    ) in shown.splitlines()
 
 
 def test_report_refuses_records_about_another_client(records: list[AuditRecord]) -> None:
