@@ -202,6 +202,15 @@ class SaattajaSettings(BaseSettings):
         description='Windows in days per assessment kind, as JSON, e.g. {"kykyviisari": 183}; '
         "kinds not named use duplicate_assessment_window_days.",
     )
+    pathway_document_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=3_650,
+        description="Days the router keeps a client's document for warm handovers (the "
+        "latest assessment of each kind, current plans, open referrals), counted from the "
+        "document's own time; a referral waiting for an answer stays until answered or "
+        "expired. At least every duplicate-assessment window.",
+    )
     store_retry_max_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -316,6 +325,25 @@ class SaattajaSettings(BaseSettings):
                 "must be more than SAATTAJA_REFERRAL_DUE_WORKING_DAYS "
                 f"({self.referral_due_working_days}): a referral cannot expire before it is "
                 "overdue"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _documents_kept_through_duplicate_windows(self) -> SaattajaSettings:
+        windows = {
+            "SAATTAJA_DUPLICATE_ASSESSMENT_WINDOW_DAYS": self.duplicate_assessment_window_days,
+            **{
+                f"SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS ({kind})": days
+                for kind, days in self.duplicate_assessment_windows.items()
+            },
+        }
+        name, longest = max(windows.items(), key=lambda window: window[1])
+        if longest > self.pathway_document_retention_days:
+            raise ValueError(
+                "SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS "
+                f"({self.pathway_document_retention_days}) must be at least {name} "
+                f"({longest}): an assessment removed before its window ends could not be "
+                "found as the one a new assessment repeats"
             )
         return self
 

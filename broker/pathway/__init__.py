@@ -18,6 +18,7 @@ from broker.pathway.pathway import (
     StepOutcome,
     apply_event,
     derived_id,
+    referral_of_slot,
     referral_slot,
 )
 from broker.pathway.referrals import (
@@ -61,6 +62,7 @@ __all__ = [
     "derived_id",
     "escalate",
     "pathway_rules",
+    "referral_of_slot",
     "referral_slot",
     "request_referral",
 ]

@@ -13,7 +13,7 @@ __all__ = ["pathway_rules"]
 
 
 def pathway_rules(settings: SaattajaSettings) -> PathwayRules:
-    """Referral deadlines in Finnish working days, and the duplicate-assessment windows."""
+    """Referral deadlines in Finnish working days, duplicate-assessment windows, retention."""
     return PathwayRules(
         clock=ReferralClock(
             calendar=WorkingCalendar(),
@@ -28,4 +28,5 @@ def pathway_rules(settings: SaattajaSettings) -> PathwayRules:
                 for kind, days in settings.duplicate_assessment_windows.items()
             },
         ),
+        document_retention=timedelta(days=settings.pathway_document_retention_days),
     )

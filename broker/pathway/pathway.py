@@ -58,6 +58,7 @@ __all__ = [
     "StepOutcome",
     "apply_event",
     "derived_id",
+    "referral_of_slot",
     "referral_slot",
 ]
 
@@ -133,6 +134,8 @@ class PathwayRules:
 
     clock: ReferralClock
     duplicates: DuplicateWindows
+    document_retention: timedelta
+    """How long a document is kept for handovers, from its own time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,6 +484,13 @@ def _closed(
 def referral_slot(requester: str, referral_id: str) -> str:
     """The document slot of an open referral."""
     return f"{_REFERRAL}/{requester}/{referral_id}"
+
+
+def referral_of_slot(slot: str) -> tuple[str, str] | None:
+    """The referral key (requester, referral id) whose request a slot keeps; None for another."""
+    kind, _, key = slot.partition("/")
+    requester, _, referral_id = key.partition("/")
+    return (requester, referral_id) if kind == _REFERRAL and referral_id else None
 
 
 def _assessment_kind(document: Document) -> str:

@@ -276,6 +276,41 @@ class PathwayStore:
             found = {(row["client"], row["slot"]): _document(row).record for row in rows}
         return {key: record for key, record in found.items() if record is not None}
 
+    async def documents_older_than(
+        self, cutoff: datetime, limit: int, *, after: tuple[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """The (client, slot)s of documents whose own time is before ``cutoff``.
+
+        At most ``limit``, in key order from the first after ``after``, as due_referrals pages.
+        """
+        columns = pathway_documents.c
+        query = (
+            sa.select(columns.client, columns.slot)
+            .where(columns.occurred_at < cutoff)
+            .order_by(columns.client, columns.slot)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(sa.tuple_(columns.client, columns.slot) > after)
+        what = "reading the documents kept longer than the retention"
+        with _refusing_unreadable_values(what):
+            return [(row["client"], row["slot"]) for row in await self._rows(query, what)]
+
+    async def remove_documents(
+        self, documents: Collection[tuple[str, str]], *, older_than: datetime
+    ) -> int:
+        """Remove these (client, slot)s' documents, unless replaced since by a newer one."""
+        if not documents:
+            return 0
+        columns = pathway_documents.c
+        statement = sa.delete(pathway_documents).where(
+            pairs_in(columns.client, columns.slot, documents), columns.occurred_at < older_than
+        )
+        async with translate_database_errors("removing documents kept longer than the retention"):
+            return await run_transaction(
+                self._engine, lambda connection: connection.execute(statement).rowcount
+            )
+
     async def document(self, client: str, slot: str) -> Document | None:
         """One document of one client."""
         query = sa.select(pathway_documents).where(

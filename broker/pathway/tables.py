@@ -108,6 +108,8 @@ pathway_documents = sa.Table(
     sa.Column("record_headers", sa.JSON(), nullable=False),
     sa.Column("record_value", sa.LargeBinary(), nullable=False),
     sa.PrimaryKeyConstraint("client", "slot", name="pk_pathway_documents"),
+    # The router looks, every scan, for the documents kept longer than the retention.
+    sa.Index("ix_pathway_documents_occurred_at", "occurred_at"),
 )
 
 # The facts below are kept after an episode ends: the indicators count them.

@@ -77,6 +77,12 @@ class RouterMetrics:
             "Referrals the overdue watch escalated (an overdue notice or an expiry sent).",
             registry=self.registry,
         )
+        self._documents_removed = Counter(
+            "saattaja_router_pathway_documents_removed",
+            "Documents kept for warm handovers removed because they were kept longer than "
+            "SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS.",
+            registry=self.registry,
+        )
         self._waiting = False
         for outcome in RoutingOutcome:
             self._records.labels(outcome.value)  # present at 0 from the start
@@ -133,3 +139,7 @@ class RouterMetrics:
     def escalated(self, referrals: int) -> None:
         """Count the referrals the overdue watch escalated."""
         self._escalations.inc(referrals)
+
+    def documents_removed(self, documents: int) -> None:
+        """Count the documents removed as kept longer than the retention."""
+        self._documents_removed.inc(documents)

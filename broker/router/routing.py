@@ -42,10 +42,12 @@ from broker.pathway import (
     PathwayStore,
     Referral,
     ReferralClaim,
+    ReferralState,
     StepOutcome,
     apply_event,
     derived_id,
     escalate,
+    referral_of_slot,
     referral_slot,
 )
 from broker.registry import Organisation, OrganisationRegistry
@@ -995,6 +997,45 @@ class Router:
             if len(page) < page_size:
                 return escalated
             after = page[-1].key
+
+    async def remove_expired_documents(
+        self, *, page_size: int = 500, owns: Callable[[str], bool] = lambda _client: True
+    ) -> int:
+        """Remove the documents kept longer than the retention; how many were removed.
+
+        Only those of clients this process ``owns``, as for overdue referrals: what it keeps
+        of them in memory is forgotten with them. A referral waiting for an answer keeps its
+        request, which the overdue watch reads.
+        """
+        cutoff = self._clock() - self._rules.document_retention
+        removed = 0
+        after: tuple[str, str] | None = None
+        while True:
+            page = await self._pathway.documents_older_than(cutoff, page_size, after=after)
+            # Within a turn: a batch in hand may be about to hand these documents over.
+            async with self._turn:
+                expired = await self._not_waiting([key for key in page if owns(key[0])])
+                if expired:
+                    removed += await self._pathway.remove_documents(expired, older_than=cutoff)
+                    self._known.forget({client for client, _slot in expired})
+            if len(page) < page_size:
+                return removed
+            after = page[-1]
+
+    async def _not_waiting(self, documents: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``documents`` but those keeping the request of a referral waiting for an answer."""
+        referral_keys = {
+            key: referral
+            for key, referral in ((key, referral_of_slot(key[1])) for key in documents)
+            if referral is not None
+        }
+        referrals = await self._pathway.referrals(set(referral_keys.values()))
+        waiting = {
+            key
+            for key, referral in referral_keys.items()
+            if referral in referrals and referrals[referral].state is ReferralState.REQUESTED
+        }
+        return [key for key in documents if key not in waiting]
 
     async def _escalate(self, referral: Referral, now: datetime) -> int:
         step = escalate(referral, now, self._rules.clock)

@@ -352,23 +352,38 @@ class RouterService:
         assert self._router is not None  # noqa: S101 - set in start()
         return await self._router.escalate_overdue(page_size=page_size, owns=self.owns_client)
 
+    async def remove_expired_documents(self) -> int:
+        """Remove the documents kept longer than the retention (the watch does this too)."""
+        assert self._router is not None  # noqa: S101 - set in start()
+        removed = await self._router.remove_expired_documents(owns=self.owns_client)
+        if removed:
+            self.metrics.documents_removed(removed)
+            _log.info(
+                "pathway_documents_removed",
+                documents=removed,
+                retention_days=self._settings.pathway_document_retention_days,
+            )
+        return removed
+
     async def _watch_overdue(self) -> None:
         # Every router process watches over the clients it routes now: another's change to a
         # client's referral would leave the state this process keeps of them stale. The
         # first look comes after one interval, once the backlog has had a chance to bring
-        # the answers that would make a notice needless.
+        # the answers that would make a notice needless. The documents kept longer than the
+        # retention go in the same look, after the notices that may still need them.
         while True:
             await asyncio.sleep(self._settings.overdue_scan_seconds)
             try:
                 await self.escalate_overdue()
+                await self.remove_expired_documents()
             except _WAITED_OUT as exc:
                 self._overdue_watch_waits(str(exc))
                 _log.warning("overdue_watch_paused", reason=str(exc))
             except Exception as exc:
                 # /health names only its type: its text may quote a client's records.
                 self._overdue_watch_waits(
-                    f"looking for overdue referrals failed ({type(exc).__name__}): the "
-                    "router's log has the details"
+                    "looking for overdue referrals, or for documents kept past their "
+                    f"retention, failed ({type(exc).__name__}): the router's log has the details"
                 )
                 _log.exception("overdue_watch_failed")
             else:

@@ -59,7 +59,11 @@ CLOCK: Final = ReferralClock(
     calendar=WorkingCalendar(), due_working_days=5, repeat_working_days=1, expiry_working_days=20
 )
 WINDOW: Final = timedelta(days=183)
-RULES: Final = PathwayRules(clock=CLOCK, duplicates=DuplicateWindows(default=WINDOW))
+RULES: Final = PathwayRules(
+    clock=CLOCK,
+    duplicates=DuplicateWindows(default=WINDOW),
+    document_retention=timedelta(days=365),
+)
 REGISTERED: Final = frozenset(EXAMPLE_ORGANISATIONS.values())
 """The OIDs of the organisations in the registry."""
 

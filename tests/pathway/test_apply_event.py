@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Literal
 
@@ -15,15 +16,14 @@ from broker.pathway import (
     DuplicateWindows,
     EpisodeFact,
     PathwayChanges,
-    PathwayRules,
     ReferralState,
     apply_event,
     derived_id,
+    referral_of_slot,
     referral_slot,
 )
 from schemas import AssessmentKind, Event, HandoverTrigger, HintMoment
 from tests.pathway.builders import (
-    CLOCK,
     DAY,
     HOUR,
     JARJESTO,
@@ -423,8 +423,8 @@ def test_an_assessment_is_a_fact_even_without_a_duplicate() -> None:
 def test_a_window_set_for_the_kind_overrides_the_default(
     window: timedelta, *, duplicate: bool
 ) -> None:
-    rules = PathwayRules(
-        clock=CLOCK, duplicates=DuplicateWindows(default=WINDOW, by_kind={HEALTH_CHECK: window})
+    rules = dataclasses.replace(
+        RULES, duplicates=DuplicateWindows(default=WINDOW, by_kind={HEALTH_CHECK: window})
     )
     walk = Walk(rules=rules).through(assessment("A-1"))
     gap = timedelta(days=10) if not duplicate else WINDOW + DAY
@@ -433,8 +433,8 @@ def test_a_window_set_for_the_kind_overrides_the_default(
 
 
 def test_a_window_set_for_another_kind_leaves_the_default() -> None:
-    rules = PathwayRules(
-        clock=CLOCK,
+    rules = dataclasses.replace(
+        RULES,
         duplicates=DuplicateWindows(default=WINDOW, by_kind={"kykyviisari": timedelta(days=7)}),
     )
     walk = Walk(rules=rules).through(assessment("A-1"))
@@ -520,3 +520,18 @@ def test_the_same_events_give_the_same_handover_and_hint_ids() -> None:
     first = issued()
     assert len(first) == 2
     assert issued() == first
+
+
+# --- the slots of referrals ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("referral_id", ["R-1", "R/2026/7"], ids=["plain", "with-slashes"])
+def test_a_referrals_slot_gives_back_its_requester_and_referral_id(referral_id: str) -> None:
+    assert referral_of_slot(referral_slot(SOTE, referral_id)) == (SOTE, referral_id)
+
+
+@pytest.mark.parametrize(
+    "slot", [f"assessment/kykyviisari/{SOTE}", f"plan/{SOTE}/P-1"], ids=["assessment", "plan"]
+)
+def test_another_documents_slot_gives_no_referral(slot: str) -> None:
+    assert referral_of_slot(slot) is None

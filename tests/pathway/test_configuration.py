@@ -1,4 +1,5 @@
-"""The pathway's rules come from the settings; a referral cannot expire before it is overdue."""
+"""The pathway's rules come from the settings; a referral cannot expire before it is overdue,
+nor a document go before the duplicate windows that look back over it."""
 
 from __future__ import annotations
 
@@ -82,5 +83,41 @@ def test_a_duplicate_assessment_window_of_no_known_kind_fails_listing_the_kinds(
         ConfigurationError,
         match=r"SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS: names no assessment kind: 'kykyviisri'; "
         r"the kinds are .*kykyviisari",
+    ):
+        load_settings()
+
+
+def test_documents_are_kept_a_year_by_default(clean_environment: pytest.MonkeyPatch) -> None:
+    assert pathway_rules(load_settings()).document_retention == timedelta(days=365)
+
+
+def test_the_document_retention_follows_the_settings(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS", "200")
+    assert pathway_rules(load_settings()).document_retention == timedelta(days=200)
+
+
+def test_a_retention_shorter_than_the_duplicate_window_is_refused_naming_both_settings(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS", "100")
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^invalid settings: SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS \(100\) must be at "
+        r"least SAATTAJA_DUPLICATE_ASSESSMENT_WINDOW_DAYS \(183\)",
+    ):
+        load_settings()
+
+
+def test_a_retention_shorter_than_one_kinds_window_is_refused_naming_the_kind(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS", "365")
+    clean_environment.setenv("SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS", '{"kykyviisari": 400}')
+    with pytest.raises(
+        ConfigurationError,
+        match=r"SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS \(365\) must be at least "
+        r"SAATTAJA_DUPLICATE_ASSESSMENT_WINDOWS \(kykyviisari\) \(400\)",
     ):
         load_settings()

@@ -32,6 +32,7 @@ PUBLIC_NAMES = [
     "derived_id",
     "escalate",
     "pathway_rules",
+    "referral_of_slot",
     "referral_slot",
     "request_referral",
 ]

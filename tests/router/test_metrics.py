@@ -13,7 +13,7 @@ from broker.topics import outbox_topic
 from schemas import DataCategory, KafkaRecord, OrganisationKind, Recipient
 from tests.broker.conditions import eventually
 from tests.broker.scraping import health, sample, scrape
-from tests.router.events import consent, referral
+from tests.router.events import consent, kykyviisari, referral
 from tests.router.harness import (
     Harness,
     ManualClock,
@@ -168,4 +168,23 @@ async def test_an_escalation_is_counted_once_it_is_sent(
         after = await scrape(service.metrics_port)
 
     name = "saattaja_router_overdue_escalations_total"
+    assert (sample(before, name), sample(after, name)) == (0, 1)
+
+
+async def test_documents_removed_at_the_end_of_their_retention_are_counted(
+    kafka_bootstrap: str, sqlite_database_url: str, registry: OrganisationRegistry
+) -> None:
+    recorded_at = datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
+    clock = ManualClock(recorded_at)
+    async with running_router(
+        kafka_bootstrap, sqlite_database_url, registry, clock=clock, metrics_port=0
+    ) as (harness, service):
+        await route(harness, service, kykyviisari("KV-1", at=recorded_at))
+        before = await scrape(service.metrics_port)
+        clock.now = recorded_at + timedelta(days=366)
+
+        await service.remove_expired_documents()
+        after = await scrape(service.metrics_port)
+
+    name = "saattaja_router_pathway_documents_removed_total"
     assert (sample(before, name), sample(after, name)) == (0, 1)
