@@ -1,5 +1,12 @@
 """The dead-letter topic: records the router rejected, kept unchanged with the reason."""
 
+from broker.dead_letters.causes import (
+    issued_by_router,
+    lasting_cause,
+    reserved_header,
+    reused_consent_id,
+    reused_event_id,
+)
 from broker.dead_letters.claims import claimed_identity
 from broker.dead_letters.headers import (
     DLQ_HEADERS,
@@ -24,5 +31,10 @@ __all__ = [
     "DeadLetter",
     "DeadLetterFilter",
     "claimed_identity",
+    "issued_by_router",
+    "lasting_cause",
     "read_dead_letters",
+    "reserved_header",
+    "reused_consent_id",
+    "reused_event_id",
 ]

@@ -28,7 +28,14 @@ import structlog
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from broker.dead_letters import DLQ_HEADERS, claimed_identity
+from broker.dead_letters import (
+    DLQ_HEADERS,
+    claimed_identity,
+    issued_by_router,
+    reserved_header,
+    reused_consent_id,
+    reused_event_id,
+)
 from broker.errors import ReferralIdTakenError, UnreadablePathwayError
 from broker.kafka import Outbound, partition_of
 from broker.pathway import (
@@ -474,17 +481,11 @@ class Router:
         """The event, when it may be routed as it came; otherwise why it may not."""
         reserved = next((n for n, _ in incoming.record.headers if n in DLQ_HEADERS), None)
         if reserved is not None:
-            return (
-                f"the record carries the header {reserved}, which is the router's own: it adds "
-                "it to the records it keeps in saattaja.dlq; an event may not carry it"
-            )
+            return reserved_header(reserved)
         if isinstance(decoded, ContractError):
             return str(decoded)
         if decoded.issued_by_router:
-            return (
-                f"{decoded.ce_type()} is issued by the Saattaja router itself; an organisation "
-                "cannot publish it"
-            )
+            return issued_by_router(decoded.ce_type())
         if decoded.sender != sender.oid:
             return (
                 f"ce_source names {decoded.sender}, but the event came from the outbox of "
@@ -507,11 +508,7 @@ class Router:
     def _reject_reused(self, routable: _Routable, rejected: list[tuple[str, KafkaRecord]]) -> None:
         """Reject an event sent under the id of another event, which stands."""
         event = routable.event
-        reason = (
-            f"event id {event.event_id} was already used for another event; an event id "
-            f"names one event: send this {event.ce_type()} again under an id of its own "
-            "(the event first sent under this id stands)"
-        )
+        reason = reused_event_id(str(event.event_id), event.ce_type())
         self._reject(routable.incoming, reason, routable.sender, rejected)
 
     def _reject_taken_consent_id(
@@ -522,12 +519,7 @@ class Router:
         assert isinstance(event, ConsentGranted)  # noqa: S101  # only grants are refused so
         recorded_by = self._by_oid.get(owner)
         who = owner if recorded_by is None else f"{recorded_by.name} ({owner})"
-        reason = (
-            f"consent id {echoed(event.consent_id)} is already the id of a consent or refusal that "
-            f"{who} recorded for this client; a consent id names one consent of the client: "
-            "send this one again under an id of its own, e.g. one your organisation's prefix "
-            "makes unique (the consent recorded first under this id stands)"
-        )
+        reason = reused_consent_id(echoed(event.consent_id), who)
         self._reject(routable.incoming, reason, routable.sender, rejected)
 
     def _keyed_partition(self, incoming: IncomingRecord) -> int | None:

@@ -34,7 +34,12 @@ PUBLIC_NAMES = {
         "DeadLetter",
         "DeadLetterFilter",
         "claimed_identity",
+        "issued_by_router",
+        "lasting_cause",
         "read_dead_letters",
+        "reserved_header",
+        "reused_consent_id",
+        "reused_event_id",
     ],
     "broker.registry": [
         "ORGANISATION_ID_PATTERN",
