@@ -134,7 +134,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "that give the router read on every outbox and write on every inbox and the "
         "dead-letter topic, each organisation's adapter write on its own outbox and read "
         "on its own inbox, each with its consumer group, and the audit stream write on the "
-        "audit topic and its group; nothing else. Reads only the registry "
+        "audit topic and its group; with --redrive-principal, integration staff read on the "
+        "dead-letter topic and write on every outbox; nothing else. Reads only the registry "
         "(SAATTAJA_REGISTRY_FILE), SAATTAJA_ROUTER_GROUP_ID and SAATTAJA_AUDIT_STREAM_GROUP_ID; "
         "connects to nothing.",
     )
@@ -168,6 +169,15 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         metavar="PRINCIPAL",
         help=f"a principal that may read {AUDIT_TOPIC}, such as a SIEM's (repeatable; "
         "its consumer group needs an ACL of its own)",
+    )
+    acls.add_argument(
+        "--redrive-principal",
+        type=_principal,
+        action="append",
+        default=[],
+        metavar="PRINCIPAL",
+        help=f"a principal of integration staff that may read {DLQ_TOPIC} and write every "
+        "outbox, to send rejected records back with `saattaja topics redrive` (repeatable)",
     )
     _add_adapter_group_option(acls)
     acls.add_argument(
@@ -407,6 +417,7 @@ def run_acls(args: argparse.Namespace) -> int:
         audit_stream_principal=args.audit_stream_principal,
         audit_stream_group=settings.audit_stream_group_id,
         audit_readers=args.audit_reader,
+        redrive_principals=args.redrive_principal,
     )
     if args.format == "jsonl":
         for binding in bindings:

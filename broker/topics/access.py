@@ -4,6 +4,9 @@ ARCHITECTURE.md gives each adapter exactly one write (its outbox) and one read (
 and only the router reads outboxes and writes inboxes. Only the audit stream writes the
 audit topic, so that what a SIEM reads there is the audit log and nothing else. This is
 that rule as ACL bindings, for the region's Kafka administrators to review and apply.
+The one exception is asked for by name: the integration staff's principal that sends
+dead letters back to their outboxes (``saattaja topics redrive``) reads saattaja.dlq and
+writes every outbox, and nothing else.
 
 Every binding names its resource literally, so that an organisation added to the registry
 gets nothing until the bindings are generated again, but one: the router may describe
@@ -69,15 +72,19 @@ def access_plan(
     audit_stream_principal: str,
     audit_stream_group: str,
     audit_readers: Sequence[str] = (),
+    redrive_principals: Sequence[str] = (),
 ) -> list[AclBinding]:
     """Every binding Saattaja needs, and no other: the router's, each adapter's, the audit's.
 
     ``audit_readers``: the principals that may read the audit topic (a SIEM, say); each
     needs a consumer group of its own as well, which is the reader's business.
+    ``redrive_principals``: the principals that may list the dead letters and send them
+    back to their outboxes (integration staff's).
     """
     return [
         *_router(registry, router_principal, router_group),
         *_audit(audit_stream_principal, audit_stream_group, audit_readers),
+        *(binding for principal in redrive_principals for binding in _redrive(registry, principal)),
         *(
             binding
             for organisation in registry
@@ -149,6 +156,27 @@ def _audit(stream_principal: str, group: str, readers: Sequence[str]) -> Iterato
     for reader in readers:
         yield AclBinding(
             reader, AclOperation.READ, topic, AUDIT_TOPIC, "reads the audit log's records"
+        )
+
+
+def _redrive(registry: OrganisationRegistry, principal: str) -> Iterator[AclBinding]:
+    topic = AclResource.TOPIC
+    # It reads the dead letters by partition, in no consumer group: it needs no group.
+    yield AclBinding(
+        principal,
+        AclOperation.READ,
+        topic,
+        DLQ_TOPIC,
+        "lists what the router rejected (topics dlq) and reads it to send back (topics redrive)",
+    )
+    for organisation in registry:
+        yield AclBinding(
+            principal,
+            AclOperation.WRITE,
+            topic,
+            outbox_topic(organisation.id),
+            f"sends the records rejected from {organisation.name} back to be routed again "
+            "(topics redrive)",
         )
 
 

@@ -26,7 +26,9 @@ from broker.topics import (
 SH = shutil.which("sh") or "/bin/sh"
 
 
-def plan(registry: OrganisationRegistry, *audit_readers: str) -> list[AclBinding]:
+def plan(
+    registry: OrganisationRegistry, *audit_readers: str, redrive: tuple[str, ...] = ()
+) -> list[AclBinding]:
     return access_plan(
         registry,
         router_principal="User:router",
@@ -36,6 +38,7 @@ def plan(registry: OrganisationRegistry, *audit_readers: str) -> list[AclBinding
         audit_stream_principal="User:audit-stream",
         audit_stream_group="audit-streams",
         audit_readers=audit_readers,
+        redrive_principals=redrive,
     )
 
 
@@ -98,6 +101,23 @@ def test_an_audit_reader_reads_the_audit_topic_only(registry: OrganisationRegist
     bindings = plan(registry, "User:siem")
 
     assert granted(bindings, "User:siem") == {("Read", "topic", AUDIT_TOPIC)}
+
+
+def test_a_redrive_principal_reads_the_dead_letters_and_writes_every_outbox_only(
+    registry: OrganisationRegistry,
+) -> None:
+    bindings = plan(registry, redrive=("User:staff",))
+
+    assert granted(bindings, "User:staff") == {
+        ("Read", "topic", DLQ_TOPIC),
+        *(("Write", "topic", outbox_topic(organisation.id)) for organisation in registry),
+    }
+
+
+def test_a_redrive_principal_changes_nobody_elses_bindings(registry: OrganisationRegistry) -> None:
+    others = [b for b in plan(registry, redrive=("User:staff",)) if b.principal != "User:staff"]
+
+    assert others == plan(registry)
 
 
 def test_no_one_else_is_granted_anything(registry: OrganisationRegistry) -> None:
@@ -191,6 +211,8 @@ def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
         "User:CN=audit",
         "--audit-reader",
         "User:CN=siem",
+        "--redrive-principal",
+        "User:CN=staff",
     ]
 
     assert main(["topics", "acls", "--format", "jsonl", *arguments]) == 0
@@ -201,6 +223,7 @@ def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
         "User:CN=router",
         "User:CN=audit",
         "User:CN=siem",
+        "User:CN=staff",
         *adapters,
     }
     [prefixed] = [b for b in bindings if b["pattern_type"] != "literal"]
@@ -221,6 +244,7 @@ def test_jsonl_gives_each_binding_on_a_line_with_the_principals_asked_for(
         ("--router-principal", "User:two words"),
         ("--audit-stream-principal", "saattaja-audit-stream"),
         ("--audit-reader", "siem"),
+        ("--redrive-principal", "integration-staff"),
     ],
 )
 def test_a_principal_that_cannot_be_right_prints_usage(
