@@ -1,6 +1,7 @@
-"""``saattaja topics create|list|lag|dlq|acls``: provision Saattaja's topics, see what they
-hold, how far the router and the adapters have read them and what the router rejected, and
-print the Kafka ACLs that let each part reach exactly its own."""
+"""``saattaja topics create|list|lag|dlq|redrive|acls``: provision Saattaja's topics, see
+what they hold, how far the router and the adapters have read them and what the router
+rejected, send rejected records back to be routed again, and print the Kafka ACLs that let
+each part reach exactly its own."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import argparse
 import asyncio
 import json
 import shlex
+import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 from adapters.sdk import default_consumer_group
@@ -20,7 +22,15 @@ from broker.cli.arguments import (
     usage_of,
 )
 from broker.cli.tables import text_table
-from broker.dead_letters import DeadLetter, DeadLetterFilter, claimed_identity, read_dead_letters
+from broker.dead_letters import (
+    DeadLetter,
+    DeadLetterFilter,
+    RedrivePlan,
+    claimed_identity,
+    plan_redrive,
+    read_dead_letters,
+    redrive,
+)
 from broker.errors import UnknownOrganisationError
 from broker.kafka import KafkaConnection
 from broker.logging import configure_logging
@@ -40,7 +50,7 @@ from broker.topics import (
     group_positions,
 )
 
-__all__ = ["acl_script", "format_creation", "format_descriptions", "register"]
+__all__ = ["acl_script", "format_creation", "format_descriptions", "format_redrive", "register"]
 
 _ORGANISATION_FIELD: Final = "{organisation}"
 
@@ -105,27 +115,43 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "from: a table for a person, or JSON lines for a program, each with the record as "
         'it arrived ({"key", "headers", "value"}, as `saattaja schemas validate` reads; '
         "a value that is not JSON as its text). The sending organisation was told each "
-        "reason in its inbox; what it sends again, fixed, is routed as new.",
+        "reason in its inbox; what it sends again, fixed, is routed as new. A record "
+        "rejected for a cause the operators have since removed can be sent back with "
+        "`saattaja topics redrive`.",
     )
-    dlq.add_argument(
-        "--organisation",
-        metavar="ID",
-        help="only the records rejected from this organisation's outbox (a registry id)",
-    )
-    dlq.add_argument(
-        "--since",
-        type=moment_argument,
-        metavar="ISO",
-        help="rejected at or after this date or time (ISO 8601; without an offset, UTC)",
-    )
-    dlq.add_argument(
-        "--until",
-        type=moment_argument,
-        metavar="ISO",
-        help="rejected before this date or time (ISO 8601; without an offset, UTC)",
-    )
+    _add_dead_letter_filters(dlq)
     dlq.add_argument("--format", choices=("table", "jsonl"), default="table")
     dlq.set_defaults(run=run_dlq, usage_error=dlq.error)
+
+    redrive_command = subcommands.add_parser(
+        "redrive",
+        help=f"send records the router rejected, kept in {DLQ_TOPIC}, back to be routed again",
+        description=f"Send the records asked for, kept in {DLQ_TOPIC}, back to the outbox "
+        "each came from, each as it arrived (its key, value and own headers, without the "
+        "router's saattaja_dlq_* ones), so that the router routes it as if it had just "
+        "arrived: for rejections whose cause the operators have removed since (the router "
+        "upgraded to a release that knows an event type or schema an adapter already "
+        "sends, the registry in SAATTAJA_REGISTRY_FILE corrected, SAATTAJA_MAX_EVENT_BYTES "
+        "raised). Without --yes it only prints what it would send. A record the router "
+        "routed before is not delivered again; one it rejects again is back in "
+        f"{DLQ_TOPIC} with its reason, and its sender is told again. Never sent back: a "
+        "record whose value was left out of the dead letter as too large, one from no "
+        "outbox of the registry, and one whose rejection stays whatever is fixed (another "
+        "event or consent first under its id, a type only the router issues, one of the "
+        "router's own headers). Each record goes once, however often it was rejected. Run "
+        f"it as a Kafka principal that may read {DLQ_TOPIC} and write the outboxes: the "
+        "router's may not write an outbox and an adapter's only its own; `saattaja topics "
+        "acls --redrive-principal PRINCIPAL` prints the ACLs of one. Exit status: 0 when "
+        "everything asked for was sent (or, without --yes, listed), 1 when a record asked "
+        "for is not sent back.",
+    )
+    _add_dead_letter_filters(redrive_command)
+    redrive_command.add_argument(
+        "--yes",
+        action="store_true",
+        help="send them; without it, only print what would be sent and what would not",
+    )
+    redrive_command.set_defaults(run=run_redrive, usage_error=redrive_command.error)
 
     acls = subcommands.add_parser(
         "acls",
@@ -188,6 +214,43 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "binding per line, for other tooling",
     )
     acls.set_defaults(run=run_acls, usage_error=acls.error)
+
+
+def _add_dead_letter_filters(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--organisation",
+        metavar="ID",
+        help="only the records rejected from this organisation's outbox (a registry id)",
+    )
+    command.add_argument(
+        "--since",
+        type=moment_argument,
+        metavar="ISO",
+        help="rejected at or after this date or time (ISO 8601; without an offset, UTC)",
+    )
+    command.add_argument(
+        "--until",
+        type=moment_argument,
+        metavar="ISO",
+        help="rejected before this date or time (ISO 8601; without an offset, UTC)",
+    )
+    command.add_argument(
+        "--event-id",
+        dest="event_ids",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only the records of this event id (ce_id; repeatable)",
+    )
+
+
+def _dead_letter_filter(args: argparse.Namespace) -> DeadLetterFilter:
+    return DeadLetterFilter(
+        organisation=args.organisation,
+        since=args.since,
+        until=args.until,
+        event_ids=frozenset(args.event_ids),
+    )
 
 
 def _add_adapter_group_option(command: argparse.ArgumentParser) -> None:
@@ -364,7 +427,7 @@ def run_dlq(args: argparse.Namespace) -> int:
     configure_logging(settings.log_format, one_shot=True)
     registry = OrganisationRegistry.from_file(settings.registry_file)
     connection = KafkaConnection.from_settings(settings)
-    wanted = DeadLetterFilter(organisation=args.organisation, since=args.since, until=args.until)
+    wanted = _dead_letter_filter(args)
     letters = asyncio.run(read_dead_letters(connection, registry, wanted))
     if args.format == "jsonl":
         for letter in letters:
@@ -399,6 +462,73 @@ def _dead_letter_row(letter: DeadLetter) -> tuple[str, ...]:
         where,
         letter.reason,
     )
+
+
+def run_redrive(args: argparse.Namespace) -> int:
+    """Print what would be sent back, or with --yes send it and print what was."""
+    refuse_empty_period(args)
+    settings = load_settings()
+    configure_logging(settings.log_format, one_shot=True)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    connection = KafkaConnection.from_settings(settings)
+    wanted = _dead_letter_filter(args)
+    letters = asyncio.run(read_dead_letters(connection, registry, wanted))
+    # An event id that matches nothing is most likely mistyped: better nothing sent than
+    # the rest without it.
+    missing = sorted(wanted.event_ids - {letter.event_id for letter in letters})
+    if missing:
+        print(
+            f"saattaja: error: no record of event id {', '.join(missing)} is in {DLQ_TOPIC} "
+            "among those asked for; nothing was sent (`saattaja topics dlq` lists what is)",
+            file=sys.stderr,
+        )
+        return 1
+    plan = plan_redrive(letters)
+    if not plan.to_send and not plan.held:
+        asked = wanted != DeadLetterFilter()
+        print(f"No record{' of those asked for' if asked else ''} is in {DLQ_TOPIC}.")
+        return 0
+    sent_at = datetime.now(UTC)
+    if args.yes and plan.to_send:
+        asyncio.run(redrive(connection, plan))
+    print(format_redrive(plan, sent=args.yes, sent_at=sent_at))
+    return 1 if args.yes and plan.held else 0
+
+
+def format_redrive(plan: RedrivePlan, *, sent: bool, sent_at: datetime) -> str:
+    """What ``topics redrive`` sent back (``sent``) or would send, and what it does not."""
+    lines = []
+    if plan.to_send:
+        count = len(plan.to_send)
+        lines.append(
+            f"Sent back {count} record(s) to their outboxes:"
+            if sent
+            else f"Would send back {count} record(s) to their outboxes:"
+        )
+        lines.append(text_table(_DLQ_HEADER, [_dead_letter_row(d) for d in plan.to_send]))
+    if plan.held:
+        lines.append(f"Not sent back, {len(plan.held)} record(s):")
+        header = (*_DLQ_HEADER[:-1], "WHY NOT")
+        rows = [(*_dead_letter_row(held.letter)[:-1], held.why) for held in plan.held]
+        lines.append(text_table(header, rows))
+    if plan.repeated:
+        lines.append(
+            f"{plan.repeated} more dead letter(s) of the same record(s) left out: each "
+            "record goes once."
+        )
+    if not sent:
+        lines.append(
+            "Nothing was sent: run again with --yes to send them."
+            if plan.to_send
+            else "Nothing would be sent."
+        )
+    elif plan.to_send:
+        since = sent_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines.append(
+            "The router routes each as if it had just arrived; one it rejects again is "
+            f"back in {DLQ_TOPIC} with its reason: `saattaja topics dlq --since {since}`."
+        )
+    return "\n".join(lines)
 
 
 def run_acls(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from broker.dead_letters.headers import (
 )
 from broker.dead_letters.reading import DeadLetterFilter, read_dead_letters
 from broker.dead_letters.records import DeadLetter
+from broker.dead_letters.redrive import HeldBack, RedrivePlan, plan_redrive, redrive, send_back
 
 __all__ = [
     "DLQ_HEADERS",
@@ -30,11 +31,16 @@ __all__ = [
     "DLQ_VALUE_LEFT_OUT_HEADER",
     "DeadLetter",
     "DeadLetterFilter",
+    "HeldBack",
+    "RedrivePlan",
     "claimed_identity",
     "issued_by_router",
     "lasting_cause",
+    "plan_redrive",
     "read_dead_letters",
+    "redrive",
     "reserved_header",
     "reused_consent_id",
     "reused_event_id",
+    "send_back",
 ]

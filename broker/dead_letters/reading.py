@@ -27,6 +27,8 @@ class DeadLetterFilter:
     """Rejected at or after this moment."""
     until: datetime | None = None
     """Rejected before this moment."""
+    event_ids: frozenset[str] = frozenset()
+    """The records of these ``ce_id``s; empty: of any."""
 
     def __post_init__(self) -> None:
         if self.since is not None and self.until is not None and self.since >= self.until:
@@ -39,6 +41,8 @@ class DeadLetterFilter:
     def matches(self, letter: DeadLetter) -> bool:
         """Whether ``letter`` is one asked for; one of unknown time matches no period."""
         if self.organisation is not None and letter.organisation != self.organisation:
+            return False
+        if self.event_ids and letter.event_id not in self.event_ids:
             return False
         if self.since is None and self.until is None:
             return True

@@ -17,6 +17,7 @@ from broker.dead_letters.headers import (
     DLQ_REASON_HEADER,
     DLQ_REJECTED_AT_HEADER,
     DLQ_TOPIC_HEADER,
+    DLQ_VALUE_LEFT_OUT_HEADER,
 )
 from schemas import KafkaRecord
 
@@ -45,6 +46,9 @@ class DeadLetter:
     """The registry id of the organisation whose outbox the record came from."""
     record: KafkaRecord
     """The rejected record as it arrived: its key, its own headers and its value."""
+    value_left_out: str | None = None
+    """Where Kafka refused the dead letter as too large: what the router says of the value
+    it left out (``record.value`` is then empty, not the value that arrived)."""
 
     @classmethod
     def from_message(
@@ -72,6 +76,10 @@ class DeadLetter:
                 ),
                 value=consumed.value,
             ),
+            # Present at all, the value is not the record's, whatever the header says.
+            value_left_out=None
+            if DLQ_VALUE_LEFT_OUT_HEADER not in added
+            else _text(added[DLQ_VALUE_LEFT_OUT_HEADER]) or "of a size not given",
         )
 
     @property
@@ -102,6 +110,7 @@ class DeadLetter:
             "offset": self.source_offset,
             "dlq_partition": self.partition,
             "dlq_offset": self.offset,
+            "value_left_out": self.value_left_out,
             "record": {
                 "key": self.record.key.decode(errors="replace"),
                 "headers": self.record.headers_json(),

@@ -289,6 +289,19 @@ async def test_the_command_writes_json_lines_whose_record_schemas_validate_reads
     assert KafkaRecord.from_json(listed["record"]) == spoofed
 
 
+async def test_the_command_lists_only_the_event_ids_asked_for(
+    routed: Routed, registry_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness, _ = routed
+    asked, other = str(uuid.uuid4()), str(uuid.uuid4())
+    await _rejected(harness, "typ", _not_json(asked))
+    await _rejected(harness, "typ", _not_json(other))
+
+    assert await _main_in_thread(["topics", "dlq", "--event-id", asked, "--format", "jsonl"]) == 0
+
+    assert [json.loads(line)["event_id"] for line in _printed(capsys)] == [asked]
+
+
 async def test_the_command_says_when_nothing_was_rejected(
     routed: Routed, registry_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
