@@ -7,7 +7,6 @@ about which client, and of which data category.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable
 from typing import Any, Final, Literal
 
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from schemas.categories import DataCategory
 from schemas.echo import echoed
 from schemas.errors import InvalidHeadersError
-from schemas.identifiers import ClientPseudonym, OidUrn, oid_from_urn
+from schemas.identifiers import ClientPseudonym, EventId, OidUrn, oid_from_urn
 from schemas.moments import EventTime
 
 __all__ = [
@@ -72,9 +71,12 @@ class EventHeaders(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    id: uuid.UUID = Field(description="Event id: the idempotency key from outbox to inbox.")
+    id: EventId = Field(description="Event id: the idempotency key from outbox to inbox.")
     source: OidUrn = Field(description="The sending organisation as urn:oid:<OID>.")
-    type: str = Field(description="fi.saattaja.<kind>.<action>.v1")
+    type: str = Field(
+        description="fi.saattaja.<kind>.<action>.v1",
+        json_schema_extra={"pattern": EVENT_TYPE_PATTERN.pattern},
+    )
     subject: ClientPseudonym = Field(description="Client pseudonym; also the Kafka key.")
     time: EventTime = Field(
         description="When the event happened at the sender, in the years 1900-2999."

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from schemas.echo import echoed
 from schemas.errors import InvalidIdentifierError
@@ -20,6 +21,7 @@ __all__ = [
     "MAX_OID_LENGTH",
     "OID_URN_PREFIX",
     "ClientPseudonym",
+    "EventId",
     "IdentityCode",
     "Oid",
     "OidUrn",
@@ -68,6 +70,12 @@ _OID_JSON_PATTERN: Final = (
 MAX_OID_LENGTH: Final = 128
 """The longest OID the stores keep (their organisation columns are 128 characters)."""
 _PSEUDONYM: Final = re.compile(rf"^[0-9a-f]{{{_PSEUDONYM_LENGTH}}}$")
+# RFC 4122's text of a UUID, which JSON Schema's format uuid names: pydantic alone also
+# reads one without its hyphens, in braces or as a urn:uuid: URN.
+_UUID_JSON_PATTERN: Final = (
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_UUID_TEXT: Final = re.compile(_UUID_JSON_PATTERN)
 
 
 def check_identity_code(value: str) -> str:
@@ -222,6 +230,24 @@ ClientPseudonym = Annotated[
         description="HMAC-SHA256 of the identity code, 64 hex digits.",
     ),
 ]
+
+
+def _written_as_uuid(value: Any) -> Any:
+    # fullmatch, not match: '$' also matches before a final line feed.
+    if isinstance(value, str) and not _UUID_TEXT.fullmatch(value):
+        raise ValueError(
+            "expected a UUID as RFC 4122 writes it, 8-4-4-4-12 hexadecimal digits with their "
+            "hyphens, such as 72a1edd3-6591-516b-9b5c-606d28a76e72"
+        )
+    return value
+
+
+EventId = Annotated[
+    uuid.UUID,
+    BeforeValidator(_written_as_uuid),
+    Field(json_schema_extra={"pattern": _UUID_JSON_PATTERN}),
+]
+"""An event's id (ce_id), written as RFC 4122 writes a UUID."""
 
 
 class OrganisationKind(StrEnum):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.categories import DataCategory
 from schemas.errors import InvalidBundleError
 from schemas.fhir import ElementView, FhirJson
-from schemas.identifiers import IdentityCode, Oid
+from schemas.identifiers import EventId, IdentityCode, Oid
 from schemas.moments import EventTime
 
 __all__ = ["DocumentPart", "Envelope", "Event", "ce_type_of"]
@@ -57,7 +57,7 @@ class Event(BaseModel, ABC):
     issued_by_router: ClassVar[bool] = False
     """The router issues these itself; an organisation publishing one to its outbox is rejected."""
 
-    event_id: uuid.UUID = Field(
+    event_id: EventId = Field(
         default_factory=uuid.uuid4,
         description="Unique id; the idempotency key from outbox to inbox (ce_id).",
     )

@@ -10,7 +10,6 @@ one found in an outbox.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import ClassVar, Final, Self
@@ -51,7 +50,7 @@ from schemas.fhir import (
     patient_reference,
     resource_reference,
 )
-from schemas.identifiers import Oid
+from schemas.identifiers import EventId, Oid
 from schemas.moments import Moment
 
 __all__ = [
@@ -306,7 +305,7 @@ class HandoverItem(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    event_id: uuid.UUID = Field(description="ce_id of the earlier event.")
+    event_id: EventId = Field(description="ce_id of the earlier event.")
     event_type: str = Field(min_length=1, max_length=200, description="Its ce_type.")
     sender: Oid = Field(description="OID of the organisation that sent it.")
     category: DataCategory
@@ -475,7 +474,7 @@ class AssessmentAvailable(Event):
     issued_by_router: ClassVar[bool] = True
 
     recipient: Oid = Field(description="OID of the organisation told about the assessment.")
-    assessment_event_id: uuid.UUID = Field(description="ce_id of the earlier assessment event.")
+    assessment_event_id: EventId = Field(description="ce_id of the earlier assessment event.")
     assessment_id: str = Field(
         min_length=1, max_length=64, description="The earlier assessment's document id."
     )

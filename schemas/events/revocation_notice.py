@@ -8,7 +8,6 @@ check and send the revocation again under the right id.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import ClassVar, Final, Self
 
@@ -28,6 +27,7 @@ from schemas.fhir import (
     patient_reference,
     resource_reference,
 )
+from schemas.identifiers import EventId
 
 __all__ = ["RevocationUnmatched"]
 
@@ -50,7 +50,7 @@ class RevocationUnmatched(Event):
     consent_id: str = Field(
         min_length=1, max_length=64, description="The consent id the revocation names."
     )
-    revocation_event_id: uuid.UUID = Field(description="ce_id of the revocation event.")
+    revocation_event_id: EventId = Field(description="ce_id of the revocation event.")
 
     @property
     def document_id(self) -> str:
