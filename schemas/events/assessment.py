@@ -27,6 +27,7 @@ from schemas.events.base import Envelope, Event
 from schemas.fhir import (
     ElementView,
     FhirJson,
+    FhirString,
     business_identifier,
     codeable_concept,
     instant,
@@ -90,8 +91,8 @@ class ProfessionalAssessment(BaseModel):
         description="health: health-care data; social: social-welfare data (separate consents)."
     )
     kind: AssessmentKind
-    title: str = Field(min_length=1, max_length=500)
-    conclusion: str = Field(min_length=1, max_length=10_000)
+    title: FhirString = Field(min_length=1, max_length=500)
+    conclusion: FhirString = Field(min_length=1, max_length=10_000)
     work_ability: Score | None = Field(
         default=None, description="The professional's estimate of work ability, 0-10."
     )
@@ -159,8 +160,15 @@ class AssessmentRecorded(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("Observation",)
     default_category: ClassVar[DataCategory] = DataCategory.ASSESSMENT_HEALTH
 
-    assessment_id: str = Field(min_length=1, max_length=64, description="Sender-assigned id.")
-    assessment: Annotated[KykyviisariResult | ProfessionalAssessment, Field(discriminator="method")]
+    assessment_id: FhirString = Field(
+        min_length=1, max_length=64, description="Sender-assigned id."
+    )
+    assessment: Annotated[
+        KykyviisariResult | ProfessionalAssessment,
+        # Read by its method, and refused without one: the method's default serves Python
+        # callers, and a JSON Schema leaving it optional would let such an assessment through.
+        Field(discriminator="method", json_schema_extra={"required": ["method"]}),
+    ]
 
     @property
     def category(self) -> DataCategory:

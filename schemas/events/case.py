@@ -25,6 +25,7 @@ from schemas.events.base import Envelope, Event
 from schemas.fhir import (
     ElementView,
     FhirJson,
+    FhirString,
     business_identifier,
     codeable_concept,
     instant,
@@ -71,8 +72,10 @@ class CaseManagerAssigned(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("EpisodeOfCare", "CareTeam")
     default_category: ClassVar[DataCategory] = DataCategory.CASE
 
-    episode_id: str = Field(min_length=1, max_length=64, description="Sender-assigned episode id.")
-    case_manager_name: str = Field(min_length=1, max_length=200)
+    episode_id: FhirString = Field(
+        min_length=1, max_length=64, description="Sender-assigned episode id."
+    )
+    case_manager_name: FhirString = Field(min_length=1, max_length=200)
     case_manager_role: CaseManagerRole
     case_manager_organisation: Oid = Field(description="OID of the case manager's employer.")
     team: tuple[Oid, ...] = Field(
@@ -159,9 +162,11 @@ class EpisodeClosed(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("EpisodeOfCare",)
     default_category: ClassVar[DataCategory] = DataCategory.OUTCOME
 
-    episode_id: str = Field(min_length=1, max_length=64, description="The episode that ended.")
+    episode_id: FhirString = Field(
+        min_length=1, max_length=64, description="The episode that ended."
+    )
     outcome: EpisodeOutcome
-    note: str | None = Field(
+    note: FhirString | None = Field(
         default=None, min_length=1, max_length=2_000, description="Free-text detail."
     )
 

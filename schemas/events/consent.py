@@ -32,6 +32,7 @@ from schemas.fhir import (
     CONSENT_STATES,
     ElementView,
     FhirJson,
+    FhirString,
     business_identifier,
     codeable_concept,
     coding,
@@ -221,7 +222,9 @@ class ConsentGranted(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("Consent",)
     default_category: ClassVar[DataCategory] = DataCategory.CONSENT
 
-    consent_id: str = Field(min_length=1, max_length=64, description="Sender-assigned consent id.")
+    consent_id: FhirString = Field(
+        min_length=1, max_length=64, description="Sender-assigned consent id."
+    )
     decision: ProvisionType = Field(
         default="permit", description="permit: a consent (suostumus); deny: a refusal (kielto)."
     )
@@ -317,7 +320,9 @@ class ConsentRevoked(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("Consent",)
     default_category: ClassVar[DataCategory] = DataCategory.CONSENT
 
-    consent_id: str = Field(min_length=1, max_length=64, description="The consent withdrawn.")
+    consent_id: FhirString = Field(
+        min_length=1, max_length=64, description="The consent withdrawn."
+    )
 
     @property
     def document_id(self) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import ClassVar, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from schemas.categories import DataCategory
 from schemas.codesystems import (
@@ -39,9 +39,11 @@ from schemas.events.assessment import AssessmentKind, AssessmentRecorded, Kykyvi
 from schemas.events.base import Envelope, Event
 from schemas.events.references import event_reference, read_event_id
 from schemas.fhir import (
+    FHIR_INTEGER_MAX,
     TASK_STATES,
     ElementView,
     FhirJson,
+    FhirString,
     business_identifier,
     codeable_concept,
     coding,
@@ -112,7 +114,9 @@ class _ReferralNotice(Event):
     task_status: ClassVar[str]
     business_status: ClassVar[str]
 
-    referral_id: str = Field(min_length=1, max_length=64, description="The referral unanswered.")
+    referral_id: FhirString = Field(
+        min_length=1, max_length=64, description="The referral unanswered."
+    )
     receiver: Oid = Field(description="OID of the organisation that has not answered.")
     requested_at: Moment = Field(description="When the referral was sent.")
     case_manager_organisation: Oid | None = Field(
@@ -202,7 +206,9 @@ class ReferralOverdue(_ReferralNotice):
     business_status: ClassVar[str] = "overdue"
 
     due_at: Moment = Field(description="When an answer was due.")
-    escalation: int = Field(ge=1, description="1 for the first notice, 2 for the second, ...")
+    escalation: int = Field(
+        ge=1, le=FHIR_INTEGER_MAX, description="1 for the first notice, 2 for the second, ..."
+    )
     role: OverdueRole = Field(
         default=OverdueRole.REQUESTER,
         description="requester: the requester's reminder; receiver: the receiver's.",
@@ -306,13 +312,18 @@ class HandoverItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_id: EventId = Field(description="ce_id of the earlier event.")
-    event_type: str = Field(min_length=1, max_length=200, description="Its ce_type.")
+    event_type: FhirString = Field(min_length=1, max_length=200, description="Its ce_type.")
     sender: Oid = Field(description="OID of the organisation that sent it.")
     category: DataCategory
-    document_id: str = Field(min_length=1, max_length=64, description="Its main document's id.")
+    document_id: FhirString = Field(
+        min_length=1, max_length=64, description="Its main document's id."
+    )
     occurred_at: Moment
     included: bool = Field(
-        description="True: the record follows this package; False: the recipient already has it."
+        # strict: pydantic alone would also read 0, 1, "yes" and "true", which JSON Schema's
+        # boolean refuses.
+        strict=True,
+        description="True: the record follows this package; False: the recipient already has it.",
     )
 
 
@@ -333,7 +344,7 @@ class HandoverPackage(Event):
 
     recipient: Oid = Field(description="OID of the organisation receiving the history.")
     trigger: HandoverTrigger
-    trigger_document_id: str = Field(
+    trigger_document_id: FhirString = Field(
         min_length=1, max_length=64, description="The referral id or the episode id."
     )
     items: tuple[HandoverItem, ...] = Field(min_length=1)
@@ -475,21 +486,35 @@ class AssessmentAvailable(Event):
 
     recipient: Oid = Field(description="OID of the organisation told about the assessment.")
     assessment_event_id: EventId = Field(description="ce_id of the earlier assessment event.")
-    assessment_id: str = Field(
+    assessment_id: FhirString = Field(
         min_length=1, max_length=64, description="The earlier assessment's document id."
     )
     assessment_kind: str = Field(
-        min_length=1, max_length=64, description="kykyviisari, or the AssessmentKind value."
+        description="kykyviisari, or the AssessmentKind value.",
+        json_schema_extra={"enum": list[JsonValue](sorted(ASSESSMENT_KINDS))},
     )
-    assessment_category: DataCategory = Field(description="One of the assessment categories.")
+    assessment_category: DataCategory = Field(
+        description="One of the assessment categories.",
+        json_schema_extra={
+            "enum": list[JsonValue](sorted(category.value for category in ASSESSMENT_CATEGORIES))
+        },
+    )
     recorded_at: Moment = Field(description="When the earlier assessment was recorded.")
     moment: HintMoment
-    duplicate_assessment_id: str | None = Field(
+    duplicate_assessment_id: FhirString | None = Field(
         default=None,
         min_length=1,
         max_length=64,
         description="The recipient's new assessment, when the hint comes after assessing.",
     )
+
+    @field_validator("assessment_kind")
+    @classmethod
+    def _is_an_assessment_kind(cls, value: str) -> str:
+        if value not in ASSESSMENT_KINDS:
+            allowed = ", ".join(sorted(ASSESSMENT_KINDS))
+            raise ValueError(f"{echoed(value)} is not an assessment kind ({allowed})")
+        return value
 
     @field_validator("assessment_category")
     @classmethod

@@ -20,6 +20,7 @@ from schemas.events.base import DocumentPart, Envelope, Event
 from schemas.fhir import (
     ElementView,
     FhirJson,
+    FhirString,
     business_identifier,
     codeable_concept,
     instant,
@@ -52,7 +53,7 @@ class PlanActivity(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    description: str = Field(min_length=1, max_length=2_000)
+    description: FhirString = Field(min_length=1, max_length=2_000)
     performer: Oid = Field(description="OID of the organisation that carries it out.")
     status: ActivityStatus = "not-started"
     start: Moment | None = None
@@ -68,7 +69,7 @@ class PlanBasis(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    assessment_id: str = Field(min_length=1, max_length=64)
+    assessment_id: FhirString = Field(min_length=1, max_length=64)
     recorded_by: Oid = Field(description="OID of the organisation that made the assessment.")
     recorded_at: Moment
     assessment: ProfessionalAssessment
@@ -78,10 +79,10 @@ class _PlanEvent(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("CarePlan",)
     default_category: ClassVar[DataCategory] = DataCategory.PLAN
 
-    plan_id: str = Field(min_length=1, max_length=64, description="Sender-assigned plan id.")
+    plan_id: FhirString = Field(min_length=1, max_length=64, description="Sender-assigned plan id.")
     plan_type: PlanType
-    title: str = Field(min_length=1, max_length=500)
-    description: str | None = Field(default=None, min_length=1, max_length=10_000)
+    title: FhirString = Field(min_length=1, max_length=500)
+    description: FhirString | None = Field(default=None, min_length=1, max_length=10_000)
     status: Literal["active", "completed", "revoked"] = "active"
     start: Moment | None = None
     end: Moment | None = None

@@ -20,6 +20,7 @@ from schemas.fhir import (
     TASK_STATES,
     ElementView,
     FhirJson,
+    FhirString,
     business_identifier,
     instant,
     organisation_reference,
@@ -38,13 +39,15 @@ class ReferralRequested(Event):
     focal_types: ClassVar[tuple[str, ...]] = ("ServiceRequest", "Task")
     default_category: ClassVar[DataCategory] = DataCategory.REFERRAL
 
-    referral_id: str = Field(
+    referral_id: FhirString = Field(
         min_length=1, max_length=64, description="Sender-assigned referral id."
     )
     receiver: Oid = Field(description="OID of the organisation asked to take over.")
-    service: str = Field(min_length=1, max_length=500, description="The service requested.")
-    reason: str = Field(min_length=1, max_length=2_000, description="Why the client is referred.")
-    note: str | None = Field(
+    service: FhirString = Field(min_length=1, max_length=500, description="The service requested.")
+    reason: FhirString = Field(
+        min_length=1, max_length=2_000, description="Why the client is referred."
+    )
+    note: FhirString | None = Field(
         default=None, min_length=1, max_length=10_000, description="Free-text note."
     )
 
@@ -106,9 +109,11 @@ class _ReferralAnswer(Event):
     default_category: ClassVar[DataCategory] = DataCategory.REFERRAL
     task_status: ClassVar[str]
 
-    referral_id: str = Field(min_length=1, max_length=64, description="The referral answered.")
+    referral_id: FhirString = Field(
+        min_length=1, max_length=64, description="The referral answered."
+    )
     requester: Oid = Field(description="OID of the organisation that sent the referral.")
-    note: str | None = Field(
+    note: FhirString | None = Field(
         default=None, min_length=1, max_length=10_000, description="Free-text note."
     )
 
@@ -173,7 +178,9 @@ class ReferralRejected(_ReferralAnswer):
     event_code: ClassVar[str] = "referral.rejected"
     task_status: ClassVar[str] = "rejected"
 
-    reason: str = Field(min_length=1, max_length=2_000, description="Why the referral is rejected.")
+    reason: FhirString = Field(
+        min_length=1, max_length=2_000, description="Why the referral is rejected."
+    )
 
     def fhir_resources(self) -> list[FhirJson]:
         task = self._task()

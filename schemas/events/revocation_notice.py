@@ -21,6 +21,7 @@ from schemas.events.references import event_reference, read_event_id
 from schemas.fhir import (
     ElementView,
     FhirJson,
+    FhirString,
     codeable_concept,
     instant,
     organisation_reference,
@@ -47,7 +48,7 @@ class RevocationUnmatched(Event):
     default_category: ClassVar[DataCategory] = DataCategory.CONSENT
     issued_by_router: ClassVar[bool] = True
 
-    consent_id: str = Field(
+    consent_id: FhirString = Field(
         min_length=1, max_length=64, description="The consent id the revocation names."
     )
     revocation_event_id: EventId = Field(description="ce_id of the revocation event.")

@@ -29,17 +29,20 @@ from schemas.fhir.periods import (
     inclusive_end,
     last_whole_day,
 )
+from schemas.fhir.primitives import FHIR_INTEGER_MAX, FhirString
 from schemas.fhir.reader import ElementView
 from schemas.fhir.validation import fhir_validation_problem
 
 __all__ = [
     "BUNDLE_TYPES",
     "CONSENT_STATES",
+    "FHIR_INTEGER_MAX",
     "FINNISH_TIME",
     "HTTP_VERBS",
     "TASK_STATES",
     "ElementView",
     "FhirJson",
+    "FhirString",
     "MessageBundle",
     "build_message_bundle",
     "business_identifier",

@@ -151,3 +151,72 @@ def test_an_event_time_given_as_a_number_is_refused_by_the_model_as_by_its_schem
     assert _schema_verdict(EVENT_VALIDATORS[type(event)], changed) is not None
     with pytest.raises(ValidationError, match="as text, not a number"):
         type(event).model_validate(changed)
+
+
+@pytest.mark.parametrize("text", ["a\x01b", "\x00", "line\x0bbreak", "escape\x1b[31m"])
+def test_free_text_with_a_control_character_is_refused_by_its_schema_as_by_fhir(text: str) -> None:
+    referral = next(event for event in EVENTS if event.ce_type().endswith("referral.requested.v1"))
+    changed = referral.model_dump(mode="json") | {"reason": text}
+    assert _schema_verdict(EVENT_VALIDATORS[type(referral)], changed) is not None
+    with pytest.raises(ValidationError, match="reason"):
+        type(referral).model_validate(changed)
+
+
+@pytest.mark.parametrize(
+    "text", ["a\tb", "line\nbreak", "line\r\nbreak", "Työttömän\u00a0tarkastus"]
+)
+def test_free_text_with_a_tab_or_line_break_is_accepted_by_its_schema_and_travels(
+    text: str,
+) -> None:
+    referral = next(event for event in EVENTS if event.ce_type().endswith("referral.requested.v1"))
+    changed = referral.model_dump(mode="json") | {"reason": text}
+    assert _schema_verdict(EVENT_VALIDATORS[type(referral)], changed) is None
+    assert _router_verdict(type(referral), changed) is None
+
+
+def test_an_escalation_beyond_a_fhir_integer_is_refused_by_its_schema_as_by_the_model() -> None:
+    overdue = next(event for event in EVENTS if event.ce_type().endswith("referral.overdue.v1"))
+    changed = overdue.model_dump(mode="json") | {"escalation": 2**31}
+    assert _schema_verdict(EVENT_VALIDATORS[type(overdue)], changed) is not None
+    with pytest.raises(ValidationError, match="escalation"):
+        type(overdue).model_validate(changed)
+
+
+def test_a_handover_items_inclusion_as_a_number_is_refused_by_the_model_as_by_its_schema() -> None:
+    package = next(event for event in EVENTS if event.ce_type().endswith("handover.package.v1"))
+    changed = package.model_dump(mode="json")
+    changed["items"][0]["included"] = 1
+    assert _schema_verdict(EVENT_VALIDATORS[type(package)], changed) is not None
+    with pytest.raises(ValidationError, match=r"items\.0\.included"):
+        type(package).model_validate(changed)
+
+
+def test_an_assessment_kind_outside_the_catalogue_is_refused_by_its_schema_as_by_the_model() -> (
+    None
+):
+    available = next(
+        event for event in EVENTS if event.ce_type().endswith("assessment.available.v1")
+    )
+    changed = available.model_dump(mode="json") | {"assessment_kind": "terveystarkastus "}
+    assert _schema_verdict(EVENT_VALIDATORS[type(available)], changed) is not None
+    with pytest.raises(ValidationError, match="not an assessment kind"):
+        type(available).model_validate(changed)
+
+
+def test_an_assessment_hint_of_a_category_no_assessment_has_is_refused_by_its_schema() -> None:
+    available = next(
+        event for event in EVENTS if event.ce_type().endswith("assessment.available.v1")
+    )
+    changed = available.model_dump(mode="json") | {"assessment_category": "referral"}
+    assert _schema_verdict(EVENT_VALIDATORS[type(available)], changed) is not None
+    with pytest.raises(ValidationError, match="not an assessment category"):
+        type(available).model_validate(changed)
+
+
+def test_an_assessment_without_its_method_is_refused_by_its_schema_as_by_the_model() -> None:
+    recorded = EVENTS[0]
+    changed = recorded.model_dump(mode="json")
+    del changed["assessment"]["method"]
+    assert _schema_verdict(EVENT_VALIDATORS[type(recorded)], changed) is not None
+    with pytest.raises(ValidationError, match="discriminator 'method'"):
+        type(recorded).model_validate(changed)
