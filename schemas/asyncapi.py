@@ -90,7 +90,7 @@ def _message_ref(channel: str, ce_type: str) -> dict[str, str]:
 
 
 def _message(ce_type: str, model: type[Event]) -> dict[str, Any]:
-    headers = kafka_headers_schema(ce_type)
+    headers = kafka_headers_schema(ce_type, model.categories())
     subject = headers["properties"]["ce_subject"]
     key = {
         "type": "string",

@@ -51,8 +51,14 @@ _HEADER_FIELDS: Final = {
 }
 
 
-def kafka_headers_schema(event_type: str) -> dict[str, Any]:
-    """JSON Schema of an event's Kafka headers as they travel: header names, text values."""
+def kafka_headers_schema(
+    event_type: str, categories: Iterable[DataCategory] = tuple(DataCategory)
+) -> dict[str, Any]:
+    """JSON Schema of an event's Kafka headers as they travel: header names, text values.
+
+    ``categories``: the data categories an event of the type can have; the router refuses
+    a record whose header names another.
+    """
     model = EventHeaders.model_json_schema()
     properties: dict[str, Any] = {}
     for header, field in _HEADER_FIELDS.items():
@@ -61,7 +67,9 @@ def kafka_headers_schema(event_type: str) -> dict[str, Any]:
             key: value for key, value in described.items() if key in _KEPT_KEYWORDS
         }
     properties["ce_type"]["const"] = event_type
-    properties[CATEGORY_HEADER]["enum"] = [category.value for category in DataCategory]
+    properties[CATEGORY_HEADER]["enum"] = [
+        category.value for category in DataCategory if category in set(categories)
+    ]
     return {"type": "object", "properties": properties, "required": list(_HEADER_FIELDS)}
 
 

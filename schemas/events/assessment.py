@@ -37,6 +37,7 @@ from schemas.fhir import (
 )
 
 __all__ = [
+    "ASSESSMENT_CATEGORIES",
     "AssessmentKind",
     "AssessmentRecorded",
     "KykyviisariResult",
@@ -48,6 +49,11 @@ __all__ = [
 Score = Annotated[int, Field(ge=0, le=10)]
 
 # Kykyviisari areas: model field -> code in ASSESSMENT_AREA_SYSTEM and QuestionnaireResponse linkId.
+ASSESSMENT_CATEGORIES: Final = frozenset(
+    {DataCategory.ASSESSMENT_HEALTH, DataCategory.ASSESSMENT_SOCIAL, DataCategory.ASSESSMENT_SELF}
+)
+"""The data categories of assessments."""
+
 _AREAS: Final = {
     "mental_wellbeing": "mental-wellbeing",
     "social_participation": "social-participation",
@@ -175,6 +181,10 @@ class AssessmentRecorded(Event):
         if isinstance(self.assessment, KykyviisariResult):
             return DataCategory.ASSESSMENT_SELF
         return self.assessment.category
+
+    @classmethod
+    def categories(cls) -> frozenset[DataCategory]:
+        return ASSESSMENT_CATEGORIES
 
     @property
     def document_id(self) -> str:

@@ -94,6 +94,11 @@ class Event(BaseModel, ABC):
     def document_id(self) -> str:
         """The sender's business id of the event's main document (referral, plan, ...)."""
 
+    @classmethod
+    def categories(cls) -> frozenset[DataCategory]:
+        """Every data category an event of this type can have: what its headers may say."""
+        return frozenset({cls.default_category})
+
     def parts(self) -> tuple[DocumentPart, ...]:
         """Supporting documents of other categories that minimisation may remove."""
         return ()

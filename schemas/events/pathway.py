@@ -35,7 +35,12 @@ from schemas.codesystems import (
 )
 from schemas.echo import echoed
 from schemas.errors import InvalidBundleError
-from schemas.events.assessment import AssessmentKind, AssessmentRecorded, KykyviisariResult
+from schemas.events.assessment import (
+    ASSESSMENT_CATEGORIES,
+    AssessmentKind,
+    AssessmentRecorded,
+    KykyviisariResult,
+)
 from schemas.events.base import Envelope, Event
 from schemas.events.references import event_reference, read_event_id
 from schemas.fhir import (
@@ -68,11 +73,6 @@ __all__ = [
     "ReferralOverdue",
     "assessment_kind_of",
 ]
-
-ASSESSMENT_CATEGORIES: Final = frozenset(
-    {DataCategory.ASSESSMENT_HEALTH, DataCategory.ASSESSMENT_SOCIAL, DataCategory.ASSESSMENT_SELF}
-)
-"""The data categories of assessments."""
 
 _KYKYVIISARI: Final = "kykyviisari"
 
@@ -527,6 +527,10 @@ class AssessmentAvailable(Event):
     @property
     def category(self) -> DataCategory:
         return self.assessment_category
+
+    @classmethod
+    def categories(cls) -> frozenset[DataCategory]:
+        return ASSESSMENT_CATEGORIES
 
     @property
     def document_id(self) -> str:
