@@ -17,8 +17,22 @@ __all__ = ["ASYNCAPI_FILE", "asyncapi_document"]
 ASYNCAPI_FILE: Final = "saattaja.asyncapi.json"
 
 # The value of every record is a FHIR R4 message Bundle; the event's own JSON Schema (the
-# model it decodes to) is named beside it.
-_FHIR_BUNDLE: Final = {"$ref": "https://hl7.org/fhir/R4/fhir.schema.json#/definitions/Bundle"}
+# model it decodes to) is named beside it. What the router checks beyond FHIR's schema, no
+# schema states: the description says it (beside a $ref, which takes no siblings, in allOf).
+_FHIR_BUNDLE: Final = {
+    "description": (
+        "A FHIR R4 Bundle of type message: its MessageHeader first, whose focus names the "
+        "focal resources by their entries' fullUrl. Beyond FHIR's own schema the router "
+        "refuses a Bundle unless MessageHeader.eventCoding names the event of ce_type; "
+        "Bundle.identifier.value is urn:uuid: and ce_id; Bundle.timestamp is the moment of "
+        "ce_time; MessageHeader.source.endpoint is ce_source; the focal resources are of "
+        "the event's types and hold what its model (x-saattaja-event-schema) holds, the "
+        "client's identity code giving ce_subject's pseudonym and the destinations the "
+        "organisations they address; no string holds a control character but tab, line "
+        "feed and carriage return; and no JSON object holds a key twice."
+    ),
+    "allOf": [{"$ref": "https://hl7.org/fhir/R4/fhir.schema.json#/definitions/Bundle"}],
+}
 _KEY_DESCRIPTION: Final = (
     "The client's pseudonym, as in ce_subject: one client's events stay in one partition, in order."
 )

@@ -66,7 +66,12 @@ class Event(BaseModel, ABC):
     )
     sender: Oid = Field(description="OID of the sending organisation (ce_source).")
     client: IdentityCode = Field(
-        description="The client's personal identity code; only its pseudonym reaches the headers."
+        description=(
+            "The client's personal identity code; only its pseudonym reaches the headers. "
+            "Beyond its pattern, its first six digits must be a date of birth and its last "
+            "character the check character (the nine digits modulo 31 in "
+            "0123456789ABCDEFHJKLMNPRSTUVWXY), which no JSON Schema can check."
+        )
     )
 
     @classmethod
@@ -89,15 +94,15 @@ class Event(BaseModel, ABC):
         """The data category consent decisions use for this event."""
         return self.default_category
 
-    @property
-    @abstractmethod
-    def document_id(self) -> str:
-        """The sender's business id of the event's main document (referral, plan, ...)."""
-
     @classmethod
     def categories(cls) -> frozenset[DataCategory]:
         """Every data category an event of this type can have: what its headers may say."""
         return frozenset({cls.default_category})
+
+    @property
+    @abstractmethod
+    def document_id(self) -> str:
+        """The sender's business id of the event's main document (referral, plan, ...)."""
 
     def parts(self) -> tuple[DocumentPart, ...]:
         """Supporting documents of other categories that minimisation may remove."""

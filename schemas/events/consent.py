@@ -76,7 +76,10 @@ _NOT_HONOURED: Final = (
 
 
 class Recipient(BaseModel):
-    """An organisation, or every organisation of one kind, that may (not) receive data."""
+    """An organisation, or every organisation of one kind, that may (not) receive data.
+
+    It names exactly one of the two: organisation or kind.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -216,7 +219,11 @@ class ConsentRule(BaseModel):
 
 
 class ConsentGranted(Event):
-    """The client gave a consent (decision permit) or a refusal (decision deny)."""
+    """The client gave a consent (decision permit) or a refusal (decision deny).
+
+    A consent names its recipients and data categories in its scope; a refusal names at
+    least one thing it refuses; valid_until, when given with valid_from, is after it.
+    """
 
     event_code: ClassVar[str] = "consent.granted"
     focal_types: ClassVar[tuple[str, ...]] = ("Consent",)
@@ -244,7 +251,8 @@ class ConsentGranted(Event):
         default=None,
         description=(
             "The first moment it no longer holds. Consent.provision.period.end includes "
-            "itself: an end of 2026-12-31 (a day in Finland) is 2027-01-01T00:00+02:00 here."
+            "itself: an end of 2026-12-31 (a day in Finland) is 2027-01-01T00:00:00+02:00 "
+            "here. After valid_from, when both are given."
         ),
     )
 

@@ -220,3 +220,19 @@ def test_an_assessment_without_its_method_is_refused_by_its_schema_as_by_the_mod
     assert _schema_verdict(EVENT_VALIDATORS[type(recorded)], changed) is not None
     with pytest.raises(ValidationError, match="discriminator 'method'"):
         type(recorded).model_validate(changed)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[type(event).__name__ for event in EVENTS])
+def test_an_event_schema_says_what_its_pattern_cannot_check_of_the_identity_code(
+    event: Event,
+) -> None:
+    schema = json.loads((SCHEMA_DIR / f"{event.ce_type()}.schema.json").read_text(encoding="utf-8"))
+    client = schema["properties"]["client"]
+    assert "check character" in client["description"]
+    assert "date of birth" in client["description"]
+
+
+def test_a_messages_payload_says_what_the_router_checks_beyond_fhirs_schema() -> None:
+    payload = MESSAGES[EVENTS[0].ce_type()]["payload"]
+    for checked in ("eventCoding", "ce_type", "ce_id", "ce_time", "ce_source", "control character"):
+        assert checked in payload["description"]
