@@ -5,18 +5,26 @@ Schemas and the AsyncAPI document before it sends them. Starting from the exampl
 journey's records, each test changes one value and asks both a standard JSON Schema
 validator (formats asserted, as Java's and .NET's validators do) and the contract's own
 code whether the record holds; they must give the same answer.
+
+The rules no JSON Schema can state are said in the schemas' descriptions instead: those
+(``_said_in_a_description``) and the gaps found and not yet closed (``_known_gap``) are the
+only disagreements the property-based tests allow.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import schemas
@@ -236,3 +244,174 @@ def test_a_messages_payload_says_what_the_router_checks_beyond_fhirs_schema() ->
     payload = MESSAGES[EVENTS[0].ce_type()]["payload"]
     for checked in ("eventCoding", "ce_type", "ce_id", "ce_time", "ce_source", "control character"):
         assert checked in payload["description"]
+
+
+# Values that sit at the edges of what the schemas and the router read: text with control
+# characters, blanks and other scripts; times with and without an offset, seconds or T;
+# UUIDs written other ways; identity codes and OIDs nearly right; numbers out of range.
+TRICKY_TEXT: Final = [
+    "",
+    " ",
+    "x ",
+    " x",
+    "a\x01b",
+    "a\x00",
+    "a\x1fb",
+    "a\nb",
+    "a\tb",
+    "a\r\nb",
+    "Työttömän\u00a0terveystarkastus",
+    "\u202eevil",
+    "\ufeffx",
+    "😀",
+    "x" * 65,
+    "0",
+    "2026-02-03T10:15:00+02:00",
+    "2026-02-03T10:15:00Z",
+    "2026-02-03t10:15:00z",
+    "2026-02-03T10:15:00.123456+02:00",
+    "2026-02-03T10:15:00",
+    "2026-02-03T10:15Z",
+    "2026-02-03 10:15:00Z",
+    "2026-02-03T10:15:00,5Z",
+    "2026-02-03T10:15:00+0200",
+    "2026-02-03",
+    "1770106500",
+    "2026-02-30T10:15:00Z",
+    "72a1edd3-6591-516b-9b5c-606d28a76e72",
+    "72A1EDD3-6591-516B-9B5C-606D28A76E72",
+    "72a1edd36591516b9b5c606d28a76e72",
+    "{72a1edd3-6591-516b-9b5c-606d28a76e72}",
+    "urn:uuid:72a1edd3-6591-516b-9b5c-606d28a76e72",
+    "020516C903K",
+    "020516c903K",
+    "020516C903",
+    "1.2.246.10.2462460",
+    "1.2.246.010.2462460",
+    "1.40.3",
+    "urn:oid:1.2.246.10.2462460",
+    "referral",
+    "plan",
+    "kykyviisari",
+    "permit",
+    "deny",
+]
+VALUES: Final[st.SearchStrategy[Any]] = (
+    st.sampled_from(TRICKY_TEXT)
+    | st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+    | st.integers(min_value=-3, max_value=12)
+    | st.sampled_from([2**31 - 1, 2**31, 10**20, 1.5, 5.0, True, False, None, [], {}])
+)
+
+
+def _leaf_paths(node: Any, prefix: _Path = ()) -> Iterator[_Path]:
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            yield from _leaf_paths(value, (*prefix, key))
+    elif isinstance(node, list) and node:
+        for index, value in enumerate(node):
+            yield from _leaf_paths(value, (*prefix, index))
+    else:
+        yield prefix
+
+
+def _put(dump: dict[str, Any], path: _Path, value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(dump)
+    *parents, last = path
+    node: Any = changed
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return changed
+
+
+def _said_in_a_description(value: object, router: str) -> bool:
+    # Each of these is a rule a JSON Schema cannot state, said in the schema's description.
+    described = (
+        "outside the years 1900-2999",  # occurred_at: Event.occurred_at's description
+        "valid_until must be after valid_from",  # ConsentGranted.valid_until's
+        "a consent must be specific",  # ConsentGranted's own
+        "a refusal must name what it refuses",  # ConsentGranted's own
+        "names exactly one of organisation",  # Recipient's own
+        "check character",  # Event.client's
+        "no valid birth date",  # Event.client's
+    )
+    return any(reason in router for reason in described)
+
+
+def _known_gap(value: object, schema: str | None, router: str | None) -> bool:
+    # Found and not fixed (see the README): fhir.resources reads FHIR's string pattern
+    # [ \r\n\t\S]+ with Python's \S, which refuses a text of nothing but other Unicode
+    # spaces (a lone no-break space); no pattern of ours says so yet.
+    if router is not None and isinstance(value, str) and value.isspace():
+        return "\\S]+" in router
+    # The SDK reads an integer written as text ("5") or as a boolean, as file_drop's CSV
+    # columns need; JSON Schema's integer refuses both, which is the safer side.
+    return schema is not None and router is None and isinstance(value, str | bool)
+
+
+@settings(deadline=None, max_examples=250)
+@given(event=st.sampled_from(EVENTS), path_choice=st.integers(0, 10_000), value=VALUES)
+def test_a_changed_value_of_an_event_is_refused_by_its_schema_exactly_when_the_router_refuses_it(
+    event: Event, path_choice: int, value: Any
+) -> None:
+    dump = event.model_dump(mode="json")
+    paths = list(_leaf_paths(dump))
+    changed = _put(dump, paths[path_choice % len(paths)], value)
+
+    schema = _schema_verdict(EVENT_VALIDATORS[type(event)], changed)
+    router = _router_verdict(type(event), changed)
+
+    if router is not None and schema is None and _said_in_a_description(value, router):
+        return
+    if _known_gap(value, schema, router):
+        return
+    assert (schema is None) == (router is None), f"schema: {schema!r}; router: {router!r}"
+
+
+@settings(deadline=None, max_examples=60)
+@given(event=st.sampled_from(EVENTS), path_choice=st.integers(0, 10_000))
+def test_an_event_without_one_of_its_values_is_refused_by_its_schema_exactly_as_by_the_router(
+    event: Event, path_choice: int
+) -> None:
+    dump = event.model_dump(mode="json")
+    paths = [path for path in _leaf_paths(dump) if path and isinstance(path[-1], str)]
+    changed = copy.deepcopy(dump)
+    *parents, last = paths[path_choice % len(paths)]
+    node: Any = changed
+    for part in parents:
+        node = node[part]
+    del node[last]
+
+    schema = _schema_verdict(EVENT_VALIDATORS[type(event)], changed)
+    router = _router_verdict(type(event), changed)
+
+    if router is not None and schema is None and _said_in_a_description(None, router):
+        return
+    assert (schema is None) == (router is None), f"schema: {schema!r}; router: {router!r}"
+
+
+# The headers routing reads alone; ce_type and saattaja_category are checked against the
+# payload too, and have tests of their own (tests/schemas/test_asyncapi.py).
+HEADERS: Final = ["ce_specversion", "ce_id", "ce_source", "ce_subject", "ce_time", "content-type"]
+
+
+@settings(deadline=None, max_examples=250)
+@given(
+    event=st.sampled_from(EVENTS),
+    name=st.sampled_from(HEADERS),
+    text=st.sampled_from(TRICKY_TEXT)
+    | st.sampled_from(["1.0", "1.0 ", "application/fhir+json", "application/json", "a" * 64])
+    | st.text(max_size=8),
+)
+def test_a_changed_header_is_refused_by_the_asyncapi_message_exactly_when_the_router_refuses_it(
+    event: Event, name: str, text: str
+) -> None:
+    record = _with_header(CODEC.encode(event), name, text)
+
+    schema = _message_verdict(record, event.ce_type())
+    router = _headers_verdict(record)
+
+    if router is not None and schema is None and "outside the years 1900-2999" in router:
+        return
+    assert (schema is None) == (router is None), f"schema: {schema!r}; router: {router!r}"
