@@ -76,6 +76,9 @@ _UUID_JSON_PATTERN: Final = (
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 _UUID_TEXT: Final = re.compile(_UUID_JSON_PATTERN)
+# Its length beside the pattern, as an identity code's: Python's jsonschema would let a
+# line feed after one through the pattern's $.
+_UUID_LENGTH: Final = 36
 
 
 def check_identity_code(value: str) -> str:
@@ -245,7 +248,13 @@ def _written_as_uuid(value: Any) -> Any:
 EventId = Annotated[
     uuid.UUID,
     BeforeValidator(_written_as_uuid),
-    Field(json_schema_extra={"pattern": _UUID_JSON_PATTERN}),
+    Field(
+        json_schema_extra={
+            "pattern": _UUID_JSON_PATTERN,
+            "minLength": _UUID_LENGTH,
+            "maxLength": _UUID_LENGTH,
+        }
+    ),
 ]
 """An event's id (ce_id), written as RFC 4122 writes a UUID."""
 
