@@ -584,11 +584,14 @@ def _document(row: sa.RowMapping) -> Document:
         occurred_at=row["occurred_at"],
         category=DataCategory(row["category"]),
         document_id=row["document_id"],
-        parts=tuple(
-            DocumentPart(part_id, DataCategory(category)) for part_id, category in row["parts"]
-        ),
+        parts=tuple(_part(*part) for part in row["parts"]),
         record=record,
     )
+
+
+def _part(document_id: str, category: str, recorded_by: str | None = None) -> DocumentPart:
+    # Parts kept before their custodian was (two items) read as the sender's own.
+    return DocumentPart(document_id, DataCategory(category), recorded_by)
 
 
 def _document_row(client: str, document: Document) -> dict[str, Any]:
@@ -604,7 +607,9 @@ def _document_row(client: str, document: Document) -> dict[str, Any]:
         "occurred_at": document.occurred_at,
         "category": document.category.value,
         "document_id": document.document_id,
-        "parts": [[part.document_id, part.category.value] for part in document.parts],
+        "parts": [
+            [part.document_id, part.category.value, part.recorded_by] for part in document.parts
+        ],
         "record_key": document.record.key,
         # CloudEvents headers are text; JSON keeps them readable to a person with SQL.
         "record_headers": [[name, value.decode()] for name, value in document.record.headers],

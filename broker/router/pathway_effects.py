@@ -21,6 +21,7 @@ from consent.decisions import (
     ClientConsents,
     Decision,
     Disclosure,
+    DisclosurePart,
     Party,
     ReasonCode,
     Verdict,
@@ -174,13 +175,23 @@ class PathwayEffects:
                 recipient=Party(recipient.oid, recipient.kind),
                 category=subject.category,
                 document_id=subject.document_id,
-                parts=subject.parts,
+                parts=tuple(self._part(part, sender) for part in subject.parts),
                 at=at,
             ),
             consents,
             self._legal_bases,
         )
         return audit_entry(subject, pseudonym, recipient, decision, at, handover=handover)
+
+    def _part(self, part: DocumentPart, sender: Organisation) -> DisclosurePart:
+        """A supporting document with the organisation that recorded it as its custodian."""
+        if part.recorded_by is None or part.recorded_by == sender.oid:
+            return DisclosurePart.of(part)
+        custodian = self._by_oid.get(part.recorded_by)
+        # One outside the registry is still named by the client's refusals of its OID; its
+        # service task is unknown, and is taken to be the sender's, which holds a copy.
+        kind = sender.kind if custodian is None else custodian.kind
+        return DisclosurePart.of(part, Party(part.recorded_by, kind))
 
     def event_decided(
         self,

@@ -19,7 +19,9 @@ kind), sources (the sender's OID), categories, documents (the business id) and s
 (derived by ``service_task_of``). Consents permit only for their purpose; refusals deny
 whatever the purpose. Each supporting part of a permitted event is judged by the same rules
 with its own document id and category; a part that would be denied is listed in
-``removed``.
+``removed``. A part recorded by another organisation than the sender (a health check in the
+TYP's plan) is judged a second time as that organisation's data (its OID as the source, its
+service task, statutory bases of its kind), and goes only when both permit it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from consent.decisions.consents import ClientConsents, ConsentGrant, ConsentState, ConsentStatus
-from consent.decisions.disclosure import Disclosure, Party
+from consent.decisions.disclosure import Disclosure, DisclosurePart, Party
 from consent.decisions.service_tasks import service_task_of
 from consent.decisions.verdict import Decision, ReasonCode, Verdict
 from consent.legal_bases import LegalBases, LegalBasis
@@ -105,15 +107,12 @@ def decide(disclosure: Disclosure, consents: ClientConsents, legal_bases: LegalB
     removed: list[str] = []
     notes: list[str] = []
     for part in disclosure.parts:
-        judged = _judge(
-            _subject(disclosure, part.category, part.document_id),
-            states,
-            legal_bases,
-            disclosure.at,
-        )
-        if judged.verdict is Verdict.DENY and part.document_id not in removed:
+        if part.document_id in removed:
+            continue
+        judged = _judge_part(disclosure, part, states, legal_bases)
+        if judged is not None:
             removed.append(part.document_id)
-            notes.append(f"{part.document_id} ({part.category.value}, {judged.reason.value})")
+            notes.append(f"{part.document_id} ({part.category.value}, {judged})")
     if not removed:
         return main
     return Decision(
@@ -125,13 +124,51 @@ def decide(disclosure: Disclosure, consents: ClientConsents, legal_bases: LegalB
     )
 
 
-def _subject(disclosure: Disclosure, category: DataCategory, document_id: str) -> _Subject:
+def _judge_part(
+    disclosure: Disclosure,
+    part: DisclosurePart,
+    states: tuple[ConsentState, ...],
+    legal_bases: LegalBases,
+) -> str | None:
+    """Why ``part`` is removed (its reason code, and whose data it is), or None to keep it.
+
+    A part recorded by another organisation is disclosed by the sender and is its
+    custodian's data: it goes only when both would be permitted, so that a refusal of
+    the custodian's data or service task holds for it inside another's event.
+    """
+    as_sent = _judge(
+        _subject(disclosure, part.category, part.document_id), states, legal_bases, disclosure.at
+    )
+    if as_sent.verdict is Verdict.DENY:
+        return as_sent.reason.value
+    custodian = part.custodian
+    if custodian is None or custodian.oid in (disclosure.sender.oid, disclosure.recipient.oid):
+        return None  # the sender's own, or going back to the organisation that recorded it
+    as_custodians = _judge(
+        _subject(disclosure, part.category, part.document_id, sender=custodian),
+        states,
+        legal_bases,
+        disclosure.at,
+    )
+    if as_custodians.verdict is Verdict.DENY:
+        return f"{as_custodians.reason.value} as data of {custodian.oid}"
+    return None
+
+
+def _subject(
+    disclosure: Disclosure,
+    category: DataCategory,
+    document_id: str,
+    *,
+    sender: Party | None = None,
+) -> _Subject:
+    sender = sender or disclosure.sender
     return _Subject(
-        sender=disclosure.sender,
+        sender=sender,
         recipient=disclosure.recipient,
         category=category,
         document_id=document_id,
-        service_task=service_task_of(disclosure.sender.kind, category),
+        service_task=service_task_of(sender.kind, category),
         purpose=disclosure.purpose,
     )
 

@@ -16,10 +16,6 @@ ROUTING_PURPOSE: Final = "COC"
 ROUTING_PURPOSE_DISPLAY: Final = "coordination of care"
 """``ROUTING_PURPOSE`` in words, as HL7 v3 ActReason displays it."""
 
-DisclosurePart = DocumentPart
-"""A supporting document inside the event that minimisation may remove (the contract's type,
-so that ``event.parts()`` can be passed as it is)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Party:
@@ -31,6 +27,23 @@ class Party:
     def describe(self) -> str:
         """The organisation as explanations name it."""
         return f"{self.oid} ({self.kind.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosurePart:
+    """A supporting document inside the event that minimisation may remove."""
+
+    document_id: str
+    category: DataCategory
+    custodian: Party | None = None
+    """The organisation that recorded it, when another than the event's sender: the document
+    is that organisation's data too, so the client's refusals of its data or of its service
+    task, and consents limited to other sources, hold for it inside another's event."""
+
+    @classmethod
+    def of(cls, part: DocumentPart, custodian: Party | None = None) -> DisclosurePart:
+        """The contract's part, with its custodian as the caller's registry knows it."""
+        return cls(part.document_id, part.category, custodian)
 
 
 @dataclass(frozen=True, slots=True)

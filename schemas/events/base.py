@@ -42,6 +42,10 @@ class DocumentPart:
 
     document_id: str
     category: DataCategory
+    recorded_by: str | None = None
+    """OID of the organisation that recorded it (its custodian), when the event says; it may
+    be another than the event's sender, and the client's refusals of that organisation's
+    data or service task hold for it wherever it travels."""
 
 
 class Event(BaseModel, ABC):

@@ -97,7 +97,8 @@ class _PlanEvent(Event):
 
     def parts(self) -> tuple[DocumentPart, ...]:
         return tuple(
-            DocumentPart(item.assessment_id, item.assessment.category) for item in self.basis
+            DocumentPart(item.assessment_id, item.assessment.category, item.recorded_by)
+            for item in self.basis
         )
 
     def without_parts(self, document_ids: Collection[str]) -> Self:

@@ -38,6 +38,7 @@ from tests.consent.builders import (
     consents,
     disclosure,
     grant,
+    party,
     refusal,
     revocation,
 )
@@ -372,6 +373,55 @@ def test_refused_part_is_removed_even_when_its_category_is_permitted() -> None:
     )
     decision = decide(disclosure(KELA, PLAN, parts=(HEALTH_PART,)), history, NONE)
     assert decision.removed == ("HEALTH-CHECK-1",)
+
+
+# The TYP's plan carrying the health centre's health check, as the router hands it over.
+SOTE_HEALTH_PART = DisclosurePart("HEALTH-CHECK-1", HEALTH, custodian=party(SOTE))
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [ConsentRule(sources=(SOTE,)), ConsentRule(service_tasks=("terveydenhuolto",))],
+    ids=["data-from-the-health-centre", "health-care-service-task"],
+)
+def test_refusal_of_the_custodians_data_removes_its_part_from_another_senders_event(
+    refused: ConsentRule,
+) -> None:
+    history = consents((grant("C-1", categories=(PLAN, HEALTH)), T0), (refusal("R-1", refused), T0))
+    decision = decide(disclosure(KELA, PLAN, sender=TYP, parts=(SOTE_HEALTH_PART,)), history, NONE)
+    assert (decision.verdict, decision.basis) == (Verdict.PERMIT, "C-1")
+    assert decision.removed == ("HEALTH-CHECK-1",)
+    assert f"refused as data of {SOTE}" in decision.explanation
+
+
+def test_consent_to_one_senders_data_does_not_carry_another_organisations_part() -> None:
+    from_typ = ConsentRule(recipients=(KIND_KELA,), categories=(PLAN, HEALTH), sources=(TYP,))
+    history = consents(
+        (
+            ConsentGranted(
+                occurred_at=T0, sender=TYP, client=CLIENT, consent_id="C-1", scope=from_typ
+            ),
+            T0,
+        )
+    )
+    decision = decide(disclosure(KELA, PLAN, sender=TYP, parts=(SOTE_HEALTH_PART,)), history, NONE)
+    assert (decision.verdict, decision.removed) == (Verdict.PERMIT, ("HEALTH-CHECK-1",))
+
+
+def test_part_going_back_to_the_organisation_that_recorded_it_is_not_refused_as_its_data() -> None:
+    history = consents(
+        (
+            grant(
+                "C-1",
+                recipients=(Recipient(kind=OrganisationKind.SOTE),),
+                categories=(PLAN, HEALTH),
+            ),
+            T0,
+        ),
+        (refusal("R-1", ConsentRule(sources=(SOTE,))), T0),
+    )
+    decision = decide(disclosure(SOTE, PLAN, sender=TYP, parts=(SOTE_HEALTH_PART,)), history, NONE)
+    assert (decision.verdict, decision.removed) == (Verdict.PERMIT, ())
 
 
 def test_denied_event_lists_nothing_to_remove() -> None:

@@ -28,6 +28,7 @@ from broker.pathway import (
     referral_slot,
 )
 from consent.database import create_database_engine, run_transaction, upgrade_database
+from schemas import DataCategory, DocumentPart, Event, PlanBasis, ProfessionalAssessment
 from tests.consent.audit.entries import execute
 from tests.consent.schema import schema_differences, upgrade_to
 from tests.pathway.builders import (
@@ -107,6 +108,41 @@ async def test_saved_documents_load_back_without_their_records(store: PathwaySto
         for slot, document in walk.pathway.documents.items()
     }
     assert (await loaded(store)).documents == expected
+
+
+PLAN_SLOT = f"plan/{TYP}/P-1"
+
+
+def plan_resting_on_a_health_check() -> Event:
+    """The TYP's plan carrying the health centre's check A-1."""
+    check = assessment("A-1").assessment
+    assert isinstance(check, ProfessionalAssessment)
+    basis = PlanBasis(assessment_id="A-1", recorded_by=SOTE, recorded_at=T0, assessment=check)
+    return plan().model_copy(update={"basis": (basis,)})
+
+
+async def test_a_kept_plan_keeps_who_recorded_each_supporting_assessment(
+    store: PathwayStore,
+) -> None:
+    # A handover decides the health centre's check inside the TYP's plan as its data too.
+    await store.save(Walk().through(plan_resting_on_a_health_check()).changes)
+    kept = (await loaded(store)).documents[PLAN_SLOT]
+    assert kept.parts == (DocumentPart("A-1", DataCategory.ASSESSMENT_HEALTH, recorded_by=SOTE),)
+
+
+async def test_a_part_kept_before_its_custodian_was_reads_as_the_senders(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    store = PathwayStore(sqlite_engine)
+    await store.save(Walk().through(plan_resting_on_a_health_check()).changes)
+    await execute(
+        sqlite_engine,
+        """UPDATE pathway_documents SET parts = '[["A-1", "assessment:health"]]'"""
+        " WHERE slot = :slot",
+        slot=PLAN_SLOT,
+    )
+    kept = (await loaded(store)).documents[PLAN_SLOT]
+    assert kept.parts == (DocumentPart("A-1", DataCategory.ASSESSMENT_HEALTH),)
 
 
 async def test_a_document_keeps_its_record_bytes_and_headers(store: PathwayStore) -> None:

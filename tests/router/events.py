@@ -80,15 +80,21 @@ def consent(
     )
 
 
-def refusal(consent_id: str, documents: tuple[str, ...], *, client: str = CLIENT) -> ConsentGranted:
-    """The client refuses (kielto) the disclosure of these documents to anyone."""
+def refusal(
+    consent_id: str,
+    documents: tuple[str, ...] = (),
+    *,
+    client: str = CLIENT,
+    service_tasks: tuple[str, ...] = (),
+) -> ConsentGranted:
+    """The client refuses (kielto) the disclosure of these documents or service tasks to anyone."""
     return ConsentGranted(
         occurred_at=START,
         sender=SOTE,
         client=client,
         consent_id=consent_id,
         decision="deny",
-        scope=ConsentRule(documents=documents),
+        scope=ConsentRule(documents=documents, service_tasks=service_tasks),
         valid_from=START - timedelta(days=1),
     )
 

@@ -29,6 +29,7 @@ from tests.router.events import (
     kykyviisari,
     new_client,
     referral,
+    refusal,
     revocation,
     shared_plan,
 )
@@ -162,6 +163,26 @@ async def test_recipient_without_the_health_category_gets_the_plan_but_not_the_h
     assert "Selkävaivat".encode() not in to_employment.value
     removed = {r.recipient: r.removed for r in await harness.audit_records()}
     assert removed == {KELA: (), TYOLLISYYS: ("EKHVA-TT-1",)}
+
+
+async def test_refusal_of_health_care_data_takes_the_health_centres_check_out_of_the_typs_plan(
+    routed: Routed,
+) -> None:
+    harness, service = routed
+    await harness.publish(
+        consent("C-8", (KELA_KIND,), (DataCategory.PLAN, DataCategory.ASSESSMENT_HEALTH))
+    )
+    await harness.publish(refusal("K-8", service_tasks=("terveydenhuolto",)))
+    await wait_until_handled(service, 2)
+    await harness.publish(shared_plan("P-8", (KELA,)))
+
+    [to_kela] = await harness.wait_for_inbox("kela", 1)
+
+    kela_plan = CODEC.decode(KafkaRecord(to_kela.key, tuple(to_kela.headers), to_kela.value))
+    assert isinstance(kela_plan, PlanCreated)
+    assert kela_plan.basis == ()
+    [record] = await harness.audit_records()
+    assert (record.decision, record.basis, record.removed) == ("permit", "C-8", ("EKHVA-TT-1",))
 
 
 async def test_malformed_event_goes_to_the_dead_letter_topic_and_routing_goes_on(

@@ -17,8 +17,13 @@ def test_every_event_names_its_main_document() -> None:
     assert PLAN.document_id == "TYP-EK-2026-0077"
 
 
-def test_a_plan_lists_its_supporting_assessments_with_their_categories() -> None:
-    assert PLAN.parts() == (DocumentPart("EKHVA-TT-2026-1188", DataCategory.ASSESSMENT_HEALTH),)
+def test_a_plan_lists_its_supporting_assessments_with_their_categories_and_custodians() -> None:
+    # The TYP's plan carries the wellbeing services county's health check: its data.
+    sote = "1.2.246.10.32213051.10.1"
+    assert PLAN.sender != sote
+    assert PLAN.parts() == (
+        DocumentPart("EKHVA-TT-2026-1188", DataCategory.ASSESSMENT_HEALTH, recorded_by=sote),
+    )
 
 
 def test_an_event_without_supporting_documents_has_no_parts() -> None:
