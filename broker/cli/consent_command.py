@@ -120,8 +120,15 @@ class _Report:
             f"{self._status(state.status, grant, state.revocation)}",
             f"  {'refuses' if grant.is_refusal else 'permits'}: {self._rule(grant.scope)}",
         ]
+        # An exception only narrows its own consent or refusal (decide()): what a refusal's
+        # exception names still needs a consent, and another consent may still permit what a
+        # consent's exception names; "permits" and "refused" said otherwise.
+        carve_out = (
+            "except (not refused; needs a consent)"
+            if grant.is_refusal
+            else "except (not permitted by this consent)"
+        )
         for rule in grant.exceptions:
-            carve_out = "but permits" if grant.is_refusal else "except (refused)"
             lines.append(f"  {carve_out}: {self._rule(rule)}")
         lines.append(f"  purpose: {_purpose(grant.purpose)}")
         lines.append(f"  valid: {_period(grant)}")

@@ -122,7 +122,7 @@ def test_lists_consents_and_refusals_current_and_past_with_who_recorded_them(
     assert (
         f"permits: recipients Kansaneläkelaitos (Kela) ({KELA}); categories plan, referral" in lines
     )
-    assert "except (refused): categories assessment:health" in lines
+    assert "except (not permitted by this consent): categories assessment:health" in lines
     assert "valid: from 2025-05-01 12:00 +03:00, no end date" in lines
     assert "R-NGO  refusal (kielto) — active" in lines
     assert "refuses: recipients every jarjesto organisation" in lines
@@ -141,10 +141,26 @@ def test_lists_consents_and_refusals_current_and_past_with_who_recorded_them(
     assert JARJESTO not in out  # refused by kind, so no organisation is named
 
 
+def test_an_exception_of_a_refusal_is_shown_as_not_refused_rather_than_permitted(
+    database_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # decide() lifts the refusal for Kela, and Kela still needs a consent: none here.
+    from_sote = ConsentRule(sources=(SOTE,))
+    but_kela = ConsentRule(recipients=(Recipient(kind=OrganisationKind.KELA),))
+    record(database_file, (refusal("R-1", from_sote, exceptions=(but_kela,)), MAY))
+
+    code, out, _err = show(capsys)
+
+    assert code == 0
+    lines = [line.strip() for line in out.splitlines()]
+    assert "except (not refused; needs a consent): recipients every kela organisation" in lines
+    assert "permits" not in out
+
+
 def test_a_line_break_in_what_the_sender_wrote_is_shown_escaped(
     database_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    documents = ConsentRule(documents=("D-1\n  but permits: everything",))
+    documents = ConsentRule(documents=("D-1\n  except: everything",))
     record(database_file, (refusal('A;B,"ö"\nx', documents), MAY))
 
     code, out, _err = show(capsys)
@@ -152,8 +168,8 @@ def test_a_line_break_in_what_the_sender_wrote_is_shown_escaped(
     assert code == 0
     lines = [line.strip() for line in out.splitlines()]
     assert 'A;B,"ö"\\nx  refusal (kielto) — active' in lines
-    assert "refuses: documents D-1\\n  but permits: everything" in lines
-    assert not any(line.startswith("but permits") for line in lines)
+    assert "refuses: documents D-1\\n  except: everything" in lines
+    assert not any(line.startswith("except") for line in lines)
 
 
 def test_a_version_applied_later_than_now_is_shown_and_the_status_is_as_of_it(
