@@ -80,8 +80,7 @@ class _Report:
     def render(self, consents: ClientConsents) -> str:
         # Every version on record is shown: one applied "later" than this machine's now (a
         # router's clock ahead of it) is still what the router decides on.
-        last_applied = max((version.applied_at for version in consents.versions), default=None)
-        as_of = self._now if last_applied is None else max(self._now, last_applied)
+        as_of = consents.decided_at(self._now)
         states = consents.at(as_of)
         orphans = consents.unmatched_revocations()
         if not states and not orphans:

@@ -166,6 +166,7 @@ class PathwayEffects:
         handover: str = "",
     ) -> AuditEntry:
         """The consent decision on ``subject`` going from ``sender`` to ``recipient``."""
+        at = consents.decided_at(at)
         decision = decide(
             Disclosure(
                 event_id=subject.event_id,

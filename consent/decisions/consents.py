@@ -198,6 +198,21 @@ class ClientConsents:
         return cls(client, tuple(versions))
 
     @property
+    def last_applied(self) -> datetime | None:
+        """When the last of its versions was applied; None when it has none."""
+        return self.versions[-1].applied_at if self.versions else None
+
+    def decided_at(self, now: datetime) -> datetime:
+        """The moment a decision made now with these versions is judged at.
+
+        ``now``, unless a version was stamped later: every version read was applied before
+        the decision, whatever the clock of the router that applied it said (one running
+        ahead, or this one's stepped back), and a revocation must hold for it.
+        """
+        last = self.last_applied
+        return now if last is None or last <= now else last
+
+    @property
     def consent_ids(self) -> tuple[str, ...]:
         """Ids of every consent and refusal ever granted, in the order first applied."""
         return tuple(self._histories)
