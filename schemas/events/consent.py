@@ -314,7 +314,7 @@ class ConsentGranted(Event):
                 "decision": decision,
                 "scope": ConsentRule.from_provision(provision),
                 "exceptions": exceptions,
-                "purpose": provision.code("purpose", PURPOSE_OF_USE_SYSTEM),
+                "purpose": _purpose(provision),
                 "valid_from": provision.optional_start("period.start"),
                 "valid_until": provision.optional_end("period.end"),
             }
@@ -380,6 +380,23 @@ def _exception(nested: ElementView, decision: str) -> ConsentRule:
             "source organisations, documents or service tasks it covers"
         )
     return rule
+
+
+def _purpose(provision: ElementView) -> str:
+    """The one purpose of use a consent or refusal is for."""
+    purpose = provision.code("purpose", PURPOSE_OF_USE_SYSTEM)
+    codes = {
+        item.optional_code("", PURPOSE_OF_USE_SYSTEM) for item in provision.elements("purpose")
+    }
+    if len(codes - {None}) > 1:
+        # Kept, only the first would count: a consent for research and care would read as
+        # for research alone, and deny every disclosure the client consented to.
+        raise InvalidBundleError(
+            f"{provision.where}.purpose names {len(codes - {None})} purposes of use "
+            f"({PURPOSE_OF_USE_SYSTEM}): a consent or refusal here is for one purpose; send "
+            "one for each purpose, under ids of their own"
+        )
+    return purpose
 
 
 def _expect_status(consent: ElementView, status: str) -> None:

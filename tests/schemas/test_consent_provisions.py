@@ -85,6 +85,17 @@ def test_a_consent_limited_by_what_the_contract_cannot_decide_on_is_refused(
         _decoded_with(limited)
 
 
+def test_a_consent_for_more_than_one_purpose_is_refused_rather_than_read_for_the_first() -> None:
+    def care_and_research(provision: dict[str, Any]) -> None:
+        provision["purpose"] = [
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": code}
+            for code in ("HRESCH", "COC")
+        ]
+
+    with pytest.raises(InvalidBundleError, match=r"purpose names 2 purposes.*one for each"):
+        _decoded_with(care_and_research)
+
+
 def test_an_exception_naming_nothing_is_refused() -> None:
     def empty(provision: dict[str, Any]) -> None:
         provision["provision"][0] = {"type": "deny"}
