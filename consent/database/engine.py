@@ -45,7 +45,13 @@ def create_database_engine(url: str, *, existing: bool = False) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         # pool_pre_ping: a PostgreSQL restart must not leave dead connections in the pool,
         # or the router would fail closed longer than the outage.
-        return create_async_engine(url, pool_pre_ping=True, **_ENGINE_OPTIONS)
+        # READ COMMITTED whatever the server's default_transaction_isolation: an append waits
+        # for the chain head's lock and must then read the head the append before it left.
+        # Under REPEATABLE READ or SERIALIZABLE the server refuses that read instead (could
+        # not serialize access), and two routers paused each other at most of their appends.
+        return create_async_engine(
+            url, pool_pre_ping=True, isolation_level="READ COMMITTED", **_ENGINE_OPTIONS
+        )
     path = sqlite_file_path(parsed)
     in_file = path is not None
     if path is not None and (existing or not _sqlite_opens_without_creating(parsed)):

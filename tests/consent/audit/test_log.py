@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.embedded import free_port
@@ -27,6 +29,7 @@ from consent.errors import (
     InvalidAuditEntryError,
     StoreUnavailableError,
 )
+from tests.broker.conditions import eventually
 from tests.consent.audit.entries import (
     CLIENT,
     HOUR,
@@ -262,6 +265,47 @@ async def test_concurrent_appends_of_the_same_decision_record_it_once(
 
     assert {records[0].sequence for records in results} == {1}
     assert len(await all_records(AuditLog(engines[0]))) == 1
+
+
+@pytest.mark.postgres
+async def test_an_append_that_waited_goes_on_where_the_database_defaults_to_repeatable_read(
+    postgres_database_url: str,
+) -> None:
+    # A DBA's default_transaction_isolation must not change how appends take turns.
+    await upgrade_database(postgres_database_url)
+    database = make_url(postgres_database_url).database
+    first, second = (create_database_engine(postgres_database_url) for _ in range(2))
+    try:
+        await execute(
+            first,
+            f"ALTER DATABASE \"{database}\" SET default_transaction_isolation = 'repeatable read'",
+        )
+        async with first.begin() as holder:
+            await holder.run_sync(AuditLog.append_in, [entry(recipient=KELA)])
+            waiting = asyncio.create_task(AuditLog(second).append([entry(recipient=TYP)]))
+            await eventually(
+                lambda: _waiting_for_a_lock(first),
+                within=10,
+                what="the second append waiting for the chain head",
+            )
+        [record] = await waiting
+
+        assert record.sequence == 2
+        assert (await AuditLog(first).verify()).ok
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def _waiting_for_a_lock(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        waiting = await connection.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
 
 
 async def test_record_hash_covers_its_place_in_the_chain() -> None:
