@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +20,8 @@ from consent.errors import SchemaOutOfDateError
 __all__ = ["check_database_schema", "upgrade_database"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_UPGRADE_LOCK: Final = 0x5AA77A1A
+"""The PostgreSQL advisory lock that upgrades of one database take turns on ("saattaja")."""
 
 
 def _config() -> Config:
@@ -27,6 +31,12 @@ def _config() -> Config:
 
 
 def _upgrade(connection: Connection, config: Config) -> None:
+    if connection.dialect.name == "postgresql":
+        # `db upgrade` run on each router host at once: each would read the same revision
+        # and run the same migrations, and all but the first failed on the tables the first
+        # made, with a traceback. Taken in turn, a later one finds the schema up to date. The
+        # lock is the transaction's, so it goes with the commit or the lost connection.
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_UPGRADE_LOCK)))
     # Before Alembic, which would stop at a revision it cannot find with a traceback.
     _refuse_a_later_releases_schema(_current_heads(connection))
     config.attributes["connection"] = connection
