@@ -37,8 +37,11 @@ _REFUSALS: Final = {
     "25006": "SAATTAJA_DATABASE_URL must name the primary server, not a standby (read "
     "replica), and neither the database nor the user may be read-only "
     "(default_transaction_read_only)",
+    # The server names the table or sequence; the sequences are the ones a DBA granting
+    # table by table leaves out.
     "42501": "grant the user in SAATTAJA_DATABASE_URL what Saattaja needs (CONNECT on the "
-    "database, and the tables `saattaja db upgrade` made), or use the user that made them",
+    "database, USAGE on the schema, the tables `saattaja db upgrade` made and USAGE on "
+    "their sequences), or use the user that made them",
 }
 # By SQLite's primary result code (the extended code's low byte): what the operator must
 # change about the file SAATTAJA_DATABASE_URL names. Neither passes by itself: owners,

@@ -23,9 +23,12 @@ from consent.database import (
     upgrade_database,
 )
 from consent.errors import DatabaseRefusedError, StoreUnavailableError
+from consent.network import CareNetwork
 from tests.conftest import postgres_admin_url
 from tests.consent.audit.entries import entry
+from tests.consent.builders import PSEUDONYM
 from tests.consent.schema import later_database, older_database
+from tests.consent.test_network import accepted
 from tests.postgres_roles import login_role
 
 _PASSWORD = "not-to-be-printed"
@@ -122,6 +125,26 @@ async def test_a_write_to_a_server_turned_read_only_is_refused(postgres_database
             await AuditLog(engine).append([entry()])
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_user_granted_the_tables_but_not_their_sequences_is_told_to_grant_both(
+    postgres_database_url: str,
+) -> None:
+    await upgrade_database(postgres_database_url)
+    tables_only = (
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"',
+    )
+    async with login_role(postgres_database_url, tables_only) as role:
+        engine = create_database_engine(role.url)
+        try:
+            with pytest.raises(DatabaseRefusedError) as raised:
+                await CareNetwork(engine).record_all([(accepted(), PSEUDONYM)])
+        finally:
+            await engine.dispose()
+
+    assert "permission denied for sequence" in str(raised.value)
+    assert "USAGE on their sequences" in str(raised.value)
 
 
 @pytest.mark.postgres
