@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, ClassVar, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast
 
 from pydantic_settings import BaseSettings
 
+from adapters.sdk.errors import AdapterConfigurationError
 from adapters.sdk.settings import load_settings_model
 from schemas import Event, RejectionNotice
 
@@ -40,9 +41,12 @@ class Adapter(ABC, Generic[SettingsT]):
     def from_environment(cls) -> Self:
         """The adapter with its settings read from the environment, once.
 
-        AdapterConfigurationError names each variable that is missing or wrong. This is
-        the factory to register (an entry point may name ``module:Class.from_environment``).
+        AdapterConfigurationError names each variable that is missing or wrong, or what the
+        class lacks (its ``name``, its ``settings_model``, a ``SAATTAJA_`` prefix of its own
+        for that model). This is the factory to register (an entry point may name
+        ``module:Class.from_environment``, or the class).
         """
+        _check_declaration(cls)
         return cls(cast("SettingsT", load_settings_model(cls.settings_model)))
 
     @abstractmethod
@@ -79,3 +83,35 @@ class Adapter(ABC, Generic[SettingsT]):
         that closes in ``run`` instead would be cancelled there while its receiver may
         still deliver an event, and reopen what it closed.
         """
+
+
+# Prefixes that are not an adapter's own: its variables would be read as (or shadow) the
+# settings of every Saattaja process, or the SDK's.
+_SHARED_PREFIXES = ("SAATTAJA_", "SAATTAJA_ADAPTER_")
+
+
+def _check_declaration(adapter: type[Adapter[Any]]) -> None:
+    """Refuse, naming the fix, a subclass that would fail later with an AttributeError or
+    read settings that are not its own."""
+    where = f"{adapter.__module__}.{adapter.__qualname__}"
+    name = getattr(adapter, "name", None)
+    if not isinstance(name, str) or not name:
+        raise AdapterConfigurationError(
+            f'{where} has no name: give it `name: ClassVar[str] = "..."`, the name of its '
+            "entry point in the saattaja.adapters group (docs/adapters.md)"
+        )
+    model = getattr(adapter, "settings_model", None)
+    if not (isinstance(model, type) and issubclass(model, BaseSettings)):
+        raise AdapterConfigurationError(
+            f"{where} has no settings_model: give it `settings_model: "
+            "ClassVar[type[BaseSettings]]`, a pydantic-settings model with the prefix "
+            f"SAATTAJA_{name.upper()}_ (docs/adapters.md)"
+        )
+    prefix = str(model.model_config.get("env_prefix") or "")
+    if not prefix.upper().startswith("SAATTAJA_") or prefix.upper() in _SHARED_PREFIXES:
+        raise AdapterConfigurationError(
+            f"{where}.settings_model {model.__name__} reads its variables "
+            + (f"with the prefix {prefix!r}" if prefix else "without a prefix")
+            + ", so it would take settings that are not its own: give it "
+            f'`model_config = SettingsConfigDict(env_prefix="SAATTAJA_{name.upper()}_")`'
+        )

@@ -6,8 +6,9 @@ An adapter package declares itself in its ``pyproject.toml``::
     sql_outbox = "adapters.sql_outbox:SqlOutboxAdapter.from_environment"
 
 so that ``saattaja adapter run sql_outbox`` finds it without Saattaja's code naming it;
-a third party's adapter is installed the same way. Entry points are read on first use,
-and an adapter's module is imported only when that adapter is created.
+a third party's adapter is installed the same way. An entry point may name the class
+itself (``module:Class``): its ``from_environment`` is what makes it. Entry points are read
+on first use, and an adapter's module is imported only when that adapter is created.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from adapters.sdk.adapter import Adapter
 from adapters.sdk.errors import AdapterConfigurationError, UnknownAdapterError
@@ -44,9 +45,12 @@ class AdapterRegistry:
             registry._add(entry_point.name, entry_point, replace=False)
         return registry
 
-    def register(self, name: str, factory: AdapterFactory, *, replace: bool = False) -> None:
-        """Make ``name`` known; ValueError if taken, unless ``replace``."""
-        self._add(name, factory, replace=replace)
+    def register(
+        self, name: str, factory: AdapterFactory | type[Adapter[Any]], *, replace: bool = False
+    ) -> None:
+        """Make ``name`` known (a class is made by its ``from_environment``); ValueError if
+        taken, unless ``replace``."""
+        self._add(name, _factory_of(factory), replace=replace)
 
     def unregister(self, name: str) -> None:
         """Forget ``name``; UnknownAdapterError if it is not known."""
@@ -69,15 +73,25 @@ class AdapterRegistry:
             raise UnknownAdapterError(name, self.names)
         if isinstance(found, EntryPoint):
             try:
-                factory: AdapterFactory = found.load()
+                factory = _factory_of(found.load())
             except (ImportError, AttributeError) as exc:
                 raise AdapterConfigurationError(
                     f"adapter {name!r} is installed ({found.value}) but cannot be loaded "
                     f"({exc}): reinstall the package that provides it"
                 ) from exc
+            made_by = f"the entry point {found.value}"
         else:
             factory = found
-        return factory()
+            made_by = "the factory registered for it"
+        adapter = factory()
+        if not isinstance(adapter, Adapter):
+            # Found here rather than as an AttributeError deep in the runtime.
+            raise AdapterConfigurationError(
+                f"adapter {name!r}: {made_by} made a {type(adapter).__name__}, not an "
+                "adapters.sdk.Adapter: name the Adapter subclass, or its from_environment, "
+                f'as in {name} = "your_module:YourAdapter.from_environment"'
+            )
+        return adapter
 
     def _add(self, name: str, factory: AdapterFactory | EntryPoint, *, replace: bool) -> None:
         if _NAME.match(name) is None:
@@ -88,6 +102,13 @@ class AdapterRegistry:
         if name in self._factories and not replace:
             raise ValueError(f"an adapter named {name!r} is already registered")
         self._factories[name] = factory
+
+
+def _factory_of(found: object) -> AdapterFactory:
+    """A class's ``from_environment``: its own constructor needs the settings it reads."""
+    if isinstance(found, type) and issubclass(found, Adapter):
+        return found.from_environment
+    return cast("AdapterFactory", found)
 
 
 @cache
