@@ -431,6 +431,15 @@ async def _check_adapter(report: _Report, name: str, adapter: Adapter[Any]) -> N
     except SaattajaAdapterError as exc:
         report.attempt(f"adapter {name}", exc)
         return
+    except Exception as exc:  # the adapter's own code: a check reports it, not a traceback
+        report.problems.append(
+            f"adapter {name}: its check() raised {type(exc).__name__}: {exc} (the adapter "
+            "should return each problem as a sentence saying what to fix)"
+        )
+        return
+    finally:
+        # What check() opened (a session, a pool) is released as the runtime would.
+        await adapter.close()
     if problems:
         report.problems.extend(f"adapter {name}: {problem}" for problem in problems)
     else:

@@ -6,12 +6,12 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 
-from adapters.sdk import AdapterStore, ReceivedEvents, load_adapter_settings
+from adapters.sdk import AdapterStore, ReceivedEvents, installed_adapters, load_adapter_settings
 from adapters.sdk.store import LAYOUT_VERSION
 from broker.cli import CONFIGURATION_EXIT_STATUS, main
 from broker.kafka import KafkaConnection, open_admin
@@ -19,7 +19,7 @@ from broker.registry import Organisation
 from broker.topics import missing_topics
 from schemas import KafkaRecord
 from tests.adapters.kafka import create_organisation_topics, fresh_organisation
-from tests.adapters.memory_adapter import memory_adapter_registered
+from tests.adapters.memory_adapter import MemoryAdapter, memory_adapter_registered
 from tests.conftest import write_registry_file
 
 
@@ -230,6 +230,48 @@ async def test_check_counts_parked_events_as_a_problem_that_needs_a_person(
     assert "1 event(s) parked" in problem
     assert "`saattaja adapter parked`" in problem
     assert "`saattaja adapter retry`" in problem
+
+
+class _CheckRaises(MemoryAdapter):
+    """An adapter whose check() lets its system's error escape instead of returning it."""
+
+    async def check(self) -> list[str]:
+        raise sqlite3.OperationalError("unable to open database file")
+
+
+@contextmanager
+def _registered_as_checked(adapter_class: type[MemoryAdapter]) -> Iterator[list[MemoryAdapter]]:
+    """``adapter_class`` under the name ``checked``; the list gets each one made."""
+    made: list[MemoryAdapter] = []
+
+    def factory() -> MemoryAdapter:
+        made.append(adapter_class.from_environment())
+        return made[-1]
+
+    registry = installed_adapters()
+    registry.register("checked", factory)
+    try:
+        yield made
+    finally:
+        registry.unregister("checked")
+
+
+def test_check_reports_a_check_that_raises_as_a_problem_of_the_adapter(
+    adapter_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with _registered_as_checked(_CheckRaises):
+        assert main(["adapter", "check", "checked"]) == 1
+    assert (
+        "problem  adapter checked: its check() raised OperationalError: unable to open database "
+        "file (the adapter should return each problem as a sentence saying what to fix)"
+    ) in capsys.readouterr().out.splitlines()
+
+
+def test_check_closes_the_adapter_it_checked(adapter_environment: pytest.MonkeyPatch) -> None:
+    with _registered_as_checked(MemoryAdapter) as made:
+        main(["adapter", "check", "checked"])
+    [adapter] = made
+    assert adapter.closed == 1
 
 
 async def _missing(connection: KafkaConnection, topics: list[str]) -> tuple[str, ...]:
