@@ -308,7 +308,13 @@ class AdapterRuntime:
             return
         if isinstance(failure, SaattajaAdapterError):
             raise failure
+        # The one-line error below is what a person reads; the developer needs the line of
+        # their code that raised, which only the traceback names.
+        _log.error(
+            "adapter_failed", adapter=self.adapter.name, part=task.get_name(), exc_info=failure
+        )
         raise AdapterFailedError(
-            f"{task.get_name()} stopped with {type(failure).__name__}: {failure}; the "
-            "adapter process stops so that it can be restarted whole"
+            f"{task.get_name()} stopped with {type(failure).__name__}: {failure} (its "
+            "traceback is logged as adapter_failed); the adapter process stops so that it can "
+            "be restarted whole"
         ) from failure

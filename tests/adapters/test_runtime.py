@@ -12,9 +12,12 @@ from typing import Any, Final
 import pytest
 from aiokafka.consumer.subscription_state import SubscriptionState
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from adapters.sdk import (
     AdapterConfigurationError,
+    AdapterContext,
+    AdapterFailedError,
     AdapterRuntime,
     AdapterSettings,
     AdapterStore,
@@ -54,14 +57,19 @@ async def running(
 
 
 async def _runtime(
-    kafka_bootstrap: str, state_file: Path, *, with_topics: bool = True, **settings: Any
+    kafka_bootstrap: str,
+    state_file: Path,
+    *,
+    with_topics: bool = True,
+    adapter_class: type[MemoryAdapter] = MemoryAdapter,
+    **settings: Any,
 ) -> tuple[AdapterRuntime, MemoryAdapter, KafkaConnection, Organisation]:
     """A runtime around a memory adapter, for a fresh organisation; not started."""
     connection = KafkaConnection(kafka_bootstrap)
     organisation = fresh_organisation()
     if with_topics:
         await create_organisation_topics(connection, organisation)
-    adapter = MemoryAdapter(MemorySettings(source_name="queue"))
+    adapter = adapter_class(MemorySettings(source_name="queue"))
     runtime = AdapterRuntime(
         adapter,
         settings=AdapterSettings(
@@ -161,6 +169,25 @@ async def test_an_adapter_whose_loop_fails_stops_the_runtime_with_the_reason(
         await adapter.source.put(referral(client_code(22), sender=KELA_OID))
         with pytest.raises(InvalidEventError, match=re.escape(f"names {KELA_OID} as its sender")):
             await runtime.wait(asyncio.Event())
+
+
+class _BuggyLoop(MemoryAdapter):
+    async def run(self, context: AdapterContext) -> None:
+        record: dict[str, str] = {}
+        record["fields"]  # a record of the system without the field the adapter expects
+
+
+async def test_an_adapter_whose_loop_raises_a_bug_logs_its_traceback_for_the_developer(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    runtime, _, _, _ = await _runtime(kafka_bootstrap, state_file, adapter_class=_BuggyLoop)
+    async with runtime:
+        with capture_logs() as logs, pytest.raises(AdapterFailedError) as raised:
+            await asyncio.wait_for(runtime.wait(asyncio.Event()), _WITHIN)
+
+    assert "KeyError: 'fields' (its traceback is logged as adapter_failed)" in str(raised.value)
+    [failed] = [log for log in logs if log["event"] == "adapter_failed"]
+    assert isinstance(failed["exc_info"], KeyError)
 
 
 async def test_metrics_show_what_was_sent_and_received_and_the_outbox(
