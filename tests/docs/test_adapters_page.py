@@ -6,11 +6,14 @@ import importlib
 import re
 import subprocess
 import sys
+import tomllib
+from importlib.metadata import EntryPoint
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
+from adapters.sdk import AdapterRegistry
 from docs.examples.askel_adapter import AskelSettings
 from docs.generate_settings_reference import (
     EXAMPLE_FILE,
@@ -87,3 +90,42 @@ def test_python_m_check_passes_on_the_committed_page() -> None:
         check=False,
     )
     assert finished.returncode == 0, finished.stderr
+
+
+_PYPROJECT_BLOCK: Final = re.compile(
+    r"<!-- pyproject:begin -->\n```toml\n(.*?)```\n<!-- pyproject:end -->", re.DOTALL
+)
+
+
+def _shown_pyproject() -> dict[str, Any]:
+    [shown] = _PYPROJECT_BLOCK.findall(PAGE.read_text(encoding="utf-8"))
+    return tomllib.loads(shown)
+
+
+def test_the_pages_pyproject_has_what_pip_install_needs() -> None:
+    pyproject = _shown_pyproject()
+    # Without a version setuptools refuses to build: "`project` must contain ['version']".
+    assert {"name", "version"} <= pyproject["project"].keys()
+    assert pyproject["build-system"]["build-backend"] == "setuptools.build_meta"
+
+
+def test_the_pages_entry_point_makes_the_example_adapter(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("SAATTAJA_ASKEL_URL", "http://askel.invalid/api")
+    # As installed beside the page's pyproject.toml: askel_adapter.py at the top level.
+    clean_environment.syspath_prepend(str(EXAMPLE_FILE.parent))
+    installed = [
+        EntryPoint(name=name, value=value, group=group)
+        for group, points in _shown_pyproject()["project"]["entry-points"].items()
+        for name, value in points.items()
+    ]
+    clean_environment.setattr(
+        "adapters.sdk.registry.entry_points",
+        lambda group: [point for point in installed if point.group == group],
+    )
+
+    adapter = AdapterRegistry.from_entry_points().create("askel")
+
+    assert type(adapter).__name__ == "AskelAdapter"
+    assert adapter.name == "askel"
