@@ -12,6 +12,7 @@ PUBLIC_NAMES = [
     "AdapterContext",
     "AdapterFactory",
     "AdapterFailedError",
+    "AdapterHarness",
     "AdapterHealth",
     "AdapterRegistry",
     "AdapterRuntime",
