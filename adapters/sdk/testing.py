@@ -5,13 +5,14 @@ An adapter's developer writes, in their own package's tests::
     async with AdapterHarness(MyAdapter(MySettings(url=...))) as harness:
         ...  # make the stand-in of the system list a record
         [event] = await harness.published(1)
-        await harness.deliver(referral_for(harness.organisation))
-        ...  # wait until the stand-in of the system has it
+        assert await harness.deliver(some_event) == [ReceivedOutcome.HANDLED]
+        ...  # the stand-in of the system has it
 
 The harness starts the embedded broker (or uses ``kafka_bootstrap``), creates a fresh
 organisation's topics, runs the adapter in its ``AdapterRuntime`` with a state file of its
 own, and plays the router: ``published`` reads what reached the outbox topic, ``deliver``
-writes events into the inbox topic encoded as the router encodes them.
+writes events into the inbox topic encoded as the router encodes them and waits until the
+adapter has handled (or parked) each.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from pydantic import SecretStr
 
 from adapters.sdk.adapter import Adapter
 from adapters.sdk.errors import AdapterFailedError
+from adapters.sdk.parking import ReceivedEvents, ReceivedOutcome
 from adapters.sdk.runtime import AdapterRuntime
 from adapters.sdk.settings import AdapterSettings
+from adapters.sdk.store import AdapterStore
 from broker.embedded import EmbeddedBroker
 from broker.kafka import AcknowledgedSender, KafkaConnection, read_partitions, start_producer
 from broker.registry import Organisation, OrganisationRegistry
@@ -84,6 +87,7 @@ class AdapterHarness:
         self._stack = AsyncExitStack()
         self._connection: KafkaConnection | None = None
         self._runtime: AdapterRuntime | None = None
+        self._received: ReceivedEvents | None = None
 
     @property
     def runtime(self) -> AdapterRuntime:
@@ -127,6 +131,10 @@ class AdapterHarness:
             connection=connection,
         )
         await self._stack.enter_async_context(self._runtime)
+        # A connection of its own to the state file, to see what became of each delivery.
+        store = await AdapterStore.open(folder / "adapter.db")
+        self._stack.push_async_callback(store.close)
+        self._received = ReceivedEvents(store)
 
     async def published(self, at_least: int = 0, *, within: float = 30.0) -> list[Event]:
         """The events in the organisation's outbox topic, decoded as the router decodes them.
@@ -147,9 +155,32 @@ class AdapterHarness:
                 )
             await asyncio.sleep(_POLL_SECONDS)
 
-    async def deliver(self, *events: Event) -> None:
-        """Write events into the organisation's inbox, in order, as the router delivers them."""
+    async def deliver(self, *events: Event, within: float = 30.0) -> list[ReceivedOutcome]:
+        """Write events into the organisation's inbox, in order, as the router delivers them.
+
+        Returns once the adapter has finished with each, with what became of it (handled,
+        or parked); TimeoutError, naming the events still waiting, after ``within`` seconds.
+        """
         await self.deliver_records([self.codec.encode(event) for event in events])
+        if self._received is None:
+            raise AdapterFailedError("the harness is not started: use it in `async with`")
+        event_ids = [str(event.event_id) for event in events]
+        outcomes: dict[str, ReceivedOutcome] = {}
+        deadline = time.monotonic() + within
+        while True:
+            for event_id in set(event_ids) - outcomes.keys():
+                if (outcome := await self._received.outcome(event_id)) is not None:
+                    outcomes[event_id] = outcome
+            waiting = [event_id for event_id in event_ids if event_id not in outcomes]
+            if not waiting:
+                return [outcomes[event_id] for event_id in event_ids]
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the adapter did not finish with {', '.join(waiting)} in {within} s: is "
+                    "handle() waiting for its system? (runtime.health() says whether receiving "
+                    "waits for Kafka)"
+                )
+            await asyncio.sleep(_POLL_SECONDS)
 
     async def deliver_records(self, records: Sequence[KafkaRecord]) -> None:
         """Write records into the inbox as they are (a record the contract refuses, say)."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.sdk import AdapterHarness
+from adapters.sdk import AdapterHarness, ReceivedOutcome, RejectEvent
+from schemas import Event
 from tests.adapters.events import client_code, referral
 from tests.adapters.memory_adapter import MemoryAdapter, MemorySettings
-from tests.broker.conditions import eventually
 
 pytestmark = pytest.mark.kafka
 
@@ -33,14 +33,28 @@ async def test_what_run_publishes_reads_back_from_the_outbox_topic_in_order(
     assert [event.event_id for event in published] == [event.event_id for event in sent]
 
 
-async def test_an_event_delivered_to_the_inbox_reaches_handle(kafka_bootstrap: str) -> None:
+async def test_deliver_returns_once_handle_has_taken_the_event(kafka_bootstrap: str) -> None:
     adapter = _adapter()
     async with AdapterHarness(adapter, kafka_bootstrap=kafka_bootstrap) as harness:
         event = referral(client_code(63))
-        await harness.deliver(event)
-        await eventually(lambda: bool(adapter.delivered), within=_WITHIN, what="the event handled")
+        outcomes = await harness.deliver(event, within=_WITHIN)
+        delivered = list(adapter.delivered)
 
-    assert adapter.delivered == [event]
+    assert outcomes == [ReceivedOutcome.HANDLED]
+    assert delivered == [event]
+
+
+async def test_deliver_says_an_event_handle_refused_was_parked(kafka_bootstrap: str) -> None:
+    adapter = _Refusing(MemorySettings(source_name="queue"))
+    async with AdapterHarness(adapter, kafka_bootstrap=kafka_bootstrap) as harness:
+        outcomes = await harness.deliver(referral(client_code(65)), within=_WITHIN)
+
+    assert outcomes == [ReceivedOutcome.PARKED]
+
+
+class _Refusing(MemoryAdapter):
+    async def handle(self, event: Event) -> None:
+        raise RejectEvent("the system will never take it")
 
 
 async def test_waiting_for_more_than_was_published_says_how_many_came(
