@@ -129,3 +129,14 @@ def test_the_pages_entry_point_makes_the_example_adapter(
 
     assert type(adapter).__name__ == "AskelAdapter"
     assert adapter.name == "askel"
+
+
+_HARNESS_BLOCK: Final = re.compile(
+    r"<!-- harness-test:begin -->\n```python\n(.*?)```\n<!-- harness-test:end -->", re.DOTALL
+)
+
+
+def test_the_harness_test_on_the_page_is_the_tested_file_from_its_first_import() -> None:
+    [shown] = _HARNESS_BLOCK.findall(PAGE.read_text(encoding="utf-8"))
+    tested = (REPO_ROOT / "tests" / "docs" / "test_askel_harness.py").read_text(encoding="utf-8")
+    assert shown == tested[tested.index("from datetime import datetime") :]
