@@ -128,7 +128,18 @@ def _unknown(parser: argparse.ArgumentParser, name: str, registry: AdapterRegist
 
 
 def _existing_state_file(args: argparse.Namespace) -> Path:
-    path: Path = args.state_file or load_adapter_settings().state_path
+    path: Path
+    if args.state_file is not None:
+        path = args.state_file
+    else:
+        try:
+            path = load_adapter_settings().state_path
+        except AdapterConfigurationError as exc:
+            # Run beside the adapter, the settings are there; run elsewhere, the file may be.
+            raise AdapterConfigurationError(
+                f"{exc}: run it with the adapter's settings (SAATTAJA_ADAPTER_ORGANISATION, "
+                "SAATTAJA_ADAPTER_STATE_FILE), or name the state file with --state-file"
+            ) from exc
     if not path.is_file():
         # Opening would create an empty one, and "nothing parked" would be a wrong answer.
         raise AdapterConfigurationError(

@@ -348,6 +348,16 @@ def test_parked_reads_the_state_file_of_the_adapter_settings(
     assert "ev-1" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", [["parked"], ["retry", "--all"]])
+def test_parked_and_retry_without_the_adapters_settings_point_to_state_file_option(
+    command: list[str], clean_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["adapter", *command]) == CONFIGURATION_EXIT_STATUS
+    error = capsys.readouterr().err
+    assert "SAATTAJA_ADAPTER_ORGANISATION" in error
+    assert "or name the state file with --state-file" in error
+
+
 def test_parked_refuses_a_state_file_that_is_not_there_rather_than_make_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
