@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, cast, get_args, get_origin
 
 from pydantic_settings import BaseSettings
 
@@ -30,9 +30,21 @@ class Adapter(ABC, Generic[SettingsT]):
     """
 
     name: ClassVar[str]
-    """The name ``saattaja adapter run <name>`` knows it by."""
+    """The name ``saattaja adapter run <name>`` knows it by: its entry point's name."""
     settings_model: ClassVar[type[BaseSettings]]
-    """Its settings, read from the environment by ``from_environment``."""
+    """Its settings, read from the environment by ``from_environment``; the model named
+    in ``Adapter[YourSettings]`` unless a subclass gives another."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "settings_model" in cls.__dict__:
+            return
+        # Named once, in Adapter[YourSettings], which also types self.settings.
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is Adapter:
+                [model] = get_args(base)
+                if isinstance(model, type) and issubclass(model, BaseSettings):
+                    cls.settings_model = model
 
     def __init__(self, settings: SettingsT) -> None:
         self.settings = settings
@@ -103,9 +115,9 @@ def _check_declaration(adapter: type[Adapter[Any]]) -> None:
     model = getattr(adapter, "settings_model", None)
     if not (isinstance(model, type) and issubclass(model, BaseSettings)):
         raise AdapterConfigurationError(
-            f"{where} has no settings_model: give it `settings_model: "
-            "ClassVar[type[BaseSettings]]`, a pydantic-settings model with the prefix "
-            f"SAATTAJA_{name.upper()}_ (docs/adapters.md)"
+            f"{where} has no settings model: subclass Adapter[YourSettings], YourSettings a "
+            f"pydantic-settings model with the prefix SAATTAJA_{name.upper()}_ "
+            "(docs/adapters.md)"
         )
     prefix = str(model.model_config.get("env_prefix") or "")
     if not prefix.upper().startswith("SAATTAJA_") or prefix.upper() in _SHARED_PREFIXES:

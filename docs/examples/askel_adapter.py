@@ -37,7 +37,6 @@ class AskelAdapter(sdk.Adapter[AskelSettings]):
     """Publishes the referral changes Askel lists; posts received events to Askel."""
 
     name: ClassVar[str] = "askel"
-    settings_model: ClassVar[type[BaseSettings]] = AskelSettings
 
     async def run(self, context: sdk.AdapterContext) -> None:
         while True:

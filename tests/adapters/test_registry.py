@@ -100,7 +100,7 @@ def test_an_adapter_without_a_settings_model_is_refused_naming_the_prefix_to_giv
     with pytest.raises(AdapterConfigurationError) as raised:
         _WithoutSettings.from_environment()
 
-    assert "has no settings_model" in str(raised.value)
+    assert "has no settings model: subclass Adapter[YourSettings]" in str(raised.value)
     assert "SAATTAJA_NOTHING_" in str(raised.value)
 
 
@@ -120,3 +120,21 @@ def test_a_settings_model_without_a_saattaja_prefix_of_its_own_is_refused(
         Misprefixed.from_environment()
 
     assert 'env_prefix="SAATTAJA_NOTHING_"' in str(raised.value)
+
+
+class _Typed(Adapter[_OwnSettings]):
+    """Names its settings model once, as its type parameter."""
+
+    name: ClassVar[str] = "nothing"
+
+    async def run(self, context: AdapterContext) -> None:
+        return None
+
+    async def handle(self, event: Event) -> None:
+        return None
+
+
+def test_the_settings_model_is_the_one_named_as_the_adapters_type_parameter(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    assert isinstance(_Typed.from_environment().settings, _OwnSettings)
