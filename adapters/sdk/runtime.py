@@ -277,6 +277,11 @@ class AdapterRuntime:
         if self._adapter_task is not None:
             watched.add(self._adapter_task)
         try:
+            # A part that failed before the stop came (or before this was called) is raised,
+            # not lost behind the stop.
+            for task in [task for task in watched - {stopping} if task.done()]:
+                watched.discard(task)
+                self._raise_failure(task)
             while not stop.is_set():
                 done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
                 for task in done - {stopping}:

@@ -172,7 +172,10 @@ async def test_an_adapter_whose_loop_fails_stops_the_runtime_with_the_reason(
 
 
 class _BuggyLoop(MemoryAdapter):
+    ran = False
+
     async def run(self, context: AdapterContext) -> None:
+        self.ran = True  # and fails in the same step: once seen, the loop has failed
         record: dict[str, str] = {}
         record["fields"]  # a record of the system without the field the adapter expects
 
@@ -188,6 +191,19 @@ async def test_an_adapter_whose_loop_raises_a_bug_logs_its_traceback_for_the_dev
     assert "KeyError: 'fields' (its traceback is logged as adapter_failed)" in str(raised.value)
     [failed] = [log for log in logs if log["event"] == "adapter_failed"]
     assert isinstance(failed["exc_info"], KeyError)
+
+
+async def test_a_loop_that_failed_before_the_stop_is_raised_by_wait_all_the_same(
+    kafka_bootstrap: str, state_file: Path
+) -> None:
+    runtime, adapter, _, _ = await _runtime(kafka_bootstrap, state_file, adapter_class=_BuggyLoop)
+    assert isinstance(adapter, _BuggyLoop)
+    stop = asyncio.Event()
+    async with runtime:
+        await eventually(lambda: adapter.ran, within=_WITHIN, what="the adapter's loop ran")
+        stop.set()
+        with pytest.raises(AdapterFailedError, match="KeyError: 'fields'"):
+            await runtime.wait(stop)
 
 
 async def test_metrics_show_what_was_sent_and_received_and_the_outbox(
