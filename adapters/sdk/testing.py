@@ -12,7 +12,8 @@ The harness starts the embedded broker (or uses ``kafka_bootstrap``), creates a 
 organisation's topics, runs the adapter in its ``AdapterRuntime`` with a state file of its
 own, and plays the router: ``published`` reads what reached the outbox topic, ``deliver``
 writes events into the inbox topic encoded as the router encodes them and waits until the
-adapter has handled (or parked) each.
+adapter has handled (or parked) each. A failure that would stop ``saattaja adapter run``
+(an exception out of ``run``) is raised at the test's next wait, or as the block ends.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class AdapterHarness:
         self._connection: KafkaConnection | None = None
         self._runtime: AdapterRuntime | None = None
         self._received: ReceivedEvents | None = None
+        self._watching: asyncio.Task[None] | None = None
 
     @property
     def runtime(self) -> AdapterRuntime:
@@ -104,8 +106,11 @@ class AdapterHarness:
             raise
         return self
 
-    async def __aexit__(self, *_exc: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
         await self._stack.aclose()
+        if exc_type is None:
+            # A run() or relay that failed while the test did not wait on it fails the test.
+            self._raise_failure()
 
     async def _start(self) -> None:
         bootstrap = self._bootstrap
@@ -135,6 +140,28 @@ class AdapterHarness:
         store = await AdapterStore.open(folder / "adapter.db")
         self._stack.push_async_callback(store.close)
         self._received = ReceivedEvents(store)
+        # What `saattaja adapter run` watches: a failure of the adapter's loop, the relay or
+        # the receiver, raised at the test's next wait rather than after its timeout.
+        stopping = asyncio.Event()
+        self._watching = asyncio.create_task(self._runtime.wait(stopping))
+        self._stack.push_async_callback(self._stop_watching, stopping)
+
+    async def _stop_watching(self, stopping: asyncio.Event) -> None:
+        stopping.set()
+        if self._watching is not None:
+            await asyncio.wait([self._watching])
+            if not self._watching.cancelled():
+                # Retrieved here, so that asyncio does not log it as lost when the test ends
+                # on an error of its own; _raise_failure raises it otherwise.
+                self._watching.exception()
+
+    def _raise_failure(self) -> None:
+        """The runtime's failure, if it failed: the error `saattaja adapter run` would stop on."""
+        watching = self._watching
+        if watching is not None and watching.done() and not watching.cancelled():
+            failure = watching.exception()
+            if failure is not None:
+                raise failure
 
     async def published(self, at_least: int = 0, *, within: float = 30.0) -> list[Event]:
         """The events in the organisation's outbox topic, decoded as the router decodes them.
@@ -144,6 +171,7 @@ class AdapterHarness:
         """
         deadline = time.monotonic() + within
         while True:
+            self._raise_failure()
             events = [self.codec.decode(record) for record in await self._outbox_records()]
             if len(events) >= at_least:
                 return events
@@ -168,6 +196,7 @@ class AdapterHarness:
         outcomes: dict[str, ReceivedOutcome] = {}
         deadline = time.monotonic() + within
         while True:
+            self._raise_failure()
             for event_id in set(event_ids) - outcomes.keys():
                 if (outcome := await self._received.outcome(event_id)) is not None:
                     outcomes[event_id] = outcome

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.sdk import AdapterHarness, ReceivedOutcome, RejectEvent
+from adapters.sdk import (
+    AdapterContext,
+    AdapterFailedError,
+    AdapterHarness,
+    ReceivedOutcome,
+    RejectEvent,
+)
 from schemas import Event
 from tests.adapters.events import client_code, referral
 from tests.adapters.memory_adapter import MemoryAdapter, MemorySettings
+from tests.broker.conditions import eventually
 
 pytestmark = pytest.mark.kafka
 
@@ -75,3 +82,34 @@ async def test_without_a_bootstrap_it_runs_its_own_embedded_broker_and_stops_it(
     assert published.sender == harness.organisation.oid
     assert adapter.closed == 1
     assert not state_file.parent.exists()
+
+
+class _BuggyLoop(MemoryAdapter):
+    ran = False
+
+    async def run(self, context: AdapterContext) -> None:
+        self.ran = True
+        raise KeyError("fields")
+
+
+async def test_a_run_that_fails_fails_the_wait_for_what_it_publishes_at_once(
+    kafka_bootstrap: str,
+) -> None:
+    with pytest.raises(AdapterFailedError, match="KeyError: 'fields'"):
+        async with AdapterHarness(
+            _BuggyLoop(MemorySettings(source_name="q")), kafka_bootstrap=kafka_bootstrap
+        ) as harness:
+            await harness.published(1, within=_WITHIN)
+
+
+async def test_a_run_that_fails_while_the_test_waits_on_nothing_fails_the_test_at_its_end(
+    kafka_bootstrap: str,
+) -> None:
+    adapter = _BuggyLoop(MemorySettings(source_name="q"))
+
+    async def a_test_that_waits_on_its_own_condition() -> None:
+        async with AdapterHarness(adapter, kafka_bootstrap=kafka_bootstrap):
+            await eventually(lambda: adapter.ran, within=_WITHIN, what="run() ran")
+
+    with pytest.raises(AdapterFailedError, match="KeyError: 'fields'"):
+        await a_test_that_waits_on_its_own_condition()
