@@ -49,6 +49,9 @@ T = TypeVar("T")
 
 # Long enough for a remote cluster to answer, short enough for a person waiting on a check.
 _CHECK_TIMEOUT_MS: Final = 10_000
+# An adapter's own check() of its system, bounded for the same person: a request without a
+# timeout of its own (aiohttp's is five minutes) would otherwise hold the command.
+_ADAPTER_CHECK_TIMEOUT_SECONDS: Final = 30.0
 
 
 def register(commands: Any) -> None:
@@ -438,7 +441,15 @@ async def _check_state_file(report: _Report, settings: AdapterSettings) -> None:
 
 async def _check_adapter(report: _Report, name: str, adapter: Adapter[Any]) -> None:
     try:
-        problems = await adapter.check()
+        async with asyncio.timeout(_ADAPTER_CHECK_TIMEOUT_SECONDS):
+            problems = await adapter.check()
+    except TimeoutError:
+        report.problems.append(
+            f"adapter {name}: its check() did not finish within "
+            f"{_ADAPTER_CHECK_TIMEOUT_SECONDS:g} s: its system does not answer, or the adapter "
+            "waits for it without a timeout of its own"
+        )
+        return
     except SaattajaAdapterError as exc:
         report.attempt(f"adapter {name}", exc)
         return

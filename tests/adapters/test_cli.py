@@ -267,6 +267,26 @@ def test_check_reports_a_check_that_raises_as_a_problem_of_the_adapter(
     ) in capsys.readouterr().out.splitlines()
 
 
+class _CheckHangs(MemoryAdapter):
+    """An adapter whose check() waits for a system that never answers, with no timeout."""
+
+    async def check(self) -> list[str]:
+        await asyncio.Event().wait()
+        return []
+
+
+def test_check_gives_up_on_a_check_that_does_not_finish_and_says_so(
+    adapter_environment: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    adapter_environment.setattr("broker.cli.adapter_command._ADAPTER_CHECK_TIMEOUT_SECONDS", 0.1)
+    with _registered_as_checked(_CheckHangs):
+        assert main(["adapter", "check", "checked"]) == 1
+    assert (
+        "problem  adapter checked: its check() did not finish within 0.1 s: its system does "
+        "not answer, or the adapter waits for it without a timeout of its own"
+    ) in capsys.readouterr().out.splitlines()
+
+
 def test_check_closes_the_adapter_it_checked(adapter_environment: pytest.MonkeyPatch) -> None:
     with _registered_as_checked(MemoryAdapter) as made:
         main(["adapter", "check", "checked"])
