@@ -3,8 +3,8 @@
 An adapter subclasses ``Adapter``; ``AdapterRuntime`` runs it with a ``Publisher`` (the
 event is validated, then kept in a SQLite file until Kafka acknowledges it, sent in order
 by an ``OutboxRelay``) and a ``Receiver`` (the organisation's inbox, duplicates dropped by
-event id, failures retried and then parked). ``AdapterHarness`` runs one against Kafka in
-a test, playing the router's two ends.
+event id, failures retried and then parked). ``adapters.sdk.testing.AdapterHarness`` runs
+one against Kafka in a test, playing the router's two ends.
 """
 
 from adapters.sdk.adapter import Adapter
@@ -39,7 +39,6 @@ from adapters.sdk.settings import (
     load_settings_model,
 )
 from adapters.sdk.store import AdapterStore
-from adapters.sdk.testing import AdapterHarness
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -48,7 +47,6 @@ __all__ = [
     "AdapterContext",
     "AdapterFactory",
     "AdapterFailedError",
-    "AdapterHarness",
     "AdapterHealth",
     "AdapterRegistry",
     "AdapterRuntime",

@@ -12,7 +12,6 @@ PUBLIC_NAMES = [
     "AdapterContext",
     "AdapterFactory",
     "AdapterFailedError",
-    "AdapterHarness",
     "AdapterHealth",
     "AdapterRegistry",
     "AdapterRuntime",

@@ -7,10 +7,10 @@ import pytest
 from adapters.sdk import (
     AdapterContext,
     AdapterFailedError,
-    AdapterHarness,
     ReceivedOutcome,
     RejectEvent,
 )
+from adapters.sdk.testing import AdapterHarness
 from schemas import Event
 from tests.adapters.events import client_code, referral
 from tests.adapters.memory_adapter import MemoryAdapter, MemorySettings

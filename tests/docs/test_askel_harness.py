@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from adapters.sdk import AdapterHarness, ReceivedOutcome
+from adapters.sdk import ReceivedOutcome
+from adapters.sdk.testing import AdapterHarness
 from docs.examples.askel_adapter import AskelAdapter, AskelSettings
 from schemas import OrganisationKind, ReferralAccepted, ReferralRequested
 from schemas.examples import EXAMPLE_ORGANISATIONS
