@@ -244,13 +244,22 @@ def _add_dead_letter_filters(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _dead_letter_filter(args: argparse.Namespace) -> DeadLetterFilter:
-    return DeadLetterFilter(
+def _read_dead_letters_asked(
+    args: argparse.Namespace,
+) -> tuple[KafkaConnection, DeadLetterFilter, list[DeadLetter]]:
+    """The dead letters the filters of ``topics dlq`` and ``redrive`` ask for, oldest first."""
+    refuse_empty_period(args)
+    settings = load_settings()
+    configure_logging(settings.log_format, one_shot=True)
+    registry = OrganisationRegistry.from_file(settings.registry_file)
+    connection = KafkaConnection.from_settings(settings)
+    wanted = DeadLetterFilter(
         organisation=args.organisation,
         since=args.since,
         until=args.until,
         event_ids=frozenset(args.event_ids),
     )
+    return connection, wanted, asyncio.run(read_dead_letters(connection, registry, wanted))
 
 
 def _add_adapter_group_option(command: argparse.ArgumentParser) -> None:
@@ -422,13 +431,7 @@ def _position_json(position: GroupPosition) -> dict[str, object]:
 
 def run_dlq(args: argparse.Namespace) -> int:
     """Print the dead letters asked for, as a table or as JSON lines."""
-    refuse_empty_period(args)
-    settings = load_settings()
-    configure_logging(settings.log_format, one_shot=True)
-    registry = OrganisationRegistry.from_file(settings.registry_file)
-    connection = KafkaConnection.from_settings(settings)
-    wanted = _dead_letter_filter(args)
-    letters = asyncio.run(read_dead_letters(connection, registry, wanted))
+    _, wanted, letters = _read_dead_letters_asked(args)
     if args.format == "jsonl":
         for letter in letters:
             print(json.dumps(letter.to_json(), ensure_ascii=False))
@@ -466,13 +469,7 @@ def _dead_letter_row(letter: DeadLetter) -> tuple[str, ...]:
 
 def run_redrive(args: argparse.Namespace) -> int:
     """Print what would be sent back, or with --yes send it and print what was."""
-    refuse_empty_period(args)
-    settings = load_settings()
-    configure_logging(settings.log_format, one_shot=True)
-    registry = OrganisationRegistry.from_file(settings.registry_file)
-    connection = KafkaConnection.from_settings(settings)
-    wanted = _dead_letter_filter(args)
-    letters = asyncio.run(read_dead_letters(connection, registry, wanted))
+    connection, wanted, letters = _read_dead_letters_asked(args)
     # An event id that matches nothing is most likely mistyped: better nothing sent than
     # the rest without it.
     missing = sorted(wanted.event_ids - {letter.event_id for letter in letters})
