@@ -8,6 +8,10 @@ ahead from partitions the group has taken away is dropped, never routed by two p
 A batch's offsets are committed once the router has routed it. A rebalance waits until the
 batch in hand is routed and committed; batches fetched before it are dropped, and their
 records come again from the committed offsets, to whichever process owns them then.
+
+Committed offsets are where a partition resumes unless the database holds less of it
+(restored from a backup): then it resumes where the database's routing ends, and the
+records between are routed again (``broker.router.resumption``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
 
 from broker.kafka import KafkaWatch
 from broker.router.incoming import IncomingRecord
+from broker.router.resumption import Resumption, resumption
 from schemas import KafkaRecord
 
 __all__ = ["OutboxConsumer"]
@@ -46,6 +51,10 @@ Committed = Callable[[Mapping[tuple[str, int], int]], None]
 """Told, after each commit, how many records each (topic, partition) committed has left."""
 GivenUp = Callable[[Set[tuple[str, int]]], None]
 """Told, once a rebalance is done, of the (topic, partition) pairs the group took away."""
+RecordedOffsets = Callable[[Set[tuple[str, int]]], Awaitable[Mapping[tuple[str, int], int]]]
+"""The next offset the database holds the routing of, of those (topic, partition)s it has."""
+Resumed = Callable[[Sequence[Resumption]], None]
+"""Told, at an assignment, of the partitions the database holds less of than Kafka says."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +81,8 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         on_waiting: Waiting | None = None,
         on_given_up: GivenUp | None = None,
         kafka_watch: KafkaWatch | None = None,
+        recorded_offsets: RecordedOffsets | None = None,
+        on_resumed: Resumed | None = None,
     ) -> None:
         self._consumer = consumer
         self._batch_size = batch_size
@@ -81,6 +92,8 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         self._on_waiting = on_waiting
         self._on_given_up = on_given_up
         self._kafka_watch = kafka_watch
+        self._recorded_offsets = recorded_offsets
+        self._on_resumed = on_resumed
         self._generation = 0
         # What the last revocation took; aiokafka revokes every partition at each rebalance
         # and gives most back, so only the assignment after it says what was given up.
@@ -215,12 +228,66 @@ class OutboxConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             await self._rebalanced()
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        """Drop what was fetched during the rebalance: it comes again from the commits."""
+        """Drop what was fetched during the rebalance: it comes again from the commits.
+
+        A partition the database holds less of than Kafka's committed offset says resumes
+        where the database's routing ends.
+        """
+        assigned = set(assigned)
         self._generation += 1
+        if self._recorded_offsets is not None and assigned:
+            # Paused while the offsets are read, so that nothing is fetched from Kafka's
+            # committed offset before the seek to the database's: a batch fetched and
+            # dropped meanwhile would move the position past records nobody routed.
+            self._consumer.pause(*assigned)
+            try:
+                await self._resume_where_recorded(assigned)
+            finally:
+                self._consumer.resume(*(assigned & self._consumer.assignment()))
         given_up, self._revoked = self._revoked - _pairs(assigned), set()
         if given_up and self._on_given_up is not None:
             self._on_given_up(given_up)
         await self._rebalanced()
+
+    async def _resume_where_recorded(self, assigned: set[TopicPartition]) -> None:
+        # aiokafka logs what a rebalance listener raises and goes on from Kafka's offsets,
+        # which would route on past a revocation the restored database lacks: the store's
+        # read waits out an outage (the caller's), and Kafka's reads are retried here.
+        assert self._recorded_offsets is not None  # noqa: S101 - checked by the caller
+        recorded = await self._recorded_offsets(_pairs(assigned))
+        kept = [tp for tp in sorted(assigned) if (tp.topic, tp.partition) in recorded]
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                committed = {tp: await self._consumer.committed(tp) for tp in kept}
+                behind = [
+                    tp
+                    for tp in kept
+                    if (offset := committed[tp]) is None
+                    or recorded[tp.topic, tp.partition] < offset
+                ]
+                beginnings = await self._consumer.beginning_offsets(behind) if behind else {}
+            except KafkaError as exc:
+                _log.warning("resume_offsets_unread", reason=str(exc), retry_in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_RETRY_SECONDS)
+                continue
+            break
+        resumptions = [
+            resumption(
+                tp.topic,
+                tp.partition,
+                recorded=recorded[tp.topic, tp.partition],
+                committed=committed[tp],
+                beginning=beginnings[tp],
+            )
+            for tp in behind
+        ]
+        for resumed in resumptions:
+            if resumed.start is not None:
+                self._consumer.seek(TopicPartition(resumed.topic, resumed.partition), resumed.start)
+        if resumptions and self._on_resumed is not None:
+            self._on_resumed(resumptions)
 
     async def _rebalanced(self) -> None:
         if self._on_rebalance is not None:

@@ -83,6 +83,20 @@ class RouterMetrics:
             "SAATTAJA_PATHWAY_DOCUMENT_RETENTION_DAYS.",
             registry=self.registry,
         )
+        self._routed_again = Counter(
+            "saattaja_router_records_routed_again",
+            "Outbox records routed again because the database held less of a partition than "
+            "the router's committed offset (it was restored from a backup).",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self._records_lost = Counter(
+            "saattaja_router_records_lost",
+            "Outbox records the database never recorded and Kafka no longer holds (a database "
+            "restored from a backup older than the outbox's retention): gone for good.",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
         self._waiting = False
         for outcome in RoutingOutcome:
             self._records.labels(outcome.value)  # present at 0 from the start
@@ -135,6 +149,14 @@ class RouterMetrics:
         """
         for topic, partition in partitions:
             self._lag.remove(topic, str(partition))
+
+    def routed_again(self, topic: str, partition: int, records: int) -> None:
+        """Count records routed again after a database restore."""
+        self._routed_again.labels(topic, str(partition)).inc(records)
+
+    def records_lost(self, topic: str, partition: int, records: int) -> None:
+        """Count records lost for good: older than Kafka holds, never recorded."""
+        self._records_lost.labels(topic, str(partition)).inc(records)
 
     def escalated(self, referrals: int) -> None:
         """Count the referrals the overdue watch escalated."""

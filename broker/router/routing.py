@@ -4,7 +4,9 @@ Order matters for the guarantees ARCHITECTURE.md gives: the decisions are durabl
 audit log before anything is delivered, deliveries are acknowledged by Kafka before the
 caller commits the offsets, and a record routed again after a crash reuses the decisions
 on record and is not delivered again once its pathway record is written (its deliveries
-are recorded in the ledger in the same transaction).
+are recorded in the ledger in the same transaction). The batch's last transaction records
+too how far each of its partitions is routed, so that a database restored from a backup
+shows where its routing ends (``broker.router.resumption``).
 
 A batch is routed in waves, so that the stores are read and written once per wave instead
 of once per event, with the result an event-by-event router would give. A decision depends
@@ -23,6 +25,7 @@ from contextlib import aclosing, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 
 import structlog
 from sqlalchemy.engine import Connection
@@ -65,6 +68,7 @@ from broker.router.incoming import IncomingRecord
 from broker.router.known_clients import ClientState, KnownClients
 from broker.router.ledger import DeliveryLedger
 from broker.router.pathway_effects import Disclosed, PathwayEffects, Subject, audit_entry
+from broker.router.positions import RoutedOffsets, batch_offsets
 from broker.topics import DLQ_TOPIC, inbox_topic, outbox_topic
 from consent.audit import AuditEntry, AuditKey, AuditLog, AuditRecord
 from consent.database import run_transaction, translate_database_errors
@@ -318,6 +322,9 @@ class Router:
             self._known.clear()
 
     async def _route_batch(self, batch: Sequence[IncomingRecord]) -> list[RoutingOutcome]:
+        # Where each partition's routing ends once the batch is recorded: in the batch's last
+        # transaction, after everything else it writes.
+        offsets = batch_offsets([(r.topic, r.partition, r.offset) for r in batch])
         outcomes: list[RoutingOutcome] = []
         rejected: list[tuple[str, KafkaRecord]] = []
         # With decoding workers, the first wave's reads wait on the database while they
@@ -338,16 +345,24 @@ class Router:
                 early_reads.cancel()
                 with suppress(asyncio.CancelledError):
                     await early_reads
-        for wave in range(max((len(s) for s in steps.values()), default=0)):
+        waves = max((len(s) for s in steps.values()), default=0)
+        for wave in range(waves):
             now_due = [s[wave] for s in steps.values() if wave < len(s)]
             consents = [consent for step in now_due for consent in step.consents]
             if consents:
                 for routable in await self._apply_consents(consents):
                     outcomes[routable.position] = RoutingOutcome.REJECTED
             run = [routable for step in now_due for routable in step.events]
-            for routable in await self._route_run(run, early):
+            last = wave == waves - 1 and bool(run)
+            for routable in await self._route_run(run, early, offsets if last else {}):
                 outcomes[routable.position] = RoutingOutcome.REJECTED
+            if last:
+                offsets = {}
             early = None  # what the first wave wrote is read again
+        if offsets:  # no wave of events to record them with: rejections or consents alone
+            record = partial(RoutedOffsets.record_in, offsets=offsets, at=self._clock())
+            async with translate_database_errors("recording the routed offsets"):
+                await run_transaction(self._database, record)
         return outcomes
 
     async def _apply_consents(
@@ -529,13 +544,17 @@ class Router:
         return partition_of(incoming.record.key, partitions)
 
     async def _route_run(
-        self, run: Sequence[_Routable], early: _ClientStates | None
+        self,
+        run: Sequence[_Routable],
+        early: _ClientStates | None,
+        offsets: Mapping[tuple[str, int], int],
     ) -> list[_Routable]:
         """Decide, audit and deliver a run of events, reading and writing each store once.
 
         ``early``: states read before the run for some of its clients and events (still
-        true, nothing having changed them since); the rest are read now. Returns the
-        events rejected for carrying another event's id.
+        true, nothing having changed them since); the rest are read now. ``offsets``: the
+        routed offsets to record with the run's deliveries. Returns the events rejected for
+        carrying another event's id.
         """
         if not run:
             return []
@@ -605,6 +624,7 @@ class Router:
             self._ledger.record_in(connection, pairs, at)
             self._network.record_all_in(connection, routed)
             self._pathway.save_in(connection, wave.changes, hint_facts, handovers)
+            RoutedOffsets.record_in(connection, offsets, at)
 
         async with translate_database_errors("recording deliveries and pathway changes"):
             await run_transaction(self._database, write)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -46,6 +46,8 @@ from broker.router.decoding import DecodingPool
 from broker.router.incoming import IncomingRecord
 from broker.router.ledger import DeliveryLedger
 from broker.router.metrics import RouterMetrics
+from broker.router.positions import RoutedOffsets
+from broker.router.resumption import Resumption
 from broker.router.routing import Router, RoutingOutcome
 from broker.settings import SaattajaSettings
 from broker.topics import OutboxSurvey, outbox_topic, survey_outboxes
@@ -89,6 +91,12 @@ class RouterStatus:
     """
     outcomes: dict[str, int] = field(default_factory=dict)
     """Records handled since start, by outcome (routed, applied, rejected)."""
+    records_lost: dict[str, int] = field(default_factory=dict)
+    """By outbox partition, records gone from Kafka that the database never recorded.
+
+    Found when the database was restored from a backup older than the outboxes' retention;
+    routing goes on with the oldest record left, and this stays until the process restarts.
+    """
 
     @property
     def waiting_for(self) -> str | None:
@@ -215,6 +223,8 @@ class RouterService:
             on_rebalance=self._router.forget_clients,
             on_committed=self.metrics.lag,
             on_given_up=self.metrics.given_up,
+            recorded_offsets=self._recorded_offsets,
+            on_resumed=self.report_resumed,
             # Only a process whose collector is settled has that many young objects.
             on_waiting=collect_while_waiting,
             kafka_watch=KafkaWatch(
@@ -268,6 +278,8 @@ class RouterService:
         }
         if self.status.overdue_watch_paused is not None:
             detail["overdue_watch_paused"] = self.status.overdue_watch_paused
+        if self.status.records_lost:
+            detail["records_lost"] = dict(self.status.records_lost)
         if (reason := self.status.waiting_for) is not None:
             return Health(False, "paused", {"reason": reason, **detail})
         if self._consuming is None:
@@ -446,6 +458,80 @@ class RouterService:
                 return outcomes
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.store_retry_max_seconds)
+
+    async def _recorded_offsets(
+        self, partitions: Set[tuple[str, int]]
+    ) -> Mapping[tuple[str, int], int]:
+        """The database's routed offsets of the partitions assigned, waiting out an outage.
+
+        Resuming from Kafka's offsets instead would route on past what a restored database
+        lacks (a revocation among it): nothing is routed until the database answers.
+        """
+        assert self._engine is not None  # noqa: S101 - set in start()
+        offsets = RoutedOffsets(self._engine)
+        delay = _FIRST_RETRY_SECONDS
+        while True:
+            try:
+                found = await offsets.of(partitions)
+            except _WAITED_OUT as exc:
+                self.status.paused_reason = str(exc)
+                self._show_pause()
+                _log.warning("routing_paused", reason=str(exc), retry_in_seconds=delay)
+            else:
+                if self.status.paused_reason is not None:
+                    self.status.paused_reason = None
+                    self._resumed()
+                self._show_pause()
+                return found
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.store_retry_max_seconds)
+
+    def report_resumed(self, resumptions: Sequence[Resumption]) -> None:
+        """Say which partitions resume where the database's routing ends, and what is lost.
+
+        The consumer tells this at each assignment: a log line per partition, the metrics,
+        and, for records gone for good, /health's ``records_lost``.
+        """
+        for resumed in resumptions:
+            if resumed.routed_again:
+                self.metrics.routed_again(resumed.topic, resumed.partition, resumed.routed_again)
+                _log.warning(
+                    "outbox_routed_again",
+                    partition=resumed.name,
+                    from_offset=resumed.start,
+                    committed_offset=resumed.committed,
+                    records=resumed.routed_again,
+                    reason=f"the database holds the routing of {resumed.name} only up to "
+                    f"offset {resumed.recorded}, but the router's group committed "
+                    f"{resumed.committed}: the database was restored from a backup (or a "
+                    "router that had lost the partition recorded late). The records between "
+                    "are routed again: consents and revocations applied again, the decisions "
+                    "the audit log lacks decided again, and the events delivered again (the "
+                    "adapters drop those their organisation had)",
+                )
+            if resumed.lost:
+                self.metrics.records_lost(resumed.topic, resumed.partition, resumed.lost)
+                self.status.records_lost[resumed.name] = (
+                    self.status.records_lost.get(resumed.name, 0) + resumed.lost
+                )
+                _log.error(
+                    "outbox_records_lost",
+                    partition=resumed.name,
+                    recorded_offset=resumed.recorded,
+                    oldest_offset=resumed.recorded + resumed.lost
+                    if resumed.recorded is not None
+                    else None,
+                    records=resumed.lost,
+                    reason=f"the database holds the routing of {resumed.name} only up to "
+                    f"offset {resumed.recorded}, and Kafka no longer holds the "
+                    f"{resumed.lost} records after it (the outbox's retention, "
+                    "SAATTAJA_TOPIC_RETENTION_HOURS, deleted them): the consents, "
+                    "revocations and events among them are gone from this database for good. "
+                    "Routing goes on from the oldest record left. Ask the organisations "
+                    "publishing to this outbox to send again what they sent in that time "
+                    "(revocations first), and keep the audit topic's records of it as "
+                    "evidence",
+                )
 
     def _kafka_changed(self, unreachable: KafkaUnavailableError | None) -> None:
         if unreachable is not None:
