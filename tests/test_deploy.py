@@ -49,8 +49,11 @@ def served_metric_names() -> set[str]:
     for registry in (RouterMetrics().registry, adapter.registry, AuditStreamMetrics().registry):
         text = generate_latest(registry).decode()
         for family in text_string_to_metric_families(text):
-            # A labelled gauge not yet set has a family but no samples.
+            # A labelled gauge not yet set has a family but no samples; so has a labelled
+            # counter, whose samples are named with _total.
             names.add(family.name)
+            if family.type == "counter":
+                names.add(f"{family.name}_total")
             names.update(sample.name for sample in family.samples)
     return names
 
