@@ -13,6 +13,19 @@ from consent.errors import AuditChainBrokenError
 
 __all__ = ["AuditShipper"]
 
+# What an operator does after a database restore, which is the likeliest cause of a log that
+# does not go on from the topic: the router routes again what the backup lacked, and decides
+# it again under the sequence numbers the topic's records already carry.
+_AFTER_A_RESTORE = (
+    "If the database was restored from a backup, the audit topic's records after the "
+    "backup's last are the only evidence of the decisions made before the restore (the "
+    "router has decided those events again; its log says outbox_routed_again): run "
+    "`saattaja audit check-topic`, copy the topic's records elsewhere and keep them, then "
+    "delete the topic, create it again with `saattaja topics create`, and start the stream, "
+    "which ships the restored log from its first record. Otherwise the log was changed after "
+    "the topic's records were shipped: run `saattaja audit verify --anchor-from-topic`"
+)
+
 
 class AuditShipper:
     """Ships every audit record after the last one shipped, oldest first.
@@ -55,8 +68,7 @@ class AuditShipper:
                 f"the audit topic holds record {shipped.sequence} of the audit log, but the "
                 f"log {ends}: records were removed from the end of the log, or this database "
                 "is not the one the topic was filled from (restored from an older backup, or "
-                "another). If the database was replaced on purpose, keep the audit topic's "
-                "records elsewhere and recreate the topic before streaming again"
+                f"another). {_AFTER_A_RESTORE}"
             )
         if (
             shipped is not None
@@ -67,9 +79,23 @@ class AuditShipper:
             raise AuditChainBrokenError(
                 f"audit record {shipped.sequence} is not the one shipped to the audit topic "
                 f"({shipped}): its hash is now {head.hash}, so the log was written again up "
-                "to it and hashed anew"
+                f"to it and hashed anew. {_AFTER_A_RESTORE}"
             )
+        if shipped is not None and head is not None and head.sequence > shipped.sequence:
+            await self._check_goes_on_from(shipped)
         self._position = shipped
+
+    async def _check_goes_on_from(self, shipped: ChainAnchor) -> None:
+        """AuditChainBrokenError unless the record after ``shipped`` links to it."""
+        try:
+            async with aclosing(self._log.follow(shipped, batch_size=1)) as records:
+                await anext(records, None)
+        except AuditChainBrokenError as exc:
+            raise AuditChainBrokenError(
+                f"the audit log does not go on from record {shipped.sequence}, the one the "
+                f"audit topic ends with ({exc}): the log was written again from before it. "
+                f"{_AFTER_A_RESTORE}"
+            ) from exc
 
     async def ship_next(self) -> int:
         """Ship the next records after the last one shipped, a batch at most; how many.

@@ -218,6 +218,32 @@ async def test_a_log_written_again_after_the_topic_was_filled_is_refused(
     assert sequences(await on_topic(connection)) == [1, 2, 3]
 
 
+async def test_a_log_restored_from_a_backup_and_decided_again_is_refused_saying_how_to_go_on(
+    connection: KafkaConnection,
+    engine: AsyncEngine,
+    log: AuditLog,
+    migrated_database_url: str,
+    registry: OrganisationRegistry,
+) -> None:
+    await append_decisions(log, 3)
+    async with audit_stream(connection, migrated_database_url, registry) as stream:
+        await stream.ship_once()
+    # The backup held record 1; the router decides again what came after it, and more.
+    await cut_after(engine, log, 1)
+    await append_decisions(log, 4, start=10)
+
+    async with audit_stream(connection, migrated_database_url, registry) as stream:
+        with pytest.raises(AuditChainBrokenError) as refused:
+            await stream.ship_once()
+
+    message = str(refused.value)
+    assert "does not go on from record 3" in message
+    assert "restored from a backup" in message
+    assert "copy the topic's records elsewhere" in message
+    assert "saattaja topics create" in message
+    assert sequences(await on_topic(connection)) == [1, 2, 3]
+
+
 async def test_a_log_written_again_up_to_the_topics_end_exactly_is_refused(
     connection: KafkaConnection,
     engine: AsyncEngine,
