@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from functools import partial
 from typing import Final
 
 import pytest
@@ -13,8 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from broker.pathway import PathwayStore
 from broker.router import DeliveryLedger
+from broker.router.positions import RoutedOffsets
 from consent.audit import AuditFilter, AuditLog
-from consent.database import check_database_schema, create_database_engine, upgrade_database
+from consent.database import (
+    check_database_schema,
+    create_database_engine,
+    run_transaction,
+    upgrade_database,
+)
 from consent.store import ConsentStore
 from tests.broker.conditions import eventually
 from tests.consent.audit.entries import KELA, TYP, entry
@@ -30,6 +37,7 @@ FIRST_SCHEMAS: Final = (
     "0004_router_deliveries",
     "0005_pathway",
     "0008_pseudonym_secret",
+    "0014_router_offsets",
 )
 """The revision that made each table, each of its branch: every later one changes them."""
 
@@ -47,6 +55,10 @@ async def test_db_upgrade_from_each_table_s_first_schema_keeps_its_rows_readable
         await consents.apply_all([(e, PSEUDONYM) for e in HISTORY], applied_at=T0)
         referral = await saved_request(pathway)
         await DeliveryLedger(engine).record([(event, KELA)], T0)
+        await run_transaction(
+            engine,
+            partial(RoutedOffsets.record_in, offsets={("saattaja.sote.outbox", 1): 7}, at=T0),
+        )
         records = [r async for r in audit.query(AuditFilter())]
         history = await consents.history(PSEUDONYM)
         for revision in FIRST_SCHEMAS:
@@ -62,6 +74,9 @@ async def test_db_upgrade_from_each_table_s_first_schema_keeps_its_rows_readable
         assert await consents.history(PSEUDONYM) == history
         assert await pathway.referrals([referral.key]) == {referral.key: referral}
         assert await DeliveryLedger(engine).delivered([event]) == {(event, KELA)}
+        assert await RoutedOffsets(engine).of({("saattaja.sote.outbox", 1)}) == {
+            ("saattaja.sote.outbox", 1): 7
+        }
         [appended] = await audit.append([entry(recipient=KELA, client=AUDITED)])
         assert appended.sequence == len(records) + 1
         await consents.apply(grant("C-9"), pseudonym=PSEUDONYM, applied_at=T0)
