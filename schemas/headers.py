@@ -67,8 +67,9 @@ def kafka_headers_schema(
             key: value for key, value in described.items() if key in _KEPT_KEYWORDS
         }
     properties["ce_type"]["const"] = event_type
+    wanted = set(categories)
     properties[CATEGORY_HEADER]["enum"] = [
-        category.value for category in DataCategory if category in set(categories)
+        category.value for category in DataCategory if category in wanted
     ]
     return {"type": "object", "properties": properties, "required": list(_HEADER_FIELDS)}
 

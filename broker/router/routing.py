@@ -1036,18 +1036,17 @@ class Router:
 
     async def _not_waiting(self, documents: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """``documents`` but those keeping the request of a referral waiting for an answer."""
-        referral_keys = {
-            key: referral
-            for key, referral in ((key, referral_of_slot(key[1])) for key in documents)
-            if referral is not None
-        }
-        referrals = await self._pathway.referrals(set(referral_keys.values()))
-        waiting = {
+        referral_of = {key: referral_of_slot(key[1]) for key in documents}
+        referrals = await self._pathway.referrals(
+            {referral for referral in referral_of.values() if referral is not None}
+        )
+        return [
             key
-            for key, referral in referral_keys.items()
-            if referral in referrals and referrals[referral].state is ReferralState.REQUESTED
-        }
-        return [key for key in documents if key not in waiting]
+            for key in documents
+            if (referral := referral_of[key]) is None
+            or referral not in referrals
+            or referrals[referral].state is not ReferralState.REQUESTED
+        ]
 
     async def _escalate(self, referral: Referral, now: datetime) -> int:
         step = escalate(referral, now, self._rules.clock)
